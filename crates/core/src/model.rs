@@ -1,0 +1,705 @@
+//! The report model shared by every part of exray: `exray hunt`, `exray scan` and `exray serve`
+//! all speak it. It is versioned by [`SCHEMA`]; `docs/report-schema.md` documents it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The schema identifier written into every report. Bump the suffix on breaking changes.
+pub const SCHEMA: &str = "exray.report/v1";
+
+/// Exploitation began before this instant (Volexity saw it on 2021-01-06): logs that start later
+/// cannot clear a server of ProxyLogon by themselves.
+pub const PROXYLOGON_WINDOW_START: &str = "2021-01-01T00:00:00Z";
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// Where in the attack a finding sits. The order is the order of an intrusion, and a finding's
+/// stage grades it: an *attempt* is not a compromise, *exploitation* and later are.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Scanning or probing that did not reach anything (e.g. SSRF against autodiscover only).
+    Attempt,
+    /// A vulnerability was exercised with effect (SSRF reaching ECP, file write, deserialization).
+    Exploitation,
+    /// A web shell exists or was used.
+    Foothold,
+    /// Commands, credential theft, persistence after the foothold.
+    PostExploitation,
+    /// Data staged or taken away (mailbox exports, archives).
+    Exfiltration,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Attempt => "attempt",
+            Stage::Exploitation => "exploitation",
+            Stage::Foothold => "foothold",
+            Stage::PostExploitation => "post_exploitation",
+            Stage::Exfiltration => "exfiltration",
+        }
+    }
+    /// True for every stage that means the attacker got somewhere.
+    pub fn is_compromise(self) -> bool {
+        self >= Stage::Exploitation
+    }
+}
+
+/// The attack family a rule belongs to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    ProxyLogon,
+    ProxyShell,
+    ProxyNotShell,
+    Owassrf,
+    /// Web shells, post-exploitation and exfiltration that any family can lead to.
+    Generic,
+    /// A match of a user-supplied indicator (IOC list, STIX bundle, YARA pack).
+    Ioc,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::ProxyLogon => "proxylogon",
+            Family::ProxyShell => "proxyshell",
+            Family::ProxyNotShell => "proxynotshell",
+            Family::Owassrf => "owassrf",
+            Family::Generic => "generic",
+            Family::Ioc => "ioc",
+        }
+    }
+}
+
+/// The kind of evidence a record came from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    HttpProxy,
+    EcpServer,
+    OabGenerator,
+    Iis,
+    Evtx,
+    EventJson,
+    FileSystem,
+    Registry,
+    Config,
+    Network,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::HttpProxy => "httpproxy",
+            SourceKind::EcpServer => "ecp_server",
+            SourceKind::OabGenerator => "oab_generator",
+            SourceKind::Iis => "iis",
+            SourceKind::Evtx => "evtx",
+            SourceKind::EventJson => "event_json",
+            SourceKind::FileSystem => "file_system",
+            SourceKind::Registry => "registry",
+            SourceKind::Config => "config",
+            SourceKind::Network => "network",
+        }
+    }
+    /// Sources that record web requests: without one, no verdict on exploitation can be given.
+    pub fn is_request_log(self) -> bool {
+        matches!(self, SourceKind::HttpProxy | SourceKind::Iis)
+    }
+}
+
+/// Static description of a detection rule. Rules are data: detectors hold a table of these.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub family: Family,
+    pub stage: Stage,
+    pub cves: Vec<String>,
+    /// MITRE ATT&CK technique ids, e.g. `T1190`, `T1505.003`.
+    pub attack: Vec<String>,
+    pub severity: Severity,
+    pub confidence: Confidence,
+}
+
+impl RuleMeta {
+    /// Convenience constructor for rule tables written in code.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: &str,
+        title: &str,
+        description: &str,
+        family: Family,
+        stage: Stage,
+        cves: &[&str],
+        attack: &[&str],
+        severity: Severity,
+        confidence: Confidence,
+    ) -> Self {
+        RuleMeta {
+            id: id.to_string(),
+            title: title.to_string(),
+            description: description.to_string(),
+            family,
+            stage,
+            cves: cves.iter().map(|s| s.to_string()).collect(),
+            attack: attack.iter().map(|s| s.to_string()).collect(),
+            severity,
+            confidence,
+        }
+    }
+}
+
+/// Hashes and metadata of a file that is evidence.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileInfo {
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// One match of a content rule inside a file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ContentMatch {
+    pub rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    pub offset: u64,
+    pub length: u64,
+    /// The matched bytes, escaped for display (never executed, never rendered as HTML).
+    pub excerpt: String,
+}
+
+/// One piece of evidence: a log line, an event record, a file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub source: SourceKind,
+    /// The file the evidence was read from, as found under the hunted root.
+    pub file: String,
+    /// 1-based line number for text logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Record number for EVTX and event exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The raw line or record, lossily decoded and capped at [`RAW_CAP`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_info: Option<FileInfo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<ContentMatch>,
+    /// Named values the rule looked at (e.g. `AnchorMailbox`, `cmdlet`, `path`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Raw evidence is capped so a hostile multi-megabyte line cannot bloat a report.
+pub const RAW_CAP: usize = 8192;
+
+impl Evidence {
+    pub fn new(source: SourceKind, file: impl Into<String>) -> Self {
+        Evidence {
+            source,
+            file: file.into(),
+            line: None,
+            record: None,
+            timestamp: None,
+            client_ip: None,
+            user_agent: None,
+            request_id: None,
+            raw: None,
+            file_info: None,
+            matches: Vec::new(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    /// Store the raw bytes of a line, lossily decoded, without the line terminator, capped.
+    pub fn with_raw(mut self, raw: &[u8]) -> Self {
+        self.raw = Some(cap_lossy(raw, RAW_CAP));
+        self
+    }
+
+    pub fn field(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.fields.insert(name.to_string(), value.into());
+        self
+    }
+}
+
+/// Decode bytes lossily, trim line terminators, and cap the result at `cap` bytes (on a char
+/// boundary), marking the cut.
+pub fn cap_lossy(raw: &[u8], cap: usize) -> String {
+    let mut end = raw.len();
+    while end > 0 && (raw[end - 1] == b'\n' || raw[end - 1] == b'\r') {
+        end -= 1;
+    }
+    let cut = end > cap;
+    let s = String::from_utf8_lossy(&raw[..end.min(cap)]);
+    if cut {
+        format!("{s}…[{} bytes cut]", end - cap)
+    } else {
+        s.into_owned()
+    }
+}
+
+/// A detection: one rule, one group key (usually a client IP or a file), all its evidence.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable within a report: `rule_id` + group key, hashed.
+    pub id: String,
+    pub rule_id: String,
+    pub title: String,
+    pub description: String,
+    pub family: Family,
+    pub stage: Stage,
+    pub cves: Vec<String>,
+    pub attack: Vec<String>,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub client_ips: Vec<String>,
+    #[serde(default)]
+    pub user_agents: Vec<String>,
+    #[serde(default)]
+    pub request_ids: Vec<String>,
+    /// Paths or names of artefacts (web shells, dumps) this finding involves; used to correlate
+    /// a file on disk with the requests for it.
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+    /// How many matching records there were; `evidence` keeps the first [`EVIDENCE_CAP`].
+    pub count: u64,
+    pub evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+}
+
+/// Evidence items kept per finding; `count` still counts them all.
+pub const EVIDENCE_CAP: usize = 25;
+
+/// A source of evidence and how much of time it covers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SourceCoverage {
+    pub source: SourceKind,
+    /// The folder (or file) the source was read from.
+    pub location: String,
+    pub files: u64,
+    pub records: u64,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<DateTime<Utc>>,
+    /// Records or files that could not be read.
+    pub errors: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl SourceCoverage {
+    pub fn new(source: SourceKind, location: impl Into<String>) -> Self {
+        SourceCoverage {
+            source,
+            location: location.into(),
+            files: 0,
+            records: 0,
+            bytes: 0,
+            first: None,
+            last: None,
+            errors: 0,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Widen the covered period to include `t`.
+    pub fn observe(&mut self, t: DateTime<Utc>) {
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+    }
+
+    pub fn merge(&mut self, other: &SourceCoverage) {
+        self.files += other.files;
+        self.records += other.records;
+        self.bytes += other.bytes;
+        self.errors += other.errors;
+        if let Some(f) = other.first {
+            self.observe(f);
+        }
+        if let Some(l) = other.last {
+            self.observe(l);
+        }
+        for n in &other.notes {
+            if !self.notes.contains(n) {
+                self.notes.push(n.clone());
+            }
+        }
+    }
+}
+
+/// Input that could not be read or parsed. Never fatal; always reported.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    pub message: String,
+}
+
+/// The three answers ED 21-02 asked for, per server.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    IndicatorsFound,
+    NoIndicatorsFound,
+    NotAssessed,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::IndicatorsFound => "indicators of compromise found",
+            Verdict::NoIndicatorsFound => "no indicators found",
+            Verdict::NotAssessed => "not assessed",
+        }
+    }
+}
+
+/// One step of an incident's story.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StoryStep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<DateTime<Utc>>,
+    pub stage: Stage,
+    pub finding: String,
+    pub text: String,
+}
+
+/// Findings correlated by client IP, request id, artefact and time: one intrusion, told as a story.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The furthest stage the attacker reached.
+    pub stage: Stage,
+    pub families: Vec<Family>,
+    pub cves: Vec<String>,
+    pub client_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<DateTime<Utc>>,
+    pub findings: Vec<String>,
+    pub story: Vec<StoryStep>,
+    /// One line: "from 203.0.113.7 on 2021-03-03 04:12 UTC: SSRF → … → web shell requested".
+    pub summary: String,
+}
+
+/// How precisely a build is known.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildPrecision {
+    /// All four parts, security update included.
+    Full,
+    /// major.minor.build only: the CU is known, the SU is not.
+    CuOnly,
+    /// Only the major version (e.g. from a header naming the product).
+    ProductOnly,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureStatus {
+    Vulnerable,
+    Patched,
+    /// The CU is known and an SU exists for it: which SU is installed cannot be told.
+    SuUnknown,
+    /// The catalogue cannot decide (unknown build, sources disagree).
+    Unknown,
+    /// The product line was never affected.
+    NotAffected,
+}
+
+/// An update that fixes something: what to install.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct UpdateRef {
+    pub name: String,
+    pub build: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kb: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// Exposure of one build to one CVE family.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Exposure {
+    /// Family name (`proxylogon`, `proxyshell`, …) or a single CVE id.
+    pub family: String,
+    pub cves: Vec<String>,
+    pub status: ExposureStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_by: Option<UpdateRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What the catalogue says of a build: the answer to "which build, and what must I install?".
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BuildAssessment {
+    pub build: String,
+    pub precision: BuildPrecision,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Human name of the release, e.g. "Exchange Server 2016 CU19 Mar21SU".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_date: Option<String>,
+    pub exposures: Vec<Exposure>,
+    /// The single update that fixes every known exposure of this build, if one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended_update: Option<UpdateRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Where the build came from (e.g. `Bin\ExSetup.exe file version`, `X-OWA-Version header`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The verdict of a passive fingerprint of one network target.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanVerdict {
+    Vulnerable,
+    Patched,
+    SuUnknown,
+    /// Exchange, but no build could be learned.
+    ExchangeUnknownBuild,
+    NotExchange,
+    Unreachable,
+    Error,
+}
+
+impl ScanVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanVerdict::Vulnerable => "vulnerable",
+            ScanVerdict::Patched => "patched",
+            ScanVerdict::SuUnknown => "su_unknown",
+            ScanVerdict::ExchangeUnknownBuild => "exchange_unknown_build",
+            ScanVerdict::NotExchange => "not_exchange",
+            ScanVerdict::Unreachable => "unreachable",
+            ScanVerdict::Error => "error",
+        }
+    }
+}
+
+/// What one request of a scan showed.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ScanEvidence {
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What was looked at: `header:X-OWA-Version`, `body:assemblyIdentity`, `favicon-md5`, …
+    pub what: String,
+    pub value: String,
+}
+
+/// One scanned target.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ScanResult {
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    pub verdict: ScanVerdict,
+    pub confidence: Confidence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<BuildAssessment>,
+    #[serde(default)]
+    pub evidence: Vec<ScanEvidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub scanned_at: DateTime<Utc>,
+    /// Opt-in web-shell probes: path, status, body hash, and whether it differed from the control.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webshell_probes: Vec<BTreeMap<String, String>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    Hunt,
+    Scan,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// What the hunt learned of the host itself.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Exchange install roots found under the hunted path.
+    #[serde(default)]
+    pub exchange_roots: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildAssessment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+}
+
+/// Counts for a one-line summary.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub findings: u64,
+    pub incidents: u64,
+    pub by_severity: BTreeMap<String, u64>,
+    pub files_read: u64,
+    pub records_read: u64,
+    pub bytes_read: u64,
+    pub input_errors: u64,
+}
+
+/// One exray report: the output of `exray hunt` or `exray scan`, the input of `exray serve`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Report {
+    pub schema: String,
+    /// Unique per run (UUID v4); the service ingests idempotently by it.
+    pub report_id: String,
+    pub kind: ReportKind,
+    pub tool: ToolInfo,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// What was examined: the hunted path or the scan's target description.
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub host: HostInfo,
+    pub verdict: Verdict,
+    pub verdict_reason: String,
+    pub summary: Summary,
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub coverage: Vec<SourceCoverage>,
+    /// The first input errors (see `summary.input_errors` for the total).
+    #[serde(default)]
+    pub errors: Vec<InputError>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scan_results: Vec<ScanResult>,
+}
+
+/// Input errors kept in a report; the summary counts them all.
+pub const ERROR_CAP: usize = 1000;
+
+impl Report {
+    pub fn new(kind: ReportKind, scope: impl Into<String>) -> Self {
+        let now = Utc::now();
+        Report {
+            schema: SCHEMA.to_string(),
+            report_id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            tool: ToolInfo {
+                name: "exray".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            started_at: now,
+            finished_at: now,
+            scope: scope.into(),
+            since: None,
+            until: None,
+            host: HostInfo::default(),
+            verdict: Verdict::NotAssessed,
+            verdict_reason: String::new(),
+            summary: Summary::default(),
+            incidents: Vec::new(),
+            findings: Vec::new(),
+            coverage: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            scan_results: Vec::new(),
+        }
+    }
+}

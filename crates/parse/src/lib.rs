@@ -1,0 +1,15 @@
+//! exray-parse: streaming parsers for the evidence an Exchange server keeps.
+//!
+//! Every text parser is built on [`lines::scan`], which reads in chunks, prefilters with
+//! Aho-Corasick and hands over only the lines worth parsing, so memory stays bounded whatever the
+//! log volume. Parsers never panic on bad input: they return errors that name the line.
+
+pub mod lines;
+pub mod csvline;
+pub mod ecp;
+pub mod event;
+pub mod evtx_source;
+pub mod httpproxy;
+pub mod iis;
+pub mod oab;
+pub mod time;

@@ -1,0 +1,317 @@
+//! A streaming, prefiltered line scanner: the hot path of every text-log hunt.
+//!
+//! The file is read in large chunks; an Aho-Corasick automaton runs over each chunk and only the
+//! lines that contain a needle are handed to the caller, together with the first lines of the
+//! file (preamble, headers) and, at the end, the last data line (for coverage). Newlines are
+//! counted with `memchr` so every delivered line carries its 1-based line number. Memory is bounded
+//! by the chunk size plus the longest line accepted ([`MAX_LINE`]); longer lines are reported and
+//! skipped, never buffered.
+
+use std::io::{self, Read};
+
+use aho_corasick::AhoCorasick;
+
+/// Bytes read per refill.
+pub const CHUNK: usize = 1 << 20;
+/// Longest line accepted; longer lines are skipped and reported as errors.
+pub const MAX_LINE: usize = 1 << 20;
+/// Lines at the start of a file delivered whatever they contain (preambles and headers).
+pub const HEAD_LINES: u64 = 16;
+
+/// Why a line is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// One of the first [`HEAD_LINES`] lines of the file.
+    Head,
+    /// The line contains a needle.
+    Hit,
+}
+
+/// A line handed to the caller: its number, its bytes without the line terminator.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub number: u64,
+    pub bytes: &'a [u8],
+    pub kind: LineKind,
+}
+
+/// What a scan saw besides the delivered lines.
+#[derive(Debug, Default, Clone)]
+pub struct ScanSummary {
+    pub bytes: u64,
+    /// Lines in the file (a final line without terminator counts).
+    pub lines: u64,
+    /// Lines starting with `#` (W3C-style preamble and field lines).
+    pub comment_lines: u64,
+    /// The last line that does not start with `#`, with its number.
+    pub last_data_line: Option<(u64, Vec<u8>)>,
+    /// Lines longer than [`MAX_LINE`] that were skipped.
+    pub overlong_lines: Vec<u64>,
+}
+
+fn trim_eol(mut l: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\r' | b'\n'] = l {
+        l = rest;
+    }
+    l
+}
+
+/// Scan `reader` line by line; `on_line` receives head lines and lines matching `needles`.
+/// An `Err` from the callback stops the scan and is returned.
+pub fn scan<R: Read, F>(mut reader: R, needles: &AhoCorasick, mut on_line: F) -> io::Result<ScanSummary>
+where
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    let mut buf: Vec<u8> = vec![0; CHUNK + MAX_LINE];
+    let mut filled = 0usize; // bytes valid in buf
+    let mut sum = ScanSummary::default();
+    let mut line_no: u64 = 0; // lines fully consumed before buf[0]
+    let mut skipping_overlong = false;
+    let mut eof = false;
+
+    while !eof {
+        // Refill.
+        let mut read_now = 0;
+        while filled < buf.len() {
+            let n = match reader.read(&mut buf[filled..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            filled += n;
+            read_now += n;
+            if read_now >= CHUNK {
+                break;
+            }
+        }
+        sum.bytes += read_now as u64;
+
+        // The processable region ends after the last newline (or at EOF, the end).
+        let end = if eof {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(i) => i + 1,
+                None => {
+                    if filled == buf.len() {
+                        // One line longer than the buffer: report it and drop what we hold.
+                        if !skipping_overlong {
+                            sum.overlong_lines.push(line_no + 1);
+                        }
+                        skipping_overlong = true;
+                        filled = 0;
+                    }
+                    continue;
+                }
+            }
+        };
+        let mut start = 0usize;
+        if skipping_overlong {
+            // Drop the rest of the overlong line.
+            match memchr::memchr(b'\n', &buf[..end]) {
+                Some(i) => {
+                    start = i + 1;
+                    line_no += 1;
+                    skipping_overlong = false;
+                }
+                None => {
+                    filled = 0;
+                    continue;
+                }
+            }
+        }
+        let region = &buf[start..end];
+        process_region(region, needles, &mut line_no, &mut sum, &mut on_line)?;
+        // Keep the partial line.
+        buf.copy_within(end..filled, 0);
+        filled -= end;
+    }
+    if skipping_overlong {
+        line_no += 1;
+    }
+    sum.lines = line_no;
+    Ok(sum)
+}
+
+fn process_region<F>(
+    region: &[u8],
+    needles: &AhoCorasick,
+    line_no: &mut u64,
+    sum: &mut ScanSummary,
+    on_line: &mut F,
+) -> io::Result<()>
+where
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    if region.is_empty() {
+        return Ok(());
+    }
+    let base_line = *line_no;
+    // Head lines: deliver them one by one (they are few).
+    let mut pos = 0usize; // bytes of region already accounted for in `counted`
+    let mut counted = base_line; // lines fully before region[pos]
+    while counted < HEAD_LINES && pos < region.len() {
+        let e = memchr::memchr(b'\n', &region[pos..]).map_or(region.len(), |i| pos + i + 1);
+        let l = trim_eol(&region[pos..e]);
+        counted += 1;
+        if l.first() == Some(&b'#') {
+            sum.comment_lines += 1;
+        }
+        on_line(Line {
+            number: counted,
+            bytes: l,
+            kind: LineKind::Head,
+        })?;
+        pos = e;
+    }
+    // Matches after the head.
+    let mut next_free = pos; // matches starting before this were inside a delivered line
+    for m in needles.find_iter(&region[pos..]) {
+        let at = pos + m.start();
+        if at < next_free {
+            continue;
+        }
+        let ls = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
+        let le = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |i| at + i + 1);
+        counted += memchr::memchr_iter(b'\n', &region[next_free.max(pos)..ls]).count() as u64;
+        let l = trim_eol(&region[ls..le]);
+        counted += 1;
+        on_line(Line {
+            number: counted,
+            bytes: l,
+            kind: LineKind::Hit,
+        })?;
+        next_free = le;
+    }
+    let tail_from = next_free.max(pos);
+    counted += memchr::memchr_iter(b'\n', &region[tail_from..]).count() as u64;
+    if tail_from < region.len() && region.last() != Some(&b'\n') {
+        counted += 1; // final line without terminator (only at EOF)
+    }
+    // Comment lines after the head, counted cheaply.
+    sum.comment_lines += memchr::memmem::find_iter(&region[pos..], b"\n#").count() as u64;
+    if pos > 0 && region[pos - 1] == b'\n' && region.get(pos) == Some(&b'#') {
+        sum.comment_lines += 1;
+    }
+    // Last data line of the region.
+    let mut e = region.len();
+    while e > 0 {
+        let body_end = if region[e - 1] == b'\n' { e - 1 } else { e };
+        let ls = memchr::memrchr(b'\n', &region[..body_end]).map_or(0, |i| i + 1);
+        let l = trim_eol(&region[ls..body_end]);
+        if !l.is_empty() && l[0] != b'#' {
+            let trailing = u64::from(region.last() != Some(&b'\n'));
+            let lines_from_here = memchr::memchr_iter(b'\n', &region[ls..]).count() as u64 + trailing;
+            let number = counted + 1 - lines_from_here;
+            sum.last_data_line = Some((number, l.to_vec()));
+            break;
+        }
+        e = ls;
+    }
+    *line_no = counted;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(data: &[u8], needles: &[&str]) -> (Vec<(u64, String, LineKind)>, ScanSummary) {
+        let ac = AhoCorasick::new(needles).unwrap();
+        let mut out = Vec::new();
+        let sum = scan(data, &ac, |l| {
+            out.push((l.number, String::from_utf8_lossy(l.bytes).into_owned(), l.kind));
+            Ok(())
+        })
+        .unwrap();
+        (out, sum)
+    }
+
+    #[test]
+    fn numbers_lines_and_delivers_head_and_hits() {
+        let mut s = String::from("#Fields: a b\r\n");
+        for i in 2..=100 {
+            if i == 57 || i == 99 {
+                s.push_str(&format!("line {i} NEEDLE here NEEDLE\r\n"));
+            } else {
+                s.push_str(&format!("line {i}\r\n"));
+            }
+        }
+        let (lines, sum) = collect(s.as_bytes(), &["NEEDLE"]);
+        assert_eq!(sum.lines, 100);
+        assert_eq!(sum.comment_lines, 1);
+        let hits: Vec<_> = lines.iter().filter(|l| l.2 == LineKind::Hit).collect();
+        assert_eq!(hits.len(), 2, "one delivery per line even with two needles");
+        assert_eq!(hits[0].0, 57);
+        assert_eq!(hits[0].1, "line 57 NEEDLE here NEEDLE");
+        assert_eq!(hits[1].0, 99);
+        assert_eq!(lines.iter().filter(|l| l.2 == LineKind::Head).count(), 16);
+        assert_eq!(sum.last_data_line.as_ref().unwrap().0, 100);
+        assert_eq!(sum.last_data_line.unwrap().1, b"line 100");
+    }
+
+    #[test]
+    fn last_line_without_terminator_and_trailing_comments() {
+        let (_, sum) = collect(b"a\nb\nc", &["zz"]);
+        assert_eq!(sum.lines, 3);
+        assert_eq!(sum.last_data_line.unwrap(), (3, b"c".to_vec()));
+        let (_, sum) = collect(b"a\nb\n#c\n", &["zz"]);
+        assert_eq!(sum.last_data_line.unwrap(), (2, b"b".to_vec()));
+        let (_, sum) = collect(b"", &["zz"]);
+        assert_eq!(sum.lines, 0);
+        assert!(sum.last_data_line.is_none());
+    }
+
+    #[test]
+    fn line_numbers_are_right_across_chunk_boundaries() {
+        // Lines of varying length so that chunk edges fall mid-line.
+        let mut s = Vec::new();
+        let mut expect = Vec::new();
+        let mut n = 0u64;
+        while s.len() < 3 * CHUNK + 12345 {
+            n += 1;
+            let pad = "x".repeat((n as usize * 7919) % 700);
+            if n % 1013 == 0 {
+                s.extend_from_slice(format!("{n} HIT {pad}\n").as_bytes());
+                expect.push(n);
+            } else {
+                s.extend_from_slice(format!("{n} {pad}\n").as_bytes());
+            }
+        }
+        let (lines, sum) = collect(&s, &["HIT"]);
+        let got: Vec<u64> = lines.iter().filter(|l| l.2 == LineKind::Hit).map(|l| l.0).collect();
+        assert_eq!(got, expect);
+        for l in lines.iter().filter(|l| l.2 == LineKind::Hit) {
+            assert!(l.1.starts_with(&format!("{} HIT", l.0)));
+        }
+        assert_eq!(sum.lines, n);
+        assert_eq!(sum.bytes, s.len() as u64);
+        assert_eq!(sum.last_data_line.unwrap().0, n);
+    }
+
+    #[test]
+    fn overlong_lines_are_skipped_and_reported() {
+        let mut s = b"first\n".to_vec();
+        s.extend(std::iter::repeat_n(b'A', CHUNK + MAX_LINE + 10));
+        s.extend_from_slice(b" HIT\nafter HIT\n");
+        let (lines, sum) = collect(&s, &["HIT"]);
+        assert_eq!(sum.overlong_lines, vec![2]);
+        // Within the head, lines come as `Head`; either way each is delivered once.
+        let hits: Vec<_> = lines.iter().filter(|l| l.1.contains("HIT")).collect();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].0, 3);
+        assert_eq!(hits[0].1, "after HIT");
+        assert_eq!(sum.lines, 3);
+    }
+
+    #[test]
+    fn invalid_utf8_is_just_bytes() {
+        let (lines, _) = collect(b"ok\n\xff\xfe HIT \xc3\n", &["HIT"]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].0, 2);
+    }
+}

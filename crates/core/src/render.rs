@@ -1,1 +1,320 @@
-//! TODO
+//! Report renderers: a readable terminal summary, JSON, JSON lines, CSV and Timesketch JSONL.
+//! Every string that came from evidence is attacker-controlled: the text renderer strips control
+//! characters so a log line cannot drive the terminal.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use crate::model::{Finding, Report, ReportKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Csv,
+    Timesketch,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "text" => Format::Text,
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            "csv" => Format::Csv,
+            "timesketch" => Format::Timesketch,
+            other => return Err(format!("unknown format {other:?} (text, json, jsonl, csv, timesketch)")),
+        })
+    }
+}
+
+pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text(r, w),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, r)?;
+            writeln!(w)
+        }
+        Format::Jsonl => jsonl(r, w),
+        Format::Csv => csv(r, w),
+        Format::Timesketch => timesketch(r, w),
+    }
+}
+
+/// Make evidence safe to print on a terminal: no control characters, capped length.
+pub fn safe(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&c.escape_default().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn t(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    d.map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())
+}
+
+pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "exray {} — {} of {}", r.tool.version, if r.kind == ReportKind::Hunt { "hunt" } else { "scan" }, safe(&r.scope, 200))?;
+    if !r.host.exchange_roots.is_empty() {
+        writeln!(w, "Exchange install: {}", r.host.exchange_roots.join(", "))?;
+    }
+    if let Some(b) = &r.host.build {
+        writeln!(w, "Installed build: {} {}", b.build, b.release.clone().unwrap_or_default())?;
+    }
+    writeln!(w)?;
+    if !r.incidents.is_empty() {
+        writeln!(w, "INCIDENTS ({})", r.incidents.len())?;
+        for i in &r.incidents {
+            writeln!(w, "  [{}] {}", i.severity.as_str().to_uppercase(), safe(&i.summary, 400))?;
+            if !i.cves.is_empty() {
+                writeln!(w, "      CVEs: {}", i.cves.join(", "))?;
+            }
+            for s in &i.story {
+                writeln!(w, "      {}  {:<17} {}", t(s.time), s.stage.as_str(), safe(&s.text, 160))?;
+            }
+        }
+        writeln!(w)?;
+    }
+    if !r.findings.is_empty() {
+        writeln!(w, "FINDINGS ({})", r.findings.len())?;
+        for f in &r.findings {
+            finding_text(f, w)?;
+        }
+        writeln!(w)?;
+    }
+    for s in &r.scan_results {
+        writeln!(
+            w,
+            "  {:<40} {:<22} {}",
+            safe(&s.target, 40),
+            s.verdict.as_str(),
+            s.assessment.as_ref().map(|a| a.build.as_str()).unwrap_or("-")
+        )?;
+    }
+    if !r.coverage.is_empty() {
+        writeln!(w, "COVERAGE")?;
+        for c in &r.coverage {
+            writeln!(
+                w,
+                "  {:<14} {:>6} files {:>10} records  {} → {}  {}{}",
+                c.source.as_str(),
+                c.files,
+                c.records,
+                t(c.first),
+                t(c.last),
+                safe(&c.location, 90),
+                if c.errors > 0 { format!("  ({} errors)", c.errors) } else { String::new() }
+            )?;
+            for n in &c.notes {
+                writeln!(w, "      note: {}", safe(n, 200))?;
+            }
+        }
+        writeln!(w)?;
+    }
+    if r.summary.input_errors > 0 {
+        writeln!(w, "INPUT ERRORS ({}; first shown)", r.summary.input_errors)?;
+        for e in r.errors.iter().take(10) {
+            let at = match (e.line, e.record) {
+                (Some(l), _) => format!(":{l}"),
+                (None, Some(rec)) => format!(" record {rec}"),
+                _ => String::new(),
+            };
+            writeln!(w, "  {}{}: {}", safe(&e.file, 160), at, safe(&e.message, 200))?;
+        }
+        writeln!(w)?;
+    }
+    for warning in &r.warnings {
+        writeln!(w, "warning: {}", safe(warning, 300))?;
+    }
+    writeln!(w, "VERDICT: {} — {}", r.verdict.as_str(), safe(&r.verdict_reason, 300))?;
+    Ok(())
+}
+
+fn finding_text(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "  [{}] {} {} ({}; {} confidence; {}×)",
+        f.severity.as_str().to_uppercase(),
+        f.rule_id,
+        safe(&f.title, 120),
+        f.stage.as_str(),
+        f.confidence.as_str(),
+        f.count
+    )?;
+    let mut meta = Vec::new();
+    if !f.cves.is_empty() {
+        meta.push(f.cves.join(","));
+    }
+    if !f.attack.is_empty() {
+        meta.push(format!("ATT&CK {}", f.attack.join(",")));
+    }
+    meta.push(format!("{} → {}", t(f.first_seen), t(f.last_seen)));
+    if !f.client_ips.is_empty() {
+        meta.push(format!("from {}", safe(&f.client_ips.iter().take(5).cloned().collect::<Vec<_>>().join(","), 120)));
+    }
+    writeln!(w, "      {}", meta.join("  "))?;
+    for e in f.evidence.iter().take(3) {
+        let at = match (e.line, e.record) {
+            (Some(l), _) => format!(":{l}"),
+            (None, Some(r)) => format!(" record {r}"),
+            _ => String::new(),
+        };
+        writeln!(w, "      {}{}", safe(&e.file, 160), at)?;
+        if let Some(fi) = &e.file_info {
+            writeln!(w, "        sha256 {}  {} bytes", fi.sha256.as_deref().unwrap_or("-"), fi.size)?;
+        }
+        if let Some(raw) = &e.raw {
+            writeln!(w, "        {}", safe(raw, 240))?;
+        }
+        for m in e.matches.iter().take(3) {
+            writeln!(w, "        match {} @{}: {}", safe(&m.rule, 60), m.offset, safe(&m.excerpt, 120))?;
+        }
+    }
+    if f.evidence.len() > 3 || f.count > f.evidence.len() as u64 {
+        writeln!(w, "      … {} record(s) in all (see --format json)", f.count)?;
+    }
+    Ok(())
+}
+
+fn with_type(kind: &str, report_id: &str, v: Value) -> Value {
+    let mut obj = json!({"type": kind, "report_id": report_id});
+    if let (Value::Object(dst), Value::Object(src)) = (&mut obj, v) {
+        dst.extend(src);
+    }
+    obj
+}
+
+/// One JSON object per line: findings (or scan results), incidents, coverage, then a summary
+/// line with the verdict.
+pub fn jsonl(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let id = &r.report_id;
+    for s in &r.scan_results {
+        serde_json::to_writer(&mut *w, &with_type("scan_result", id, serde_json::to_value(s)?))?;
+        writeln!(w)?;
+    }
+    for f in &r.findings {
+        serde_json::to_writer(&mut *w, &with_type("finding", id, serde_json::to_value(f)?))?;
+        writeln!(w)?;
+    }
+    for i in &r.incidents {
+        serde_json::to_writer(&mut *w, &with_type("incident", id, serde_json::to_value(i)?))?;
+        writeln!(w)?;
+    }
+    for c in &r.coverage {
+        serde_json::to_writer(&mut *w, &with_type("coverage", id, serde_json::to_value(c)?))?;
+        writeln!(w)?;
+    }
+    let summary = json!({
+        "type": "summary", "report_id": id, "schema": r.schema, "kind": r.kind, "scope": r.scope,
+        "host": r.host, "verdict": r.verdict, "verdict_reason": r.verdict_reason,
+        "summary": r.summary, "warnings": r.warnings, "started_at": r.started_at, "finished_at": r.finished_at,
+    });
+    serde_json::to_writer(&mut *w, &summary)?;
+    writeln!(w)
+}
+
+/// RFC 4180 field quoting.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn csv(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    if r.kind == ReportKind::Scan {
+        writeln!(w, "target,ip,port,verdict,confidence,build,release,error")?;
+        for s in &r.scan_results {
+            let a = s.assessment.as_ref();
+            let row = [
+                s.target.clone(),
+                s.ip.clone().unwrap_or_default(),
+                s.port.map(|p| p.to_string()).unwrap_or_default(),
+                s.verdict.as_str().to_string(),
+                s.confidence.as_str().to_string(),
+                a.map(|a| a.build.clone()).unwrap_or_default(),
+                a.and_then(|a| a.release.clone()).unwrap_or_default(),
+                s.error.clone().unwrap_or_default(),
+            ];
+            writeln!(w, "{}", row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "report_id,finding_id,incident,rule_id,title,family,stage,severity,confidence,cves,attack,first_seen,last_seen,count,client_ips,evidence_file,evidence_line,evidence_raw"
+    )?;
+    for f in &r.findings {
+        let e = f.evidence.first();
+        let row = [
+            r.report_id.clone(),
+            f.id.clone(),
+            f.incident.clone().unwrap_or_default(),
+            f.rule_id.clone(),
+            f.title.clone(),
+            f.family.as_str().to_string(),
+            f.stage.as_str().to_string(),
+            f.severity.as_str().to_string(),
+            f.confidence.as_str().to_string(),
+            f.cves.join(" "),
+            f.attack.join(" "),
+            f.first_seen.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            f.last_seen.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            f.count.to_string(),
+            f.client_ips.join(" "),
+            e.map(|e| e.file.clone()).unwrap_or_default(),
+            e.and_then(|e| e.line.or(e.record)).map(|l| l.to_string()).unwrap_or_default(),
+            e.and_then(|e| e.raw.clone()).unwrap_or_default(),
+        ];
+        writeln!(w, "{}", row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+    }
+    Ok(())
+}
+
+/// Timesketch JSONL: one event per evidence item with `message`, `datetime`, `timestamp_desc`.
+pub fn timesketch(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    for f in &r.findings {
+        for e in &f.evidence {
+            let Some(ts) = e.timestamp.or(f.first_seen) else { continue };
+            let v = json!({
+                "message": format!("[{}] {}: {}", f.severity.as_str(), f.rule_id, f.title),
+                "datetime": ts.to_rfc3339(),
+                "timestamp": ts.timestamp_micros(),
+                "timestamp_desc": format!("{} record time", e.source.as_str()),
+                "rule_id": f.rule_id, "stage": f.stage, "cves": f.cves.join(","), "attack": f.attack.join(","),
+                "severity": f.severity, "client_ip": e.client_ip, "file": e.file, "line": e.line, "record": e.record,
+                "raw": e.raw, "incident": f.incident, "report_id": r.report_id, "tag": ["exray"],
+            });
+            serde_json::to_writer(&mut *w, &v)?;
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_chars_are_neutralised_and_csv_quotes() {
+        assert_eq!(safe("a\x1b[31mb\n", 100), "a\\u{1b}[31mb\\n");
+        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!("jsonl".parse::<Format>().unwrap(), Format::Jsonl);
+        assert!("xml".parse::<Format>().is_err());
+    }
+}

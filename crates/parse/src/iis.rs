@@ -94,6 +94,7 @@ pub enum IisLine {
     NotWebLog,
 }
 
+#[derive(Clone)]
 pub struct IisParser {
     layout: Option<W3cLayout>,
     fields: Vec<(usize, usize)>,

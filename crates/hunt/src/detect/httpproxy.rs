@@ -1,0 +1,299 @@
+//! HttpProxy logs: the CVE-2021-26855 SSRF (graded attempt / exploitation / file write), its
+//! tooling traits, ProxyShell / ProxyNotShell autodiscover SSRF and OWASSRF.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use chrono::{DateTime, TimeZone, Utc};
+use exray_core::{Evidence, Family, RuleMeta, SourceKind};
+use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
+use exray_parse::lines::{scan, LineKind};
+
+use super::{contains_ci, lossy, open, starts_with_ci, Ctx};
+use crate::rules;
+
+/// Substrings at least one of which every line a rule can fire on contains. Case-insensitive:
+/// attacker-controlled fields may come in any case.
+const NEEDLES: &[&str] = &[
+    "ServerInfo~",
+    "X-BEResource",
+    "python-requests",
+    "ExchangeServicesClient/0.0.0.0",
+    "autodiscover.json",
+    "powershell",
+    "/ecp/",
+    "DateTime,",
+];
+
+pub(crate) fn build_needles(extra: &[&str], base: &[&str]) -> AhoCorasick {
+    let mut pats: Vec<&str> = base.to_vec();
+    pats.extend_from_slice(extra);
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(pats)
+        .expect("static needles compile")
+}
+
+static PLAIN: LazyLock<AhoCorasick> = LazyLock::new(|| build_needles(&[], NEEDLES));
+
+struct Rules {
+    attempt: RuleMeta,
+    exploit: RuleMeta,
+    write: RuleMeta,
+    support: RuleMeta,
+    ps: RuleMeta,
+    pns: RuleMeta,
+    ps_try: RuleMeta,
+    pns_try: RuleMeta,
+    owassrf: RuleMeta,
+    ioc: RuleMeta,
+}
+
+static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
+    attempt: rules::ssrf_attempt(),
+    exploit: rules::ssrf_exploitation(),
+    write: rules::ssrf_oab_write(),
+    support: rules::ssrf_support(),
+    ps: rules::proxyshell_like(Family::ProxyShell),
+    pns: rules::proxyshell_like(Family::ProxyNotShell),
+    ps_try: rules::proxyshell_like_attempt(Family::ProxyShell),
+    pns_try: rules::proxyshell_like_attempt(Family::ProxyNotShell),
+    owassrf: rules::owassrf(),
+    ioc: rules::ioc_ip(),
+});
+
+/// ProxyNotShell was first exploited in August 2022: earlier autodiscover SSRF is ProxyShell.
+pub(crate) fn proxynotshell_era(t: Option<DateTime<Utc>>) -> bool {
+    let cut = Utc.with_ymd_and_hms(2022, 8, 1, 0, 0, 0).unwrap();
+    t.is_some_and(|t| t >= cut)
+}
+
+/// `/autodiscover/autodiscover.json?@x/powershell…` style path confusion in a decoded URI.
+pub(crate) fn is_autodiscover_confusion(uri_lower: &str) -> bool {
+    let Some(at) = uri_lower.find("autodiscover.json") else {
+        return false;
+    };
+    let rest = &uri_lower[at..];
+    rest.contains('@')
+        && ["/powershell", "/mapi/", "/ews/", "/owa/", "powershell"]
+            .iter()
+            .any(|p| rest.contains(p))
+}
+
+/// Percent-decode (twice, for double encoding) and lower-case a URI for matching.
+pub(crate) fn decode_lower(raw: &[u8]) -> String {
+    fn once(s: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            if s[i] == b'%' && i + 2 < s.len() {
+                let h = (s[i + 1] as char).to_digit(16);
+                let l = (s[i + 2] as char).to_digit(16);
+                if let (Some(h), Some(l)) = (h, l) {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(if s[i] == b'+' { b' ' } else { s[i] });
+            i += 1;
+        }
+        out
+    }
+    String::from_utf8_lossy(&once(&once(raw))).to_ascii_lowercase()
+}
+
+fn is_ecp_random_js(stem: &[u8]) -> bool {
+    let s = stem.to_ascii_lowercase();
+    let Some(name) = s.strip_prefix(b"/ecp/") else {
+        return false;
+    };
+    let Some(base) = name.strip_suffix(b".js") else {
+        return false;
+    };
+    (1..=30).contains(&base.len()) && base.iter().all(|c| c.is_ascii_alphanumeric())
+}
+
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&AhoCorasick>) {
+    let Some(file) = open(ctx, path, display) else {
+        return;
+    };
+    let loc = super::location_of(display);
+    let needles = ioc_needles.unwrap_or(&PLAIN);
+    let mut p = HttpProxyParser::new();
+    let mut first_ts = None;
+    let mut records_seen_head = false;
+    let rules = &*RULES;
+    let res = scan(file, needles, |line| {
+        match p.feed(line.bytes) {
+            LineType::Record => {}
+            _ => return Ok(()),
+        }
+        let ts = p.timestamp();
+        if line.kind == LineKind::Head && first_ts.is_none() {
+            first_ts = ts;
+            records_seen_head = true;
+        }
+        if ts.is_none() && p.field_count() < 3 {
+            ctx.error(display, Some(line.number), None, "not an HttpProxy record (too few fields, no DateTime)");
+            return Ok(());
+        }
+        evaluate(&p, ts, line.number, line.bytes, display, ctx, rules);
+        Ok(())
+    });
+    let sum = match res {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.error(display, None, None, format!("read error: {e}"));
+            return;
+        }
+    };
+    for l in &sum.overlong_lines {
+        ctx.error(display, Some(*l), None, "line longer than 1 MiB skipped");
+    }
+    let last_ts = sum.last_data_line.as_ref().and_then(|(_, l)| quick_timestamp(l));
+    let _ = records_seen_head;
+    ctx.observe(SourceKind::HttpProxy, &loc, first_ts);
+    ctx.observe(SourceKind::HttpProxy, &loc, last_ts);
+    let c = ctx.cov(SourceKind::HttpProxy, &loc);
+    c.files += 1;
+    c.bytes += sum.bytes;
+    c.records += sum.lines.saturating_sub(sum.comment_lines);
+    if !p.saw_header() && sum.lines > 0 {
+        let note = "a file had no header; the default Exchange 2016 CU23 column order was assumed".to_string();
+        if !c.notes.contains(&note) {
+            c.notes.push(note);
+        }
+    }
+}
+
+fn evidence(p: &HttpProxyParser, ts: Option<DateTime<Utc>>, line_no: u64, raw: &[u8], display: &str) -> Evidence {
+    let mut ev = Evidence::new(SourceKind::HttpProxy, display).with_raw(raw);
+    ev.line = Some(line_no);
+    ev.timestamp = ts;
+    let ip = p.get(Col::ClientIpAddress);
+    if !ip.is_empty() {
+        ev.client_ip = Some(lossy(ip));
+    }
+    let ua = p.get(Col::UserAgent);
+    if !ua.is_empty() {
+        ev.user_agent = Some(lossy(ua));
+    }
+    let rid = p.get(Col::RequestId);
+    if !rid.is_empty() {
+        ev.request_id = Some(lossy(rid));
+    }
+    for (name, col) in [
+        ("AnchorMailbox", Col::AnchorMailbox),
+        ("UrlStem", Col::UrlStem),
+        ("HttpStatus", Col::HttpStatus),
+        ("Method", Col::Method),
+        ("Protocol", Col::Protocol),
+        ("RoutingHint", Col::RoutingHint),
+    ] {
+        let v = p.get(col);
+        if !v.is_empty() {
+            ev.fields.insert(name.to_string(), lossy(v));
+        }
+    }
+    ev
+}
+
+fn evaluate(
+    p: &HttpProxyParser,
+    ts: Option<DateTime<Utc>>,
+    line_no: u64,
+    raw: &[u8],
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    rules: &Rules,
+) {
+    let ip = lossy(p.get(Col::ClientIpAddress));
+    let key = if ip.is_empty() { "unknown client".to_string() } else { ip.clone() };
+    let anchor = p.get(Col::AnchorMailbox);
+    let status = p.get(Col::HttpStatus);
+    let ok = status == b"200";
+    let mut ssrf_anchor = false;
+    let mk = || evidence(p, ts, line_no, raw, display);
+
+    if starts_with_ci(anchor, "ServerInfo~") && !starts_with_ci(anchor, "ServerInfo~localhost") {
+        if let Some(slash) = memchr::memchr(b'/', anchor) {
+            ssrf_anchor = true;
+            let target = anchor[slash..].to_ascii_lowercase();
+            let target_s = String::from_utf8_lossy(&target);
+            if target_s.contains("virtualdirectory#") && ok {
+                ctx.hit(&rules.write, &key, mk());
+            } else if target_s.starts_with("/autodiscover") {
+                ctx.hit(&rules.attempt, &key, mk());
+            } else {
+                ctx.hit(&rules.exploit, &key, mk());
+            }
+        }
+    }
+
+    let stem = p.get(Col::UrlStem);
+    let ua = p.get(Col::UserAgent);
+    let protocol = p.get(Col::Protocol);
+    let tooling_ua = starts_with_ci(ua, "python-requests") || starts_with_ci(ua, "ExchangeServicesClient/0.0.0.0");
+    if contains_ci(p.get(Col::RoutingHint), "X-BEResource")
+        || is_ecp_random_js(stem)
+        || (tooling_ua && (ssrf_anchor || protocol.eq_ignore_ascii_case(b"Ecp")))
+    {
+        ctx.hit(&rules.support, &key, mk());
+    }
+
+    // Autodiscover path confusion (ProxyShell / ProxyNotShell).
+    let query = p.get(Col::UrlQuery);
+    if contains_ci(stem, "autodiscover") || contains_ci(query, "autodiscover") {
+        let mut uri = stem.to_vec();
+        uri.push(b'?');
+        uri.extend_from_slice(query);
+        let dec = decode_lower(&uri);
+        if is_autodiscover_confusion(&dec) {
+            let pns = proxynotshell_era(ts);
+            let success = status.first().is_some_and(|c| *c == b'2' || *c == b'3');
+            let rule = match (pns, success) {
+                (false, true) => &rules.ps,
+                (true, true) => &rules.pns,
+                (false, false) => &rules.ps_try,
+                (true, false) => &rules.pns_try,
+            };
+            ctx.hit(rule, &key, mk());
+        }
+    }
+
+    // OWASSRF: /owa/<mailbox>/powershell answered 200.
+    let stem_l = stem.to_ascii_lowercase();
+    if stem_l.starts_with(b"/owa/") && stem_l.ends_with(b"/powershell") && ok {
+        ctx.hit(&rules.owassrf, &key, mk());
+    }
+
+    if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {
+        ctx.hit(&rules.ioc, &key, mk());
+    }
+}
+
+/// The needle set with the IOC IPs added (so records from listed IPs are parsed too).
+pub fn needles_with(extra: &[&str]) -> AhoCorasick {
+    build_needles(extra, NEEDLES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(is_ecp_random_js(b"/ecp/y.js"));
+        assert!(is_ecp_random_js(b"/ECP/AbC123.js"));
+        assert!(!is_ecp_random_js(b"/ecp/15.1.2/scripts/x.js"));
+        assert!(!is_ecp_random_js(b"/ecp/.js"));
+        assert_eq!(decode_lower(b"/a%2540b%20C+d"), "/a@b c d");
+        assert!(is_autodiscover_confusion(
+            "/autodiscover/autodiscover.json?@evil.com/mapi/nspi/?&email=autodiscover/autodiscover.json%3f@evil.com"
+        ));
+        assert!(!is_autodiscover_confusion("/autodiscover/autodiscover.json?email=user@contoso.com&protocol=rest"));
+    }
+}

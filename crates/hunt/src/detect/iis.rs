@@ -1,0 +1,292 @@
+//! IIS W3C logs: ProxyLogon SSRF carrier URIs, requests for script pages in web-shell locations,
+//! commands in query strings, ProxyShell / ProxyNotShell autodiscover confusion, OWASSRF.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use chrono::{DateTime, Utc};
+use exray_core::{Evidence, Family, RuleMeta, SourceKind};
+use exray_parse::iis::{Field, IisLine, IisParser};
+use exray_parse::lines::{scan, LineKind};
+
+use super::httpproxy::{build_needles, decode_lower, is_autodiscover_confusion, proxynotshell_era};
+use super::{lossy, open, Ctx};
+use crate::rules;
+
+const NEEDLES: &[&str] = &[
+    "/owa/",
+    "/ecp/",
+    "/aspnet_client/",
+    "autodiscover",
+    "powershell",
+    "whoami",
+    "cmd.exe",
+    "cmd+/c",
+    "cmd%20/c",
+    "cmd /c",
+    "net+user",
+    "net%20user",
+    "certutil",
+    "nltest",
+    "#Fields",
+];
+
+static PLAIN: LazyLock<AhoCorasick> = LazyLock::new(|| build_needles(&[], NEEDLES));
+
+pub fn needles_with(extra: &[&str]) -> AhoCorasick {
+    build_needles(extra, NEEDLES)
+}
+
+struct Rules {
+    carrier: RuleMeta,
+    shell_ok: RuleMeta,
+    shell_probe: RuleMeta,
+    command: RuleMeta,
+    ps: RuleMeta,
+    pns: RuleMeta,
+    ps_try: RuleMeta,
+    pns_try: RuleMeta,
+    owassrf: RuleMeta,
+    ioc: RuleMeta,
+}
+
+static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
+    carrier: rules::iis_ssrf_uri(),
+    shell_ok: rules::webshell_request_ok(),
+    shell_probe: rules::webshell_request_probe(),
+    command: rules::command_in_query(),
+    ps: rules::proxyshell_like(Family::ProxyShell),
+    pns: rules::proxyshell_like(Family::ProxyNotShell),
+    ps_try: rules::proxyshell_like_attempt(Family::ProxyShell),
+    pns_try: rules::proxyshell_like_attempt(Family::ProxyNotShell),
+    owassrf: rules::owassrf(),
+    ioc: rules::ioc_ip(),
+});
+
+/// Pages that ship in `owa\auth` (lower case). Anything else with a script extension there is
+/// suspect; look-alikes (`OutlookEN.aspx`, `RedirSuiteServerProxy.aspx`) are not in this list.
+pub const OWA_AUTH_STOCK: &[&str] = &[
+    "logon.aspx",
+    "logoff.aspx",
+    "errorfe.aspx",
+    "expiredpassword.aspx",
+    "frowny.aspx",
+    "getidtokens.htm",
+    "outlookcn.aspx",
+    "redirsuiteserviceproxy.aspx",
+    "signout.aspx",
+    "svmfeedback.aspx",
+    "multilogon.aspx",
+    "timeoutlogoff.aspx",
+];
+
+const SCRIPT_EXT: &[&str] = &[".aspx", ".ashx", ".asmx", ".asax", ".asp", ".asa", ".cer", ".cdx", ".soap"];
+
+/// If `stem` (lower case) is a script page in a web-shell location and not a stock page there,
+/// the location name.
+pub fn shell_location(stem: &str) -> Option<&'static str> {
+    if !SCRIPT_EXT.iter().any(|e| stem.ends_with(e)) {
+        return None;
+    }
+    let name = stem.rsplit('/').next().unwrap_or(stem);
+    if stem.starts_with("/aspnet_client/") {
+        return Some("aspnet_client");
+    }
+    if stem.starts_with("/ecp/auth/") {
+        return (name != "timeoutlogoff.aspx").then_some("ecp/auth");
+    }
+    if stem.starts_with("/owa/auth/") {
+        return (!OWA_AUTH_STOCK.contains(&name)).then_some("owa/auth");
+    }
+    if stem.starts_with("/oab/") {
+        return Some("oab");
+    }
+    None
+}
+
+fn is_carrier(method: &[u8], stem: &str) -> bool {
+    let post = method.eq_ignore_ascii_case(b"POST");
+    if post && stem.starts_with("/owa/auth/current/themes/resources/") {
+        return true;
+    }
+    if post && stem == "/ecp/default.flt" {
+        return true;
+    }
+    if stem == "/ecp/main.css" {
+        return true;
+    }
+    for prefix in ["/ecp/", "/owa/auth/"] {
+        if let Some(name) = stem.strip_prefix(prefix) {
+            if let Some(base) = name.strip_suffix(".js") {
+                if (1..=30).contains(&base.len()) && base.bytes().all(|c| c.is_ascii_alphanumeric()) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+const COMMANDS: &[&str] = &[
+    "cmd /c", "cmd.exe", "whoami", "powershell -e", "powershell.exe", "net user", "net group", "certutil",
+    "nltest", "ipconfig", "tasklist", "/c whoami",
+];
+
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&AhoCorasick>) {
+    let Some(file) = open(ctx, path, display) else {
+        return;
+    };
+    let loc = super::location_of(display);
+    let needles = ioc_needles.unwrap_or(&PLAIN);
+    let mut p = IisParser::new();
+    let mut first_ts = None;
+    let mut format_error = None;
+    let rules = &*RULES;
+    let res = scan(file, needles, |line| {
+        match p.feed(line.bytes) {
+            IisLine::Record => {}
+            IisLine::NotW3c => {
+                format_error.get_or_insert((line.number, "not a W3C extended log (no #Fields line before data); IIS native or NCSA format is not supported"));
+                return Ok(());
+            }
+            IisLine::NotWebLog => {
+                format_error.get_or_insert((line.number, "a W3C log without cs-uri-stem (not a web server log); skipped"));
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+        let ts = p.timestamp();
+        if line.kind == LineKind::Head && first_ts.is_none() {
+            first_ts = ts;
+        }
+        evaluate(&p, ts, line.number, line.bytes, display, ctx, rules);
+        Ok(())
+    });
+    let sum = match res {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.error(display, None, None, format!("read error: {e}"));
+            return;
+        }
+    };
+    if let Some((line, msg)) = format_error {
+        ctx.error(display, Some(line), None, msg);
+        ctx.cov(SourceKind::Iis, &loc).errors += 1;
+        return;
+    }
+    for l in &sum.overlong_lines {
+        ctx.error(display, Some(*l), None, "line longer than 1 MiB skipped");
+    }
+    // The last data line is in the final layout.
+    let last_ts = sum.last_data_line.as_ref().and_then(|(_, l)| {
+        let mut q = p.clone();
+        (q.feed(l) == IisLine::Record).then(|| q.timestamp()).flatten()
+    });
+    ctx.observe(SourceKind::Iis, &loc, first_ts);
+    ctx.observe(SourceKind::Iis, &loc, last_ts);
+    let c = ctx.cov(SourceKind::Iis, &loc);
+    c.files += 1;
+    c.bytes += sum.bytes;
+    c.records += sum.lines.saturating_sub(sum.comment_lines);
+}
+
+fn evaluate(
+    p: &IisParser,
+    ts: Option<DateTime<Utc>>,
+    line_no: u64,
+    raw: &[u8],
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    rules: &Rules,
+) {
+    let ip = {
+        let xff = p.get(Field::ForwardedFor);
+        let c = p.get(Field::ClientIp);
+        lossy(if c.is_empty() { xff } else { c })
+    };
+    let key = if ip.is_empty() { "unknown client".to_string() } else { ip.clone() };
+    let stem_raw = p.get(Field::UriStem);
+    let stem = decode_lower(stem_raw);
+    let query = p.get(Field::UriQuery);
+    let method = p.get(Field::Method);
+    let status = p.get(Field::Status);
+    let mk = || {
+        let mut ev = Evidence::new(SourceKind::Iis, display).with_raw(raw);
+        ev.line = Some(line_no);
+        ev.timestamp = ts;
+        if !ip.is_empty() {
+            ev.client_ip = Some(ip.clone());
+        }
+        let ua = p.user_agent();
+        if !ua.is_empty() {
+            ev.user_agent = Some(ua);
+        }
+        ev.fields.insert("cs-method".into(), lossy(method));
+        ev.fields.insert("cs-uri-stem".into(), lossy(stem_raw));
+        if !query.is_empty() {
+            ev.fields.insert("cs-uri-query".into(), lossy(query));
+        }
+        ev.fields.insert("sc-status".into(), lossy(status));
+        ev
+    };
+
+    if is_carrier(method, &stem) {
+        ctx.hit(&rules.carrier, &key, mk());
+    }
+    if shell_location(&stem).is_some() {
+        let ok = status.first() == Some(&b'2');
+        let rule = if ok { &rules.shell_ok } else { &rules.shell_probe };
+        ctx.hit_with_artifacts(rule, &key, mk(), &[&stem]);
+        if ok && !ip.is_empty() {
+            ctx.requested_pages.entry(stem.clone()).or_default().insert(ip.clone());
+        }
+    }
+    if !query.is_empty() {
+        let q = decode_lower(query);
+        if COMMANDS.iter().any(|c| q.contains(c)) {
+            ctx.hit(&rules.command, &key, mk());
+        }
+    }
+    let mut uri = stem.clone();
+    if !query.is_empty() {
+        uri.push('?');
+        uri.push_str(&decode_lower(query));
+    }
+    if is_autodiscover_confusion(&uri) {
+        let success = status.first().is_some_and(|c| *c == b'2' || *c == b'3');
+        let rule = match (proxynotshell_era(ts), success) {
+            (false, true) => &rules.ps,
+            (true, true) => &rules.pns,
+            (false, false) => &rules.ps_try,
+            (true, false) => &rules.pns_try,
+        };
+        ctx.hit(rule, &key, mk());
+    }
+    if stem.starts_with("/owa/") && stem.ends_with("/powershell") && status == b"200" {
+        ctx.hit(&rules.owassrf, &key, mk());
+    }
+    if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {
+        ctx.hit(&rules.ioc, &key, mk());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_locations_and_carriers() {
+        assert_eq!(shell_location("/aspnet_client/system_web/x.aspx"), Some("aspnet_client"));
+        assert_eq!(shell_location("/ecp/auth/timeoutlogoff.aspx"), None);
+        assert_eq!(shell_location("/ecp/auth/x.aspx"), Some("ecp/auth"));
+        assert_eq!(shell_location("/owa/auth/logon.aspx"), None);
+        assert_eq!(shell_location("/owa/auth/outlooken.aspx"), Some("owa/auth"));
+        assert_eq!(shell_location("/owa/auth/15.1.2176/themes/resources/x.gif"), None);
+        assert!(is_carrier(b"POST", "/ecp/default.flt"));
+        assert!(!is_carrier(b"GET", "/ecp/default.flt"));
+        assert!(is_carrier(b"GET", "/ecp/y.js"));
+        assert!(is_carrier(b"POST", "/owa/auth/current/themes/resources/logon.css"));
+        assert!(!is_carrier(b"GET", "/owa/auth/current/themes/resources/logon.css"));
+    }
+}

@@ -1,0 +1,154 @@
+//! Detectors: each reads one kind of source and turns records into rule hits in a [`Ctx`].
+
+pub mod ecp;
+pub mod events;
+pub mod httpproxy;
+pub mod iis;
+pub mod oab;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use exray_core::aggregate::Aggregator;
+use exray_core::{Evidence, InputError, RuleMeta, SourceCoverage, SourceKind, ERROR_CAP};
+
+/// The time window findings are kept for (`--since`/`--until`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    pub fn contains(&self, t: Option<DateTime<Utc>>) -> bool {
+        match t {
+            None => true,
+            Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
+        }
+    }
+}
+
+/// Timestamps before this are placeholders (zero FILETIMEs, broken clocks), not coverage.
+fn plausible(t: DateTime<Utc>) -> bool {
+    t.timestamp() > 946_684_800 // 2000-01-01
+}
+
+/// Per-worker state: hits, coverage and errors. Workers' contexts are merged at the end.
+pub struct Ctx<'a> {
+    pub agg: Aggregator,
+    pub window: Window,
+    pub ioc_ips: &'a HashSet<String>,
+    pub errors: Vec<InputError>,
+    pub error_count: u64,
+    pub coverage: HashMap<(SourceKind, String), SourceCoverage>,
+    /// Script pages requested in web-shell locations: url path (lower case) → client IPs,
+    /// for correlation with the files found on disk.
+    pub requested_pages: HashMap<String, HashSet<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(window: Window, ioc_ips: &'a HashSet<String>) -> Self {
+        Ctx {
+            agg: Aggregator::new(),
+            window,
+            ioc_ips,
+            errors: Vec::new(),
+            error_count: 0,
+            coverage: HashMap::new(),
+            requested_pages: HashMap::new(),
+        }
+    }
+
+    /// Record a hit if it falls in the window.
+    pub fn hit(&mut self, rule: &RuleMeta, key: &str, ev: Evidence) {
+        if self.window.contains(ev.timestamp) {
+            self.agg.add(rule, key, ev);
+        }
+    }
+
+    pub fn hit_with_artifacts(&mut self, rule: &RuleMeta, key: &str, ev: Evidence, artifacts: &[&str]) {
+        if self.window.contains(ev.timestamp) {
+            self.agg.add_with_artifacts(rule, key, ev, artifacts);
+        }
+    }
+
+    pub fn error(&mut self, file: &str, line: Option<u64>, record: Option<u64>, message: impl Into<String>) {
+        self.error_count += 1;
+        if self.errors.len() < ERROR_CAP {
+            self.errors.push(InputError {
+                file: file.to_string(),
+                line,
+                record,
+                message: message.into(),
+            });
+        }
+    }
+
+    /// The coverage entry of a source at a location (created on first use).
+    pub fn cov(&mut self, kind: SourceKind, location: &str) -> &mut SourceCoverage {
+        self.coverage
+            .entry((kind, location.to_string()))
+            .or_insert_with(|| SourceCoverage::new(kind, location))
+    }
+
+    pub fn observe(&mut self, kind: SourceKind, location: &str, t: Option<DateTime<Utc>>) {
+        if let Some(t) = t.filter(|t| plausible(*t)) {
+            self.cov(kind, location).observe(t);
+        }
+    }
+
+    /// Fold another worker's context into this one.
+    pub fn merge(&mut self, other: Ctx<'_>) {
+        self.agg.merge(other.agg);
+        self.error_count += other.error_count;
+        for e in other.errors {
+            if self.errors.len() < ERROR_CAP {
+                self.errors.push(e);
+            }
+        }
+        for (k, c) in other.coverage {
+            match self.coverage.get_mut(&k) {
+                Some(mine) => mine.merge(&c),
+                None => {
+                    self.coverage.insert(k, c);
+                }
+            }
+        }
+        for (k, v) in other.requested_pages {
+            self.requested_pages.entry(k).or_default().extend(v);
+        }
+    }
+}
+
+/// The coverage location of a log file: its folder.
+pub fn location_of(display: &str) -> String {
+    match display.rfind(['\\', '/']) {
+        Some(i) => display[..i].to_string(),
+        None => display.to_string(),
+    }
+}
+
+/// Open a file read-only for a detector, reporting failure as an input error.
+pub fn open(ctx: &mut Ctx<'_>, path: &Path, display: &str) -> Option<std::fs::File> {
+    match std::fs::File::open(path) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            ctx.error(display, None, None, format!("cannot open: {e}"));
+            None
+        }
+    }
+}
+
+pub(crate) fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub(crate) fn contains_ci(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    hay.len() >= n.len() && hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+pub(crate) fn starts_with_ci(hay: &[u8], needle: &str) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
+}

@@ -1,0 +1,323 @@
+//! Find the evidence under a hunted path: a live or mounted system root, a triage folder that
+//! keeps Windows paths under a drive folder (`C/`, `C%3A/`), or a loose folder of collected logs.
+//! Names are matched case-insensitively; links are never followed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use exray_core::SourceKind;
+use exray_files::winpath::{child_ci, display_windows, drive_letter, resolve_ci};
+
+/// One evidence file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// Windows-style path where known (`C:\Program Files\…`), else relative to the hunted path.
+    pub display: String,
+    pub kind: SourceKind,
+    pub size: u64,
+}
+
+/// A folder that stands for a Windows drive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemRoot {
+    pub path: PathBuf,
+    pub drive: char,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Discovery {
+    pub system_roots: Vec<SystemRoot>,
+    pub exchange_roots: Vec<PathBuf>,
+    pub sources: Vec<SourceFile>,
+    /// Files seen in loose mode that are no known evidence.
+    pub unrecognised: u64,
+    pub notes: Vec<String>,
+}
+
+/// Where the user pointed exray besides the hunted path.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub exchange_roots: Vec<PathBuf>,
+    pub iis_logs: Vec<PathBuf>,
+    pub evtx: Vec<PathBuf>,
+}
+
+const INSTALL_ROOTS: &[&str] = &[
+    r"Program Files\Microsoft\Exchange Server\V15",
+    r"Program Files\Microsoft\Exchange Server\V14",
+];
+
+/// EVTX channels exray reads on a system root (others are not Exchange evidence).
+const EVTX_NAMES: &[&str] = &[
+    "application.evtx",
+    "msexchange management.evtx",
+    "security.evtx",
+    "microsoft-windows-sysmon%4operational.evtx",
+    "microsoft-windows-powershell%4operational.evtx",
+    "windows powershell.evtx",
+];
+
+fn looks_like_system_root(p: &Path) -> bool {
+    ["Program Files", "inetpub", "Windows"]
+        .iter()
+        .filter(|n| child_ci(p, n).is_some_and(|c| c.is_dir()))
+        .count()
+        >= 1
+}
+
+/// System roots at `path` or up to four levels below it (triage layouts nest the drive folder:
+/// `uploads/auto/C%3A/`, `Target/C/`).
+pub fn find_system_roots(path: &Path) -> Vec<SystemRoot> {
+    let own_letter = path
+        .file_name()
+        .and_then(|n| drive_letter(&n.to_string_lossy()))
+        .unwrap_or('c');
+    if looks_like_system_root(path) {
+        return vec![SystemRoot { path: path.to_path_buf(), drive: own_letter }];
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![path.to_path_buf()];
+    for _depth in 0..4 {
+        let mut next = Vec::new();
+        for dir in frontier {
+            let Ok(rd) = fs::read_dir(&dir) else { continue };
+            for e in rd.flatten() {
+                let Ok(ft) = e.file_type() else { continue };
+                if !ft.is_dir() || ft.is_symlink() {
+                    continue;
+                }
+                let p = e.path();
+                let name = e.file_name().to_string_lossy().to_string();
+                if let Some(letter) = drive_letter(&name) {
+                    if looks_like_system_root(&p) {
+                        out.push(SystemRoot { path: p, drive: letter });
+                        continue;
+                    }
+                }
+                next.push(p);
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn ext_is(p: &Path, ext: &str) -> bool {
+    p.extension().is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(ext))
+}
+
+/// Files under `dir` (depth-limited, links skipped), in a stable order.
+pub fn walk(dir: &Path, max_depth: usize) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_symlink() {
+                continue;
+            }
+            if ft.is_dir() {
+                if depth < max_depth {
+                    stack.push((e.path(), depth + 1));
+                }
+            } else if ft.is_file() {
+                let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                out.push((e.path(), size));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What kind of evidence a file is, from its path (case-insensitive), in loose mode.
+pub fn classify(path: &Path) -> Option<SourceKind> {
+    let lower = path.to_string_lossy().replace('\\', "/").to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or("");
+    if name.ends_with(".evtx") {
+        return Some(SourceKind::Evtx);
+    }
+    if !name.ends_with(".log") {
+        return None;
+    }
+    if lower.contains("/httpproxy/") || name.contains("_httpproxy_") {
+        return Some(SourceKind::HttpProxy);
+    }
+    if lower.contains("/ecp/server/") || name.starts_with("ecpserver") {
+        return Some(SourceKind::EcpServer);
+    }
+    if lower.contains("/oabgeneratorlog/") || name.starts_with("oabgenerator") {
+        return Some(SourceKind::OabGenerator);
+    }
+    if name.starts_with("u_ex") || lower.contains("/w3svc") {
+        return Some(SourceKind::Iis);
+    }
+    None
+}
+
+fn rel_display(base: &Path, p: &Path) -> String {
+    p.strip_prefix(base).unwrap_or(p).to_string_lossy().into_owned()
+}
+
+pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
+    let mut d = Discovery { system_roots: find_system_roots(path), ..Default::default() };
+    let push = |d: &mut Discovery, p: PathBuf, size: u64, display: String, kind: SourceKind| {
+        if !d.sources.iter().any(|s| s.path == p) {
+            d.sources.push(SourceFile { path: p, display, kind, size });
+        }
+    };
+    for root in d.system_roots.clone() {
+        let disp = |p: &Path| display_windows(&root.path, root.drive, p);
+        for rel in INSTALL_ROOTS {
+            if let Some(ex) = resolve_ci(&root.path, rel) {
+                d.exchange_roots.push(ex);
+            }
+        }
+        if let Some(iis) = resolve_ci(&root.path, r"inetpub\logs\LogFiles") {
+            for (p, size) in walk(&iis, 3) {
+                if ext_is(&p, "log") {
+                    let s = disp(&p);
+                    push(&mut d, p, size, s, SourceKind::Iis);
+                }
+            }
+        }
+        if let Some(ev) = resolve_ci(&root.path, r"Windows\System32\winevt\Logs") {
+            for (p, size) in walk(&ev, 0) {
+                let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+                if EVTX_NAMES.contains(&name.as_str()) {
+                    let s = disp(&p);
+                    push(&mut d, p, size, s, SourceKind::Evtx);
+                }
+            }
+        }
+        let exroots: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&root.path)).cloned().collect();
+        for ex in exroots {
+            for (rel, kind) in [
+                (r"Logging\HttpProxy", SourceKind::HttpProxy),
+                (r"Logging\ECP\Server", SourceKind::EcpServer),
+                (r"Logging\OABGeneratorLog", SourceKind::OabGenerator),
+            ] {
+                if let Some(dir) = resolve_ci(&ex, rel) {
+                    for (p, size) in walk(&dir, 2) {
+                        if ext_is(&p, "log") {
+                            let s = disp(&p);
+                            push(&mut d, p, size, s, kind);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Overrides.
+    for ex in &ov.exchange_roots {
+        if !d.exchange_roots.contains(ex) {
+            d.exchange_roots.push(ex.clone());
+        }
+        for (p, size) in walk(ex, 6) {
+            let rel = rel_display(ex, &p);
+            if let Some(kind) = classify(Path::new(&format!("/{rel}"))) {
+                if kind != SourceKind::Evtx {
+                    let s = format!("{}/{}", ex.display(), rel);
+                    push(&mut d, p, size, s, kind);
+                }
+            }
+        }
+    }
+    for dir in &ov.iis_logs {
+        for (p, size) in if dir.is_file() { vec![(dir.clone(), 0)] } else { walk(dir, 3) } {
+            if ext_is(&p, "log") {
+                let s = p.display().to_string();
+                push(&mut d, p, size, s, SourceKind::Iis);
+            }
+        }
+    }
+    for e in &ov.evtx {
+        for (p, size) in if e.is_file() { vec![(e.clone(), 0)] } else { walk(e, 3) } {
+            if ext_is(&p, "evtx") {
+                let s = p.display().to_string();
+                push(&mut d, p, size, s, SourceKind::Evtx);
+            }
+        }
+    }
+    // Loose mode: no system root, no overrides: classify every file below the path.
+    if d.system_roots.is_empty() && ov.exchange_roots.is_empty() && ov.iis_logs.is_empty() && ov.evtx.is_empty() {
+        d.notes.push(format!(
+            "no Windows system root (Program Files, inetpub, Windows) under {}: reading it as a folder of collected logs",
+            path.display()
+        ));
+        let files = if path.is_file() { vec![(path.to_path_buf(), 0)] } else { walk(path, 12) };
+        for (p, size) in files {
+            let rel = rel_display(path, &p);
+            match classify(&p) {
+                Some(kind) => push(&mut d, p, size, if rel.is_empty() { path.display().to_string() } else { rel }, kind),
+                None => d.unrecognised += 1,
+            }
+        }
+    } else if d.exchange_roots.is_empty() {
+        d.notes.push("no Exchange install root found (Program Files\\Microsoft\\Exchange Server\\V15); use --exchange-root".into());
+    }
+    d.sources.sort_by(|a, b| a.display.cmp(&b.display));
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, b"x\n").unwrap();
+    }
+
+    #[test]
+    fn triage_layout_with_drive_folder() {
+        let t = tempfile::tempdir().unwrap();
+        let c = t.path().join("uploads/auto/C%3A");
+        touch(&c.join("program files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp/HttpProxy_2021030304-1.LOG"));
+        touch(&c.join("program files/microsoft/exchange server/v15/logging/ecp/Server/ECPServer20210303-1.LOG"));
+        touch(&c.join("inetpub/logs/LogFiles/W3SVC1/u_ex210303.log"));
+        touch(&c.join("Windows/System32/winevt/Logs/MSExchange Management.evtx"));
+        touch(&c.join("Windows/System32/winevt/Logs/Setup.evtx"));
+        let d = discover(t.path(), &Overrides::default());
+        assert_eq!(d.system_roots.len(), 1);
+        assert_eq!(d.system_roots[0].drive, 'c');
+        assert_eq!(d.exchange_roots.len(), 1);
+        let kinds: Vec<SourceKind> = d.sources.iter().map(|s| s.kind).collect();
+        assert_eq!(d.sources.len(), 4, "{:?}", d.sources);
+        assert!(kinds.contains(&SourceKind::HttpProxy));
+        assert!(kinds.contains(&SourceKind::EcpServer));
+        assert!(kinds.contains(&SourceKind::Iis));
+        assert!(kinds.contains(&SourceKind::Evtx));
+        assert!(d.sources.iter().any(|s| s.display == r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210303.log"));
+    }
+
+    #[test]
+    fn loose_folder_is_classified() {
+        let t = tempfile::tempdir().unwrap();
+        touch(&t.path().join("logs/HttpProxy/Owa/HttpProxy_1.log"));
+        touch(&t.path().join("iis/u_ex210303.log"));
+        touch(&t.path().join("notes.txt"));
+        let d = discover(t.path(), &Overrides::default());
+        assert!(d.system_roots.is_empty());
+        assert_eq!(d.sources.len(), 2);
+        assert_eq!(d.unrecognised, 1);
+        assert!(!d.notes.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        touch(&outside.path().join("HttpProxy/Owa/x.log"));
+        std::os::unix::fs::symlink(outside.path(), t.path().join("link")).unwrap();
+        let d = discover(t.path(), &Overrides::default());
+        assert!(d.sources.is_empty());
+    }
+}

@@ -1,0 +1,208 @@
+//! `exray hunt`: discovery → parallel detectors over every log and event file → file sweep →
+//! findings, incidents, coverage and a verdict, in one [`Report`].
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use chrono::{DateTime, TimeZone, Utc};
+use exray_core::content::ContentRules;
+use exray_core::{correlate, verdict, Report, ReportKind, SourceCoverage, SourceKind};
+use exray_files::{Baseline, Iocs};
+
+use crate::detect::{self, Ctx, Window};
+use crate::discover::{discover, Overrides, SourceFile};
+
+/// Progress as work goes: (files done, files total, bytes done).
+pub type Progress = dyn Fn(u64, u64, u64) + Send + Sync;
+
+#[derive(Default)]
+pub struct HuntOptions {
+    pub path: PathBuf,
+    pub overrides: Overrides,
+    pub scan_paths: Vec<PathBuf>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Skip the file sweep (logs and events only).
+    pub no_files: bool,
+    pub iocs: Option<Iocs>,
+    pub baseline: Option<Baseline>,
+    pub progress: Option<Box<Progress>>,
+}
+
+#[derive(Debug)]
+pub enum HuntError {
+    NotFound(PathBuf),
+}
+
+impl std::fmt::Display for HuntError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HuntError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for HuntError {}
+
+fn threads(n: usize) -> usize {
+    if n > 0 {
+        n
+    } else {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    }
+}
+
+/// Run the log and event detectors over `sources` on `n` threads.
+pub fn hunt_sources<'a>(
+    sources: &[SourceFile],
+    window: Window,
+    ioc_ips: &'a HashSet<String>,
+    n: usize,
+    progress: Option<&Progress>,
+) -> Ctx<'a> {
+    let mut order: Vec<&SourceFile> = sources.iter().collect();
+    order.sort_by(|a, b| b.size.cmp(&a.size)); // largest first balances the pool
+    let ioc_list: Vec<&str> = ioc_ips.iter().map(String::as_str).collect();
+    let hp_needles = (!ioc_list.is_empty()).then(|| detect::httpproxy::needles_with(&ioc_list));
+    let iis_needles = (!ioc_list.is_empty()).then(|| detect::iis::needles_with(&ioc_list));
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let total = order.len() as u64;
+    let results: Mutex<Vec<Ctx<'a>>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..n.min(order.len()).max(1) {
+            s.spawn(|| {
+                let mut ctx = Ctx::new(window, ioc_ips);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(src) = order.get(i) else { break };
+                    match src.kind {
+                        SourceKind::HttpProxy => {
+                            detect::httpproxy::hunt(&src.path, &src.display, &mut ctx, hp_needles.as_ref())
+                        }
+                        SourceKind::Iis => detect::iis::hunt(&src.path, &src.display, &mut ctx, iis_needles.as_ref()),
+                        SourceKind::EcpServer => detect::ecp::hunt(&src.path, &src.display, &mut ctx),
+                        SourceKind::OabGenerator => detect::oab::hunt(&src.path, &src.display, &mut ctx),
+                        SourceKind::Evtx => detect::events::hunt_evtx(&src.path, &src.display, &mut ctx),
+                        _ => {}
+                    }
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    let b = bytes.fetch_add(src.size, Ordering::Relaxed) + src.size;
+                    if let Some(p) = progress {
+                        p(d, total, b);
+                    }
+                }
+                results.lock().unwrap_or_else(|e| e.into_inner()).push(ctx);
+            });
+        }
+    });
+    let mut all = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut first = all.pop().unwrap_or_else(|| Ctx::new(window, ioc_ips));
+    for c in all {
+        first.merge(c);
+    }
+    first
+}
+
+/// Run a whole hunt.
+pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Report, HuntError> {
+    if !opts.path.exists() {
+        return Err(HuntError::NotFound(opts.path.clone()));
+    }
+    let mut report = Report::new(ReportKind::Hunt, opts.path.display().to_string());
+    report.since = opts.since;
+    report.until = opts.until;
+    let window = Window { since: opts.since, until: opts.until };
+    let d = discover(&opts.path, &opts.overrides);
+    report.warnings.extend(d.notes.iter().cloned());
+    report.host.exchange_roots = d
+        .exchange_roots
+        .iter()
+        .map(|p| match d.system_roots.iter().find(|r| p.starts_with(&r.path)) {
+            Some(r) => exray_files::winpath::display_windows(&r.path, r.drive, p),
+            None => p.display().to_string(),
+        })
+        .collect();
+    let empty = HashSet::new();
+    let ioc_ips = opts.iocs.as_ref().map_or(&empty, |i| i.ips());
+    let n = threads(opts.threads);
+    let mut ctx = hunt_sources(&d.sources, window, ioc_ips, n, opts.progress.as_deref());
+
+    // The file sweep.
+    let mut file_cov: Vec<SourceCoverage> = Vec::new();
+    if !opts.no_files {
+        let mut plan = Vec::new();
+        for r in &d.system_roots {
+            let ex: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&r.path)).cloned().collect();
+            plan.extend(exray_files::plan(&r.path, r.drive, &ex, &[]));
+        }
+        if !opts.scan_paths.is_empty() {
+            plan.extend(exray_files::plan(Path::new("/nonexistent-exray-root"), 'c', &[], &opts.scan_paths));
+        }
+        if !plan.is_empty() {
+            let sweep_opts = exray_files::SweepOptions {
+                threads: n,
+                window: Some(exploitation_window(opts)),
+                ..Default::default()
+            };
+            let empty_iocs = Iocs::default();
+            let out = exray_files::sweep(
+                &plan,
+                &sweep_opts,
+                content,
+                opts.iocs.as_ref().unwrap_or(&empty_iocs),
+                opts.baseline.as_ref(),
+            );
+            ctx.agg.merge(out.findings);
+            ctx.error_count += out.error_count;
+            for e in out.errors {
+                if ctx.errors.len() < exray_core::ERROR_CAP {
+                    ctx.errors.push(e);
+                }
+            }
+            report.summary.files_read += out.files;
+            report.summary.bytes_read += out.bytes;
+            file_cov = out.coverage;
+        } else {
+            report.warnings.push(
+                "no web roots or staging folders to sweep (no system root under the path): web shells on disk were not looked for"
+                    .into(),
+            );
+        }
+    }
+
+    let mut findings = ctx.agg.into_findings();
+    let incidents = correlate::correlate(&mut findings);
+    let mut coverage: Vec<SourceCoverage> = ctx.coverage.into_values().collect();
+    coverage.sort_by(|a, b| (a.source, &a.location).cmp(&(b.source, &b.location)));
+    coverage.extend(file_cov);
+    for c in &coverage {
+        if c.source != SourceKind::FileSystem {
+            report.summary.files_read += c.files;
+            report.summary.bytes_read += c.bytes;
+        }
+        report.summary.records_read += c.records;
+    }
+    report.summary.input_errors = ctx.error_count;
+    report.errors = ctx.errors;
+    report.errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    report.findings = findings;
+    report.incidents = incidents;
+    report.coverage = coverage;
+    verdict::conclude(&mut report);
+    report.finished_at = Utc::now();
+    Ok(report)
+}
+
+/// File times inside this window raise a file finding's weight: ProxyLogon's exploitation window
+/// by default, or the hunt's own window when given.
+fn exploitation_window(opts: &HuntOptions) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = opts.since.unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap());
+    let end = opts.until.unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 4, 30, 0, 0, 0).unwrap());
+    (start, end)
+}

@@ -1,0 +1,9 @@
+//! exray-hunt: find the evidence under a hunted path, run the detectors over it in parallel,
+//! sweep the file system, and assemble one report.
+
+pub mod detect;
+pub mod discover;
+pub mod hunt;
+pub mod rules;
+
+pub use hunt::{run, HuntOptions};

@@ -1,1 +1,57 @@
-fn main() {}
+//! The `exray` command: argument parsing and wiring only; the work is done in the library crates.
+
+mod hunt_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "exray", version, about = "Who has been hacked, what was done, and how to patch: on-premises Exchange (ProxyLogon and its successors)")]
+struct Cli {
+    /// Log detail on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Hunt a live server's file system, a mounted image or a triage folder (read-only).
+    Hunt(hunt_cmd::HuntArgs),
+    /// Fingerprint Exchange servers over HTTP(S) without exploiting anything.
+    Scan(exray_scan::cli::ScanArgs),
+    /// What the build catalogue says of a version: exposure per CVE and the update to install.
+    Build(exray_catalog::cli::BuildArgs),
+    /// Record the hashes of a known-good server's script files, for `hunt --baseline`.
+    Baseline(exray_files::cli::BaselineArgs),
+    /// The central service: ingest reports, track victims and remediation, notify, dashboard.
+    Serve(exray_serve::cli::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EXRAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let res = match &cli.cmd {
+        Cmd::Hunt(a) => hunt_cmd::run(a),
+        Cmd::Scan(a) => exray_scan::cli::run_blocking(a),
+        Cmd::Build(a) => exray_catalog::cli::run(a, &mut std::io::stdout().lock()),
+        Cmd::Baseline(a) => exray_files::cli::run_baseline(a),
+        Cmd::Serve(a) => exray_serve::cli::run(a),
+    };
+    match res {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("exray: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

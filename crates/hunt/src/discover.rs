@@ -161,6 +161,31 @@ pub fn classify(path: &Path) -> Option<SourceKind> {
     None
 }
 
+/// Classify a `.log` file by its first bytes when its name and folder do not tell.
+pub fn sniff(path: &Path) -> Option<SourceKind> {
+    if !ext_is(path, "log") {
+        return None;
+    }
+    let mut head = vec![0u8; 1024];
+    let n = std::io::Read::read(&mut fs::File::open(path).ok()?, &mut head).ok()?;
+    let head = String::from_utf8_lossy(&head[..n]).to_ascii_lowercase();
+    if head.contains("#log-type: httpproxy logs") {
+        return Some(SourceKind::HttpProxy);
+    }
+    if head.contains("#log-type: ecp server log") {
+        return Some(SourceKind::EcpServer);
+    }
+    if head.contains("#log-type:") {
+        return None; // another Exchange log (EWS, message tracking, …)
+    }
+    let first = head.lines().next().unwrap_or("");
+    let iis_native = first.split(", ").count() > 8 && first.contains("w3svc");
+    if head.contains("#software: microsoft internet information services") || head.contains("#fields:") || iis_native {
+        return Some(SourceKind::Iis);
+    }
+    None
+}
+
 fn rel_display(base: &Path, p: &Path) -> String {
     p.strip_prefix(base).unwrap_or(p).to_string_lossy().into_owned()
 }
@@ -254,7 +279,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         let files = if path.is_file() { vec![(path.to_path_buf(), 0)] } else { walk(path, 12) };
         for (p, size) in files {
             let rel = rel_display(path, &p);
-            match classify(&p) {
+            match classify(&p).or_else(|| sniff(&p)) {
                 Some(kind) => push(&mut d, p, size, if rel.is_empty() { path.display().to_string() } else { rel }, kind),
                 None => d.unrecognised += 1,
             }
@@ -279,7 +304,7 @@ mod tests {
     fn triage_layout_with_drive_folder() {
         let t = tempfile::tempdir().unwrap();
         let c = t.path().join("uploads/auto/C%3A");
-        touch(&c.join("program files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp/HttpProxy_2021030304-1.LOG"));
+        touch(&c.join("program files/microsoft/exchange server/v15/logging/HttpProxy/Ecp/HttpProxy_2021030304-1.LOG"));
         touch(&c.join("program files/microsoft/exchange server/v15/logging/ecp/Server/ECPServer20210303-1.LOG"));
         touch(&c.join("inetpub/logs/LogFiles/W3SVC1/u_ex210303.log"));
         touch(&c.join("Windows/System32/winevt/Logs/MSExchange Management.evtx"));

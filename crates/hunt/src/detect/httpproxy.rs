@@ -223,7 +223,7 @@ fn evaluate(
             ssrf_anchor = true;
             let target = anchor[slash..].to_ascii_lowercase();
             let target_s = String::from_utf8_lossy(&target);
-            if target_s.contains("virtualdirectory#") && ok {
+            if target_s.contains("virtualdirectory") && (target_s.contains("reset") || target_s.contains("setobject")) && ok {
                 ctx.hit(&rules.write, &key, mk());
             } else if target_s.starts_with("/autodiscover") {
                 ctx.hit(&rules.attempt, &key, mk());

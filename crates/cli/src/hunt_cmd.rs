@@ -1,0 +1,173 @@
+//! `exray hunt`.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, NaiveDate, Utc};
+use exray_core::render::{render, Format};
+use exray_hunt::discover::Overrides;
+use exray_hunt::HuntOptions;
+
+#[derive(clap::Args)]
+pub struct HuntArgs {
+    /// A system root (live or mounted), a triage folder (KAPE/Velociraptor layouts), or a folder of collected logs.
+    pub path: PathBuf,
+    /// Exchange install root(s), when not at Program Files\Microsoft\Exchange Server\V15.
+    #[arg(long = "exchange-root")]
+    pub exchange_root: Vec<PathBuf>,
+    /// IIS log folder(s) or file(s) to read besides the discovered ones.
+    #[arg(long = "iis-logs")]
+    pub iis_logs: Vec<PathBuf>,
+    /// EVTX folder(s) or file(s) to read besides the discovered ones.
+    #[arg(long)]
+    pub evtx: Vec<PathBuf>,
+    /// More folders to sweep for web shells and artefacts.
+    #[arg(long = "scan-path")]
+    pub scan_path: Vec<PathBuf>,
+    /// Keep findings at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Keep findings at or before this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Output format: text, json, jsonl, csv, timesketch.
+    #[arg(long, short = 'f', default_value = "text")]
+    pub format: String,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Skip the file sweep (logs and events only).
+    #[arg(long)]
+    pub no_files: bool,
+    /// YARA rule files or folders to load besides the built-in rules.
+    #[arg(long)]
+    pub rules: Vec<PathBuf>,
+    /// IOC packs: signature-base `filename-iocs.txt` / `hash-iocs.txt`, STIX 2.1 bundles (.json).
+    #[arg(long)]
+    pub iocs: Vec<PathBuf>,
+    /// A baseline made by `exray baseline`: report new or changed script files.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Upload the JSON report to an `exray serve` instance (https://host/).
+    #[arg(long)]
+    pub upload: Option<String>,
+    /// Bearer token for --upload.
+    #[arg(long, env = "EXRAY_TOKEN")]
+    pub token: Option<String>,
+}
+
+fn parse_time(s: &str, end_of_day: bool) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("{s:?}: not RFC 3339 nor YYYY-MM-DD"))?;
+    let t = if end_of_day { d.and_hms_opt(23, 59, 59) } else { d.and_hms_opt(0, 0, 0) };
+    Ok(t.expect("valid time").and_utc())
+}
+
+#[cfg(feature = "yara")]
+fn content_rules(args: &HuntArgs) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
+    if args.no_files {
+        return Ok(None);
+    }
+    let rules = if args.rules.is_empty() {
+        exray_yara::builtin()?
+    } else {
+        exray_yara::with_user_packs(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    Ok(Some(Box::new(rules)))
+}
+
+#[cfg(not(feature = "yara"))]
+fn content_rules(args: &HuntArgs) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
+    if !args.rules.is_empty() {
+        bail!("this exray was built without yara-x: --rules needs the `yara` feature");
+    }
+    Ok(None)
+}
+
+pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
+    let format: Format = args.format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let since = args.since.as_deref().map(|s| parse_time(s, false)).transpose()?;
+    let until = args.until.as_deref().map(|s| parse_time(s, true)).transpose()?;
+    if args.upload.is_some() && args.token.is_none() {
+        bail!("--upload needs --token (or EXRAY_TOKEN)");
+    }
+    let iocs = if args.iocs.is_empty() {
+        None
+    } else {
+        Some(exray_files::Iocs::load(&args.iocs).map_err(|e| anyhow::anyhow!("{e}"))?)
+    };
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(exray_files::Baseline::load)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rules = content_rules(args)?;
+
+    let bar = if std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} evidence files, {msg} [{elapsed}]")
+                .expect("valid template"),
+        );
+        pb.enable_steady_tick(Duration::from_millis(120));
+        Some(pb)
+    } else {
+        None
+    };
+    let progress: Option<Box<exray_hunt::hunt::Progress>> = bar.clone().map(|pb| {
+        Box::new(move |done: u64, total: u64, bytes: u64| {
+            pb.set_length(total);
+            pb.set_position(done);
+            pb.set_message(format!("{} MB", bytes / 1_000_000));
+        }) as Box<exray_hunt::hunt::Progress>
+    });
+    let opts = HuntOptions {
+        path: args.path.clone(),
+        overrides: Overrides {
+            exchange_roots: args.exchange_root.clone(),
+            iis_logs: args.iis_logs.clone(),
+            evtx: args.evtx.clone(),
+        },
+        scan_paths: args.scan_path.clone(),
+        since,
+        until,
+        threads: args.threads,
+        no_files: args.no_files,
+        iocs,
+        baseline,
+        progress,
+    };
+    let report = exray_hunt::run(&opts, rules.as_deref())?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    match &args.output {
+        Some(p) => {
+            let f = File::create(p).with_context(|| format!("{}: cannot create", p.display()))?;
+            let mut w = BufWriter::new(f);
+            render(&report, format, &mut w)?;
+            w.flush()?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = BufWriter::new(stdout.lock());
+            render(&report, format, &mut w)?;
+            w.flush()?;
+        }
+    }
+    if let (Some(url), Some(token)) = (&args.upload, &args.token) {
+        let body = serde_json::to_vec(&report)?;
+        exray_serve::upload::upload_report(url, token, &body).context("upload")?;
+        eprintln!("uploaded report {} to {url}", report.report_id);
+    }
+    Ok(if report.findings.is_empty() { 0 } else { 1 })
+}

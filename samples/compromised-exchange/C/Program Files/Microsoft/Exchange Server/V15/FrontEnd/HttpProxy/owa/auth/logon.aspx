@@ -1,0 +1,2 @@
+<%@ Page language="c#" AutoEventWireup="false" Inherits="Microsoft.Exchange.HttpProxy.Logon" %>
+<html><body>Outlook</body></html>

@@ -34,10 +34,20 @@ fn keys(f: &Finding) -> Vec<String> {
         k.push(format!("rid:{r}"));
     }
     for a in &f.artifacts {
-        k.push(format!("art:{}", a.to_ascii_lowercase()));
+        let a = a.to_ascii_lowercase();
+        // A script page is the same artefact whether named by its Windows path, its URL or a
+        // UNC path in a cmdlet: key it by its file name too.
+        let name = a.rsplit(['\\', '/']).next().unwrap_or(&a);
+        if [".aspx", ".ashx", ".asmx", ".asp", ".asa", ".cer", ".config"].iter().any(|e| name.ends_with(e)) {
+            k.push(format!("name:{name}"));
+        }
+        k.push(format!("art:{a}"));
     }
     k
 }
+
+/// How far around an intrusion's requests host-level findings (files, cmdlets) are joined to it.
+const JOIN_SLACK_MINUTES: i64 = 60;
 
 /// Group `findings` into incidents and set each member's `incident`.
 pub fn correlate(findings: &mut [Finding]) -> Vec<Incident> {
@@ -54,24 +64,48 @@ pub fn correlate(findings: &mut [Finding]) -> Vec<Incident> {
             }
         }
     }
-    // Findings without any key that show compromise (files on disk, cmdlets) form one host-level
-    // group: they happened on the same server.
-    let keyless: Vec<usize> = (0..n)
-        .filter(|&i| keys(&findings[i]).is_empty() && findings[i].stage.is_compromise())
-        .collect();
-    for w in keyless.windows(2) {
-        dsu.union(w[0], w[1]);
-    }
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..n {
         let r = dsu.find(i);
         groups.entry(r).or_default().push(i);
     }
-    let mut incidents = Vec::new();
-    for (_, mut members) in groups {
-        if !members.iter().any(|&i| findings[i].stage.is_compromise()) {
+    // Keep groups that reached exploitation; split them into those with client IPs (an
+    // intrusion seen in request logs) and host-level ones (files, cmdlets, events).
+    let mut with_ip: Vec<Vec<usize>> = Vec::new();
+    let mut host: Vec<Vec<usize>> = Vec::new();
+    for (_, g) in groups {
+        if !g.iter().any(|&i| findings[i].stage.is_compromise()) {
             continue;
         }
+        if g.iter().any(|&i| !findings[i].client_ips.is_empty()) {
+            with_ip.push(g);
+        } else {
+            host.push(g);
+        }
+    }
+    with_ip.sort_by_key(|g| g.iter().filter_map(|&i| findings[i].first_seen).min());
+    let slack = chrono::Duration::minutes(JOIN_SLACK_MINUTES);
+    let mut leftover: Vec<usize> = Vec::new();
+    for g in host {
+        let t = g.iter().filter_map(|&i| findings[i].first_seen).min();
+        let target = t.and_then(|t| {
+            with_ip.iter().position(|ig| {
+                let first = ig.iter().filter_map(|&i| findings[i].first_seen).min();
+                let last = ig.iter().filter_map(|&i| findings[i].last_seen).max();
+                matches!((first, last), (Some(a), Some(b)) if t >= a - slack && t <= b + slack)
+            })
+        });
+        match target {
+            Some(k) => with_ip[k].extend(g),
+            None => leftover.extend(g),
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = with_ip;
+    if !leftover.is_empty() {
+        groups.push(leftover);
+    }
+    let mut incidents = Vec::new();
+    for mut members in groups {
         members.sort_by(|&a, &b| {
             (findings[a].first_seen, findings[a].stage).cmp(&(findings[b].first_seen, findings[b].stage))
         });

@@ -75,7 +75,9 @@ fn evaluate(rec: &EcpRecord, line_no: u64, raw: &[u8], display: &str, ctx: &mut 
     ev.line = Some(line_no);
     ev.timestamp = rec.timestamp;
     ev.fields.insert("cmdlet".into(), cmdlet.clone());
+    let paths = super::script_paths(&params);
     ev.fields.insert("parameters".into(), params);
     ev.fields.insert("server".into(), rec.server.clone());
-    ctx.hit(&rule, &key, ev);
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    ctx.hit_with_artifacts(&rule, &key, ev, &refs);
 }

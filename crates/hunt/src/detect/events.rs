@@ -112,7 +112,9 @@ pub fn evaluate(e: &Event, display: &str, source: SourceKind, ctx: &mut Ctx<'_>)
                 ("user", user),
                 ("outcome", outcome),
             ]);
-            ctx.hit(&v.rule, &v.key, ev);
+            let paths = super::script_paths(params);
+            let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+            ctx.hit_with_artifacts(&v.rule, &v.key, ev, &refs);
         }
         return;
     }

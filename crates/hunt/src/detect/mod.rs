@@ -152,3 +152,14 @@ pub(crate) fn contains_ci(hay: &[u8], needle: &str) -> bool {
 pub(crate) fn starts_with_ci(hay: &[u8], needle: &str) -> bool {
     hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
 }
+
+/// Paths of script pages named in free text (cmdlet parameters, log lines): correlation keys.
+pub(crate) fn script_paths(text: &str) -> Vec<String> {
+    text.split(|c: char| c == '\'' || c == '"' || c.is_whitespace() || c == '=')
+        .filter(|t| {
+            let l = t.to_ascii_lowercase();
+            [".aspx", ".ashx", ".asmx"].iter().any(|e| l.ends_with(e))
+        })
+        .map(|t| t.to_ascii_lowercase())
+        .collect()
+}

@@ -1,0 +1,396 @@
+//! In-process fake servers on loopback for the scanner's tests and benchmark: Exchange builds
+//! and behaviours, non-Exchange servers and hostile ones. Pages are generated in code; the real
+//! OWA logon page and favicon from `../shared/data/http/owa-honeypot-page` are used where present.
+#![allow(dead_code)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// `../shared/data` relative to the workspace root, if present.
+pub fn shared_data() -> Option<PathBuf> {
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
+    if p.is_dir() {
+        Some(p)
+    } else {
+        None
+    }
+}
+
+/// The real 2016 CU9 OWA logon page, or None (with a printed skip message).
+pub fn honeypot_page() -> Option<Vec<u8>> {
+    let p = shared_data()?.join("http/owa-honeypot-page/templates/outlook_web.html");
+    std::fs::read(p).ok()
+}
+
+pub fn honeypot_favicon() -> Option<Vec<u8>> {
+    let p = shared_data()?.join("http/owa-honeypot-page/static/favicon.ico");
+    std::fs::read(p).ok()
+}
+
+/// A minimal OWA-like logon page with resource folders of `cu` (e.g. `15.1.2176`), or none.
+pub fn generated_logon_page(cu: Option<&str>) -> Vec<u8> {
+    let res = match cu {
+        Some(cu) => format!(
+            "<link rel=\"shortcut icon\" href=\"/owa/auth/{cu}/themes/resources/favicon.ico\" type=\"image/x-icon\">\n\
+             <link rel=\"stylesheet\" href=\"/owa/auth/{cu}/themes/resources/logon.css\">\n\
+             <img src=\"/owa/auth/{cu}/themes/resources/olk_logo_white.png\">\n"
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta http-equiv=\"X-UA-Compatible\" content=\"IE=10\">\n\
+         <title>Outlook</title>\n{res}</head><body><form action=\"/owa/auth.owa\" method=\"POST\" name=\"logonForm\">\n\
+         <input id=\"username\" name=\"username\"><input id=\"password\" name=\"password\" type=\"password\">\n\
+         </form></body></html>\n"
+    )
+    .into_bytes()
+}
+
+pub fn manifest(version: &str) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+         <asmv1:assembly xsi:schemaLocation=\"urn:schemas-microsoft-com:asm.v1 assembly.adaptive.xsd\" manifestVersion=\"1.0\" xmlns:asmv1=\"urn:schemas-microsoft-com:asm.v1\">\n\
+         <assemblyIdentity name=\"microsoft.exchange.ediscovery.exporttool.application\" version=\"{version}\" publicKeyToken=\"31bf3856ad364e35\" language=\"neutral\" processorArchitecture=\"msil\" xmlns=\"urn:schemas-microsoft-com:asm.v1\" />\n\
+         <description asmv2:publisher=\"Microsoft Corporation\" asmv2:product=\"Microsoft Exchange eDiscovery PST Export Tool\" xmlns=\"urn:schemas-microsoft-com:asm.v1\" />\n\
+         <dependency><dependentAssembly dependencyType=\"install\" codebase=\"microsoft.exchange.ediscovery.exporttool.exe.manifest\" size=\"19917\">\n\
+         <assemblyIdentity name=\"microsoft.exchange.ediscovery.exporttool.exe\" version=\"{version}\" publicKeyToken=\"31bf3856ad364e35\" /></dependentAssembly></dependency>\n\
+         </asmv1:assembly>\n"
+    )
+    .into_bytes()
+}
+
+/// How a fake Exchange answers.
+#[derive(Clone, Debug, Default)]
+pub struct Exchange {
+    /// Version in the export tool manifest; None: 404.
+    pub manifest: Option<String>,
+    /// X-OWA-Version header on OWA responses.
+    pub owa_header: Option<String>,
+    /// The logon page body; None: 404.
+    pub logon_page: Option<Vec<u8>>,
+    /// `/owa/` redirects to the logon page.
+    pub logon_redirect: bool,
+    /// `/owa/` redirects to errorfe.aspx with this owaVer.
+    pub owaver_redirect: Option<String>,
+    /// X-FEServer / X-BEServer headers.
+    pub fe_headers: bool,
+    /// `/favicon.ico` body.
+    pub favicon: Option<Vec<u8>>,
+    /// Web-shell paths that answer 200 (parameter-free) with this body.
+    pub shells: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Persona {
+    Exchange(Box<Exchange>),
+    /// An ordinary web server: 404 everywhere, a home page at `/`.
+    NotExchange,
+    /// Accepts the connection, never sends a byte.
+    NeverAnswer,
+    /// 200 with an endless body (no length).
+    EndlessBody,
+    /// 200 with an endless chunked body.
+    EndlessChunked,
+    /// Random bytes instead of a TLS handshake / HTTP response.
+    Garbage,
+    /// A valid response, one byte every 100 ms.
+    SlowDrip,
+    /// Endless header lines.
+    EndlessHeaders,
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// The whole request head as received.
+    pub head: String,
+}
+
+pub struct FakeServer {
+    pub addr: SocketAddr,
+    pub requests: Arc<Mutex<Vec<Recorded>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeServer {
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+pub fn tls_acceptor() -> TlsAcceptor {
+    static ACCEPTOR: std::sync::OnceLock<TlsAcceptor> = std::sync::OnceLock::new();
+    ACCEPTOR
+        .get_or_init(|| {
+            let ck = rcgen::generate_simple_self_signed(vec!["mail.example.test".to_string()])
+                .expect("rcgen");
+            let cert = rustls::pki_types::CertificateDer::from(ck.cert.der().to_vec());
+            let key = rustls::pki_types::PrivateKeyDer::try_from(ck.key_pair.serialize_der())
+                .expect("key");
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let cfg = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_no_client_auth()
+                .with_single_cert(vec![cert], key)
+                .expect("cert");
+            TlsAcceptor::from(Arc::new(cfg))
+        })
+        .clone()
+}
+
+/// Start a fake server on `ip` (port chosen by the OS).
+pub async fn spawn(ip: IpAddr, tls: bool, persona: Persona) -> FakeServer {
+    spawn_opts(ip, tls, persona, true).await
+}
+
+pub async fn spawn_opts(ip: IpAddr, tls: bool, persona: Persona, record: bool) -> FakeServer {
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let persona = Arc::new(persona);
+    let rec = requests.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                continue;
+            };
+            let persona = persona.clone();
+            let rec = if record { Some(rec.clone()) } else { None };
+            tokio::spawn(async move {
+                let _ = sock.set_nodelay(true);
+                if matches!(*persona, Persona::Garbage) {
+                    let mut sock = sock;
+                    let junk: Vec<u8> = (0..4096u32)
+                        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                        .collect();
+                    let _ = sock.write_all(&junk).await;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    return;
+                }
+                if matches!(*persona, Persona::NeverAnswer) {
+                    let _hold = sock;
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    return;
+                }
+                if tls {
+                    if let Ok(s) = tls_acceptor().accept(sock).await {
+                        serve_conn(s, &persona, rec).await;
+                    }
+                } else {
+                    serve_conn(sock, &persona, rec).await;
+                }
+            });
+        }
+    });
+    FakeServer {
+        addr,
+        requests,
+        task,
+    }
+}
+
+async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    persona: &Persona,
+    rec: Option<Arc<Mutex<Vec<Recorded>>>>,
+) {
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let end = loop {
+            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            let mut chunk = [0u8; 4096];
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            if buf.len() > 64 * 1024 {
+                return;
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+        buf.drain(..end + 4);
+        let mut first = head.lines().next().unwrap_or("").split(' ');
+        let method = first.next().unwrap_or("").to_string();
+        let path = first.next().unwrap_or("").to_string();
+        if let Some(rec) = &rec {
+            rec.lock().unwrap().push(Recorded {
+                method: method.clone(),
+                path: path.clone(),
+                head: head.clone(),
+            });
+        }
+        match persona {
+            Persona::EndlessBody => {
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
+                    .await;
+                let block = vec![b'A'; 16384];
+                while s.write_all(&block).await.is_ok() {}
+                return;
+            }
+            Persona::EndlessChunked => {
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    .await;
+                let mut block = b"4000\r\n".to_vec();
+                block.extend(vec![b'B'; 0x4000]);
+                block.extend_from_slice(b"\r\n");
+                while s.write_all(&block).await.is_ok() {}
+                return;
+            }
+            Persona::EndlessHeaders => {
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\n").await;
+                while s
+                    .write_all(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n")
+                    .await
+                    .is_ok()
+                {}
+                return;
+            }
+            Persona::SlowDrip => {
+                for b in b"HTTP/1.1 200 OK\r\nX-FEServer: SLOW\r\nContent-Length: 5\r\n\r\nhello" {
+                    if s.write_all(&[*b]).await.is_err() || s.flush().await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                return;
+            }
+            _ => {}
+        }
+        let (status, headers, body) = route(persona, &method, &path);
+        let mut resp = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in headers {
+            resp.push_str(&format!("{k}: {v}\r\n"));
+        }
+        resp.push_str("\r\n");
+        let mut out = resp.into_bytes();
+        out.extend_from_slice(&body);
+        if s.write_all(&out).await.is_err() || s.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn not_found() -> (u16, Vec<(String, String)>, Vec<u8>) {
+    (
+        404,
+        vec![("Content-Type".into(), "text/html".into())],
+        b"<html><head><title>404 - File or directory not found.</title></head><body>Server Error</body></html>".to_vec(),
+    )
+}
+
+fn route(persona: &Persona, method: &str, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let ex = match persona {
+        Persona::Exchange(ex) => ex,
+        _ => {
+            return if path == "/" {
+                (
+                    200,
+                    vec![("Server".into(), "nginx".into())],
+                    b"<html><title>Welcome</title></html>".to_vec(),
+                )
+            } else {
+                (
+                    404,
+                    vec![("Server".into(), "nginx".into())],
+                    b"not found".to_vec(),
+                )
+            }
+        }
+    };
+    if method != "GET" && method != "HEAD" {
+        return (405, vec![], Vec::new());
+    }
+    let mut headers: Vec<(String, String)> = vec![("Server".into(), "Microsoft-IIS/10.0".into())];
+    if ex.fe_headers {
+        headers.push(("X-FEServer".into(), "EXCH01".into()));
+    }
+    let lower = path.to_ascii_lowercase();
+    if lower == "/ecp/current/exporttool/microsoft.exchange.ediscovery.exporttool.application" {
+        return match &ex.manifest {
+            Some(v) => {
+                headers.push(("Content-Type".into(), "application/x-ms-application".into()));
+                (200, headers, manifest(v))
+            }
+            None => {
+                let (s, _, b) = not_found();
+                (s, headers, b)
+            }
+        };
+    }
+    if let Some(v) = &ex.owa_header {
+        if lower.starts_with("/owa") {
+            headers.push(("X-OWA-Version".into(), v.clone()));
+        }
+    }
+    if lower == "/owa/" || lower == "/owa" {
+        if let Some(v) = &ex.owaver_redirect {
+            headers.push((
+                "Location".into(),
+                format!("https://mail.example.test/owa/auth/errorFE.aspx?httpCode=500&owaError=Microsoft.Exchange.Data.Storage.X&owaVer={v}&be=EXCH01&ts=1"),
+            ));
+            return (302, headers, Vec::new());
+        }
+        if ex.logon_redirect {
+            headers.push((
+                "Location".into(),
+                "https://mail.example.test/owa/auth/logon.aspx?url=https%3a%2f%2fmail.example.test%2fowa%2f&reason=0".into(),
+            ));
+            return (302, headers, Vec::new());
+        }
+        return (401, headers, Vec::new());
+    }
+    if lower == "/owa/auth/logon.aspx" {
+        if let Some(p) = &ex.logon_page {
+            headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
+            headers.push((
+                "Set-Cookie".into(),
+                "X-OWA-CANARY=abc; path=/; secure".into(),
+            ));
+            return (200, headers, p.clone());
+        }
+        let (s, _, b) = not_found();
+        return (s, headers, b);
+    }
+    if lower == "/favicon.ico" {
+        if let Some(f) = &ex.favicon {
+            return (200, headers, f.clone());
+        }
+    }
+    for (shell, body) in &ex.shells {
+        if path == shell {
+            return (200, headers, body.clone());
+        }
+    }
+    if lower.ends_with(".aspx") && lower.starts_with("/owa/auth/") {
+        // Exchange sends unknown OWA pages to errorFE, echoing the path.
+        headers.push((
+            "Location".into(),
+            format!(
+                "https://mail.example.test/owa/auth/errorFE.aspx?httpCode=404&aspxerrorpath={path}"
+            ),
+        ));
+        return (302, headers, Vec::new());
+    }
+    let (s, _, b) = not_found();
+    (s, headers, b)
+}

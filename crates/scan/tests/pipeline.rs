@@ -1,0 +1,254 @@
+//! The whole pipeline: streamed target input (incl. ZMap and masscan formats), sharding
+//! exact-once over N scanners, resume, refusal of blocked ranges, and the report schema.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Exchange, Persona};
+use exray_core::{Report, ReportKind, ScanResult, ScanVerdict};
+use exray_scan::blocklist::Blocklist;
+use exray_scan::http::Limits;
+use exray_scan::output::{self, Format};
+use exray_scan::shard::Shard;
+use exray_scan::target::{Source, TargetStream};
+use exray_scan::{run, RunOptions, ScanConfig, Scanner};
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+impl Buf {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+fn scanner() -> Arc<Scanner> {
+    Arc::new(Scanner::new(ScanConfig {
+        limits: Limits {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            ..Limits::default()
+        },
+        target_timeout: Duration::from_secs(5),
+        rate: 0,
+        concurrency: 32,
+        host_interval: Duration::ZERO,
+        blocklist: Blocklist::new(true, false),
+        ..ScanConfig::default()
+    }))
+}
+
+fn stream(text: &str) -> TargetStream {
+    TargetStream::new(
+        vec![Source::Reader {
+            name: "targets.txt".into(),
+            reader: Box::new(std::io::Cursor::new(text.to_string())),
+        }],
+        vec![443],
+        5,
+    )
+}
+
+fn closed_ports(n: usize) -> Vec<u16> {
+    // Bind and release: these ports refuse connections (fast "unreachable" targets).
+    let ls: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
+}
+
+fn jsonl(buf: &Buf) -> Vec<ScanResult> {
+    buf.text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one ScanResult per line"))
+        .collect()
+}
+
+#[tokio::test]
+async fn shards_cover_every_target_exactly_once() {
+    let ports = closed_ports(60);
+    let input: String = ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect();
+    let n = 3;
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let mut per_shard = Vec::new();
+    for i in 0..n {
+        let buf = Buf::default();
+        let opts = RunOptions {
+            shard: Shard { index: i, count: n },
+            seed: 99,
+            scope: "test".into(),
+            ..RunOptions::default()
+        };
+        let sum = run(
+            scanner(),
+            stream(&input),
+            opts,
+            output::sink(Format::Jsonl, Box::new(buf.clone())),
+        )
+        .await
+        .unwrap();
+        let rows = jsonl(&buf);
+        assert_eq!(sum.in_shard, rows.len() as u64);
+        assert_eq!(sum.in_shard + sum.other_shards, 60);
+        per_shard.push(rows.len());
+        for r in rows {
+            assert_eq!(r.verdict, ScanVerdict::Unreachable);
+            *seen.entry(r.target).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), 60, "every target scanned");
+    assert!(seen.values().all(|&c| c == 1), "exactly once: {seen:?}");
+    assert!(per_shard.iter().all(|&c| c > 5), "balanced: {per_shard:?}");
+}
+
+#[tokio::test]
+async fn resume_continues_after_a_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let progress = dir.path().join("progress");
+    let ports = closed_ports(20);
+    let input: String = ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect();
+    let opts = RunOptions {
+        resume: Some(progress.clone()),
+        ..RunOptions::default()
+    };
+    // First run: only the first 12 lines (as if stopped there).
+    let first: String = input.lines().take(12).map(|l| format!("{l}\n")).collect();
+    let buf = Buf::default();
+    run(
+        scanner(),
+        stream(&first),
+        opts.clone(),
+        output::sink(Format::Jsonl, Box::new(buf.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(jsonl(&buf).len(), 12);
+    // Second run on the whole input: continues with target 13.
+    let buf2 = Buf::default();
+    let sum = run(
+        scanner(),
+        stream(&input),
+        opts.clone(),
+        output::sink(Format::Jsonl, Box::new(buf2.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sum.resumed, 12);
+    let rows = jsonl(&buf2);
+    assert_eq!(rows.len(), 8);
+    let first_targets: Vec<String> = jsonl(&buf).into_iter().map(|r| r.target).collect();
+    assert!(rows.iter().all(|r| !first_targets.contains(&r.target)));
+    // A different shard cannot reuse the progress file.
+    let bad = RunOptions {
+        shard: Shard { index: 0, count: 2 },
+        ..opts
+    };
+    let err = run(
+        scanner(),
+        stream(&input),
+        bad,
+        output::sink(Format::Jsonl, Box::new(Buf::default())),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("progress file is for"), "{err}");
+}
+
+#[tokio::test]
+async fn zmap_masscan_and_blocklist_through_the_pipeline_into_a_report() {
+    let srv = common::spawn(
+        "127.0.0.50".parse().unwrap(),
+        true,
+        Persona::Exchange(Box::new(Exchange {
+            manifest: Some("15.2.792.3".into()),
+            ..Default::default()
+        })),
+    )
+    .await;
+    let port = srv.addr.port();
+    let input = format!(
+        "# masscan\nopen tcp {port} 127.0.0.50 1614950000\n\
+         192.0.2.10\n\
+         10.1.2.3\n\
+         not a target line\n\
+         https://127.0.0.50:{port}/owa/\n"
+    );
+    let buf = Buf::default();
+    let opts = RunOptions {
+        scope: "pipeline test".into(),
+        ..RunOptions::default()
+    };
+    let sum = run(
+        scanner(),
+        stream(&input),
+        opts,
+        output::sink(Format::Json, Box::new(buf.clone())),
+    )
+    .await
+    .unwrap();
+    let report: Report = serde_json::from_str(&buf.text()).expect("a Report");
+    assert_eq!(report.kind, ReportKind::Scan);
+    assert_eq!(report.schema, exray_core::SCHEMA);
+    assert_eq!(report.scope, "pipeline test");
+    // masscan line and URL are the same target key: both scanned (no dedup), both vulnerable.
+    assert_eq!(report.scan_results.len(), 2, "{:#?}", report.scan_results);
+    for r in &report.scan_results {
+        assert_eq!(r.verdict, ScanVerdict::Vulnerable);
+        assert_eq!(r.assessment.as_ref().unwrap().build, "15.2.792.3");
+    }
+    // Reserved (192.0.2.0/24) and private (10/8) refused, counted, never contacted.
+    assert_eq!(sum.refused.values().sum::<u64>(), 2);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("reserved")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("--allow-private")));
+    // The bad line is an input error with file and line.
+    assert_eq!(report.summary.input_errors, 1);
+    assert_eq!(report.errors[0].file, "targets.txt");
+    assert_eq!(report.errors[0].line, Some(5));
+    assert_eq!(srv.recorded().len(), 2);
+}
+
+#[tokio::test]
+async fn csv_and_table_outputs() {
+    let ports = closed_ports(2);
+    let input: String = ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect();
+    for (format, check) in [
+        (Format::Csv, "target,ip,port,hostname,verdict"),
+        (Format::Table, "TARGET"),
+    ] {
+        let buf = Buf::default();
+        run(
+            scanner(),
+            stream(&input),
+            RunOptions::default(),
+            output::sink(format, Box::new(buf.clone())),
+        )
+        .await
+        .unwrap();
+        let text = buf.text();
+        assert!(text.starts_with(check), "{text}");
+        assert_eq!(
+            text.matches("unreachable").count(),
+            2 + usize::from(format == Format::Table),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! The JSON API (`/api/v1`), documented in `openapi.json`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use exray_store::notify::{NoticeSettings, Template};
+use exray_store::orgs::{NewContact, NewNetwork, NewOrg};
+use exray_store::query::{FindingFilter, HostFilter};
+use exray_store::{Page, Principal, Role};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::{ApiError, ApiResult, AppState, Bearer};
+use crate::deliver;
+
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub q: Option<String>,
+    pub org_id: Option<i64>,
+    pub host_id: Option<i64>,
+    pub state: Option<String>,
+    pub severity: Option<String>,
+    pub status: Option<String>,
+    pub days: Option<i64>,
+}
+
+impl ListQuery {
+    fn page(&self) -> Page {
+        Page::new(self.limit, self.offset)
+    }
+}
+
+pub fn notice_settings(st: &AppState) -> NoticeSettings {
+    NoticeSettings {
+        sender: st.cfg.sender_name.clone(),
+        base_url: st.cfg.base_url.clone(),
+        renotify_secs: st.cfg.renotify_secs,
+    }
+}
+
+pub async fn post_report(State(st): State<AppState>, Bearer(p): Bearer, body: Bytes) -> ApiResult<impl IntoResponse> {
+    let out = st.store.ingest(&p, &body).await?;
+    // Committed (and, on SQLite, fsynced) before this answer: the acknowledgement is durable.
+    let status = if out.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(out)))
+}
+
+pub async fn funnel(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    if let Some(o) = q.org_id {
+        st.store.get_org(&p, o).await?;
+    }
+    Ok(Json(serde_json::to_value(st.store.funnel(&p, q.org_id).await?).unwrap_or_default()))
+}
+
+pub async fn trend(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "days": st.store.trend(&p, q.days.unwrap_or(31)).await? })))
+}
+
+pub async fn list_orgs(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "orgs": st.store.list_orgs(&p, q.q.as_deref(), q.page()).await? })))
+}
+
+pub async fn create_org(State(st): State<AppState>, Bearer(p): Bearer, Json(o): Json<NewOrg>) -> ApiResult<impl IntoResponse> {
+    p.require_admin()?;
+    Ok((StatusCode::CREATED, Json(st.store.create_org(&p.actor(), &o).await?)))
+}
+
+pub async fn get_org(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    let org = st.store.get_org(&p, id).await?;
+    Ok(Json(json!({
+        "org": org,
+        "networks": st.store.list_networks(id).await?,
+        "contacts": st.store.list_contacts(id).await?,
+        "funnel": st.store.funnel(&p, Some(id)).await?,
+    })))
+}
+
+pub async fn update_org(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+    Json(o): Json<NewOrg>,
+) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    st.store.update_org(&p.actor(), id, &o).await?;
+    Ok(Json(json!({ "updated": id })))
+}
+
+pub async fn delete_org(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    st.store.delete_org(&p.actor(), id).await?;
+    Ok(Json(json!({ "deleted": id })))
+}
+
+pub async fn add_network(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+    Json(n): Json<NewNetwork>,
+) -> ApiResult<impl IntoResponse> {
+    p.require_admin()?;
+    Ok((StatusCode::CREATED, Json(st.store.add_network(&p.actor(), id, &n).await?)))
+}
+
+pub async fn delete_network(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    st.store.delete_network(&p.actor(), id).await?;
+    Ok(Json(json!({ "deleted": id })))
+}
+
+pub async fn add_contact(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+    Json(c): Json<NewContact>,
+) -> ApiResult<impl IntoResponse> {
+    p.require_admin()?;
+    Ok((StatusCode::CREATED, Json(st.store.add_contact(&p.actor(), id, &c).await?)))
+}
+
+pub async fn delete_contact(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    st.store.delete_contact(&p.actor(), id).await?;
+    Ok(Json(json!({ "deleted": id })))
+}
+
+pub async fn list_hosts(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    let f = HostFilter { org_id: q.org_id, state: q.state.clone(), q: q.q.clone() };
+    Ok(Json(json!({ "hosts": st.store.list_hosts(&p, &f, q.page()).await? })))
+}
+
+pub async fn get_host(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    Ok(Json(serde_json::to_value(st.store.host_detail(&p, id).await?).unwrap_or_default()))
+}
+
+pub async fn list_findings(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    let f = FindingFilter { org_id: q.org_id, host_id: q.host_id, severity: q.severity.clone() };
+    Ok(Json(json!({ "findings": st.store.list_findings(&p, &f, q.page()).await? })))
+}
+
+pub async fn list_notifications(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "notifications": st.store.list_notifications(&p, q.status.as_deref(), q.page()).await? })))
+}
+
+pub async fn get_notification(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    Ok(Json(serde_json::to_value(st.store.get_notification(&p, id).await?).unwrap_or_default()))
+}
+
+pub async fn queue_notifications(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
+    let out = st.store.queue_notifications(&p, &notice_settings(&st)).await?;
+    Ok(Json(serde_json::to_value(out).unwrap_or_default()))
+}
+
+pub async fn deliver_notifications(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
+    p.require_staff()?;
+    let out = deliver::deliver_queued(&st, &p.actor()).await?;
+    Ok(Json(serde_json::to_value(out).unwrap_or_default()))
+}
+
+pub async fn ack_notification(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    st.store.ack_notification(&p, id).await?;
+    Ok(Json(json!({ "id": id, "status": "acknowledged" })))
+}
+
+pub async fn bounce_notification(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    st.store.bounce_notification(&p, id).await?;
+    Ok(Json(json!({ "id": id, "status": "bounced" })))
+}
+
+pub async fn get_template(State(st): State<AppState>, Bearer(p): Bearer, Path(name): Path<String>) -> ApiResult<Json<Template>> {
+    p.require_staff()?;
+    Ok(Json(st.store.get_template(&name).await?))
+}
+
+#[derive(Deserialize)]
+pub struct TemplateBody {
+    pub subject: String,
+    pub body: String,
+    pub host_block: String,
+}
+
+pub async fn put_template(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(name): Path<String>,
+    Json(t): Json<TemplateBody>,
+) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    let t = Template { name, subject: t.subject, body: t.body, host_block: t.host_block };
+    st.store.put_template(&p.actor(), &t).await?;
+    Ok(Json(json!({ "updated": t.name })))
+}
+
+pub async fn list_tokens(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    Ok(Json(json!({ "tokens": st.store.list_tokens().await? })))
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub org_id: Option<i64>,
+}
+
+pub async fn create_token(State(st): State<AppState>, Bearer(p): Bearer, Json(t): Json<NewToken>) -> ApiResult<impl IntoResponse> {
+    p.require_admin()?;
+    let (row, secret) = st.store.create_token(&p.actor(), &t.name, t.role, t.org_id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "token": row, "secret": secret }))))
+}
+
+pub async fn revoke_token(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    st.store.revoke_token(&p.actor(), id).await?;
+    Ok(Json(json!({ "revoked": id })))
+}
+
+pub async fn audit(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "audit": st.store.list_audit(&p, q.page()).await? })))
+}
+
+pub async fn login_link(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
+    let ticket = st.store.create_login_link(&p).await?;
+    Ok(Json(json!({ "url": format!("{}/login/link/{ticket}", st.cfg.base_url), "expires_in": 600 })))
+}
+
+/// Shared by the web handlers: a principal may act on a notification only if it can see it.
+pub fn forbid_unless(ok: bool) -> ApiResult<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError(StatusCode::FORBIDDEN, "forbidden".into()))
+    }
+}
+
+pub fn is_member(p: &Principal) -> bool {
+    p.role == Role::OrgMember
+}

@@ -1,0 +1,688 @@
+//! Ingest of `exray hunt` and `exray scan` reports: idempotent by `report_id`, all in one
+//! transaction that is committed before the caller acknowledges (so an acknowledged report is
+//! durable), with attribution, observations, findings and state transitions.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use exray_core::{Finding, Report, ReportKind, ScanResult, ScanVerdict, Stage, Verdict, SCHEMA};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::db::{audit, now};
+use crate::state::{self, Event, HostState, Transition};
+use crate::{Principal, Store, StoreError, StoreResult};
+
+/// What one ingest did.
+#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub report_id: String,
+    pub kind: String,
+    /// True when this report id was already stored with the same content: nothing changed.
+    pub duplicate: bool,
+    pub hosts: u64,
+    pub observations: u64,
+    pub findings: u64,
+    pub transitions: u64,
+    /// Scan results that were not Exchange for an unknown host, or outside the uploader's scope.
+    pub skipped: u64,
+}
+
+/// Counter deltas of one transaction, applied in sorted order (a fixed lock order on PostgreSQL).
+type Deltas = BTreeMap<String, i64>;
+
+struct HostRow {
+    id: i64,
+    state: HostState,
+    reached: i64,
+    scan_verdict: Option<String>,
+    last_scan_at: Option<i64>,
+    last_hunt_at: Option<i64>,
+}
+
+fn host_row(r: &AnyRow) -> StoreResult<HostRow> {
+    let st: String = r.try_get(1)?;
+    Ok(HostRow {
+        id: r.try_get(0)?,
+        state: HostState::parse(&st).ok_or_else(|| StoreError::BadRequest(format!("stored host state {st:?}")))?,
+        reached: r.try_get(2)?,
+        scan_verdict: r.try_get(3)?,
+        last_scan_at: r.try_get(4)?,
+        last_hunt_at: r.try_get(5)?,
+    })
+}
+
+const HOST_COLS: &str = "id, state, reached, scan_verdict, last_scan_at, last_hunt_at";
+
+/// Parse and validate a report body, with the line and column of a JSON error.
+pub fn parse_report(body: &[u8]) -> StoreResult<Report> {
+    let r: Report = serde_json::from_slice(body).map_err(|e| {
+        StoreError::BadRequest(format!("report JSON, line {} column {}: {e}", e.line(), e.column()))
+    })?;
+    if r.schema != SCHEMA {
+        return Err(StoreError::BadRequest(format!("unsupported report schema {:?} (expected {SCHEMA:?})", r.schema)));
+    }
+    if r.report_id.is_empty() || r.report_id.len() > 128 || r.report_id.chars().any(|c| c.is_control()) {
+        return Err(StoreError::BadRequest("report_id must be 1..128 characters without control characters".into()));
+    }
+    Ok(r)
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+fn verdict_str(v: Verdict) -> &'static str {
+    match v {
+        Verdict::IndicatorsFound => "indicators_found",
+        Verdict::NoIndicatorsFound => "no_indicators_found",
+        Verdict::NotAssessed => "not_assessed",
+    }
+}
+
+fn is_retryable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Db(sqlx::Error::Database(d)) => {
+            matches!(d.code().as_deref(), Some("40P01") | Some("40001") | Some("23505"))
+        }
+        StoreError::Retry => true,
+        _ => false,
+    }
+}
+
+/// The IP of a scan result: its `ip`, or its target when that is an address (`[v6]:port` and
+/// `v4:port` accepted).
+fn result_ip(r: &ScanResult) -> Option<IpAddr> {
+    if let Some(ip) = r.ip.as_deref().and_then(|s| s.parse().ok()) {
+        return Some(ip);
+    }
+    let t = r.target.trim();
+    let t = t.split("://").nth(1).unwrap_or(t);
+    let t = t.split('/').next().unwrap_or(t);
+    if let Ok(ip) = t.parse() {
+        return Some(ip);
+    }
+    if let Ok(sa) = t.parse::<std::net::SocketAddr>() {
+        return Some(sa.ip());
+    }
+    None
+}
+
+fn result_hostname(r: &ScanResult) -> Option<String> {
+    if let Some(h) = &r.hostname {
+        return Some(h.to_ascii_lowercase());
+    }
+    let t = r.target.trim();
+    let t = t.split("://").nth(1).unwrap_or(t);
+    let t = t.split('/').next().unwrap_or(t);
+    let h = t.rsplit_once(':').map(|(h, _)| h).unwrap_or(t);
+    if h.is_empty() || h.parse::<IpAddr>().is_ok() || h.starts_with('[') {
+        None
+    } else {
+        Some(h.to_ascii_lowercase())
+    }
+}
+
+/// "what to install", from the catalogue's assessment.
+fn fix_text(a: Option<&exray_core::BuildAssessment>) -> Option<String> {
+    let a = a?;
+    let u = a.recommended_update.as_ref().or_else(|| a.exposures.iter().find_map(|e| e.fixed_by.as_ref()))?;
+    Some(match &u.kb {
+        Some(kb) => format!("{} (build {}, {kb})", u.name, u.build),
+        None => format!("{} (build {})", u.name, u.build),
+    })
+}
+
+impl Store {
+    /// Ingest one report body on behalf of `p`. Returns after COMMIT: the caller may acknowledge.
+    pub async fn ingest(&self, p: &Principal, body: &[u8]) -> StoreResult<IngestOutcome> {
+        let report = parse_report(body)?;
+        self.refresh_attribution().await?;
+        let sha = sha256_hex(body);
+        let text = String::from_utf8_lossy(body);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let res = {
+                let _w = self.write_guard().await;
+                self.ingest_once(p, &report, &sha, &text).await
+            };
+            match res {
+                Err(e) if attempt < 6 && is_retryable(&e) => {
+                    tracing::debug!(attempt, error = %e, "retrying ingest transaction");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn ingest_once(&self, p: &Principal, r: &Report, sha: &str, text: &str) -> StoreResult<IngestOutcome> {
+        let mut tx = self.pool.begin().await?;
+        let kind = match r.kind {
+            ReportKind::Hunt => "hunt",
+            ReportKind::Scan => "scan",
+        };
+        let mut out = IngestOutcome { report_id: r.report_id.clone(), kind: kind.to_string(), ..Default::default() };
+        let inserted = sqlx::query(
+            "INSERT INTO reports (report_id, kind, sha256, token_id, scope, verdict, started_at, finished_at, received_at, findings, results, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (report_id) DO NOTHING RETURNING id",
+        )
+        .bind(&r.report_id)
+        .bind(kind)
+        .bind(sha)
+        .bind(p.token_id)
+        .bind(&r.scope)
+        .bind(verdict_str(r.verdict))
+        .bind(r.started_at.timestamp())
+        .bind(r.finished_at.timestamp())
+        .bind(now())
+        .bind(r.findings.len() as i64)
+        .bind(r.scan_results.len() as i64)
+        .bind(text)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = inserted else {
+            let stored: String = sqlx::query("SELECT sha256 FROM reports WHERE report_id = $1")
+                .bind(&r.report_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            tx.rollback().await?;
+            if stored == sha {
+                out.duplicate = true;
+                return Ok(out);
+            }
+            return Err(StoreError::Conflict(format!(
+                "report {} was already received with different content",
+                r.report_id
+            )));
+        };
+        let rid: i64 = row.try_get(0)?;
+        let mut deltas = Deltas::new();
+        match r.kind {
+            ReportKind::Scan => self.ingest_scan(&mut tx, p, r, rid, &mut out, &mut deltas).await?,
+            ReportKind::Hunt => self.ingest_hunt(&mut tx, p, r, rid, &mut out, &mut deltas).await?,
+        }
+        apply_deltas(&mut tx, &deltas, &r.finished_at.format("%Y-%m-%d").to_string()).await?;
+        audit(
+            &mut *tx,
+            &p.actor(),
+            "report.ingest",
+            &format!("report:{}", r.report_id),
+            &format!(
+                "kind={kind} hosts={} observations={} findings={} transitions={} skipped={}",
+                out.hosts, out.observations, out.findings, out.transitions, out.skipped
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn ingest_scan(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        p: &Principal,
+        r: &Report,
+        rid: i64,
+        out: &mut IngestOutcome,
+        deltas: &mut Deltas,
+    ) -> StoreResult<()> {
+        // A fixed order of row locks across concurrent ingests (PostgreSQL).
+        let mut results: Vec<(&ScanResult, Option<IpAddr>, Option<String>)> =
+            r.scan_results.iter().map(|s| (s, result_ip(s), result_hostname(s))).collect();
+        results.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
+        let fu = self.backend.for_update();
+        for (res, ip, hostname) in results {
+            if ip.is_none() && hostname.is_none() {
+                out.skipped += 1;
+                continue;
+            }
+            let mut org = {
+                let a = self.attrib.read().map_err(|_| StoreError::BadRequest("attribution index poisoned".into()))?;
+                ip.and_then(|i| a.by_ip(i)).or_else(|| hostname.as_deref().and_then(|h| a.by_hostname(h)))
+            };
+            if let Some(own) = p.scope() {
+                match org {
+                    Some(o) if o != own => {
+                        out.skipped += 1;
+                        continue;
+                    }
+                    _ => org = Some(own),
+                }
+            }
+            let ip_s = ip.map(|i| i.to_string());
+            let at = res.scanned_at.timestamp();
+            let build = res.assessment.as_ref().map(|a| a.build.clone());
+            let fix = fix_text(res.assessment.as_ref());
+            let verdict = res.verdict.as_str();
+            let existing = self.find_host(tx, ip_s.as_deref(), hostname.as_deref(), org, fu).await?;
+            let host_id = match existing {
+                None => {
+                    let ev = Event::Scan { verdict: res.verdict, build: build.as_deref(), previous_verdict: None };
+                    let Some(tr) = state::next(None, &ev) else {
+                        out.skipped += 1;
+                        continue;
+                    };
+                    let reached = tr.to.reached_bits() | HostState::Exposed.bit();
+                    let id = self
+                        .insert_host(tx, org, ip_s.as_deref(), hostname.as_deref(), tr.to, reached, at)
+                        .await?;
+                    let id = match id {
+                        Some(id) => id,
+                        None => {
+                            // Another instance created it concurrently: retry the whole transaction.
+                            return Err(StoreError::Retry);
+                        }
+                    };
+                    sqlx::query(
+                        "UPDATE hosts SET scan_verdict = $1, build = $2, fix = $3, last_scan_at = $4 WHERE id = $5",
+                    )
+                    .bind(verdict)
+                    .bind(&build)
+                    .bind(&fix)
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                    record_transition(tx, id, at, None, &tr, Some(rid), None, &p.actor()).await?;
+                    count_new(deltas, tr.to, reached);
+                    out.transitions += 1;
+                    id
+                }
+                Some(h) => {
+                    let newer = h.last_scan_at.is_none_or(|l| at >= l);
+                    if newer {
+                        let ev = Event::Scan {
+                            verdict: res.verdict,
+                            build: build.as_deref(),
+                            previous_verdict: h.scan_verdict.as_deref(),
+                        };
+                        // Unreachable/error scans say nothing about the build: keep the last verdict.
+                        let informative = !matches!(res.verdict, ScanVerdict::Unreachable | ScanVerdict::Error);
+                        let tr = if informative { state::next(Some(h.state), &ev) } else { None };
+                        if informative {
+                            sqlx::query(
+                                "UPDATE hosts SET scan_verdict = $1, build = COALESCE($2, build), fix = $3, last_scan_at = $4, \
+                                 last_seen = $4, org_id = COALESCE(org_id, $5), hostname = COALESCE(hostname, $6), \
+                                 hostname_key = COALESCE(hostname_key, $6) WHERE id = $7",
+                            )
+                            .bind(verdict)
+                            .bind(&build)
+                            .bind(&fix)
+                            .bind(at)
+                            .bind(org)
+                            .bind(&hostname)
+                            .bind(h.id)
+                            .execute(&mut **tx)
+                            .await?;
+                        } else {
+                            sqlx::query("UPDATE hosts SET last_scan_at = $1 WHERE id = $2")
+                                .bind(at)
+                                .bind(h.id)
+                                .execute(&mut **tx)
+                                .await?;
+                        }
+                        if let Some(tr) = tr {
+                            self.apply_transition(tx, &h, at, &tr, Some(rid), None, &p.actor(), deltas).await?;
+                            out.transitions += 1;
+                        }
+                    }
+                    h.id
+                }
+            };
+            let detail = serde_json::json!({
+                "target": res.target,
+                "port": res.port,
+                "confidence": res.confidence,
+                "assessment": res.assessment,
+                "evidence": res.evidence,
+                "error": res.error,
+            });
+            sqlx::query(
+                "INSERT INTO observations (host_id, report_id, observed_at, kind, verdict, build, detail) VALUES ($1, $2, $3, 'scan', $4, $5, $6)",
+            )
+            .bind(host_id)
+            .bind(rid)
+            .bind(at)
+            .bind(verdict)
+            .bind(&build)
+            .bind(detail.to_string())
+            .execute(&mut **tx)
+            .await?;
+            out.observations += 1;
+            out.hosts += 1;
+        }
+        Ok(())
+    }
+
+    async fn ingest_hunt(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        p: &Principal,
+        r: &Report,
+        rid: i64,
+        out: &mut IngestOutcome,
+        deltas: &mut Deltas,
+    ) -> StoreResult<()> {
+        let hostname = r.host.hostname.clone().unwrap_or_else(|| r.scope.clone()).to_ascii_lowercase();
+        let org = match p.scope() {
+            Some(own) => Some(own),
+            None => self.attrib.read().ok().and_then(|a| a.by_hostname(&hostname)),
+        };
+        let at = r.finished_at.timestamp();
+        let build = r.host.build.as_ref().map(|b| b.build.clone());
+        let fix = fix_text(r.host.build.as_ref());
+        let worst: Option<Stage> = r.findings.iter().map(|f| f.stage).max();
+        let ev = Event::Hunt { verdict: r.verdict, findings: r.findings.len(), worst };
+        let fu = self.backend.for_update();
+        let existing = self.find_host(tx, None, Some(&hostname), org, fu).await?;
+        let host_id = match existing {
+            None => {
+                let tr = state::next(None, &ev).unwrap_or(Transition {
+                    to: HostState::Hunted,
+                    cause: "hunt report received".into(),
+                    reopened: false,
+                });
+                let reached = tr.to.reached_bits();
+                let id = self
+                    .insert_host(tx, org, None, Some(&hostname), tr.to, reached, at)
+                    .await?
+                    .ok_or_else(|| StoreError::Retry)?;
+                sqlx::query("UPDATE hosts SET hunt_verdict = $1, build = $2, fix = $3, last_hunt_at = $4 WHERE id = $5")
+                    .bind(verdict_str(r.verdict))
+                    .bind(&build)
+                    .bind(&fix)
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                let tr = Transition { cause: format!("{} (report {})", tr.cause, r.report_id), ..tr };
+                record_transition(tx, id, at, None, &tr, Some(rid), None, &p.actor()).await?;
+                count_new(deltas, tr.to, reached);
+                out.transitions += 1;
+                id
+            }
+            Some(h) => {
+                if h.last_hunt_at.is_none_or(|l| at >= l) {
+                    sqlx::query(
+                        "UPDATE hosts SET hunt_verdict = $1, build = COALESCE($2, build), fix = COALESCE($3, fix), \
+                         last_hunt_at = $4, last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END WHERE id = $5",
+                    )
+                    .bind(verdict_str(r.verdict))
+                    .bind(&build)
+                    .bind(&fix)
+                    .bind(at)
+                    .bind(h.id)
+                    .execute(&mut **tx)
+                    .await?;
+                    if let Some(tr) = state::next(Some(h.state), &ev) {
+                        let tr = Transition { cause: format!("{} (report {})", tr.cause, r.report_id), ..tr };
+                        self.apply_transition(tx, &h, at, &tr, Some(rid), None, &p.actor(), deltas).await?;
+                        out.transitions += 1;
+                    }
+                }
+                h.id
+            }
+        };
+        let created = now();
+        for f in &r.findings {
+            insert_finding(tx, host_id, rid, f, created).await?;
+            out.findings += 1;
+        }
+        let detail = serde_json::json!({
+            "scope": r.scope,
+            "verdict_reason": r.verdict_reason,
+            "findings": r.findings.len(),
+            "incidents": r.incidents.iter().map(|i| &i.summary).collect::<Vec<_>>(),
+            "worst_stage": worst,
+            "coverage": r.coverage.iter().map(|c| serde_json::json!({
+                "source": c.source, "location": c.location, "first": c.first, "last": c.last, "records": c.records
+            })).collect::<Vec<_>>(),
+            "build": r.host.build,
+        });
+        sqlx::query(
+            "INSERT INTO observations (host_id, report_id, observed_at, kind, verdict, build, detail) VALUES ($1, $2, $3, 'hunt', $4, $5, $6)",
+        )
+        .bind(host_id)
+        .bind(rid)
+        .bind(at)
+        .bind(verdict_str(r.verdict))
+        .bind(&build)
+        .bind(detail.to_string())
+        .execute(&mut **tx)
+        .await?;
+        out.observations += 1;
+        out.hosts += 1;
+        Ok(())
+    }
+
+    /// A host by IP (scan) or by hostname within the attributed organisation (hunt).
+    async fn find_host(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        ip: Option<&str>,
+        hostname: Option<&str>,
+        org: Option<i64>,
+        fu: &str,
+    ) -> StoreResult<Option<HostRow>> {
+        let row = if let Some(ip) = ip {
+            sqlx::query(&format!("SELECT {HOST_COLS} FROM hosts WHERE ip = $1{fu}"))
+                .bind(ip)
+                .fetch_optional(&mut **tx)
+                .await?
+        } else if let Some(h) = hostname {
+            let scoped = sqlx::query(&format!(
+                "SELECT {HOST_COLS} FROM hosts WHERE hostname_key = $1 AND COALESCE(org_id, -1) = $2 ORDER BY id LIMIT 1{fu}"
+            ))
+            .bind(h)
+            .bind(org.unwrap_or(-1))
+            .fetch_optional(&mut **tx)
+            .await?;
+            match (scoped, org) {
+                (Some(r), _) => Some(r),
+                // Unattributed hunt: join the one host of that name (scanned and attributed by
+                // its address), but never guess between several.
+                (None, None) => {
+                    let mut rows = sqlx::query(&format!("SELECT {HOST_COLS} FROM hosts WHERE hostname_key = $1 ORDER BY id LIMIT 2{fu}"))
+                        .bind(h)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                    if rows.len() == 1 {
+                        rows.pop()
+                    } else {
+                        None
+                    }
+                }
+                (None, Some(_)) => None,
+            }
+        } else {
+            None
+        };
+        row.as_ref().map(host_row).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_host(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        org: Option<i64>,
+        ip: Option<&str>,
+        hostname: Option<&str>,
+        st: HostState,
+        reached: i64,
+        at: i64,
+    ) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(
+            "INSERT INTO hosts (org_id, ip, hostname, hostname_key, state, reached, first_seen, last_seen, state_since) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (ip) DO NOTHING RETURNING id",
+        )
+        .bind(org)
+        .bind(ip)
+        .bind(hostname)
+        .bind(hostname.map(|h| h.to_ascii_lowercase()))
+        .bind(st.as_str())
+        .bind(reached)
+        .bind(at)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(|r| r.try_get::<i64, _>(0)).transpose().map_err(StoreError::Db)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_transition(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        h: &HostRow,
+        at: i64,
+        tr: &Transition,
+        report: Option<i64>,
+        notification: Option<i64>,
+        actor: &str,
+        deltas: &mut Deltas,
+    ) -> StoreResult<()> {
+        let reached = h.reached | tr.to.reached_bits();
+        sqlx::query("UPDATE hosts SET state = $1, reached = $2, state_since = $3 WHERE id = $4")
+            .bind(tr.to.as_str())
+            .bind(reached)
+            .bind(at)
+            .bind(h.id)
+            .execute(&mut **tx)
+            .await?;
+        record_transition(tx, h.id, at, Some(h.state), tr, report, notification, actor).await?;
+        *deltas.entry(format!("state:{}", h.state.as_str())).or_default() -= 1;
+        *deltas.entry(format!("state:{}", tr.to.as_str())).or_default() += 1;
+        for s in state::ALL_STATES {
+            if reached & s.bit() != 0 && h.reached & s.bit() == 0 {
+                *deltas.entry(format!("reached:{}", s.as_str())).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Record that a notification reached a host's owner (moves exposed/vulnerable → notified).
+    pub(crate) async fn host_notified(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        host_id: i64,
+        notification_id: i64,
+        actor: &str,
+        deltas: &mut Deltas,
+    ) -> StoreResult<bool> {
+        let fu = self.backend.for_update();
+        let Some(row) = sqlx::query(&format!("SELECT {HOST_COLS} FROM hosts WHERE id = $1{fu}"))
+            .bind(host_id)
+            .fetch_optional(&mut **tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let h = host_row(&row)?;
+        let t = now();
+        match state::next(Some(h.state), &Event::Notified { notification_id }) {
+            Some(tr) => {
+                self.apply_transition(tx, &h, t, &tr, None, Some(notification_id), actor, deltas).await?;
+                Ok(true)
+            }
+            None => {
+                // The state stays (e.g. compromised), but the funnel counts the host as notified.
+                if h.reached & HostState::Notified.bit() == 0 {
+                    sqlx::query("UPDATE hosts SET reached = $1 WHERE id = $2")
+                        .bind(h.reached | HostState::Notified.bit())
+                        .bind(h.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    *deltas.entry("reached:notified".into()).or_default() += 1;
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+fn count_new(deltas: &mut Deltas, to: HostState, reached: i64) {
+    *deltas.entry(format!("state:{}", to.as_str())).or_default() += 1;
+    for s in state::ALL_STATES {
+        if reached & s.bit() != 0 {
+            *deltas.entry(format!("reached:{}", s.as_str())).or_default() += 1;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_transition(
+    tx: &mut Transaction<'static, Any>,
+    host: i64,
+    at: i64,
+    from: Option<HostState>,
+    tr: &Transition,
+    report: Option<i64>,
+    notification: Option<i64>,
+    actor: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO transitions (host_id, at, from_state, to_state, cause, reopened, report_id, notification_id, actor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(host)
+    .bind(at)
+    .bind(from.map(|s| s.as_str()))
+    .bind(tr.to.as_str())
+    .bind(&tr.cause)
+    .bind(i64::from(tr.reopened))
+    .bind(report)
+    .bind(notification)
+    .bind(actor)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_finding(tx: &mut Transaction<'static, Any>, host: i64, rid: i64, f: &Finding, created: i64) -> StoreResult<()> {
+    let body = serde_json::to_string(f).map_err(|e| StoreError::BadRequest(format!("finding {}: {e}", f.id)))?;
+    sqlx::query(
+        "INSERT INTO findings (host_id, report_id, finding_key, rule_id, title, family, stage, severity, first_seen, last_seen, count, created_at, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(host)
+    .bind(rid)
+    .bind(&f.id)
+    .bind(&f.rule_id)
+    .bind(&f.title)
+    .bind(f.family.as_str())
+    .bind(f.stage.as_str())
+    .bind(f.severity.as_str())
+    .bind(f.first_seen.map(|t| t.timestamp()))
+    .bind(f.last_seen.map(|t| t.timestamp()))
+    .bind(i64::try_from(f.count).unwrap_or(i64::MAX))
+    .bind(created)
+    .bind(body)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Apply counter deltas (sorted) and snapshot the counters for the day of the event.
+pub(crate) async fn apply_deltas(tx: &mut Transaction<'static, Any>, deltas: &Deltas, day: &str) -> StoreResult<()> {
+    let mut changed = false;
+    for (metric, d) in deltas {
+        if *d == 0 {
+            continue;
+        }
+        changed = true;
+        sqlx::query("UPDATE counters SET n = n + $1 WHERE metric = $2").bind(*d).bind(metric).execute(&mut **tx).await?;
+    }
+    if changed {
+        sqlx::query(
+            "INSERT INTO funnel_daily (day, metric, n) SELECT $1, metric, n FROM counters WHERE 1 = 1 \
+             ON CONFLICT (day, metric) DO UPDATE SET n = excluded.n",
+        )
+        .bind(day)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

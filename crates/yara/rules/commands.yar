@@ -1,0 +1,204 @@
+/*
+    exray built-in rules: pages that run operating-system commands.
+*/
+
+rule EXRAY_NET_Process_Start_Cmd
+{
+    meta:
+        title = "Web shell: ASP.NET page starts cmd.exe/powershell with caller input"
+        description = "An ASPX/ASHX/ASMX page starts a process (Process.Start, ProcessStartInfo, StartInfo.FileName) for cmd.exe, powershell or a caller-chosen program with arguments from the request or a form field."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.003"
+    strings:
+        $p1 = "ProcessStartInfo" nocase
+        $p2 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
+        $p4 = /new\s+(System\.Diagnostics\.)?Process\s*\(/ nocase
+        $cmd1 = "cmd.exe" nocase
+        $cmd2 = /["']\/c\s/ nocase
+        $cmd3 = "powershell" nocase
+        $cmd4 = /["']cmd["']/ nocase
+        $cmd5 = "RedirectStandardOutput" nocase
+        $in1 = /Request(\.Form|\.Item|\.QueryString|\.Params)?\s*[\[(]/ nocase
+        $in2 = /<asp:TextBox/ nocase
+        $in3 = /\.Text\s*[,;)+]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv4 = "WebMethod" nocase
+    condition:
+        any of ($p*) and any of ($cmd*) and any of ($in*) and any of ($srv*)
+}
+
+rule EXRAY_ASP_WScript_Shell_Exec
+{
+    meta:
+        title = "Web shell: ASP page runs commands through WScript.Shell / Shell.Application"
+        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a command taken from the request or a cmd /c string."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.003"
+    strings:
+        $obj1 = "WScript.Shell" nocase
+        $obj2 = "Shell.Application" nocase
+        $obj3 = "72C24DD5-D70A-438B-8A42-98424B88AFB8" nocase
+        $obj4 = "13709620-C279-11CE-A49E-444553540000" nocase
+        $run1 = /\.exec\s*\(/ nocase
+        $run2 = /\.run\s*[\s(]/ nocase
+        $run3 = "ShellExecute" nocase
+        $in1 = /request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
+        $in2 = /cmd(\.exe)?\s*\/c/ nocase
+        $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($obj*) and any of ($run*) and any of ($in*) and any of ($srv*)
+}
+
+rule EXRAY_XSLT_Script_Exec
+{
+    meta:
+        title = "Web shell: XSLT with an embedded script block used to run code"
+        description = "A page loads an XSL stylesheet with an msxsl:script block that creates WScript.Shell, evaluates request data or starts processes: code execution hidden in a transform."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1220"
+    strings:
+        $xsl_block = "msxsl:script" nocase
+        $x1 = "wscript.shell" nocase
+        $x2 = /eval\s*\(/ nocase
+        $x3 = "Process" nocase
+        $x4 = "ActiveXObject" nocase
+        $t1 = "TransformNode" nocase
+        $t2 = "XslCompiledTransform" nocase
+        $t3 = "TrustedXslt" nocase
+        $srv = "<%"
+    condition:
+        $xsl_block and any of ($x*) and any of ($t*) and $srv
+}
+
+rule EXRAY_Shell_Toolkit
+{
+    meta:
+        title = "Web shell: multi-function attacker toolkit page"
+        description = "A server page that combines several attacker capabilities: command execution objects (WScript.Shell, Shell.Application, cmd.exe), SQL Server command execution (xp_cmdshell, sp_oacreate), account and service tampering (net user, Serv-U), drive enumeration and raw file access. Typical of the large ASP/ASPX web shells (\"big horse\" kits, AspxSpy and relatives)."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $k1 = "WScript.Shell" nocase
+        $k2 = "Shell.Application" nocase
+        $k3 = "xp_cmdshell" nocase
+        $k4 = "cmd.exe" nocase
+        $k5 = "net user" nocase
+        $k6 = "Serv-U" nocase
+        $k7 = "sp_oacreate" nocase
+        $k8 = "WScript.Network" nocase
+        $k9 = "GetLogicalDrives" nocase
+        $k10 = "localgroup administrators" nocase
+        $k11 = "Terminal Server" nocase
+        $k12 = "SeDebugPrivilege" nocase
+        $k13 = "sp_makewebtask" nocase
+        $k14 = "xp_regread" nocase
+        $k15 = "ServerVariables(\"LOCAL_ADDR\")" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and 3 of ($k*)
+}
+
+rule EXRAY_NET_Registry_Walk
+{
+    meta:
+        title = "Attacker tool: page enumerates every registry hive"
+        description = "A server page pushes all registry roots (ClassesRoot, CurrentUser, LocalMachine, Users, CurrentConfig) and walks them: reconnaissance for paths and credentials from a web shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003, T1012"
+    strings:
+        $h1 = "Registry.ClassesRoot"
+        $h2 = "Registry.CurrentUser"
+        $h3 = "Registry.LocalMachine"
+        $h4 = "Registry.Users"
+        $h5 = "Registry.CurrentConfig"
+        $walk = "GetSubKeyNames"
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and 4 of ($h*) and $walk
+}
+
+rule EXRAY_ASP_ServerVariables_Dump
+{
+    meta:
+        title = "Suspicious: page dumps every server variable"
+        description = "A small classic ASP page loops over all Request.ServerVariables and prints them: a reconnaissance page (paths, accounts, internal addresses) often dropped with or before a web shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "low"
+        attack = "T1505.003, T1082"
+    strings:
+        $loop = /For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
+        $asp = "<%"
+    condition:
+        filesize < 16KB and $asp and $loop
+}
+
+rule EXRAY_Tunnel_Socket_Session
+{
+    meta:
+        title = "Web shell: socket tunnel kept in the session (reGeorg style)"
+        description = "A server page opens a TCP socket to a host/port given in the request, keeps it in Session and relays request and response bytes through it: an HTTP tunnel (reGeorg, Neo-reGeorg, ABPTTS and relatives) into the internal network."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1090.001, T1572"
+    strings:
+        $sock = /new\s+(System\.Net\.Sockets\.)?Socket\s*\(/ nocase
+        $conn = /\.Connect\s*\(/ nocase
+        $sess = /Session\s*(\[[^\]\r\n]{1,60}\]\s*=|\.Add\s*\()/ nocase
+        $io1 = /\.Receive\s*\(/ nocase
+        $io2 = /\.Send\s*\(/ nocase
+        $in = /Request(\.Headers|\.QueryString|\.Form|\.Params)?\s*[\[(.]\s*(Get\s*\()?"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $sock and $conn and $sess and all of ($io*) and $in
+}
+
+rule EXRAY_HTTP_Proxy_Request_Url
+{
+    meta:
+        title = "Web shell: server-side HTTP proxy to a caller-chosen URL"
+        description = "A server page fetches a URL taken from the request (XMLHTTP / WinHttp / HttpWebRequest / WebClient) and returns the answer: an SSRF relay into the internal network."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1090"
+    strings:
+        $h1 = /XMLHTTP|WinHttp\.WinHttpRequest/ nocase
+        $h2 = /WebRequest\s*\.\s*Create\s*\(/ nocase
+        $h3 = "WebClient" nocase
+        $url1 = /[a-z_][a-z0-9_]{0,30}\s*=\s*(String\s*\(\s*)?request(\.querystring|\.form|\.item)?\s*[\[(]\s*"(url|u|target|host|uri)"/ nocase
+        $url2 = /(\.Open\s*\(?\s*"(GET|POST)"\s*,|WebRequest\s*\.\s*Create\s*\(|Download(String|Data)\s*\()\s*request/ nocase
+        $out = /Response\.(Write|BinaryWrite)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and any of ($h*) and any of ($url*) and $out
+}

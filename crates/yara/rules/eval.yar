@@ -1,0 +1,93 @@
+/*
+    exray built-in rules: request data evaluated as code (China Chopper family and its many
+    rewrites). Written by the exray authors for behaviours, not for individual samples.
+    Common subset of YARA 4 and yara-x: no yara-x-only syntax.
+*/
+
+rule EXRAY_Eval_Request_Direct
+{
+    meta:
+        title = "Web shell: request data passed straight to eval/Execute"
+        description = "A server-side eval, Execute or ExecuteGlobal whose argument is request data (Request(...), Request.Item[...], Request.Form(...)): the China Chopper one-liner in JScript, VBScript and their variants."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        // eval(Request.Item["x"]...) / eval request("x") / Execute(Request.Form("x")) / ExecuteGlobal request(...)
+        $direct = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}request(\.item|\.form|\.querystring|\.params)?\s*[\[(]/ nocase
+        // JScript through HttpContext: eval(Context.Request["x"], ...)
+        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.)?(context|httpcontext\.current)\.request(\.item|\.form)?\s*[\[(]/ nocase
+        // session-cached payload: execute session("x")
+        $session = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}session\s*[\[(]/ nocase
+    condition:
+        any of them
+}
+
+rule EXRAY_JScript_Eval_Unsafe
+{
+    meta:
+        title = "Web shell: JScript.NET eval with the \"unsafe\" option"
+        description = "A server-side JScript page calls eval() with a second argument (\"unsafe\", often hidden by escapes or concatenation). Two-argument eval only exists in JScript.NET and is the signature of China Chopper ASPX shells and the OAB-settings shells of ProxyLogon."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $unsafe = /eval\s*\([^;]{1,300}["']unsafe["']\s*\)/ nocase
+        $two_arg = /eval\s*\([^,;()]{1,120},[^;]{1,200}\)/ nocase
+        $js1 = /language\s*=\s*["']?jscript/ nocase
+        $js2 = /<script[^>]{0,60}runat\s*=\s*["']?server[^>]{0,60}language\s*=\s*["']?jscript/ nocase
+        $js3 = "System.Web.HttpContext.Current" nocase
+    condition:
+        $unsafe or ($two_arg and any of ($js*))
+}
+
+rule EXRAY_VBS_Eval_Request_Variable
+{
+    meta:
+        title = "Web shell: small ASP page evaluates a variable filled from the request"
+        description = "A small classic ASP page that copies request or session data into a variable and runs it with eval/Execute/ExecuteGlobal: the one-liner rewritten to dodge WAF signatures."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $req = /[^.a-z0-9_](request|session)(\.item|\.form|\.querystring)?\s*\(/ nocase
+        // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier
+        $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>|\))/ nocase
+        $asp = "<%"
+    condition:
+        filesize < 8KB and $asp and $req and $run
+}
+
+rule EXRAY_Eval_Decoded_Request
+{
+    meta:
+        title = "Web shell: eval/Execute of base64- or escape-decoded code"
+        description = "Server-side eval/Execute of a string produced by a decoder (Convert.FromBase64String, unescape, StrReverse) or base64 text that decodes to request-evaluating code."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $b64eval = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}[^;\r\n]{0,160}FromBase64String/ nocase
+        $unesc = /[^.a-z0-9_](execute|executeglobal)[\s(]{1,8}(unescape|strreverse)\s*\(/ nocase
+        $rev = /(execute|executeglobal|eval)[\s(]{1,8}strreverse\s*\(\s*request/ nocase
+        $enc1 = "eval(Request" base64
+        $enc2 = "Request.Item[" base64
+        $enc3 = "Request.Form[" base64
+        $enc4 = "eval request(" base64
+        $enc5 = "execute request(" base64
+        $enc6 = ",\"unsafe\")" base64
+        $dec1 = "FromBase64String" nocase
+        $dec2 = "base64" nocase
+        $asp1 = "<%"
+        $asp2 = "runat" nocase
+    condition:
+        ($b64eval or $unesc or $rev) or (any of ($enc*) and any of ($dec*) and any of ($asp*))
+}

@@ -1,0 +1,214 @@
+/*
+    exray built-in rules: file managers, file writers and droppers driven by the request.
+*/
+
+rule EXRAY_File_Manager_Request
+{
+    meta:
+        title = "Web shell: file manager page (list, upload, delete, rename by request)"
+        description = "One server page that lists folders and also writes, uploads, deletes or renames files, with paths taken from the request: a web-shell file manager."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1083"
+    strings:
+        $l1 = ".SubFolders" nocase
+        $l2 = /GetFolder\s*\(/ nocase
+        $l3 = /Directory\s*\.\s*GetFiles|GetDirectories\s*\(|DirectoryInfo\s*\(|\.GetFileSystemInfos\s*\(/ nocase
+        $l4 = "GetLogicalDrives" nocase
+        $l5 = "Scripting.FileSystemObject" nocase
+        $m1 = /\.DeleteFile|\.DeleteFolder|File\s*\.\s*Delete\s*\(|Directory\s*\.\s*Delete\s*\(/ nocase
+        $m2 = /\.MoveFile|\.MoveFolder|File\s*\.\s*Move\s*\(|\.MoveTo\s*\(/ nocase
+        $m3 = /\.CreateTextFile|\.OpenTextFile|StreamWriter\s*\(|File\s*\.\s*WriteAll/ nocase
+        $m4 = /\.SaveAs\s*\(|\.SaveToFile|PostedFile/ nocase
+        $m5 = /\.CopyFile|File\s*\.\s*Copy\s*\(|\.CopyTo\s*\(/ nocase
+        $m6 = /\.CreateFolder|Directory\s*\.\s*CreateDirectory/ nocase
+        $m7 = /\.Attributes\s*=/ nocase
+        $in = /request(\.form|\.item|\.querystring|\.params)?\s*[\[(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $in and 2 of ($l*) and 3 of ($m*)
+}
+
+rule EXRAY_File_Writer_Request
+{
+    meta:
+        title = "Web shell: page writes request data into a file"
+        description = "A server page opens a file for writing (CreateTextFile, StreamWriter, ADODB.Stream, File.WriteAll*) and writes request data into it: the small \"uploader\" shells that plant a bigger shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $f1 = /CreateTextFile|OpenTextFile|StreamWriter|ADODB\.Stream|File\s*\.\s*(WriteAll|Create\s*\(|AppendAll)|FileStream\s*\(/ nocase
+        $w_any = /\.write(line|alltext|allbytes)?\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
+        $w_resp = /response\.write\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
+        $w_ctor = /(StreamWriter|WriteAllText|WriteAllBytes|CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?request/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 32KB and any of ($srv*) and $f1 and (#w_any > #w_resp or $w_ctor)
+}
+
+rule EXRAY_Remote_Dropper
+{
+    meta:
+        title = "Web shell: page downloads a file and saves it as a script"
+        description = "A server page fetches content over HTTP (XMLHTTP, WinHttp, WebClient) and saves it under a script extension (.asp/.aspx/.ashx/...) or a request-chosen path: a dropper that plants the real web shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1105"
+    strings:
+        $h1 = "XMLHTTP" nocase
+        $h2 = "WinHttp" nocase
+        $h3 = "WebClient" nocase
+        $h4 = "ServerXMLHTTP" nocase
+        $save1 = /SaveToFile[\s(]{1,4}"[^"\r\n]{1,200}\.(asp|aspx|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        $save2 = /DownloadFile\s*\([^)\r\n]{0,200}(\.(asp|aspx|ashx|asmx)"|request)/ nocase
+        $save3 = /SaveToFile[\s(]{1,4}(server\.mappath\s*\(\s*)?request/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($h*) and any of ($save*) and any of ($srv*)
+}
+
+rule EXRAY_NET_Raw_Socket_Sniffer
+{
+    meta:
+        title = "Web shell: ASPX network sniffer (raw socket, promiscuous receive)"
+        description = "A server page opens a raw IP socket and sets SIO_RCVALL / IOControlCode.ReceiveAll to capture traffic: a sniffing tool planted on the server."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1040"
+    strings:
+        $rawsock = "SocketType.Raw" nocase
+        $r1 = "ReceiveAll" nocase
+        $r2 = "IOControl" nocase
+        $r3 = "SIO_RCVALL" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        $rawsock and any of ($r*) and any of ($srv*)
+}
+
+rule EXRAY_File_Browser_Request
+{
+    meta:
+        title = "Web shell: file browser with a request-chosen path"
+        description = "A server page lists an arbitrary folder and reads or downloads files, with the folder or file taken from request parameters: the directory-and-file viewer of web-shell kits."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1083"
+    strings:
+        $list1 = /GetFolder\s*\(/ nocase
+        $list2 = /\.SubFolders/ nocase
+        $list3 = /Directory\s*\.\s*(GetFiles|GetDirectories|GetFileSystemEntries|GetParent)\s*\(/ nocase
+        $list4 = /new\s+DirectoryInfo\s*\(/ nocase
+        $list5 = /\.(GetFiles|GetDirectories)\s*\(/ nocase
+        $read1 = /OpenTextFile\s*\([^)\r\n]{1,80},\s*1/ nocase
+        $read2 = /\.ReadAll\b/ nocase
+        $read3 = /TransmitFile|WriteFile\s*\(|BinaryWrite/ nocase
+        $read4 = /File\s*\.\s*(ReadAll|OpenRead)/ nocase
+        $reqpath = /(request(\.form|\.item|\.querystring|\.params)?\s*[\[(]\s*"(file|path|dir|directory|folder|fichero|f|p|d)"\s*[\])])/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and 2 of ($list*) and any of ($read*) and #reqpath >= 2
+}
+
+rule EXRAY_File_Writer_Variable_Path
+{
+    meta:
+        title = "Web shell: small page writes a request-named file"
+        description = "A small classic ASP page takes a file name or path and the content from the request and writes them with Scripting.FileSystemObject (CreateTextFile / OpenTextFile for writing): an arbitrary-file-write uploader that plants bigger shells."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $fso = "FileSystemObject" nocase
+        $open = /(CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]/ nocase
+        $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
+        $write = /\.write(line)?[\s(]/ nocase
+        $asp = "<%"
+    condition:
+        filesize < 16KB and $asp and $fso and $open and #assign >= 2 and $write
+}
+
+rule EXRAY_SQL_Console_Request
+{
+    meta:
+        title = "Web shell: database console (caller-chosen connection and SQL)"
+        description = "A server page connects to a database named by the caller (connection string from the request or a text box) and runs caller-supplied SQL: a database dump/administration tool planted on the server."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1213"
+    strings:
+        $conn1 = /(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
+        $conn2 = /ConnectionString\s*=\s*[^;\r\n]{0,80}(Request\s*[\[(.]|\.Text\b)/ nocase
+        $conn3 = /\.Open\s*\(?\s*(request|"[^"\r\n]{0,80}"\s*&\s*request)/ nocase
+        $conn4 = /(Data Source|Server|Provider)=\s*"\s*[&+]\s*(request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
+        $sql1 = /(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
+        $sql2 = /CommandText\s*=\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
+        $sql3 = /\.Execute\s*\(?\s*request/ nocase
+        $sql4 = /(sqlstr|sql)\s*=\s*(trim\s*\(\s*)?request/ nocase
+        $sql5 = /(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*[a-z_][a-z0-9_]{0,30}\.(SelectedItem|SelectedValue)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and any of ($conn*) and any of ($sql*)
+}
+
+rule EXRAY_Writable_Folder_Probe
+{
+    meta:
+        title = "Attacker tool: writable-folder scanner"
+        description = "A server page walks folders and, in each, creates then deletes a probe file to find where it can write: the reconnaissance step before planting a shell or staging data."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1083"
+    strings:
+        $create = /(CreateTextFile|File\s*\.\s*Create|File\s*\.\s*WriteAllText|StreamWriter|CreateDirectory|CreateFolder)\s*\([^)\r\n]{0,100}\\\\?(test|temp|tmp)/ nocase
+        $delete = /(DeleteFile|File\s*\.\s*Delete|DeleteFolder|Directory\s*\.\s*Delete)\s*\([^)\r\n]{0,100}\\\\?(test|temp|tmp)/ nocase
+        $walk = /SubFolders|GetDirectories|GetFolder/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $create and $delete and $walk
+}
+
+rule EXRAY_File_Attribute_Tamper
+{
+    meta:
+        title = "Web shell: page hides files or forges their timestamps"
+        description = "A server page sets file attributes to hidden/system/read-only (attributes = 39 / 7 / request value) or rewrites modification dates through Shell.Application: hiding a web shell or timestomping it."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1070.006, T1564.001"
+    strings:
+        $attr1 = /\.attributes\s*=\s*(39|38|7|6|35|34|request|[a-z_][a-z0-9_]{0,30}\s*(\r|\n|:|%>))/ nocase
+        $attr2 = /File\s*\.\s*SetAttributes\s*\(/ nocase
+        $time1 = /\.ModifyDate\s*=/ nocase
+        $time2 = /File\s*\.\s*Set(LastWriteTime|CreationTime)\s*\(/ nocase
+        $req = /request(\.form|\.querystring|\.item)?\s*[\[(]/ nocase
+        $path = /PATH_TRANSLATED|SCRIPT_NAME|GetFile\s*\(|Shell\.Application/ nocase
+        $srv = "<%"
+    condition:
+        $srv and $req and $path and any of ($attr*, $time*)
+}

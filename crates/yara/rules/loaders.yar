@@ -1,0 +1,76 @@
+/*
+    exray built-in rules: in-memory loaders that decrypt request bytes and load a .NET
+    assembly or run decrypted script (Godzilla, Behinder/Ice Scorpion and their clones).
+*/
+
+rule EXRAY_NET_Reflective_Loader_Request
+{
+    meta:
+        title = "Web shell: .NET assembly loaded from request bytes"
+        description = "A page reads request data (BinaryRead, InputStream, Request[...] / Form), decodes or decrypts it (AES/Rijndael, base64, xor) and loads it with Assembly.Load, often caching the loaded payload in Session: the Godzilla and Behinder ASPX shells."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1620"
+    strings:
+        $load1 = /Assembly\s*\.\s*Load\s*\(/ nocase
+        $load2 = /GetMethod\s*\(\s*"Load"/ nocase
+        $load3 = /Assembly\)\s*typeof/ nocase
+        $load4 = "System.Reflection.Assembly.Load" nocase
+        $in1 = "BinaryRead" nocase
+        $in2 = "InputStream" nocase
+        $in3 = /Request(\.Form|\.Item|\.QueryString|\.Params)?\s*\[/ nocase
+        $in4 = /Request\.(Form|Params|QueryString)\s*\.Get\s*\(/ nocase
+        $dec1 = "RijndaelManaged" nocase
+        $dec2 = "CreateDecryptor" nocase
+        $dec3 = /Aes(Managed|CryptoServiceProvider)?\s*(\.\s*Create|\()/ nocase
+        $dec4 = "FromBase64String" nocase
+        $dec5 = "TransformFinalBlock" nocase
+        $dec6 = /\^\s*[a-z_][a-z0-9_]{0,20}\s*\[\s*[a-z_(]/ nocase
+        $use1 = "CreateInstance" nocase
+        $use2 = /Session\s*(\[|\.Add\s*\()/ nocase
+        $use3 = ".Invoke(" nocase
+    condition:
+        any of ($load*) and any of ($in*) and any of ($dec*) and any of ($use*)
+}
+
+rule EXRAY_ASP_Decrypt_Request_Execute
+{
+    meta:
+        title = "Web shell: ASP page decrypts the request body and executes it"
+        description = "A classic ASP page reads the raw request body (Request.BinaryRead), decodes it with xor/Chr arithmetic and hands the result to Execute/Eval: the Behinder ASP shell and similar encrypted-channel shells."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $read = "BinaryRead" nocase
+        $xor = /(xor|chr[wb]?\s*\(\s*ascb?\s*\()/ nocase
+        $run = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>)/ nocase
+    condition:
+        filesize < 64KB and $read and $xor and $run
+}
+
+rule EXRAY_NET_Dynamic_Compile_Request
+{
+    meta:
+        title = "Web shell: C#/VB source from the request compiled at run time"
+        description = "A page compiles code it receives (CSharpCodeProvider / CompileAssemblyFromSource / JScript Eval.JScriptEvaluate) from request data and runs it."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $c1 = "CompileAssemblyFromSource" nocase
+        $c2 = "JScriptEvaluate" nocase
+        $c3 = "CSharpCodeProvider" nocase
+        $c4 = "VBCodeProvider" nocase
+        $in = /Request(\.Form|\.Item|\.QueryString|\.Params)?\s*[\[(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($c*) and $in and any of ($srv*)
+}

@@ -1,0 +1,128 @@
+/*
+    exray built-in rules: obfuscation that benign ASP/ASP.NET pages do not need.
+*/
+
+rule EXRAY_ASP_Execute_Decoder
+{
+    meta:
+        title = "Web shell: Execute of a decoder function's output"
+        description = "A classic ASP page runs Execute/ExecuteGlobal/Eval on the return value of a custom decoder (Chr() arithmetic, Xor, character shifting): an encrypted one-liner or an encrypted full web shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $run = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\(/ nocase
+        $chr_arith = /chr[wb]?\s*\([^\r\n]{0,60}(xor|[-+]\s*[0-9]|-\s*[a-z_(])/ nocase
+        $asc = /asc[wb]?\s*\(\s*mid[b]?\s*\(/ nocase
+        $rev = "StrReverse" nocase
+        $repl = /=\s*replace\s*\(/ nocase
+        $alpha = /Array\s*\(\s*("[^"\r\n]{1,2}"\s*,\s*){40}/
+        $run_var = /[\s:(%>](execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>)/ nocase
+        $asp = "<%"
+    condition:
+        $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and $alpha))
+}
+
+rule EXRAY_ASP_Chr_Keyword_Split
+{
+    meta:
+        title = "Web shell: keywords assembled from Chr() pieces"
+        description = "String fragments glued with Chr() of letters (\"eV\"&Chr(97)&\"L\"): hides eval, request and object names from signatures. Benign code uses Chr() for quotes and line breaks, not for letters between letters."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $split = /"[a-z]{1,6}"\s*[&+]\s*chr[wb]?\s*\(\s*(6[5-9]|[7-9][0-9]|1[01][0-9]|12[0-2]|&h[4-7][0-9a-f]|&o?1[0-7][0-7])\s*\)\s*[&+]\s*"?[a-z(]/ nocase
+        $asp = "<%"
+    condition:
+        $asp and #split >= 3
+}
+
+rule EXRAY_ASP_Script_Encoded
+{
+    meta:
+        title = "Suspicious: encoded ASP script (VBScript.Encode / JScript.Encode)"
+        description = "Server-side script encoded with the Windows Script Encoder (#@~^ ... ^#~@). Web shells use it to hide their code; legitimate pages on an Exchange server never need it."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        $start = /#@~\^[a-z0-9+\/]{6}==/ nocase
+        $end = /==\^#~@/
+        $lang = /language\s*=\s*["']?(vbscript|jscript)\.encode/ nocase
+        $asp = "<%"
+    condition:
+        ($start and $end and $asp) or ($lang and $start)
+}
+
+rule EXRAY_ASP_UTF7_Codepage
+{
+    meta:
+        title = "Web shell: ASP page switched to the UTF-7 code page"
+        description = "<%@ codepage=65000 %> makes IIS decode the page as UTF-7, so the script body can be written as +AHIAZQ...- runs that no text signature sees. Legitimate pages do not do this."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $cp = /<%\s*@[^%]{0,80}codepage\s*=\s*["']?65000/ nocase
+        $seq = /\+A[A-Za-z0-9+\/]{20,400}-/
+    condition:
+        $cp or (#seq >= 2 and $seq in (0..512) and filesize < 4KB)
+}
+
+rule EXRAY_ScriptControl_Request
+{
+    meta:
+        title = "Web shell: MSScriptControl evaluates code with request objects"
+        description = "An ASP page creates MSScriptControl.ScriptControl, hands it Request/Response via AddObject and runs code: an eval one-liner through a COM object."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $sc = "ScriptControl" nocase
+        $add = ".AddObject" nocase
+        $run1 = ".ExecuteStatement" nocase
+        $run2 = ".Eval" nocase
+        $run3 = ".AddCode" nocase
+    condition:
+        $sc and $add and any of ($run*)
+}
+
+rule EXRAY_JScript_String_Split_Eval
+{
+    meta:
+        title = "Web shell: eval or request assembled from split strings"
+        description = "Server-side JScript builds \"eval\", \"Request\" or \"unsafe\" out of one- or two-letter pieces (\"e\"+\"v\"+\"a\"+\"l\") or hex escapes (\\x65\\x76\\x61\\x6c): signature evasion of the Chopper one-liner."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $c1 = /"e"[^"]{0,20}\+[^"]{0,20}"v"[^"]{0,20}\+[^"]{0,20}"a"[^"]{0,20}\+[^"]{0,20}"l"/ nocase
+        $c2 = /"R"[^"]{0,20}\+[^"]{0,20}"e"[^"]{0,20}\+[^"]{0,20}"q"[^"]{0,20}\+[^"]{0,20}"u"/ nocase
+        $c3 = /"u"[^"]{0,20}\+[^"]{0,20}"n"[^"]{0,20}\+[^"]{0,20}"s"/ nocase
+        $c4 = /"(ev|eva)"\s*\+\s*"(al|l)"/ nocase
+        $c5 = /"(un|uns|unsa|unsaf)"\s*\+\s*"(nsafe|safe|afe|fe|e)"/ nocase
+        $c6 = /"(Req|Requ|Reque|Reques)"\s*\+\s*"(quest|uest|est|st|t)[."\[]/ nocase
+        $x1 = "\\x65\\x76\\x61\\x6c" nocase
+        $x2 = "\\x75\\x6e\\x73\\x61" nocase
+        $x3 = "\\x52\\x65\\x71\\x75" nocase
+        $x4 = "\\u0065\\u0076\\u0061\\u006c" nocase
+        $x5 = "\\u0075\\u006e\\u0073\\u0061" nocase
+        $eval = "eval" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and (any of ($x*) or (any of ($c*) and $eval))
+}

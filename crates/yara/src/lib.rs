@@ -1,0 +1,682 @@
+//! exray-yara: web-shell content rules on [yara-x](https://virustotal.github.io/yara-x/).
+//!
+//! * [`builtin`] compiles exray's own rules (`rules/*.yar`, written for the behaviours of the web
+//!   shells seen on Exchange: request data into `eval`/`Execute`, reflective assembly loaders,
+//!   command runners, file managers, OAB-settings shells, `web.config` handler hijacks, and the
+//!   common obfuscations of all of them).
+//! * [`with_user_packs`] adds user YARA files or folders (`--rules PATH`); a pack that is missing,
+//!   empty or does not compile is an error that names the file and line, never "no IOCs".
+//! * [`YaraRules`] implements [`exray_core::content::ContentRules`]: the file sweep creates one
+//!   scanner per worker thread and reuses it for every file.
+//!
+//! The built-in rules stay inside the syntax that both yara-x and YARA 4 accept, so that the
+//! benchmark can run the same rules through the `yara` command-line tool.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use exray_core::content::{ContentHit, ContentRules, ContentScanner};
+use exray_core::{Confidence, ContentMatch, Family, RuleMeta, Severity, Stage};
+
+pub mod quality;
+
+/// The built-in rule files, by file name, in the order they are compiled.
+pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
+    ("eval.yar", include_str!("../rules/eval.yar")),
+    ("obfuscation.yar", include_str!("../rules/obfuscation.yar")),
+    ("loaders.yar", include_str!("../rules/loaders.yar")),
+    ("commands.yar", include_str!("../rules/commands.yar")),
+    ("files.yar", include_str!("../rules/files.yar")),
+    ("exchange.yar", include_str!("../rules/exchange.yar")),
+];
+
+/// Namespace of the built-in rules.
+pub const BUILTIN_NAMESPACE: &str = "exray";
+
+/// Default per-file scan timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Modules that exray's engine does not carry (they describe binaries that do not belong in an
+/// Exchange web root). User rules that use them are skipped with a warning, not fatal: the rest
+/// of the pack still loads. `pe`, `dotnet`, `hash`, `math`, `string`, `time` and `console` are
+/// available.
+pub const IGNORED_MODULES: &[&str] = &[
+    "elf",
+    "macho",
+    "dex",
+    "lnk",
+    "cuckoo",
+    "magic",
+    "vt",
+    "crx",
+    "androguard",
+];
+
+/// Matches kept per rule hit (the rest are counted by the engine but not reported).
+pub const MAX_MATCHES_PER_HIT: usize = 16;
+
+/// Bytes of a match kept in an excerpt (before escaping).
+pub const EXCERPT_CAP: usize = 120;
+
+/// All built-in rules as one YARA source, e.g. to run them through the `yara` CLI.
+pub fn builtin_source() -> String {
+    let mut s = String::new();
+    for (name, src) in BUILTIN_SOURCES {
+        s.push_str(&format!("// ---- {name} ----\n"));
+        s.push_str(src);
+        s.push('\n');
+    }
+    s
+}
+
+/// Why rules could not be loaded. Every variant names the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: rule pack not found")]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot read rule pack: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: folder holds no .yar or .yara files")]
+    EmptyFolder { path: PathBuf },
+    #[error("{path}: file holds no rules")]
+    NoRules { path: PathBuf },
+    #[error("{path}:{line}:{column}: {message}")]
+    Compile {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        /// The compiler's full report, with the offending source line.
+        detail: String,
+    },
+    #[error("built-in rules failed to compile (a bug in exray): {0}")]
+    Builtin(String),
+}
+
+/// Compiled content rules: exray's built-in rules plus any user packs.
+pub struct YaraRules {
+    rules: yara_x::Rules,
+    metas: HashMap<(String, String), RuleMeta>,
+    count: usize,
+    user_files: Vec<PathBuf>,
+    ignored: Vec<String>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for YaraRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YaraRules")
+            .field("count", &self.count)
+            .field("user_files", &self.user_files)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Compile exray's built-in rules.
+pub fn builtin() -> anyhow::Result<YaraRules> {
+    Ok(with_user_packs(&[])?)
+}
+
+/// Compile the built-in rules plus user packs: each path is a YARA file (any extension) or a
+/// folder searched recursively for `.yar`/`.yara` files. Errors name the file and line.
+pub fn with_user_packs(paths: &[PathBuf]) -> Result<YaraRules, LoadError> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect_pack(p, &mut files)?;
+    }
+    let mut sources: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
+    for f in &files {
+        let bytes = std::fs::read(f).map_err(|source| LoadError::Io {
+            path: f.clone(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let off = e.utf8_error().valid_up_to();
+            let (line, column) = line_col(&String::from_utf8_lossy(e.as_bytes()), off);
+            LoadError::Compile {
+                path: f.clone(),
+                line,
+                column,
+                message: "rule file is not valid UTF-8".into(),
+                detail: String::new(),
+            }
+        })?;
+        sources.push((f.clone(), text));
+    }
+
+    let mut compiler = yara_x::Compiler::new();
+    compiler.colorize_errors(false);
+    for m in IGNORED_MODULES {
+        compiler.ignore_module(*m);
+    }
+    compiler.new_namespace(BUILTIN_NAMESPACE);
+    for (name, src) in BUILTIN_SOURCES {
+        let origin = format!("builtin:{name}");
+        compiler
+            .add_source(yara_x::SourceCode::from(*src).with_origin(origin.as_str()))
+            .map_err(|e| LoadError::Builtin(e.to_string()))?;
+    }
+    let mut ns_files: HashMap<String, PathBuf> = HashMap::new();
+    let mut ignored: Vec<String> = Vec::new();
+    let mut ignored_per_file: Vec<usize> = Vec::new();
+    for (i, (path, text)) in sources.iter().enumerate() {
+        let ns = format!("user{i}");
+        compiler.new_namespace(&ns);
+        ns_files.insert(ns, path.clone());
+        let origin = path.display().to_string();
+        if let Err(e) = compiler
+            .add_source(yara_x::SourceCode::from(text.as_str()).with_origin(origin.as_str()))
+        {
+            return Err(compile_error(path, text, &e));
+        }
+        let before = ignored.len();
+        for (rule, reason) in compiler
+            .ignored_rules()
+            .skip(ignored_total(&ignored_per_file))
+        {
+            let why = match reason {
+                yara_x::IgnoredRuleReason::IgnoredModule(m) => format!("uses module `{m}`"),
+                yara_x::IgnoredRuleReason::IgnoredRule(r) => format!("depends on ignored rule {r}"),
+                yara_x::IgnoredRuleReason::CompileError(e) => {
+                    format!("does not compile: {}", e.title())
+                }
+            };
+            let msg = format!("{}: rule {rule} skipped: {why}", path.display());
+            tracing::warn!("{msg}");
+            ignored.push(msg);
+        }
+        ignored_per_file.push(ignored.len() - before);
+    }
+    let rules = compiler.build();
+
+    let mut metas = HashMap::new();
+    let mut count = 0usize;
+    let mut per_ns: HashMap<&str, usize> = HashMap::new();
+    for rule in rules.iter() {
+        if rule.is_private() {
+            continue;
+        }
+        count += 1;
+        *per_ns.entry(rule.namespace()).or_default() += 1;
+        let pairs: Vec<(String, MetaVal)> = rule
+            .metadata()
+            .map(|(k, v)| (k.to_string(), MetaVal::from(v)))
+            .collect();
+        let meta = if rule.namespace() == BUILTIN_NAMESPACE {
+            builtin_meta(rule.identifier(), &pairs).map_err(LoadError::Builtin)?
+        } else {
+            let file = ns_files
+                .get(rule.namespace())
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            user_meta(rule.identifier(), &file, &pairs)
+        };
+        metas.insert(
+            (rule.namespace().to_string(), rule.identifier().to_string()),
+            meta,
+        );
+    }
+    // A user file that compiled to nothing (and skipped nothing) is as bad as a missing one.
+    for (i, (path, _)) in sources.iter().enumerate() {
+        if per_ns
+            .get(format!("user{i}").as_str())
+            .copied()
+            .unwrap_or(0)
+            == 0
+            && ignored_per_file[i] == 0
+        {
+            return Err(LoadError::NoRules { path: path.clone() });
+        }
+    }
+    tracing::debug!(
+        rules = count,
+        user_files = files.len(),
+        "yara rules compiled"
+    );
+    Ok(YaraRules {
+        rules,
+        metas,
+        count,
+        user_files: files,
+        ignored,
+        timeout: DEFAULT_TIMEOUT,
+    })
+}
+
+fn ignored_total(per_file: &[usize]) -> usize {
+    per_file.iter().sum()
+}
+
+fn collect_pack(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let md = std::fs::metadata(p).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            LoadError::Missing {
+                path: p.to_path_buf(),
+            }
+        } else {
+            LoadError::Io {
+                path: p.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    if md.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    let before = out.len();
+    walk_rule_dir(p, out)?;
+    if out.len() == before {
+        return Err(LoadError::EmptyFolder {
+            path: p.to_path_buf(),
+        });
+    }
+    out[before..].sort();
+    Ok(())
+}
+
+fn walk_rule_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in rd {
+        let entry = entry.map_err(|source| LoadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        let ft = entry.file_type().map_err(|source| LoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if ft.is_dir() {
+            walk_rule_dir(&path, out)?;
+        } else if ft.is_file() || ft.is_symlink() {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(|e| e.to_ascii_lowercase());
+            if matches!(ext.as_deref(), Some("yar") | Some("yara")) {
+                out.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    (line, col)
+}
+
+fn compile_error(path: &Path, text: &str, e: &yara_x::errors::CompileError) -> LoadError {
+    let mut line = 0;
+    let mut column = 0;
+    let mut err_path = path.to_path_buf();
+    if let Some(label) = e.labels().next() {
+        let start = label.span().range().start;
+        match label.origin() {
+            Some(o) if o != path.display().to_string() => {
+                // The error is in an included file.
+                err_path = PathBuf::from(o);
+                if let Ok(t) = std::fs::read_to_string(&err_path) {
+                    (line, column) = line_col(&t, start);
+                }
+            }
+            _ => (line, column) = line_col(text, start),
+        }
+    }
+    let label_text = e.labels().next().map(|l| l.text().to_string());
+    let message = match label_text {
+        Some(t) if !t.is_empty() && t != e.title() => format!("{}: {t}", e.title()),
+        _ => e.title().to_string(),
+    };
+    LoadError::Compile {
+        path: err_path,
+        line,
+        column,
+        message,
+        detail: e.to_string(),
+    }
+}
+
+/// A metadata value, detached from the compiled rules.
+#[derive(Clone, Debug)]
+enum MetaVal {
+    Int(i64),
+    Str(String),
+    Other,
+}
+
+impl From<yara_x::MetaValue<'_>> for MetaVal {
+    fn from(v: yara_x::MetaValue<'_>) -> Self {
+        match v {
+            yara_x::MetaValue::Integer(i) => MetaVal::Int(i),
+            yara_x::MetaValue::String(s) => MetaVal::Str(s.to_string()),
+            yara_x::MetaValue::Bytes(b) => MetaVal::Str(String::from_utf8_lossy(b).into_owned()),
+            yara_x::MetaValue::Float(_) => MetaVal::Other,
+            yara_x::MetaValue::Bool(_) => MetaVal::Other,
+        }
+    }
+}
+
+impl MetaVal {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            MetaVal::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+fn get<'a>(pairs: &'a [(String, MetaVal)], key: &str) -> Option<&'a MetaVal> {
+    pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+fn get_str<'a>(pairs: &'a [(String, MetaVal)], key: &str) -> Option<&'a str> {
+    get(pairs, key).and_then(MetaVal::as_str).map(str::trim)
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Parse a severity name.
+pub fn parse_severity(s: &str) -> Option<Severity> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "info" | "informational" => Severity::Info,
+        "low" => Severity::Low,
+        "medium" => Severity::Medium,
+        "high" => Severity::High,
+        "critical" => Severity::Critical,
+        _ => return None,
+    })
+}
+
+/// Parse a confidence name.
+pub fn parse_confidence(s: &str) -> Option<Confidence> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "low" => Confidence::Low,
+        "medium" => Confidence::Medium,
+        "high" => Confidence::High,
+        _ => return None,
+    })
+}
+
+/// Parse a stage name.
+pub fn parse_stage(s: &str) -> Option<Stage> {
+    Some(match s.to_ascii_lowercase().replace('-', "_").as_str() {
+        "attempt" => Stage::Attempt,
+        "exploitation" => Stage::Exploitation,
+        "foothold" => Stage::Foothold,
+        "post_exploitation" => Stage::PostExploitation,
+        "exfiltration" => Stage::Exfiltration,
+        _ => return None,
+    })
+}
+
+/// Parse a family name.
+pub fn parse_family(s: &str) -> Option<Family> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "proxylogon" => Family::ProxyLogon,
+        "proxyshell" => Family::ProxyShell,
+        "proxynotshell" => Family::ProxyNotShell,
+        "owassrf" => Family::Owassrf,
+        "generic" => Family::Generic,
+        "ioc" => Family::Ioc,
+        _ => return None,
+    })
+}
+
+/// Built-in rules must carry complete, valid metadata: a rule without it is a bug.
+fn builtin_meta(id: &str, pairs: &[(String, MetaVal)]) -> Result<RuleMeta, String> {
+    let need = |k: &str| get_str(pairs, k).ok_or_else(|| format!("rule {id}: meta `{k}` missing"));
+    let bad = |k: &str, v: &str| format!("rule {id}: meta `{k}` has invalid value {v:?}");
+    if !id.starts_with("EXRAY_") {
+        return Err(format!("rule {id}: built-in rule names start with EXRAY_"));
+    }
+    let family = need("family")?;
+    let stage = need("stage")?;
+    let severity = need("severity")?;
+    let confidence = need("confidence")?;
+    Ok(RuleMeta {
+        id: id.to_string(),
+        title: need("title")?.to_string(),
+        description: need("description")?.to_string(),
+        family: parse_family(family).ok_or_else(|| bad("family", family))?,
+        stage: parse_stage(stage).ok_or_else(|| bad("stage", stage))?,
+        cves: get_str(pairs, "cves").map(split_list).unwrap_or_default(),
+        attack: split_list(need("attack")?),
+        severity: parse_severity(severity).ok_or_else(|| bad("severity", severity))?,
+        confidence: parse_confidence(confidence).ok_or_else(|| bad("confidence", confidence))?,
+    })
+}
+
+/// User rules: take what the metadata gives, default the rest (family `ioc`, stage
+/// `foothold`, severity `high`, confidence `medium`). A Loki/THOR-style integer `score`
+/// stands in for a missing severity.
+fn user_meta(id: &str, file: &str, pairs: &[(String, MetaVal)]) -> RuleMeta {
+    let severity = get_str(pairs, "severity")
+        .and_then(parse_severity)
+        .or_else(|| match get(pairs, "score") {
+            Some(MetaVal::Int(s)) if *s >= 75 => Some(Severity::High),
+            Some(MetaVal::Int(s)) if *s >= 50 => Some(Severity::Medium),
+            Some(MetaVal::Int(s)) if *s >= 0 => Some(Severity::Low),
+            _ => None,
+        })
+        .unwrap_or(Severity::High);
+    let description = get_str(pairs, "description")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("User YARA rule {id} from {file} matched."));
+    let mut attack = get_str(pairs, "attack")
+        .or_else(|| get_str(pairs, "mitre_attack"))
+        .map(split_list)
+        .unwrap_or_default();
+    if attack.is_empty() {
+        attack.push("T1505.003".to_string());
+    }
+    RuleMeta {
+        id: id.to_string(),
+        title: get_str(pairs, "title")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("YARA rule {id}")),
+        description,
+        family: get_str(pairs, "family")
+            .and_then(parse_family)
+            .unwrap_or(Family::Ioc),
+        stage: get_str(pairs, "stage")
+            .and_then(parse_stage)
+            .unwrap_or(Stage::Foothold),
+        cves: get_str(pairs, "cves")
+            .or_else(|| get_str(pairs, "cve"))
+            .map(split_list)
+            .unwrap_or_default(),
+        attack,
+        severity,
+        confidence: get_str(pairs, "confidence")
+            .and_then(parse_confidence)
+            .unwrap_or(Confidence::Medium),
+    }
+}
+
+/// Escape bytes for display: printable ASCII stays, `\` and control bytes become escapes,
+/// everything else `\xNN`. At most [`EXCERPT_CAP`] input bytes are used; a cut is marked `…`.
+pub fn excerpt(data: &[u8]) -> String {
+    let cut = data.len() > EXCERPT_CAP;
+    let mut s = String::with_capacity(data.len().min(EXCERPT_CAP) + 8);
+    for &b in &data[..data.len().min(EXCERPT_CAP)] {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    if cut {
+        s.push('…');
+    }
+    s
+}
+
+impl YaraRules {
+    /// Change the per-file scan timeout (default [`DEFAULT_TIMEOUT`]).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The user rule files that were loaded, in load order.
+    pub fn user_files(&self) -> &[PathBuf] {
+        &self.user_files
+    }
+
+    /// User rules that were skipped (unsupported module), one message each naming the file.
+    pub fn ignored_rules(&self) -> &[String] {
+        &self.ignored
+    }
+
+    /// The metadata of every public rule, sorted by id.
+    pub fn rule_metas(&self) -> Vec<&RuleMeta> {
+        let mut v: Vec<&RuleMeta> = self.metas.values().collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    /// A concrete scanner (the trait object from [`ContentRules::scanner`] wraps the same).
+    pub fn yara_scanner(&self) -> YaraScanner<'_> {
+        let mut scanner = yara_x::Scanner::new(&self.rules);
+        scanner.set_timeout(self.timeout);
+        scanner.max_matches_per_pattern(1000);
+        YaraScanner {
+            scanner,
+            metas: &self.metas,
+        }
+    }
+}
+
+impl ContentRules for YaraRules {
+    fn scanner(&self) -> Box<dyn ContentScanner + '_> {
+        Box::new(self.yara_scanner())
+    }
+
+    fn rule_count(&self) -> usize {
+        self.count
+    }
+}
+
+/// One per worker thread; reuse it for every file.
+pub struct YaraScanner<'r> {
+    scanner: yara_x::Scanner<'r>,
+    metas: &'r HashMap<(String, String), RuleMeta>,
+}
+
+impl YaraScanner<'_> {
+    /// Identifiers of the rules that match `data` (no match details), for the quality harness
+    /// and the benchmark.
+    pub fn matching_ids(&mut self, data: &[u8]) -> Result<Vec<String>, String> {
+        let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
+        Ok(res
+            .matching_rules()
+            .map(|r| r.identifier().to_string())
+            .collect())
+    }
+}
+
+impl ContentScanner for YaraScanner<'_> {
+    fn scan(&mut self, path: &str, data: &[u8]) -> Result<Vec<ContentHit>, String> {
+        let res = self
+            .scanner
+            .scan(data)
+            .map_err(|e| format!("{path}: yara scan failed: {e}"))?;
+        let mut hits = Vec::new();
+        for rule in res.matching_rules() {
+            let key = (rule.namespace().to_string(), rule.identifier().to_string());
+            let meta = match self.metas.get(&key) {
+                Some(m) => m.clone(),
+                None => user_meta(rule.identifier(), "", &[]),
+            };
+            let mut matches = Vec::new();
+            'pat: for pat in rule.patterns() {
+                for m in pat.matches() {
+                    if matches.len() >= MAX_MATCHES_PER_HIT {
+                        break 'pat;
+                    }
+                    let r = m.range();
+                    matches.push(ContentMatch {
+                        rule: meta.id.clone(),
+                        identifier: Some(pat.identifier().to_string()),
+                        offset: r.start as u64,
+                        length: (r.end - r.start) as u64,
+                        excerpt: excerpt(m.data()),
+                    });
+                }
+            }
+            hits.push(ContentHit { meta, matches });
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_escapes_and_caps() {
+        assert_eq!(excerpt(b"a\\b\n\x00\xff"), "a\\\\b\\n\\x00\\xff");
+        let long = vec![b'x'; 500];
+        let e = excerpt(&long);
+        assert_eq!(e.chars().filter(|&c| c == 'x').count(), EXCERPT_CAP);
+        assert!(e.ends_with('…'));
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd\nef", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd\nef", 4), (2, 2));
+        assert_eq!(line_col("ab\ncd\nef", 6), (3, 1));
+    }
+
+    #[test]
+    fn user_meta_defaults_and_score() {
+        let m = user_meta("X", "f.yar", &[]);
+        assert_eq!(m.family, Family::Ioc);
+        assert_eq!(m.stage, Stage::Foothold);
+        assert_eq!(m.severity, Severity::High);
+        assert_eq!(m.confidence, Confidence::Medium);
+        let m = user_meta(
+            "Y",
+            "f.yar",
+            &[
+                ("score".into(), MetaVal::Int(60)),
+                ("description".into(), MetaVal::Str("d".into())),
+            ],
+        );
+        assert_eq!(m.severity, Severity::Medium);
+        assert_eq!(m.description, "d");
+    }
+}

@@ -1,0 +1,321 @@
+//! Detection quality of the content rules: recall over a web-shell corpus (by unique SHA-256,
+//! one-liners separately) and false positives over a benign corpus.
+//!
+//! *One-liner*: a sample whose content has at most 3 non-empty lines, or is under 1 KiB
+//! (1,024 bytes) in total. Documentation files inside the web-shell corpus (`LICENSE*`,
+//! `README*`, `*.md`) are not samples and are skipped. Recall is measured on content only:
+//! the rules never see a file name.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::YaraRules;
+
+/// The shared public data folder, located relative to this crate (workspace root `..`).
+pub fn shared_data_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+}
+
+/// Files are read up to this size; larger files are scanned on their first bytes only.
+pub const MAX_FILE: u64 = 64 * 1024 * 1024;
+
+/// Every regular file under `dir`, recursively, sorted.
+pub fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                stack.push(entry.path());
+            } else if ft.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Read a file, bounded by [`MAX_FILE`].
+pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    f.take(MAX_FILE).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Licence and readme files that ship with a corpus are not samples.
+pub fn is_documentation(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    name.starts_with("license")
+        || name.starts_with("licence")
+        || name.starts_with("readme")
+        || name.ends_with(".md")
+}
+
+/// At most 3 non-empty lines, or under 1 KiB.
+pub fn is_one_liner(data: &[u8]) -> bool {
+    if data.len() < 1024 {
+        return true;
+    }
+    data.split(|&b| b == b'\n')
+        .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .count()
+        <= 3
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// One unique web-shell sample.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub sha256: String,
+    /// Every path with this content, relative to the corpus root.
+    pub paths: Vec<String>,
+    pub size: usize,
+    pub one_liner: bool,
+    /// Rules that matched (empty = missed).
+    pub rules: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// A benign file that matched.
+#[derive(Clone, Debug)]
+pub struct FalsePositive {
+    pub path: String,
+    pub rules: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QualityReport {
+    pub samples: Vec<Sample>,
+    pub skipped_docs: usize,
+    pub benign_files: usize,
+    pub benign_unique: usize,
+    pub false_positives: Vec<FalsePositive>,
+    pub errors: Vec<String>,
+    /// Hits per rule over the web-shell samples (unique).
+    pub rule_hits: BTreeMap<String, usize>,
+}
+
+impl QualityReport {
+    pub fn unique(&self) -> usize {
+        self.samples.len()
+    }
+    pub fn detected(&self) -> usize {
+        self.samples.iter().filter(|s| !s.rules.is_empty()).count()
+    }
+    pub fn one_liners(&self) -> usize {
+        self.samples.iter().filter(|s| s.one_liner).count()
+    }
+    pub fn one_liners_detected(&self) -> usize {
+        self.samples
+            .iter()
+            .filter(|s| s.one_liner && !s.rules.is_empty())
+            .count()
+    }
+    pub fn recall(&self) -> f64 {
+        ratio(self.detected(), self.unique())
+    }
+    pub fn recall_one_liners(&self) -> f64 {
+        ratio(self.one_liners_detected(), self.one_liners())
+    }
+    pub fn fp_per_1000(&self) -> f64 {
+        if self.benign_files == 0 {
+            0.0
+        } else {
+            self.false_positives.len() as f64 * 1000.0 / self.benign_files as f64
+        }
+    }
+    pub fn misses(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter().filter(|s| s.rules.is_empty())
+    }
+
+    /// The quality table and the lists of misses and false positives, as markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        s.push_str("| set | unique SHA-256 | detected | recall |\n|---|---:|---:|---:|\n");
+        s.push_str(&format!(
+            "| web shells, all | {} | {} | {:.1}% |\n",
+            self.unique(),
+            self.detected(),
+            self.recall() * 100.0
+        ));
+        s.push_str(&format!(
+            "| web shells, one-liners (≤3 non-empty lines or <1 KiB) | {} | {} | {:.1}% |\n",
+            self.one_liners(),
+            self.one_liners_detected(),
+            self.recall_one_liners() * 100.0
+        ));
+        s.push_str(&format!(
+            "| web shells, larger | {} | {} | {:.1}% |\n\n",
+            self.unique() - self.one_liners(),
+            self.detected() - self.one_liners_detected(),
+            ratio(
+                self.detected() - self.one_liners_detected(),
+                self.unique() - self.one_liners()
+            ) * 100.0
+        ));
+        s.push_str("| benign files | unique SHA-256 | false positives | FP per 1,000 files |\n|---:|---:|---:|---:|\n");
+        s.push_str(&format!(
+            "| {} | {} | {} | {:.2} |\n\n",
+            self.benign_files,
+            self.benign_unique,
+            self.false_positives.len(),
+            self.fp_per_1000()
+        ));
+        s.push_str(&format!(
+            "Documentation files skipped in the web-shell set: {}\n\n",
+            self.skipped_docs
+        ));
+        s.push_str("### Misses\n\n");
+        let mut any = false;
+        for m in self.misses() {
+            any = true;
+            s.push_str(&format!(
+                "- `{}` ({} bytes{}){}\n",
+                m.paths.join("`, `"),
+                m.size,
+                if m.one_liner { ", one-liner" } else { "" },
+                m.error
+                    .as_ref()
+                    .map(|e| format!(" error: {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if !any {
+            s.push_str("- none\n");
+        }
+        s.push_str("\n### False positives\n\n");
+        if self.false_positives.is_empty() {
+            s.push_str("- none\n");
+        }
+        for fp in &self.false_positives {
+            s.push_str(&format!("- `{}`: {}\n", fp.path, fp.rules.join(", ")));
+        }
+        s.push_str("\n### Hits per rule (unique web-shell samples)\n\n");
+        for (r, n) in &self.rule_hits {
+            s.push_str(&format!("- {r}: {n}\n"));
+        }
+        if !self.errors.is_empty() {
+            s.push_str("\n### Errors\n\n");
+            for e in &self.errors {
+                s.push_str(&format!("- {e}\n"));
+            }
+        }
+        s
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+/// Scan both corpora with `rules` and measure recall and false positives.
+pub fn evaluate(rules: &YaraRules, shells: &Path, benign: &Path) -> anyhow::Result<QualityReport> {
+    let mut scanner = rules.yara_scanner();
+    let mut rep = QualityReport::default();
+    let mut by_hash: BTreeMap<String, usize> = BTreeMap::new();
+    let shell_files = walk(shells)
+        .map_err(|e| anyhow::anyhow!("{}: cannot walk web-shell corpus: {e}", shells.display()))?;
+    for path in shell_files {
+        if is_documentation(&path) {
+            rep.skipped_docs += 1;
+            continue;
+        }
+        let data = match read_bounded(&path) {
+            Ok(d) => d,
+            Err(e) => {
+                rep.errors.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        let sha = sha256_hex(&data);
+        if let Some(&i) = by_hash.get(&sha) {
+            rep.samples[i].paths.push(rel(shells, &path));
+            continue;
+        }
+        let (rules_hit, error) = match scanner.matching_ids(&data) {
+            Ok(r) => (r, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        for r in &rules_hit {
+            *rep.rule_hits.entry(r.clone()).or_default() += 1;
+        }
+        by_hash.insert(sha.clone(), rep.samples.len());
+        rep.samples.push(Sample {
+            sha256: sha,
+            paths: vec![rel(shells, &path)],
+            size: data.len(),
+            one_liner: is_one_liner(&data),
+            rules: rules_hit,
+            error,
+        });
+    }
+    let benign_files = walk(benign)
+        .map_err(|e| anyhow::anyhow!("{}: cannot walk benign corpus: {e}", benign.display()))?;
+    let mut benign_hashes = std::collections::HashSet::new();
+    for path in benign_files {
+        let data = match read_bounded(&path) {
+            Ok(d) => d,
+            Err(e) => {
+                rep.errors.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        rep.benign_files += 1;
+        benign_hashes.insert(sha256_hex(&data));
+        match scanner.matching_ids(&data) {
+            Ok(r) if !r.is_empty() => rep.false_positives.push(FalsePositive {
+                path: rel(benign, &path),
+                rules: r,
+            }),
+            Ok(_) => {}
+            Err(e) => rep.errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    rep.benign_unique = benign_hashes.len();
+    Ok(rep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_liner_definition() {
+        assert!(is_one_liner(b"<%eval request(\"x\")%>"));
+        let mut big = b"<%\n".to_vec();
+        big.extend(std::iter::repeat_n(b'a', 2000));
+        big.extend(b"\n%>\n\n\n");
+        assert!(is_one_liner(&big), "3 non-empty lines, large");
+        let many = "line of code here\n".repeat(100);
+        assert!(!is_one_liner(many.as_bytes()));
+    }
+
+    #[test]
+    fn documentation_is_skipped() {
+        assert!(is_documentation(Path::new("x/LICENSE")));
+        assert!(is_documentation(Path::new("x/README.txt")));
+        assert!(!is_documentation(Path::new("x/shell.aspx")));
+    }
+}

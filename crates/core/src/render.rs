@@ -71,7 +71,21 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "Exchange install: {}", r.host.exchange_roots.join(", "))?;
     }
     if let Some(b) = &r.host.build {
-        writeln!(w, "Installed build: {} {}", b.build, b.release.clone().unwrap_or_default())?;
+        writeln!(
+            w,
+            "Installed build: {} {} (from {})",
+            b.build,
+            b.release.clone().unwrap_or_default(),
+            b.source.as_deref().unwrap_or("?")
+        )?;
+        for e in &b.exposures {
+            let status = serde_json::to_value(e.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            let fix = e.fixed_by.as_ref().map(|f| format!(" — fixed by {} ({})", f.name, f.build)).unwrap_or_default();
+            writeln!(w, "  {:<14} {:<12} {}{}", e.family, status, e.cves.join(","), fix)?;
+        }
+        if let Some(u) = &b.recommended_update {
+            writeln!(w, "  install: {} → {}{}", u.name, u.build, u.kb.as_ref().map(|k| format!(" ({k})")).unwrap_or_default())?;
+        }
     }
     writeln!(w)?;
     if !r.incidents.is_empty() {

@@ -327,6 +327,9 @@ pub fn write_sample(out: &Path) -> io::Result<()> {
     fs::create_dir_all(stock.parent().unwrap())?;
     fs::write(&stock, "<%@ Page language=\"c#\" AutoEventWireup=\"false\" Inherits=\"Microsoft.Exchange.HttpProxy.Logon\" %>\r\n<html><body>Outlook</body></html>\r\n")?;
     fs::create_dir_all(ex.join("Bin"))?;
+    // Not a program: just the MZ magic and a VS_FIXEDFILEINFO block saying 15.1.2176.2
+    // (Exchange 2016 CU19 without the March 2021 security update), which is what exray reads.
+    fs::write(ex.join("Bin/ExSetup.exe"), fake_version_resource((15, 1, 2176, 2)))?;
     let dump = c.join("root/lsass.dmp");
     fs::create_dir_all(dump.parent().unwrap())?;
     let mut md = b"MDMP\x93\xa7\x00\x00".to_vec();
@@ -391,4 +394,16 @@ pub fn write_bench(out: &Path, total: u64, file_bytes: u64) -> io::Result<Vec<Pa
         files.push(path);
     }
     Ok(files)
+}
+
+/// Bytes that carry only a PE file's version block: `MZ`, padding, `VS_FIXEDFILEINFO`.
+pub fn fake_version_resource(v: (u16, u16, u16, u16)) -> Vec<u8> {
+    let mut d = b"MZ".to_vec();
+    d.extend(std::iter::repeat_n(0u8, 126));
+    d.extend_from_slice(&[0xBD, 0x04, 0xEF, 0xFE]);
+    d.extend_from_slice(&0x0001_0000u32.to_le_bytes());
+    d.extend_from_slice(&(((v.0 as u32) << 16) | v.1 as u32).to_le_bytes());
+    d.extend_from_slice(&(((v.2 as u32) << 16) | v.3 as u32).to_le_bytes());
+    d.extend(std::iter::repeat_n(0u8, 36));
+    d
 }

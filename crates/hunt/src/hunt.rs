@@ -128,6 +128,7 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             None => p.display().to_string(),
         })
         .collect();
+    installed_build(&d, &mut report);
     let empty = HashSet::new();
     let ioc_ips = opts.iocs.as_ref().map_or(&empty, |i| i.ips());
     let n = threads(opts.threads);
@@ -205,4 +206,36 @@ fn exploitation_window(opts: &HuntOptions) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = opts.since.unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap());
     let end = opts.until.unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 4, 30, 0, 0, 0).unwrap());
     (start, end)
+}
+
+/// Read `Bin\ExSetup.exe`'s file version under each install root and ask the catalogue what it
+/// means. `AdminDisplayVersion` ignores security updates; the file version does not.
+fn installed_build(d: &crate::discover::Discovery, report: &mut Report) {
+    for ex in &d.exchange_roots {
+        let Some(exe) = exray_files::winpath::resolve_ci(ex, r"Bin\ExSetup.exe") else {
+            continue;
+        };
+        let data = match std::fs::metadata(&exe) {
+            Ok(m) if m.len() <= 64 << 20 => std::fs::read(&exe),
+            Ok(_) => continue,
+            Err(e) => Err(e),
+        };
+        match data.ok().as_deref().and_then(exray_parse::pe::file_version) {
+            Some((a, b, c, e)) => {
+                let mut assess = exray_catalog::Catalog::embedded().assess_parts(
+                    a as u32,
+                    b as u32,
+                    Some(c as u32),
+                    Some(e as u32),
+                    "Bin\\ExSetup.exe file version",
+                );
+                assess.source = Some("Bin\\ExSetup.exe file version".into());
+                report.host.build = Some(assess);
+                return;
+            }
+            None => report
+                .warnings
+                .push(format!("{}: no file version could be read; installed build unknown", exe.display())),
+        }
+    }
 }

@@ -43,6 +43,11 @@ fn the_sample_intrusion_is_found_and_told_as_one_story() {
     assert!(inc.summary.starts_with("from 203.0.113.7 on 2021-03-03 04:12 UTC:"), "{}", inc.summary);
     // The scanner's attempts are findings, not an incident.
     assert!(!r.incidents.iter().any(|i| i.client_ips.iter().any(|ip| ip == exray_gen::SCANNER)));
+    // The installed build, from Bin\ExSetup.exe, judged by the catalogue.
+    let b = r.host.build.as_ref().expect("installed build read");
+    assert_eq!(b.build, "15.1.2176.2");
+    let pl = b.exposures.iter().find(|e| e.family == "proxylogon").expect("proxylogon exposure");
+    assert_eq!(pl.status, exray_core::ExposureStatus::Vulnerable);
     // Evidence names file and line.
     let ssrf = r.findings.iter().find(|f| f.rule_id == "EXRAY-PL-002").unwrap();
     let e = &ssrf.evidence[0];

@@ -22,11 +22,23 @@ const ERRORS_KEPT: usize = 20;
 
 /// Read every record of `path`, calling `on_event` for each decoded one. Returns `Err` only when
 /// the file cannot be opened as EVTX at all.
-pub fn read_evtx<F: FnMut(Event)>(path: &Path, mut on_event: F) -> Result<EvtxSummary, String> {
+pub fn read_evtx<F: FnMut(Event)>(path: &Path, on_event: F) -> Result<EvtxSummary, String> {
+    let parser = EvtxParser::from_path(path).map_err(|e| format!("not a readable EVTX file: {e}"))?;
+    drive(parser, on_event)
+}
+
+/// The same over an in-memory buffer (used by the fuzzer and for exported blobs).
+pub fn read_evtx_buffer<F: FnMut(Event)>(data: Vec<u8>, on_event: F) -> Result<EvtxSummary, String> {
+    let parser = EvtxParser::from_buffer(data).map_err(|e| format!("not a readable EVTX file: {e}"))?;
+    drive(parser, on_event)
+}
+
+fn drive<T: std::io::Read + std::io::Seek, F: FnMut(Event)>(
+    parser: EvtxParser<T>,
+    mut on_event: F,
+) -> Result<EvtxSummary, String> {
     let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false);
-    let mut parser = EvtxParser::from_path(path)
-        .map_err(|e| format!("not a readable EVTX file: {e}"))?
-        .with_configuration(settings);
+    let mut parser = parser.with_configuration(settings);
     let mut sum = EvtxSummary::default();
     for rec in parser.records_json_value() {
         match rec {

@@ -13,3 +13,4 @@ pub mod httpproxy;
 pub mod iis;
 pub mod oab;
 pub mod time;
+pub mod pe;

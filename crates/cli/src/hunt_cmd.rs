@@ -54,6 +54,9 @@ pub struct HuntArgs {
     /// A baseline made by `exray baseline`: report new or changed script files.
     #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// Event rule files (TOML, the format of crates/hunt/rules/events.toml) added to the built-in rules.
+    #[arg(long = "event-rules")]
+    pub event_rules: Vec<PathBuf>,
     /// Upload the JSON report to an `exray serve` instance (https://host/).
     #[arg(long)]
     pub upload: Option<String>,
@@ -111,6 +114,11 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let rules = content_rules(args)?;
+    let mut event_rules = exray_hunt::eventrules::EventRules::builtin();
+    for p in &args.event_rules {
+        let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        event_rules.extend(exray_hunt::eventrules::EventRules::parse(&text, &p.display().to_string())?);
+    }
 
     let bar = if std::io::stderr().is_terminal() {
         let pb = indicatif::ProgressBar::new(0);
@@ -144,6 +152,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
         no_files: args.no_files,
         iocs,
         baseline,
+        event_rules: Some(event_rules),
         progress,
     };
     let report = exray_hunt::run(&opts, rules.as_deref())?;

@@ -194,8 +194,11 @@ pub fn zip_listing(data: &mut dyn ReadAt) -> ZipListing {
             out.truncated = true;
             break;
         }
-        let (Some(nl), Some(el), Some(cl)) = (u16_at(&cd, p + 28), u16_at(&cd, p + 30), u16_at(&cd, p + 32))
-        else {
+        let (Some(nl), Some(el), Some(cl)) = (
+            u16_at(&cd, p + 28),
+            u16_at(&cd, p + 30),
+            u16_at(&cd, p + 32),
+        ) else {
             out.truncated = true;
             break;
         };
@@ -349,8 +352,15 @@ mod tests {
     #[test]
     fn magic_never_by_extension() {
         assert_eq!(magic(&minidump("x")), Some(Magic::Minidump));
-        assert_eq!(magic(b"MDMP\0\0"), None, "MDMP without the version is not a dump");
-        assert_eq!(magic(&[0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4]), Some(Magic::SevenZip));
+        assert_eq!(
+            magic(b"MDMP\0\0"),
+            None,
+            "MDMP without the version is not a dump"
+        );
+        assert_eq!(
+            magic(&[0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4]),
+            Some(Magic::SevenZip)
+        );
         assert_eq!(magic(b"Rar!\x1a\x07\x01\x00"), Some(Magic::Rar));
         assert_eq!(magic(b"!BDN\x00"), Some(Magic::Pst));
         assert_eq!(magic(b"PK\x03\x04"), Some(Magic::Zip));
@@ -376,7 +386,10 @@ mod tests {
         let z = zip(&[("a/lsass.dmp", b"1234"), ("b.txt", b"x")]);
         let l = zip_listing(&mut z.as_slice());
         assert_eq!(l.entries, 2);
-        assert_eq!(l.names, vec!["a/lsass.dmp".to_string(), "b.txt".to_string()]);
+        assert_eq!(
+            l.names,
+            vec!["a/lsass.dmp".to_string(), "b.txt".to_string()]
+        );
         assert!(!l.truncated);
         assert_eq!(sensitive_entry(&l.names), Some("a/lsass.dmp"));
         let t = zip_listing(&mut &z[..z.len() - 30]);

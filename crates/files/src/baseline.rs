@@ -212,12 +212,11 @@ impl Baseline {
             file: path.to_path_buf(),
             source,
         })?;
-        let mut b: Baseline =
-            serde_json::from_str(&text).map_err(|e| BaselineError::Format {
-                file: path.to_path_buf(),
-                line: e.line() as u64,
-                message: e.to_string(),
-            })?;
+        let mut b: Baseline = serde_json::from_str(&text).map_err(|e| BaselineError::Format {
+            file: path.to_path_buf(),
+            line: e.line() as u64,
+            message: e.to_string(),
+        })?;
         if b.format != BASELINE_FORMAT {
             return Err(BaselineError::Format {
                 file: path.to_path_buf(),

@@ -164,7 +164,7 @@ impl Iocs {
                 }
                 for f in files {
                     if let Some(k) = kind_of(&f) {
-                        iocs.load_file(&f, k)?;
+                        iocs.load_file(&f, k, true)?;
                     }
                 }
             } else {
@@ -176,13 +176,15 @@ impl Iocs {
                          or c2 with .txt, a .json STIX 2.1 bundle, or a .yar/.yara file)",
                     )
                 })?;
-                iocs.load_file(p, k)?;
+                iocs.load_file(p, k, false)?;
             }
         }
         Ok(iocs)
     }
 
-    fn load_file(&mut self, path: &Path, kind: Kind) -> Result<(), IocError> {
+    /// Load one file; `in_folder` files that are JSON but not STIX are skipped with a warning
+    /// (packs ship other JSON), given by name they are an error.
+    fn load_file(&mut self, path: &Path, kind: Kind, in_folder: bool) -> Result<(), IocError> {
         if kind == Kind::Yara {
             return Ok(());
         }
@@ -195,7 +197,12 @@ impl Iocs {
             Kind::Hash => self.load_hashes(path, text)?,
             Kind::Filename => self.load_filenames(path, text)?,
             Kind::C2 => self.load_c2(path, text)?,
-            Kind::Stix => self.load_stix(path, text)?,
+            Kind::Stix => {
+                if !self.load_stix(path, text, in_folder)? {
+                    tracing::warn!(file = %path.display(), "not a STIX bundle: skipped");
+                    return Ok(());
+                }
+            }
             Kind::Yara => {}
         }
         self.files.push(path.to_path_buf());
@@ -226,7 +233,11 @@ impl Iocs {
             32 => &mut self.md5,
             40 => &mut self.sha1,
             64 => &mut self.sha256,
-            n => return Err(format!("hash of {n} hex digits (expected MD5 32, SHA-1 40, SHA-256 64)")),
+            n => {
+                return Err(format!(
+                    "hash of {n} hex digits (expected MD5 32, SHA-1 40, SHA-256 64)"
+                ))
+            }
         };
         map.entry(h).or_insert(info);
         Ok(())
@@ -241,9 +252,10 @@ impl Iocs {
             }
             let score = match parts.next().map(str::trim) {
                 None | Some("") => None,
-                Some(s) => Some(s.parse::<u32>().map_err(|_| {
-                    err(path, Some(i), format!("score {s:?} is not a number"))
-                })?),
+                Some(s) => Some(
+                    s.parse::<u32>()
+                        .map_err(|_| err(path, Some(i), format!("score {s:?} is not a number")))?,
+                ),
             };
             let false_positive = match parts.next().map(str::trim) {
                 None | Some("") => None,
@@ -305,10 +317,10 @@ impl Iocs {
         false
     }
 
-    fn load_stix(&mut self, path: &Path, text: &str) -> Result<(), IocError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            err(path, Some(e.line() as u64), format!("invalid JSON: {e}"))
-        })?;
+    /// Returns false when the JSON is not STIX and `lenient` is set.
+    fn load_stix(&mut self, path: &Path, text: &str, lenient: bool) -> Result<bool, IocError> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| err(path, Some(e.line() as u64), format!("invalid JSON: {e}")))?;
         let objects: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
             Some("bundle") => v
                 .get("objects")
@@ -316,6 +328,7 @@ impl Iocs {
                 .map(|a| a.iter().collect())
                 .unwrap_or_default(),
             Some("indicator") => vec![&v],
+            _ if lenient => return Ok(false),
             _ => {
                 return Err(err(
                     path,
@@ -331,7 +344,11 @@ impl Iocs {
             let id = obj.get("id").and_then(Value::as_str).unwrap_or("");
             let line = line_of(text, id);
             if obj.get("revoked").and_then(Value::as_bool) == Some(true)
-                || obj.get("pattern_type").and_then(Value::as_str).unwrap_or("stix") != "stix"
+                || obj
+                    .get("pattern_type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("stix")
+                    != "stix"
             {
                 self.skipped += 1;
                 continue;
@@ -350,7 +367,11 @@ impl Iocs {
                 .unwrap_or(id)
                 .to_string();
             let comparisons = parse_pattern(pattern).map_err(|m| {
-                err(path, line, format!("indicator {id}: {m} in pattern {pattern:?}"))
+                err(
+                    path,
+                    line,
+                    format!("indicator {id}: {m} in pattern {pattern:?}"),
+                )
             })?;
             for group in comparisons {
                 // In an AND group keep the most specific comparison: hash, then name, then IP.
@@ -371,7 +392,7 @@ impl Iocs {
                     .map_err(|m| err(path, line, format!("indicator {id}: {m}")))?;
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     fn add_comparison(&mut self, c: &Comparison, info: IocInfo) -> Result<(), String> {
@@ -488,11 +509,19 @@ impl Iocs {
 fn in_network(ip: &IpAddr, net: &IpAddr, bits: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             (u32::from(*a) & mask) == (u32::from(*n) & mask)
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             (u128::from(*a) & mask) == (u128::from(*n) & mask)
         }
         _ => false,
@@ -606,7 +635,12 @@ fn parse_pattern(p: &str) -> Result<Vec<Vec<Comparison>>, String> {
             }
             _ => {
                 let word_end = |mut j: usize| {
-                    while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n' | b'[' | b']' | b'(' | b')') {
+                    while j < b.len()
+                        && !matches!(
+                            b[j],
+                            b' ' | b'\t' | b'\r' | b'\n' | b'[' | b']' | b'(' | b')'
+                        )
+                    {
                         j += 1;
                     }
                     j
@@ -621,7 +655,8 @@ fn parse_pattern(p: &str) -> Result<Vec<Vec<Comparison>>, String> {
                         }
                         i = end;
                     }
-                    "AND" | "NOT" | "WITHIN" | "REPEATS" | "TIMES" | "SECONDS" | "START" | "STOP" => {
+                    "AND" | "NOT" | "WITHIN" | "REPEATS" | "TIMES" | "SECONDS" | "START"
+                    | "STOP" => {
                         i = end;
                     }
                     _ if brackets == 0 => {

@@ -206,9 +206,14 @@ mod tests {
             find(Location::OwaAuth)[0].display,
             r"C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\owa\auth"
         );
-        assert!(find(Location::EcpAuth)[0].display.ends_with(r"\FrontEnd\HttpProxy\ECP\Auth"));
+        assert!(find(Location::EcpAuth)[0]
+            .display
+            .ends_with(r"\FrontEnd\HttpProxy\ECP\Auth"));
         assert_eq!(find(Location::ClientAccessOab).len(), 1);
-        assert!(find(Location::FrontEndOab).is_empty(), "missing folders are not planned");
+        assert!(
+            find(Location::FrontEndOab).is_empty(),
+            "missing folders are not planned"
+        );
         assert_eq!(find(Location::Staging).len(), 2);
         assert_eq!(find(Location::WebRoot).len(), 2);
         assert_eq!(find(Location::UserPath)[0].path, extra);

@@ -234,11 +234,13 @@ pub fn all() -> Vec<RuleMeta> {
     ]
 }
 
-/// The rule with `id`.
+/// The rule with `id` (one of the constants of this module).
 pub fn get(id: &str) -> RuleMeta {
-    all()
-        .into_iter()
+    static ALL: std::sync::OnceLock<Vec<RuleMeta>> = std::sync::OnceLock::new();
+    ALL.get_or_init(all)
+        .iter()
         .find(|r| r.id == id)
+        .cloned()
         .unwrap_or_else(|| unreachable!("unknown rule {id}"))
 }
 
@@ -380,9 +382,18 @@ mod tests {
         ] {
             assert!(shell_name_reason(n, false).is_some(), "{n}");
         }
-        for n in ["2XJHwN19.aspx", "a1b2c3d4.aspx", "xYzAbCdE.aspx", "help.aspx", "t.aspx"] {
+        for n in [
+            "2XJHwN19.aspx",
+            "a1b2c3d4.aspx",
+            "xYzAbCdE.aspx",
+            "help.aspx",
+            "t.aspx",
+        ] {
             assert!(shell_name_reason(n, true).is_some(), "{n}");
-            assert!(shell_name_reason(n, false).is_none(), "{n} outside shell folders");
+            assert!(
+                shell_name_reason(n, false).is_none(),
+                "{n} outside shell folders"
+            );
         }
         for n in [
             "OutlookCN.aspx",

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use exray_core::aggregate::Aggregator;
 use exray_core::content::{ContentRules, ContentScanner};
 use exray_core::{
-    ContentMatch, Confidence, Evidence, FileInfo, InputError, RuleMeta, Severity, SourceCoverage,
+    Confidence, ContentMatch, Evidence, FileInfo, InputError, RuleMeta, Severity, SourceCoverage,
     SourceKind, ERROR_CAP,
 };
 use md5::Md5;
@@ -220,13 +220,19 @@ fn rel_in_location(display_lower: &str, loc: Location) -> Option<&str> {
         Location::FrontEndOab | Location::ClientAccessOab => r"\oab\",
         _ => return None,
     };
-    display_lower.rfind(marker).map(|i| &display_lower[i + marker.len()..])
+    display_lower
+        .rfind(marker)
+        .map(|i| &display_lower[i + marker.len()..])
 }
 
 /// The URL path a file in a web folder is served at, from its Windows path.
 pub fn url_path(display: &str) -> Option<String> {
-    let lower = display.to_lowercase();
-    for m in [r"\inetpub\wwwroot\", r"\frontend\httpproxy\", r"\clientaccess\"] {
+    let lower = display.to_lowercase().replace('/', "\\");
+    for m in [
+        r"\inetpub\wwwroot\",
+        r"\frontend\httpproxy\",
+        r"\clientaccess\",
+    ] {
         if let Some(i) = lower.find(m) {
             return Some(format!("/{}", lower[i + m.len()..].replace('\\', "/")));
         }
@@ -244,7 +250,8 @@ fn compiled_reason(vp: &str) -> Option<&'static str> {
         return None;
     }
     if let Some(rest) = vp.strip_prefix("/ecp/auth/") {
-        return (rest != rules::STOCK_ECP_AUTH).then_some("page in /ecp/auth/ other than TimeoutLogoff.aspx");
+        return (rest != rules::STOCK_ECP_AUTH)
+            .then_some("page in /ecp/auth/ other than TimeoutLogoff.aspx");
     }
     if vp.starts_with("/aspnet_client/") {
         return Some("page in /aspnet_client/");
@@ -368,11 +375,14 @@ impl<'a> Worker<'a> {
         }
         let data: &[u8] = &buf;
 
-        let display_lower = display.to_lowercase();
+        // Windows separators and lower case, also for user paths shown as POSIX paths.
+        let display_lower = display.to_lowercase().replace('/', "\\");
         let name = job.name().to_string();
         let (loc, derived) = effective_location(root, &display_lower);
         let rel_lower = if derived {
-            rel_in_location(&display_lower, loc).unwrap_or("").to_string()
+            rel_in_location(&display_lower, loc)
+                .unwrap_or("")
+                .to_string()
         } else {
             job.rel.to_lowercase()
         };
@@ -552,8 +562,31 @@ impl<'a> Worker<'a> {
             }
         }
 
+        // Non-batch compilation names the assembly after the page: App_Web_<page>.aspx.<hash>.….dll
+        if loc == Location::AspNetTemp {
+            let lower = name.to_ascii_lowercase();
+            if let Some(rest) = lower.strip_prefix("app_web_") {
+                if let Some(i) = rest.find(".aspx.") {
+                    let page = &rest[..i + 5];
+                    if let Some(r) = rules::shell_name_reason(page, false) {
+                        let mut h = Hit::new(COMPILED_SHELL_TRACE)
+                            .field("page", page)
+                            .field("reason", r)
+                            .confidence(Confidence::Medium);
+                        h.artifacts.push(page.to_string());
+                        hits.push(h);
+                    }
+                }
+            }
+        }
+
         // IOCs.
-        if let Some(i) = self.sh.iocs.match_name(&name, &display) {
+        let name_ioc = if self.sh.iocs.has_name_iocs() {
+            self.sh.iocs.match_name(&name, &display.replace('/', "\\"))
+        } else {
+            None
+        };
+        if let Some(i) = name_ioc {
             let sev = match i.score {
                 Some(s) if s < 40 => Severity::Low,
                 Some(s) if s < 60 => Severity::Medium,
@@ -568,7 +601,8 @@ impl<'a> Worker<'a> {
             }
             hits.push(h);
         }
-        let baseline_eligible = (web || loc == Location::UserPath) && rules::is_script_or_config(&name);
+        let baseline_eligible =
+            (web || loc == Location::UserPath) && rules::is_script_or_config(&name);
         if read_whole {
             let mut need = self.sh.needs;
             need.sha256 |= (web && is_page) || (self.sh.baseline.is_some() && baseline_eligible);
@@ -618,7 +652,11 @@ impl<'a> Worker<'a> {
             }
         }
 
-        let url = if web && is_page { url_path(&display) } else { None };
+        let url = if web && is_page {
+            url_path(&display)
+        } else {
+            None
+        };
         if !hits.is_empty() {
             if read_whole {
                 hashes.ensure(data, ALL_HASHES);
@@ -704,7 +742,11 @@ impl Visit for Worker<'_> {
         let root = job.root;
         let display = job.display(&self.sh.plan[root]);
         if catch_unwind(AssertUnwindSafe(|| self.process(job))).is_err() {
-            self.error(root, display, "internal error while sweeping this file".into());
+            self.error(
+                root,
+                display,
+                "internal error while sweeping this file".into(),
+            );
         }
     }
 }
@@ -803,7 +845,8 @@ fn coverage(root: &SweepRoot, c: &RootCounts, ws: &WalkStats, cap: u64) -> Sourc
     cov.records = c.files;
     cov.bytes = c.bytes;
     cov.errors = c.errors + ws.list_errors;
-    cov.notes.push(format!("location: {}", root.location.as_str()));
+    cov.notes
+        .push(format!("location: {}", root.location.as_str()));
     let mut note = |n: u64, text: String| {
         if n > 0 {
             cov.notes.push(format!("{n} {text}"));
@@ -813,21 +856,33 @@ fn coverage(root: &SweepRoot, c: &RootCounts, ws: &WalkStats, cap: u64) -> Sourc
         c.huge,
         format!(
             "files larger than {} skipped (not hashed or content-scanned; header checked for dumps, archives, PST)",
-            if cap >= 1 << 20 && cap % (1 << 20) == 0 {
+            if cap >= 1 << 20 && cap.is_multiple_of(1 << 20) {
                 format!("{} MiB", cap >> 20)
             } else {
                 format!("{cap} bytes")
             }
         ),
     );
-    note(c.special + ws.special, "special files (fifo, socket, device) skipped".into());
+    note(
+        c.special + ws.special,
+        "special files (fifo, socket, device) skipped".into(),
+    );
     note(ws.links, "links not followed".into());
-    note(ws.too_deep, format!("folders deeper than {} levels not entered", walk::MAX_DEPTH));
+    note(
+        ws.too_deep,
+        format!("folders deeper than {} levels not entered", walk::MAX_DEPTH),
+    );
     note(ws.nested, "nested folders swept as their own root".into());
-    note(ws.seen_dirs, "folders already swept through another path".into());
+    note(
+        ws.seen_dirs,
+        "folders already swept through another path".into(),
+    );
     note(ws.list_errors, "folders that could not be listed".into());
     note(c.changed, "files that changed size while being read".into());
-    note(c.scan_errors, "files the content rules could not scan".into());
+    note(
+        c.scan_errors,
+        "files the content rules could not scan".into(),
+    );
     cov
 }
 
@@ -882,13 +937,19 @@ mod tests {
         assert_eq!(out.counts[0].special, 1);
         assert_eq!(out.counts[0].files, 1);
         let f = out.agg.into_findings();
-        assert_eq!(f[0].rule_id, LSASS_DUMP, "truncated dump of an unknown process");
+        assert_eq!(
+            f[0].rule_id, LSASS_DUMP,
+            "truncated dump of an unknown process"
+        );
     }
 
     #[test]
     fn url_paths() {
         assert_eq!(
-            url_path(r"C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\owa\auth\X.aspx").as_deref(),
+            url_path(
+                r"C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\owa\auth\X.aspx"
+            )
+            .as_deref(),
             Some("/owa/auth/x.aspx")
         );
         assert_eq!(

@@ -189,7 +189,14 @@ fn walk(
             continue;
         }
         let st = &mut stats[ri];
-        match std::fs::symlink_metadata(&root.path) {
+        // A folder the user named may itself be a link (a mounted evidence folder): follow that
+        // one; planned folders were resolved without links and are never followed.
+        let md = if root.location == crate::plan::Location::UserPath {
+            std::fs::metadata(&root.path)
+        } else {
+            std::fs::symlink_metadata(&root.path)
+        };
+        match md {
             Ok(md) if md.file_type().is_symlink() => {
                 st.links += 1;
                 continue;

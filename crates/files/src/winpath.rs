@@ -10,7 +10,10 @@ use std::path::{Component, Path, PathBuf};
 /// missing.
 pub fn resolve_ci(base: &Path, rel: &str) -> Option<PathBuf> {
     let mut cur = base.to_path_buf();
-    for part in rel.split(['\\', '/']).filter(|p| !p.is_empty() && *p != ".") {
+    for part in rel
+        .split(['\\', '/'])
+        .filter(|p| !p.is_empty() && *p != ".")
+    {
         if part == ".." {
             return None;
         }

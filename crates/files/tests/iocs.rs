@@ -47,18 +47,26 @@ fn signature_base_formats() {
             .description,
         "sha1 of abc"
     );
-    assert!(iocs.match_hash(Some("00000000000000000000000000000000"), None, None).is_none());
+    assert!(iocs
+        .match_hash(Some("00000000000000000000000000000000"), None, None)
+        .is_none());
     assert!(iocs
         .match_name("x.aspx", r"C:\inetpub\wwwroot\ASPNET_CLIENT\x.aspx")
         .is_some());
     // Look-ahead (Python-style) regexes work.
-    assert!(iocs.match_name("logon.aspx", r"C:\x\owa\auth\logon.aspx").is_none());
-    assert!(iocs.match_name("shell.aspx", r"C:\x\owa\auth\shell.aspx").is_some());
+    assert!(iocs
+        .match_name("logon.aspx", r"C:\x\owa\auth\logon.aspx")
+        .is_none());
+    assert!(iocs
+        .match_name("shell.aspx", r"C:\x\owa\auth\shell.aspx")
+        .is_some());
     assert!(iocs.ips().contains("203.0.113.7"));
     assert!(iocs.ips().contains("2001:db8::5"), "canonical form");
     assert_eq!(iocs.ip_description("198.51.100.77"), Some("hosting"));
     assert_eq!(
-        iocs.ip_info(&"203.0.113.7".parse::<IpAddr>().unwrap()).unwrap().description,
+        iocs.ip_info(&"203.0.113.7".parse::<IpAddr>().unwrap())
+            .unwrap()
+            .description,
         "ProxyLogon scanner"
     );
     assert!(iocs.ip_description("192.0.2.1").is_none());
@@ -67,14 +75,25 @@ fn signature_base_formats() {
 #[test]
 fn bad_lines_name_file_and_line() {
     let d = tempfile::tempdir().unwrap();
-    let h = write(d.path(), "hash-iocs.txt", "# c\n900150983cd24fb0d6963f7d28e17f72;ok\nxyz;bad\n");
-    let e = Iocs::load(&[h.clone()]).unwrap_err();
+    let h = write(
+        d.path(),
+        "hash-iocs.txt",
+        "# c\n900150983cd24fb0d6963f7d28e17f72;ok\nxyz;bad\n",
+    );
+    let e = Iocs::load(std::slice::from_ref(&h)).unwrap_err();
     assert_eq!(e.line, Some(3));
     assert_eq!(e.file, h);
     assert!(e.to_string().contains("hash-iocs.txt:3:"), "{e}");
     let h2 = write(d.path(), "my-hash-iocs.txt", "abcd;too short\n");
-    assert!(Iocs::load(&[h2]).unwrap_err().message.contains("4 hex digits"));
-    let f = write(d.path(), "filename-iocs.txt", "ok\\.aspx;50\n(unclosed;60\n");
+    assert!(Iocs::load(&[h2])
+        .unwrap_err()
+        .message
+        .contains("4 hex digits"));
+    let f = write(
+        d.path(),
+        "filename-iocs.txt",
+        "ok\\.aspx;50\n(unclosed;60\n",
+    );
     let e = Iocs::load(&[f]).unwrap_err();
     assert_eq!(e.line, Some(2));
     assert!(e.message.contains("invalid regex"), "{e}");
@@ -105,7 +124,11 @@ fn missing_or_empty_packs_are_errors() {
     // Folders are read recursively.
     let nested = d.path().join("pack/iocs");
     fs::create_dir_all(&nested).unwrap();
-    fs::write(nested.join("hash-iocs.txt"), "900150983cd24fb0d6963f7d28e17f72;x\n").unwrap();
+    fs::write(
+        nested.join("hash-iocs.txt"),
+        "900150983cd24fb0d6963f7d28e17f72;x\n",
+    )
+    .unwrap();
     assert_eq!(Iocs::load(&[d.path().join("pack")]).unwrap().len(), 1);
 }
 
@@ -171,18 +194,28 @@ fn stix_bundle() {
     let p = write(d.path(), "hafnium.json", BUNDLE);
     let i = Iocs::load(&[p]).unwrap();
     assert_eq!(
-        i.match_hash(None, None, Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
-            .unwrap()
-            .1
-            .description,
+        i.match_hash(
+            None,
+            None,
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        )
+        .unwrap()
+        .1
+        .description,
         "China Chopper in owa\\auth"
     );
-    assert!(i.match_name("outlooken.aspx", r"C:\x\outlooken.aspx").is_some());
+    assert!(i
+        .match_name("outlooken.aspx", r"C:\x\outlooken.aspx")
+        .is_some());
     assert!(i.match_name("errorEE.aspx", r"C:\x\errorEE.aspx").is_some());
-    assert!(i.match_hash(Some("900150983cd24fb0d6963f7d28e17f72"), None, None).is_some());
+    assert!(i
+        .match_hash(Some("900150983cd24fb0d6963f7d28e17f72"), None, None)
+        .is_some());
     // AND: the hash is kept, not the generic name.
     assert!(i.match_name("common.aspx", r"C:\x\common.aspx").is_none());
-    assert!(i.match_hash(None, Some("a9993e364706816aba3e25717850c26c9cd0d89d"), None).is_some());
+    assert!(i
+        .match_hash(None, Some("a9993e364706816aba3e25717850c26c9cd0d89d"), None)
+        .is_some());
     assert!(i.match_name("revoked.aspx", r"C:\x\revoked.aspx").is_none());
     assert!(i.ips().contains("203.0.113.9"));
     assert!(i.ips().contains("2001:db8::9"));
@@ -201,9 +234,22 @@ fn stix_errors_name_file_and_line() {
     );
     let p = write(d.path(), "bad.json", &bad);
     let e = Iocs::load(&[p]).unwrap_err();
-    assert_eq!(e.line, Some(BUNDLE.lines().position(|l| l.contains("indicator--a3")).unwrap() as u64 + 1));
+    assert_eq!(
+        e.line,
+        Some(
+            BUNDLE
+                .lines()
+                .position(|l| l.contains("indicator--a3"))
+                .unwrap() as u64
+                + 1
+        )
+    );
     assert!(e.message.contains("indicator--a3"), "{e}");
-    let p = write(d.path(), "broken.json", "{\n \"type\": \"bundle\",\n \"objects\": [\n");
+    let p = write(
+        d.path(),
+        "broken.json",
+        "{\n \"type\": \"bundle\",\n \"objects\": [\n",
+    );
     let e = Iocs::load(&[p]).unwrap_err();
     assert!(e.message.contains("invalid JSON"));
     assert!(e.line.is_some());
@@ -212,4 +258,21 @@ fn stix_errors_name_file_and_line() {
     let bad_ip = BUNDLE.replace("'203.0.113.9'", "'not-an-ip'");
     let p = write(d.path(), "badip.json", &bad_ip);
     assert!(Iocs::load(&[p]).unwrap_err().message.contains("not-an-ip"));
+}
+
+#[test]
+fn folders_skip_other_json_but_not_broken_bundles() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "package.json", "{\"name\": \"x\"}");
+    write(d.path(), "bundle.json", BUNDLE);
+    let i = Iocs::load(&[d.path().to_path_buf()]).unwrap();
+    assert!(i.ips().contains("203.0.113.9"));
+    // Given by name, a JSON that is not a bundle is an error.
+    assert!(Iocs::load(&[d.path().join("package.json")]).is_err());
+    write(
+        d.path(),
+        "zz-broken.json",
+        "{\"type\": \"bundle\", \"objects\": [",
+    );
+    assert!(Iocs::load(&[d.path().to_path_buf()]).is_err());
 }

@@ -29,20 +29,37 @@ ExternalUrl                     : http://f/<script language=\"JScript\" runat=\"
 fn location_rules_positive_and_negative() {
     let t = Tree::new();
     let page = b"<%@ Page Language=\"C#\" %><html></html>";
-    t.write("inetpub/wwwroot/aspnet_client/system_web/4_0_30319/discover.aspx", page);
-    t.write("inetpub/wwwroot/aspnet_client/system_web/4_0_30319/WebUIValidation.js", b"var x;");
-    t.write("inetpub/wwwroot/aspnet_client/web.config", b"<configuration/>");
+    t.write(
+        "inetpub/wwwroot/aspnet_client/system_web/4_0_30319/discover.aspx",
+        page,
+    );
+    t.write(
+        "inetpub/wwwroot/aspnet_client/system_web/4_0_30319/WebUIValidation.js",
+        b"var x;",
+    );
+    t.write(
+        "inetpub/wwwroot/aspnet_client/web.config",
+        b"<configuration/>",
+    );
     t.write("inetpub/wwwroot/iisstart.htm", b"<html/>");
     t.write("inetpub/wwwroot/supp0rt.aspx", page);
     t.write("inetpub/wwwroot/help.aspx", page);
     t.write_x("FrontEnd/HttpProxy/ecp/auth/TimeoutLogoff.aspx", page);
     t.write_x("FrontEnd/HttpProxy/ecp/auth/x.js", b"1");
-    for stock in ["logon.aspx", "errorFE.aspx", "OutlookCN.aspx", "RedirSuiteServiceProxy.aspx"] {
+    for stock in [
+        "logon.aspx",
+        "errorFE.aspx",
+        "OutlookCN.aspx",
+        "RedirSuiteServiceProxy.aspx",
+    ] {
         t.write_x(&format!("FrontEnd/HttpProxy/owa/auth/{stock}"), page);
     }
     t.write_x("FrontEnd/HttpProxy/owa/auth/OutlookEN.aspx", page);
     t.write_x("FrontEnd/HttpProxy/owa/auth/2XJHwN19.aspx", page);
-    t.write_x("FrontEnd/HttpProxy/owa/auth/RedirSuiteServerProxy.aspx", page);
+    t.write_x(
+        "FrontEnd/HttpProxy/owa/auth/RedirSuiteServerProxy.aspx",
+        page,
+    );
     t.write_x("FrontEnd/HttpProxy/owa/auth/custom.aspx", page);
     t.write_x("FrontEnd/HttpProxy/owa/auth/Current/logon.aspx", page);
     t.write_x("FrontEnd/HttpProxy/owa/auth/Current/themes/a.css", b"a{}");
@@ -57,15 +74,29 @@ fn location_rules_positive_and_negative() {
     assert_eq!(rules_for(&f, r"aspnet_client\web.config"), ["EXRAY-FS-001"]);
     assert!(rules_for(&f, "iisstart.htm").is_empty());
     assert_eq!(rules_for(&f, r"wwwroot\supp0rt.aspx"), ["EXRAY-FS-003"]);
-    assert!(rules_for(&f, r"wwwroot\help.aspx").is_empty(), "generic names only in shell folders");
+    assert!(
+        rules_for(&f, r"wwwroot\help.aspx").is_empty(),
+        "generic names only in shell folders"
+    );
     assert!(rules_for(&f, "TimeoutLogoff.aspx").is_empty());
     assert_eq!(rules_for(&f, r"ecp\auth\x.js"), ["EXRAY-FS-002"]);
-    for stock in ["logon.aspx", "errorFE.aspx", "OutlookCN.aspx", "RedirSuiteServiceProxy.aspx"] {
-        assert!(rules_for(&f, &format!(r"auth\{stock}")).is_empty(), "{stock}");
+    for stock in [
+        "logon.aspx",
+        "errorFE.aspx",
+        "OutlookCN.aspx",
+        "RedirSuiteServiceProxy.aspx",
+    ] {
+        assert!(
+            rules_for(&f, &format!(r"auth\{stock}")).is_empty(),
+            "{stock}"
+        );
     }
     assert_eq!(rules_for(&f, "OutlookEN.aspx"), ["EXRAY-FS-003"]);
     assert_eq!(rules_for(&f, "2XJHwN19.aspx"), ["EXRAY-FS-003"]);
-    assert_eq!(rules_for(&f, "RedirSuiteServerProxy.aspx"), ["EXRAY-FS-003"]);
+    assert_eq!(
+        rules_for(&f, "RedirSuiteServerProxy.aspx"),
+        ["EXRAY-FS-003"]
+    );
     assert_eq!(rules_for(&f, r"auth\custom.aspx"), ["EXRAY-FS-004"]);
     assert_eq!(
         rules_for(&f, r"Current\logon.aspx"),
@@ -91,15 +122,25 @@ fn location_rules_positive_and_negative() {
     assert_eq!(fi.sha1.as_deref().unwrap().len(), 40);
     assert_eq!(fi.sha256.as_deref().unwrap().len(), 64);
     assert!(fi.modified.is_some());
-    assert!(en.artifacts.contains(&"/owa/auth/outlooken.aspx".to_string()));
+    assert!(en
+        .artifacts
+        .contains(&"/owa/auth/outlooken.aspx".to_string()));
     assert!(en.artifacts.contains(&ev.file));
 
     // Web files for the log hunt: every page, stock or not.
-    let wf = |u: &str| rest.web_files.iter().find(|w| w.url_path == u).unwrap_or_else(|| panic!("{u}"));
+    let wf = |u: &str| {
+        rest.web_files
+            .iter()
+            .find(|w| w.url_path == u)
+            .unwrap_or_else(|| panic!("{u}"))
+    };
     assert!(wf("/owa/auth/logon.aspx").stock);
     assert!(!wf("/owa/auth/outlooken.aspx").stock);
     assert!(!wf("/aspnet_client/system_web/4_0_30319/discover.aspx").stock);
-    assert_eq!(wf("/owa/auth/outlooken.aspx").sha256, *fi.sha256.as_ref().unwrap());
+    assert_eq!(
+        wf("/owa/auth/outlooken.aspx").sha256,
+        *fi.sha256.as_ref().unwrap()
+    );
     assert!(rest.web_files.iter().all(|w| !w.url_path.ends_with(".js")));
     assert_eq!(rest.error_count, 0);
     // Each file once: the nested roots are not read twice.
@@ -114,8 +155,14 @@ fn sha256_in_evidence_is_the_file_hash() {
     t.write("inetpub/wwwroot/aspnet_client/abc", b"abc");
     t.write("inetpub/wwwroot/aspnet_client/a.aspx", b"abc");
     let (f, _) = findings(sweep(&t.plan(), &opts(), None, &no_iocs(), None));
-    let fi = finding(&f, "EXRAY-FS-001", "a.aspx").evidence[0].file_info.clone().unwrap();
-    assert_eq!(fi.sha256.unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    let fi = finding(&f, "EXRAY-FS-001", "a.aspx").evidence[0]
+        .file_info
+        .clone()
+        .unwrap();
+    assert_eq!(
+        fi.sha256.unwrap(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     assert_eq!(fi.sha1.unwrap(), "a9993e364706816aba3e25717850c26c9cd0d89d");
     assert_eq!(fi.md5.unwrap(), "900150983cd24fb0d6963f7d28e17f72");
 }
@@ -124,7 +171,10 @@ fn sha256_in_evidence_is_the_file_hash() {
 fn oab_settings_shell_found_without_rule_engine() {
     let t = Tree::new();
     t.write("inetpub/wwwroot/iisstart2.aspx", OAB_SHELL);
-    t.write("inetpub/wwwroot/page.aspx", b"<html><script>alert(1)</script></html>");
+    t.write(
+        "inetpub/wwwroot/page.aspx",
+        b"<html><script>alert(1)</script></html>",
+    );
     // Settings text in a file that is not a page is not a shell.
     t.write("ProgramData/oab-settings.txt", OAB_SHELL);
     let (f, _) = findings(sweep(&t.plan(), &opts(), None, &no_iocs(), None));
@@ -132,7 +182,10 @@ fn oab_settings_shell_found_without_rule_engine() {
     assert_eq!(s.severity, Severity::Critical);
     assert_eq!(s.evidence[0].matches.len(), 2);
     let m = &s.evidence[0].matches[0];
-    assert_eq!(&OAB_SHELL[m.offset as usize..m.offset as usize + 11], b"ExternalUrl");
+    assert_eq!(
+        &OAB_SHELL[m.offset as usize..m.offset as usize + 11],
+        b"ExternalUrl"
+    );
     assert!(rules_for(&f, "page.aspx").is_empty());
     assert!(rules_for(&f, "oab-settings.txt").is_empty());
 }
@@ -194,7 +247,10 @@ fn content_hits_become_findings_with_offsets() {
     for i in 0..40 {
         t.write(&format!("ProgramData/app/f{i}.txt"), b"benign");
     }
-    t.write("ProgramData/x/shell.txt", b"<%@ Page %><% eval(Request.Item[\"z\"]) %>");
+    t.write(
+        "ProgramData/x/shell.txt",
+        b"<%@ Page %><% eval(Request.Item[\"z\"]) %>",
+    );
     t.write("ProgramData/x/slow.bin", b"TIMEOUT");
     t.write("ProgramData/x/boom.bin", b"PANIC");
     t.write("ProgramData/x/after.txt", b"....eval(Request");
@@ -202,15 +258,24 @@ fn content_hits_become_findings_with_offsets() {
         scanners: AtomicUsize::new(0),
     };
     let out = sweep(&t.plan(), &opts(), Some(&rules), &no_iocs(), None);
-    assert!(rules.scanners.load(Ordering::SeqCst) <= 2, "one scanner per worker");
+    assert!(
+        rules.scanners.load(Ordering::SeqCst) <= 2,
+        "one scanner per worker"
+    );
     let (f, rest) = findings(out);
     let h = finding(&f, "EXRAY-YARA-TEST", "shell.txt");
     assert_eq!(h.evidence[0].matches[0].offset, 14);
     assert!(h.evidence[0].file_info.as_ref().unwrap().sha256.is_some());
-    assert_eq!(finding(&f, "EXRAY-YARA-TEST", "after.txt").evidence[0].matches[0].offset, 4);
+    assert_eq!(
+        finding(&f, "EXRAY-YARA-TEST", "after.txt").evidence[0].matches[0].offset,
+        4
+    );
     // A scan error and an engine panic are input errors; the sweep goes on.
     assert_eq!(rest.error_count, 2);
-    assert!(rest.errors.iter().any(|e| e.file.ends_with("slow.bin") && e.message.contains("timed out")));
+    assert!(rest
+        .errors
+        .iter()
+        .any(|e| e.file.ends_with("slow.bin") && e.message.contains("timed out")));
     assert!(rest.errors.iter().any(|e| e.file.ends_with("boom.bin")));
     assert_eq!(rest.files, 44);
 }
@@ -218,25 +283,46 @@ fn content_hits_become_findings_with_offsets() {
 #[test]
 fn dumps_archives_pst_by_magic_never_by_extension() {
     let t = Tree::new();
-    t.write("ProgramData/x.tmp", &minidump(r"C:\Windows\System32\lsass.exe"));
+    t.write(
+        "ProgramData/x.tmp",
+        &minidump(r"C:\Windows\System32\lsass.exe"),
+    );
     t.write("Windows/Temp/lsass.dmp", b"not a dump, just a name");
     t.write(
         "ProgramData/Microsoft/Windows/WER/ReportQueue/w3wp.mdmp",
         &minidump(r"c:\windows\system32\inetsrv\w3wp.exe"),
     );
-    t.write("root/w.bin", &minidump(r"c:\windows\system32\inetsrv\w3wp.exe"));
+    t.write(
+        "root/w.bin",
+        &minidump(r"c:\windows\system32\inetsrv\w3wp.exe"),
+    );
     let mut trunc = minidump("lsass.exe");
     trunc.truncate(40);
     t.write("Users/Public/t.bin", &trunc);
-    t.write("ProgramData/stage.dat", &[0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4, 1, 2]);
-    t.write("Windows/Temp/out.zip.part", &zip(&["mail/lsass.dmp", "b.txt"]));
-    t.write("ProgramData/docs/report.docx", &zip(&["[Content_Types].xml", "word/document.xml"]));
+    t.write(
+        "ProgramData/stage.dat",
+        &[0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4, 1, 2],
+    );
+    t.write(
+        "Windows/Temp/out.zip.part",
+        &zip(&["mail/lsass.dmp", "b.txt"]),
+    );
+    t.write(
+        "ProgramData/docs/report.docx",
+        &zip(&["[Content_Types].xml", "word/document.xml"]),
+    );
     t.write("ProgramData/notzip.zip", b"plain text");
     let mut bad = zip(&["a.txt"]);
     bad.truncate(bad.len() - 10);
     t.write("ProgramData/broken.bin", &bad);
-    t.write("inetpub/wwwroot/aspnet_client/x.rar", b"Rar!\x1a\x07\x01\x00rest");
-    t.write_x("FrontEnd/HttpProxy/owa/auth/Current/themes/box.bin", b"!BDN\x00\x00rest");
+    t.write(
+        "inetpub/wwwroot/aspnet_client/x.rar",
+        b"Rar!\x1a\x07\x01\x00rest",
+    );
+    t.write_x(
+        "FrontEnd/HttpProxy/owa/auth/Current/themes/box.bin",
+        b"!BDN\x00\x00rest",
+    );
     t.write("ProgramData/mail.pst", b"not a pst");
     // An archive in the ASP.NET temp folder is not a staging archive.
     t.write(
@@ -251,7 +337,10 @@ fn dumps_archives_pst_by_magic_never_by_extension() {
     assert!(rules_for(&f, "lsass.dmp").is_empty());
     let wer = finding(&f, "EXRAY-FS-021", "w3wp.mdmp");
     assert_eq!(wer.severity, Severity::Low);
-    assert_eq!(finding(&f, "EXRAY-FS-021", r"root\w.bin").severity, Severity::High);
+    assert_eq!(
+        finding(&f, "EXRAY-FS-021", r"root\w.bin").severity,
+        Severity::High
+    );
     let tr = finding(&f, "EXRAY-FS-020", "t.bin");
     assert_eq!(tr.confidence, Confidence::Medium);
     let sz = finding(&f, "EXRAY-FS-030", "stage.dat");
@@ -264,7 +353,10 @@ fn dumps_archives_pst_by_magic_never_by_extension() {
     assert!(rules_for(&f, "notzip.zip").is_empty());
     let b = finding(&f, "EXRAY-FS-030", "broken.bin");
     assert!(b.evidence[0].fields["note"].contains("truncated"));
-    assert_eq!(finding(&f, "EXRAY-FS-030", "x.rar").severity, Severity::High);
+    assert_eq!(
+        finding(&f, "EXRAY-FS-030", "x.rar").severity,
+        Severity::High
+    );
     let pst = finding(&f, "EXRAY-FS-031", "box.bin");
     assert_eq!(pst.severity, Severity::High);
     assert!(rules_for(&f, "mail.pst").is_empty());
@@ -281,19 +373,78 @@ fn compiled_traces_name_the_shell() {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<preserve resultType=\"3\" virtualPath=\"{vp}\" hash=\"1\" filehash=\"2\" flags=\"110000\" assembly=\"App_Web_q\" type=\"ASP.p\">\r\n</preserve>"
         )
     };
-    t.write(&format!("{dir}/outlooken.aspx.cdcab7d2.compiled"), trace("/owa/auth/OutlookEN.aspx").as_bytes());
-    t.write(&format!("{dir}/logon.aspx.cdcab7d2.compiled"), trace("/owa/auth/logon.aspx").as_bytes());
-    t.write(&format!("{dir}/t.aspx.1.compiled"), trace("/ecp/auth/TimeoutLogoff.aspx").as_bytes());
-    t.write(&format!("{dir}/x.aspx.1.compiled"), trace("/aspnet_client/x.aspx").as_bytes());
-    t.write(&format!("{dir}/y.aspx.1.compiled"), trace("/ecp/default.aspx").as_bytes());
+    t.write(
+        &format!("{dir}/outlooken.aspx.cdcab7d2.compiled"),
+        trace("/owa/auth/OutlookEN.aspx").as_bytes(),
+    );
+    t.write(
+        &format!("{dir}/logon.aspx.cdcab7d2.compiled"),
+        trace("/owa/auth/logon.aspx").as_bytes(),
+    );
+    t.write(
+        &format!("{dir}/t.aspx.1.compiled"),
+        trace("/ecp/auth/TimeoutLogoff.aspx").as_bytes(),
+    );
+    t.write(
+        &format!("{dir}/x.aspx.1.compiled"),
+        trace("/aspnet_client/x.aspx").as_bytes(),
+    );
+    t.write(
+        &format!("{dir}/y.aspx.1.compiled"),
+        trace("/ecp/default.aspx").as_bytes(),
+    );
+    t.write(
+        &format!("{dir}/App_Web_erroree.aspx.cdcab7d2.1xq2.dll"),
+        b"MZ",
+    );
+    t.write(
+        &format!("{dir}/App_Web_logon.aspx.cdcab7d2.1xq2.dll"),
+        b"MZ",
+    );
+    t.write(&format!("{dir}/App_Web_x2kq9vmd.dll"), b"MZ");
     let (f, _) = findings(sweep(&t.plan(), &opts(), None, &no_iocs(), None));
     let c = finding(&f, "EXRAY-FS-040", "outlooken.aspx.cdcab7d2.compiled");
-    assert!(c.artifacts.contains(&"/owa/auth/outlooken.aspx".to_string()));
+    assert!(c
+        .artifacts
+        .contains(&"/owa/auth/outlooken.aspx".to_string()));
     assert_eq!(c.evidence[0].fields["assembly"], "App_Web_q");
     assert!(rules_for(&f, "logon.aspx.cdcab7d2.compiled").is_empty());
     assert!(rules_for(&f, "t.aspx.1.compiled").is_empty());
     assert_eq!(rules_for(&f, "x.aspx.1.compiled"), ["EXRAY-FS-040"]);
     assert!(rules_for(&f, "y.aspx.1.compiled").is_empty());
+    let dll = finding(&f, "EXRAY-FS-040", "App_Web_erroree.aspx.cdcab7d2.1xq2.dll");
+    assert_eq!(dll.evidence[0].fields["page"], "erroree.aspx");
+    assert!(rules_for(&f, "App_Web_logon.aspx.cdcab7d2.1xq2.dll").is_empty());
+    assert!(rules_for(&f, "App_Web_x2kq9vmd.dll").is_empty());
+}
+
+#[test]
+fn user_paths_outside_the_system_root_get_location_rules() {
+    // A triage copy handed over as --scan-path, shown as a POSIX path.
+    let d = tempfile::tempdir().unwrap();
+    let auth = d.path().join("evidence/FrontEnd/HttpProxy/owa/auth");
+    fs::create_dir_all(&auth).unwrap();
+    fs::write(auth.join("OutlookJP.aspx"), b"<%@ Page %>").unwrap();
+    fs::write(auth.join("logon.aspx"), b"<%@ Page %>").unwrap();
+    let plan = exray_files::plan(&d.path().join("C"), 'C', &[], &[d.path().join("evidence")]);
+    assert_eq!(plan.len(), 1);
+    let out = sweep(&plan, &opts(), None, &no_iocs(), None);
+    let web: Vec<_> = out
+        .web_files
+        .iter()
+        .map(|w| (w.url_path.clone(), w.stock))
+        .collect();
+    assert!(
+        web.contains(&("/owa/auth/outlookjp.aspx".to_string(), false)),
+        "{web:?}"
+    );
+    assert!(
+        web.contains(&("/owa/auth/logon.aspx".to_string(), true)),
+        "{web:?}"
+    );
+    let (f, _) = findings(out);
+    assert_eq!(rules_for(&f, "OutlookJP.aspx"), ["EXRAY-FS-003"]);
+    assert!(rules_for(&f, "logon.aspx").is_empty());
 }
 
 #[test]
@@ -301,7 +452,12 @@ fn window_raises_grades_and_flags_recent_pages() {
     let t = Tree::new();
     let in_window = SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_556_800); // 2021-03-01
     let set = |p: std::path::PathBuf| {
-        fs::File::options().write(true).open(p).unwrap().set_modified(in_window).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(in_window)
+            .unwrap();
     };
     set(t.write_x("FrontEnd/HttpProxy/owa/auth/logon.aspx", b"<%@ Page %>"));
     set(t.write("inetpub/wwwroot/aspnet_client/a.aspx", b"<%@ Page %>"));
@@ -319,8 +475,15 @@ fn window_raises_grades_and_flags_recent_pages() {
     let a = finding(&f, "EXRAY-FS-001", "a.aspx");
     assert_eq!(a.severity, Severity::Critical);
     assert_eq!(a.evidence[0].fields["written_in_window"], "true");
-    assert_eq!(rules_for(&f, "a.aspx"), ["EXRAY-FS-001"], "no separate window finding");
-    assert_eq!(finding(&f, "EXRAY-FS-001", "b.aspx").severity, Severity::High);
+    assert_eq!(
+        rules_for(&f, "a.aspx"),
+        ["EXRAY-FS-001"],
+        "no separate window finding"
+    );
+    assert_eq!(
+        finding(&f, "EXRAY-FS-001", "b.aspx").severity,
+        Severity::High
+    );
 }
 
 #[test]
@@ -347,7 +510,10 @@ fn iocs_match_names_and_hashes() {
     assert_eq!(n.severity, Severity::Critical);
     assert_eq!(n.family, Family::Ioc);
     assert!(n.evidence[0].fields["ioc_source"].ends_with("filename-iocs.txt:2"));
-    assert_eq!(finding(&f, "EXRAY-FS-050", "readme.txt").severity, Severity::Medium);
+    assert_eq!(
+        finding(&f, "EXRAY-FS-050", "readme.txt").severity,
+        Severity::Medium
+    );
     assert!(rules_for(&f, "fine.txt").is_empty(), "false-positive regex");
     let h = finding(&f, "EXRAY-FS-051", "readme.txt");
     assert_eq!(h.evidence[0].fields["ioc"], "abc test md5");
@@ -373,7 +539,10 @@ fn bad_files_never_stop_the_sweep() {
     t.write("ProgramData/big.bin", &big);
     t.write("ProgramData/big.txt", &vec![b'a'; 10_000]);
     // Binary noise and an empty file.
-    t.write("ProgramData/noise.bin", &(0..=255u8).cycle().take(3000).collect::<Vec<_>>());
+    t.write(
+        "ProgramData/noise.bin",
+        &(0..=255u8).cycle().take(3000).collect::<Vec<_>>(),
+    );
     t.write("ProgramData/empty", b"");
     // A very deep folder.
     let mut deep = staging.join("d");
@@ -430,4 +599,33 @@ fn progress_is_reported() {
     assert!(calls.load(Ordering::SeqCst) >= 2);
     assert_eq!(*last.lock().unwrap(), (300, 300));
     assert_eq!(out.files, 300);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_user_path_that_is_a_link_is_followed_but_planned_links_are_not() {
+    let d = tempfile::tempdir().unwrap();
+    let real = d.path().join("real");
+    fs::create_dir_all(&real).unwrap();
+    fs::write(real.join("x.tmp"), minidump("lsass.exe")).unwrap();
+    let link = d.path().join("evidence");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let user = vec![exray_files::SweepRoot {
+        path: link.clone(),
+        display: link.display().to_string(),
+        location: exray_files::Location::UserPath,
+    }];
+    let (f, _) = findings(sweep(&user, &opts(), None, &no_iocs(), None));
+    assert_eq!(rules_for(&f, "x.tmp"), ["EXRAY-FS-020"]);
+    let staged = vec![exray_files::SweepRoot {
+        path: link,
+        display: r"C:\ProgramData".into(),
+        location: exray_files::Location::Staging,
+    }];
+    let out = sweep(&staged, &opts(), None, &no_iocs(), None);
+    assert_eq!(out.files, 0);
+    assert!(out.coverage[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("links not followed")));
 }

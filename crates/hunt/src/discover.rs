@@ -143,6 +143,9 @@ pub fn classify(path: &Path) -> Option<SourceKind> {
     if name.ends_with(".evtx") {
         return Some(SourceKind::Evtx);
     }
+    if [".json", ".jsonl", ".ndjson", ".zip"].iter().any(|e| name.ends_with(e)) {
+        return sniff_json(path);
+    }
     if !name.ends_with(".log") {
         return None;
     }
@@ -159,6 +162,20 @@ pub fn classify(path: &Path) -> Option<SourceKind> {
         return Some(SourceKind::Iis);
     }
     None
+}
+
+/// A JSON-lines export of Windows events (or a zip of them), by its first bytes.
+fn sniff_json(path: &Path) -> Option<SourceKind> {
+    let mut head = vec![0u8; 4096];
+    let n = std::io::Read::read(&mut fs::File::open(path).ok()?, &mut head).ok()?;
+    let head = &head[..n];
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(SourceKind::EventJson);
+    }
+    let text = String::from_utf8_lossy(head);
+    (text.trim_start().starts_with('{')
+        && ["\"EventID\"", "\"winlog\"", "\"EventRecordID\""].iter().any(|k| text.contains(k)))
+    .then_some(SourceKind::EventJson)
 }
 
 /// Classify a `.log` file by its first bytes when its name and folder do not tell.
@@ -264,9 +281,10 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
     }
     for e in &ov.evtx {
         for (p, size) in if e.is_file() { vec![(e.clone(), 0)] } else { walk(e, 3) } {
-            if ext_is(&p, "evtx") {
+            let kind = if ext_is(&p, "evtx") { Some(SourceKind::Evtx) } else { sniff_json(&p) };
+            if let Some(kind) = kind {
                 let s = p.display().to_string();
-                push(&mut d, p, size, s, SourceKind::Evtx);
+                push(&mut d, p, size, s, kind);
             }
         }
     }

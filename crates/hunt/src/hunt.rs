@@ -30,6 +30,8 @@ pub struct HuntOptions {
     pub no_files: bool,
     pub iocs: Option<Iocs>,
     pub baseline: Option<Baseline>,
+    /// Event rules (built-in plus user files); `None`: the built-in rules.
+    pub event_rules: Option<crate::eventrules::EventRules>,
     pub progress: Option<Box<Progress>>,
 }
 
@@ -61,6 +63,7 @@ pub fn hunt_sources<'a>(
     sources: &[SourceFile],
     window: Window,
     ioc_ips: &'a HashSet<String>,
+    event_rules: &'a crate::eventrules::EventRules,
     n: usize,
     progress: Option<&Progress>,
 ) -> Ctx<'a> {
@@ -77,7 +80,7 @@ pub fn hunt_sources<'a>(
     std::thread::scope(|s| {
         for _ in 0..n.min(order.len()).max(1) {
             s.spawn(|| {
-                let mut ctx = Ctx::new(window, ioc_ips);
+                let mut ctx = Ctx::new(window, ioc_ips, event_rules);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(src) = order.get(i) else { break };
@@ -89,6 +92,7 @@ pub fn hunt_sources<'a>(
                         SourceKind::EcpServer => detect::ecp::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::OabGenerator => detect::oab::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::Evtx => detect::events::hunt_evtx(&src.path, &src.display, &mut ctx),
+                        SourceKind::EventJson => detect::events::hunt_json(&src.path, &src.display, &mut ctx),
                         _ => {}
                     }
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -102,7 +106,7 @@ pub fn hunt_sources<'a>(
         }
     });
     let mut all = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut first = all.pop().unwrap_or_else(|| Ctx::new(window, ioc_ips));
+    let mut first = all.pop().unwrap_or_else(|| Ctx::new(window, ioc_ips, event_rules));
     for c in all {
         first.merge(c);
     }
@@ -132,7 +136,15 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     let empty = HashSet::new();
     let ioc_ips = opts.iocs.as_ref().map_or(&empty, |i| i.ips());
     let n = threads(opts.threads);
-    let mut ctx = hunt_sources(&d.sources, window, ioc_ips, n, opts.progress.as_deref());
+    let builtin_rules;
+    let event_rules = match &opts.event_rules {
+        Some(r) => r,
+        None => {
+            builtin_rules = crate::eventrules::EventRules::builtin();
+            &builtin_rules
+        }
+    };
+    let mut ctx = hunt_sources(&d.sources, window, ioc_ips, event_rules, n, opts.progress.as_deref());
 
     // The file sweep.
     let mut file_cov: Vec<SourceCoverage> = Vec::new();

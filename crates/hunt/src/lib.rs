@@ -3,6 +3,7 @@
 
 pub mod detect;
 pub mod discover;
+pub mod eventrules;
 pub mod hunt;
 pub mod rules;
 

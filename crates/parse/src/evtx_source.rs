@@ -37,7 +37,7 @@ fn drive<T: std::io::Read + std::io::Seek, F: FnMut(Event)>(
     parser: EvtxParser<T>,
     mut on_event: F,
 ) -> Result<EvtxSummary, String> {
-    let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false);
+    let settings = ParserSettings::new().separate_json_attributes(false);
     let mut parser = parser.with_configuration(settings);
     let mut sum = EvtxSummary::default();
     for rec in parser.records_json_value() {

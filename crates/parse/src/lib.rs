@@ -14,3 +14,4 @@ pub mod iis;
 pub mod oab;
 pub mod time;
 pub mod pe;
+pub mod json_events;

@@ -151,6 +151,8 @@ impl Client {
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Every target is contacted once: session tickets would only link targets together.
+        config.resumption = rustls::client::Resumption::disabled();
         Client {
             tls: TlsConnector::from(Arc::new(config)),
             limits,

@@ -294,7 +294,13 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 impl Scanner {
-    pub fn new(config: ScanConfig) -> Self {
+    /// A user agent that fails [`crate::request::validate_user_agent`] is replaced by the
+    /// default (with a warning): requests must stay well-formed and identifiable.
+    pub fn new(mut config: ScanConfig) -> Self {
+        if let Err(e) = crate::request::validate_user_agent(&config.user_agent) {
+            tracing::warn!("user agent refused ({e}); using the default");
+            config.user_agent = crate::request::default_user_agent();
+        }
         Scanner {
             client: Client::new(config.limits.clone()),
             rate: RateLimiter::new(config.rate),
@@ -333,6 +339,11 @@ impl Scanner {
         let addr = match &target.host {
             Host::Ip(ip) => SocketAddr::new(*ip, target.port),
             Host::Name(name) => {
+                if let Err(e) = crate::target::validate_name(name) {
+                    let mut r = Self::result(target, ScanVerdict::Error, Confidence::High);
+                    r.error = Some(e);
+                    return r;
+                }
                 if let Some(reason) = self.config.blocklist.check_name(name) {
                     let mut r = Self::result(target, ScanVerdict::Error, Confidence::High);
                     r.error = Some(format!("refused: {}", reason.as_str()));

@@ -457,3 +457,73 @@ async fn ipv6_loopback_target() {
     let want = format!("Host: [::1]:{}", srv.addr.port());
     assert!(srv.recorded()[0].head.contains(&want));
 }
+
+#[tokio::test]
+async fn chunked_bodies_and_connection_close() {
+    let srv = common::spawn(
+        lo(60),
+        false,
+        Persona::Exchange(Box::new(Exchange {
+            logon_redirect: true,
+            logon_page: Some(common::generated_logon_page(Some("15.1.2507"))),
+            chunked_close: true,
+            ..Default::default()
+        })),
+    )
+    .await;
+    let r = scan(&srv, Scheme::Http).await;
+    assert_eq!(r.verdict, ScanVerdict::SuUnknown, "{r:#?}");
+    assert!(has_evidence(
+        &r,
+        "body:/owa/auth/<build>/ folder",
+        "15.1.2507 (3 references)"
+    ));
+    assert_eq!(
+        srv.recorded().len(),
+        3,
+        "one connection per request, none lost"
+    );
+}
+
+#[tokio::test]
+async fn per_host_politeness_spaces_requests() {
+    let srv = common::spawn(lo(61), false, Persona::NotExchange).await;
+    let cfg = ScanConfig {
+        host_interval: Duration::from_millis(150),
+        ..config()
+    };
+    let start = Instant::now();
+    let r = Scanner::new(cfg).scan(&target(&srv, Scheme::Http)).await;
+    let took = start.elapsed();
+    assert_eq!(r.verdict, ScanVerdict::NotExchange);
+    // Four requests to one address: at least three gaps of 150 ms.
+    assert!(took >= Duration::from_millis(450), "{took:?}");
+}
+
+#[tokio::test]
+async fn global_rate_limit_holds_across_targets() {
+    let servers = [
+        common::spawn(lo(62), false, Persona::NotExchange).await,
+        common::spawn(lo(63), false, Persona::NotExchange).await,
+    ];
+    let cfg = ScanConfig {
+        rate: 20,
+        ..config()
+    };
+    let scanner = Arc::new(Scanner::new(cfg));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        for srv in &servers {
+            let s = scanner.clone();
+            let t = target(srv, Scheme::Http);
+            tasks.push(tokio::spawn(async move { s.scan(&t).await }));
+        }
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().verdict, ScanVerdict::NotExchange);
+    }
+    // 8 targets x 4 requests = 32 requests at 20/s, with a burst allowance of 0.2 s: >= 1.2 s.
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(1200), "{took:?}");
+}

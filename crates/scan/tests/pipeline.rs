@@ -252,3 +252,87 @@ async fn csv_and_table_outputs() {
         );
     }
 }
+
+#[tokio::test]
+async fn cli_end_to_end_with_input_list_exclude_and_output_file() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        scan: exray_scan::cli::ScanArgs,
+    }
+    let srv = common::spawn(
+        "127.0.0.70".parse().unwrap(),
+        true,
+        Persona::Exchange(Box::new(Exchange {
+            manifest: Some("15.2.1748.43".into()),
+            ..Default::default()
+        })),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("hosts.txt");
+    let port = srv.addr.port();
+    std::fs::write(
+        &list,
+        format!("# zmap-style list\n127.0.0.70:{port}\n127.0.0.71:{port}\n"),
+    )
+    .unwrap();
+    let exclude = dir.path().join("optout.txt");
+    std::fs::write(&exclude, "127.0.0.71 # asked not to be scanned\n").unwrap();
+    let out = dir.path().join("out.jsonl");
+    let argv = exray_scan::cli::rewrite_nmap_args(
+        [
+            "exray",
+            "-iL",
+            list.to_str().unwrap(),
+            "--exclude",
+            exclude.to_str().unwrap(),
+            "--allow-loopback",
+            "--format",
+            "jsonl",
+            "-o",
+            out.to_str().unwrap(),
+            "--no-progress",
+        ]
+        .map(std::ffi::OsString::from),
+    );
+    let cli = Cli::try_parse_from(argv).unwrap();
+    let code = exray_scan::cli::run(&cli.scan).await.unwrap();
+    assert_eq!(code, 0, "nothing vulnerable");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<ScanResult> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert_eq!(rows[0].verdict, ScanVerdict::Patched);
+    assert_eq!(srv.recorded().len(), 1);
+    // Without --allow-loopback nothing is contacted.
+    let cli = Cli::try_parse_from([
+        "exray",
+        &format!("127.0.0.70:{port}"),
+        "--format",
+        "jsonl",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    exray_scan::cli::run(&cli.scan).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "");
+    assert_eq!(srv.recorded().len(), 1);
+    // A bad exclude file is an error naming file and line.
+    std::fs::write(&exclude, "ok.example.org\n10.0.0.0/99\n").unwrap();
+    let cli = Cli::try_parse_from([
+        "exray",
+        "x.example.org",
+        "--exclude",
+        exclude.to_str().unwrap(),
+    ])
+    .unwrap();
+    let err = exray_scan::cli::run(&cli.scan)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("optout.txt:2:"), "{err}");
+}

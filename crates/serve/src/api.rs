@@ -48,34 +48,71 @@ pub fn notice_settings(st: &AppState) -> NoticeSettings {
     }
 }
 
-pub async fn post_report(State(st): State<AppState>, Bearer(p): Bearer, body: Bytes) -> ApiResult<impl IntoResponse> {
+pub async fn post_report(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
     let out = st.store.ingest(&p, &body).await?;
     // Committed (and, on SQLite, fsynced) before this answer: the acknowledgement is durable.
-    let status = if out.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if out.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(out)))
 }
 
-pub async fn funnel(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn funnel(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     if let Some(o) = q.org_id {
         st.store.get_org(&p, o).await?;
     }
-    Ok(Json(serde_json::to_value(st.store.funnel(&p, q.org_id).await?).unwrap_or_default()))
+    Ok(Json(
+        serde_json::to_value(st.store.funnel(&p, q.org_id).await?).unwrap_or_default(),
+    ))
 }
 
-pub async fn trend(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "days": st.store.trend(&p, q.days.unwrap_or(31)).await? })))
+pub async fn trend(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "days": st.store.trend(&p, q.days.unwrap_or(31)).await? }),
+    ))
 }
 
-pub async fn list_orgs(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "orgs": st.store.list_orgs(&p, q.q.as_deref(), q.page()).await? })))
+pub async fn list_orgs(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "orgs": st.store.list_orgs(&p, q.q.as_deref(), q.page()).await? }),
+    ))
 }
 
-pub async fn create_org(State(st): State<AppState>, Bearer(p): Bearer, Json(o): Json<NewOrg>) -> ApiResult<impl IntoResponse> {
+pub async fn create_org(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Json(o): Json<NewOrg>,
+) -> ApiResult<impl IntoResponse> {
     p.require_admin()?;
-    Ok((StatusCode::CREATED, Json(st.store.create_org(&p.actor(), &o).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.create_org(&p.actor(), &o).await?),
+    ))
 }
 
-pub async fn get_org(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn get_org(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let org = st.store.get_org(&p, id).await?;
     Ok(Json(json!({
         "org": org,
@@ -96,7 +133,11 @@ pub async fn update_org(
     Ok(Json(json!({ "updated": id })))
 }
 
-pub async fn delete_org(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn delete_org(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     p.require_admin()?;
     st.store.delete_org(&p.actor(), id).await?;
     Ok(Json(json!({ "deleted": id })))
@@ -109,10 +150,17 @@ pub async fn add_network(
     Json(n): Json<NewNetwork>,
 ) -> ApiResult<impl IntoResponse> {
     p.require_admin()?;
-    Ok((StatusCode::CREATED, Json(st.store.add_network(&p.actor(), id, &n).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.add_network(&p.actor(), id, &n).await?),
+    ))
 }
 
-pub async fn delete_network(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn delete_network(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     p.require_admin()?;
     st.store.delete_network(&p.actor(), id).await?;
     Ok(Json(json!({ "deleted": id })))
@@ -125,27 +173,60 @@ pub async fn add_contact(
     Json(c): Json<NewContact>,
 ) -> ApiResult<impl IntoResponse> {
     p.require_admin()?;
-    Ok((StatusCode::CREATED, Json(st.store.add_contact(&p.actor(), id, &c).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.add_contact(&p.actor(), id, &c).await?),
+    ))
 }
 
-pub async fn delete_contact(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn delete_contact(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     p.require_admin()?;
     st.store.delete_contact(&p.actor(), id).await?;
     Ok(Json(json!({ "deleted": id })))
 }
 
-pub async fn list_hosts(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
-    let f = HostFilter { org_id: q.org_id, state: q.state.clone(), q: q.q.clone() };
-    Ok(Json(json!({ "hosts": st.store.list_hosts(&p, &f, q.page()).await? })))
+pub async fn list_hosts(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let f = HostFilter {
+        org_id: q.org_id,
+        state: q.state.clone(),
+        q: q.q.clone(),
+    };
+    Ok(Json(
+        json!({ "hosts": st.store.list_hosts(&p, &f, q.page()).await? }),
+    ))
 }
 
-pub async fn get_host(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::to_value(st.store.host_detail(&p, id).await?).unwrap_or_default()))
+pub async fn get_host(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        serde_json::to_value(st.store.host_detail(&p, id).await?).unwrap_or_default(),
+    ))
 }
 
-pub async fn list_findings(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
-    let f = FindingFilter { org_id: q.org_id, host_id: q.host_id, severity: q.severity.clone() };
-    Ok(Json(json!({ "findings": st.store.list_findings(&p, &f, q.page()).await? })))
+pub async fn list_findings(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let f = FindingFilter {
+        org_id: q.org_id,
+        host_id: q.host_id,
+        severity: q.severity.clone(),
+    };
+    Ok(Json(
+        json!({ "findings": st.store.list_findings(&p, &f, q.page()).await? }),
+    ))
 }
 
 pub async fn list_notifications(
@@ -153,35 +234,64 @@ pub async fn list_notifications(
     Bearer(p): Bearer,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "notifications": st.store.list_notifications(&p, q.status.as_deref(), q.page()).await? })))
+    Ok(Json(
+        json!({ "notifications": st.store.list_notifications(&p, q.status.as_deref(), q.page()).await? }),
+    ))
 }
 
-pub async fn get_notification(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::to_value(st.store.get_notification(&p, id).await?).unwrap_or_default()))
+pub async fn get_notification(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        serde_json::to_value(st.store.get_notification(&p, id).await?).unwrap_or_default(),
+    ))
 }
 
-pub async fn queue_notifications(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
-    let out = st.store.queue_notifications(&p, &notice_settings(&st)).await?;
+pub async fn queue_notifications(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+) -> ApiResult<Json<Value>> {
+    let out = st
+        .store
+        .queue_notifications(&p, &notice_settings(&st))
+        .await?;
     Ok(Json(serde_json::to_value(out).unwrap_or_default()))
 }
 
-pub async fn deliver_notifications(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
+pub async fn deliver_notifications(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+) -> ApiResult<Json<Value>> {
     p.require_staff()?;
     let out = deliver::deliver_queued(&st, &p.actor()).await?;
     Ok(Json(serde_json::to_value(out).unwrap_or_default()))
 }
 
-pub async fn ack_notification(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn ack_notification(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     st.store.ack_notification(&p, id).await?;
     Ok(Json(json!({ "id": id, "status": "acknowledged" })))
 }
 
-pub async fn bounce_notification(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn bounce_notification(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     st.store.bounce_notification(&p, id).await?;
     Ok(Json(json!({ "id": id, "status": "bounced" })))
 }
 
-pub async fn get_template(State(st): State<AppState>, Bearer(p): Bearer, Path(name): Path<String>) -> ApiResult<Json<Template>> {
+pub async fn get_template(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Template>> {
     p.require_staff()?;
     Ok(Json(st.store.get_template(&name).await?))
 }
@@ -200,7 +310,12 @@ pub async fn put_template(
     Json(t): Json<TemplateBody>,
 ) -> ApiResult<Json<Value>> {
     p.require_admin()?;
-    let t = Template { name, subject: t.subject, body: t.body, host_block: t.host_block };
+    let t = Template {
+        name,
+        subject: t.subject,
+        body: t.body,
+        host_block: t.host_block,
+    };
     st.store.put_template(&p.actor(), &t).await?;
     Ok(Json(json!({ "updated": t.name })))
 }
@@ -218,25 +333,47 @@ pub struct NewToken {
     pub org_id: Option<i64>,
 }
 
-pub async fn create_token(State(st): State<AppState>, Bearer(p): Bearer, Json(t): Json<NewToken>) -> ApiResult<impl IntoResponse> {
+pub async fn create_token(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Json(t): Json<NewToken>,
+) -> ApiResult<impl IntoResponse> {
     p.require_admin()?;
-    let (row, secret) = st.store.create_token(&p.actor(), &t.name, t.role, t.org_id).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": row, "secret": secret }))))
+    let (row, secret) = st
+        .store
+        .create_token(&p.actor(), &t.name, t.role, t.org_id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": row, "secret": secret })),
+    ))
 }
 
-pub async fn revoke_token(State(st): State<AppState>, Bearer(p): Bearer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     p.require_admin()?;
     st.store.revoke_token(&p.actor(), id).await?;
     Ok(Json(json!({ "revoked": id })))
 }
 
-pub async fn audit(State(st): State<AppState>, Bearer(p): Bearer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "audit": st.store.list_audit(&p, q.page()).await? })))
+pub async fn audit(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "audit": st.store.list_audit(&p, q.page()).await? }),
+    ))
 }
 
 pub async fn login_link(State(st): State<AppState>, Bearer(p): Bearer) -> ApiResult<Json<Value>> {
     let ticket = st.store.create_login_link(&p).await?;
-    Ok(Json(json!({ "url": format!("{}/login/link/{ticket}", st.cfg.base_url), "expires_in": 600 })))
+    Ok(Json(
+        json!({ "url": format!("{}/login/link/{ticket}", st.cfg.base_url), "expires_in": 600 }),
+    ))
 }
 
 /// Shared by the web handlers: a principal may act on a notification only if it can see it.

@@ -90,9 +90,22 @@ impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthorized = || ApiError(StatusCode::UNAUTHORIZED, "a valid bearer token is required".into());
-        let h = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
-        let secret = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")).ok_or_else(unauthorized)?.trim();
+        let unauthorized = || {
+            ApiError(
+                StatusCode::UNAUTHORIZED,
+                "a valid bearer token is required".into(),
+            )
+        };
+        let h = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(unauthorized)?;
+        let secret = h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+            .ok_or_else(unauthorized)?
+            .trim();
         if secret.is_empty() || secret.len() > 512 {
             return Err(unauthorized());
         }
@@ -108,10 +121,15 @@ pub const LOGIN_CSRF_COOKIE: &str = "exray_login_csrf";
 
 /// The value of a cookie in the request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
 }
 
 /// Security headers on every response: a strict CSP (no script at all, no inline styles),
@@ -125,9 +143,15 @@ async fn security_headers(req: Request, next: Next) -> Response {
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -172,11 +196,19 @@ pub fn router(state: AppState) -> Router {
     let limit = state.cfg.max_report_bytes;
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/reports", post(api::post_report).layer(DefaultBodyLimit::max(limit)))
+        .route(
+            "/api/v1/reports",
+            post(api::post_report).layer(DefaultBodyLimit::max(limit)),
+        )
         .route("/api/v1/funnel", get(api::funnel))
         .route("/api/v1/trend", get(api::trend))
         .route("/api/v1/orgs", get(api::list_orgs).post(api::create_org))
-        .route("/api/v1/orgs/{id}", get(api::get_org).put(api::update_org).delete(api::delete_org))
+        .route(
+            "/api/v1/orgs/{id}",
+            get(api::get_org)
+                .put(api::update_org)
+                .delete(api::delete_org),
+        )
         .route("/api/v1/orgs/{id}/networks", post(api::add_network))
         .route("/api/v1/networks/{id}", delete(api::delete_network))
         .route("/api/v1/orgs/{id}/contacts", post(api::add_contact))
@@ -186,12 +218,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/findings", get(api::list_findings))
         .route("/api/v1/notifications", get(api::list_notifications))
         .route("/api/v1/notifications/{id}", get(api::get_notification))
-        .route("/api/v1/notifications/queue", post(api::queue_notifications))
-        .route("/api/v1/notifications/deliver", post(api::deliver_notifications))
-        .route("/api/v1/notifications/{id}/ack", post(api::ack_notification))
-        .route("/api/v1/notifications/{id}/bounce", post(api::bounce_notification))
-        .route("/api/v1/templates/{name}", get(api::get_template).put(api::put_template))
-        .route("/api/v1/tokens", get(api::list_tokens).post(api::create_token))
+        .route(
+            "/api/v1/notifications/queue",
+            post(api::queue_notifications),
+        )
+        .route(
+            "/api/v1/notifications/deliver",
+            post(api::deliver_notifications),
+        )
+        .route(
+            "/api/v1/notifications/{id}/ack",
+            post(api::ack_notification),
+        )
+        .route(
+            "/api/v1/notifications/{id}/bounce",
+            post(api::bounce_notification),
+        )
+        .route(
+            "/api/v1/templates/{name}",
+            get(api::get_template).put(api::put_template),
+        )
+        .route(
+            "/api/v1/tokens",
+            get(api::list_tokens).post(api::create_token),
+        )
         .route("/api/v1/tokens/{id}", delete(api::revoke_token))
         .route("/api/v1/audit", get(api::audit))
         .route("/api/v1/login-link", post(api::login_link));

@@ -51,11 +51,19 @@ pub struct ServeArgs {
 impl ServeArgs {
     pub fn config(&self, bound: &str) -> Config {
         Config {
-            base_url: self.base_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_string(),
+            base_url: self
+                .base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{bound}"))
+                .trim_end_matches('/')
+                .to_string(),
             sender_name: self.sender_name.clone(),
             sender_email: self.sender_email.clone(),
             renotify_secs: self.renotify_days.max(0) * 86400,
-            delivery: Delivery { smtp_relay: self.smtp_relay.clone(), eml_dir: self.eml_dir.clone() },
+            delivery: Delivery {
+                smtp_relay: self.smtp_relay.clone(),
+                eml_dir: self.eml_dir.clone(),
+            },
             secure_cookies: self.secure_cookies,
             max_report_bytes: self.max_report_mib.max(1) << 20,
         }
@@ -65,7 +73,10 @@ impl ServeArgs {
 /// Run the service until SIGINT/SIGTERM. Builds its own tokio runtime. Prints one JSON line with
 /// the bound address to stdout once listening.
 pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     rt.block_on(serve(args))?;
     Ok(0)
 }
@@ -75,11 +86,19 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening database {}", redact(&args.database)))?;
     if let Some(t) = &args.bootstrap_admin_token {
-        store.ensure_bootstrap_token(t).await.context("installing the bootstrap admin token")?;
+        store
+            .ensure_bootstrap_token(t)
+            .await
+            .context("installing the bootstrap admin token")?;
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let bound = listener.local_addr()?.to_string();
-    let state = AppState { store: Arc::new(store), cfg: Arc::new(args.config(&bound)) };
+    let state = AppState {
+        store: Arc::new(store),
+        cfg: Arc::new(args.config(&bound)),
+    };
     tracing::info!(listen = %bound, database = %redact(&args.database), backend = state.store.backend().name(), "exray serve ready");
     println!("{}", serde_json::json!({ "listening": bound }));
     if args.deliver_every_secs > 0 && (args.smtp_relay.is_some() || args.eml_dir.is_some()) {
@@ -89,7 +108,9 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             loop {
                 tokio::time::sleep(every).await;
                 match crate::deliver::deliver_queued(&st, "system:delivery").await {
-                    Ok(o) if o.sent + o.failed > 0 => tracing::info!(sent = o.sent, failed = o.failed, "notices delivered"),
+                    Ok(o) if o.sent + o.failed > 0 => {
+                        tracing::info!(sent = o.sent, failed = o.failed, "notices delivered")
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e.1, "delivery round failed"),
                 }
@@ -97,7 +118,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         });
     }
     let store = state.store.clone();
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown()).await.context("serving")?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")?;
     store.close().await;
     Ok(())
 }
@@ -108,7 +132,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

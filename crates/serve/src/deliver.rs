@@ -21,10 +21,20 @@ pub struct DeliverOutcome {
 pub fn message(st: &AppState, n: &NotificationRow) -> Result<Message, String> {
     let from = Mailbox::new(
         Some(st.cfg.sender_name.clone()),
-        st.cfg.sender_email.parse().map_err(|e| format!("sender address {:?}: {e}", st.cfg.sender_email))?,
+        st.cfg
+            .sender_email
+            .parse()
+            .map_err(|e| format!("sender address {:?}: {e}", st.cfg.sender_email))?,
     );
-    let to: Mailbox = n.email.parse().map_err(|e| format!("recipient {:?}: {e}", n.email))?;
-    let msg_id = format!("<exray-notice-{}@{}>", n.id, st.cfg.sender_email.split('@').nth(1).unwrap_or("localhost"));
+    let to: Mailbox = n
+        .email
+        .parse()
+        .map_err(|e| format!("recipient {:?}: {e}", n.email))?;
+    let msg_id = format!(
+        "<exray-notice-{}@{}>",
+        n.id,
+        st.cfg.sender_email.split('@').nth(1).unwrap_or("localhost")
+    );
     Message::builder()
         .from(from)
         .to(to)
@@ -55,7 +65,10 @@ pub async fn deliver_queued(st: &AppState, actor: &str) -> Result<DeliverOutcome
     let smtp = match &d.smtp_relay {
         Some(relay) => {
             let (host, port) = match relay.rsplit_once(':') {
-                Some((h, p)) => (h.trim_start_matches('[').trim_end_matches(']').to_string(), p.parse::<u16>().unwrap_or(25)),
+                Some((h, p)) => (
+                    h.trim_start_matches('[').trim_end_matches(']').to_string(),
+                    p.parse::<u16>().unwrap_or(25),
+                ),
                 None => (relay.clone(), 25),
             };
             Some(

@@ -23,7 +23,13 @@ pub fn upload_report(url: &str, token: &str, report_json: &[u8]) -> anyhow::Resu
 }
 
 /// [`upload_report`] with explicit attempts and first back-off (for tests).
-pub fn upload_report_with(url: &str, token: &str, report_json: &[u8], attempts: u32, backoff: Duration) -> anyhow::Result<()> {
+pub fn upload_report_with(
+    url: &str,
+    token: &str,
+    report_json: &[u8],
+    attempts: u32,
+    backoff: Duration,
+) -> anyhow::Result<()> {
     let target = reports_url(url);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(120))
@@ -53,7 +59,8 @@ pub fn upload_report_with(url: &str, token: &str, report_json: &[u8], attempts: 
                     .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
                     .unwrap_or(body);
                 last = format!("{target}: HTTP {status}: {msg}");
-                let retry = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
+                let retry =
+                    status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
                 if !retry {
                     bail!("upload refused: {last}");
                 }

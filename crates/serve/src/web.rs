@@ -80,7 +80,11 @@ impl From<ApiError> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let body = page("Error", None, html! { h1 { (self.0.as_u16()) " " (self.0.canonical_reason().unwrap_or("")) } p { (self.1) } });
+        let body = page(
+            "Error",
+            None,
+            html! { h1 { (self.0.as_u16()) " " (self.0.canonical_reason().unwrap_or("")) } p { (self.1) } },
+        );
         (self.0, body).into_response()
     }
 }
@@ -88,24 +92,41 @@ impl IntoResponse for WebError {
 type WebResult = Result<Response, WebError>;
 
 fn eq_ct(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn check_csrf(s: &Session, token: &str) -> Result<(), WebError> {
     if eq_ct(&s.csrf, token) {
         Ok(())
     } else {
-        Err(WebError(StatusCode::FORBIDDEN, "invalid or missing CSRF token".into()))
+        Err(WebError(
+            StatusCode::FORBIDDEN,
+            "invalid or missing CSRF token".into(),
+        ))
     }
 }
 
 fn session_cookie(st: &AppState, name: &str, value: &str, max_age: i64) -> String {
-    let secure = if st.cfg.secure_cookies { "; Secure" } else { "" };
+    let secure = if st.cfg.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 async fn css() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], CSS)
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        CSS,
+    )
 }
 
 fn page(title: &str, s: Option<&Session>, body: Markup) -> Html<String> {
@@ -145,7 +166,9 @@ fn page(title: &str, s: Option<&Session>, body: Markup) -> Html<String> {
     )
 }
 
-const COLORS: [&str; 7] = ["#6c757d", "#d9480f", "#f08c00", "#2b8a3e", "#1971c2", "#c92a2a", "#5f3dc4"];
+const COLORS: [&str; 7] = [
+    "#6c757d", "#d9480f", "#f08c00", "#2b8a3e", "#1971c2", "#c92a2a", "#5f3dc4",
+];
 
 /// The funnel as horizontal bars: hosts that ever reached each stage, and how many are there now.
 pub fn funnel_svg(f: &Funnel) -> Markup {
@@ -170,7 +193,13 @@ pub fn trend_svg(points: &[TrendPoint]) -> Markup {
         return html! { p.muted { "Not enough history for a trend yet (" (points.len()) " day(s) of data)." } };
     }
     let (w, h, left, bottom) = (720.0_f64, 260.0_f64, 60.0_f64, 30.0_f64);
-    let max = points.iter().flat_map(|p| p.reached.values()).copied().max().unwrap_or(0).max(1) as f64;
+    let max = points
+        .iter()
+        .flat_map(|p| p.reached.values())
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let n = points.len() as f64 - 1.0;
     let x = |i: usize| left + (w - left - 10.0) * i as f64 / n;
     let y = |v: i64| (h - bottom) - (h - bottom - 10.0) * v as f64 / max;
@@ -265,13 +294,23 @@ fn pager(base: &str, q: &ListQuery, n: usize) -> Markup {
 
 fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 async fn overview(State(st): State<AppState>, s: Session) -> WebResult {
     let f = st.store.funnel(&s.p, None).await?;
-    let trend = if s.p.is_staff() { Some(st.store.trend(&s.p, 62).await?) } else { None };
+    let trend = if s.p.is_staff() {
+        Some(st.store.trend(&s.p, 62).await?)
+    } else {
+        None
+    };
     let body = html! {
         h1 { @if s.p.is_staff() { "National overview" } @else { "Your organisation" } }
         p { (f.hosts) " Exchange host(s) tracked." }
@@ -287,8 +326,15 @@ async fn overview(State(st): State<AppState>, s: Session) -> WebResult {
     Ok(page("Overview", Some(&s), body).into_response())
 }
 
-async fn orgs_page(State(st): State<AppState>, s: Session, Query(q): Query<ListQuery>) -> WebResult {
-    let orgs = st.store.list_orgs(&s.p, q.q.as_deref(), Page::new(q.limit, q.offset)).await?;
+async fn orgs_page(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
+    let orgs = st
+        .store
+        .list_orgs(&s.p, q.q.as_deref(), Page::new(q.limit, q.offset))
+        .await?;
     let qs = q.q.clone().unwrap_or_default();
     let body = html! {
         h1 { "Organisations" }
@@ -302,14 +348,26 @@ async fn orgs_page(State(st): State<AppState>, s: Session, Query(q): Query<ListQ
     Ok(page("Organisations", Some(&s), body).into_response())
 }
 
-async fn org_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Query(q): Query<ListQuery>) -> WebResult {
+async fn org_page(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
     let org = st.store.get_org(&s.p, id).await?;
     let f = st.store.funnel(&s.p, Some(id)).await?;
     let nets = st.store.list_networks(id).await?;
     let contacts = st.store.list_contacts(id).await?;
     let hosts = st
         .store
-        .list_hosts(&s.p, &HostFilter { org_id: Some(id), ..Default::default() }, Page::new(q.limit.or(Some(100)), q.offset))
+        .list_hosts(
+            &s.p,
+            &HostFilter {
+                org_id: Some(id),
+                ..Default::default()
+            },
+            Page::new(q.limit.or(Some(100)), q.offset),
+        )
         .await?;
     let body = html! {
         h1 { (org.name) }
@@ -350,10 +408,24 @@ struct NetworkForm {
     value: String,
 }
 
-async fn org_add_network(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<NetworkForm>) -> WebResult {
+async fn org_add_network(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<NetworkForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
     s.p.require_admin()?;
-    st.store.add_network(&s.p.actor(), id, &NewNetwork { kind: f.kind, value: f.value }).await?;
+    st.store
+        .add_network(
+            &s.p.actor(),
+            id,
+            &NewNetwork {
+                kind: f.kind,
+                value: f.value,
+            },
+        )
+        .await?;
     Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
 }
 
@@ -364,16 +436,41 @@ struct ContactForm {
     email: String,
 }
 
-async fn org_add_contact(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<ContactForm>) -> WebResult {
+async fn org_add_contact(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<ContactForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
     s.p.require_admin()?;
-    st.store.add_contact(&s.p.actor(), id, &NewContact { name: f.name, email: f.email }).await?;
+    st.store
+        .add_contact(
+            &s.p.actor(),
+            id,
+            &NewContact {
+                name: f.name,
+                email: f.email,
+            },
+        )
+        .await?;
     Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
 }
 
-async fn hosts_page(State(st): State<AppState>, s: Session, Query(q): Query<ListQuery>) -> WebResult {
-    let f = HostFilter { org_id: q.org_id, state: q.state.clone(), q: q.q.clone() };
-    let hosts = st.store.list_hosts(&s.p, &f, Page::new(q.limit, q.offset)).await?;
+async fn hosts_page(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
+    let f = HostFilter {
+        org_id: q.org_id,
+        state: q.state.clone(),
+        q: q.q.clone(),
+    };
+    let hosts = st
+        .store
+        .list_hosts(&s.p, &f, Page::new(q.limit, q.offset))
+        .await?;
     let state = q.state.clone().unwrap_or_default();
     let qs = q.q.clone().unwrap_or_default();
     let body = html! {
@@ -395,7 +492,11 @@ async fn hosts_page(State(st): State<AppState>, s: Session, Query(q): Query<List
 async fn host_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) -> WebResult {
     let d = st.store.host_detail(&s.p, id).await?;
     let h = &d.host;
-    let name = h.hostname.clone().or(h.ip.clone()).unwrap_or_else(|| format!("host {id}"));
+    let name = h
+        .hostname
+        .clone()
+        .or(h.ip.clone())
+        .unwrap_or_else(|| format!("host {id}"));
     let body = html! {
         h1 { (name) " " span class=(format!("state state-{}", h.state)) { (h.state) } }
         dl.kv {
@@ -446,9 +547,20 @@ async fn host_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) 
     Ok(page(&name, Some(&s), body).into_response())
 }
 
-async fn findings_page(State(st): State<AppState>, s: Session, Query(q): Query<ListQuery>) -> WebResult {
-    let f = FindingFilter { org_id: q.org_id, host_id: q.host_id, severity: q.severity.clone() };
-    let rows = st.store.list_findings(&s.p, &f, Page::new(q.limit, q.offset)).await?;
+async fn findings_page(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
+    let f = FindingFilter {
+        org_id: q.org_id,
+        host_id: q.host_id,
+        severity: q.severity.clone(),
+    };
+    let rows = st
+        .store
+        .list_findings(&s.p, &f, Page::new(q.limit, q.offset))
+        .await?;
     let sev = q.severity.clone().unwrap_or_default();
     let body = html! {
         h1 { "Findings" }
@@ -465,8 +577,19 @@ async fn findings_page(State(st): State<AppState>, s: Session, Query(q): Query<L
     Ok(page("Findings", Some(&s), body).into_response())
 }
 
-async fn notifications_page(State(st): State<AppState>, s: Session, Query(q): Query<ListQuery>) -> WebResult {
-    let rows = st.store.list_notifications(&s.p, q.status.as_deref().filter(|x| !x.is_empty()), Page::new(q.limit, q.offset)).await?;
+async fn notifications_page(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
+    let rows = st
+        .store
+        .list_notifications(
+            &s.p,
+            q.status.as_deref().filter(|x| !x.is_empty()),
+            Page::new(q.limit, q.offset),
+        )
+        .await?;
     let status = q.status.clone().unwrap_or_default();
     let body = html! {
         h1 { "Notifications" }
@@ -517,26 +640,46 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn notifications_queue(State(st): State<AppState>, s: Session, Form(f): Form<CsrfForm>) -> WebResult {
+async fn notifications_queue(
+    State(st): State<AppState>,
+    s: Session,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
-    st.store.queue_notifications(&s.p, &notice_settings(&st)).await?;
+    st.store
+        .queue_notifications(&s.p, &notice_settings(&st))
+        .await?;
     Ok(Redirect::to("/notifications").into_response())
 }
 
-async fn notifications_deliver(State(st): State<AppState>, s: Session, Form(f): Form<CsrfForm>) -> WebResult {
+async fn notifications_deliver(
+    State(st): State<AppState>,
+    s: Session,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
     s.p.require_staff()?;
     deliver::deliver_queued(&st, &s.p.actor()).await?;
     Ok(Redirect::to("/notifications").into_response())
 }
 
-async fn notification_ack(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> WebResult {
+async fn notification_ack(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
     st.store.ack_notification(&s.p, id).await?;
     Ok(Redirect::to("/notifications").into_response())
 }
 
-async fn notification_bounce(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> WebResult {
+async fn notification_bounce(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
     st.store.bounce_notification(&s.p, id).await?;
     Ok(Redirect::to("/notifications").into_response())
@@ -577,14 +720,26 @@ fn start_session(st: &AppState, sid: &str) -> Response {
     res
 }
 
-async fn login_submit(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> WebResult {
+async fn login_submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> WebResult {
     // Login CSRF: the form's token must match the cookie set with the form (double submit).
     match cookie(&headers, LOGIN_CSRF_COOKIE) {
         Some(c) if !c.is_empty() && eq_ct(&c, &f.csrf) => {}
-        _ => return Err(WebError(StatusCode::FORBIDDEN, "invalid or missing CSRF token".into())),
+        _ => {
+            return Err(WebError(
+                StatusCode::FORBIDDEN,
+                "invalid or missing CSRF token".into(),
+            ))
+        }
     }
     let Some(p) = st.store.authenticate(f.token.trim()).await? else {
-        return Err(WebError(StatusCode::UNAUTHORIZED, "unknown or revoked token".into()));
+        return Err(WebError(
+            StatusCode::UNAUTHORIZED,
+            "unknown or revoked token".into(),
+        ));
     };
     let (sid, _csrf) = st.store.create_session(&p).await?;
     Ok(start_session(&st, &sid))
@@ -598,14 +753,25 @@ struct NextQuery {
 /// A local path to go to after login: must be absolute on this site (no scheme, no `//host`).
 fn local_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+        {
+            n
+        }
         _ => "/",
     }
 }
 
-async fn login_link(State(st): State<AppState>, Path(ticket): Path<String>, Query(q): Query<NextQuery>) -> WebResult {
+async fn login_link(
+    State(st): State<AppState>,
+    Path(ticket): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> WebResult {
     let Some(p) = st.store.consume_login_link(&ticket).await? else {
-        return Err(WebError(StatusCode::UNAUTHORIZED, "this login link is unknown, used or expired".into()));
+        return Err(WebError(
+            StatusCode::UNAUTHORIZED,
+            "this login link is unknown, used or expired".into(),
+        ));
     };
     let (sid, _csrf) = st.store.create_session(&p).await?;
     let mut res = start_session(&st, &sid);
@@ -615,7 +781,12 @@ async fn login_link(State(st): State<AppState>, Path(ticket): Path<String>, Quer
     Ok(res)
 }
 
-async fn logout(State(st): State<AppState>, headers: HeaderMap, s: Session, Form(f): Form<CsrfForm>) -> WebResult {
+async fn logout(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    s: Session,
+    Form(f): Form<CsrfForm>,
+) -> WebResult {
     check_csrf(&s, &f.csrf)?;
     if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
         st.store.delete_session(&sid).await?;

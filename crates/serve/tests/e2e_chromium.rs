@@ -29,7 +29,11 @@ fn chromium(profile: &Path, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .output()
         .expect("running chromium");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +45,12 @@ async fn dashboard_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(&dir.path().join("e2e.db").to_string_lossy(), |_| {}).await;
     let host = hostile_world(&s).await;
-    let org = s.store.list_orgs(&admin(), None, Default::default()).await.unwrap()[0].id;
+    let org = s
+        .store
+        .list_orgs(&admin(), None, Default::default())
+        .await
+        .unwrap()[0]
+        .id;
     let pages = [
         ("/", "National overview"),
         (&*format!("/hosts/{host}"), "State history"),
@@ -51,35 +60,71 @@ async fn dashboard_in_headless_chromium() {
         (&*format!("/orgs/{org}"), "Funnel"),
     ];
     for (i, (path, heading)) in pages.iter().enumerate() {
-        let (_, v) = s.json("POST", "/api/v1/login-link", ADMIN_SECRET, json!({})).await;
+        let (_, v) = s
+            .json("POST", "/api/v1/login-link", ADMIN_SECRET, json!({}))
+            .await;
         let url = format!("{}?next={path}", v["url"].as_str().unwrap());
         let profile = dir.path().join(format!("profile{i}"));
-        let (ok, dom, err) = tokio::task::spawn_blocking(move || chromium(&profile, &["--dump-dom", &url])).await.unwrap();
+        let (ok, dom, err) =
+            tokio::task::spawn_blocking(move || chromium(&profile, &["--dump-dom", &url]))
+                .await
+                .unwrap();
         assert!(ok, "chromium failed on {path}: {err}");
-        assert!(dom.contains(heading), "{path}: no {heading:?} in the DOM:\n{dom}");
-        let body_tag = dom.split("<body").nth(1).and_then(|b| b.split('>').next()).unwrap_or("");
-        assert!(!body_tag.contains("data-pwned"), "{path}: a payload ran: <body{body_tag}>");
+        assert!(
+            dom.contains(heading),
+            "{path}: no {heading:?} in the DOM:\n{dom}"
+        );
+        let body_tag = dom
+            .split("<body")
+            .nth(1)
+            .and_then(|b| b.split('>').next())
+            .unwrap_or("");
+        assert!(
+            !body_tag.contains("data-pwned"),
+            "{path}: a payload ran: <body{body_tag}>"
+        );
         let lower = dom.to_ascii_lowercase();
-        assert!(!lower.contains("<script") && !lower.contains("<img"), "{path}: a payload became an element");
-        assert!(!lower.contains("<svg onload"), "{path}: a payload became an element");
+        assert!(
+            !lower.contains("<script") && !lower.contains("<img"),
+            "{path}: a payload became an element"
+        );
+        assert!(
+            !lower.contains("<svg onload"),
+            "{path}: a payload became an element"
+        );
         if *path == "/" {
-            assert!(dom.contains("aria-label=\"funnel\"") && dom.contains("<polyline"), "funnel and trend charts rendered");
+            assert!(
+                dom.contains("aria-label=\"funnel\"") && dom.contains("<polyline"),
+                "funnel and trend charts rendered"
+            );
         }
         if path.starts_with("/hosts/") {
-            assert!(dom.contains("&lt;script&gt;document.body.setAttribute"), "payload shown as text");
+            assert!(
+                dom.contains("&lt;script&gt;document.body.setAttribute"),
+                "payload shown as text"
+            );
         }
     }
     // A screenshot of the overview (kept in the temp dir): the page lays out and paints.
-    let (_, v) = s.json("POST", "/api/v1/login-link", ADMIN_SECRET, json!({})).await;
+    let (_, v) = s
+        .json("POST", "/api/v1/login-link", ADMIN_SECRET, json!({}))
+        .await;
     let url = v["url"].as_str().unwrap().to_string();
     let shot = dir.path().join("overview.png");
     let profile = dir.path().join("profile-shot");
     let arg = format!("--screenshot={}", shot.display());
-    let (ok, _, err) =
-        tokio::task::spawn_blocking(move || chromium(&profile, &[&arg, "--window-size=1280,1000", &url])).await.unwrap();
+    let (ok, _, err) = tokio::task::spawn_blocking(move || {
+        chromium(&profile, &[&arg, "--window-size=1280,1000", &url])
+    })
+    .await
+    .unwrap();
     assert!(ok, "{err}");
     let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
     if let Ok(keep) = std::env::var("EXRAY_E2E_SCREENSHOT") {
         std::fs::write(keep, &png).unwrap();
     }

@@ -23,13 +23,18 @@ impl Cidr {
         let addr: IpAddr = a.parse().map_err(|_| format!("not an IP address: {a:?}"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match l {
-            Some(l) => l.parse::<u8>().map_err(|_| format!("bad prefix length: {l:?}"))?,
+            Some(l) => l
+                .parse::<u8>()
+                .map_err(|_| format!("bad prefix length: {l:?}"))?,
             None => max,
         };
         if len > max {
             return Err(format!("prefix length {len} exceeds {max}"));
         }
-        Ok(Cidr { addr: mask(addr, len), len })
+        Ok(Cidr {
+            addr: mask(addr, len),
+            len,
+        })
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -47,12 +52,20 @@ fn mask(ip: IpAddr, len: u8) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => {
             let bits = u32::from(v4);
-            let m = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
             IpAddr::V4((bits & m).into())
         }
         IpAddr::V6(v6) => {
             let bits = u128::from(v6);
-            let m = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
             IpAddr::V6((bits & m).into())
         }
     }
@@ -61,18 +74,29 @@ fn mask(ip: IpAddr, len: u8) -> IpAddr {
 /// Normalise an ASN (`AS64500`, `as64500`, `64500`) to `AS64500`.
 pub fn parse_asn(s: &str) -> Result<String, String> {
     let t = s.trim();
-    let digits = t.strip_prefix("AS").or_else(|| t.strip_prefix("as")).unwrap_or(t);
-    let n: u32 = digits.parse().map_err(|_| format!("not an AS number: {s:?}"))?;
+    let digits = t
+        .strip_prefix("AS")
+        .or_else(|| t.strip_prefix("as"))
+        .unwrap_or(t);
+    let n: u32 = digits
+        .parse()
+        .map_err(|_| format!("not an AS number: {s:?}"))?;
     Ok(format!("AS{n}"))
 }
 
 /// Normalise a domain: lower case, no leading dot or trailing dot, letters/digits/hyphens/dots.
 pub fn parse_domain(s: &str) -> Result<String, String> {
-    let d = s.trim().trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase();
+    let d = s
+        .trim()
+        .trim_start_matches('.')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     if d.is_empty()
         || d.len() > 253
         || !d.contains('.')
-        || !d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+        || !d
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
         || d.split('.').any(|l| l.is_empty() || l.len() > 63)
     {
         return Err(format!("not a domain name: {s:?}"));
@@ -94,7 +118,11 @@ pub struct Attribution {
 
 impl Attribution {
     pub fn add_cidr(&mut self, c: Cidr, org: i64) {
-        let (map, lens) = if c.addr.is_ipv4() { (&mut self.v4, &mut self.v4_lens) } else { (&mut self.v6, &mut self.v6_lens) };
+        let (map, lens) = if c.addr.is_ipv4() {
+            (&mut self.v4, &mut self.v4_lens)
+        } else {
+            (&mut self.v6, &mut self.v6_lens)
+        };
         map.entry(c.len).or_default().insert(c.addr, org);
         if !lens.contains(&c.len) {
             lens.push(c.len);
@@ -108,8 +136,13 @@ impl Attribution {
 
     /// The org owning the most specific registered network containing `ip`.
     pub fn by_ip(&self, ip: IpAddr) -> Option<i64> {
-        let (map, lens) = if ip.is_ipv4() { (&self.v4, &self.v4_lens) } else { (&self.v6, &self.v6_lens) };
-        lens.iter().find_map(|&len| map.get(&len).and_then(|m| m.get(&mask(ip, len))).copied())
+        let (map, lens) = if ip.is_ipv4() {
+            (&self.v4, &self.v4_lens)
+        } else {
+            (&self.v6, &self.v6_lens)
+        };
+        lens.iter()
+            .find_map(|&len| map.get(&len).and_then(|m| m.get(&mask(ip, len))).copied())
     }
 
     /// The org owning the longest registered domain that `host` equals or ends with.
@@ -128,7 +161,12 @@ impl Attribution {
     }
 
     pub fn networks(&self) -> usize {
-        self.v4.values().chain(self.v6.values()).map(|m| m.len()).sum::<usize>() + self.domains.len()
+        self.v4
+            .values()
+            .chain(self.v6.values())
+            .map(|m| m.len())
+            .sum::<usize>()
+            + self.domains.len()
     }
 }
 
@@ -152,7 +190,10 @@ mod tests {
     #[test]
     fn cidr_normalises_and_rejects() {
         assert_eq!(Cidr::parse("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
-        assert_eq!(Cidr::parse("192.0.2.9").unwrap().to_string(), "192.0.2.9/32");
+        assert_eq!(
+            Cidr::parse("192.0.2.9").unwrap().to_string(),
+            "192.0.2.9/32"
+        );
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("example.org/8").is_err());
         assert!(Cidr::parse("10.0.0.0/x").is_err());

@@ -107,27 +107,49 @@ impl Store {
         org_id: Option<i64>,
     ) -> StoreResult<(TokenRow, String)> {
         let secret = new_secret("exr_");
-        let row = self.insert_token(actor, name, role, org_id, &secret).await?;
+        let row = self
+            .insert_token(actor, name, role, org_id, &secret)
+            .await?;
         Ok((row, secret))
     }
 
-    async fn insert_token(&self, actor: &str, name: &str, role: Role, org_id: Option<i64>, secret: &str) -> StoreResult<TokenRow> {
+    async fn insert_token(
+        &self,
+        actor: &str,
+        name: &str,
+        role: Role,
+        org_id: Option<i64>,
+        secret: &str,
+    ) -> StoreResult<TokenRow> {
         if name.trim().is_empty() || name.len() > 200 {
-            return Err(StoreError::BadRequest("token name must be 1..200 characters".into()));
+            return Err(StoreError::BadRequest(
+                "token name must be 1..200 characters".into(),
+            ));
         }
         match (role, org_id) {
-            (Role::OrgMember, None) => return Err(StoreError::BadRequest("an org_member token needs org_id".into())),
+            (Role::OrgMember, None) => {
+                return Err(StoreError::BadRequest(
+                    "an org_member token needs org_id".into(),
+                ))
+            }
             (Role::Admin | Role::Analyst, Some(_)) => {
-                return Err(StoreError::BadRequest("only org_member tokens carry an org_id".into()))
+                return Err(StoreError::BadRequest(
+                    "only org_member tokens carry an org_id".into(),
+                ))
             }
             _ => {}
         }
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         if let Some(o) = org_id {
-            let exists = sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(o).fetch_optional(&mut *tx).await?;
+            let exists = sqlx::query("SELECT id FROM orgs WHERE id = $1")
+                .bind(o)
+                .fetch_optional(&mut *tx)
+                .await?;
             if exists.is_none() {
-                return Err(StoreError::BadRequest(format!("organisation {o} does not exist")));
+                return Err(StoreError::BadRequest(format!(
+                    "organisation {o} does not exist"
+                )));
             }
         }
         let t = now();
@@ -142,23 +164,39 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        audit(&mut *tx, actor, "token.create", &format!("token:{id}"), &format!("name={name} role={}", role.as_str()))
-            .await?;
+        audit(
+            &mut *tx,
+            actor,
+            "token.create",
+            &format!("token:{id}"),
+            &format!("name={name} role={}", role.as_str()),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(TokenRow { id, name: name.to_string(), role, org_id, created_at: crate::ts(t), revoked: false })
+        Ok(TokenRow {
+            id,
+            name: name.to_string(),
+            role,
+            org_id,
+            created_at: crate::ts(t),
+            revoked: false,
+        })
     }
 
     /// Install the bootstrap admin token given on the command line (idempotent).
     pub async fn ensure_bootstrap_token(&self, secret: &str) -> StoreResult<()> {
         if secret.len() < 16 {
-            return Err(StoreError::BadRequest("the bootstrap admin token must be at least 16 characters".into()));
+            return Err(StoreError::BadRequest(
+                "the bootstrap admin token must be at least 16 characters".into(),
+            ));
         }
         let exists = sqlx::query("SELECT id FROM tokens WHERE token_hash = $1")
             .bind(hash_secret(secret))
             .fetch_optional(&self.pool)
             .await?;
         if exists.is_none() {
-            self.insert_token("bootstrap", "bootstrap-admin", Role::Admin, None, secret).await?;
+            self.insert_token("bootstrap", "bootstrap-admin", Role::Admin, None, secret)
+                .await?;
         }
         Ok(())
     }
@@ -173,17 +211,21 @@ impl Store {
     }
 
     async fn principal_by_token_id(&self, id: i64) -> StoreResult<Option<Principal>> {
-        let row = sqlx::query("SELECT id, name, role, org_id FROM tokens WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, role, org_id FROM tokens WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| principal_from_row(&r)).transpose()
     }
 
     pub async fn list_tokens(&self) -> StoreResult<Vec<TokenRow>> {
-        let rows = sqlx::query("SELECT id, name, role, org_id, created_at, revoked_at FROM tokens ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, role, org_id, created_at, revoked_at FROM tokens ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(TokenRow {
@@ -201,16 +243,20 @@ impl Store {
     pub async fn revoke_token(&self, actor: &str, id: i64) -> StoreResult<()> {
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n =
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE token_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         audit(&mut *tx, actor, "token.revoke", &format!("token:{id}"), "").await?;
         tx.commit().await?;
         Ok(())
@@ -223,7 +269,10 @@ impl Store {
         let t = now();
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(t).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO sessions (id_hash, token_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(hash_secret(&sid))
             .bind(p.token_id)
@@ -232,27 +281,42 @@ impl Store {
             .bind(t + SESSION_SECS)
             .execute(&mut *tx)
             .await?;
-        audit(&mut *tx, &p.actor(), "session.create", &format!("token:{}", p.token_id), "").await?;
+        audit(
+            &mut *tx,
+            &p.actor(),
+            "session.create",
+            &format!("token:{}", p.token_id),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok((sid, csrf))
     }
 
     /// The principal and CSRF token of a live session.
     pub async fn session(&self, sid: &str) -> StoreResult<Option<(Principal, String)>> {
-        let row = sqlx::query("SELECT token_id, csrf FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(hash_secret(sid))
-            .bind(now())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT token_id, csrf FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(hash_secret(sid))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let token_id: i64 = row.try_get(0)?;
         let csrf: String = row.try_get(1)?;
-        Ok(self.principal_by_token_id(token_id).await?.map(|p| (p, csrf)))
+        Ok(self
+            .principal_by_token_id(token_id)
+            .await?
+            .map(|p| (p, csrf)))
     }
 
     pub async fn delete_session(&self, sid: &str) -> StoreResult<()> {
         let _w = self.write_guard().await;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(hash_secret(sid)).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(hash_secret(sid))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -267,7 +331,14 @@ impl Store {
             .bind(now() + LINK_SECS)
             .execute(&mut *tx)
             .await?;
-        audit(&mut *tx, &p.actor(), "login_link.create", &format!("token:{}", p.token_id), "").await?;
+        audit(
+            &mut *tx,
+            &p.actor(),
+            "login_link.create",
+            &format!("token:{}", p.token_id),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(ticket)
     }
@@ -297,7 +368,8 @@ fn principal_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Principal> {
     Ok(Principal {
         token_id: r.try_get(0)?,
         name: r.try_get(1)?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::BadRequest(format!("unknown role {role:?}")))?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::BadRequest(format!("unknown role {role:?}")))?,
         org_id: r.try_get(3)?,
     })
 }

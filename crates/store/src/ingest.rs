@@ -45,7 +45,8 @@ fn host_row(r: &AnyRow) -> StoreResult<HostRow> {
     let st: String = r.try_get(1)?;
     Ok(HostRow {
         id: r.try_get(0)?,
-        state: HostState::parse(&st).ok_or_else(|| StoreError::BadRequest(format!("stored host state {st:?}")))?,
+        state: HostState::parse(&st)
+            .ok_or_else(|| StoreError::BadRequest(format!("stored host state {st:?}")))?,
         reached: r.try_get(2)?,
         scan_verdict: r.try_get(3)?,
         last_scan_at: r.try_get(4)?,
@@ -58,13 +59,25 @@ const HOST_COLS: &str = "id, state, reached, scan_verdict, last_scan_at, last_hu
 /// Parse and validate a report body, with the line and column of a JSON error.
 pub fn parse_report(body: &[u8]) -> StoreResult<Report> {
     let r: Report = serde_json::from_slice(body).map_err(|e| {
-        StoreError::BadRequest(format!("report JSON, line {} column {}: {e}", e.line(), e.column()))
+        StoreError::BadRequest(format!(
+            "report JSON, line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ))
     })?;
     if r.schema != SCHEMA {
-        return Err(StoreError::BadRequest(format!("unsupported report schema {:?} (expected {SCHEMA:?})", r.schema)));
+        return Err(StoreError::BadRequest(format!(
+            "unsupported report schema {:?} (expected {SCHEMA:?})",
+            r.schema
+        )));
     }
-    if r.report_id.is_empty() || r.report_id.len() > 128 || r.report_id.chars().any(|c| c.is_control()) {
-        return Err(StoreError::BadRequest("report_id must be 1..128 characters without control characters".into()));
+    if r.report_id.is_empty()
+        || r.report_id.len() > 128
+        || r.report_id.chars().any(|c| c.is_control())
+    {
+        return Err(StoreError::BadRequest(
+            "report_id must be 1..128 characters without control characters".into(),
+        ));
     }
     Ok(r)
 }
@@ -85,7 +98,10 @@ fn verdict_str(v: Verdict) -> &'static str {
 fn is_retryable(e: &StoreError) -> bool {
     match e {
         StoreError::Db(sqlx::Error::Database(d)) => {
-            matches!(d.code().as_deref(), Some("40P01") | Some("40001") | Some("23505"))
+            matches!(
+                d.code().as_deref(),
+                Some("40P01") | Some("40001") | Some("23505")
+            )
         }
         StoreError::Retry => true,
         _ => false,
@@ -128,7 +144,10 @@ fn result_hostname(r: &ScanResult) -> Option<String> {
 /// "what to install", from the catalogue's assessment.
 fn fix_text(a: Option<&exray_core::BuildAssessment>) -> Option<String> {
     let a = a?;
-    let u = a.recommended_update.as_ref().or_else(|| a.exposures.iter().find_map(|e| e.fixed_by.as_ref()))?;
+    let u = a
+        .recommended_update
+        .as_ref()
+        .or_else(|| a.exposures.iter().find_map(|e| e.fixed_by.as_ref()))?;
     Some(match &u.kb {
         Some(kb) => format!("{} (build {}, {kb})", u.name, u.build),
         None => format!("{} (build {})", u.name, u.build),
@@ -159,13 +178,23 @@ impl Store {
         }
     }
 
-    async fn ingest_once(&self, p: &Principal, r: &Report, sha: &str, text: &str) -> StoreResult<IngestOutcome> {
+    async fn ingest_once(
+        &self,
+        p: &Principal,
+        r: &Report,
+        sha: &str,
+        text: &str,
+    ) -> StoreResult<IngestOutcome> {
         let mut tx = self.pool.begin().await?;
         let kind = match r.kind {
             ReportKind::Hunt => "hunt",
             ReportKind::Scan => "scan",
         };
-        let mut out = IngestOutcome { report_id: r.report_id.clone(), kind: kind.to_string(), ..Default::default() };
+        let mut out = IngestOutcome {
+            report_id: r.report_id.clone(),
+            kind: kind.to_string(),
+            ..Default::default()
+        };
         let inserted = sqlx::query(
             "INSERT INTO reports (report_id, kind, sha256, token_id, scope, verdict, started_at, finished_at, received_at, findings, results, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (report_id) DO NOTHING RETURNING id",
@@ -203,10 +232,21 @@ impl Store {
         let rid: i64 = row.try_get(0)?;
         let mut deltas = Deltas::new();
         match r.kind {
-            ReportKind::Scan => self.ingest_scan(&mut tx, p, r, rid, &mut out, &mut deltas).await?,
-            ReportKind::Hunt => self.ingest_hunt(&mut tx, p, r, rid, &mut out, &mut deltas).await?,
+            ReportKind::Scan => {
+                self.ingest_scan(&mut tx, p, r, rid, &mut out, &mut deltas)
+                    .await?
+            }
+            ReportKind::Hunt => {
+                self.ingest_hunt(&mut tx, p, r, rid, &mut out, &mut deltas)
+                    .await?
+            }
         }
-        apply_deltas(&mut tx, &deltas, &r.finished_at.format("%Y-%m-%d").to_string()).await?;
+        apply_deltas(
+            &mut tx,
+            &deltas,
+            &r.finished_at.format("%Y-%m-%d").to_string(),
+        )
+        .await?;
         audit(
             &mut *tx,
             &p.actor(),
@@ -232,18 +272,26 @@ impl Store {
         deltas: &mut Deltas,
     ) -> StoreResult<()> {
         // A fixed order of row locks across concurrent ingests (PostgreSQL).
-        let mut results: Vec<(&ScanResult, Option<IpAddr>, Option<String>)> =
-            r.scan_results.iter().map(|s| (s, result_ip(s), result_hostname(s))).collect();
+        let mut results: Vec<(&ScanResult, Option<IpAddr>, Option<String>)> = r
+            .scan_results
+            .iter()
+            .map(|s| (s, result_ip(s), result_hostname(s)))
+            .collect();
         results.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
         let fu = self.backend.for_update();
+        let mut observations: Vec<(i64, i64, &'static str, Option<String>, String)> = Vec::with_capacity(results.len());
         for (res, ip, hostname) in results {
             if ip.is_none() && hostname.is_none() {
                 out.skipped += 1;
                 continue;
             }
             let mut org = {
-                let a = self.attrib.read().map_err(|_| StoreError::BadRequest("attribution index poisoned".into()))?;
-                ip.and_then(|i| a.by_ip(i)).or_else(|| hostname.as_deref().and_then(|h| a.by_hostname(h)))
+                let a = self
+                    .attrib
+                    .read()
+                    .map_err(|_| StoreError::BadRequest("attribution index poisoned".into()))?;
+                ip.and_then(|i| a.by_ip(i))
+                    .or_else(|| hostname.as_deref().and_then(|h| a.by_hostname(h)))
             };
             if let Some(own) = p.scope() {
                 match org {
@@ -259,17 +307,31 @@ impl Store {
             let build = res.assessment.as_ref().map(|a| a.build.clone());
             let fix = fix_text(res.assessment.as_ref());
             let verdict = res.verdict.as_str();
-            let existing = self.find_host(tx, ip_s.as_deref(), hostname.as_deref(), org, fu).await?;
+            let existing = self
+                .find_host(tx, ip_s.as_deref(), hostname.as_deref(), org, fu)
+                .await?;
             let host_id = match existing {
                 None => {
-                    let ev = Event::Scan { verdict: res.verdict, build: build.as_deref(), previous_verdict: None };
+                    let ev = Event::Scan {
+                        verdict: res.verdict,
+                        build: build.as_deref(),
+                        previous_verdict: None,
+                    };
                     let Some(tr) = state::next(None, &ev) else {
                         out.skipped += 1;
                         continue;
                     };
                     let reached = tr.to.reached_bits() | HostState::Exposed.bit();
                     let id = self
-                        .insert_host(tx, org, ip_s.as_deref(), hostname.as_deref(), tr.to, reached, at)
+                        .insert_host(
+                            tx,
+                            org,
+                            ip_s.as_deref(),
+                            hostname.as_deref(),
+                            tr.to,
+                            reached,
+                            at,
+                        )
                         .await?;
                     let id = match id {
                         Some(id) => id,
@@ -302,8 +364,13 @@ impl Store {
                             previous_verdict: h.scan_verdict.as_deref(),
                         };
                         // Unreachable/error scans say nothing about the build: keep the last verdict.
-                        let informative = !matches!(res.verdict, ScanVerdict::Unreachable | ScanVerdict::Error);
-                        let tr = if informative { state::next(Some(h.state), &ev) } else { None };
+                        let informative =
+                            !matches!(res.verdict, ScanVerdict::Unreachable | ScanVerdict::Error);
+                        let tr = if informative {
+                            state::next(Some(h.state), &ev)
+                        } else {
+                            None
+                        };
                         if informative {
                             sqlx::query(
                                 "UPDATE hosts SET scan_verdict = $1, build = COALESCE($2, build), fix = $3, last_scan_at = $4, \
@@ -327,7 +394,17 @@ impl Store {
                                 .await?;
                         }
                         if let Some(tr) = tr {
-                            self.apply_transition(tx, &h, at, &tr, Some(rid), None, &p.actor(), deltas).await?;
+                            self.apply_transition(
+                                tx,
+                                &h,
+                                at,
+                                &tr,
+                                Some(rid),
+                                None,
+                                &p.actor(),
+                                deltas,
+                            )
+                            .await?;
                             out.transitions += 1;
                         }
                     }
@@ -342,19 +419,21 @@ impl Store {
                 "evidence": res.evidence,
                 "error": res.error,
             });
-            sqlx::query(
-                "INSERT INTO observations (host_id, report_id, observed_at, kind, verdict, build, detail) VALUES ($1, $2, $3, 'scan', $4, $5, $6)",
-            )
-            .bind(host_id)
-            .bind(rid)
-            .bind(at)
-            .bind(verdict)
-            .bind(&build)
-            .bind(detail.to_string())
-            .execute(&mut **tx)
-            .await?;
+            observations.push((host_id, at, verdict, build, detail.to_string()));
             out.observations += 1;
             out.hosts += 1;
+        }
+        // Observations in multi-row INSERTs: one statement per 100 instead of one per result.
+        for chunk in observations.chunks(100) {
+            let sql = format!(
+                "INSERT INTO observations (host_id, report_id, observed_at, kind, verdict, build, detail) VALUES {}",
+                values_sql(&["", "", "", "'scan'", "", "", ""], chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for (host_id, at, verdict, build, detail) in chunk {
+                q = q.bind(*host_id).bind(rid).bind(*at).bind(*verdict).bind(build.clone()).bind(detail.clone());
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -368,16 +447,29 @@ impl Store {
         out: &mut IngestOutcome,
         deltas: &mut Deltas,
     ) -> StoreResult<()> {
-        let hostname = r.host.hostname.clone().unwrap_or_else(|| r.scope.clone()).to_ascii_lowercase();
+        let hostname = r
+            .host
+            .hostname
+            .clone()
+            .unwrap_or_else(|| r.scope.clone())
+            .to_ascii_lowercase();
         let org = match p.scope() {
             Some(own) => Some(own),
-            None => self.attrib.read().ok().and_then(|a| a.by_hostname(&hostname)),
+            None => self
+                .attrib
+                .read()
+                .ok()
+                .and_then(|a| a.by_hostname(&hostname)),
         };
         let at = r.finished_at.timestamp();
         let build = r.host.build.as_ref().map(|b| b.build.clone());
         let fix = fix_text(r.host.build.as_ref());
         let worst: Option<Stage> = r.findings.iter().map(|f| f.stage).max();
-        let ev = Event::Hunt { verdict: r.verdict, findings: r.findings.len(), worst };
+        let ev = Event::Hunt {
+            verdict: r.verdict,
+            findings: r.findings.len(),
+            worst,
+        };
         let fu = self.backend.for_update();
         let existing = self.find_host(tx, None, Some(&hostname), org, fu).await?;
         let host_id = match existing {
@@ -400,7 +492,10 @@ impl Store {
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
-                let tr = Transition { cause: format!("{} (report {})", tr.cause, r.report_id), ..tr };
+                let tr = Transition {
+                    cause: format!("{} (report {})", tr.cause, r.report_id),
+                    ..tr
+                };
                 record_transition(tx, id, at, None, &tr, Some(rid), None, &p.actor()).await?;
                 count_new(deltas, tr.to, reached);
                 out.transitions += 1;
@@ -420,8 +515,12 @@ impl Store {
                     .execute(&mut **tx)
                     .await?;
                     if let Some(tr) = state::next(Some(h.state), &ev) {
-                        let tr = Transition { cause: format!("{} (report {})", tr.cause, r.report_id), ..tr };
-                        self.apply_transition(tx, &h, at, &tr, Some(rid), None, &p.actor(), deltas).await?;
+                        let tr = Transition {
+                            cause: format!("{} (report {})", tr.cause, r.report_id),
+                            ..tr
+                        };
+                        self.apply_transition(tx, &h, at, &tr, Some(rid), None, &p.actor(), deltas)
+                            .await?;
                         out.transitions += 1;
                     }
                 }
@@ -429,9 +528,9 @@ impl Store {
             }
         };
         let created = now();
-        for f in &r.findings {
-            insert_finding(tx, host_id, rid, f, created).await?;
-            out.findings += 1;
+        for chunk in r.findings.chunks(50) {
+            insert_findings(tx, host_id, rid, chunk, created).await?;
+            out.findings += chunk.len() as u64;
         }
         let detail = serde_json::json!({
             "scope": r.scope,
@@ -529,7 +628,9 @@ impl Store {
         .bind(at)
         .fetch_optional(&mut **tx)
         .await?;
-        row.map(|r| r.try_get::<i64, _>(0)).transpose().map_err(StoreError::Db)
+        row.map(|r| r.try_get::<i64, _>(0))
+            .transpose()
+            .map_err(StoreError::Db)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -553,8 +654,12 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         record_transition(tx, h.id, at, Some(h.state), tr, report, notification, actor).await?;
-        *deltas.entry(format!("state:{}", h.state.as_str())).or_default() -= 1;
-        *deltas.entry(format!("state:{}", tr.to.as_str())).or_default() += 1;
+        *deltas
+            .entry(format!("state:{}", h.state.as_str()))
+            .or_default() -= 1;
+        *deltas
+            .entry(format!("state:{}", tr.to.as_str()))
+            .or_default() += 1;
         for s in state::ALL_STATES {
             if reached & s.bit() != 0 && h.reached & s.bit() == 0 {
                 *deltas.entry(format!("reached:{}", s.as_str())).or_default() += 1;
@@ -584,7 +689,8 @@ impl Store {
         let t = now();
         match state::next(Some(h.state), &Event::Notified { notification_id }) {
             Some(tr) => {
-                self.apply_transition(tx, &h, t, &tr, None, Some(notification_id), actor, deltas).await?;
+                self.apply_transition(tx, &h, t, &tr, None, Some(notification_id), actor, deltas)
+                    .await?;
                 Ok(true)
             }
             None => {
@@ -641,39 +747,80 @@ async fn record_transition(
     Ok(())
 }
 
-async fn insert_finding(tx: &mut Transaction<'static, Any>, host: i64, rid: i64, f: &Finding, created: i64) -> StoreResult<()> {
-    let body = serde_json::to_string(f).map_err(|e| StoreError::BadRequest(format!("finding {}: {e}", f.id)))?;
-    sqlx::query(
-        "INSERT INTO findings (host_id, report_id, finding_key, rule_id, title, family, stage, severity, first_seen, last_seen, count, created_at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(host)
-    .bind(rid)
-    .bind(&f.id)
-    .bind(&f.rule_id)
-    .bind(&f.title)
-    .bind(f.family.as_str())
-    .bind(f.stage.as_str())
-    .bind(f.severity.as_str())
-    .bind(f.first_seen.map(|t| t.timestamp()))
-    .bind(f.last_seen.map(|t| t.timestamp()))
-    .bind(i64::try_from(f.count).unwrap_or(i64::MAX))
-    .bind(created)
-    .bind(body)
-    .execute(&mut **tx)
-    .await?;
+/// `($1, $2, …), (…)` for `rows` rows; a non-empty entry of `cols` is a literal in that column.
+fn values_sql(cols: &[&str], rows: usize) -> String {
+    let mut out = String::with_capacity(rows * cols.len() * 5);
+    let mut n = 0;
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            if c.is_empty() {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push_str(c);
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Findings in one multi-row INSERT (the caller chunks them).
+async fn insert_findings(
+    tx: &mut Transaction<'static, Any>,
+    host: i64,
+    rid: i64,
+    fs: &[Finding],
+    created: i64,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO findings (host_id, report_id, finding_key, rule_id, title, family, stage, severity, first_seen, last_seen, count, created_at, body) VALUES {}",
+        values_sql(&[""; 13], fs.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for f in fs {
+        let body = serde_json::to_string(f)
+            .map_err(|e| StoreError::BadRequest(format!("finding {}: {e}", f.id)))?;
+        q = q
+            .bind(host)
+            .bind(rid)
+            .bind(f.id.clone())
+            .bind(f.rule_id.clone())
+            .bind(f.title.clone())
+            .bind(f.family.as_str())
+            .bind(f.stage.as_str())
+            .bind(f.severity.as_str())
+            .bind(f.first_seen.map(|t| t.timestamp()))
+            .bind(f.last_seen.map(|t| t.timestamp()))
+            .bind(i64::try_from(f.count).unwrap_or(i64::MAX))
+            .bind(created)
+            .bind(body);
+    }
+    q.execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Apply counter deltas (sorted) and snapshot the counters for the day of the event.
-pub(crate) async fn apply_deltas(tx: &mut Transaction<'static, Any>, deltas: &Deltas, day: &str) -> StoreResult<()> {
+pub(crate) async fn apply_deltas(
+    tx: &mut Transaction<'static, Any>,
+    deltas: &Deltas,
+    day: &str,
+) -> StoreResult<()> {
     let mut changed = false;
     for (metric, d) in deltas {
         if *d == 0 {
             continue;
         }
         changed = true;
-        sqlx::query("UPDATE counters SET n = n + $1 WHERE metric = $2").bind(*d).bind(metric).execute(&mut **tx).await?;
+        sqlx::query("UPDATE counters SET n = n + $1 WHERE metric = $2")
+            .bind(*d)
+            .bind(metric)
+            .execute(&mut **tx)
+            .await?;
     }
     if changed {
         sqlx::query(
@@ -685,4 +832,12 @@ pub(crate) async fn apply_deltas(tx: &mut Transaction<'static, Any>, deltas: &De
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_sql_numbers_parameters_and_keeps_literals() {
+        assert_eq!(super::values_sql(&["", "'x'", ""], 2), "($1, 'x', $2), ($3, 'x', $4)");
+    }
 }

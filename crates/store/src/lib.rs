@@ -55,7 +55,10 @@ pub struct Page {
 
 impl Page {
     pub fn new(limit: Option<i64>, offset: Option<i64>) -> Page {
-        Page { limit: limit.unwrap_or(50).clamp(1, 500), offset: offset.unwrap_or(0).max(0) }
+        Page {
+            limit: limit.unwrap_or(50).clamp(1, 500),
+            offset: offset.unwrap_or(0).max(0),
+        }
     }
 }
 
@@ -67,7 +70,9 @@ impl Default for Page {
 
 /// Unix seconds to RFC 3339, for display and JSON.
 pub fn ts(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).map(|d| d.to_rfc3339()).unwrap_or_default()
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_default()
 }
 
 /// SHA-256 hex of a secret (tokens, session ids, login links are stored only hashed).
@@ -78,5 +83,9 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// A fresh random secret: two v4 UUIDs (244 random bits), hex.
 pub fn new_secret(prefix: &str) -> String {
-    format!("{prefix}{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{prefix}{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }

@@ -130,23 +130,39 @@ fn note_from(r: &sqlx::any::AnyRow) -> StoreResult<NotificationRow> {
 
 impl Store {
     pub async fn get_template(&self, name: &str) -> StoreResult<Template> {
-        let row = sqlx::query("SELECT name, subject, body, host_block FROM templates WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT name, subject, body, host_block FROM templates WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         match row {
-            Some(r) => Ok(Template { name: r.try_get(0)?, subject: r.try_get(1)?, body: r.try_get(2)?, host_block: r.try_get(3)? }),
+            Some(r) => Ok(Template {
+                name: r.try_get(0)?,
+                subject: r.try_get(1)?,
+                body: r.try_get(2)?,
+                host_block: r.try_get(3)?,
+            }),
             None if name == DEFAULT_TEMPLATE_NAME => Ok(Template::builtin()),
             None => Err(StoreError::NotFound),
         }
     }
 
     pub async fn put_template(&self, actor: &str, t: &Template) -> StoreResult<()> {
-        if t.name.is_empty() || t.name.len() > 64 || !t.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(StoreError::BadRequest("template name: 1..64 of [A-Za-z0-9_-]".into()));
+        if t.name.is_empty()
+            || t.name.len() > 64
+            || !t
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(StoreError::BadRequest(
+                "template name: 1..64 of [A-Za-z0-9_-]".into(),
+            ));
         }
         if t.subject.contains(['\r', '\n']) || t.subject.len() > 300 {
-            return Err(StoreError::BadRequest("template subject: one line, at most 300 bytes".into()));
+            return Err(StoreError::BadRequest(
+                "template subject: one line, at most 300 bytes".into(),
+            ));
         }
         if t.body.len() > 64 * 1024 || t.host_block.len() > 16 * 1024 {
             return Err(StoreError::BadRequest("template body too long".into()));
@@ -164,14 +180,25 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        audit(&mut *tx, actor, "template.update", &format!("template:{}", t.name), "").await?;
+        audit(
+            &mut *tx,
+            actor,
+            "template.update",
+            &format!("template:{}", t.name),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Queue notices for every host that needs one (vulnerable, notified but still vulnerable,
     /// compromised), one notice per contact, skipping host notices repeated within the interval.
-    pub async fn queue_notifications(&self, p: &Principal, s: &NoticeSettings) -> StoreResult<QueueOutcome> {
+    pub async fn queue_notifications(
+        &self,
+        p: &Principal,
+        s: &NoticeSettings,
+    ) -> StoreResult<QueueOutcome> {
         p.require_staff()?;
         let tpl = self.get_template(DEFAULT_TEMPLATE_NAME).await?;
         let rows = sqlx::query(
@@ -197,12 +224,16 @@ impl Store {
         for (org, hosts) in by_org {
             let _w = self.write_guard().await;
             let mut tx = self.pool.begin().await?;
-            let org_name: String =
-                sqlx::query("SELECT name FROM orgs WHERE id = $1").bind(org).fetch_one(&mut *tx).await?.try_get(0)?;
-            let contacts = sqlx::query("SELECT id, name, email FROM contacts WHERE org_id = $1 ORDER BY id")
+            let org_name: String = sqlx::query("SELECT name FROM orgs WHERE id = $1")
                 .bind(org)
-                .fetch_all(&mut *tx)
-                .await?;
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            let contacts =
+                sqlx::query("SELECT id, name, email FROM contacts WHERE org_id = $1 ORDER BY id")
+                    .bind(org)
+                    .fetch_all(&mut *tx)
+                    .await?;
             let mut evidence: HashMap<i64, String> = HashMap::new();
             for c in contacts {
                 let cid: i64 = c.try_get(0)?;
@@ -211,7 +242,11 @@ impl Store {
                 let mut blocks = String::new();
                 let mut items: Vec<(i64, &'static str)> = Vec::new();
                 for h in &hosts {
-                    let reason = if h.state == "compromised" { "compromised" } else { "vulnerable" };
+                    let reason = if h.state == "compromised" {
+                        "compromised"
+                    } else {
+                        "vulnerable"
+                    };
                     let recent = sqlx::query(
                         "SELECT 1 FROM notification_items i JOIN notifications n ON n.id = i.notification_id \
                          WHERE i.contact_id = $1 AND i.host_id = $2 AND i.reason = $3 AND i.created_at > $4 AND n.status <> 'bounced' LIMIT 1",
@@ -235,7 +270,10 @@ impl Store {
                                 .iter()
                                 .map(|r| r.try_get::<String, _>(0))
                                 .collect::<Result<Vec<_>, _>>()?;
-                            format!("indicators of compromise found by a hunt: {}", titles.join("; "))
+                            format!(
+                                "indicators of compromise found by a hunt: {}",
+                                titles.join("; ")
+                            )
                         } else {
                             format!(
                                 "a passive scan identified build {} as vulnerable",
@@ -269,7 +307,10 @@ impl Store {
                 }
                 let vars: BTreeMap<&str, String> = [
                     ("org", clean(&org_name)),
-                    ("contact", clean(if cname.is_empty() { &email } else { &cname })),
+                    (
+                        "contact",
+                        clean(if cname.is_empty() { &email } else { &cname }),
+                    ),
                     ("sender", clean(&s.sender)),
                     ("base_url", clean(&s.base_url)),
                     ("count", items.len().to_string()),
@@ -304,8 +345,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                audit(&mut *tx, &p.actor(), "notification.queue", &format!("notification:{nid}"), &format!("org:{org} hosts={}", items.len()))
-                    .await?;
+                audit(
+                    &mut *tx,
+                    &p.actor(),
+                    "notification.queue",
+                    &format!("notification:{nid}"),
+                    &format!("org:{org} hosts={}", items.len()),
+                )
+                .await?;
                 out.notifications += 1;
                 out.host_items += items.len() as u64;
             }
@@ -314,7 +361,12 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn list_notifications(&self, p: &Principal, status: Option<&str>, page: Page) -> StoreResult<Vec<NotificationRow>> {
+    pub async fn list_notifications(
+        &self,
+        p: &Principal,
+        status: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<NotificationRow>> {
         let scope = p.scope().unwrap_or(-1);
         let status = status.unwrap_or("");
         let sql = match (scope >= 0, status.is_empty()) {
@@ -327,39 +379,52 @@ impl Store {
                 "SELECT {NOTE_COLS} FROM notifications WHERE $1 < 0 AND status = $4 ORDER BY id DESC LIMIT $2 OFFSET $3"
             ),
         };
-        let mut q = sqlx::query(&sql).bind(scope).bind(page.limit).bind(page.offset);
+        let mut q = sqlx::query(&sql)
+            .bind(scope)
+            .bind(page.limit)
+            .bind(page.offset);
         if !status.is_empty() {
             q = q.bind(status);
         }
-        q.fetch_all(&self.pool).await?.iter().map(note_from).collect()
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(note_from)
+            .collect()
     }
 
     pub async fn get_notification(&self, p: &Principal, id: i64) -> StoreResult<NotificationRow> {
-        let r = sqlx::query(&format!("SELECT {NOTE_COLS} FROM notifications WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let r = sqlx::query(&format!(
+            "SELECT {NOTE_COLS} FROM notifications WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let mut n = note_from(&r)?;
         if !p.can_see_org(Some(n.org_id)) {
             return Err(StoreError::NotFound);
         }
-        n.hosts = sqlx::query("SELECT host_id FROM notification_items WHERE notification_id = $1 ORDER BY host_id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()?;
+        n.hosts = sqlx::query(
+            "SELECT host_id FROM notification_items WHERE notification_id = $1 ORDER BY host_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
         Ok(n)
     }
 
     /// Queued notices for the delivery loop, oldest first.
     pub async fn queued_notifications(&self, limit: i64) -> StoreResult<Vec<NotificationRow>> {
-        let rows = sqlx::query(&format!("SELECT {NOTE_COLS} FROM notifications WHERE status = 'queued' ORDER BY id LIMIT $1"))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {NOTE_COLS} FROM notifications WHERE status = 'queued' ORDER BY id LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(note_from).collect()
     }
 
@@ -367,11 +432,13 @@ impl Store {
     /// the same notice. Returns false when another worker claimed it first.
     pub async fn claim_notification(&self, id: i64) -> StoreResult<bool> {
         let _w = self.write_guard().await;
-        let n = sqlx::query("UPDATE notifications SET status = 'sending' WHERE id = $1 AND status = 'queued'")
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE notifications SET status = 'sending' WHERE id = $1 AND status = 'queued'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 
@@ -386,21 +453,38 @@ impl Store {
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(StoreError::Conflict(format!("notification {id} is not queued")));
+            return Err(StoreError::Conflict(format!(
+                "notification {id} is not queued"
+            )));
         }
-        let hosts: Vec<i64> = sqlx::query("SELECT host_id FROM notification_items WHERE notification_id = $1 ORDER BY host_id")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()?;
+        let hosts: Vec<i64> = sqlx::query(
+            "SELECT host_id FROM notification_items WHERE notification_id = $1 ORDER BY host_id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
         let mut deltas = BTreeMap::new();
         for h in hosts {
-            self.host_notified(&mut tx, h, id, actor, &mut deltas).await?;
+            self.host_notified(&mut tx, h, id, actor, &mut deltas)
+                .await?;
         }
-        apply_deltas(&mut tx, &deltas, &chrono::Utc::now().format("%Y-%m-%d").to_string()).await?;
-        audit(&mut *tx, actor, "notification.sent", &format!("notification:{id}"), how).await?;
+        apply_deltas(
+            &mut tx,
+            &deltas,
+            &chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        )
+        .await?;
+        audit(
+            &mut *tx,
+            actor,
+            "notification.sent",
+            &format!("notification:{id}"),
+            how,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -414,41 +498,71 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit(&mut *tx, actor, "notification.failed", &format!("notification:{id}"), &clean(error)).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "notification.failed",
+            &format!("notification:{id}"),
+            &clean(error),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The owner acknowledged (staff, or a member of the notified organisation).
     pub async fn ack_notification(&self, p: &Principal, id: i64) -> StoreResult<()> {
-        self.set_final(p, id, "acknowledged", "acked_at", &["sent"]).await
+        self.set_final(p, id, "acknowledged", "acked_at", &["sent"])
+            .await
     }
 
     /// The relay or the recipient bounced it (staff only).
     pub async fn bounce_notification(&self, p: &Principal, id: i64) -> StoreResult<()> {
         p.require_staff()?;
-        self.set_final(p, id, "bounced", "bounced_at", &["queued", "sent"]).await
+        self.set_final(p, id, "bounced", "bounced_at", &["queued", "sent"])
+            .await
     }
 
-    async fn set_final(&self, p: &Principal, id: i64, status: &str, col: &str, from: &[&str]) -> StoreResult<()> {
+    async fn set_final(
+        &self,
+        p: &Principal,
+        id: i64,
+        status: &str,
+        col: &str,
+        from: &[&str],
+    ) -> StoreResult<()> {
         let n = self.get_notification(p, id).await?;
         if !from.contains(&n.status.as_str()) {
-            return Err(StoreError::Conflict(format!("notification {id} is {}, cannot become {status}", n.status)));
+            return Err(StoreError::Conflict(format!(
+                "notification {id} is {}, cannot become {status}",
+                n.status
+            )));
         }
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(&format!("UPDATE notifications SET status = $1, {col} = $2 WHERE id = $3 AND status = $4"))
-            .bind(status)
-            .bind(now())
-            .bind(id)
-            .bind(&n.status)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed = sqlx::query(&format!(
+            "UPDATE notifications SET status = $1, {col} = $2 WHERE id = $3 AND status = $4"
+        ))
+        .bind(status)
+        .bind(now())
+        .bind(id)
+        .bind(&n.status)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if changed == 0 {
-            return Err(StoreError::Conflict(format!("notification {id} changed concurrently")));
+            return Err(StoreError::Conflict(format!(
+                "notification {id} changed concurrently"
+            )));
         }
-        audit(&mut *tx, &p.actor(), &format!("notification.{status}"), &format!("notification:{id}"), "").await?;
+        audit(
+            &mut *tx,
+            &p.actor(),
+            &format!("notification.{status}"),
+            &format!("notification:{id}"),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -461,8 +575,16 @@ mod tests {
     #[test]
     fn render_substitutes_once_and_keeps_unknown() {
         let vars: BTreeMap<&str, String> =
-            [("host", "{{org}}".to_string()), ("org", "ACME".to_string())].into_iter().collect();
-        assert_eq!(render("a {{host}} b {{ org }} {{nope}} {{", &vars), "a {{org}} b ACME {{nope}} {{");
-        assert_eq!(clean("x\r\nBcc: evil@example.org"), "xBcc: evil@example.org");
+            [("host", "{{org}}".to_string()), ("org", "ACME".to_string())]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            render("a {{host}} b {{ org }} {{nope}} {{", &vars),
+            "a {{org}} b ACME {{nope}} {{"
+        );
+        assert_eq!(
+            clean("x\r\nBcc: evil@example.org"),
+            "xBcc: evil@example.org"
+        );
     }
 }

@@ -60,17 +60,23 @@ fn check_text(field: &str, v: &str, max: usize, required: bool) -> StoreResult<(
         return Err(StoreError::BadRequest(format!("{field} is required")));
     }
     if v.len() > max || v.chars().any(|c| c.is_control()) {
-        return Err(StoreError::BadRequest(format!("{field} must be at most {max} bytes without control characters")));
+        return Err(StoreError::BadRequest(format!(
+            "{field} must be at most {max} bytes without control characters"
+        )));
     }
     Ok(())
 }
 
 /// A minimal address check: one `@`, a dotted domain, no spaces or header-breaking characters.
 pub fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && !e.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
         && parse_domain(domain).is_ok()
 }
 
@@ -81,9 +87,15 @@ impl Store {
         check_text("country", &o.country, 64, false)?;
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT id FROM orgs WHERE name = $1").bind(&o.name).fetch_optional(&mut *tx).await?;
+        let exists = sqlx::query("SELECT id FROM orgs WHERE name = $1")
+            .bind(&o.name)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_some() {
-            return Err(StoreError::Conflict(format!("an organisation named {:?} exists", o.name)));
+            return Err(StoreError::Conflict(format!(
+                "an organisation named {:?} exists",
+                o.name
+            )));
         }
         let id: i64 = sqlx::query("INSERT INTO orgs (name, sector, country, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(&o.name)
@@ -93,9 +105,22 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        audit(&mut *tx, actor, "org.create", &format!("org:{id}"), &serde_json::to_string(o).unwrap_or_default()).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "org.create",
+            &format!("org:{id}"),
+            &serde_json::to_string(o).unwrap_or_default(),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(OrgRow { id, name: o.name.clone(), sector: o.sector.clone(), country: o.country.clone(), hosts: 0 })
+        Ok(OrgRow {
+            id,
+            name: o.name.clone(),
+            sector: o.sector.clone(),
+            country: o.country.clone(),
+            hosts: 0,
+        })
     }
 
     pub async fn update_org(&self, actor: &str, id: i64, o: &NewOrg) -> StoreResult<()> {
@@ -110,7 +135,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if clash.is_some() {
-            return Err(StoreError::Conflict(format!("an organisation named {:?} exists", o.name)));
+            return Err(StoreError::Conflict(format!(
+                "an organisation named {:?} exists",
+                o.name
+            )));
         }
         let n = sqlx::query("UPDATE orgs SET name = $1, sector = $2, country = $3 WHERE id = $4")
             .bind(&o.name)
@@ -123,7 +151,14 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        audit(&mut *tx, actor, "org.update", &format!("org:{id}"), &serde_json::to_string(o).unwrap_or_default()).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "org.update",
+            &format!("org:{id}"),
+            &serde_json::to_string(o).unwrap_or_default(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -131,7 +166,11 @@ impl Store {
     pub async fn delete_org(&self, actor: &str, id: i64) -> StoreResult<()> {
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("DELETE FROM orgs WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query("DELETE FROM orgs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -142,8 +181,20 @@ impl Store {
     }
 
     /// Organisations visible to `p`, filtered by a name substring.
-    pub async fn list_orgs(&self, p: &Principal, q: Option<&str>, page: Page) -> StoreResult<Vec<OrgRow>> {
-        let pattern = format!("%{}%", q.unwrap_or("").to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    pub async fn list_orgs(
+        &self,
+        p: &Principal,
+        q: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<OrgRow>> {
+        let pattern = format!(
+            "%{}%",
+            q.unwrap_or("")
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         let rows = sqlx::query(
             "SELECT o.id, o.name, o.sector, o.country FROM orgs o \
              WHERE ($1 < 0 OR o.id = $1) AND LOWER(o.name) LIKE $2 ESCAPE '\\' ORDER BY o.name LIMIT $3 OFFSET $4",
@@ -157,7 +208,13 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: i64 = r.try_get(0)?;
-            out.push(OrgRow { id, name: r.try_get(1)?, sector: r.try_get(2)?, country: r.try_get(3)?, hosts: 0 });
+            out.push(OrgRow {
+                id,
+                name: r.try_get(1)?,
+                sector: r.try_get(2)?,
+                country: r.try_get(3)?,
+                hosts: 0,
+            });
         }
         // Host counts per listed org (one indexed query each page, not a scan of all hosts).
         for o in &mut out {
@@ -179,21 +236,46 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let hosts: i64 =
-            sqlx::query("SELECT COUNT(*) FROM hosts WHERE org_id = $1").bind(id).fetch_one(&self.pool).await?.try_get(0)?;
-        Ok(OrgRow { id: r.try_get(0)?, name: r.try_get(1)?, sector: r.try_get(2)?, country: r.try_get(3)?, hosts })
+        let hosts: i64 = sqlx::query("SELECT COUNT(*) FROM hosts WHERE org_id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(OrgRow {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            sector: r.try_get(2)?,
+            country: r.try_get(3)?,
+            hosts,
+        })
     }
 
-    pub async fn add_network(&self, actor: &str, org_id: i64, n: &NewNetwork) -> StoreResult<NetworkRow> {
+    pub async fn add_network(
+        &self,
+        actor: &str,
+        org_id: i64,
+        n: &NewNetwork,
+    ) -> StoreResult<NetworkRow> {
         let value = match n.kind.as_str() {
-            "cidr" => Cidr::parse(&n.value).map_err(StoreError::BadRequest)?.to_string(),
+            "cidr" => Cidr::parse(&n.value)
+                .map_err(StoreError::BadRequest)?
+                .to_string(),
             "asn" => parse_asn(&n.value).map_err(StoreError::BadRequest)?,
             "domain" => parse_domain(&n.value).map_err(StoreError::BadRequest)?,
-            k => return Err(StoreError::BadRequest(format!("network kind must be cidr, asn or domain, not {k:?}"))),
+            k => {
+                return Err(StoreError::BadRequest(format!(
+                    "network kind must be cidr, asn or domain, not {k:?}"
+                )))
+            }
         };
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(org_id).fetch_optional(&mut *tx).await?.is_none() {
+        if sqlx::query("SELECT id FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
             return Err(StoreError::NotFound);
         }
         let owner = sqlx::query("SELECT org_id FROM networks WHERE kind = $1 AND value = $2")
@@ -203,7 +285,10 @@ impl Store {
             .await?;
         if let Some(o) = owner {
             let o: i64 = o.try_get(0)?;
-            return Err(StoreError::Conflict(format!("{} {value} is already registered to organisation {o}", n.kind)));
+            return Err(StoreError::Conflict(format!(
+                "{} {value} is already registered to organisation {o}",
+                n.kind
+            )));
         }
         let id: i64 =
             sqlx::query("INSERT INTO networks (org_id, kind, value, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -215,9 +300,21 @@ impl Store {
                 .await?
                 .try_get(0)?;
         bump_networks_version(&mut tx).await?;
-        audit(&mut *tx, actor, "network.create", &format!("org:{org_id}"), &format!("{} {value}", n.kind)).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "network.create",
+            &format!("org:{org_id}"),
+            &format!("{} {value}", n.kind),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NetworkRow { id, org_id, kind: n.kind.clone(), value })
+        Ok(NetworkRow {
+            id,
+            org_id,
+            kind: n.kind.clone(),
+            value,
+        })
     }
 
     /// Many organisations in one transaction (bulk registration); returns their ids in order.
@@ -242,32 +339,58 @@ impl Store {
                 .try_get(0)?;
             ids.push(id);
         }
-        audit(&mut *tx, actor, "org.bulk_create", "orgs", &format!("{} organisations", orgs.len())).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "org.bulk_create",
+            "orgs",
+            &format!("{} organisations", orgs.len()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ids)
     }
 
     /// Many networks in one transaction (bulk registration, the benchmark's 100,000 orgs).
-    pub async fn add_networks_bulk(&self, actor: &str, items: &[(i64, NewNetwork)]) -> StoreResult<usize> {
+    pub async fn add_networks_bulk(
+        &self,
+        actor: &str,
+        items: &[(i64, NewNetwork)],
+    ) -> StoreResult<usize> {
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         for (org_id, n) in items {
             let value = match n.kind.as_str() {
-                "cidr" => Cidr::parse(&n.value).map_err(StoreError::BadRequest)?.to_string(),
+                "cidr" => Cidr::parse(&n.value)
+                    .map_err(StoreError::BadRequest)?
+                    .to_string(),
                 "asn" => parse_asn(&n.value).map_err(StoreError::BadRequest)?,
                 "domain" => parse_domain(&n.value).map_err(StoreError::BadRequest)?,
-                k => return Err(StoreError::BadRequest(format!("network kind must be cidr, asn or domain, not {k:?}"))),
+                k => {
+                    return Err(StoreError::BadRequest(format!(
+                        "network kind must be cidr, asn or domain, not {k:?}"
+                    )))
+                }
             };
-            sqlx::query("INSERT INTO networks (org_id, kind, value, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(*org_id)
-                .bind(&n.kind)
-                .bind(&value)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO networks (org_id, kind, value, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(*org_id)
+            .bind(&n.kind)
+            .bind(&value)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
         }
         bump_networks_version(&mut tx).await?;
-        audit(&mut *tx, actor, "network.bulk_create", "networks", &format!("{} networks", items.len())).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "network.bulk_create",
+            "networks",
+            &format!("{} networks", items.len()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(items.len())
     }
@@ -275,34 +398,67 @@ impl Store {
     pub async fn delete_network(&self, actor: &str, id: i64) -> StoreResult<()> {
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("DELETE FROM networks WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query("DELETE FROM networks WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
         bump_networks_version(&mut tx).await?;
-        audit(&mut *tx, actor, "network.delete", &format!("network:{id}"), "").await?;
+        audit(
+            &mut *tx,
+            actor,
+            "network.delete",
+            &format!("network:{id}"),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn list_networks(&self, org_id: i64) -> StoreResult<Vec<NetworkRow>> {
-        let rows = sqlx::query("SELECT id, org_id, kind, value FROM networks WHERE org_id = $1 ORDER BY kind, value")
-            .bind(org_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, kind, value FROM networks WHERE org_id = $1 ORDER BY kind, value",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok(NetworkRow { id: r.try_get(0)?, org_id: r.try_get(1)?, kind: r.try_get(2)?, value: r.try_get(3)? }))
+            .map(|r| {
+                Ok(NetworkRow {
+                    id: r.try_get(0)?,
+                    org_id: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    value: r.try_get(3)?,
+                })
+            })
             .collect()
     }
 
-    pub async fn add_contact(&self, actor: &str, org_id: i64, c: &NewContact) -> StoreResult<ContactRow> {
+    pub async fn add_contact(
+        &self,
+        actor: &str,
+        org_id: i64,
+        c: &NewContact,
+    ) -> StoreResult<ContactRow> {
         check_text("name", &c.name, 200, false)?;
         if !valid_email(&c.email) {
-            return Err(StoreError::BadRequest(format!("not a usable e-mail address: {:?}", c.email)));
+            return Err(StoreError::BadRequest(format!(
+                "not a usable e-mail address: {:?}",
+                c.email
+            )));
         }
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(org_id).fetch_optional(&mut *tx).await?.is_none() {
+        if sqlx::query("SELECT id FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
             return Err(StoreError::NotFound);
         }
         let id: i64 =
@@ -314,30 +470,62 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
-        audit(&mut *tx, actor, "contact.create", &format!("org:{org_id}"), &format!("contact:{id} {}", c.email)).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "contact.create",
+            &format!("org:{org_id}"),
+            &format!("contact:{id} {}", c.email),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(ContactRow { id, org_id, name: c.name.clone(), email: c.email.clone() })
+        Ok(ContactRow {
+            id,
+            org_id,
+            name: c.name.clone(),
+            email: c.email.clone(),
+        })
     }
 
     pub async fn delete_contact(&self, actor: &str, id: i64) -> StoreResult<()> {
         let _w = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query("DELETE FROM contacts WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        audit(&mut *tx, actor, "contact.delete", &format!("contact:{id}"), "").await?;
+        audit(
+            &mut *tx,
+            actor,
+            "contact.delete",
+            &format!("contact:{id}"),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn list_contacts(&self, org_id: i64) -> StoreResult<Vec<ContactRow>> {
-        let rows = sqlx::query("SELECT id, org_id, name, email FROM contacts WHERE org_id = $1 ORDER BY id")
-            .bind(org_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, name, email FROM contacts WHERE org_id = $1 ORDER BY id",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok(ContactRow { id: r.try_get(0)?, org_id: r.try_get(1)?, name: r.try_get(2)?, email: r.try_get(3)? }))
+            .map(|r| {
+                Ok(ContactRow {
+                    id: r.try_get(0)?,
+                    org_id: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    email: r.try_get(3)?,
+                })
+            })
             .collect()
     }
 
@@ -347,12 +535,19 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        if self.attrib.read().map(|a| a.version.as_deref() == Some(v.as_str())).unwrap_or(false) {
+        if self
+            .attrib
+            .read()
+            .map(|a| a.version.as_deref() == Some(v.as_str()))
+            .unwrap_or(false)
+        {
             return Ok(());
         }
-        let rows = sqlx::query("SELECT org_id, kind, value FROM networks WHERE kind IN ('cidr', 'domain')")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT org_id, kind, value FROM networks WHERE kind IN ('cidr', 'domain')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut a = Attribution::default();
         for r in rows {
             let org: i64 = r.try_get(0)?;

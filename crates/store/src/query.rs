@@ -180,10 +180,19 @@ struct Built {
 
 impl Built {
     fn new(base: &str) -> Built {
-        Built { sql: base.to_string(), ints: vec![], strs: vec![], n: 0 }
+        Built {
+            sql: base.to_string(),
+            ints: vec![],
+            strs: vec![],
+            n: 0,
+        }
     }
     fn cond(&mut self, c: &str) {
-        self.sql.push_str(if self.sql.contains(" WHERE ") { " AND " } else { " WHERE " });
+        self.sql.push_str(if self.sql.contains(" WHERE ") {
+            " AND "
+        } else {
+            " WHERE "
+        });
         self.sql.push_str(c);
     }
     fn int(&mut self, c: &str, v: i64) {
@@ -197,7 +206,10 @@ impl Built {
         self.strs.push((self.n, v));
     }
     fn tail(&mut self, order: &str, page: Page) {
-        self.sql.push_str(&format!(" ORDER BY {order} LIMIT {} OFFSET {}", page.limit, page.offset));
+        self.sql.push_str(&format!(
+            " ORDER BY {order} LIMIT {} OFFSET {}",
+            page.limit, page.offset
+        ));
     }
     async fn fetch(self, pool: &sqlx::AnyPool) -> StoreResult<Vec<AnyRow>> {
         let mut q = sqlx::query(&self.sql);
@@ -216,11 +228,17 @@ impl Store {
     /// The funnel, global (from the maintained counters) or for one organisation.
     pub async fn funnel(&self, p: &Principal, org: Option<i64>) -> StoreResult<Funnel> {
         let org = p.scope().or(org);
-        let mut states: BTreeMap<String, i64> = ALL_STATES.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+        let mut states: BTreeMap<String, i64> = ALL_STATES
+            .iter()
+            .map(|s| (s.as_str().to_string(), 0))
+            .collect();
         let mut reached: BTreeMap<String, i64> = states.clone();
         match org {
             None => {
-                for r in sqlx::query("SELECT metric, n FROM counters").fetch_all(&self.pool).await? {
+                for r in sqlx::query("SELECT metric, n FROM counters")
+                    .fetch_all(&self.pool)
+                    .await?
+                {
                     let m: String = r.try_get(0)?;
                     let n: i64 = r.try_get(1)?;
                     if let Some(s) = m.strip_prefix("state:") {
@@ -231,7 +249,10 @@ impl Store {
                 }
             }
             Some(o) => {
-                let rows = sqlx::query("SELECT state, reached FROM hosts WHERE org_id = $1").bind(o).fetch_all(&self.pool).await?;
+                let rows = sqlx::query("SELECT state, reached FROM hosts WHERE org_id = $1")
+                    .bind(o)
+                    .fetch_all(&self.pool)
+                    .await?;
                 for r in rows {
                     let st: String = r.try_get(0)?;
                     let bits: i64 = r.try_get(1)?;
@@ -253,7 +274,12 @@ impl Store {
                 current: states.get(s.as_str()).copied().unwrap_or(0),
             })
             .collect();
-        Ok(Funnel { org_id: org, hosts, stages, states })
+        Ok(Funnel {
+            org_id: org,
+            hosts,
+            stages,
+            states,
+        })
     }
 
     /// The daily trend of the global funnel (staff only), the last `days` days with data.
@@ -272,7 +298,10 @@ impl Store {
             let m: String = r.try_get(1)?;
             let n: i64 = r.try_get(2)?;
             if out.last().map(|t| t.day != day).unwrap_or(true) {
-                out.push(TrendPoint { day: day.clone(), reached: BTreeMap::new() });
+                out.push(TrendPoint {
+                    day: day.clone(),
+                    reached: BTreeMap::new(),
+                });
             }
             if let (Some(last), Some(s)) = (out.last_mut(), m.strip_prefix("reached:")) {
                 if FUNNEL.iter().any(|f| f.as_str() == s) {
@@ -283,13 +312,19 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn list_hosts(&self, p: &Principal, f: &HostFilter, page: Page) -> StoreResult<Vec<HostRow>> {
+    pub async fn list_hosts(
+        &self,
+        p: &Principal,
+        f: &HostFilter,
+        page: Page,
+    ) -> StoreResult<Vec<HostRow>> {
         let mut b = Built::new(HOST_SELECT);
         if let Some(o) = p.scope().or(f.org_id) {
             b.int("h.org_id = ?", o);
         }
         if let Some(s) = f.state.as_deref().filter(|s| !s.is_empty()) {
-            let st = HostState::parse(s).ok_or_else(|| StoreError::BadRequest(format!("unknown state {s:?}")))?;
+            let st = HostState::parse(s)
+                .ok_or_else(|| StoreError::BadRequest(format!("unknown state {s:?}")))?;
             b.str("h.state = ?", st.as_str().to_string());
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -360,12 +395,29 @@ impl Store {
         })
         .collect::<StoreResult<Vec<_>>>()?;
         let findings = self
-            .list_findings(p, &FindingFilter { host_id: Some(id), ..Default::default() }, Page::new(Some(200), None))
+            .list_findings(
+                p,
+                &FindingFilter {
+                    host_id: Some(id),
+                    ..Default::default()
+                },
+                Page::new(Some(200), None),
+            )
             .await?;
-        Ok(HostDetail { host, transitions, observations, findings })
+        Ok(HostDetail {
+            host,
+            transitions,
+            observations,
+            findings,
+        })
     }
 
-    pub async fn list_findings(&self, p: &Principal, f: &FindingFilter, page: Page) -> StoreResult<Vec<FindingRow>> {
+    pub async fn list_findings(
+        &self,
+        p: &Principal,
+        f: &FindingFilter,
+        page: Page,
+    ) -> StoreResult<Vec<FindingRow>> {
         let mut b = Built::new(FINDING_SELECT);
         if let Some(o) = p.scope().or(f.org_id) {
             b.int("h.org_id = ?", o);
@@ -377,7 +429,11 @@ impl Store {
             b.str("f.severity = ?", s.to_string());
         }
         b.tail("f.id DESC", page);
-        b.fetch(&self.pool).await?.iter().map(finding_from).collect()
+        b.fetch(&self.pool)
+            .await?
+            .iter()
+            .map(finding_from)
+            .collect()
     }
 
     pub async fn list_audit(&self, p: &Principal, page: Page) -> StoreResult<Vec<AuditRow>> {
@@ -411,11 +467,23 @@ impl Store {
     }
 
     pub async fn count(&self, table: &str) -> StoreResult<i64> {
-        const TABLES: &[&str] =
-            &["orgs", "hosts", "reports", "findings", "observations", "transitions", "notifications", "audit", "networks"];
+        const TABLES: &[&str] = &[
+            "orgs",
+            "hosts",
+            "reports",
+            "findings",
+            "observations",
+            "transitions",
+            "notifications",
+            "audit",
+            "networks",
+        ];
         if !TABLES.contains(&table) {
             return Err(StoreError::BadRequest(format!("unknown table {table:?}")));
         }
-        Ok(sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await?.try_get(0)?)
+        Ok(sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
     }
 }

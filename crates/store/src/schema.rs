@@ -6,7 +6,8 @@
 //! and JSON documents.
 
 /// `(version, name, sql)`. Never edit an applied migration: append a new one.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", INITIAL), (2, "templates", TEMPLATES)];
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", INITIAL), (2, "templates", TEMPLATES)];
 
 const INITIAL: &str = r#"
 CREATE TABLE meta (

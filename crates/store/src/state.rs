@@ -65,7 +65,9 @@ impl HostState {
     /// means the host was hunted).
     pub fn reached_bits(self) -> i64 {
         match self {
-            HostState::Clean | HostState::Compromised | HostState::Remediated => self.bit() | HostState::Hunted.bit(),
+            HostState::Clean | HostState::Compromised | HostState::Remediated => {
+                self.bit() | HostState::Hunted.bit()
+            }
             _ => self.bit(),
         }
     }
@@ -74,9 +76,19 @@ impl HostState {
 /// Something that happened to a host.
 #[derive(Clone, Debug)]
 pub enum Event<'a> {
-    Scan { verdict: ScanVerdict, build: Option<&'a str>, previous_verdict: Option<&'a str> },
-    Hunt { verdict: Verdict, findings: usize, worst: Option<Stage> },
-    Notified { notification_id: i64 },
+    Scan {
+        verdict: ScanVerdict,
+        build: Option<&'a str>,
+        previous_verdict: Option<&'a str>,
+    },
+    Hunt {
+        verdict: Verdict,
+        findings: usize,
+        worst: Option<Stage>,
+    },
+    Notified {
+        notification_id: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,38 +100,76 @@ pub struct Transition {
 
 /// Whether a scan verdict is evidence of an Exchange server at all (hosts are created only then).
 pub fn is_exchange(v: ScanVerdict) -> bool {
-    matches!(v, ScanVerdict::Vulnerable | ScanVerdict::Patched | ScanVerdict::SuUnknown | ScanVerdict::ExchangeUnknownBuild)
+    matches!(
+        v,
+        ScanVerdict::Vulnerable
+            | ScanVerdict::Patched
+            | ScanVerdict::SuUnknown
+            | ScanVerdict::ExchangeUnknownBuild
+    )
 }
 
 /// The transition an event causes from `cur` (`None` for a host seen for the first time), or
 /// `None` when the event changes nothing.
 pub fn next(cur: Option<HostState>, ev: &Event<'_>) -> Option<Transition> {
     use HostState::*;
-    let t = |to: HostState, cause: String, reopened: bool| Some(Transition { to, cause, reopened });
+    let t = |to: HostState, cause: String, reopened: bool| {
+        Some(Transition {
+            to,
+            cause,
+            reopened,
+        })
+    };
     match ev {
-        Event::Scan { verdict, build, previous_verdict } => {
+        Event::Scan {
+            verdict,
+            build,
+            previous_verdict,
+        } => {
             let b = build.unwrap_or("unknown build");
             match (cur, verdict) {
-                (None, ScanVerdict::Vulnerable) => t(Vulnerable, format!("first scan: vulnerable build {b}"), false),
-                (None, ScanVerdict::Patched) => t(Patched, format!("first scan: fixed build {b}"), false),
-                (None, v) if is_exchange(*v) => t(Exposed, format!("first scan: Exchange exposed ({})", v.as_str()), false),
+                (None, ScanVerdict::Vulnerable) => t(
+                    Vulnerable,
+                    format!("first scan: vulnerable build {b}"),
+                    false,
+                ),
+                (None, ScanVerdict::Patched) => {
+                    t(Patched, format!("first scan: fixed build {b}"), false)
+                }
+                (None, v) if is_exchange(*v) => t(
+                    Exposed,
+                    format!("first scan: Exchange exposed ({})", v.as_str()),
+                    false,
+                ),
                 (None, _) => None,
-                (Some(Exposed), ScanVerdict::Vulnerable) => t(Vulnerable, format!("scan: vulnerable build {b}"), false),
+                (Some(Exposed), ScanVerdict::Vulnerable) => {
+                    t(Vulnerable, format!("scan: vulnerable build {b}"), false)
+                }
                 (Some(Patched | Hunted | Clean | Remediated), ScanVerdict::Vulnerable) => {
                     // New evidence only: the same vulnerable verdict as before reopens nothing.
                     if *previous_verdict == Some("vulnerable") {
                         None
                     } else {
-                        t(Vulnerable, format!("reopened: a later scan shows vulnerable build {b}"), true)
+                        t(
+                            Vulnerable,
+                            format!("reopened: a later scan shows vulnerable build {b}"),
+                            true,
+                        )
                     }
                 }
-                (Some(Exposed | Vulnerable | Notified), ScanVerdict::Patched) => {
-                    t(Patched, format!("a later scan shows fixed build {b}"), false)
-                }
+                (Some(Exposed | Vulnerable | Notified), ScanVerdict::Patched) => t(
+                    Patched,
+                    format!("a later scan shows fixed build {b}"),
+                    false,
+                ),
                 _ => None,
             }
         }
-        Event::Hunt { verdict, findings, worst } => {
+        Event::Hunt {
+            verdict,
+            findings,
+            worst,
+        } => {
             let stage = worst.map(|s| s.as_str()).unwrap_or("none");
             match (cur, verdict) {
                 (Some(Compromised), Verdict::IndicatorsFound) => None,
@@ -140,7 +190,11 @@ pub fn next(cur: Option<HostState>, ev: &Event<'_>) -> Option<Transition> {
             }
         }
         Event::Notified { notification_id } => match cur {
-            Some(Exposed | Vulnerable) => t(Notified, format!("notification {notification_id} sent"), false),
+            Some(Exposed | Vulnerable) => t(
+                Notified,
+                format!("notification {notification_id} sent"),
+                false,
+            ),
             _ => None,
         },
     }
@@ -151,10 +205,18 @@ mod tests {
     use super::*;
 
     fn scan(v: ScanVerdict, prev: Option<&'static str>) -> Event<'static> {
-        Event::Scan { verdict: v, build: Some("15.1.2176.2"), previous_verdict: prev }
+        Event::Scan {
+            verdict: v,
+            build: Some("15.1.2176.2"),
+            previous_verdict: prev,
+        }
     }
     fn hunt(v: Verdict) -> Event<'static> {
-        Event::Hunt { verdict: v, findings: 2, worst: Some(Stage::Foothold) }
+        Event::Hunt {
+            verdict: v,
+            findings: 2,
+            worst: Some(Stage::Foothold),
+        }
     }
 
     #[test]
@@ -162,9 +224,15 @@ mod tests {
         let mut s = None;
         let steps: Vec<(Event, HostState)> = vec![
             (scan(ScanVerdict::SuUnknown, None), HostState::Exposed),
-            (scan(ScanVerdict::Vulnerable, Some("su_unknown")), HostState::Vulnerable),
+            (
+                scan(ScanVerdict::Vulnerable, Some("su_unknown")),
+                HostState::Vulnerable,
+            ),
             (Event::Notified { notification_id: 4 }, HostState::Notified),
-            (scan(ScanVerdict::Patched, Some("vulnerable")), HostState::Patched),
+            (
+                scan(ScanVerdict::Patched, Some("vulnerable")),
+                HostState::Patched,
+            ),
             (hunt(Verdict::NotAssessed), HostState::Hunted),
             (hunt(Verdict::IndicatorsFound), HostState::Compromised),
             (hunt(Verdict::NoIndicatorsFound), HostState::Remediated),
@@ -183,20 +251,48 @@ mod tests {
     #[test]
     fn no_change_without_new_evidence() {
         use HostState::*;
-        assert_eq!(next(Some(Notified), &scan(ScanVerdict::Vulnerable, Some("vulnerable"))), None);
-        assert_eq!(next(Some(Clean), &scan(ScanVerdict::Vulnerable, Some("vulnerable"))), None);
-        let re = next(Some(Patched), &scan(ScanVerdict::Vulnerable, Some("patched"))).unwrap();
+        assert_eq!(
+            next(
+                Some(Notified),
+                &scan(ScanVerdict::Vulnerable, Some("vulnerable"))
+            ),
+            None
+        );
+        assert_eq!(
+            next(
+                Some(Clean),
+                &scan(ScanVerdict::Vulnerable, Some("vulnerable"))
+            ),
+            None
+        );
+        let re = next(
+            Some(Patched),
+            &scan(ScanVerdict::Vulnerable, Some("patched")),
+        )
+        .unwrap();
         assert!(re.reopened);
         // Patching does not evict an attacker.
-        assert_eq!(next(Some(Compromised), &scan(ScanVerdict::Patched, Some("vulnerable"))), None);
-        assert_eq!(next(Some(Compromised), &Event::Notified { notification_id: 1 }), None);
+        assert_eq!(
+            next(
+                Some(Compromised),
+                &scan(ScanVerdict::Patched, Some("vulnerable"))
+            ),
+            None
+        );
+        assert_eq!(
+            next(Some(Compromised), &Event::Notified { notification_id: 1 }),
+            None
+        );
         assert_eq!(next(None, &scan(ScanVerdict::NotExchange, None)), None);
         assert_eq!(next(Some(Clean), &hunt(Verdict::NoIndicatorsFound)), None);
     }
 
     #[test]
     fn reached_bits_imply_hunted() {
-        assert_eq!(HostState::Compromised.reached_bits() & HostState::Hunted.bit(), HostState::Hunted.bit());
+        assert_eq!(
+            HostState::Compromised.reached_bits() & HostState::Hunted.bit(),
+            HostState::Hunted.bit()
+        );
         assert_eq!(HostState::parse("remediated"), Some(HostState::Remediated));
         assert_eq!(HostState::parse("bogus"), None);
     }

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use exray_core::{
-    BuildAssessment, BuildPrecision, Confidence, Evidence, Exposure, ExposureStatus, Family, Finding, Report,
-    ReportKind, ScanEvidence, ScanResult, ScanVerdict, Severity, SourceKind, Stage, UpdateRef, Verdict,
+    BuildAssessment, BuildPrecision, Confidence, Evidence, Exposure, ExposureStatus, Family,
+    Finding, Report, ReportKind, ScanEvidence, ScanResult, ScanVerdict, Severity, SourceKind,
+    Stage, UpdateRef, Verdict,
 };
 
 /// A build assessment as the catalogue would give it.
@@ -17,7 +18,11 @@ pub fn assessment(build: &str, vulnerable: bool) -> BuildAssessment {
         exposures: vec![Exposure {
             family: "proxylogon".into(),
             cves: vec!["CVE-2021-26855".into()],
-            status: if vulnerable { ExposureStatus::Vulnerable } else { ExposureStatus::Patched },
+            status: if vulnerable {
+                ExposureStatus::Vulnerable
+            } else {
+                ExposureStatus::Patched
+            },
             fixed_by: Some(UpdateRef {
                 name: "Exchange Server 2016 CU19 Mar21SU".into(),
                 build: "15.1.2176.9".into(),
@@ -42,7 +47,12 @@ pub fn assessment(build: &str, vulnerable: bool) -> BuildAssessment {
 }
 
 /// One scan result for `ip` with `verdict` (builds chosen to match the verdict).
-pub fn scan_result(ip: &str, hostname: Option<&str>, verdict: ScanVerdict, at: DateTime<Utc>) -> ScanResult {
+pub fn scan_result(
+    ip: &str,
+    hostname: Option<&str>,
+    verdict: ScanVerdict,
+    at: DateTime<Utc>,
+) -> ScanResult {
     let build = match verdict {
         ScanVerdict::Vulnerable => Some("15.1.2176.2"),
         ScanVerdict::Patched => Some("15.1.2507.16"),
@@ -83,11 +93,16 @@ pub fn scan_report(results: Vec<ScanResult>, at: DateTime<Utc>) -> Report {
 
 /// A finding of the given stage with one piece of evidence whose strings are `payload`.
 pub fn finding(id: &str, stage: Stage, payload: &str) -> Finding {
-    let mut ev = Evidence::new(SourceKind::HttpProxy, format!("Logging\\HttpProxy\\Ecp\\{payload}.log")).with_raw(payload.as_bytes());
+    let mut ev = Evidence::new(
+        SourceKind::HttpProxy,
+        format!("Logging\\HttpProxy\\Ecp\\{payload}.log"),
+    )
+    .with_raw(payload.as_bytes());
     ev.line = Some(42);
     ev.client_ip = Some("203.0.113.7".into());
     ev.user_agent = Some(payload.to_string());
-    ev.fields.insert("AnchorMailbox".into(), format!("ServerInfo~a]@{payload}"));
+    ev.fields
+        .insert("AnchorMailbox".into(), format!("ServerInfo~a]@{payload}"));
     Finding {
         id: id.to_string(),
         rule_id: "proxylogon.ssrf.anchor_mailbox".into(),
@@ -111,7 +126,12 @@ pub fn finding(id: &str, stage: Stage, payload: &str) -> Finding {
     }
 }
 
-pub fn hunt_report(hostname: &str, verdict: Verdict, findings: Vec<Finding>, at: DateTime<Utc>) -> Report {
+pub fn hunt_report(
+    hostname: &str,
+    verdict: Verdict,
+    findings: Vec<Finding>,
+    at: DateTime<Utc>,
+) -> Report {
     let mut r = Report::new(ReportKind::Hunt, format!("C:\\triage\\{hostname}"));
     r.started_at = at;
     r.finished_at = at;
@@ -145,9 +165,14 @@ pub async fn test_databases(dir: &std::path::Path, tag: &str) -> Vec<String> {
 async fn fresh_postgres(url: &str, tag: &str) -> Result<String, sqlx::Error> {
     use sqlx::{Connection, Executor};
     sqlx::any::install_default_drivers();
-    let name = format!("exray_t_{}_{}", tag.to_ascii_lowercase(), uuid::Uuid::new_v4().simple());
+    let name = format!(
+        "exray_t_{}_{}",
+        tag.to_ascii_lowercase(),
+        uuid::Uuid::new_v4().simple()
+    );
     let mut c = sqlx::AnyConnection::connect(url).await?;
-    c.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    c.execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
     c.close().await?;
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),

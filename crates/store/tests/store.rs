@@ -9,21 +9,49 @@ use exray_store::synth::{finding, hunt_report, scan_report, scan_result, test_da
 use exray_store::{Page, Principal, Role, Store, StoreError};
 
 fn admin() -> Principal {
-    Principal { token_id: 0, name: "test-admin".into(), role: Role::Admin, org_id: None }
+    Principal {
+        token_id: 0,
+        name: "test-admin".into(),
+        role: Role::Admin,
+        org_id: None,
+    }
 }
 
 async fn stores(tag: &str) -> (tempfile::TempDir, Vec<Store>) {
     let dir = tempfile::tempdir().unwrap();
     let mut v = Vec::new();
     for url in test_databases(dir.path(), tag).await {
-        v.push(Store::open(&url).await.unwrap_or_else(|e| panic!("open {url}: {e}")));
+        v.push(
+            Store::open(&url)
+                .await
+                .unwrap_or_else(|e| panic!("open {url}: {e}")),
+        );
     }
     (dir, v)
 }
 
 async fn org_with_net(s: &Store, name: &str, cidr: &str) -> i64 {
-    let o = s.create_org("test", &NewOrg { name: name.into(), sector: "energy".into(), country: "NL".into() }).await.unwrap();
-    s.add_network("test", o.id, &NewNetwork { kind: "cidr".into(), value: cidr.into() }).await.unwrap();
+    let o = s
+        .create_org(
+            "test",
+            &NewOrg {
+                name: name.into(),
+                sector: "energy".into(),
+                country: "NL".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.add_network(
+        "test",
+        o.id,
+        &NewNetwork {
+            kind: "cidr".into(),
+            value: cidr.into(),
+        },
+    )
+    .await
+    .unwrap();
     o.id
 }
 
@@ -37,7 +65,13 @@ async fn migrations_are_recorded_and_idempotent() {
     for url in test_databases(dir.path(), "migr").await {
         let s = Store::open(&url).await.unwrap();
         let first = s.applied_migrations().await.unwrap();
-        assert_eq!(first, exray_store::schema::MIGRATIONS.iter().map(|m| m.0).collect::<Vec<_>>());
+        assert_eq!(
+            first,
+            exray_store::schema::MIGRATIONS
+                .iter()
+                .map(|m| m.0)
+                .collect::<Vec<_>>()
+        );
         s.close().await;
         let s = Store::open(&url).await.unwrap();
         assert_eq!(s.applied_migrations().await.unwrap(), first);
@@ -52,7 +86,12 @@ async fn ingest_is_idempotent_and_attributes_by_cidr() {
         let sub = org_with_net(s, "ACME-branch", "198.51.100.128/25").await;
         let r = scan_report(
             vec![
-                scan_result("198.51.100.7", Some("mail.acme.example"), ScanVerdict::Vulnerable, day(0)),
+                scan_result(
+                    "198.51.100.7",
+                    Some("mail.acme.example"),
+                    ScanVerdict::Vulnerable,
+                    day(0),
+                ),
                 scan_result("198.51.100.200", None, ScanVerdict::Patched, day(0)),
                 scan_result("192.0.2.1", None, ScanVerdict::NotExchange, day(0)),
                 scan_result("192.0.2.2", None, ScanVerdict::SuUnknown, day(0)),
@@ -70,16 +109,36 @@ async fn ingest_is_idempotent_and_attributes_by_cidr() {
         // Same id, different content: refused, nothing overwritten.
         let mut other = r.clone();
         other.scope = "tampered".into();
-        assert!(matches!(s.ingest(&admin(), &to_json(&other)).await, Err(StoreError::Conflict(_))));
-        let hosts = s.list_hosts(&admin(), &HostFilter::default(), Page::default()).await.unwrap();
-        let by_ip = |ip: &str| hosts.iter().find(|h| h.ip.as_deref() == Some(ip)).unwrap().clone();
+        assert!(matches!(
+            s.ingest(&admin(), &to_json(&other)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let hosts = s
+            .list_hosts(&admin(), &HostFilter::default(), Page::default())
+            .await
+            .unwrap();
+        let by_ip = |ip: &str| {
+            hosts
+                .iter()
+                .find(|h| h.ip.as_deref() == Some(ip))
+                .unwrap()
+                .clone()
+        };
         assert_eq!(by_ip("198.51.100.7").org_id, Some(acme));
         assert_eq!(by_ip("198.51.100.7").state, "vulnerable");
-        assert_eq!(by_ip("198.51.100.200").org_id, Some(sub), "longest prefix wins");
+        assert_eq!(
+            by_ip("198.51.100.200").org_id,
+            Some(sub),
+            "longest prefix wins"
+        );
         assert_eq!(by_ip("198.51.100.200").state, "patched");
         assert_eq!(by_ip("192.0.2.2").org_id, None);
         assert_eq!(by_ip("192.0.2.2").state, "exposed");
-        assert!(by_ip("198.51.100.7").fix.as_deref().unwrap().contains("KB5019758"));
+        assert!(by_ip("198.51.100.7")
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("KB5019758"));
         // Bad input: a clear error with line and column, no panic.
         match s.ingest(&admin(), b"{\n  \"schema\": 5,\n").await {
             Err(StoreError::BadRequest(m)) => assert!(m.contains("line 2"), "{m}"),
@@ -87,7 +146,9 @@ async fn ingest_is_idempotent_and_attributes_by_cidr() {
         }
         // The audit log has the ingest.
         let audit = s.list_audit(&admin(), Page::default()).await.unwrap();
-        assert!(audit.iter().any(|a| a.action == "report.ingest" && a.object.contains(&r.report_id)));
+        assert!(audit
+            .iter()
+            .any(|a| a.action == "report.ingest" && a.object.contains(&r.report_id)));
     }
 }
 
@@ -96,53 +157,162 @@ async fn host_lifecycle_with_causes_and_funnel() {
     let (_d, stores) = stores("life").await;
     for s in &stores {
         let org = org_with_net(s, "Gemeente", "203.0.113.0/24").await;
-        s.add_network("t", org, &NewNetwork { kind: "domain".into(), value: "gemeente.example".into() }).await.unwrap();
-        s.add_contact("t", org, &NewContact { name: "SOC".into(), email: "soc@gemeente.example".into() }).await.unwrap();
+        s.add_network(
+            "t",
+            org,
+            &NewNetwork {
+                kind: "domain".into(),
+                value: "gemeente.example".into(),
+            },
+        )
+        .await
+        .unwrap();
+        s.add_contact(
+            "t",
+            org,
+            &NewContact {
+                name: "SOC".into(),
+                email: "soc@gemeente.example".into(),
+            },
+        )
+        .await
+        .unwrap();
         let ip = "203.0.113.10";
         let host = "owa.gemeente.example";
-        s.ingest(&admin(), &to_json(&scan_report(vec![scan_result(ip, Some(host), ScanVerdict::SuUnknown, day(0))], day(0))))
-            .await
-            .unwrap();
-        s.ingest(&admin(), &to_json(&scan_report(vec![scan_result(ip, Some(host), ScanVerdict::Vulnerable, day(1))], day(1))))
-            .await
-            .unwrap();
-        let settings = NoticeSettings { sender: "CERT-T".into(), base_url: "http://127.0.0.1".into(), renotify_secs: 7 * 86400 };
+        s.ingest(
+            &admin(),
+            &to_json(&scan_report(
+                vec![scan_result(ip, Some(host), ScanVerdict::SuUnknown, day(0))],
+                day(0),
+            )),
+        )
+        .await
+        .unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&scan_report(
+                vec![scan_result(ip, Some(host), ScanVerdict::Vulnerable, day(1))],
+                day(1),
+            )),
+        )
+        .await
+        .unwrap();
+        let settings = NoticeSettings {
+            sender: "CERT-T".into(),
+            base_url: "http://127.0.0.1".into(),
+            renotify_secs: 7 * 86400,
+        };
         let q = s.queue_notifications(&admin(), &settings).await.unwrap();
         assert_eq!((q.notifications, q.host_items), (1, 1));
         let again = s.queue_notifications(&admin(), &settings).await.unwrap();
-        assert_eq!((again.notifications, again.deduplicated), (0, 1), "no second notice within the interval");
+        assert_eq!(
+            (again.notifications, again.deduplicated),
+            (0, 1),
+            "no second notice within the interval"
+        );
         let n = &s.queued_notifications(10).await.unwrap()[0];
-        assert!(n.body.contains(ip) && n.body.contains("KB5019758") && n.body.contains("exray hunt"), "{}", n.body);
+        assert!(
+            n.body.contains(ip) && n.body.contains("KB5019758") && n.body.contains("exray hunt"),
+            "{}",
+            n.body
+        );
         s.mark_sent("t", n.id, "eml").await.unwrap();
         // Older scan arriving late changes nothing.
-        s.ingest(&admin(), &to_json(&scan_report(vec![scan_result(ip, Some(host), ScanVerdict::Patched, day(-5))], day(-5))))
-            .await
-            .unwrap();
-        s.ingest(&admin(), &to_json(&scan_report(vec![scan_result(ip, Some(host), ScanVerdict::Patched, day(3))], day(3))))
-            .await
-            .unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&scan_report(
+                vec![scan_result(ip, Some(host), ScanVerdict::Patched, day(-5))],
+                day(-5),
+            )),
+        )
+        .await
+        .unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&scan_report(
+                vec![scan_result(ip, Some(host), ScanVerdict::Patched, day(3))],
+                day(3),
+            )),
+        )
+        .await
+        .unwrap();
         let evil = vec![finding("f1", Stage::Foothold, "shell")];
-        s.ingest(&admin(), &to_json(&hunt_report(host, Verdict::IndicatorsFound, evil, day(4)))).await.unwrap();
-        s.ingest(&admin(), &to_json(&hunt_report(host, Verdict::NoIndicatorsFound, vec![], day(9)))).await.unwrap();
-        let hosts = s.list_hosts(&admin(), &HostFilter { q: Some(ip.into()), ..Default::default() }, Page::default()).await.unwrap();
-        assert_eq!(hosts.len(), 1, "hunt joined the scanned host by hostname within the org");
+        s.ingest(
+            &admin(),
+            &to_json(&hunt_report(host, Verdict::IndicatorsFound, evil, day(4))),
+        )
+        .await
+        .unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&hunt_report(
+                host,
+                Verdict::NoIndicatorsFound,
+                vec![],
+                day(9),
+            )),
+        )
+        .await
+        .unwrap();
+        let hosts = s
+            .list_hosts(
+                &admin(),
+                &HostFilter {
+                    q: Some(ip.into()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            hosts.len(),
+            1,
+            "hunt joined the scanned host by hostname within the org"
+        );
         let d = s.host_detail(&admin(), hosts[0].id).await.unwrap();
         let path: Vec<&str> = d.transitions.iter().map(|t| t.to_state.as_str()).collect();
-        assert_eq!(path, ["exposed", "vulnerable", "notified", "patched", "compromised", "remediated"]);
+        assert_eq!(
+            path,
+            [
+                "exposed",
+                "vulnerable",
+                "notified",
+                "patched",
+                "compromised",
+                "remediated"
+            ]
+        );
         assert!(d.transitions.iter().all(|t| !t.cause.is_empty()));
         assert_eq!(d.transitions[2].notification_id, Some(n.id));
         assert!(d.transitions[4].cause.contains("furthest stage foothold"));
         assert_eq!(d.findings.len(), 1);
         assert_eq!(d.findings[0].finding["evidence"][0]["line"], 42);
         // Reopened by new evidence.
-        s.ingest(&admin(), &to_json(&hunt_report(host, Verdict::IndicatorsFound, vec![finding("f2", Stage::PostExploitation, "x")], day(12))))
-            .await
-            .unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&hunt_report(
+                host,
+                Verdict::IndicatorsFound,
+                vec![finding("f2", Stage::PostExploitation, "x")],
+                day(12),
+            )),
+        )
+        .await
+        .unwrap();
         let d = s.host_detail(&admin(), hosts[0].id).await.unwrap();
         assert!(d.transitions.last().unwrap().reopened);
         let f = s.funnel(&admin(), None).await.unwrap();
         let reached = |st: &str| f.stages.iter().find(|x| x.stage == st).unwrap().reached;
-        for st in ["exposed", "vulnerable", "notified", "patched", "hunted", "compromised", "remediated"] {
+        for st in [
+            "exposed",
+            "vulnerable",
+            "notified",
+            "patched",
+            "hunted",
+            "compromised",
+            "remediated",
+        ] {
             assert_eq!(reached(st), 1, "{st}");
         }
         assert_eq!(f.states["compromised"], 1);
@@ -154,10 +324,23 @@ async fn host_lifecycle_with_causes_and_funnel() {
         assert!(trend.len() >= 4);
         assert!(trend.windows(2).all(|w| w[0].day < w[1].day));
         // Snapshots are keyed by event day (the notice was sent "today", the scans are from 2021).
-        let d12 = trend.iter().find(|t| t.day == "2021-03-13").expect("a snapshot for the last hunt's day");
-        assert_eq!((d12.reached["compromised"], d12.reached["remediated"], d12.reached["notified"]), (1, 1, 1));
+        let d12 = trend
+            .iter()
+            .find(|t| t.day == "2021-03-13")
+            .expect("a snapshot for the last hunt's day");
+        assert_eq!(
+            (
+                d12.reached["compromised"],
+                d12.reached["remediated"],
+                d12.reached["notified"]
+            ),
+            (1, 1, 1)
+        );
         let d1 = trend.iter().find(|t| t.day == "2021-03-02").unwrap();
-        assert_eq!((d1.reached["vulnerable"], d1.reached["compromised"]), (1, 0));
+        assert_eq!(
+            (d1.reached["vulnerable"], d1.reached["compromised"]),
+            (1, 0)
+        );
     }
 }
 
@@ -167,8 +350,16 @@ async fn organisation_members_are_confined() {
     for s in &stores {
         let a = org_with_net(s, "A", "10.1.0.0/16").await;
         let b = org_with_net(s, "B", "10.2.0.0/16").await;
-        let (tok, _secret) = s.create_token("t", "a-member", Role::OrgMember, Some(a)).await.unwrap();
-        let member = Principal { token_id: tok.id, name: tok.name.clone(), role: Role::OrgMember, org_id: Some(a) };
+        let (tok, _secret) = s
+            .create_token("t", "a-member", Role::OrgMember, Some(a))
+            .await
+            .unwrap();
+        let member = Principal {
+            token_id: tok.id,
+            name: tok.name.clone(),
+            role: Role::OrgMember,
+            org_id: Some(a),
+        };
         let r = scan_report(
             vec![
                 scan_result("10.1.0.5", None, ScanVerdict::Vulnerable, day(0)),
@@ -177,27 +368,86 @@ async fn organisation_members_are_confined() {
             day(0),
         );
         let out = s.ingest(&member, &to_json(&r)).await.unwrap();
-        assert_eq!((out.hosts, out.skipped), (1, 1), "a member cannot write about another organisation");
-        s.ingest(&admin(), &to_json(&scan_report(vec![scan_result("10.2.0.6", None, ScanVerdict::Vulnerable, day(0))], day(0))))
+        assert_eq!(
+            (out.hosts, out.skipped),
+            (1, 1),
+            "a member cannot write about another organisation"
+        );
+        s.ingest(
+            &admin(),
+            &to_json(&scan_report(
+                vec![scan_result(
+                    "10.2.0.6",
+                    None,
+                    ScanVerdict::Vulnerable,
+                    day(0),
+                )],
+                day(0),
+            )),
+        )
+        .await
+        .unwrap();
+        let mine = s
+            .list_hosts(
+                &member,
+                &HostFilter {
+                    org_id: Some(b),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
             .await
             .unwrap();
-        let mine = s.list_hosts(&member, &HostFilter { org_id: Some(b), ..Default::default() }, Page::default()).await.unwrap();
         assert!(mine.iter().all(|h| h.org_id == Some(a)) && mine.len() == 1);
-        let all = s.list_hosts(&admin(), &HostFilter::default(), Page::default()).await.unwrap();
+        let all = s
+            .list_hosts(&admin(), &HostFilter::default(), Page::default())
+            .await
+            .unwrap();
         let other = all.iter().find(|h| h.org_id == Some(b)).unwrap();
-        assert!(matches!(s.host_detail(&member, other.id).await, Err(StoreError::NotFound)));
-        assert!(matches!(s.get_org(&member, b).await, Err(StoreError::NotFound)));
-        assert_eq!(s.list_orgs(&member, None, Page::default()).await.unwrap().len(), 1);
-        assert!(s.list_findings(&member, &FindingFilter::default(), Page::default()).await.unwrap().is_empty());
-        assert!(matches!(s.trend(&member, 10).await, Err(StoreError::Forbidden)));
-        assert!(matches!(s.list_audit(&member, Page::default()).await, Err(StoreError::Forbidden)));
+        assert!(matches!(
+            s.host_detail(&member, other.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            s.get_org(&member, b).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            s.list_orgs(&member, None, Page::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(s
+            .list_findings(&member, &FindingFilter::default(), Page::default())
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            s.trend(&member, 10).await,
+            Err(StoreError::Forbidden)
+        ));
+        assert!(matches!(
+            s.list_audit(&member, Page::default()).await,
+            Err(StoreError::Forbidden)
+        ));
         // Tokens authenticate by hash; revocation works.
-        let (t2, secret) = s.create_token("t", "analyst", Role::Analyst, None).await.unwrap();
-        assert_eq!(s.authenticate(&secret).await.unwrap().unwrap().role, Role::Analyst);
+        let (t2, secret) = s
+            .create_token("t", "analyst", Role::Analyst, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.authenticate(&secret).await.unwrap().unwrap().role,
+            Role::Analyst
+        );
         assert!(s.authenticate("exr_wrong").await.unwrap().is_none());
         s.revoke_token("t", t2.id).await.unwrap();
         assert!(s.authenticate(&secret).await.unwrap().is_none());
-        assert!(s.create_token("t", "bad", Role::OrgMember, None).await.is_err());
+        assert!(s
+            .create_token("t", "bad", Role::OrgMember, None)
+            .await
+            .is_err());
     }
 }
 
@@ -214,16 +464,97 @@ async fn hostile_strings_are_stored_verbatim() {
     for s in &stores {
         for (i, p) in payloads.iter().enumerate() {
             let hostname = format!("h{i}{p}");
-            let r = hunt_report(&hostname, Verdict::IndicatorsFound, vec![finding(p, Stage::Foothold, p)], day(i as i64));
+            let r = hunt_report(
+                &hostname,
+                Verdict::IndicatorsFound,
+                vec![finding(p, Stage::Foothold, p)],
+                day(i as i64),
+            );
             s.ingest(&admin(), &to_json(&r)).await.unwrap();
         }
         assert_eq!(s.count("hosts").await.unwrap(), payloads.len() as i64);
         assert_eq!(s.count("reports").await.unwrap(), payloads.len() as i64);
-        let f = s.list_findings(&admin(), &FindingFilter::default(), Page::default()).await.unwrap();
+        let f = s
+            .list_findings(&admin(), &FindingFilter::default(), Page::default())
+            .await
+            .unwrap();
         for p in payloads {
-            assert!(f.iter().any(|x| x.title == format!("ProxyLogon SSRF {p}")), "{p}");
+            assert!(
+                f.iter().any(|x| x.title == format!("ProxyLogon SSRF {p}")),
+                "{p}"
+            );
         }
-        let orgs = s.list_orgs(&admin(), Some("%' OR '1'='1"), Page::default()).await.unwrap();
+        let orgs = s
+            .list_orgs(&admin(), Some("%' OR '1'='1"), Page::default())
+            .await
+            .unwrap();
         assert!(orgs.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unattributed_hunts_join_only_an_unambiguous_host() {
+    let (_d, stores) = stores("join").await;
+    for s in &stores {
+        org_with_net(s, "X", "192.0.2.0/25").await;
+        org_with_net(s, "Y", "192.0.2.128/25").await;
+        let r = scan_report(
+            vec![
+                scan_result(
+                    "192.0.2.1",
+                    Some("mail.unique.example"),
+                    ScanVerdict::Vulnerable,
+                    day(0),
+                ),
+                scan_result("192.0.2.2", Some("exch01"), ScanVerdict::Vulnerable, day(0)),
+                scan_result(
+                    "192.0.2.200",
+                    Some("exch01"),
+                    ScanVerdict::Vulnerable,
+                    day(0),
+                ),
+            ],
+            day(0),
+        );
+        s.ingest(&admin(), &to_json(&r)).await.unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&hunt_report(
+                "MAIL.unique.example",
+                Verdict::NoIndicatorsFound,
+                vec![],
+                day(1),
+            )),
+        )
+        .await
+        .unwrap();
+        s.ingest(
+            &admin(),
+            &to_json(&hunt_report(
+                "exch01",
+                Verdict::NoIndicatorsFound,
+                vec![],
+                day(1),
+            )),
+        )
+        .await
+        .unwrap();
+        let hosts = s
+            .list_hosts(&admin(), &HostFilter::default(), Page::default())
+            .await
+            .unwrap();
+        assert_eq!(hosts.len(), 4, "the ambiguous hunt made its own host");
+        let joined = hosts
+            .iter()
+            .find(|h| h.ip.as_deref() == Some("192.0.2.1"))
+            .unwrap();
+        assert_eq!(
+            (joined.state.as_str(), joined.hunt_verdict.as_deref()),
+            ("clean", Some("no_indicators_found"))
+        );
+        assert!(hosts
+            .iter()
+            .filter(|h| h.hostname.as_deref() == Some("exch01"))
+            .all(|h| h.state == "vulnerable" || h.ip.is_none()));
     }
 }

@@ -24,7 +24,9 @@ fn main() {
             "--runs" => runs = args.next().and_then(|v| v.parse().ok()).unwrap_or(5).max(1),
             "--hash-iocs" => hash_iocs = true,
             "-h" | "--help" => {
-                eprintln!("usage: exray-files-bench [--threads N] [--runs N] [--hash-iocs] [PATH...]");
+                eprintln!(
+                    "usage: exray-files-bench [--threads N] [--runs N] [--hash-iocs] [PATH...]"
+                );
                 return;
             }
             _ => paths.push(PathBuf::from(a)),
@@ -39,7 +41,10 @@ fn main() {
             }
         }
         if paths.is_empty() {
-            println!("SKIP: no PATH given and shared data not found at {}", data.display());
+            println!(
+                "SKIP: no PATH given and shared data not found at {}",
+                data.display()
+            );
             return;
         }
     }
@@ -57,7 +62,12 @@ fn main() {
         let f = dir.join("hash-iocs.txt");
         std::fs::write(
             &f,
-            format!("{};md5\n{};sha1\n{};sha256\n", "0".repeat(32), "0".repeat(40), "0".repeat(64)),
+            format!(
+                "{};md5\n{};sha1\n{};sha256\n",
+                "0".repeat(32),
+                "0".repeat(40),
+                "0".repeat(64)
+            ),
         )
         .expect("write IOC file");
         let i = Iocs::load(&[f]).expect("load IOC file");

@@ -167,7 +167,10 @@ pub fn shared_data() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p.to_path_buf())
     } else {
-        eprintln!("SKIP: shared data not found at {} (public sample set absent)", p.display());
+        eprintln!(
+            "SKIP: shared data not found at {} (public sample set absent)",
+            p.display()
+        );
         None
     }
 }

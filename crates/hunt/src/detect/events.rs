@@ -98,9 +98,30 @@ pub fn evaluate(e: &Event, display: &str, source: SourceKind, ctx: &mut Ctx<'_>)
         }
         ev
     };
+    for hit in ctx.event_rules.evaluate(e) {
+        let fields: Vec<(&str, &str)> = hit.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let ev = mk(&fields);
+        let paths: Vec<String> = hit.fields.iter().flat_map(|(_, v)| super::script_paths(v)).collect();
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let (meta, key) = (hit.meta.clone(), hit.key);
+        ctx.hit_with_artifacts(&meta, &key, ev, &refs);
+    }
     if is_cmdlet_log && (e.event_id == 1 || e.event_id == 6) {
-        let cmdlet = e.strings.first().map(String::as_str).or(e.get("Cmdlet")).unwrap_or("");
-        let params = e.strings.get(1).map(String::as_str).or(e.get("Parameters")).unwrap_or("");
+        let from_message = e.get("Message").and_then(cmdlet_from_message);
+        let cmdlet = e
+            .strings
+            .first()
+            .map(String::as_str)
+            .or(e.get("Cmdlet"))
+            .or(from_message.as_ref().map(|m| m.0.as_str()))
+            .unwrap_or("");
+        let params = e
+            .strings
+            .get(1)
+            .map(String::as_str)
+            .or(e.get("Parameters"))
+            .or(from_message.as_ref().map(|m| m.1.as_str()))
+            .unwrap_or("");
         let process = e.strings.get(6).map(String::as_str).unwrap_or("");
         let user = e.strings.get(2).map(String::as_str).unwrap_or("");
         if let Some(v) = classify_cmdlet(cmdlet, params, process) {
@@ -124,6 +145,86 @@ pub fn evaluate(e: &Event, display: &str, source: SourceKind, ctx: &mut Ctx<'_>)
     {
         let rule = rules::um_deserialization();
         ctx.hit(&rule, "unified messaging", mk(&[]));
+    }
+}
+
+/// `Cmdlet suceeded. Cmdlet Set-OabVirtualDirectory, parameters -ExternalUrl "…".` (the rendered
+/// message of the cmdlet log, which is all some exports keep) → (cmdlet, parameters).
+pub fn cmdlet_from_message(m: &str) -> Option<(String, String)> {
+    let at = m.find("Cmdlet ").and_then(|i| {
+        // Skip "Cmdlet suceeded." / "Cmdlet failed." to the second "Cmdlet ".
+        m[i + 7..].find("Cmdlet ").map(|j| i + 7 + j + 7).or(Some(i + 7))
+    })?;
+    let rest = &m[at..];
+    let (name, params) = match rest.find(", parameters ") {
+        Some(k) => (&rest[..k], rest[k + 13..].trim_end().trim_end_matches('.')),
+        None => (rest.trim_end_matches('.'), ""),
+    };
+    let name = name.trim();
+    (!name.is_empty() && name.contains('-')).then(|| (name.to_string(), params.to_string()))
+}
+
+/// Hunt one JSON-lines export of Windows events, or a zip of such files.
+pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
+    let Some(mut file) = super::open(ctx, path, display) else {
+        return;
+    };
+    let mut magic = [0u8; 4];
+    let is_zip = std::io::Read::read(&mut file, &mut magic).ok() == Some(4) && &magic == b"PK\x03\x04";
+    drop(file);
+    if is_zip {
+        let archive = std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()));
+        let mut archive = match archive {
+            Ok(a) => a,
+            Err(e) => {
+                ctx.error(display, None, None, format!("not a readable zip: {e}"));
+                return;
+            }
+        };
+        for i in 0..archive.len() {
+            let entry = match archive.by_index(i) {
+                Ok(en) => en,
+                Err(e) => {
+                    ctx.error(display, None, None, format!("zip entry {i}: {e}"));
+                    continue;
+                }
+            };
+            let name = entry.name().to_string();
+            let lower = name.to_ascii_lowercase();
+            if entry.is_dir() || !(lower.ends_with(".json") || lower.ends_with(".jsonl") || lower.ends_with(".ndjson")) {
+                continue;
+            }
+            let inner = format!("{display}!{name}");
+            json_stream(std::io::BufReader::new(entry), &inner, ctx);
+        }
+        return;
+    }
+    match std::fs::File::open(path) {
+        Ok(f) => json_stream(std::io::BufReader::with_capacity(1 << 20, f), display, ctx),
+        Err(e) => ctx.error(display, None, None, format!("cannot open: {e}")),
+    }
+}
+
+fn json_stream<R: std::io::BufRead>(r: R, display: &str, ctx: &mut Ctx<'_>) {
+    let loc = display.to_string();
+    let res = exray_parse::json_events::read_json_events(r, |e| {
+        ctx.observe(SourceKind::EventJson, &loc, e.timestamp);
+        evaluate(&e, display, SourceKind::EventJson, ctx);
+    });
+    match res {
+        Ok(sum) => {
+            for (line, m) in &sum.errors {
+                ctx.error(display, Some(*line), None, m.clone());
+            }
+            if sum.error_count > sum.errors.len() as u64 {
+                ctx.error(display, None, None, format!("{} more bad event lines", sum.error_count - sum.errors.len() as u64));
+            }
+            let c = ctx.cov(SourceKind::EventJson, &loc);
+            c.files += 1;
+            c.records += sum.events;
+            c.errors += sum.error_count;
+        }
+        Err(e) => ctx.error(display, None, None, format!("read error: {e}")),
     }
 }
 
@@ -186,5 +287,9 @@ mod tests {
         assert!(classify_cmdlet("Get-Mailbox", "", "").is_none());
         assert!(classify_cmdlet("New-ManagementRoleAssignment", "-Role 'Help Desk' -User x", "").is_none());
         assert!(classify_cmdlet("New-ManagementRoleAssignment", "-Role 'Mailbox Import Export' -User x", "").is_some());
+        let (c, p) = cmdlet_from_message("Cmdlet suceeded. Cmdlet Set-OabVirtualDirectory, parameters -ExternalUrl \"http://f/<script>\" -Identity \"OAB\".").unwrap();
+        assert_eq!(c, "Set-OabVirtualDirectory");
+        assert!(p.starts_with("-ExternalUrl") && p.ends_with("\"OAB\""));
+        assert!(cmdlet_from_message("nothing here").is_none());
     }
 }

@@ -37,6 +37,7 @@ fn plausible(t: DateTime<Utc>) -> bool {
 /// Per-worker state: hits, coverage and errors. Workers' contexts are merged at the end.
 pub struct Ctx<'a> {
     pub agg: Aggregator,
+    pub event_rules: &'a crate::eventrules::EventRules,
     pub window: Window,
     pub ioc_ips: &'a HashSet<String>,
     pub errors: Vec<InputError>,
@@ -48,9 +49,10 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(window: Window, ioc_ips: &'a HashSet<String>) -> Self {
+    pub fn new(window: Window, ioc_ips: &'a HashSet<String>, event_rules: &'a crate::eventrules::EventRules) -> Self {
         Ctx {
             agg: Aggregator::new(),
+            event_rules,
             window,
             ioc_ips,
             errors: Vec::new(),

@@ -84,6 +84,9 @@ pub struct Exchange {
     pub favicon: Option<Vec<u8>>,
     /// Web-shell paths that answer 200 (parameter-free) with this body.
     pub shells: Vec<(String, Vec<u8>)>,
+    /// Send bodies chunked (in pieces of 37 bytes) and close the connection after each
+    /// response, instead of Content-Length and keep-alive.
+    pub chunked_close: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -277,14 +280,32 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
             _ => {}
         }
         let (status, headers, body) = route(persona, &method, &path);
-        let mut resp = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
+        let chunked = matches!(persona, Persona::Exchange(ex) if ex.chunked_close);
+        let mut resp = if chunked {
+            format!("HTTP/1.1 {status} X\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n")
+        } else {
+            format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len())
+        };
         for (k, v) in headers {
             resp.push_str(&format!("{k}: {v}\r\n"));
         }
         resp.push_str("\r\n");
         let mut out = resp.into_bytes();
-        out.extend_from_slice(&body);
+        if chunked {
+            for piece in body.chunks(37) {
+                out.extend_from_slice(format!("{:x};ext=1\r\n", piece.len()).as_bytes());
+                out.extend_from_slice(piece);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\nX-Trailer: t\r\n\r\n");
+        } else {
+            out.extend_from_slice(&body);
+        }
         if s.write_all(&out).await.is_err() || s.flush().await.is_err() {
+            return;
+        }
+        if chunked {
+            let _ = s.shutdown().await;
             return;
         }
     }

@@ -4,7 +4,11 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "exray-serve", version, about = "exray serve: the central service for CERTs")]
+#[command(
+    name = "exray-serve",
+    version,
+    about = "exray serve: the central service for CERTs"
+)]
 struct Cli {
     #[command(flatten)]
     args: exray_serve::cli::ServeArgs,
@@ -13,7 +17,9 @@ struct Cli {
 fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let cli = Cli::parse();
     match exray_serve::cli::run(&cli.args) {

@@ -112,35 +112,39 @@ fn exray_sweep(
     Ok((files.len(), matched.into_inner().expect("threads joined")))
 }
 
+/// `yara` takes one target per run: run it once per corpus folder, one after the other.
 fn yara_sweep(
     yara: &Path,
     rules_file: &Path,
     corpus: &[PathBuf],
     threads: usize,
 ) -> anyhow::Result<BTreeSet<PathBuf>> {
-    let out = Command::new(yara)
-        .arg("-r")
-        .arg("-w")
-        .arg("-p")
-        .arg(threads.to_string())
-        .arg(rules_file)
-        .args(corpus)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| anyhow::anyhow!("{}: cannot run: {e}", yara.display()))?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "{} failed ({}): {}",
-            yara.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
     let mut set = BTreeSet::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some((_, path)) = line.split_once(' ') {
-            set.insert(PathBuf::from(path));
+    for dir in corpus {
+        let out = Command::new(yara)
+            .arg("-r")
+            .arg("-w")
+            .arg("-p")
+            .arg(threads.to_string())
+            .arg(rules_file)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| anyhow::anyhow!("{}: cannot run: {e}", yara.display()))?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "{} failed on {} ({}): {}",
+                yara.display(),
+                dir.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((_, path)) = line.split_once(' ') {
+                set.insert(PathBuf::from(path));
+            }
         }
     }
     Ok(set)

@@ -49,6 +49,10 @@ fn main() -> ExitCode {
     };
     match res {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        // A closed pipe (`exray hunt … | head`) is not an error.
+        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("exray: error: {e:#}");
             ExitCode::from(2)

@@ -621,6 +621,34 @@ pub struct HostInfo {
     pub build: Option<BuildAssessment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
+    /// Microsoft's published mitigations found (or not) in the IIS configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mitigations: Vec<Mitigation>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MitigationStatus {
+    /// In force.
+    Present,
+    /// Present in the configuration but in a form known to be bypassable.
+    Bypassable,
+    /// Present at the root but removed by a child configuration.
+    Disabled,
+    /// Not found in the configuration files read.
+    Absent,
+}
+
+/// The state of one published mitigation (URL Rewrite rule, disabled service).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Mitigation {
+    pub name: String,
+    pub cves: Vec<String>,
+    pub status: MitigationStatus,
+    /// Configuration files that say so.
+    pub evidence: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Counts for a one-line summary.

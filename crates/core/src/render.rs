@@ -87,6 +87,10 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "  install: {} → {}{}", u.name, u.build, u.kb.as_ref().map(|k| format!(" ({k})")).unwrap_or_default())?;
         }
     }
+    for m in &r.host.mitigations {
+        let status = serde_json::to_value(m.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        writeln!(w, "Mitigation {:<10} {}{}", status, m.name, m.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())?;
+    }
     writeln!(w)?;
     if !r.incidents.is_empty() {
         writeln!(w, "INCIDENTS ({})", r.incidents.len())?;

@@ -341,6 +341,11 @@ pub fn write_sample(out: &Path) -> io::Result<()> {
     z.extend(std::iter::repeat_n(0u8, 24));
     fs::write(&arch, z)?;
     fs::create_dir_all(c.join("Windows/System32/winevt/Logs"))?;
+    // The Default Web Site's configuration, without the March 2021 mitigations.
+    fs::write(
+        c.join("inetpub/wwwroot/web.config"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<configuration>\r\n  <system.webServer>\r\n    <httpRedirect enabled=\"false\" />\r\n  </system.webServer>\r\n</configuration>\r\n",
+    )?;
     Ok(())
 }
 

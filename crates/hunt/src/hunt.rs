@@ -133,6 +133,11 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         })
         .collect();
     installed_build(&d, &mut report);
+    for r in &d.system_roots {
+        let ex: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&r.path)).cloned().collect();
+        let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings);
+        report.host.mitigations.extend(m);
+    }
     let empty = HashSet::new();
     let ioc_ips = opts.iocs.as_ref().map_or(&empty, |i| i.ips());
     let n = threads(opts.threads);

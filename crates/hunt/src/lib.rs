@@ -5,6 +5,7 @@ pub mod detect;
 pub mod discover;
 pub mod eventrules;
 pub mod hunt;
+pub mod mitigation;
 pub mod rules;
 
 pub use hunt::{run, HuntOptions};

@@ -15,3 +15,4 @@ pub mod oab;
 pub mod time;
 pub mod pe;
 pub mod json_events;
+pub mod webconfig;

@@ -133,6 +133,7 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         })
         .collect();
     installed_build(&d, &mut report);
+    installed_updates(&opts.path, &mut report);
     for r in &d.system_roots {
         let ex: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&r.path)).cloned().collect();
         let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings);
@@ -253,6 +254,49 @@ fn installed_build(d: &crate::discover::Discovery, report: &mut Report) {
             None => report
                 .warnings
                 .push(format!("{}: no file version could be read; installed build unknown", exe.display())),
+        }
+    }
+}
+
+/// Exchange updates listed in exported registry files (`*.reg`) in the hunted folder, compared
+/// with the build ExSetup.exe reports: an SU that is registered but whose build is not reached
+/// usually failed to install (e.g. run without elevation).
+fn installed_updates(path: &Path, report: &mut Report) {
+    let mut updates = Vec::new();
+    for (p, size) in crate::discover::walk(path, 4) {
+        let is_reg = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg"));
+        if !is_reg || size > 64 << 20 {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(&p) {
+            for u in exray_parse::regexport::exchange_updates(&exray_parse::regexport::decode(&bytes)) {
+                updates.push((p.display().to_string(), u));
+            }
+        }
+    }
+    if updates.is_empty() {
+        return;
+    }
+    let Some(build) = report.host.build.as_mut() else {
+        for (file, u) in &updates {
+            report.warnings.push(format!(
+                "{file}: registry lists {} ({}), but no ExSetup.exe version was read to confirm it",
+                u.kb,
+                u.package.as_deref().unwrap_or("?")
+            ));
+        }
+        return;
+    };
+    for (file, u) in &updates {
+        build.notes.push(format!("registry ({file}) lists {} {}", u.kb, u.package.as_deref().unwrap_or("")));
+        for e in &build.exposures {
+            let fixing_kb = e.fixed_by.as_ref().and_then(|f| f.kb.as_deref());
+            if e.status == exray_core::ExposureStatus::Vulnerable && fixing_kb.is_some_and(|k| k.eq_ignore_ascii_case(&u.kb)) {
+                report.warnings.push(format!(
+                    "the registry lists {} (which fixes {}), but ExSetup.exe is still {}: the update did not complete; reinstall it elevated",
+                    u.kb, e.family, build.build
+                ));
+            }
         }
     }
 }

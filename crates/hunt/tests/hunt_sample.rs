@@ -118,3 +118,23 @@ fn bad_input_is_reported_not_fatal() {
     assert!(r.errors.iter().any(|e| e.file.ends_with("HttpProxy_1.log") && e.line == Some(6)), "{:?}", r.errors);
     assert!(r.errors.iter().any(|e| e.file.ends_with("Application.evtx")), "{:?}", r.errors);
 }
+
+#[test]
+fn a_registered_but_incomplete_update_is_called_out() {
+    let dir = tempfile::tempdir().unwrap();
+    exray_gen::write_sample(dir.path()).unwrap();
+    let reg = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Exchange 2016\\SP1\\KB5000871]\r\n\"PackageName\"=\"Security Update For Exchange Server 2016 CU19 (KB5000871)\"\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in reg.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(dir.path().join("software-updates.reg"), bytes).unwrap();
+    let opts = HuntOptions { path: dir.path().to_path_buf(), no_files: true, ..Default::default() };
+    let r = run(&opts, None).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains("KB5000871") && w.contains("did not complete")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(r.host.build.unwrap().notes.iter().any(|n| n.contains("KB5000871")));
+}

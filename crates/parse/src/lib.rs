@@ -16,3 +16,4 @@ pub mod time;
 pub mod pe;
 pub mod json_events;
 pub mod webconfig;
+pub mod regexport;

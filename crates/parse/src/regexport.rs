@@ -1,0 +1,66 @@
+//! Exported registry files (`.reg`, "Windows Registry Editor Version 5.00", UTF-16LE or UTF-8):
+//! the Exchange security updates listed under `HKLM\SOFTWARE\Microsoft\Updates\Exchange 20xx`.
+
+/// One installed update as the registry lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledUpdate {
+    /// `KB5000871`.
+    pub kb: String,
+    /// The key path it was found under.
+    pub key: String,
+    /// `PackageName` value, when present.
+    pub package: Option<String>,
+}
+
+/// Decode a .reg file's bytes (UTF-16LE with BOM, or UTF-8).
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned()
+    }
+}
+
+/// Exchange updates listed in a .reg export.
+pub fn exchange_updates(text: &str) -> Vec<InstalledUpdate> {
+    let mut out: Vec<InstalledUpdate> = Vec::new();
+    let mut current: Option<usize> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(key) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = None;
+            let lower = key.to_ascii_lowercase();
+            if !lower.contains("\\microsoft\\updates\\exchange") {
+                continue;
+            }
+            if let Some(last) = key.rsplit('\\').next() {
+                if last.len() > 2 && last[..2].eq_ignore_ascii_case("KB") && last[2..].chars().all(|c| c.is_ascii_digit()) {
+                    out.push(InstalledUpdate { kb: last.to_ascii_uppercase(), key: key.to_string(), package: None });
+                    current = Some(out.len() - 1);
+                }
+            }
+        } else if let (Some(i), Some(v)) = (current, line.strip_prefix("\"PackageName\"=\"")) {
+            out[i].package = Some(v.trim_end_matches('"').to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_export() {
+        let text = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Exchange 2016\\SP1\\KB5000871]\r\n\"PackageName\"=\"Security Update For Exchange Server 2016 CU19 (KB5000871)\"\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Other\\KB1]\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let u = exchange_updates(&decode(&bytes));
+        assert_eq!(u.len(), 1);
+        assert_eq!(u[0].kb, "KB5000871");
+        assert!(u[0].package.as_deref().unwrap().contains("CU19"));
+    }
+}

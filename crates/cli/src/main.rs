@@ -1,6 +1,7 @@
 //! The `exray` command: argument parsing and wiring only; the work is done in the library crates.
 
 mod hunt_cmd;
+mod rules_cmd;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ enum Cmd {
     Build(exray_catalog::cli::BuildArgs),
     /// Record the hashes of a known-good server's script files, for `hunt --baseline`.
     Baseline(exray_files::cli::BaselineArgs),
+    /// List every built-in rule (markdown or JSON).
+    Rules(rules_cmd::RulesArgs),
     /// The central service: ingest reports, track victims and remediation, notify, dashboard.
     Serve(exray_serve::cli::ServeArgs),
 }
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Cmd::Build(a) => exray_catalog::cli::run(a, &mut std::io::stdout().lock()),
         Cmd::Baseline(a) => exray_files::cli::run_baseline(a),
         Cmd::Serve(a) => exray_serve::cli::run(a),
+        Cmd::Rules(a) => rules_cmd::run(a),
     };
     match res {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -90,8 +90,11 @@ impl Stage {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
+    #[serde(rename = "proxylogon")]
     ProxyLogon,
+    #[serde(rename = "proxyshell")]
     ProxyShell,
+    #[serde(rename = "proxynotshell")]
     ProxyNotShell,
     Owassrf,
     /// Web shells, post-exploitation and exfiltration that any family can lead to.

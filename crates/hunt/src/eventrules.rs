@@ -28,7 +28,11 @@ struct RuleDef {
     cves: Vec<String>,
     #[serde(default)]
     attack: Vec<String>,
+    #[serde(default)]
     event_ids: Vec<u32>,
+    /// Event levels (1 critical, 2 error, 3 warning, 4 information); empty: any.
+    #[serde(default)]
+    levels: Vec<u8>,
     #[serde(default)]
     channels: Vec<String>,
     #[serde(default)]
@@ -145,8 +149,12 @@ impl EventRules {
         let file: File = toml::from_str(text).map_err(|e| RuleLoadError(format!("{origin}: {e}")))?;
         let mut rules = Vec::new();
         for mut d in file.rule {
-            if d.event_ids.is_empty() || d.all.is_empty() {
-                return Err(RuleLoadError(format!("{origin}: rule {}: needs event_ids and at least one `all` condition", d.id)));
+            let scoped = !d.event_ids.is_empty() || !d.providers.is_empty() || !d.channels.is_empty();
+            if !scoped || d.all.is_empty() {
+                return Err(RuleLoadError(format!(
+                    "{origin}: rule {}: needs a scope (event_ids, providers or channels) and at least one `all` condition",
+                    d.id
+                )));
             }
             d.all = d.all.into_iter().map(Cond::lower).collect();
             d.none = d.none.into_iter().map(Cond::lower).collect();
@@ -192,7 +200,10 @@ impl EventRules {
         let mut hits = Vec::new();
         for r in &self.rules {
             let d = &r.def;
-            if !d.event_ids.contains(&e.event_id) {
+            if !d.event_ids.is_empty() && !d.event_ids.contains(&e.event_id) {
+                continue;
+            }
+            if !d.levels.is_empty() && !e.level.is_some_and(|l| d.levels.contains(&l)) {
                 continue;
             }
             if !d.channels.is_empty() && !d.channels.iter().any(|c| c.eq_ignore_ascii_case(&e.channel)) {

@@ -52,39 +52,12 @@ pub fn iis_ssrf_uri() -> RuleMeta {
     )
 }
 
-pub fn ecp_vdir_script() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-PL-006",
-        "Virtual directory set with script content (CVE-2021-27065)",
-        "A `Set-*VirtualDirectory` cmdlet whose URL parameter contains an HTML/script tag (`<script`, `runat=\"server\"`): the OAB/ECP virtual-directory file write that drops a web shell.",
-        F::ProxyLogon, St::Exploitation, &["CVE-2021-27065"], &["T1190", "T1505.003"], S::Critical, C::High,
-    )
-}
-
-pub fn ecp_vdir_reset() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-PL-007",
-        "Virtual directory reset, removed or recreated",
-        "`Reset-`, `Remove-` or `New-OabVirtualDirectory` (or another virtual directory): the second half of the CVE-2021-27065 write, or administration. Read it beside the `Set-` that preceded it.",
-        F::ProxyLogon, St::Attempt, &["CVE-2021-27065"], &["T1505.003"], S::Low, C::Low,
-    )
-}
-
 pub fn oab_write() -> RuleMeta {
     RuleMeta::new(
         "EXRAY-PL-008",
         "OAB generator wrote outside the OAB folder (CVE-2021-26858)",
         "OAB generator log `Download failed and temporary file '<path>' needs to be removed` with a path outside `<install>\\ClientAccess\\OAB`: the CVE-2021-26858 arbitrary file write.",
         F::ProxyLogon, St::Exploitation, &["CVE-2021-26858"], &["T1190", "T1505.003"], S::Critical, C::High,
-    )
-}
-
-pub fn um_deserialization() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-PL-009",
-        "Unified Messaging deserialization error (CVE-2021-26857)",
-        "Application log error from `MSExchange Unified Messaging` with `System.InvalidCastException`: the trace CVE-2021-26857 exploitation leaves.",
-        F::ProxyLogon, St::Exploitation, &["CVE-2021-26857"], &["T1190", "T1203"], S::High, C::Medium,
     )
 }
 
@@ -155,44 +128,6 @@ pub fn owassrf() -> RuleMeta {
     )
 }
 
-pub fn mailbox_export() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-EX-001",
-        "Mailbox export requested",
-        "`New-MailboxExportRequest` in the cmdlet log: a mailbox was exported to a PST file. Critical where the target is a web root, a `.aspx` name or a `\\\\localhost\\c$` UNC path (how ProxyShell dropped shells and took mail).",
-        F::Generic, St::Exfiltration, &[], &["T1114.002", "T1005"], S::High, C::Medium,
-    )
-}
-
-pub fn mailbox_export_webroot() -> RuleMeta {
-    let mut r = mailbox_export();
-    r.id = "EXRAY-EX-002".into();
-    r.title = "Mailbox exported into a web root or to a script file name".into();
-    r.severity = S::Critical;
-    r.confidence = C::High;
-    r.cves = vec!["CVE-2021-34473".into(), "CVE-2021-34523".into(), "CVE-2021-31207".into()];
-    r.attack.push("T1505.003".into());
-    r
-}
-
-pub fn export_cleanup() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-EX-003",
-        "Mailbox export request removed",
-        "`Remove-MailboxExportRequest`: export requests deleted afterwards, as intruders do to hide an export.",
-        F::Generic, St::Exfiltration, &[], &["T1070"], S::Medium, C::Low,
-    )
-}
-
-pub fn role_assignment() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-EX-004",
-        "Management role assigned (e.g. Mailbox Import Export)",
-        "`New-ManagementRoleAssignment` in the cmdlet log, run from the web server or granting `Mailbox Import Export`: the ProxyShell step that makes mailbox exports possible.",
-        F::Generic, St::PostExploitation, &[], &["T1098"], S::High, C::Medium,
-    )
-}
-
 pub fn ioc_ip() -> RuleMeta {
     RuleMeta::new(
         "EXRAY-IOC-001",
@@ -210,10 +145,7 @@ pub fn all() -> Vec<RuleMeta> {
         ssrf_oab_write(),
         ssrf_support(),
         iis_ssrf_uri(),
-        ecp_vdir_script(),
-        ecp_vdir_reset(),
         oab_write(),
-        um_deserialization(),
         webshell_request_ok(),
         webshell_request_probe(),
         command_in_query(),
@@ -222,10 +154,6 @@ pub fn all() -> Vec<RuleMeta> {
         proxyshell_like_attempt(F::ProxyShell),
         proxyshell_like_attempt(F::ProxyNotShell),
         owassrf(),
-        mailbox_export(),
-        mailbox_export_webroot(),
-        export_cleanup(),
-        role_assignment(),
         ioc_ip(),
     ]
 }

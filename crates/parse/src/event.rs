@@ -78,6 +78,50 @@ impl Event {
     }
 }
 
+/// The Exchange cmdlet log keeps the cmdlet and its parameters as positional strings (EVTX) or only
+/// in the rendered message (`Cmdlet suceeded. Cmdlet Set-X, parameters -A "b".`, some exports).
+/// Name them `Cmdlet`, `Parameters`, `Process` and `User` so rules can read them by name.
+pub fn normalize_cmdlet(e: &mut Event) {
+    let is_cmdlet_log = e.provider.eq_ignore_ascii_case("MSExchange CmdletLogs") || e.channel.eq_ignore_ascii_case("MSExchange Management");
+    if !is_cmdlet_log || e.get("Cmdlet").is_some() {
+        return;
+    }
+    let (cmdlet, params) = if let Some(c) = e.strings.first() {
+        (c.clone(), e.strings.get(1).cloned().unwrap_or_default())
+    } else if let Some(m) = e.get("Message").and_then(cmdlet_from_message) {
+        m
+    } else {
+        return;
+    };
+    let process = e.strings.get(6).cloned().unwrap_or_default();
+    let user = e.strings.get(2).cloned().unwrap_or_default();
+    e.data.push(("Cmdlet".into(), cmdlet));
+    e.data.push(("Parameters".into(), params));
+    if !process.is_empty() {
+        e.data.push(("Process".into(), process));
+    }
+    if !user.is_empty() {
+        e.data.push(("User".into(), user));
+    }
+}
+
+/// `Cmdlet suceeded. Cmdlet Set-OabVirtualDirectory, parameters -ExternalUrl "…".` → (cmdlet,
+/// parameters).
+pub fn cmdlet_from_message(m: &str) -> Option<(String, String)> {
+    let first = m.find("Cmdlet ")?;
+    let at = match m[first + 7..].find("Cmdlet ") {
+        Some(j) => first + 7 + j + 7,
+        None => first + 7,
+    };
+    let rest = &m[at..];
+    let (name, params) = match rest.find(", parameters ") {
+        Some(k) => (&rest[..k], rest[k + 13..].trim_end().trim_end_matches('.')),
+        None => (rest.trim_end_matches('.'), ""),
+    };
+    let name = name.trim();
+    (!name.is_empty() && name.contains('-')).then(|| (name.to_string(), params.to_string()))
+}
+
 /// Render a JSON scalar as text; arrays and objects as compact JSON.
 pub fn value_text(v: &Value) -> String {
     match v {
@@ -176,6 +220,7 @@ pub fn from_evtx_json(record_id: u64, timestamp: Option<DateTime<Utc>>, v: &Valu
             flatten_data(d, "", &mut ev.data, &mut ev.strings);
         }
     }
+    normalize_cmdlet(&mut ev);
     ev
 }
 

@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Read};
 
 use serde_json::{Map, Value};
 
-use crate::event::{flatten_data, from_evtx_json, value_text, Event};
+use crate::event::{flatten_data, from_evtx_json, normalize_cmdlet, value_text, Event};
 use crate::time::parse_iso;
 
 #[derive(Debug, Default, Clone)]
@@ -158,7 +158,8 @@ pub fn read_json_events<R: BufRead, F: FnMut(Event)>(mut r: R, mut on_event: F) 
         }
         match serde_json::from_slice::<Value>(line) {
             Ok(v) => match event_from_json(&v, sum.lines) {
-                Some(e) => {
+                Some(mut e) => {
+                    normalize_cmdlet(&mut e);
                     sum.events += 1;
                     on_event(e);
                 }

@@ -5,14 +5,14 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
-use exray_core::{Evidence, SourceKind};
+use exray_core::SourceKind;
 use exray_parse::csvline::CsvLine;
 use exray_parse::ecp::{parse_line, EcpRecord};
 use exray_parse::lines::scan;
 
 use super::httpproxy::build_needles;
 use super::{open, Ctx};
-use crate::detect::events::{classify_cmdlet, CmdletVerdict};
+use exray_parse::event::Event;
 
 static NEEDLES: LazyLock<AhoCorasick> = LazyLock::new(|| {
     build_needles(&[], &["VirtualDirectory", "MailboxExportRequest", "ManagementRoleAssignment"])
@@ -59,25 +59,21 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     c.records += sum.lines.saturating_sub(sum.comment_lines);
 }
 
+/// An ECP command as an event for the declarative rules (provider `ECP Server Log`).
 fn evaluate(rec: &EcpRecord, line_no: u64, raw: &[u8], display: &str, ctx: &mut Ctx<'_>) {
     let Some(cmdlet) = &rec.cmdlet else { return };
-    let params: String = rec
-        .params
-        .iter()
-        .map(|(k, v)| format!("-{k} '{v}'"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let verdict = classify_cmdlet(cmdlet, &params, "");
-    let Some((rule, key)) = verdict.map(|v: CmdletVerdict| (v.rule, v.key)) else {
-        return;
-    };
-    let mut ev = Evidence::new(SourceKind::EcpServer, display).with_raw(raw);
-    ev.line = Some(line_no);
-    ev.timestamp = rec.timestamp;
-    ev.fields.insert("cmdlet".into(), cmdlet.clone());
-    let paths = super::script_paths(&params);
-    ev.fields.insert("parameters".into(), params);
-    ev.fields.insert("server".into(), rec.server.clone());
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    ctx.hit_with_artifacts(&rule, &key, ev, &refs);
+    let params: String = rec.params.iter().map(|(k, v)| format!("-{k} '{v}'")).collect::<Vec<_>>().join(" ");
+    let mut e = Event::empty();
+    e.provider = "ECP Server Log".into();
+    e.channel = "ECP".into();
+    e.event_id = 1;
+    e.record_id = line_no;
+    e.timestamp = rec.timestamp;
+    e.computer = rec.server.clone();
+    e.data.push(("Cmdlet".into(), cmdlet.clone()));
+    e.data.push(("Parameters".into(), params));
+    if let Some(u) = &rec.url {
+        e.data.push(("Url".into(), u.clone()));
+    }
+    super::events::evaluate(&e, display, SourceKind::EcpServer, Some(line_no), Some(raw), ctx);
 }

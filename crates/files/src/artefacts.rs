@@ -415,4 +415,37 @@ mod tests {
         assert!(oab_settings_shell(b"<html><script>alert(1)</script>").is_none());
         assert!(oab_settings_shell(b"ExternalUrl : https://mail.example.org/OAB").is_none());
     }
+
+    /// Hostile bytes behind every magic never panic the parsers (deterministic pseudo-random).
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let prefixes: [&[u8]; 4] = [
+            b"MDMP\x93\xa7",
+            b"PK\x03\x04",
+            b"<preserve virtualPath=\"",
+            b"",
+        ];
+        for i in 0..4000 {
+            let len = (next() % 600) as usize;
+            let mut d: Vec<u8> = prefixes[i % 4].to_vec();
+            d.extend((0..len).map(|_| next() as u8));
+            if i % 3 == 0 {
+                // Plant an end-of-central-directory record with random fields.
+                d.extend_from_slice(b"PK\x05\x06");
+                d.extend((0..18).map(|_| next() as u8));
+            }
+            let _ = magic(&d);
+            let _ = minidump_process(&mut d.as_slice());
+            let _ = zip_listing(&mut d.as_slice());
+            let _ = compiled_virtual_path(&d);
+            let _ = oab_settings_shell(&d);
+        }
+    }
 }

@@ -639,13 +639,23 @@ impl<'a> Worker<'a> {
                 .any(|t| *t >= a && *t <= b)
         });
         if in_window {
+            // Stock pages are rewritten by every update installed in the window: not telling.
+            let stock_page = match loc {
+                Location::OwaAuth => top_level && rules::is_stock_owa_auth(&name),
+                Location::EcpAuth => top_level && rel_lower == rules::STOCK_ECP_AUTH,
+                _ => false,
+            };
             if hits.is_empty() {
-                if web && is_page {
+                if web && is_page && !stock_page {
                     hits.push(Hit::new(WRITTEN_IN_WINDOW));
                 }
             } else {
                 for h in &mut hits {
-                    h.meta.severity = bump(h.meta.severity);
+                    // Raise what is already suspicious; a low-graded hit (a crash dump in WER)
+                    // gains confidence, never an indicator's severity.
+                    if h.meta.severity >= Severity::Medium {
+                        h.meta.severity = bump(h.meta.severity);
+                    }
                     h.meta.confidence = bump_conf(h.meta.confidence);
                     h.fields.push(("written_in_window", "true".into()));
                 }

@@ -460,6 +460,11 @@ fn window_raises_grades_and_flags_recent_pages() {
             .unwrap();
     };
     set(t.write_x("FrontEnd/HttpProxy/owa/auth/logon.aspx", b"<%@ Page %>"));
+    set(t.write("inetpub/wwwroot/new.aspx", b"<%@ Page %>"));
+    set(t.write(
+        "ProgramData/Microsoft/Windows/WER/ReportQueue/w3wp.mdmp",
+        &minidump("w3wp.exe"),
+    ));
     set(t.write("inetpub/wwwroot/aspnet_client/a.aspx", b"<%@ Page %>"));
     t.write("inetpub/wwwroot/aspnet_client/b.aspx", b"<%@ Page %>");
     t.write_x("FrontEnd/HttpProxy/owa/auth/errorFE.aspx", b"<%@ Page %>");
@@ -469,8 +474,19 @@ fn window_raises_grades_and_flags_recent_pages() {
         Utc.with_ymd_and_hms(2021, 3, 31, 0, 0, 0).unwrap(),
     ));
     let (f, _) = findings(sweep(&t.plan(), &o, None, &no_iocs(), None));
-    let w = finding(&f, "EXRAY-FS-007", r"auth\logon.aspx");
+    let w = finding(&f, "EXRAY-FS-007", r"wwwroot\new.aspx");
     assert_eq!(w.severity, Severity::Low);
+    assert!(
+        rules_for(&f, r"auth\logon.aspx").is_empty(),
+        "stock pages are rewritten by updates"
+    );
+    let wer = finding(&f, "EXRAY-FS-021", "w3wp.mdmp");
+    assert_eq!(
+        wer.severity,
+        Severity::Low,
+        "a low hit is not raised to an indicator"
+    );
+    assert_eq!(wer.confidence, Confidence::Medium);
     assert!(rules_for(&f, "errorFE.aspx").is_empty());
     let a = finding(&f, "EXRAY-FS-001", "a.aspx");
     assert_eq!(a.severity, Severity::Critical);

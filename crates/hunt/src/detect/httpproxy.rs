@@ -22,7 +22,8 @@ const NEEDLES: &[&str] = &[
     "ExchangeServicesClient/0.0.0.0",
     "autodiscover.json",
     "powershell",
-    "/ecp/",
+    // `/ecp/<random>.js` URL stems.
+    ".js",
     "DateTime,",
 ];
 

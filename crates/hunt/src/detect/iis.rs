@@ -15,11 +15,19 @@ use super::{lossy, open, Ctx};
 use crate::rules;
 
 const NEEDLES: &[&str] = &[
-    "/owa/",
-    "/ecp/",
+    // Web-shell locations.
+    "/owa/auth/",
+    "/ecp/auth/",
     "/aspnet_client/",
-    "autodiscover",
+    "/oab/",
+    // SSRF carriers: /ecp/<x>.js, /owa/auth/<x>.js, /ecp/default.flt, /ecp/main.css.
+    ".js",
+    ".flt",
+    "main.css",
+    // ProxyShell / ProxyNotShell / OWASSRF.
+    "autodiscover.json",
     "powershell",
+    // Commands in query strings.
     "whoami",
     "cmd.exe",
     "cmd+/c",

@@ -38,12 +38,30 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Child process: serve `n` fake Exchange servers and print their addresses.
-fn serve(n: u64) {
+/// Child process: serve `n` fake Exchange servers (or hostile ones) and print their URLs.
+fn serve(n: u64, hostile: bool) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let mut servers = Vec::new();
         for i in 0..n {
+            if hostile {
+                let ip = format!("127.3.{}.{}", i / 250, i % 250 + 1)
+                    .parse()
+                    .unwrap();
+                let persona = match i % 6 {
+                    0 => common::Persona::EndlessBody,
+                    1 => common::Persona::EndlessChunked,
+                    2 => common::Persona::EndlessHeaders,
+                    3 => common::Persona::SlowDrip,
+                    4 => common::Persona::NeverAnswer,
+                    _ => common::Persona::Garbage,
+                };
+                let tls = i % 2 == 0;
+                let s = common::spawn_opts(ip, tls, persona, false).await;
+                println!("{}://{}", if tls { "https" } else { "http" }, s.addr);
+                servers.push(s);
+                continue;
+            }
             let ip = format!("127.1.{}.{}", i / 250, i % 250 + 1)
                 .parse()
                 .unwrap();
@@ -77,7 +95,7 @@ fn serve(n: u64) {
                 false,
             )
             .await;
-            println!("{}", s.addr);
+            println!("https://{}", s.addr);
             servers.push(s);
         }
         println!("READY");
@@ -91,6 +109,44 @@ fn serve(n: u64) {
         .ok();
         drop(servers);
     });
+}
+
+/// Start the fake servers in a child process; returns it and the base URLs.
+fn servers(n: u64, hostile: bool) -> (std::process::Child, Vec<String>) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--serve", &n.to_string()]);
+    if hostile {
+        cmd.arg("--hostile");
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn fake servers");
+    let mut addrs = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line == "READY" {
+            break;
+        }
+        let (_, a) = line.split_once("://").unwrap();
+        let _: SocketAddr = a.parse().unwrap();
+        addrs.push(line);
+    }
+    (child, addrs)
+}
+
+fn stop(mut child: std::process::Child) {
+    drop(child.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Counts results without keeping them.
@@ -127,8 +183,7 @@ impl Read for Generated {
                 self.line.extend_from_slice(line.as_bytes());
             } else {
                 let a = &self.addrs[(self.i % self.addrs.len() as u64) as usize];
-                self.line
-                    .extend_from_slice(format!("https://{a}/\n").as_bytes());
+                self.line.extend_from_slice(format!("{a}/\n").as_bytes());
             }
             self.i += 1;
             self.pos = 0;
@@ -152,7 +207,8 @@ fn config() -> ScanConfig {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--serve") {
-        serve(args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(200));
+        let n = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(200);
+        serve(n, args.iter().any(|a| a == "--hostile"));
         return;
     }
     let n_servers = arg(&args, "--servers", 500);
@@ -160,21 +216,8 @@ fn main() {
     let mem_targets = arg(&args, "--memory-targets", 10_000_000);
     let mem_shards = arg(&args, "--memory-shards", 200);
 
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--serve", &n_servers.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn fake servers");
-    let mut addrs = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if line == "READY" {
-            break;
-        }
-        let a: SocketAddr = line.parse().unwrap();
-        addrs.push(a.to_string());
-    }
+    let n_hostile = arg(&args, "--hostile-targets", 3000);
+    let (child, addrs) = servers(n_servers, false);
     eprintln!("{} fake Exchange servers (TLS) on 127.1.x.y", addrs.len());
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -207,6 +250,9 @@ fn main() {
         .unwrap();
     let took = start.elapsed();
     let done: u64 = sum.counts.values().sum();
+    if let Some(e) = sum.report.errors.first() {
+        eprintln!("{} input errors, first: {e:?}", sum.input_errors);
+    }
     println!(
         "throughput: {done} complete fingerprints in {:.2} s = {:.0} fingerprints/s (concurrency 512, rate unlimited, host interval 20 ms, TLS); verdicts {:?}",
         took.as_secs_f64(),
@@ -256,14 +302,45 @@ fn main() {
         sum.other_shards,
         peak_rss_mb()
     );
-    drop(child.stdin.take());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    stop(child);
+
+    // 3. Hostile servers (endless bodies, endless headers, slow drip, silence, garbage), all at
+    //    once: memory stays bounded by concurrency x caps, every target ends by its deadline.
+    let (child, addrs) = servers(240, true);
+    let gen = Generated {
+        addrs,
+        i: 0,
+        count: n_hostile,
+        line: Vec::new(),
+        pos: 0,
+    };
+    let stream = TargetStream::new(
+        vec![Source::Reader {
+            name: "generated".into(),
+            reader: Box::new(BufReader::new(gen)),
+        }],
+        vec![443],
+        1,
+    );
+    let mut cfg = config();
+    cfg.limits.connect_timeout = Duration::from_secs(2);
+    cfg.limits.request_timeout = Duration::from_secs(3);
+    cfg.target_timeout = Duration::from_secs(6);
+    let scanner = Arc::new(Scanner::new(cfg));
+    let start = Instant::now();
+    let sum = rt
+        .block_on(run(
+            scanner,
+            stream,
+            RunOptions::default(),
+            Box::new(CountSink(0)),
+        ))
+        .unwrap();
+    println!(
+        "hostile: {n_hostile} targets on 240 hostile servers in {:.1} s (deadline 6 s per target, concurrency 512); verdicts {:?}; peak RSS {:.1} MB",
+        start.elapsed().as_secs_f64(),
+        sum.counts,
+        peak_rss_mb()
+    );
+    stop(child);
 }

@@ -84,7 +84,7 @@ pub struct ScanArgs {
     pub target_timeout: f64,
 
     /// Bytes of response body read at most per request.
-    #[arg(long, default_value_t = 256 * 1024)]
+    #[arg(long, default_value_t = 128 * 1024)]
     pub max_body: usize,
 
     /// User-Agent (must contain `exray`, so the scan stays identifiable).
@@ -219,7 +219,8 @@ fn sources(args: &ScanArgs) -> Result<Vec<Source>> {
 }
 
 /// Run `exray scan`. Exit code: 0 when done and nothing vulnerable was found, 1 when done and at
-/// least one target is vulnerable; errors are returned.
+/// least one target is vulnerable, 130 when stopped by Ctrl-C (progress saved, results so far
+/// written); errors are returned.
 pub async fn run(args: &ScanArgs) -> Result<i32> {
     let config = config(args)?;
     let srcs = sources(args)?;
@@ -239,6 +240,7 @@ pub async fn run(args: &ScanArgs) -> Result<i32> {
         } else {
             scope.join(" ")
         },
+        stop_on_ctrl_c: true,
     };
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
@@ -253,7 +255,13 @@ pub async fn run(args: &ScanArgs) -> Result<i32> {
     for w in &summary.report.warnings {
         tracing::info!("{w}");
     }
-    Ok(if summary.vulnerable() > 0 { 1 } else { 0 })
+    Ok(if summary.interrupted {
+        130
+    } else if summary.vulnerable() > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 /// [`run`] on its own multi-threaded tokio runtime, for a synchronous `main`.

@@ -93,8 +93,8 @@ pub fn manifest_version(body: &[u8]) -> Option<(Version, String)> {
     let mut best: Option<(Version, String, bool)> = None;
     for pos in finder.find_iter(text.as_bytes()) {
         let rest = &text[pos..];
-        let end = rest.find('>').unwrap_or(rest.len().min(1024));
-        let tag = &rest[..end.min(1024)];
+        let end = rest.find('>').unwrap_or(rest.len()).min(1024);
+        let tag = &rest[..floor_boundary(rest, end)];
         let Some(version) = attr(tag, "version").and_then(parse_version) else {
             continue;
         };
@@ -112,6 +112,15 @@ pub fn manifest_version(body: &[u8]) -> Option<(Version, String)> {
         }
     }
     best.map(|(v, e, _)| (v, e))
+}
+
+/// The largest index `<= i` on a char boundary of `s`.
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Method 2: the `X-OWA-Version` header value.
@@ -277,6 +286,46 @@ mod tests {
             ),
             Some(v("15.1.2242.4"))
         );
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic() {
+        // Multi-byte characters at every cut position, truncated tags, lone quotes.
+        let mut seed = 0x1234_5678_u64;
+        let pieces: [&[u8]; 12] = [
+            b"<assemblyIdentity version=\"15.1.2176.2\"",
+            "é€😀".as_bytes(),
+            b"\xff\xfe",
+            b"owaVer=",
+            b"/owa/auth/15.",
+            b"<title>",
+            b"</title",
+            b"version='",
+            b"name=\"exporttool",
+            b">",
+            b"1.2.3",
+            b"\"",
+        ];
+        for _ in 0..3000 {
+            let mut body = Vec::new();
+            for _ in 0..(seed % 40) {
+                seed = crate::shard::mix64(seed);
+                body.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
+                if seed.is_multiple_of(7) {
+                    body.extend(std::iter::repeat_n(b'a', (seed % 1500) as usize));
+                }
+            }
+            let _ = manifest_version(&body);
+            let _ = page_build_folders(&body);
+            let _ = owa_ver_param(&body);
+            let _ = owa_title(&body);
+            let _ = owa_version_header(&String::from_utf8_lossy(&body));
+        }
+        // A tag longer than the 1024-byte window, cut inside a multi-byte character.
+        let mut long = b"<assemblyIdentity ".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 1006));
+        long.extend_from_slice("€€€".as_bytes());
+        assert_eq!(manifest_version(&long), None);
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             max_head: 32 * 1024,
-            max_body: 256 * 1024,
+            max_body: 128 * 1024,
         }
     }
 }
@@ -359,6 +359,7 @@ impl Conn {
         }
         match length {
             Some(len) => {
+                resp.body.reserve_exact((len as usize).min(cap));
                 let mut left = len;
                 while left > 0 {
                     if self.pending().is_empty() && self.fill(deadline, lim).await? == 0 {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// What was scanned, for the report's `scope`.
     pub scope: String,
+    /// Stop on Ctrl-C: finish the targets in flight, save progress, write the report.
+    pub stop_on_ctrl_c: bool,
 }
 
 impl Default for RunOptions {
@@ -37,6 +40,7 @@ impl Default for RunOptions {
             resume: None,
             progress: false,
             scope: String::new(),
+            stop_on_ctrl_c: false,
         }
     }
 }
@@ -51,6 +55,8 @@ pub struct RunSummary {
     pub resumed: u64,
     pub refused: BTreeMap<&'static str, u64>,
     pub input_errors: u64,
+    /// Stopped by Ctrl-C before the input was exhausted.
+    pub interrupted: bool,
     /// The report written at the end (its `scan_results` were streamed, so it is empty here).
     pub report: Report,
 }
@@ -70,10 +76,27 @@ enum Out {
     InputError(InputError),
 }
 
+#[derive(Default)]
 struct ProducerStats {
+    in_shard: AtomicU64,
+    other: AtomicU64,
+    resumed: AtomicU64,
+}
+
+struct Snapshot {
     in_shard: u64,
     other: u64,
     resumed: u64,
+}
+
+impl ProducerStats {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            in_shard: self.in_shard.load(Ordering::Relaxed),
+            other: self.other.load(Ordering::Relaxed),
+            resumed: self.resumed.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Scan every target of `stream` that belongs to `opts.shard`, writing each result to `sink`.
@@ -94,18 +117,16 @@ pub async fn run(
     let (out_tx, mut out_rx) = mpsc::channel::<Out>(4096);
 
     // Reader thread: blocking I/O on files and stdin stays off the async workers.
+    let stats = Arc::new(ProducerStats::default());
     let producer = {
+        let st = stats.clone();
         let out_tx = out_tx.clone();
         let scanner = scanner.clone();
         let (shard, seed) = (opts.shard, opts.seed);
         std::thread::Builder::new()
             .name("exray-scan-targets".into())
             .spawn(move || {
-                let mut st = ProducerStats {
-                    in_shard: 0,
-                    other: 0,
-                    resumed: 0,
-                };
+                let mut in_shard = 0u64;
                 for item in stream {
                     let t = match item {
                         Ok(t) => t,
@@ -117,13 +138,14 @@ pub async fn run(
                         }
                     };
                     if !shard.contains(seed, &t.key()) {
-                        st.other += 1;
+                        st.other.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    let idx = st.in_shard;
-                    st.in_shard += 1;
+                    let idx = in_shard;
+                    in_shard += 1;
+                    st.in_shard.store(in_shard, Ordering::Relaxed);
                     if idx < start_at {
-                        st.resumed += 1;
+                        st.resumed.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
                     let bl = &scanner.config.blocklist;
@@ -139,7 +161,6 @@ pub async fn run(
                         break;
                     }
                 }
-                st
             })?
     };
 
@@ -211,7 +232,28 @@ pub async fn run(
 
     // Dispatcher.
     let sem = Arc::new(Semaphore::new(concurrency));
-    while let Some((idx, target)) = job_rx.recv().await {
+    let mut interrupted = false;
+    let mut ctrl_c = Box::pin(async {
+        if opts.stop_on_ctrl_c {
+            let _ = tokio::signal::ctrl_c().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    });
+    let mut finished_input = false;
+    loop {
+        let next = tokio::select! {
+            j = job_rx.recv() => j,
+            _ = &mut ctrl_c => {
+                interrupted = true;
+                tracing::warn!("interrupted: finishing the targets in flight, then stopping");
+                None
+            }
+        };
+        let Some((idx, target)) = next else {
+            finished_input = !interrupted;
+            break;
+        };
         if out_tx.is_closed() {
             break; // the writer failed: stop scanning, report its error below
         }
@@ -224,12 +266,21 @@ pub async fn run(
             drop(permit);
         });
     }
+    // Unblock the reader if it is waiting to hand over a target.
+    drop(job_rx);
     // Wait for the last targets in flight.
     let _all = sem.acquire_many(concurrency as u32).await?;
     drop(out_tx);
-    let pstats = producer
-        .join()
-        .map_err(|_| anyhow!("target reader thread panicked"))?;
+    // The reader has finished when the input was exhausted; otherwise it may be blocked
+    // reading stdin: leave it, with the counts it reached.
+    let pstats = if finished_input {
+        producer
+            .join()
+            .map_err(|_| anyhow!("target reader thread panicked"))?;
+        stats.snapshot()
+    } else {
+        stats.snapshot()
+    };
     let (mut sink, counts, refused, errors, input_errors) = writer
         .join()
         .map_err(|_| anyhow!("output thread panicked"))??;
@@ -253,6 +304,18 @@ pub async fn run(
             opts.shard, opts.seed, pstats.in_shard, pstats.other
         ));
     }
+    if interrupted {
+        report.warnings.push(match &opts.resume {
+            Some(p) => format!(
+                "interrupted before the end of the input: rerun with --resume {} to continue",
+                p.display()
+            ),
+            None => {
+                "interrupted before the end of the input (use --resume FILE to be able to continue)"
+                    .to_string()
+            }
+        });
+    }
     if pstats.resumed > 0 {
         report.warnings.push(format!(
             "resumed: {} targets done by an earlier run were skipped",
@@ -273,6 +336,7 @@ pub async fn run(
         resumed: pstats.resumed,
         refused,
         input_errors,
+        interrupted,
         report,
     })
 }

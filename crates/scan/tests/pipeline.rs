@@ -336,3 +336,72 @@ async fn cli_end_to_end_with_input_list_exclude_and_output_file() {
         .to_string();
     assert!(err.contains("optout.txt:2:"), "{err}");
 }
+
+#[test]
+fn cidr_and_list_input_split_exactly_once_over_n_shards() {
+    // Same input, in two different orders on different "machines": still exactly once.
+    let input_a = "10.0.0.0/18\nmail.example.org\n198.51.100.7:8443\n";
+    let input_b = "198.51.100.7:8443\nmail.example.org\n10.0.0.0/18\n";
+    let n = 5u64;
+    let mut owner: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut sizes = vec![0u64; n as usize];
+    for i in 0..n {
+        let input = if i % 2 == 0 { input_a } else { input_b };
+        let shard = Shard { index: i, count: n };
+        for t in stream(input) {
+            let key = t.unwrap().key();
+            if shard.contains(2021, &key) {
+                sizes[i as usize] += 1;
+                if let Some(prev) = owner.insert(key.clone(), i) {
+                    panic!("{key} in shards {prev} and {i}");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        owner.len(),
+        (1 << 14) + 2,
+        "every target in exactly one shard"
+    );
+    let mean = owner.len() as f64 / n as f64;
+    assert!(
+        sizes.iter().all(|&s| (s as f64 - mean).abs() < mean * 0.1),
+        "{sizes:?}"
+    );
+}
+
+/// A sink that fails: the run stops with the error instead of scanning on or hanging.
+struct FailingSink;
+impl output::Sink for FailingSink {
+    fn result(&mut self, _r: &ScanResult) -> std::io::Result<()> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "stdout closed",
+        ))
+    }
+    fn finish(&mut self, _r: &Report, _c: &output::Counts) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failing_output_stops_the_run() {
+    let ports = closed_ports(50);
+    let mut input = String::new();
+    for _ in 0..100 {
+        for p in &ports {
+            input.push_str(&format!("127.0.0.1:{p}\n"));
+        }
+    }
+    let start = std::time::Instant::now();
+    let err = run(
+        scanner(),
+        stream(&input),
+        RunOptions::default(),
+        Box::new(FailingSink),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("stdout closed"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}

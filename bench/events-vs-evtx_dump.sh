@@ -17,7 +17,7 @@ while IFS= read -r -d '' f; do
   for c in $(seq 1 "$copies"); do cp "$f" "$dir/f${i}_$c.evtx"; done
 done < <(find "$src" -name '*.evtx' -print0)
 files=$(ls "$dir" | wc -l)
-cat "$dir"/* >/dev/null
+find "$dir" -type f -exec cat {} + >/dev/null
 ./target/release/exray hunt --no-files -f json -o /tmp/exray-evtx.json "$dir" || true
 events=$(python3 -c "import json;r=json.load(open('/tmp/exray-evtx.json'));print(sum(c['records'] for c in r['coverage'] if c['source']=='evtx'))")
 t_ex=$( { /usr/bin/time -f %e ./target/release/exray hunt --no-files --threads 2 -f jsonl -o /dev/null "$dir" 2>&1 >/dev/null || true; } | tail -1 )

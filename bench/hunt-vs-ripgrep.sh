@@ -15,7 +15,7 @@ if [ ! -f "$dir/.done-$mb" ]; then
 fi
 echo "corpus: $(du -sh "$dir" | cut -f1) in $(find "$dir" -type f -name '*.*' | wc -l) files"
 # Warm the page cache so both read from memory.
-cat $(find "$dir" -type f) >/dev/null
+find "$dir" -type f -exec cat {} + >/dev/null
 best() { sort -n | head -1; }
 t_rg=$( for i in 1 2 3; do /usr/bin/time -f %e rg -c 'ServerInfo~' "$dir" >/dev/null 2>/tmp/rg.t || true; cat /tmp/rg.t; done | best )
 t_ex=$( for i in 1 2 3; do /usr/bin/time -f "%e %M" ./target/release/exray hunt --no-files -f jsonl -o /tmp/exray-bench.jsonl "$dir" 2>/tmp/ex.t || true; tail -1 /tmp/ex.t; done | sort -n | head -1 )

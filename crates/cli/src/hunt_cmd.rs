@@ -161,6 +161,17 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
     }
     match &args.output {
         Some(p) => {
+            // Never write into the evidence: refuse a report path inside the hunted folder, and
+            // never write through a link.
+            let hunted = std::fs::canonicalize(&args.path).unwrap_or_else(|_| args.path.clone());
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let target = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+            if target.starts_with(&hunted) {
+                bail!("{}: the report would be written inside the hunted path; choose another place", p.display());
+            }
+            if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+                bail!("{}: is a symbolic link; refusing to write through it", p.display());
+            }
             let f = File::create(p).with_context(|| format!("{}: cannot create", p.display()))?;
             let mut w = BufWriter::new(f);
             render(&report, format, &mut w)?;

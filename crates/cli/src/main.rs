@@ -34,7 +34,8 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `-iL FILE` (nmap style) becomes a long option clap understands.
+    let cli = Cli::parse_from(exray_scan::cli::rewrite_nmap_args(std::env::args_os()));
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",

@@ -131,12 +131,10 @@ fn merge_finding(into: &mut Finding, other: Finding) {
     for a in &other.artifacts {
         push_unique(&mut into.artifacts, a, LIST_CAP);
     }
-    for e in other.evidence {
-        if into.evidence.len() >= EVIDENCE_CAP {
-            break;
-        }
-        into.evidence.push(e);
-    }
+    // Keep the earliest evidence, so the record behind `first_seen` is always shown.
+    into.evidence.extend(other.evidence);
+    into.evidence.sort_by(|a, b| (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line)));
+    into.evidence.truncate(EVIDENCE_CAP);
 }
 
 /// A short stable id: FNV-1a of the parts, hex.

@@ -38,7 +38,7 @@ fn keys(f: &Finding) -> Vec<String> {
         // A script page is the same artefact whether named by its Windows path, its URL or a
         // UNC path in a cmdlet: key it by its file name too.
         let name = a.rsplit(['\\', '/']).next().unwrap_or(&a);
-        if [".aspx", ".ashx", ".asmx", ".asp", ".asa", ".cer", ".config"].iter().any(|e| name.ends_with(e)) {
+        if [".aspx", ".ashx", ".asmx", ".asp", ".asa", ".cer"].iter().any(|e| name.ends_with(e)) {
             k.push(format!("name:{name}"));
         }
         k.push(format!("art:{a}"));

@@ -358,6 +358,9 @@ pub struct SourceCoverage {
     pub last: Option<DateTime<Utc>>,
     /// Records or files that could not be read.
     pub errors: u64,
+    /// Periods longer than a day between `first` and `last` that no file of this source covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -373,6 +376,7 @@ impl SourceCoverage {
             first: None,
             last: None,
             errors: 0,
+            gaps: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -399,7 +403,47 @@ impl SourceCoverage {
                 self.notes.push(n.clone());
             }
         }
+        self.gaps.extend(other.gaps.iter().copied());
     }
+
+    /// The periods this source covers: `first..last` less its gaps.
+    pub fn intervals(&self) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return Vec::new();
+        };
+        let mut gaps = self.gaps.clone();
+        gaps.sort();
+        let mut out = Vec::new();
+        let mut start = first;
+        for (a, b) in gaps {
+            if a > start {
+                out.push((start, a));
+            }
+            start = start.max(b);
+        }
+        if last > start {
+            out.push((start, last));
+        }
+        out
+    }
+}
+
+/// Gaps longer than `min` between sorted, merged intervals.
+pub fn gaps_between(mut iv: Vec<(DateTime<Utc>, DateTime<Utc>)>, min: chrono::Duration) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    iv.sort();
+    let mut gaps = Vec::new();
+    let mut end: Option<DateTime<Utc>> = None;
+    for (a, b) in iv {
+        if let Some(e) = end {
+            if a - e > min {
+                gaps.push((e, a));
+            }
+            end = Some(e.max(b));
+        } else {
+            end = Some(b);
+        }
+    }
+    gaps
 }
 
 /// Input that could not be read or parsed. Never fatal; always reported.

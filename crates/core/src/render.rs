@@ -52,7 +52,9 @@ pub fn safe(s: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        // Control characters and invisible format characters (bidi overrides such as U+202E)
+        // could disguise evidence on a terminal: show them escaped.
+        if c.is_control() || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF) {
             out.push_str(&c.escape_default().to_string());
         } else {
             out.push(c);
@@ -330,6 +332,7 @@ mod tests {
     #[test]
     fn control_chars_are_neutralised_and_csv_quotes() {
         assert_eq!(safe("a\x1b[31mb\n", 100), "a\\u{1b}[31mb\\n");
+        assert_eq!(safe("x\u{202e}y", 100), "x\\u{202e}y");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!("jsonl".parse::<Format>().unwrap(), Format::Jsonl);

@@ -45,25 +45,65 @@ pub fn conclude(r: &mut Report) {
         );
         return;
     }
-    let attempts = r.findings.len();
-    match (earliest, latest) {
-        (Some(a), Some(b)) => {
-            r.verdict = Verdict::NoIndicatorsFound;
-            r.verdict_reason = format!(
-                "no indicators of compromise in request logs covering {} to {}{}",
-                a.format("%Y-%m-%d %H:%M"),
-                b.format("%Y-%m-%d %H:%M"),
-                if attempts > 0 {
-                    format!(" ({attempts} attempt-level finding(s): probes that did not succeed)")
-                } else {
-                    String::new()
-                }
-            );
+    // What the request logs can speak for: their covered periods, cut to the hunt's window.
+    let mut intervals = Vec::new();
+    for c in &request_logs {
+        for (a, b) in c.intervals() {
+            let a = r.since.map_or(a, |s| a.max(s));
+            let b = r.until.map_or(b, |u| b.min(u));
+            if b > a {
+                intervals.push((a, b));
+            }
         }
-        _ => {
-            r.verdict = Verdict::NotAssessed;
-            r.verdict_reason = "no readable HttpProxy or IIS request logs: exploitation cannot be assessed".to_string();
-        }
+    }
+    let (Some(from), Some(to)) = (
+        intervals.iter().map(|i| i.0).min(),
+        intervals.iter().map(|i| i.1).max(),
+    ) else {
+        r.verdict = Verdict::NotAssessed;
+        r.verdict_reason = if earliest.is_some() && (r.since.is_some() || r.until.is_some()) {
+            "the request logs read do not cover the requested time window".to_string()
+        } else {
+            "no readable HttpProxy or IIS request logs: exploitation cannot be assessed".to_string()
+        };
+        let _ = latest;
+        return;
+    };
+    let gaps = crate::model::gaps_between(intervals, chrono::Duration::hours(24));
+    let span = (to - from).num_seconds().max(1);
+    let missing: i64 = gaps.iter().map(|(a, b)| (*b - *a).num_seconds()).sum();
+    let longest = gaps.iter().map(|(a, b)| *b - *a).max();
+    let gap_text = gaps
+        .iter()
+        .take(5)
+        .map(|(a, b)| format!("{} to {}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut caveats = Vec::new();
+    if !gaps.is_empty() {
+        caveats.push(format!("no request logs for {gap_text}{}", if gaps.len() > 5 { ", …" } else { "" }));
+    }
+    if r.summary.input_errors > 0 {
+        caveats.push(format!("{} input error(s)", r.summary.input_errors));
+    }
+    let below = r.findings.len();
+    if below > 0 {
+        caveats.push(format!("{below} finding(s) below exploitation level (attempts, probes, indicator matches)"));
+    }
+    let window = format!("{} to {}", from.format("%Y-%m-%d %H:%M"), to.format("%Y-%m-%d %H:%M"));
+    let too_gappy = longest.is_some_and(|l| l > chrono::Duration::days(7)) || missing * 5 > span;
+    if too_gappy {
+        r.verdict = Verdict::NotAssessed;
+        r.verdict_reason = format!(
+            "no indicators in the request logs read, but they cover {window} with gaps too large to clear the server ({})",
+            caveats.join("; ")
+        );
+    } else {
+        r.verdict = Verdict::NoIndicatorsFound;
+        r.verdict_reason = format!(
+            "no indicators of compromise in request logs covering {window}{}",
+            if caveats.is_empty() { String::new() } else { format!(" ({})", caveats.join("; ")) }
+        );
     }
 }
 
@@ -86,5 +126,20 @@ mod tests {
         assert_eq!(r.verdict, Verdict::NoIndicatorsFound);
         assert!(r.verdict_reason.contains("2021-03-20"));
         assert!(r.warnings.iter().any(|w| w.contains("iis logs start 2021-03-20")));
+        // A month-long hole in the logs: they cannot clear the server.
+        r.coverage[0].gaps = vec![("2021-03-25T00:00:00Z".parse().unwrap(), "2021-04-15T00:00:00Z".parse().unwrap())];
+        conclude(&mut r);
+        assert_eq!(r.verdict, Verdict::NotAssessed);
+        assert!(r.verdict_reason.contains("2021-03-25 to 2021-04-15"), "{}", r.verdict_reason);
+        // A window outside what the logs cover.
+        r.coverage[0].gaps.clear();
+        r.since = Some("2022-01-01T00:00:00Z".parse().unwrap());
+        conclude(&mut r);
+        assert_eq!(r.verdict, Verdict::NotAssessed);
+        // A window inside: the reason names the window, not the whole log span.
+        r.since = Some("2021-04-01T00:00:00Z".parse().unwrap());
+        conclude(&mut r);
+        assert_eq!(r.verdict, Verdict::NoIndicatorsFound);
+        assert!(r.verdict_reason.contains("2021-04-01 00:00 to 2021-04-20"), "{}", r.verdict_reason);
     }
 }

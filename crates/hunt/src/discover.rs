@@ -58,12 +58,17 @@ const EVTX_NAMES: &[&str] = &[
     "windows powershell.evtx",
 ];
 
+/// A drive root has `Windows\System32`, or two of `Program Files`, `inetpub`, `Windows`; a single
+/// folder named `inetpub` in a log collection does not make one.
 fn looks_like_system_root(p: &Path) -> bool {
+    if resolve_ci(p, r"Windows\System32").is_some_and(|c| c.is_dir()) {
+        return true;
+    }
     ["Program Files", "inetpub", "Windows"]
         .iter()
         .filter(|n| child_ci(p, n).is_some_and(|c| c.is_dir()))
         .count()
-        >= 1
+        >= 2
 }
 
 /// System roots at `path` or up to four levels below it (triage layouts nest the drive folder:
@@ -136,20 +141,21 @@ pub fn walk(dir: &Path, max_depth: usize) -> Vec<(PathBuf, u64)> {
     out
 }
 
-/// What kind of evidence a file is, from its path (case-insensitive), in loose mode.
-pub fn classify(path: &Path) -> Option<SourceKind> {
-    let lower = path.to_string_lossy().replace('\\', "/").to_ascii_lowercase();
+/// What kind of evidence a file is, from its path below the hunted folder (case-insensitive), in
+/// loose mode; `real` is the file itself, for sniffing JSON exports.
+pub fn classify(rel: &Path, real: &Path) -> Option<SourceKind> {
+    let lower = format!("/{}", rel.to_string_lossy().replace('\\', "/").to_ascii_lowercase());
     let name = lower.rsplit('/').next().unwrap_or("");
     if name.ends_with(".evtx") {
         return Some(SourceKind::Evtx);
     }
     if [".json", ".jsonl", ".ndjson", ".zip"].iter().any(|e| name.ends_with(e)) {
-        return sniff_json(path);
+        return sniff_json(real);
     }
     if !name.ends_with(".log") {
         return None;
     }
-    if lower.contains("/httpproxy/") || name.contains("_httpproxy_") {
+    if lower.contains("/httpproxy/") || name.contains("_httpproxy_") || name.starts_with("httpproxy_") {
         return Some(SourceKind::HttpProxy);
     }
     if lower.contains("/ecp/server/") || name.starts_with("ecpserver") {
@@ -194,6 +200,9 @@ pub fn sniff(path: &Path) -> Option<SourceKind> {
     }
     if head.contains("#log-type:") {
         return None; // another Exchange log (EWS, message tracking, …)
+    }
+    if head.starts_with("datetime,requestid,") {
+        return Some(SourceKind::HttpProxy); // older builds: a plain header row
     }
     let first = head.lines().next().unwrap_or("");
     let iis_native = first.split(", ").count() > 8 && first.contains("w3svc");
@@ -263,7 +272,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         }
         for (p, size) in walk(ex, 6) {
             let rel = rel_display(ex, &p);
-            if let Some(kind) = classify(Path::new(&format!("/{rel}"))) {
+            if let Some(kind) = classify(Path::new(&rel), &p) {
                 if kind != SourceKind::Evtx {
                     let s = format!("{}/{}", ex.display(), rel);
                     push(&mut d, p, size, s, kind);
@@ -297,7 +306,8 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         let files = if path.is_file() { vec![(path.to_path_buf(), 0)] } else { walk(path, 12) };
         for (p, size) in files {
             let rel = rel_display(path, &p);
-            match classify(&p).or_else(|| sniff(&p)) {
+            // Classify by the path below the hunted folder: names above it must not count.
+            match classify(Path::new(&rel), &p).or_else(|| sniff(&p)) {
                 Some(kind) => push(&mut d, p, size, if rel.is_empty() { path.display().to_string() } else { rel }, kind),
                 None => d.unrecognised += 1,
             }

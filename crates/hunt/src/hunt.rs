@@ -84,7 +84,8 @@ pub fn hunt_sources<'a>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(src) = order.get(i) else { break };
-                    match src.kind {
+                    // A bug in a detector must not lose the hunt: the file becomes an input error.
+                    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match src.kind {
                         SourceKind::HttpProxy => {
                             detect::httpproxy::hunt(&src.path, &src.display, &mut ctx, hp_needles.as_ref())
                         }
@@ -94,6 +95,9 @@ pub fn hunt_sources<'a>(
                         SourceKind::Evtx => detect::events::hunt_evtx(&src.path, &src.display, &mut ctx),
                         SourceKind::EventJson => detect::events::hunt_json(&src.path, &src.display, &mut ctx),
                         _ => {}
+                    }));
+                    if res.is_err() {
+                        ctx.error(&src.display, None, None, "internal error while reading this file (a bug: please report it); the rest of the hunt went on");
                     }
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                     let b = bytes.fetch_add(src.size, Ordering::Relaxed) + src.size;
@@ -197,6 +201,11 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
 
     let mut findings = ctx.agg.into_findings();
     let incidents = correlate::correlate(&mut findings);
+    for ((kind, loc), iv) in std::mem::take(&mut ctx.intervals) {
+        if let Some(c) = ctx.coverage.get_mut(&(kind, loc)) {
+            c.gaps = exray_core::gaps_between(iv, chrono::Duration::hours(24));
+        }
+    }
     let mut coverage: Vec<SourceCoverage> = ctx.coverage.into_values().collect();
     coverage.sort_by(|a, b| (a.source, &a.location).cmp(&(b.source, &b.location)));
     coverage.extend(file_cov);
@@ -213,6 +222,11 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     report.findings = findings;
     report.incidents = incidents;
     report.coverage = coverage;
+    if !d.exchange_roots.is_empty() && !report.coverage.iter().any(|c| c.source == SourceKind::HttpProxy && c.records > 0) {
+        report.warnings.push(
+            "no HttpProxy logs under the Exchange install (Logging\\HttpProxy): the CVE-2021-26855 SSRF is best seen there".into(),
+        );
+    }
     verdict::conclude(&mut report);
     report.finished_at = Utc::now();
     Ok(report)

@@ -58,6 +58,12 @@ const KNOWN: &[Known] = &[
     },
 ];
 
+/// A rule blocks when it aborts or answers itself, on conditions that are not negated.
+fn blocks(r: &RewriteRule) -> bool {
+    let action = r.action.to_ascii_lowercase();
+    (action == "abortrequest" || action == "customresponse") && !r.conditions.iter().any(|c| c.2)
+}
+
 /// Child applications under the Exchange front end whose web.config may override the root.
 const CHILDREN: &[&str] = &["owa", "ecp", "autodiscover", "ews", "mapi", "oab", "powershell", "Microsoft-Server-ActiveSync", "rpc"];
 
@@ -103,6 +109,11 @@ pub fn audit(system_root: &Path, exchange_roots: &[std::path::PathBuf], warnings
             {
                 evidence.push(child.clone());
                 (MitigationStatus::Disabled, Some(format!("{child} removes the rule for its application")))
+            } else if let Some(r) = found.iter().find(|r| !blocks(r)) {
+                (
+                    MitigationStatus::Bypassable,
+                    Some(format!("rule {:?} does not block: action {:?} or a negated condition", r.name, r.action)),
+                )
             } else if let Some(why) = found.iter().find_map(|r| (k.bypass)(r)) {
                 (MitigationStatus::Bypassable, Some(why.to_string()))
             } else {
@@ -155,5 +166,14 @@ mod tests {
         assert_eq!(m[0].status, MitigationStatus::Disabled);
         assert!(m[0].evidence.iter().any(|e| e.contains("owa")));
         assert!(w.is_empty(), "{w:?}");
+        // A rule that only rewrites does not block.
+        std::fs::remove_file(ex.join("FrontEnd/HttpProxy/owa/web.config")).unwrap();
+        std::fs::write(
+            root.join("inetpub/wwwroot/web.config"),
+            cfg(r#"<rule name="X-BEResource"><match url=".*"/><conditions><add input="{HTTP_COOKIE}" pattern="X-BEResource=(.+)/(.+)~(.+)"/></conditions><action type="None"/></rule>"#),
+        )
+        .unwrap();
+        let m = audit(root, std::slice::from_ref(&ex), &mut w);
+        assert_eq!(m[0].status, MitigationStatus::Bypassable);
     }
 }

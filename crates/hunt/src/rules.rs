@@ -88,6 +88,17 @@ pub fn command_in_query() -> RuleMeta {
     )
 }
 
+pub fn command_in_query_probe() -> RuleMeta {
+    let mut r = command_in_query();
+    r.id = "EXRAY-WS-004".into();
+    r.title = "Operating-system command sent, not answered by a script page".into();
+    r.description = "A query string carrying a command (`cmd /c`, `whoami`, …) that was refused or sent to something that is not a script page: a probe or scanner, not proof of a shell.".into();
+    r.stage = St::Attempt;
+    r.severity = S::Low;
+    r.confidence = C::Medium;
+    r
+}
+
 pub fn proxyshell_like(family: F) -> RuleMeta {
     let (id, title, cves): (&str, &str, &[&str]) = match family {
         F::ProxyNotShell => (
@@ -149,6 +160,7 @@ pub fn all() -> Vec<RuleMeta> {
         webshell_request_ok(),
         webshell_request_probe(),
         command_in_query(),
+        command_in_query_probe(),
         proxyshell_like(F::ProxyShell),
         proxyshell_like(F::ProxyNotShell),
         proxyshell_like_attempt(F::ProxyShell),

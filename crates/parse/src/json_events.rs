@@ -41,6 +41,22 @@ fn num(v: Option<&Value>) -> Option<u64> {
     }
 }
 
+/// Levels as numbers (1 critical … 5 verbose) from numbers or names ("Error", "warning", …).
+fn level(v: Option<&Value>) -> Option<u8> {
+    let v = v?;
+    if let Some(n) = num(Some(v)) {
+        return u8::try_from(n).ok();
+    }
+    match value_text(v).to_ascii_lowercase().as_str() {
+        "critical" => Some(1),
+        "error" => Some(2),
+        "warning" => Some(3),
+        "information" | "info" => Some(4),
+        "verbose" => Some(5),
+        _ => None,
+    }
+}
+
 fn text<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     keys.iter().find_map(|k| v.get(*k)).filter(|x| !x.is_null())
 }
@@ -78,7 +94,7 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
             .map(value_text)
             .unwrap_or_default();
         e.computer = sys.get("Computer").map(value_text).unwrap_or_default();
-        e.level = num(sys.get("Level")).map(|l| l as u8);
+        e.level = level(sys.get("Level"));
         for key in ["EventData", "UserData"] {
             if let Some(d) = obj.get(key) {
                 flatten_data(d, "", &mut e.data, &mut e.strings);
@@ -95,6 +111,7 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
         e.channel = w.get("channel").map(value_text).unwrap_or_default();
         e.provider = w.get("provider_name").map(value_text).unwrap_or_default();
         e.computer = w.get("computer_name").map(value_text).unwrap_or_default();
+        e.level = level(obj.get("log").and_then(|l| l.get("level")).or(w.get("level")).or(obj.get("level")));
         for key in ["event_data", "user_data"] {
             if let Some(d) = w.get(key) {
                 flatten_data(d, "", &mut e.data, &mut e.strings);
@@ -114,7 +131,7 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
     e.channel = text(v, &["Channel"]).map(value_text).unwrap_or_default();
     e.provider = text(v, &["SourceName", "ProviderName", "Provider"]).map(value_text).unwrap_or_default();
     e.computer = text(v, &["Hostname", "Computer", "host"]).map(value_text).unwrap_or_default();
-    e.level = num(obj.get("Level")).map(|l| l as u8);
+    e.level = level(obj.get("Level").or(obj.get("Severity")));
     flat_data(obj, &mut e);
     Some(e)
 }

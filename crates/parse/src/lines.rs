@@ -158,7 +158,7 @@ where
         let e = memchr::memchr(b'\n', &region[pos..]).map_or(region.len(), |i| pos + i + 1);
         let l = trim_eol(&region[pos..e]);
         counted += 1;
-        if l.first() == Some(&b'#') {
+        if l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l).first() == Some(&b'#') {
             sum.comment_lines += 1;
         }
         on_line(Line {
@@ -194,7 +194,8 @@ where
     }
     // Comment lines after the head, counted cheaply.
     sum.comment_lines += memchr::memmem::find_iter(&region[pos..], b"\n#").count() as u64;
-    if pos > 0 && region[pos - 1] == b'\n' && region.get(pos) == Some(&b'#') {
+    // A `#` line that starts the rest of the region (after the head, or at a chunk start).
+    if region.get(pos) == Some(&b'#') && (pos > 0 || base_line >= HEAD_LINES) {
         sum.comment_lines += 1;
     }
     // Last data line of the region.

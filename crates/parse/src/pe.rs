@@ -7,14 +7,20 @@ pub fn file_version(data: &[u8]) -> Option<(u16, u16, u16, u16)> {
     if data.get(..2) != Some(b"MZ") {
         return None;
     }
-    let at = memchr::memmem::find(data, &SIG)?;
-    let field = |off: usize| -> Option<u32> {
-        let b = data.get(at + off..at + off + 4)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let ms = field(8)?;
-    let ls = field(12)?;
-    Some(((ms >> 16) as u16, (ms & 0xffff) as u16, (ls >> 16) as u16, (ls & 0xffff) as u16))
+    // The signature may also occur in code or data: take the first occurrence followed by the
+    // structure version 1.0 (dwStrucVersion = 0x00010000).
+    for at in memchr::memmem::find_iter(data, &SIG) {
+        let field = |off: usize| -> Option<u32> {
+            let b = data.get(at + off..at + off + 4)?;
+            Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        if field(4) != Some(0x0001_0000) {
+            continue;
+        }
+        let (Some(ms), Some(ls)) = (field(8), field(12)) else { return None };
+        return Some(((ms >> 16) as u16, (ms & 0xffff) as u16, (ls >> 16) as u16, (ls & 0xffff) as u16));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -36,6 +42,11 @@ mod tests {
     #[test]
     fn reads_the_fixed_file_info() {
         assert_eq!(file_version(&fake_pe((15, 1, 2176, 9))), Some((15, 1, 2176, 9)));
+        // A stray signature before the real block is skipped.
+        let mut stray = b"MZ".to_vec();
+        stray.extend_from_slice(&[0xBD, 0x04, 0xEF, 0xFE, 9, 9, 9, 9]);
+        stray.extend_from_slice(&fake_pe((15, 2, 986, 5))[2..]);
+        assert_eq!(file_version(&stray), Some((15, 2, 986, 5)));
         assert_eq!(file_version(b"MZ no version"), None);
         assert_eq!(file_version(&fake_pe((15, 1, 2176, 9))[2..]), None, "not a PE");
         let mut cut = fake_pe((15, 2, 1, 2));

@@ -35,7 +35,10 @@ pub fn exchange_updates(text: &str) -> Vec<InstalledUpdate> {
                 continue;
             }
             if let Some(last) = key.rsplit('\\').next() {
-                if last.len() > 2 && last[..2].eq_ignore_ascii_case("KB") && last[2..].chars().all(|c| c.is_ascii_digit()) {
+                let is_kb = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("KB"))
+                    && last.len() > 2
+                    && last[2..].chars().all(|c| c.is_ascii_digit());
+                if is_kb {
                     out.push(InstalledUpdate { kb: last.to_ascii_uppercase(), key: key.to_string(), package: None });
                     current = Some(out.len() - 1);
                 }
@@ -62,5 +65,6 @@ mod tests {
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].kb, "KB5000871");
         assert!(u[0].package.as_deref().unwrap().contains("CU19"));
+        assert!(exchange_updates("[HKLM\\SOFTWARE\\Microsoft\\Updates\\Exchange 2016\\Kä1]").is_empty());
     }
 }

@@ -89,11 +89,13 @@ pub fn find_timestamp(line: &[u8]) -> Option<DateTime<Utc>> {
     for (i, w) in line.windows(5).enumerate() {
         // ISO: dddd-dd-ddT or space
         if w[4] == b'-' && w[..4].iter().all(|c| c.is_ascii_digit()) && line.len() >= i + 19 {
-            let end = line[i..]
+            // A timestamp is short: never look further than 40 bytes (no quadratic scans).
+            let window = &line[i..line.len().min(i + 40)];
+            let end = window
                 .iter()
                 .position(|c| *c == b',' || *c == b']' || *c == b'"' || *c == b';')
-                .map_or(line.len(), |p| i + p);
-            let cand = &line[i..end];
+                .unwrap_or(window.len());
+            let cand = &window[..end];
             // A date followed by a space and a time: cut after the seconds (+fraction, Z).
             let cut = cand
                 .iter()
@@ -111,9 +113,18 @@ pub fn find_timestamp(line: &[u8]) -> Option<DateTime<Utc>> {
 
 fn find_us_timestamp(line: &[u8]) -> Option<DateTime<Utc>> {
     let s = std::str::from_utf8(line).ok()?;
-    for (i, _) in s.match_indices('/') {
-        let start = s[..i].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |p| p + 1);
+    for (i, _) in s.match_indices('/').take(64) {
+        // Digits are ASCII, so the byte after the last non-digit is a char boundary.
+        let start = s.as_bytes()[..i].iter().rposition(|c| !c.is_ascii_digit()).map_or(0, |p| p + 1);
+        if i - start > 2 {
+            continue;
+        }
         let tail = &s[start..];
+        let mut cut = tail.len().min(40);
+        while !tail.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let tail = &tail[..cut];
         let mut parts = tail.splitn(2, ' ');
         let date = parts.next()?;
         let rest = parts.next().unwrap_or("");
@@ -199,5 +210,13 @@ mod tests {
         let t = find_timestamp(b"x 3/3/2021 4:12:33 PM y").unwrap();
         assert_eq!(t.to_rfc3339(), "2021-03-03T16:12:33+00:00");
         assert!(find_timestamp(b"no time here").is_none());
+        // Hostile input: multi-byte characters next to slashes, long runs, no panic, no blow-up.
+        assert_eq!(find_timestamp("é3/3/2021 4:12:33 PM".as_bytes()).unwrap().to_rfc3339(), "2021-03-03T16:12:33+00:00");
+        assert!(find_timestamp("ééé/é/é".as_bytes()).is_none());
+        let long = "0000-".repeat(400_000);
+        let t0 = std::time::Instant::now();
+        assert!(find_timestamp(long.as_bytes()).is_none());
+        assert!(find_timestamp("1/".repeat(500_000).as_bytes()).is_none());
+        assert!(t0.elapsed().as_secs() < 5);
     }
 }

@@ -15,7 +15,8 @@ use super::{open, Ctx};
 use exray_parse::event::Event;
 
 static NEEDLES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    build_needles(&[], &["VirtualDirectory", "MailboxExportRequest", "ManagementRoleAssignment"])
+    // Every command line: ECP logs are small, and user rules may read any cmdlet.
+    build_needles(&[], &["S:CMD="])
 });
 
 pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {

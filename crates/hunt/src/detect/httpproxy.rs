@@ -71,16 +71,15 @@ pub(crate) fn proxynotshell_era(t: Option<DateTime<Utc>>) -> bool {
     t.is_some_and(|t| t >= cut)
 }
 
-/// `/autodiscover/autodiscover.json?@x/powershell…` style path confusion in a decoded URI.
+/// `/autodiscover/autodiscover.json?@x/powershell…` style path confusion in a decoded URI:
+/// PowerShell behind autodiscover.json (with or without the `@`, which later variants dropped),
+/// or another back-end path behind an `@`.
 pub(crate) fn is_autodiscover_confusion(uri_lower: &str) -> bool {
     let Some(at) = uri_lower.find("autodiscover.json") else {
         return false;
     };
     let rest = &uri_lower[at..];
-    rest.contains('@')
-        && ["/powershell", "/mapi/", "/ews/", "/owa/", "powershell"]
-            .iter()
-            .any(|p| rest.contains(p))
+    rest.contains("powershell") || (rest.contains('@') && ["/mapi/", "/ews/", "/owa/"].iter().any(|p| rest.contains(p)))
 }
 
 /// Percent-decode (twice, for double encoding) and lower-case a URI for matching.
@@ -156,8 +155,7 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
     }
     let last_ts = sum.last_data_line.as_ref().and_then(|(_, l)| quick_timestamp(l));
     let _ = records_seen_head;
-    ctx.observe(SourceKind::HttpProxy, &loc, first_ts);
-    ctx.observe(SourceKind::HttpProxy, &loc, last_ts);
+    ctx.file_span(SourceKind::HttpProxy, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::HttpProxy, &loc);
     c.files += 1;
     c.bytes += sum.bytes;
@@ -267,7 +265,8 @@ fn evaluate(
 
     // OWASSRF: /owa/<mailbox>/powershell answered 200.
     let stem_l = stem.to_ascii_lowercase();
-    if stem_l.starts_with(b"/owa/") && stem_l.ends_with(b"/powershell") && ok {
+    let stem_t = stem_l.strip_suffix(b"/").unwrap_or(&stem_l);
+    if stem_t.starts_with(b"/owa/") && stem_t.ends_with(b"/powershell") && ok {
         ctx.hit(&rules.owassrf, &key, mk());
     }
 
@@ -296,5 +295,9 @@ mod tests {
             "/autodiscover/autodiscover.json?@evil.com/mapi/nspi/?&email=autodiscover/autodiscover.json%3f@evil.com"
         ));
         assert!(!is_autodiscover_confusion("/autodiscover/autodiscover.json?email=user@contoso.com&protocol=rest"));
+        // ProxyNotShell without the `@` (the bypass of the first mitigation).
+        assert!(is_autodiscover_confusion(&decode_lower(
+            b"/autodiscover/autodiscover.json?a..foo.var/owa/&Email=autodiscover/autodiscover.json?a..foo.var&Protocol=XYZ&FooProtocol=%50owershell"
+        )));
     }
 }

@@ -27,7 +27,19 @@ const NEEDLES: &[&str] = &[
     // ProxyShell / ProxyNotShell / OWASSRF.
     "autodiscover.json",
     "powershell",
-    // Commands in query strings.
+    // Script pages anywhere, and encoded separators used to dodge the needles above.
+    ".aspx",
+    ".ashx",
+    ".asmx",
+    ".asp",
+    ".asa",
+    ".cer",
+    ".cdx",
+    ".soap",
+    "%2f",
+    "%5c",
+    "%25",
+    // Commands in query strings (every entry of COMMANDS has a needle).
     "whoami",
     "cmd.exe",
     "cmd+/c",
@@ -37,6 +49,10 @@ const NEEDLES: &[&str] = &[
     "net%20user",
     "certutil",
     "nltest",
+    "ipconfig",
+    "tasklist",
+    "net+group",
+    "net%20group",
     "#Fields",
 ];
 
@@ -51,6 +67,7 @@ struct Rules {
     shell_ok: RuleMeta,
     shell_probe: RuleMeta,
     command: RuleMeta,
+    command_probe: RuleMeta,
     ps: RuleMeta,
     pns: RuleMeta,
     ps_try: RuleMeta,
@@ -64,6 +81,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     shell_ok: rules::webshell_request_ok(),
     shell_probe: rules::webshell_request_probe(),
     command: rules::command_in_query(),
+    command_probe: rules::command_in_query_probe(),
     ps: rules::proxyshell_like(Family::ProxyShell),
     pns: rules::proxyshell_like(Family::ProxyNotShell),
     ps_try: rules::proxyshell_like_attempt(Family::ProxyShell),
@@ -191,8 +209,7 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
         let mut q = p.clone();
         (q.feed(l) == IisLine::Record).then(|| q.timestamp()).flatten()
     });
-    ctx.observe(SourceKind::Iis, &loc, first_ts);
-    ctx.observe(SourceKind::Iis, &loc, last_ts);
+    ctx.file_span(SourceKind::Iis, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::Iis, &loc);
     c.files += 1;
     c.bytes += sum.bytes;
@@ -253,7 +270,11 @@ fn evaluate(
     if !query.is_empty() {
         let q = decode_lower(query);
         if COMMANDS.iter().any(|c| q.contains(c)) {
-            ctx.hit(&rules.command, &key, mk());
+            // Answered by a script page: commands ran through it. Otherwise: a probe.
+            let script = SCRIPT_EXT.iter().any(|e| stem.ends_with(e)) || shell_location(&stem).is_some();
+            let ok = status.first() == Some(&b'2');
+            let rule = if ok && script { &rules.command } else { &rules.command_probe };
+            ctx.hit_with_artifacts(rule, &key, mk(), &[&stem]);
         }
     }
     let mut uri = stem.clone();
@@ -271,7 +292,7 @@ fn evaluate(
         };
         ctx.hit(rule, &key, mk());
     }
-    if stem.starts_with("/owa/") && stem.ends_with("/powershell") && status == b"200" {
+    if stem.starts_with("/owa/") && stem.trim_end_matches('/').ends_with("/powershell") && status == b"200" {
         ctx.hit(&rules.owassrf, &key, mk());
     }
     if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {

@@ -46,6 +46,8 @@ pub struct Ctx<'a> {
     /// Script pages requested in web-shell locations: url path (lower case) → client IPs,
     /// for correlation with the files found on disk.
     pub requested_pages: HashMap<String, HashSet<String>>,
+    /// Per source and folder, the period each file covers: gaps between them are reported.
+    pub intervals: HashMap<(SourceKind, String), Vec<(DateTime<Utc>, DateTime<Utc>)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -59,6 +61,7 @@ impl<'a> Ctx<'a> {
             error_count: 0,
             coverage: HashMap::new(),
             requested_pages: HashMap::new(),
+            intervals: HashMap::new(),
         }
     }
 
@@ -94,6 +97,15 @@ impl<'a> Ctx<'a> {
             .or_insert_with(|| SourceCoverage::new(kind, location))
     }
 
+    /// Record the period one file covers (its first and last record times).
+    pub fn file_span(&mut self, kind: SourceKind, location: &str, first: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) {
+        self.observe(kind, location, first);
+        self.observe(kind, location, last);
+        if let (Some(a), Some(b)) = (first.filter(|t| plausible(*t)), last.filter(|t| plausible(*t))) {
+            self.intervals.entry((kind, location.to_string())).or_default().push((a.min(b), a.max(b)));
+        }
+    }
+
     pub fn observe(&mut self, kind: SourceKind, location: &str, t: Option<DateTime<Utc>>) {
         if let Some(t) = t.filter(|t| plausible(*t)) {
             self.cov(kind, location).observe(t);
@@ -119,6 +131,9 @@ impl<'a> Ctx<'a> {
         }
         for (k, v) in other.requested_pages {
             self.requested_pages.entry(k).or_default().extend(v);
+        }
+        for (k, v) in other.intervals {
+            self.intervals.entry(k).or_default().extend(v);
         }
     }
 }

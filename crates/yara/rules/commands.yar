@@ -22,9 +22,10 @@ rule EXRAY_NET_Process_Start_Cmd
         $cmd3 = "powershell" nocase
         $cmd4 = /["']cmd["']/ nocase
         $cmd5 = "RedirectStandardOutput" nocase
-        $in1 = /Request(\.Form|\.Item|\.QueryString|\.Params)?\s*[\[(]/ nocase
+        $in1 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         $in2 = /<asp:TextBox/ nocase
         $in3 = /\.Text\s*[,;)+]/ nocase
+        $in4 = "[WebMethod" nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
@@ -51,7 +52,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $run1 = /\.exec\s*\(/ nocase
         $run2 = /\.run\s*[\s(]/ nocase
         $run3 = "ShellExecute" nocase
-        $in1 = /request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
+        $in1 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         $in2 = /cmd(\.exe)?\s*\/c/ nocase
         $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase
         $srv1 = "<%"
@@ -201,4 +202,31 @@ rule EXRAY_HTTP_Proxy_Request_Url
         $srv2 = "runat" nocase
     condition:
         any of ($srv*) and any of ($h*) and any of ($url*) and $out
+}
+
+rule EXRAY_NET_PowerShell_Runspace
+{
+    meta:
+        title = "Web shell: page runs PowerShell in-process with caller input"
+        description = "An ASP.NET page hosts PowerShell itself (RunspaceFactory, PowerShell.Create, Pipeline.Commands.AddScript) and runs script text taken from the request or a form field: a PowerShell web shell that never starts powershell.exe."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.001"
+    strings:
+        $ps1 = "RunspaceFactory" nocase
+        $ps2 = /PowerShell\s*\.\s*Create\s*\(/ nocase
+        $ps3 = "System.Management.Automation" nocase
+        $run1 = /AddScript\s*\(/ nocase
+        $run2 = /AddCommand\s*\(/ nocase
+        $run3 = /CreatePipeline\s*\(/ nocase
+        $in1 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $in2 = /\.Text\s*[,;)+]/ nocase
+        $in3 = "[WebMethod" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and any of ($ps*) and any of ($run*) and any of ($in*)
 }

@@ -16,9 +16,9 @@ rule EXRAY_Eval_Request_Direct
         attack = "T1505.003"
     strings:
         // eval(Request.Item["x"]...) / eval request("x") / Execute(Request.Form("x")) / ExecuteGlobal request(...)
-        $direct = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}request(\.item|\.form|\.querystring|\.params)?\s*[\[(]/ nocase
+        $direct = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         // JScript through HttpContext: eval(Context.Request["x"], ...)
-        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.)?(context|httpcontext\.current)\.request(\.item|\.form)?\s*[\[(]/ nocase
+        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.)?(context|httpcontext\.current)\.request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         // session-cached payload: execute session("x")
         $session = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}session\s*[\[(]/ nocase
     condition:
@@ -37,10 +37,12 @@ rule EXRAY_JScript_Eval_Unsafe
         attack = "T1505.003"
     strings:
         $unsafe = /eval\s*\([^;]{1,300}["']unsafe["']\s*\)/ nocase
-        $two_arg = /eval\s*\([^,;()]{1,120},[^;]{1,200}\)/ nocase
-        $js1 = /language\s*=\s*["']?jscript/ nocase
-        $js2 = /<script[^>]{0,60}runat\s*=\s*["']?server[^>]{0,60}language\s*=\s*["']?jscript/ nocase
-        $js3 = "System.Web.HttpContext.Current" nocase
+        // not DataBinder.Eval(x, "fmt") / <%# Eval("f", "{0}") %>: JScript page required
+        $two_arg = /[^.a-z0-9_]eval\s*\([^,;()"]{1,120},[^;]{1,200}\)/ nocase
+        // JScript.NET server code: page directive or server script block (js, jscript, javascript)
+        $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
+        $js2 = /<script[^>]{0,100}runat\s*=\s*["']?server[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s>]/ nocase
+        $js3 = /<script[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s][^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $unsafe or ($two_arg and any of ($js*))
 }
@@ -56,9 +58,9 @@ rule EXRAY_VBS_Eval_Request_Variable
         confidence = "medium"
         attack = "T1505.003"
     strings:
-        $req = /[^.a-z0-9_](request|session)(\.item|\.form|\.querystring)?\s*\(/ nocase
+        $req = /[^.a-z0-9_](request|session)(\.(item|form|querystring|headers|cookies)){0,2}\s*[\[(]/ nocase
         // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier
-        $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>|\))/ nocase
+        $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|;|%>|\))/ nocase
         $asp = "<%"
     condition:
         filesize < 8KB and $asp and $req and $run
@@ -90,4 +92,24 @@ rule EXRAY_Eval_Decoded_Request
         $asp2 = "runat" nocase
     condition:
         ($b64eval or $unesc or $rev) or (any of ($enc*) and any of ($dec*) and any of ($asp*))
+}
+
+rule EXRAY_JScript_Eval_Alias
+{
+    meta:
+        title = "Web shell: server-side JScript passes eval around as a value"
+        description = "Server-side JScript stores eval in a variable or object ({'E':eval}, var f = eval) and reads request data: the China Chopper \"customize\" server scripts call eval through the alias so that no eval( appears."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $alias = /[:=,(]\s*eval\s*[,;})\]]/
+        $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
+        $js2 = /<script[^>]{0,100}runat\s*=\s*["']?server[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s>]/ nocase
+        $js3 = /<script[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s][^>]{0,100}runat\s*=\s*["']?server/ nocase
+        $req = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+    condition:
+        any of ($js*) and $alias and $req
 }

@@ -25,7 +25,7 @@ rule EXRAY_File_Manager_Request
         $m5 = /\.CopyFile|File\s*\.\s*Copy\s*\(|\.CopyTo\s*\(/ nocase
         $m6 = /\.CreateFolder|Directory\s*\.\s*CreateDirectory/ nocase
         $m7 = /\.Attributes\s*=/ nocase
-        $in = /request(\.form|\.item|\.querystring|\.params)?\s*[\[(]/ nocase
+        $in = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
@@ -47,10 +47,12 @@ rule EXRAY_File_Writer_Request
         $w_any = /\.write(line|alltext|allbytes)?\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
         $w_resp = /response\.write\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
         $w_ctor = /(StreamWriter|WriteAllText|WriteAllBytes|CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?request/ nocase
+        // path and content both from form text boxes (ASP.NET server controls)
+        $w_box = /(StreamWriter|WriteAllText|WriteAllBytes|FileStream)\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*[,)][^\r\n]{0,300}[\r\n][^\r\n]{0,200}\.Write(Line)?\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 32KB and any of ($srv*) and $f1 and (#w_any > #w_resp or $w_ctor)
+        filesize < 32KB and any of ($srv*) and $f1 and (#w_any > #w_resp or $w_ctor or $w_box)
 }
 
 rule EXRAY_Remote_Dropper
@@ -211,4 +213,23 @@ rule EXRAY_File_Attribute_Tamper
         $srv = "<%"
     condition:
         $srv and $req and $path and any of ($attr*, $time*)
+}
+
+rule EXRAY_Upload_Request_Named
+{
+    meta:
+        title = "Web shell: upload saved under a caller-chosen name or folder"
+        description = "A small server page saves an uploaded file (SaveAs) to a path built from request parameters rather than from the upload itself: an uploader that lets the attacker place a file anywhere, typically a second shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $save = /\.SaveAs\s*\([^;\r\n]{0,120}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 16KB and any of ($srv*) and $save
 }

@@ -20,7 +20,7 @@ rule EXRAY_NET_Reflective_Loader_Request
         $load4 = "System.Reflection.Assembly.Load" nocase
         $in1 = "BinaryRead" nocase
         $in2 = "InputStream" nocase
-        $in3 = /Request(\.Form|\.Item|\.QueryString|\.Params)?\s*\[/ nocase
+        $in3 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*\[/ nocase
         $in4 = /Request\.(Form|Params|QueryString)\s*\.Get\s*\(/ nocase
         $dec1 = "RijndaelManaged" nocase
         $dec2 = "CreateDecryptor" nocase
@@ -68,9 +68,34 @@ rule EXRAY_NET_Dynamic_Compile_Request
         $c2 = "JScriptEvaluate" nocase
         $c3 = "CSharpCodeProvider" nocase
         $c4 = "VBCodeProvider" nocase
-        $in = /Request(\.Form|\.Item|\.QueryString|\.Params)?\s*[\[(]/ nocase
+        $in = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
         any of ($c*) and $in and any of ($srv*)
+}
+
+rule EXRAY_NET_Deserialize_Request
+{
+    meta:
+        title = "Web shell: page deserializes request data with a type-unsafe formatter"
+        description = "An ASP.NET page feeds request data to BinaryFormatter, LosFormatter, ObjectStateFormatter, SoapFormatter or NetDataContractSerializer: a deserialization backdoor that runs a gadget chain sent by the attacker."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $f1 = "BinaryFormatter" nocase
+        $f2 = "LosFormatter" nocase
+        $f3 = "ObjectStateFormatter" nocase
+        $f4 = "SoapFormatter" nocase
+        $f5 = "NetDataContractSerializer" nocase
+        // request data inside the Deserialize(...) call itself
+        $des = /\.Deserialize\s*\([^;\r\n]{0,120}(Request|InputStream|BinaryRead)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and any of ($f*) and $des
 }

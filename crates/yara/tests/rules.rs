@@ -94,7 +94,7 @@ fn cases() -> Vec<Case> {
         case(
             "EXRAY_JScript_Eval_Unsafe",
             "<%@ Page Language=\"JScript\" %>\n<% var c = Request.Form[\"q\"];\nvar m = \"u\" + \"nsafe\";\nResponse.Write(eval(c, m)); %>\n",
-            "<html><script language=\"javascript\">\nvar r = eval(data);\nvar m = Math.max(a, b);\n</script></html>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var u = System.Web.HttpContext.Current.User; %>\n<asp:Repeater runat=\"server\"><ItemTemplate><%# Eval(\"Date\", \"{0:d}\") %> <%# DataBinder.Eval(Container.DataItem, \"Title\") %></ItemTemplate></asp:Repeater>\n<script language=\"javascript\">\nvar r = eval(data);\nvar m = Math.max(a, b);\n</script>\n",
         ),
         case(
             "EXRAY_VBS_Eval_Request_Variable",
@@ -249,6 +249,26 @@ fn cases() -> Vec<Case> {
             &pst_with("Subject: quarterly report\r\nPlease find the figures attached."),
         ),
         case(
+            "EXRAY_NET_PowerShell_Runspace",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Management.Automation.Runspaces\" %>\n<% var rs = RunspaceFactory.CreateRunspace(); rs.Open();\nvar p = rs.CreatePipeline(); p.Commands.AddScript(Request.Form[\"ps\"]);\nforeach (var o in p.Invoke()) Response.Write(o); %>\n",
+            "// Admin console tool (not a web page)\nusing System.Management.Automation;\nvar ps = PowerShell.Create();\nps.AddCommand(\"Get-ExchangeServer\");\nforeach (var o in ps.Invoke()) Console.WriteLine(o);\n",
+        ),
+        case(
+            "EXRAY_NET_Deserialize_Request",
+            "<%@ Page Language=\"C#\" %>\n<% var f = new System.Runtime.Serialization.Formatters.Binary.BinaryFormatter();\nf.Deserialize(Request.InputStream); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var f = new System.Runtime.Serialization.Formatters.Binary.BinaryFormatter();\nusing (var s = System.IO.File.OpenRead(Server.MapPath(\"~/App_Data/cache.bin\"))) { var o = f.Deserialize(s); }\nResponse.Write(Server.HtmlEncode(Request[\"q\"])); %>\n",
+        ),
+        case(
+            "EXRAY_Upload_Request_Named",
+            "<%@ Page Language=\"C#\" %>\n<% if (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"./\") + Request[\"n\"]); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var f = Request.Files[0];\nf.SaveAs(Server.MapPath(\"~/uploads/\") + System.IO.Path.GetFileName(f.FileName)); %>\n",
+        ),
+        case(
+            "EXRAY_JScript_Eval_Alias",
+            "<script runat=\"server\" language=\"javascript\">\nvar input = String(Request.Form(\"z\"));\nvar table = {'run': eval};\ntable['run'](input);\n</script>\n",
+            "<script runat=\"server\" language=\"javascript\">\nvar input = String(Request.Form(\"z\"));\nvar evaluation = { score: 3 };\nResponse.Write(Server.HTMLEncode(input) + evaluation.score);\n</script>\n",
+        ),
+        case(
             "EXRAY_WebConfig_Handler_Hijack",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers accessPolicy=\"Read, Script, Write\">\n   <add name=\"cfg\" path=\"*.config\" verb=\"*\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\system32\\inetsrv\\asp.dll\" resourceType=\"Unspecified\" />\n  </handlers>\n  <security><requestFiltering><fileExtensions><remove fileExtension=\".config\" /></fileExtensions></requestFiltering></security>\n </system.webServer>\n</configuration>\n<!-- <% Response.Write(CreateObject(\"WScript.Shell\").Exec(Request(\"q\")).StdOut.ReadAll()) %> -->\n",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers>\n   <add name=\"ExtensionlessUrl\" path=\"*.\" verb=\"GET,HEAD\" type=\"System.Web.Handlers.TransferRequestHandler\" preCondition=\"integratedMode\" />\n  </handlers>\n </system.webServer>\n <appSettings><add key=\"greeting\" value=\"&lt;%= hello %&gt;\" /></appSettings>\n</configuration>\n",
@@ -309,6 +329,23 @@ fn obfuscated_one_liner_variants() {
     // Reversed payload.
     let rev = "<% ExecuteGlobal StrReverse(Request(\"r\")) %>";
     assert!(hits(rev).contains("EXRAY_Eval_Decoded_Request"));
+    // Input from a header instead of a parameter.
+    let hdr = "<%@ Page Language=\"JScript\" %><% eval(Request.Headers[\"X-Token\"]); %>";
+    assert!(hits(hdr).contains("EXRAY_Eval_Request_Direct"));
+    // JScript (classic ASP) through a variable, statement ended by a semicolon.
+    let var = "<%@ Language=JScript %>\n<% var c = Request.Form(\"c\"); eval(c); %>";
+    assert!(hits(var).contains("EXRAY_VBS_Eval_Request_Variable"));
+    // JScript.NET under its other names, script block with language before runat.
+    let js = "<script language=\"javascript\" runat=\"server\">\nfunction Page_Load() { var k = Request.Form[\"k\"]; var o = \"unsa\" + \"fe\"; eval(k, o); }\n</script>";
+    assert!(hits(js).contains("EXRAY_JScript_Eval_Unsafe"));
+    let js2 = "<%@ Page Language=\"js\" %>\n<% var k = Request.Form[\"k\"]; eval(k, mode); %>";
+    assert!(hits(js2).contains("EXRAY_JScript_Eval_Unsafe"));
+    // Client-side JavaScript with a two-argument call to a function named eval is not server code.
+    let client = "<html><script language=\"javascript\">\nfunction eval2() {}\nvar r = eval(a, b);\n</script></html>";
+    assert!(!hits(client).contains("EXRAY_JScript_Eval_Unsafe"));
+    // ASP.NET writer: path and content from text boxes.
+    let boxes = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Save(object o, EventArgs e) {\n var w = new System.IO.StreamWriter(txtFile.Text, true);\n w.Write(txtBody.Text);\n w.Close();\n}\n</script>";
+    assert!(hits(boxes).contains("EXRAY_File_Writer_Request"));
     // A GIF header in front changes nothing.
     let gif = "GIF89a\n<%eval request(\"i\")%>";
     assert!(hits(gif).contains("EXRAY_Eval_Request_Direct"));

@@ -52,6 +52,8 @@ pub struct Store {
     /// has to upgrade a read lock (which SQLite answers with SQLITE_BUSY instead of waiting).
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     pub(crate) attrib: RwLock<Attribution>,
+    /// Reports waiting for the SQLite group commit (see `ingest`).
+    pub(crate) pending: std::sync::Mutex<Vec<crate::ingest::Job>>,
 }
 
 /// Turn the `--database` argument into a sqlx URL: `postgres://…` and `sqlite:…` pass through,
@@ -106,6 +108,7 @@ impl Store {
             backend,
             write_lock: tokio::sync::Mutex::new(()),
             attrib: RwLock::new(Attribution::default()),
+            pending: std::sync::Mutex::new(Vec::new()),
         };
         store.migrate().await?;
         Ok(store)

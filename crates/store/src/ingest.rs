@@ -154,20 +154,42 @@ fn fix_text(a: Option<&exray_core::BuildAssessment>) -> Option<String> {
     })
 }
 
+/// One report waiting for the SQLite group commit.
+pub(crate) struct Job {
+    p: Principal,
+    report: Report,
+    sha: String,
+    text: String,
+    reply: tokio::sync::oneshot::Sender<StoreResult<IngestOutcome>>,
+}
+
+/// Reports per group-commit transaction at most.
+const GROUP_MAX: usize = 64;
+
 impl Store {
     /// Ingest one report body on behalf of `p`. Returns after COMMIT: the caller may acknowledge.
     pub async fn ingest(&self, p: &Principal, body: &[u8]) -> StoreResult<IngestOutcome> {
         let report = parse_report(body)?;
         self.refresh_attribution().await?;
         let sha = sha256_hex(body);
-        let text = String::from_utf8_lossy(body);
+        let text = String::from_utf8_lossy(body).into_owned();
+        if self.backend == crate::Backend::Sqlite {
+            return self.ingest_grouped(p, report, sha, text).await;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let res = {
-                let _w = self.write_guard().await;
-                self.ingest_once(p, &report, &sha, &text).await
-            };
+            let res = async {
+                let mut tx = self.pool.begin().await?;
+                let out = self.ingest_in_tx(&mut tx, p, &report, &sha, &text).await?;
+                if out.duplicate {
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
+                Ok(out)
+            }
+            .await;
             match res {
                 Err(e) if attempt < 6 && is_retryable(&e) => {
                     tracing::debug!(attempt, error = %e, "retrying ingest transaction");
@@ -178,14 +200,86 @@ impl Store {
         }
     }
 
-    async fn ingest_once(
+    /// SQLite group commit: every caller queues its report, then takes the writer lock; whoever
+    /// holds it ingests all queued reports in one transaction (each in its own savepoint, so a
+    /// bad report fails alone), commits once (one fsync), and only then answers every caller.
+    async fn ingest_grouped(
         &self,
+        p: &Principal,
+        report: Report,
+        sha: String,
+        text: String,
+    ) -> StoreResult<IngestOutcome> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.pending
+            .lock()
+            .map_err(|_| StoreError::Retry)?
+            .push(Job {
+                p: p.clone(),
+                report,
+                sha,
+                text,
+                reply,
+            });
+        {
+            let _w = self.write_lock.lock().await;
+            let jobs: Vec<Job> = {
+                let mut q = self.pending.lock().map_err(|_| StoreError::Retry)?;
+                let n = q.len().min(GROUP_MAX);
+                q.drain(..n).collect()
+            };
+            if !jobs.is_empty() {
+                self.run_group(jobs).await;
+            }
+        }
+        rx.await.unwrap_or(Err(StoreError::Retry))
+    }
+
+    async fn run_group(&self, jobs: Vec<Job>) {
+        let mut results: Vec<StoreResult<IngestOutcome>> = Vec::with_capacity(jobs.len());
+        let outcome = async {
+            let mut tx = self.pool.begin().await?;
+            for j in &jobs {
+                sqlx::query("SAVEPOINT ingest_one")
+                    .execute(&mut *tx)
+                    .await?;
+                let r = self
+                    .ingest_in_tx(&mut tx, &j.p, &j.report, &j.sha, &j.text)
+                    .await;
+                let keep = matches!(&r, Ok(o) if !o.duplicate);
+                if !keep {
+                    sqlx::query("ROLLBACK TO SAVEPOINT ingest_one")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("RELEASE SAVEPOINT ingest_one")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(r);
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, reports = jobs.len(), "group commit failed");
+            results = jobs.iter().map(|_| Err(StoreError::Retry)).collect();
+        }
+        for (j, r) in jobs.into_iter().zip(results) {
+            let _ = j.reply.send(r);
+        }
+    }
+
+    /// The work of one ingest inside the caller's transaction. A duplicate (or a conflict)
+    /// returns before writing anything the caller must keep; the caller rolls it back.
+    async fn ingest_in_tx(
+        &self,
+        tx: &mut Transaction<'static, Any>,
         p: &Principal,
         r: &Report,
         sha: &str,
         text: &str,
     ) -> StoreResult<IngestOutcome> {
-        let mut tx = self.pool.begin().await?;
         let kind = match r.kind {
             ReportKind::Hunt => "hunt",
             ReportKind::Scan => "scan",
@@ -211,15 +305,14 @@ impl Store {
         .bind(r.findings.len() as i64)
         .bind(r.scan_results.len() as i64)
         .bind(text)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let Some(row) = inserted else {
             let stored: String = sqlx::query("SELECT sha256 FROM reports WHERE report_id = $1")
                 .bind(&r.report_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?
                 .try_get(0)?;
-            tx.rollback().await?;
             if stored == sha {
                 out.duplicate = true;
                 return Ok(out);
@@ -233,22 +326,17 @@ impl Store {
         let mut deltas = Deltas::new();
         match r.kind {
             ReportKind::Scan => {
-                self.ingest_scan(&mut tx, p, r, rid, &mut out, &mut deltas)
+                self.ingest_scan(tx, p, r, rid, &mut out, &mut deltas)
                     .await?
             }
             ReportKind::Hunt => {
-                self.ingest_hunt(&mut tx, p, r, rid, &mut out, &mut deltas)
+                self.ingest_hunt(tx, p, r, rid, &mut out, &mut deltas)
                     .await?
             }
         }
-        apply_deltas(
-            &mut tx,
-            &deltas,
-            &r.finished_at.format("%Y-%m-%d").to_string(),
-        )
-        .await?;
+        apply_deltas(tx, &deltas, &r.finished_at.format("%Y-%m-%d").to_string()).await?;
         audit(
-            &mut *tx,
+            &mut **tx,
             &p.actor(),
             "report.ingest",
             &format!("report:{}", r.report_id),
@@ -258,7 +346,6 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -279,7 +366,8 @@ impl Store {
             .collect();
         results.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
         let fu = self.backend.for_update();
-        let mut observations: Vec<(i64, i64, &'static str, Option<String>, String)> = Vec::with_capacity(results.len());
+        let mut observations: Vec<(i64, i64, &'static str, Option<String>, String)> =
+            Vec::with_capacity(results.len());
         for (res, ip, hostname) in results {
             if ip.is_none() && hostname.is_none() {
                 out.skipped += 1;
@@ -431,7 +519,13 @@ impl Store {
             );
             let mut q = sqlx::query(&sql);
             for (host_id, at, verdict, build, detail) in chunk {
-                q = q.bind(*host_id).bind(rid).bind(*at).bind(*verdict).bind(build.clone()).bind(detail.clone());
+                q = q
+                    .bind(*host_id)
+                    .bind(rid)
+                    .bind(*at)
+                    .bind(*verdict)
+                    .bind(build.clone())
+                    .bind(detail.clone());
             }
             q.execute(&mut **tx).await?;
         }
@@ -838,6 +932,9 @@ pub(crate) async fn apply_deltas(
 mod tests {
     #[test]
     fn values_sql_numbers_parameters_and_keeps_literals() {
-        assert_eq!(super::values_sql(&["", "'x'", ""], 2), "($1, 'x', $2), ($3, 'x', $4)");
+        assert_eq!(
+            super::values_sql(&["", "'x'", ""], 2),
+            "($1, 'x', $2), ($3, 'x', $4)"
+        );
     }
 }

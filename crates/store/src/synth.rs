@@ -157,7 +157,7 @@ pub async fn test_databases(dir: &std::path::Path, tag: &str) -> Vec<String> {
             Ok(u) => out.push(u),
             Err(e) => panic!("EXRAY_TEST_POSTGRES_URL is set but unusable: {e}"),
         },
-        _ => println!("skipping PostgreSQL: EXRAY_TEST_POSTGRES_URL unset"),
+        _ => println!("skipping: EXRAY_TEST_POSTGRES_URL unset (PostgreSQL half of this test)"),
     }
     out
 }

@@ -558,3 +558,67 @@ async fn unattributed_hunts_join_only_an_unambiguous_host() {
             .all(|h| h.state == "vulnerable" || h.ip.is_none()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_ingests_commit_in_groups_and_fail_alone() {
+    let (_d, stores) = stores("group").await;
+    for s in stores {
+        let s = std::sync::Arc::new(s);
+        let base = scan_report(
+            vec![scan_result(
+                "192.0.2.50",
+                None,
+                ScanVerdict::Vulnerable,
+                day(0),
+            )],
+            day(0),
+        );
+        let mut conflicting = base.clone();
+        conflicting.scope = "different content, same id".into();
+        let mut bodies: Vec<Vec<u8>> = (0..24)
+            .map(|i| {
+                to_json(&scan_report(
+                    vec![scan_result(
+                        &format!("192.0.2.{}", 60 + i),
+                        None,
+                        ScanVerdict::Vulnerable,
+                        day(i),
+                    )],
+                    day(i),
+                ))
+            })
+            .collect();
+        bodies.push(to_json(&base));
+        bodies.push(to_json(&base));
+        bodies.push(to_json(&conflicting));
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|b| {
+                let s = s.clone();
+                tokio::spawn(async move { s.ingest(&admin(), &b).await })
+            })
+            .collect();
+        let mut ok = 0;
+        let mut dup = 0;
+        let mut conflict = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(o) if o.duplicate => dup += 1,
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(_)) => conflict += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        // One of the two identical copies and the conflicting one lose to whichever came first.
+        assert_eq!(ok + dup + conflict, 27);
+        assert_eq!(ok, 25, "24 distinct reports and one copy of the shared id");
+        assert_eq!(dup + conflict, 2);
+        assert_eq!(s.count("reports").await.unwrap(), 25);
+        assert_eq!(s.count("hosts").await.unwrap(), 25);
+        assert_eq!(
+            s.funnel(&admin(), None).await.unwrap().hosts,
+            25,
+            "counters of rolled-back savepoints are not kept"
+        );
+    }
+}

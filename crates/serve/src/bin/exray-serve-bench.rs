@@ -35,6 +35,9 @@ struct Args {
     hunts_per_day: usize,
     #[arg(long, default_value_t = 25)]
     findings_per_hunt: usize,
+    /// Share of hunts (percent) that find indicators (and carry findings); the rest are clean.
+    #[arg(long, default_value_t = 50)]
+    dirty_percent: u64,
     /// Concurrent upload clients.
     #[arg(long, default_value_t = 4)]
     clients: usize,
@@ -198,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("{base}/api/v1/reports");
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(a.clients * 2)
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
 
     let start =
@@ -234,7 +238,7 @@ async fn main() -> anyhow::Result<()> {
         for k in 0..a.hunts_per_day {
             let h = (mix((day * a.hunts_per_day + k) as u64) as usize) % a.hosts;
             let host = format!("mail{h}.o{}.example", h % a.orgs);
-            let dirty = mix(h as u64 ^ 0x5eed).is_multiple_of(2);
+            let dirty = mix(h as u64 ^ 0x5eed) % 100 < a.dirty_percent;
             let f: Vec<_> = if dirty {
                 (0..a.findings_per_hunt)
                     .map(|i| finding(&format!("f{i}"), Stage::Foothold, "bench"))

@@ -69,13 +69,20 @@ fn parse_time(s: &str, end_of_day: bool) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("{s:?}: not RFC 3339 nor YYYY-MM-DD"))?;
-    let t = if end_of_day { d.and_hms_opt(23, 59, 59) } else { d.and_hms_opt(0, 0, 0) };
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("{s:?}: not RFC 3339 nor YYYY-MM-DD"))?;
+    let t = if end_of_day {
+        d.and_hms_opt(23, 59, 59)
+    } else {
+        d.and_hms_opt(0, 0, 0)
+    };
     Ok(t.expect("valid time").and_utc())
 }
 
 #[cfg(feature = "yara")]
-fn content_rules(args: &HuntArgs) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
+fn content_rules(
+    args: &HuntArgs,
+) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
     if args.no_files {
         return Ok(None);
     }
@@ -88,7 +95,9 @@ fn content_rules(args: &HuntArgs) -> anyhow::Result<Option<Box<dyn exray_core::c
 }
 
 #[cfg(not(feature = "yara"))]
-fn content_rules(args: &HuntArgs) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
+fn content_rules(
+    args: &HuntArgs,
+) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
     if !args.rules.is_empty() {
         bail!("this exray was built without yara-x: --rules needs the `yara` feature");
     }
@@ -96,9 +105,20 @@ fn content_rules(args: &HuntArgs) -> anyhow::Result<Option<Box<dyn exray_core::c
 }
 
 pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
-    let format: Format = args.format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let since = args.since.as_deref().map(|s| parse_time(s, false)).transpose()?;
-    let until = args.until.as_deref().map(|s| parse_time(s, true)).transpose()?;
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e))?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_time(s, false))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_time(s, true))
+        .transpose()?;
     if args.upload.is_some() && args.token.is_none() {
         bail!("--upload needs --token (or EXRAY_TOKEN)");
     }
@@ -116,15 +136,21 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
     let rules = content_rules(args)?;
     let mut event_rules = exray_hunt::eventrules::EventRules::builtin();
     for p in &args.event_rules {
-        let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
-        event_rules.extend(exray_hunt::eventrules::EventRules::parse(&text, &p.display().to_string())?);
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        event_rules.extend(exray_hunt::eventrules::EventRules::parse(
+            &text,
+            &p.display().to_string(),
+        )?);
     }
 
     let bar = if std::io::stderr().is_terminal() {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} evidence files, {msg} [{elapsed}]")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} evidence files, {msg} [{elapsed}]",
+            )
+            .expect("valid template"),
         );
         pb.enable_steady_tick(Duration::from_millis(120));
         Some(pb)
@@ -164,13 +190,22 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
             // Never write into the evidence: refuse a report path inside the hunted folder, and
             // never write through a link.
             let hunted = std::fs::canonicalize(&args.path).unwrap_or_else(|_| args.path.clone());
-            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let parent = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             let target = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
             if target.starts_with(&hunted) {
-                bail!("{}: the report would be written inside the hunted path; choose another place", p.display());
+                bail!(
+                    "{}: the report would be written inside the hunted path; choose another place",
+                    p.display()
+                );
             }
             if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
-                bail!("{}: is a symbolic link; refusing to write through it", p.display());
+                bail!(
+                    "{}: is a symbolic link; refusing to write through it",
+                    p.display()
+                );
             }
             let f = File::create(p).with_context(|| format!("{}: cannot create", p.display()))?;
             let mut w = BufWriter::new(f);

@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "exray", version, about = "Who has been hacked, what was done, and how to patch: on-premises Exchange (ProxyLogon and its successors)")]
+#[command(
+    name = "exray",
+    version,
+    about = "Who has been hacked, what was done, and how to patch: on-premises Exchange (ProxyLogon and its successors)"
+)]
 struct Cli {
     /// Log detail on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -43,7 +47,10 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("EXRAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let res = match &cli.cmd {
         Cmd::Hunt(a) => hunt_cmd::run(a),
         Cmd::Scan(a) => exray_scan::cli::run_blocking(a),
@@ -55,7 +62,12 @@ fn main() -> ExitCode {
     match res {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         // A closed pipe (`exray hunt … | head`) is not an error.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
             ExitCode::SUCCESS
         }
         Err(e) => {

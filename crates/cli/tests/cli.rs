@@ -14,11 +14,26 @@ fn root() -> &'static Path {
 
 #[test]
 fn the_sample_hunt_finds_the_intrusion() {
-    let out = exray().arg("hunt").arg(root().join("samples/compromised-exchange")).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "findings → exit 1; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = exray()
+        .arg("hunt")
+        .arg(root().join("samples/compromised-exchange"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings → exit 1; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("VERDICT: indicators of compromise found"), "{text}");
-    assert!(text.contains("from 203.0.113.7 on 2021-03-03 04:12 UTC"), "{text}");
+    assert!(
+        text.contains("VERDICT: indicators of compromise found"),
+        "{text}"
+    );
+    assert!(
+        text.contains("from 203.0.113.7 on 2021-03-03 04:12 UTC"),
+        "{text}"
+    );
     assert!(text.contains("Installed build: 15.1.2176.2"), "{text}");
     assert!(out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("error"));
 }
@@ -26,19 +41,38 @@ fn the_sample_hunt_finds_the_intrusion() {
 #[test]
 fn machine_formats_parse_and_exit_codes_hold() {
     let sample = root().join("samples/compromised-exchange");
-    let out = exray().args(["hunt", "-f", "json"]).arg(&sample).output().unwrap();
+    let out = exray()
+        .args(["hunt", "-f", "json"])
+        .arg(&sample)
+        .output()
+        .unwrap();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["schema"], "exray.report/v1");
     assert_eq!(r["verdict"], "indicators_found");
-    let out = exray().args(["hunt", "-f", "jsonl"]).arg(&sample).output().unwrap();
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = exray()
+        .args(["hunt", "-f", "jsonl"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.last().unwrap()["type"], "summary");
     assert!(lines.iter().any(|l| l["type"] == "finding"));
-    let out = exray().args(["hunt", "-f", "csv"]).arg(&sample).output().unwrap();
+    let out = exray()
+        .args(["hunt", "-f", "csv"])
+        .arg(&sample)
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("report_id,finding_id"));
-    let out = exray().args(["hunt", "-f", "timesketch"]).arg(&sample).output().unwrap();
-    let first: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let out = exray()
+        .args(["hunt", "-f", "timesketch"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     assert!(first["datetime"].is_string() && first["timestamp_desc"].is_string());
     // An empty folder: nothing to assess, no findings → exit 0 and "not assessed".
     let empty = tempfile::tempdir().unwrap();
@@ -46,12 +80,20 @@ fn machine_formats_parse_and_exit_codes_hold() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("VERDICT: not assessed"));
     // A missing path is an error → exit 2.
-    let out = exray().args(["hunt", "/nonexistent/exray/path"]).output().unwrap();
+    let out = exray()
+        .args(["hunt", "/nonexistent/exray/path"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     // Output to a file, nothing written under the hunted path.
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("r.json");
-    let out = exray().args(["hunt", "-f", "json", "-o"]).arg(&o).arg(&sample).output().unwrap();
+    let out = exray()
+        .args(["hunt", "-f", "json", "-o"])
+        .arg(&o)
+        .arg(&sample)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(std::fs::metadata(&o).unwrap().len() > 1000);

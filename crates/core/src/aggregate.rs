@@ -89,8 +89,9 @@ impl Aggregator {
     pub fn into_findings(self) -> Vec<Finding> {
         let mut v: Vec<Finding> = self.findings.into_values().collect();
         for f in &mut v {
-            f.evidence
-                .sort_by(|a, b| (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line)));
+            f.evidence.sort_by(|a, b| {
+                (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line))
+            });
         }
         sort_findings(&mut v);
         v
@@ -133,7 +134,8 @@ fn merge_finding(into: &mut Finding, other: Finding) {
     }
     // Keep the earliest evidence, so the record behind `first_seen` is always shown.
     into.evidence.extend(other.evidence);
-    into.evidence.sort_by(|a, b| (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line)));
+    into.evidence
+        .sort_by(|a, b| (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line)));
     into.evidence.truncate(EVIDENCE_CAP);
 }
 

@@ -38,7 +38,10 @@ fn keys(f: &Finding) -> Vec<String> {
         // A script page is the same artefact whether named by its Windows path, its URL or a
         // UNC path in a cmdlet: key it by its file name too.
         let name = a.rsplit(['\\', '/']).next().unwrap_or(&a);
-        if [".aspx", ".ashx", ".asmx", ".asp", ".asa", ".cer"].iter().any(|e| name.ends_with(e)) {
+        if [".aspx", ".ashx", ".asmx", ".asp", ".asa", ".cer"]
+            .iter()
+            .any(|e| name.ends_with(e))
+        {
             k.push(format!("name:{name}"));
         }
         k.push(format!("art:{a}"));
@@ -107,7 +110,8 @@ pub fn correlate(findings: &mut [Finding]) -> Vec<Incident> {
     let mut incidents = Vec::new();
     for mut members in groups {
         members.sort_by(|&a, &b| {
-            (findings[a].first_seen, findings[a].stage).cmp(&(findings[b].first_seen, findings[b].stage))
+            (findings[a].first_seen, findings[a].stage)
+                .cmp(&(findings[b].first_seen, findings[b].stage))
         });
         let ids: Vec<String> = members.iter().map(|&i| findings[i].id.clone()).collect();
         let mut sorted_ids = ids.clone();
@@ -137,19 +141,33 @@ pub fn correlate(findings: &mut [Finding]) -> Vec<Incident> {
                 time: f.first_seen,
                 stage: f.stage,
                 finding: f.id.clone(),
-                text: if f.count > 1 { format!("{} ({}×)", f.title, f.count) } else { f.title.clone() },
+                text: if f.count > 1 {
+                    format!("{} ({}×)", f.title, f.count)
+                } else {
+                    f.title.clone()
+                },
             });
         }
         let first = members.iter().filter_map(|&i| findings[i].first_seen).min();
         let last = members.iter().filter_map(|&i| findings[i].last_seen).max();
-        let severity = members.iter().map(|&i| findings[i].severity).max().unwrap_or(crate::Severity::Info);
-        let stage = members.iter().map(|&i| findings[i].stage).max().unwrap_or(Stage::Attempt);
+        let severity = members
+            .iter()
+            .map(|&i| findings[i].severity)
+            .max()
+            .unwrap_or(crate::Severity::Info);
+        let stage = members
+            .iter()
+            .map(|&i| findings[i].stage)
+            .max()
+            .unwrap_or(Stage::Attempt);
         let who = match ips.len() {
             0 => "on the host".to_string(),
             1 => format!("from {}", ips[0]),
             k => format!("from {} and {} more", ips[0], k - 1),
         };
-        let when = first.map(|t| format!(" on {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
+        let when = first
+            .map(|t| format!(" on {}", t.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
         let mut chain: Vec<&str> = Vec::new();
         for s in &story {
             if chain.last() != Some(&s.text.as_str()) {
@@ -176,7 +194,12 @@ pub fn correlate(findings: &mut [Finding]) -> Vec<Incident> {
             summary,
         });
     }
-    incidents.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)).then(a.id.cmp(&b.id)));
+    incidents.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.id.cmp(&b.id))
+    });
     incidents
 }
 
@@ -188,7 +211,17 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn rule(id: &str, stage: Stage) -> RuleMeta {
-        RuleMeta::new(id, id, "", Family::ProxyLogon, stage, &["CVE-2021-26855"], &[], Severity::High, Confidence::High)
+        RuleMeta::new(
+            id,
+            id,
+            "",
+            Family::ProxyLogon,
+            stage,
+            &["CVE-2021-26855"],
+            &[],
+            Severity::High,
+            Confidence::High,
+        )
     }
 
     fn ev(ip: Option<&str>, min: u32) -> Evidence {
@@ -201,23 +234,45 @@ mod tests {
     #[test]
     fn joins_by_ip_and_artifact_and_leaves_attempts_alone() {
         let mut agg = Aggregator::new();
-        agg.add(&rule("SSRF", Stage::Exploitation), "203.0.113.7", ev(Some("203.0.113.7"), 12));
+        agg.add(
+            &rule("SSRF", Stage::Exploitation),
+            "203.0.113.7",
+            ev(Some("203.0.113.7"), 12),
+        );
         agg.add_with_artifacts(
             &rule("SHELLREQ", Stage::Foothold),
             "203.0.113.7",
             ev(Some("203.0.113.7"), 20),
             &["/aspnet_client/x.aspx"],
         );
-        agg.add_with_artifacts(&rule("SHELLFILE", Stage::Foothold), "file", ev(None, 15), &["/aspnet_client/x.aspx"]);
-        agg.add(&rule("SCAN", Stage::Attempt), "198.51.100.1", ev(Some("198.51.100.1"), 1));
+        agg.add_with_artifacts(
+            &rule("SHELLFILE", Stage::Foothold),
+            "file",
+            ev(None, 15),
+            &["/aspnet_client/x.aspx"],
+        );
+        agg.add(
+            &rule("SCAN", Stage::Attempt),
+            "198.51.100.1",
+            ev(Some("198.51.100.1"), 1),
+        );
         let mut f = agg.into_findings();
         let inc = correlate(&mut f);
         assert_eq!(inc.len(), 1);
         assert_eq!(inc[0].findings.len(), 3);
         assert_eq!(inc[0].client_ips, vec!["203.0.113.7".to_string()]);
-        assert!(inc[0].summary.starts_with("from 203.0.113.7 on 2021-03-03 04:12 UTC: SSRF → SHELLFILE → SHELLREQ"), "{}", inc[0].summary);
+        assert!(
+            inc[0].summary.starts_with(
+                "from 203.0.113.7 on 2021-03-03 04:12 UTC: SSRF → SHELLFILE → SHELLREQ"
+            ),
+            "{}",
+            inc[0].summary
+        );
         let scan = f.iter().find(|x| x.rule_id == "SCAN").unwrap();
         assert!(scan.incident.is_none());
-        assert!(f.iter().filter(|x| x.rule_id != "SCAN").all(|x| x.incident.as_deref() == Some(inc[0].id.as_str())));
+        assert!(f
+            .iter()
+            .filter(|x| x.rule_id != "SCAN")
+            .all(|x| x.incident.as_deref() == Some(inc[0].id.as_str())));
     }
 }

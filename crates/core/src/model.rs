@@ -429,7 +429,10 @@ impl SourceCoverage {
 }
 
 /// Gaps longer than `min` between sorted, merged intervals.
-pub fn gaps_between(mut iv: Vec<(DateTime<Utc>, DateTime<Utc>)>, min: chrono::Duration) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn gaps_between(
+    mut iv: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    min: chrono::Duration,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     iv.sort();
     let mut gaps = Vec::new();
     let mut end: Option<DateTime<Utc>> = None;

@@ -26,7 +26,11 @@ impl std::str::FromStr for Format {
             "jsonl" => Format::Jsonl,
             "csv" => Format::Csv,
             "timesketch" => Format::Timesketch,
-            other => return Err(format!("unknown format {other:?} (text, json, jsonl, csv, timesketch)")),
+            other => {
+                return Err(format!(
+                    "unknown format {other:?} (text, json, jsonl, csv, timesketch)"
+                ))
+            }
         })
     }
 }
@@ -54,7 +58,9 @@ pub fn safe(s: &str, max: usize) -> String {
         }
         // Control characters and invisible format characters (bidi overrides such as U+202E)
         // could disguise evidence on a terminal: show them escaped.
-        if c.is_control() || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF) {
+        if c.is_control()
+            || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF)
+        {
             out.push_str(&c.escape_default().to_string());
         } else {
             out.push(c);
@@ -64,11 +70,22 @@ pub fn safe(s: &str, max: usize) -> String {
 }
 
 fn t(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    d.map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())
+    d.map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
-    writeln!(w, "exray {} — {} of {}", r.tool.version, if r.kind == ReportKind::Hunt { "hunt" } else { "scan" }, safe(&r.scope, 200))?;
+    writeln!(
+        w,
+        "exray {} — {} of {}",
+        r.tool.version,
+        if r.kind == ReportKind::Hunt {
+            "hunt"
+        } else {
+            "scan"
+        },
+        safe(&r.scope, 200)
+    )?;
     if !r.host.exchange_roots.is_empty() {
         writeln!(w, "Exchange install: {}", r.host.exchange_roots.join(", "))?;
     }
@@ -81,28 +98,71 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             b.source.as_deref().unwrap_or("?")
         )?;
         for e in &b.exposures {
-            let status = serde_json::to_value(e.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            let fix = e.fixed_by.as_ref().map(|f| format!(" — fixed by {} ({})", f.name, f.build)).unwrap_or_default();
-            writeln!(w, "  {:<14} {:<12} {}{}", e.family, status, e.cves.join(","), fix)?;
+            let status = serde_json::to_value(e.status)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let fix = e
+                .fixed_by
+                .as_ref()
+                .map(|f| format!(" — fixed by {} ({})", f.name, f.build))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "  {:<14} {:<12} {}{}",
+                e.family,
+                status,
+                e.cves.join(","),
+                fix
+            )?;
         }
         if let Some(u) = &b.recommended_update {
-            writeln!(w, "  install: {} → {}{}", u.name, u.build, u.kb.as_ref().map(|k| format!(" ({k})")).unwrap_or_default())?;
+            writeln!(
+                w,
+                "  install: {} → {}{}",
+                u.name,
+                u.build,
+                u.kb.as_ref().map(|k| format!(" ({k})")).unwrap_or_default()
+            )?;
         }
     }
     for m in &r.host.mitigations {
-        let status = serde_json::to_value(m.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        writeln!(w, "Mitigation {:<10} {}{}", status, m.name, m.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())?;
+        let status = serde_json::to_value(m.status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "Mitigation {:<10} {}{}",
+            status,
+            m.name,
+            m.note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        )?;
     }
     writeln!(w)?;
     if !r.incidents.is_empty() {
         writeln!(w, "INCIDENTS ({})", r.incidents.len())?;
         for i in &r.incidents {
-            writeln!(w, "  [{}] {}", i.severity.as_str().to_uppercase(), safe(&i.summary, 400))?;
+            writeln!(
+                w,
+                "  [{}] {}",
+                i.severity.as_str().to_uppercase(),
+                safe(&i.summary, 400)
+            )?;
             if !i.cves.is_empty() {
                 writeln!(w, "      CVEs: {}", i.cves.join(", "))?;
             }
             for s in &i.story {
-                writeln!(w, "      {}  {:<17} {}", t(s.time), s.stage.as_str(), safe(&s.text, 160))?;
+                writeln!(
+                    w,
+                    "      {}  {:<17} {}",
+                    t(s.time),
+                    s.stage.as_str(),
+                    safe(&s.text, 160)
+                )?;
             }
         }
         writeln!(w)?;
@@ -120,7 +180,10 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             "  {:<40} {:<22} {}",
             safe(&s.target, 40),
             s.verdict.as_str(),
-            s.assessment.as_ref().map(|a| a.build.as_str()).unwrap_or("-")
+            s.assessment
+                .as_ref()
+                .map(|a| a.build.as_str())
+                .unwrap_or("-")
         )?;
     }
     if !r.coverage.is_empty() {
@@ -135,7 +198,11 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 t(c.first),
                 t(c.last),
                 safe(&c.location, 90),
-                if c.errors > 0 { format!("  ({} errors)", c.errors) } else { String::new() }
+                if c.errors > 0 {
+                    format!("  ({} errors)", c.errors)
+                } else {
+                    String::new()
+                }
             )?;
             for n in &c.notes {
                 writeln!(w, "      note: {}", safe(n, 200))?;
@@ -151,14 +218,25 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 (None, Some(rec)) => format!(" record {rec}"),
                 _ => String::new(),
             };
-            writeln!(w, "  {}{}: {}", safe(&e.file, 160), at, safe(&e.message, 200))?;
+            writeln!(
+                w,
+                "  {}{}: {}",
+                safe(&e.file, 160),
+                at,
+                safe(&e.message, 200)
+            )?;
         }
         writeln!(w)?;
     }
     for warning in &r.warnings {
         writeln!(w, "warning: {}", safe(warning, 300))?;
     }
-    writeln!(w, "VERDICT: {} — {}", r.verdict.as_str(), safe(&r.verdict_reason, 300))?;
+    writeln!(
+        w,
+        "VERDICT: {} — {}",
+        r.verdict.as_str(),
+        safe(&r.verdict_reason, 300)
+    )?;
     Ok(())
 }
 
@@ -182,7 +260,18 @@ fn finding_text(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
     }
     meta.push(format!("{} → {}", t(f.first_seen), t(f.last_seen)));
     if !f.client_ips.is_empty() {
-        meta.push(format!("from {}", safe(&f.client_ips.iter().take(5).cloned().collect::<Vec<_>>().join(","), 120)));
+        meta.push(format!(
+            "from {}",
+            safe(
+                &f.client_ips
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(","),
+                120
+            )
+        ));
     }
     writeln!(w, "      {}", meta.join("  "))?;
     for e in f.evidence.iter().take(3) {
@@ -193,17 +282,32 @@ fn finding_text(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(w, "      {}{}", safe(&e.file, 160), at)?;
         if let Some(fi) = &e.file_info {
-            writeln!(w, "        sha256 {}  {} bytes", fi.sha256.as_deref().unwrap_or("-"), fi.size)?;
+            writeln!(
+                w,
+                "        sha256 {}  {} bytes",
+                fi.sha256.as_deref().unwrap_or("-"),
+                fi.size
+            )?;
         }
         if let Some(raw) = &e.raw {
             writeln!(w, "        {}", safe(raw, 240))?;
         }
         for m in e.matches.iter().take(3) {
-            writeln!(w, "        match {} @{}: {}", safe(&m.rule, 60), m.offset, safe(&m.excerpt, 120))?;
+            writeln!(
+                w,
+                "        match {} @{}: {}",
+                safe(&m.rule, 60),
+                m.offset,
+                safe(&m.excerpt, 120)
+            )?;
         }
     }
     if f.evidence.len() > 3 || f.count > f.evidence.len() as u64 {
-        writeln!(w, "      … {} record(s) in all (see --format json)", f.count)?;
+        writeln!(
+            w,
+            "      … {} record(s) in all (see --format json)",
+            f.count
+        )?;
     }
     Ok(())
 }
@@ -221,7 +325,10 @@ fn with_type(kind: &str, report_id: &str, v: Value) -> Value {
 pub fn jsonl(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let id = &r.report_id;
     for s in &r.scan_results {
-        serde_json::to_writer(&mut *w, &with_type("scan_result", id, serde_json::to_value(s)?))?;
+        serde_json::to_writer(
+            &mut *w,
+            &with_type("scan_result", id, serde_json::to_value(s)?),
+        )?;
         writeln!(w)?;
     }
     for f in &r.findings {
@@ -229,11 +336,17 @@ pub fn jsonl(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
     }
     for i in &r.incidents {
-        serde_json::to_writer(&mut *w, &with_type("incident", id, serde_json::to_value(i)?))?;
+        serde_json::to_writer(
+            &mut *w,
+            &with_type("incident", id, serde_json::to_value(i)?),
+        )?;
         writeln!(w)?;
     }
     for c in &r.coverage {
-        serde_json::to_writer(&mut *w, &with_type("coverage", id, serde_json::to_value(c)?))?;
+        serde_json::to_writer(
+            &mut *w,
+            &with_type("coverage", id, serde_json::to_value(c)?),
+        )?;
         writeln!(w)?;
     }
     let summary = json!({
@@ -269,7 +382,14 @@ pub fn csv(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 a.and_then(|a| a.release.clone()).unwrap_or_default(),
                 s.error.clone().unwrap_or_default(),
             ];
-            writeln!(w, "{}", row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+            writeln!(
+                w,
+                "{}",
+                row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )?;
         }
         return Ok(());
     }
@@ -296,10 +416,19 @@ pub fn csv(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             f.count.to_string(),
             f.client_ips.join(" "),
             e.map(|e| e.file.clone()).unwrap_or_default(),
-            e.and_then(|e| e.line.or(e.record)).map(|l| l.to_string()).unwrap_or_default(),
+            e.and_then(|e| e.line.or(e.record))
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
             e.and_then(|e| e.raw.clone()).unwrap_or_default(),
         ];
-        writeln!(w, "{}", row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+        writeln!(
+            w,
+            "{}",
+            row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(",")
+        )?;
     }
     Ok(())
 }
@@ -308,7 +437,9 @@ pub fn csv(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 pub fn timesketch(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for f in &r.findings {
         for e in &f.evidence {
-            let Some(ts) = e.timestamp.or(f.first_seen) else { continue };
+            let Some(ts) = e.timestamp.or(f.first_seen) else {
+                continue;
+            };
             let v = json!({
                 "message": format!("[{}] {}: {}", f.severity.as_str(), f.rule_id, f.title),
                 "datetime": ts.to_rfc3339(),

@@ -11,14 +11,26 @@ pub fn conclude(r: &mut Report) {
     r.summary.incidents = r.incidents.len() as u64;
     r.summary.by_severity.clear();
     for f in &r.findings {
-        *r.summary.by_severity.entry(f.severity.as_str().to_string()).or_default() += 1;
+        *r.summary
+            .by_severity
+            .entry(f.severity.as_str().to_string())
+            .or_default() += 1;
     }
     let window_start: DateTime<Utc> = PROXYLOGON_WINDOW_START.parse().expect("constant parses");
-    let request_logs: Vec<_> = r.coverage.iter().filter(|c| c.source.is_request_log() && c.records > 0).collect();
+    let request_logs: Vec<_> = r
+        .coverage
+        .iter()
+        .filter(|c| c.source.is_request_log() && c.records > 0)
+        .collect();
     let earliest = request_logs.iter().filter_map(|c| c.first).min();
     let latest = request_logs.iter().filter_map(|c| c.last).max();
     for kind in [SourceKind::HttpProxy, SourceKind::Iis] {
-        let first = r.coverage.iter().filter(|c| c.source == kind && c.records > 0).filter_map(|c| c.first).min();
+        let first = r
+            .coverage
+            .iter()
+            .filter(|c| c.source == kind && c.records > 0)
+            .filter_map(|c| c.first)
+            .min();
         if let Some(f) = first {
             if f > window_start {
                 r.warnings.push(format!(
@@ -81,16 +93,25 @@ pub fn conclude(r: &mut Report) {
         .join(", ");
     let mut caveats = Vec::new();
     if !gaps.is_empty() {
-        caveats.push(format!("no request logs for {gap_text}{}", if gaps.len() > 5 { ", …" } else { "" }));
+        caveats.push(format!(
+            "no request logs for {gap_text}{}",
+            if gaps.len() > 5 { ", …" } else { "" }
+        ));
     }
     if r.summary.input_errors > 0 {
         caveats.push(format!("{} input error(s)", r.summary.input_errors));
     }
     let below = r.findings.len();
     if below > 0 {
-        caveats.push(format!("{below} finding(s) below exploitation level (attempts, probes, indicator matches)"));
+        caveats.push(format!(
+            "{below} finding(s) below exploitation level (attempts, probes, indicator matches)"
+        ));
     }
-    let window = format!("{} to {}", from.format("%Y-%m-%d %H:%M"), to.format("%Y-%m-%d %H:%M"));
+    let window = format!(
+        "{} to {}",
+        from.format("%Y-%m-%d %H:%M"),
+        to.format("%Y-%m-%d %H:%M")
+    );
     let too_gappy = longest.is_some_and(|l| l > chrono::Duration::days(7)) || missing * 5 > span;
     if too_gappy {
         r.verdict = Verdict::NotAssessed;
@@ -102,7 +123,11 @@ pub fn conclude(r: &mut Report) {
         r.verdict = Verdict::NoIndicatorsFound;
         r.verdict_reason = format!(
             "no indicators of compromise in request logs covering {window}{}",
-            if caveats.is_empty() { String::new() } else { format!(" ({})", caveats.join("; ")) }
+            if caveats.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", caveats.join("; "))
+            }
         );
     }
 }
@@ -125,12 +150,22 @@ mod tests {
         conclude(&mut r);
         assert_eq!(r.verdict, Verdict::NoIndicatorsFound);
         assert!(r.verdict_reason.contains("2021-03-20"));
-        assert!(r.warnings.iter().any(|w| w.contains("iis logs start 2021-03-20")));
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("iis logs start 2021-03-20")));
         // A month-long hole in the logs: they cannot clear the server.
-        r.coverage[0].gaps = vec![("2021-03-25T00:00:00Z".parse().unwrap(), "2021-04-15T00:00:00Z".parse().unwrap())];
+        r.coverage[0].gaps = vec![(
+            "2021-03-25T00:00:00Z".parse().unwrap(),
+            "2021-04-15T00:00:00Z".parse().unwrap(),
+        )];
         conclude(&mut r);
         assert_eq!(r.verdict, Verdict::NotAssessed);
-        assert!(r.verdict_reason.contains("2021-03-25 to 2021-04-15"), "{}", r.verdict_reason);
+        assert!(
+            r.verdict_reason.contains("2021-03-25 to 2021-04-15"),
+            "{}",
+            r.verdict_reason
+        );
         // A window outside what the logs cover.
         r.coverage[0].gaps.clear();
         r.since = Some("2022-01-01T00:00:00Z".parse().unwrap());
@@ -140,6 +175,10 @@ mod tests {
         r.since = Some("2021-04-01T00:00:00Z".parse().unwrap());
         conclude(&mut r);
         assert_eq!(r.verdict, Verdict::NoIndicatorsFound);
-        assert!(r.verdict_reason.contains("2021-04-01 00:00 to 2021-04-20"), "{}", r.verdict_reason);
+        assert!(
+            r.verdict_reason.contains("2021-04-01 00:00 to 2021-04-20"),
+            "{}",
+            r.verdict_reason
+        );
     }
 }

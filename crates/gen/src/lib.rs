@@ -15,7 +15,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -24,7 +24,7 @@ impl Rng {
         x
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len() as u64) as usize]
@@ -61,11 +61,11 @@ fn csvq(s: &str) -> String {
 pub fn httpproxy_line(rng: &mut Rng, r: &Hp<'_>) -> String {
     let rid = format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        rng.next() as u32,
+        rng.next_u64() as u32,
         rng.below(0x10000),
         rng.below(0x1000),
         rng.below(0x1000),
-        rng.next() & 0xffff_ffff_ffff
+        rng.next_u64() & 0xffff_ffff_ffff
     );
     let auth = if r.user.is_empty() { "false" } else { "true" };
     let mut f: Vec<String> = vec![
@@ -80,7 +80,11 @@ pub fn httpproxy_line(rng: &mut Rng, r: &Hp<'_>) -> String {
         "mail.contoso.com".into(),
         csvq(r.stem),
         String::new(),
-        if r.user.is_empty() { String::new() } else { "Negotiate".into() },
+        if r.user.is_empty() {
+            String::new()
+        } else {
+            "Negotiate".into()
+        },
         auth.into(),
         csvq(r.user),
         String::new(),
@@ -104,7 +108,10 @@ pub fn httpproxy_line(rng: &mut Rng, r: &Hp<'_>) -> String {
     }
     f.push(csvq(r.query));
     f.push(String::new());
-    f.push(format!("BeginRequest={};CorrelationID=<empty>;", r.t.format("%Y-%m-%dT%H:%M:%S%.3fZ")));
+    f.push(format!(
+        "BeginRequest={};CorrelationID=<empty>;",
+        r.t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    ));
     while f.len() < 74 {
         f.push(String::new());
     }
@@ -131,7 +138,13 @@ pub struct Iis<'a> {
 }
 
 pub fn iis_line(rng: &mut Rng, r: &Iis<'_>) -> String {
-    let dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.replace(' ', "+") };
+    let dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.replace(' ', "+")
+        }
+    };
     format!(
         "{} 10.0.0.5 {} {} {} 443 {} {} {} - {} 0 0 {}",
         r.t.format("%Y-%m-%d %H:%M:%S"),
@@ -154,8 +167,21 @@ pub fn iis_preamble(t: DateTime<Utc>) -> String {
     )
 }
 
-const USERS: &[&str] = &["CONTOSO\\alice", "CONTOSO\\bob", "CONTOSO\\carol", "CONTOSO\\dave", "CONTOSO\\erin"];
-const CLIENT_IPS: &[&str] = &["10.1.2.31", "10.1.2.44", "10.1.3.7", "10.1.4.19", "192.0.2.80", "10.1.5.2"];
+const USERS: &[&str] = &[
+    "CONTOSO\\alice",
+    "CONTOSO\\bob",
+    "CONTOSO\\carol",
+    "CONTOSO\\dave",
+    "CONTOSO\\erin",
+];
+const CLIENT_IPS: &[&str] = &[
+    "10.1.2.31",
+    "10.1.2.44",
+    "10.1.3.7",
+    "10.1.4.19",
+    "192.0.2.80",
+    "10.1.5.2",
+];
 const UAS: &[&str] = &[
     "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.13801; Pro)",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/88.0.4324.190 Safari/537.36",
@@ -168,12 +194,27 @@ pub fn benign_hp(rng: &mut Rng, t: DateTime<Utc>, protocol: &str) -> String {
     let user = *rng.pick(USERS);
     let mbx = format!("SMTP:{}@contoso.com", user.trim_start_matches("CONTOSO\\"));
     let (stem, method, query) = match protocol {
-        "Owa" => (*rng.pick(&["/owa/service.svc", "/owa/", "/owa/ev.owa2"]), "POST", "action=GetItem&EP=1"),
-        "Ecp" => (*rng.pick(&["/ecp/RulesEditor/InboxRules.svc/GetList", "/ecp/PersonalSettings/HomePage.aspx"]), "GET", ""),
+        "Owa" => (
+            *rng.pick(&["/owa/service.svc", "/owa/", "/owa/ev.owa2"]),
+            "POST",
+            "action=GetItem&EP=1",
+        ),
+        "Ecp" => (
+            *rng.pick(&[
+                "/ecp/RulesEditor/InboxRules.svc/GetList",
+                "/ecp/PersonalSettings/HomePage.aspx",
+            ]),
+            "GET",
+            "",
+        ),
         "Autodiscover" => ("/autodiscover/autodiscover.xml", "POST", ""),
         "Mapi" => ("/mapi/emsmdb/", "POST", "MailboxId=a1b2c3@contoso.com"),
         "Ews" => ("/EWS/Exchange.asmx", "POST", ""),
-        _ => ("/Microsoft-Server-ActiveSync/default.eas", "POST", "Cmd=Sync&User=alice&DeviceId=ABC&DeviceType=iPhone"),
+        _ => (
+            "/Microsoft-Server-ActiveSync/default.eas",
+            "POST",
+            "Cmd=Sync&User=alice&DeviceId=ABC&DeviceType=iPhone",
+        ),
     };
     let ua = rng.clone_pick(UAS);
     let ip = rng.clone_pick(CLIENT_IPS);
@@ -204,18 +245,46 @@ impl Rng {
 pub fn benign_iis(rng: &mut Rng, t: DateTime<Utc>) -> String {
     let (method, stem, query) = *rng.pick(&[
         ("POST", "/owa/service.svc", "action=GetItem&EP=1"),
-        ("GET", "/owa/auth/logon.aspx", "url=https%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0"),
-        ("GET", "/owa/auth/15.1.2176/themes/resources/favicon.ico", ""),
+        (
+            "GET",
+            "/owa/auth/logon.aspx",
+            "url=https%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0",
+        ),
+        (
+            "GET",
+            "/owa/auth/15.1.2176/themes/resources/favicon.ico",
+            "",
+        ),
         ("POST", "/mapi/emsmdb/", "mailboxId=a1b2c3@contoso.com"),
-        ("POST", "/Microsoft-Server-ActiveSync/default.eas", "Cmd=Sync&User=alice&DeviceId=ABC&DeviceType=iPhone"),
+        (
+            "POST",
+            "/Microsoft-Server-ActiveSync/default.eas",
+            "Cmd=Sync&User=alice&DeviceId=ABC&DeviceType=iPhone",
+        ),
         ("POST", "/EWS/Exchange.asmx", ""),
-        ("GET", "/ecp/PersonalSettings/HomePage.aspx", "showhelp=false"),
+        (
+            "GET",
+            "/ecp/PersonalSettings/HomePage.aspx",
+            "showhelp=false",
+        ),
         ("POST", "/autodiscover/autodiscover.xml", ""),
     ]);
     let user = *rng.pick(USERS);
     let ip = rng.clone_pick(CLIENT_IPS);
     let ua = rng.clone_pick(UAS);
-    iis_line(rng, &Iis { t, method, stem, query, user, ip, ua, status: 200 })
+    iis_line(
+        rng,
+        &Iis {
+            t,
+            method,
+            stem,
+            query,
+            user,
+            ip,
+            ua,
+            status: 200,
+        },
+    )
 }
 
 fn write_lines(path: &Path, preamble: &str, lines: &[String]) -> io::Result<()> {
@@ -241,7 +310,7 @@ pub fn oab_shell_text() -> String {
 
 /// Write the sample triage folder of a compromised Exchange 2016 server to `out`.
 pub fn write_sample(out: &Path) -> io::Result<()> {
-    let mut rng = Rng::new(2021_03_03);
+    let mut rng = Rng::new(20_210_303);
     let c = out.join("C");
     let ex = c.join("Program Files/Microsoft/Exchange Server/V15");
     let start = Utc.with_ymd_and_hms(2021, 2, 26, 0, 0, 0).unwrap();
@@ -255,25 +324,97 @@ pub fn write_sample(out: &Path) -> io::Result<()> {
             let t = start + Duration::seconds(i * 2016 + rng.below(600) as i64);
             lines.push((t, benign_hp(&mut rng, t, protocol)));
         }
-        let hp = |rng: &mut Rng, t, stem: &str, anchor: &str, ip: &str, status, method: &str, ua: &str, hint: &str| {
-            (t, httpproxy_line(rng, &Hp { t, protocol, stem, user: "", anchor, ua, ip, status, method, routing_hint: hint, query: "" }))
+        let hp = |rng: &mut Rng,
+                  t,
+                  stem: &str,
+                  anchor: &str,
+                  ip: &str,
+                  status,
+                  method: &str,
+                  ua: &str,
+                  hint: &str| {
+            (
+                t,
+                httpproxy_line(
+                    rng,
+                    &Hp {
+                        t,
+                        protocol,
+                        stem,
+                        user: "",
+                        anchor,
+                        ua,
+                        ip,
+                        status,
+                        method,
+                        routing_hint: hint,
+                        query: "",
+                    },
+                ),
+            )
         };
         if protocol == "Autodiscover" {
             // A mass scanner: the SSRF sent, autodiscover only (an attempt).
             for k in 0..3 {
-                lines.push(hp(&mut rng, start + Duration::hours(30 + k), "/autodiscover/autodiscover.xml", "ServerInfo~a]@ex01.contoso.local:444/autodiscover/autodiscover.xml?#", SCANNER, 200, "POST", "python-requests/2.25.1", ""));
+                lines.push(hp(
+                    &mut rng,
+                    start + Duration::hours(30 + k),
+                    "/autodiscover/autodiscover.xml",
+                    "ServerInfo~a]@ex01.contoso.local:444/autodiscover/autodiscover.xml?#",
+                    SCANNER,
+                    200,
+                    "POST",
+                    "python-requests/2.25.1",
+                    "",
+                ));
             }
-            lines.push(hp(&mut rng, at(0), "/autodiscover/autodiscover.xml", "ServerInfo~a]@ex01.contoso.local:444/autodiscover/autodiscover.xml?#", ATTACKER, 200, "POST", "python-requests/2.25.1", "X-BEResource-Cookie"));
+            lines.push(hp(
+                &mut rng,
+                at(0),
+                "/autodiscover/autodiscover.xml",
+                "ServerInfo~a]@ex01.contoso.local:444/autodiscover/autodiscover.xml?#",
+                ATTACKER,
+                200,
+                "POST",
+                "python-requests/2.25.1",
+                "X-BEResource-Cookie",
+            ));
         }
         if protocol == "Ecp" {
-            lines.push(hp(&mut rng, at(20), "/ecp/y.js", "ServerInfo~a]@ex01.contoso.local:444/mapi/emsmdb?#", ATTACKER, 200, "POST", "python-requests/2.25.1", "X-BEResource-Cookie"));
-            lines.push(hp(&mut rng, at(31), "/ecp/y.js", "ServerInfo~a]@ex01.contoso.local:444/ecp/proxyLogon.ecp?#", ATTACKER, 241, "POST", "python-requests/2.25.1", "X-BEResource-Cookie"));
+            lines.push(hp(
+                &mut rng,
+                at(20),
+                "/ecp/y.js",
+                "ServerInfo~a]@ex01.contoso.local:444/mapi/emsmdb?#",
+                ATTACKER,
+                200,
+                "POST",
+                "python-requests/2.25.1",
+                "X-BEResource-Cookie",
+            ));
+            lines.push(hp(
+                &mut rng,
+                at(31),
+                "/ecp/y.js",
+                "ServerInfo~a]@ex01.contoso.local:444/ecp/proxyLogon.ecp?#",
+                ATTACKER,
+                241,
+                "POST",
+                "python-requests/2.25.1",
+                "X-BEResource-Cookie",
+            ));
             lines.push(hp(&mut rng, at(44), "/ecp/y.js", "ServerInfo~a]@ex01.contoso.local:444/ecp/DDI/DDIService.svc/GetObject?schema=OABVirtualDirectory&msExchEcpCanary=x#", ATTACKER, 200, "POST", "python-requests/2.25.1", "X-BEResource-Cookie"));
             lines.push(hp(&mut rng, at(58), "/ecp/y.js", "ServerInfo~a]@ex01.contoso.local:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=x#", ATTACKER, 200, "POST", "python-requests/2.25.1", "X-BEResource-Cookie"));
         }
-        lines.sort_by(|a, b| a.0.cmp(&b.0));
+        lines.sort_by_key(|a| a.0);
         let ls: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
-        write_lines(&ex.join(format!("Logging/HttpProxy/{protocol}/HttpProxy_2021030300-1.LOG")), &httpproxy_preamble(start), &ls)?;
+        write_lines(
+            &ex.join(format!(
+                "Logging/HttpProxy/{protocol}/HttpProxy_2021030300-1.LOG"
+            )),
+            &httpproxy_preamble(start),
+            &ls,
+        )?;
     }
 
     // ECP server log: the virtual-directory write.
@@ -296,7 +437,11 @@ pub fn write_sample(out: &Path) -> io::Result<()> {
     }
     oab.push(format!("[{}] Download failed and temporary file 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\2XJHwN19.aspx' needs to be removed.", at(300).format("%Y-%m-%dT%H:%M:%S%.3fZ")));
     oab.sort();
-    write_lines(&ex.join("Logging/OABGeneratorLog/OABGenerator20210303-1.log"), "", &oab)?;
+    write_lines(
+        &ex.join("Logging/OABGeneratorLog/OABGenerator20210303-1.log"),
+        "",
+        &oab,
+    )?;
 
     // IIS front end: benign traffic, the SSRF carrier, the shell in use with a command.
     let mut iis: Vec<(DateTime<Utc>, String)> = Vec::new();
@@ -305,31 +450,101 @@ pub fn write_sample(out: &Path) -> io::Result<()> {
         iis.push((t, benign_iis(&mut rng, t)));
     }
     let mut add = |rng: &mut Rng, t, method, stem, query, ip, ua, status| {
-        iis.push((t, iis_line(rng, &Iis { t, method, stem, query, user: "", ip, ua, status })));
+        iis.push((
+            t,
+            iis_line(
+                rng,
+                &Iis {
+                    t,
+                    method,
+                    stem,
+                    query,
+                    user: "",
+                    ip,
+                    ua,
+                    status,
+                },
+            ),
+        ));
     };
-    add(&mut rng, at(20), "POST", "/ecp/y.js", "", ATTACKER, "python-requests/2.25.1", 200);
-    add(&mut rng, at(58), "POST", "/ecp/y.js", "", ATTACKER, "python-requests/2.25.1", 200);
+    add(
+        &mut rng,
+        at(20),
+        "POST",
+        "/ecp/y.js",
+        "",
+        ATTACKER,
+        "python-requests/2.25.1",
+        200,
+    );
+    add(
+        &mut rng,
+        at(58),
+        "POST",
+        "/ecp/y.js",
+        "",
+        ATTACKER,
+        "python-requests/2.25.1",
+        200,
+    );
     let shell = format!("/aspnet_client/{SHELL_NAME}");
-    add(&mut rng, at(420), "POST", &shell, "", ATTACKER, "antSword/v2.1", 200);
-    add(&mut rng, at(480), "GET", &shell, "exray_sample=Response.Write(cmd+/c+whoami)", ATTACKER, "antSword/v2.1", 200);
-    add(&mut rng, start + Duration::hours(40), "GET", "/aspnet_client/supp0rt.aspx", "", SCANNER, "Mozilla/5.0 zgrab/0.x", 404);
-    iis.sort_by(|a, b| a.0.cmp(&b.0));
+    add(
+        &mut rng,
+        at(420),
+        "POST",
+        &shell,
+        "",
+        ATTACKER,
+        "antSword/v2.1",
+        200,
+    );
+    add(
+        &mut rng,
+        at(480),
+        "GET",
+        &shell,
+        "exray_sample=Response.Write(cmd+/c+whoami)",
+        ATTACKER,
+        "antSword/v2.1",
+        200,
+    );
+    add(
+        &mut rng,
+        start + Duration::hours(40),
+        "GET",
+        "/aspnet_client/supp0rt.aspx",
+        "",
+        SCANNER,
+        "Mozilla/5.0 zgrab/0.x",
+        404,
+    );
+    iis.sort_by_key(|a| a.0);
     let ls: Vec<String> = iis.into_iter().map(|(_, l)| l).collect();
-    write_lines(&c.join("inetpub/logs/LogFiles/W3SVC1/u_ex210303.log"), &iis_preamble(start), &ls)?;
+    write_lines(
+        &c.join("inetpub/logs/LogFiles/W3SVC1/u_ex210303.log"),
+        &iis_preamble(start),
+        &ls,
+    )?;
 
     // The file system: the shell, a stock page, an lsass dump and a staged archive.
     let shell_path = c.join("inetpub/wwwroot/aspnet_client").join(SHELL_NAME);
     fs::create_dir_all(shell_path.parent().unwrap())?;
     fs::write(&shell_path, oab_shell_text())?;
     let when = std::time::SystemTime::from(at(60));
-    File::options().write(true).open(&shell_path)?.set_modified(when)?;
+    File::options()
+        .write(true)
+        .open(&shell_path)?
+        .set_modified(when)?;
     let stock = ex.join("FrontEnd/HttpProxy/owa/auth/logon.aspx");
     fs::create_dir_all(stock.parent().unwrap())?;
     fs::write(&stock, "<%@ Page language=\"c#\" AutoEventWireup=\"false\" Inherits=\"Microsoft.Exchange.HttpProxy.Logon\" %>\r\n<html><body>Outlook</body></html>\r\n")?;
     fs::create_dir_all(ex.join("Bin"))?;
     // Not a program: just the MZ magic and a VS_FIXEDFILEINFO block saying 15.1.2176.2
     // (Exchange 2016 CU19 without the March 2021 security update), which is what exray reads.
-    fs::write(ex.join("Bin/ExSetup.exe"), fake_version_resource((15, 1, 2176, 2)))?;
+    fs::write(
+        ex.join("Bin/ExSetup.exe"),
+        fake_version_resource((15, 1, 2176, 2)),
+    )?;
     let dump = c.join("root/lsass.dmp");
     fs::create_dir_all(dump.parent().unwrap())?;
     let mut md = b"MDMP\x93\xa7\x00\x00".to_vec();
@@ -371,19 +586,54 @@ pub fn write_bench(out: &Path, total: u64, file_bytes: u64) -> io::Result<Vec<Pa
             ex.join(proto).join(format!("HttpProxy_{n:06}-1.LOG"))
         };
         let mut w = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        let pre = if is_iis { iis_preamble(t) } else { httpproxy_preamble(t) };
+        let pre = if is_iis {
+            iis_preamble(t)
+        } else {
+            httpproxy_preamble(t)
+        };
         w.write_all(pre.as_bytes())?;
         let mut bytes = pre.len() as u64;
-        let proto = path.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let proto = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         let mut k = 0u64;
         while bytes < file_bytes {
             t += Duration::milliseconds(50 + rng.below(400) as i64);
             k += 1;
-            let line = if k % 100_000 == 0 {
+            let line = if k.is_multiple_of(100_000) {
                 if is_iis {
-                    iis_line(&mut rng, &Iis { t, method: "POST", stem: "/ecp/y.js", query: "", user: "", ip: ATTACKER, ua: "python-requests/2.25.1", status: 200 })
+                    iis_line(
+                        &mut rng,
+                        &Iis {
+                            t,
+                            method: "POST",
+                            stem: "/ecp/y.js",
+                            query: "",
+                            user: "",
+                            ip: ATTACKER,
+                            ua: "python-requests/2.25.1",
+                            status: 200,
+                        },
+                    )
                 } else {
-                    httpproxy_line(&mut rng, &Hp { t, protocol: "Ecp", stem: "/ecp/y.js", user: "", anchor: "ServerInfo~a]@ex01:444/ecp/proxyLogon.ecp?#", ua: "python-requests/2.25.1", ip: ATTACKER, status: 241, method: "POST", routing_hint: "X-BEResource-Cookie", query: "" })
+                    httpproxy_line(
+                        &mut rng,
+                        &Hp {
+                            t,
+                            protocol: "Ecp",
+                            stem: "/ecp/y.js",
+                            user: "",
+                            anchor: "ServerInfo~a]@ex01:444/ecp/proxyLogon.ecp?#",
+                            ua: "python-requests/2.25.1",
+                            ip: ATTACKER,
+                            status: 241,
+                            method: "POST",
+                            routing_hint: "X-BEResource-Cookie",
+                            query: "",
+                        },
+                    )
                 }
             } else if is_iis {
                 benign_iis(&mut rng, t)

@@ -79,7 +79,10 @@ pub fn find_system_roots(path: &Path) -> Vec<SystemRoot> {
         .and_then(|n| drive_letter(&n.to_string_lossy()))
         .unwrap_or('c');
     if looks_like_system_root(path) {
-        return vec![SystemRoot { path: path.to_path_buf(), drive: own_letter }];
+        return vec![SystemRoot {
+            path: path.to_path_buf(),
+            drive: own_letter,
+        }];
     }
     let mut out = Vec::new();
     let mut frontier = vec![path.to_path_buf()];
@@ -96,7 +99,10 @@ pub fn find_system_roots(path: &Path) -> Vec<SystemRoot> {
                 let name = e.file_name().to_string_lossy().to_string();
                 if let Some(letter) = drive_letter(&name) {
                     if looks_like_system_root(&p) {
-                        out.push(SystemRoot { path: p, drive: letter });
+                        out.push(SystemRoot {
+                            path: p,
+                            drive: letter,
+                        });
                         continue;
                     }
                 }
@@ -113,7 +119,8 @@ pub fn find_system_roots(path: &Path) -> Vec<SystemRoot> {
 }
 
 fn ext_is(p: &Path, ext: &str) -> bool {
-    p.extension().is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(ext))
+    p.extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(ext))
 }
 
 /// Files under `dir` (depth-limited, links skipped), in a stable order.
@@ -144,18 +151,29 @@ pub fn walk(dir: &Path, max_depth: usize) -> Vec<(PathBuf, u64)> {
 /// What kind of evidence a file is, from its path below the hunted folder (case-insensitive), in
 /// loose mode; `real` is the file itself, for sniffing JSON exports.
 pub fn classify(rel: &Path, real: &Path) -> Option<SourceKind> {
-    let lower = format!("/{}", rel.to_string_lossy().replace('\\', "/").to_ascii_lowercase());
+    let lower = format!(
+        "/{}",
+        rel.to_string_lossy()
+            .replace('\\', "/")
+            .to_ascii_lowercase()
+    );
     let name = lower.rsplit('/').next().unwrap_or("");
     if name.ends_with(".evtx") {
         return Some(SourceKind::Evtx);
     }
-    if [".json", ".jsonl", ".ndjson", ".zip"].iter().any(|e| name.ends_with(e)) {
+    if [".json", ".jsonl", ".ndjson", ".zip"]
+        .iter()
+        .any(|e| name.ends_with(e))
+    {
         return sniff_json(real);
     }
     if !name.ends_with(".log") {
         return None;
     }
-    if lower.contains("/httpproxy/") || name.contains("_httpproxy_") || name.starts_with("httpproxy_") {
+    if lower.contains("/httpproxy/")
+        || name.contains("_httpproxy_")
+        || name.starts_with("httpproxy_")
+    {
         return Some(SourceKind::HttpProxy);
     }
     if lower.contains("/ecp/server/") || name.starts_with("ecpserver") {
@@ -180,7 +198,9 @@ fn sniff_json(path: &Path) -> Option<SourceKind> {
     }
     let text = String::from_utf8_lossy(head);
     (text.trim_start().starts_with('{')
-        && ["\"EventID\"", "\"winlog\"", "\"EventRecordID\""].iter().any(|k| text.contains(k)))
+        && ["\"EventID\"", "\"winlog\"", "\"EventRecordID\""]
+            .iter()
+            .any(|k| text.contains(k)))
     .then_some(SourceKind::EventJson)
 }
 
@@ -206,21 +226,35 @@ pub fn sniff(path: &Path) -> Option<SourceKind> {
     }
     let first = head.lines().next().unwrap_or("");
     let iis_native = first.split(", ").count() > 8 && first.contains("w3svc");
-    if head.contains("#software: microsoft internet information services") || head.contains("#fields:") || iis_native {
+    if head.contains("#software: microsoft internet information services")
+        || head.contains("#fields:")
+        || iis_native
+    {
         return Some(SourceKind::Iis);
     }
     None
 }
 
 fn rel_display(base: &Path, p: &Path) -> String {
-    p.strip_prefix(base).unwrap_or(p).to_string_lossy().into_owned()
+    p.strip_prefix(base)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
 }
 
 pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
-    let mut d = Discovery { system_roots: find_system_roots(path), ..Default::default() };
+    let mut d = Discovery {
+        system_roots: find_system_roots(path),
+        ..Default::default()
+    };
     let push = |d: &mut Discovery, p: PathBuf, size: u64, display: String, kind: SourceKind| {
         if !d.sources.iter().any(|s| s.path == p) {
-            d.sources.push(SourceFile { path: p, display, kind, size });
+            d.sources.push(SourceFile {
+                path: p,
+                display,
+                kind,
+                size,
+            });
         }
     };
     for root in d.system_roots.clone() {
@@ -240,14 +274,22 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         }
         if let Some(ev) = resolve_ci(&root.path, r"Windows\System32\winevt\Logs") {
             for (p, size) in walk(&ev, 0) {
-                let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default();
                 if EVTX_NAMES.contains(&name.as_str()) {
                     let s = disp(&p);
                     push(&mut d, p, size, s, SourceKind::Evtx);
                 }
             }
         }
-        let exroots: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&root.path)).cloned().collect();
+        let exroots: Vec<PathBuf> = d
+            .exchange_roots
+            .iter()
+            .filter(|e| e.starts_with(&root.path))
+            .cloned()
+            .collect();
         for ex in exroots {
             for (rel, kind) in [
                 (r"Logging\HttpProxy", SourceKind::HttpProxy),
@@ -281,7 +323,11 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         }
     }
     for dir in &ov.iis_logs {
-        for (p, size) in if dir.is_file() { vec![(dir.clone(), 0)] } else { walk(dir, 3) } {
+        for (p, size) in if dir.is_file() {
+            vec![(dir.clone(), 0)]
+        } else {
+            walk(dir, 3)
+        } {
             if ext_is(&p, "log") {
                 let s = p.display().to_string();
                 push(&mut d, p, size, s, SourceKind::Iis);
@@ -289,8 +335,16 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         }
     }
     for e in &ov.evtx {
-        for (p, size) in if e.is_file() { vec![(e.clone(), 0)] } else { walk(e, 3) } {
-            let kind = if ext_is(&p, "evtx") { Some(SourceKind::Evtx) } else { sniff_json(&p) };
+        for (p, size) in if e.is_file() {
+            vec![(e.clone(), 0)]
+        } else {
+            walk(e, 3)
+        } {
+            let kind = if ext_is(&p, "evtx") {
+                Some(SourceKind::Evtx)
+            } else {
+                sniff_json(&p)
+            };
             if let Some(kind) = kind {
                 let s = p.display().to_string();
                 push(&mut d, p, size, s, kind);
@@ -298,17 +352,35 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         }
     }
     // Loose mode: no system root, no overrides: classify every file below the path.
-    if d.system_roots.is_empty() && ov.exchange_roots.is_empty() && ov.iis_logs.is_empty() && ov.evtx.is_empty() {
+    if d.system_roots.is_empty()
+        && ov.exchange_roots.is_empty()
+        && ov.iis_logs.is_empty()
+        && ov.evtx.is_empty()
+    {
         d.notes.push(format!(
             "no Windows system root (Program Files, inetpub, Windows) under {}: reading it as a folder of collected logs",
             path.display()
         ));
-        let files = if path.is_file() { vec![(path.to_path_buf(), 0)] } else { walk(path, 12) };
+        let files = if path.is_file() {
+            vec![(path.to_path_buf(), 0)]
+        } else {
+            walk(path, 12)
+        };
         for (p, size) in files {
             let rel = rel_display(path, &p);
             // Classify by the path below the hunted folder: names above it must not count.
             match classify(Path::new(&rel), &p).or_else(|| sniff(&p)) {
-                Some(kind) => push(&mut d, p, size, if rel.is_empty() { path.display().to_string() } else { rel }, kind),
+                Some(kind) => push(
+                    &mut d,
+                    p,
+                    size,
+                    if rel.is_empty() {
+                        path.display().to_string()
+                    } else {
+                        rel
+                    },
+                    kind,
+                ),
                 None => d.unrecognised += 1,
             }
         }
@@ -347,7 +419,10 @@ mod tests {
         assert!(kinds.contains(&SourceKind::EcpServer));
         assert!(kinds.contains(&SourceKind::Iis));
         assert!(kinds.contains(&SourceKind::Evtx));
-        assert!(d.sources.iter().any(|s| s.display == r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210303.log"));
+        assert!(d
+            .sources
+            .iter()
+            .any(|s| s.display == r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210303.log"));
     }
 
     #[test]

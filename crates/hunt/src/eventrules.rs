@@ -75,7 +75,13 @@ fn parse_num(s: &str) -> Option<u64> {
 
 impl Cond {
     fn lower(mut self) -> Self {
-        for v in [&mut self.equals, &mut self.contains, &mut self.ends_with, &mut self.starts_with, &mut self.contains_all] {
+        for v in [
+            &mut self.equals,
+            &mut self.contains,
+            &mut self.ends_with,
+            &mut self.starts_with,
+            &mut self.contains_all,
+        ] {
             for s in v.iter_mut() {
                 *s = s.to_lowercase();
             }
@@ -103,7 +109,8 @@ impl Cond {
                 || self.contains.iter().any(|x| v.contains(x.as_str()))
                 || self.ends_with.iter().any(|x| v.ends_with(x.as_str()))
                 || self.starts_with.iter().any(|x| v.starts_with(x.as_str()))
-                || (!self.contains_all.is_empty() && self.contains_all.iter().all(|x| v.contains(x.as_str())))
+                || (!self.contains_all.is_empty()
+                    && self.contains_all.iter().all(|x| v.contains(x.as_str())))
                 || self
                     .mask_any
                     .as_deref()
@@ -146,10 +153,12 @@ impl std::error::Error for RuleLoadError {}
 impl EventRules {
     /// Parse rules from TOML text; `origin` names the file in errors (with the line toml reports).
     pub fn parse(text: &str, origin: &str) -> Result<EventRules, RuleLoadError> {
-        let file: File = toml::from_str(text).map_err(|e| RuleLoadError(format!("{origin}: {e}")))?;
+        let file: File =
+            toml::from_str(text).map_err(|e| RuleLoadError(format!("{origin}: {e}")))?;
         let mut rules = Vec::new();
         for mut d in file.rule {
-            let scoped = !d.event_ids.is_empty() || !d.providers.is_empty() || !d.channels.is_empty();
+            let scoped =
+                !d.event_ids.is_empty() || !d.providers.is_empty() || !d.channels.is_empty();
             if !scoped || d.all.is_empty() {
                 return Err(RuleLoadError(format!(
                     "{origin}: rule {}: needs a scope (event_ids, providers or channels) and at least one `all` condition",
@@ -172,12 +181,19 @@ impl EventRules {
             };
             let mut critical = meta.clone();
             critical.severity = Severity::Critical;
-            rules.push(EventRule { meta, critical, def: d });
+            rules.push(EventRule {
+                meta,
+                critical,
+                def: d,
+            });
         }
         let mut ids: Vec<&str> = rules.iter().map(|r| r.meta.id.as_str()).collect();
         ids.sort();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(RuleLoadError(format!("{origin}: duplicate rule id {}", w[0])));
+            return Err(RuleLoadError(format!(
+                "{origin}: duplicate rule id {}",
+                w[0]
+            )));
         }
         Ok(EventRules { rules })
     }
@@ -206,16 +222,30 @@ impl EventRules {
             if !d.levels.is_empty() && !e.level.is_some_and(|l| d.levels.contains(&l)) {
                 continue;
             }
-            if !d.channels.is_empty() && !d.channels.iter().any(|c| c.eq_ignore_ascii_case(&e.channel)) {
+            if !d.channels.is_empty()
+                && !d
+                    .channels
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&e.channel))
+            {
                 continue;
             }
-            if !d.providers.is_empty() && !d.providers.iter().any(|p| p.eq_ignore_ascii_case(&e.provider)) {
+            if !d.providers.is_empty()
+                && !d
+                    .providers
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&e.provider))
+            {
                 continue;
             }
             if !d.all.iter().all(|c| c.holds(e)) || d.none.iter().any(|c| c.holds(e)) {
                 continue;
             }
-            let meta = if d.critical_if.as_ref().is_some_and(|c| c.holds(e)) { &r.critical } else { &r.meta };
+            let meta = if d.critical_if.as_ref().is_some_and(|c| c.holds(e)) {
+                &r.critical
+            } else {
+                &r.meta
+            };
             let mut fields = Vec::new();
             for c in d.all.iter().chain(d.critical_if.iter()) {
                 if let Some(f) = c.fields.iter().find(|f| *f != "*" && e.get(f).is_some()) {
@@ -243,7 +273,9 @@ mod tests {
     fn builtin_rules_parse_and_errors_name_the_file() {
         let r = EventRules::builtin();
         assert!(r.metas().count() >= 7);
-        let err = EventRules::parse("[[rule]]\nid = 1\n", "mine.toml").err().unwrap();
+        let err = EventRules::parse("[[rule]]\nid = 1\n", "mine.toml")
+            .err()
+            .unwrap();
         assert!(err.0.starts_with("mine.toml:"), "{}", err.0);
         assert!(err.0.contains("line"), "{}", err.0);
     }

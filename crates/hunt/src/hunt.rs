@@ -54,7 +54,9 @@ fn threads(n: usize) -> usize {
     if n > 0 {
         n
     } else {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
     }
 }
 
@@ -68,7 +70,7 @@ pub fn hunt_sources<'a>(
     progress: Option<&Progress>,
 ) -> Ctx<'a> {
     let mut order: Vec<&SourceFile> = sources.iter().collect();
-    order.sort_by(|a, b| b.size.cmp(&a.size)); // largest first balances the pool
+    order.sort_by_key(|s| std::cmp::Reverse(s.size)); // largest first balances the pool
     let ioc_list: Vec<&str> = ioc_ips.iter().map(String::as_str).collect();
     let hp_needles = (!ioc_list.is_empty()).then(|| detect::httpproxy::needles_with(&ioc_list));
     let iis_needles = (!ioc_list.is_empty()).then(|| detect::iis::needles_with(&ioc_list));
@@ -110,7 +112,9 @@ pub fn hunt_sources<'a>(
         }
     });
     let mut all = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut first = all.pop().unwrap_or_else(|| Ctx::new(window, ioc_ips, event_rules));
+    let mut first = all
+        .pop()
+        .unwrap_or_else(|| Ctx::new(window, ioc_ips, event_rules));
     for c in all {
         first.merge(c);
     }
@@ -125,21 +129,31 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     let mut report = Report::new(ReportKind::Hunt, opts.path.display().to_string());
     report.since = opts.since;
     report.until = opts.until;
-    let window = Window { since: opts.since, until: opts.until };
+    let window = Window {
+        since: opts.since,
+        until: opts.until,
+    };
     let d = discover(&opts.path, &opts.overrides);
     report.warnings.extend(d.notes.iter().cloned());
     report.host.exchange_roots = d
         .exchange_roots
         .iter()
-        .map(|p| match d.system_roots.iter().find(|r| p.starts_with(&r.path)) {
-            Some(r) => exray_files::winpath::display_windows(&r.path, r.drive, p),
-            None => p.display().to_string(),
-        })
+        .map(
+            |p| match d.system_roots.iter().find(|r| p.starts_with(&r.path)) {
+                Some(r) => exray_files::winpath::display_windows(&r.path, r.drive, p),
+                None => p.display().to_string(),
+            },
+        )
         .collect();
     installed_build(&d, &mut report);
     installed_updates(&opts.path, &mut report);
     for r in &d.system_roots {
-        let ex: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&r.path)).cloned().collect();
+        let ex: Vec<PathBuf> = d
+            .exchange_roots
+            .iter()
+            .filter(|e| e.starts_with(&r.path))
+            .cloned()
+            .collect();
         let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings);
         report.host.mitigations.extend(m);
     }
@@ -154,18 +168,35 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             &builtin_rules
         }
     };
-    let mut ctx = hunt_sources(&d.sources, window, ioc_ips, event_rules, n, opts.progress.as_deref());
+    let mut ctx = hunt_sources(
+        &d.sources,
+        window,
+        ioc_ips,
+        event_rules,
+        n,
+        opts.progress.as_deref(),
+    );
 
     // The file sweep.
     let mut file_cov: Vec<SourceCoverage> = Vec::new();
     if !opts.no_files {
         let mut plan = Vec::new();
         for r in &d.system_roots {
-            let ex: Vec<PathBuf> = d.exchange_roots.iter().filter(|e| e.starts_with(&r.path)).cloned().collect();
+            let ex: Vec<PathBuf> = d
+                .exchange_roots
+                .iter()
+                .filter(|e| e.starts_with(&r.path))
+                .cloned()
+                .collect();
             plan.extend(exray_files::plan(&r.path, r.drive, &ex, &[]));
         }
         if !opts.scan_paths.is_empty() {
-            plan.extend(exray_files::plan(Path::new("/nonexistent-exray-root"), 'c', &[], &opts.scan_paths));
+            plan.extend(exray_files::plan(
+                Path::new("/nonexistent-exray-root"),
+                'c',
+                &[],
+                &opts.scan_paths,
+            ));
         }
         if !plan.is_empty() {
             let sweep_opts = exray_files::SweepOptions {
@@ -218,11 +249,18 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     }
     report.summary.input_errors = ctx.error_count;
     report.errors = ctx.errors;
-    report.errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    report
+        .errors
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     report.findings = findings;
     report.incidents = incidents;
     report.coverage = coverage;
-    if !d.exchange_roots.is_empty() && !report.coverage.iter().any(|c| c.source == SourceKind::HttpProxy && c.records > 0) {
+    if !d.exchange_roots.is_empty()
+        && !report
+            .coverage
+            .iter()
+            .any(|c| c.source == SourceKind::HttpProxy && c.records > 0)
+    {
         report.warnings.push(
             "no HttpProxy logs under the Exchange install (Logging\\HttpProxy): the CVE-2021-26855 SSRF is best seen there".into(),
         );
@@ -235,8 +273,12 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
 /// File times inside this window raise a file finding's weight: ProxyLogon's exploitation window
 /// by default, or the hunt's own window when given.
 fn exploitation_window(opts: &HuntOptions) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = opts.since.unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap());
-    let end = opts.until.unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 4, 30, 0, 0, 0).unwrap());
+    let start = opts
+        .since
+        .unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap());
+    let end = opts
+        .until
+        .unwrap_or_else(|| Utc.with_ymd_and_hms(2021, 4, 30, 0, 0, 0).unwrap());
     (start, end)
 }
 
@@ -265,9 +307,10 @@ fn installed_build(d: &crate::discover::Discovery, report: &mut Report) {
                 report.host.build = Some(assess);
                 return;
             }
-            None => report
-                .warnings
-                .push(format!("{}: no file version could be read; installed build unknown", exe.display())),
+            None => report.warnings.push(format!(
+                "{}: no file version could be read; installed build unknown",
+                exe.display()
+            )),
         }
     }
 }
@@ -283,7 +326,9 @@ fn installed_updates(path: &Path, report: &mut Report) {
             continue;
         }
         if let Ok(bytes) = std::fs::read(&p) {
-            for u in exray_parse::regexport::exchange_updates(&exray_parse::regexport::decode(&bytes)) {
+            for u in
+                exray_parse::regexport::exchange_updates(&exray_parse::regexport::decode(&bytes))
+            {
                 updates.push((p.display().to_string(), u));
             }
         }
@@ -302,10 +347,16 @@ fn installed_updates(path: &Path, report: &mut Report) {
         return;
     };
     for (file, u) in &updates {
-        build.notes.push(format!("registry ({file}) lists {} {}", u.kb, u.package.as_deref().unwrap_or("")));
+        build.notes.push(format!(
+            "registry ({file}) lists {} {}",
+            u.kb,
+            u.package.as_deref().unwrap_or("")
+        ));
         for e in &build.exposures {
             let fixing_kb = e.fixed_by.as_ref().and_then(|f| f.kb.as_deref());
-            if e.status == exray_core::ExposureStatus::Vulnerable && fixing_kb.is_some_and(|k| k.eq_ignore_ascii_case(&u.kb)) {
+            if e.status == exray_core::ExposureStatus::Vulnerable
+                && fixing_kb.is_some_and(|k| k.eq_ignore_ascii_case(&u.kb))
+            {
                 report.warnings.push(format!(
                     "the registry lists {} (which fixes {}), but ExSetup.exe is still {}: the update did not complete; reinstall it elevated",
                     u.kb, e.family, build.build

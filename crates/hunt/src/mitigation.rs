@@ -65,16 +65,35 @@ fn blocks(r: &RewriteRule) -> bool {
 }
 
 /// Child applications under the Exchange front end whose web.config may override the root.
-const CHILDREN: &[&str] = &["owa", "ecp", "autodiscover", "ews", "mapi", "oab", "powershell", "Microsoft-Server-ActiveSync", "rpc"];
+const CHILDREN: &[&str] = &[
+    "owa",
+    "ecp",
+    "autodiscover",
+    "ews",
+    "mapi",
+    "oab",
+    "powershell",
+    "Microsoft-Server-ActiveSync",
+    "rpc",
+];
 
 /// Audit the web.config files under a system root and the Exchange install roots.
-pub fn audit(system_root: &Path, exchange_roots: &[std::path::PathBuf], warnings: &mut Vec<String>) -> Vec<Mitigation> {
+pub fn audit(
+    system_root: &Path,
+    exchange_roots: &[std::path::PathBuf],
+    warnings: &mut Vec<String>,
+) -> Vec<Mitigation> {
     let Some(root_cfg) = resolve_ci(system_root, r"inetpub\wwwroot\web.config") else {
-        warnings.push("no C:\\inetpub\\wwwroot\\web.config: URL Rewrite mitigations not assessed".into());
+        warnings.push(
+            "no C:\\inetpub\\wwwroot\\web.config: URL Rewrite mitigations not assessed".into(),
+        );
         return Vec::new();
     };
     let mut read = |p: &Path| -> Option<RewriteConfig> {
-        match std::fs::read_to_string(p).map_err(|e| e.to_string()).and_then(|t| parse_rewrite(&t)) {
+        match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| parse_rewrite(&t))
+        {
             Ok(c) => Some(c),
             Err(e) => {
                 warnings.push(format!("{}: {e}", p.display()));
@@ -82,7 +101,9 @@ pub fn audit(system_root: &Path, exchange_roots: &[std::path::PathBuf], warnings
             }
         }
     };
-    let Some(root) = read(&root_cfg) else { return Vec::new() };
+    let Some(root) = read(&root_cfg) else {
+        return Vec::new();
+    };
     let mut children: Vec<(String, RewriteConfig)> = Vec::new();
     for ex in exchange_roots {
         for app in CHILDREN {
@@ -102,17 +123,28 @@ pub fn audit(system_root: &Path, exchange_roots: &[std::path::PathBuf], warnings
             let (status, note) = if found.is_empty() {
                 (MitigationStatus::Absent, None)
             } else if found.iter().all(|r| !r.enabled) {
-                (MitigationStatus::Disabled, Some("the rule is present with enabled=\"false\"".to_string()))
-            } else if let Some((child, _)) = children
-                .iter()
-                .find(|(_, c)| c.cleared || found.iter().any(|r| c.removed.iter().any(|n| n.eq_ignore_ascii_case(&r.name))))
-            {
+                (
+                    MitigationStatus::Disabled,
+                    Some("the rule is present with enabled=\"false\"".to_string()),
+                )
+            } else if let Some((child, _)) = children.iter().find(|(_, c)| {
+                c.cleared
+                    || found
+                        .iter()
+                        .any(|r| c.removed.iter().any(|n| n.eq_ignore_ascii_case(&r.name)))
+            }) {
                 evidence.push(child.clone());
-                (MitigationStatus::Disabled, Some(format!("{child} removes the rule for its application")))
+                (
+                    MitigationStatus::Disabled,
+                    Some(format!("{child} removes the rule for its application")),
+                )
             } else if let Some(r) = found.iter().find(|r| !blocks(r)) {
                 (
                     MitigationStatus::Bypassable,
-                    Some(format!("rule {:?} does not block: action {:?} or a negated condition", r.name, r.action)),
+                    Some(format!(
+                        "rule {:?} does not block: action {:?} or a negated condition",
+                        r.name, r.action
+                    )),
                 )
             } else if let Some(why) = found.iter().find_map(|r| (k.bypass)(r)) {
                 (MitigationStatus::Bypassable, Some(why.to_string()))
@@ -161,7 +193,11 @@ mod tests {
         assert_eq!(m[0].status, MitigationStatus::Present);
         assert_eq!(m[1].status, MitigationStatus::Bypassable);
         // A child config removes the cookie rule.
-        std::fs::write(ex.join("FrontEnd/HttpProxy/owa/web.config"), cfg(r#"<remove name="X-BEResource Abort - inbound"/>"#)).unwrap();
+        std::fs::write(
+            ex.join("FrontEnd/HttpProxy/owa/web.config"),
+            cfg(r#"<remove name="X-BEResource Abort - inbound"/>"#),
+        )
+        .unwrap();
         let m = audit(root, std::slice::from_ref(&ex), &mut w);
         assert_eq!(m[0].status, MitigationStatus::Disabled);
         assert!(m[0].evidence.iter().any(|e| e.contains("owa")));

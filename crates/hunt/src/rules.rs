@@ -124,7 +124,8 @@ pub fn proxyshell_like_attempt(family: F) -> RuleMeta {
     let mut r = proxyshell_like(family);
     r.id.push_str("-ATTEMPT");
     r.title = format!("{} attempt (refused)", r.title);
-    r.description.push_str(" The server refused the request (status not 2xx/3xx): attempt only.");
+    r.description
+        .push_str(" The server refused the request (status not 2xx/3xx): attempt only.");
     r.stage = St::Attempt;
     r.severity = S::Medium;
     r
@@ -144,7 +145,12 @@ pub fn ioc_ip() -> RuleMeta {
         "EXRAY-IOC-001",
         "Request from an IP address on a loaded indicator list",
         "A log record whose client IP is in a user-supplied indicator pack (STIX bundle).",
-        F::Ioc, St::Attempt, &[], &["T1190"], S::High, C::Medium,
+        F::Ioc,
+        St::Attempt,
+        &[],
+        &["T1190"],
+        S::High,
+        C::Medium,
     )
 }
 

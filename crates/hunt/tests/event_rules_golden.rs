@@ -21,13 +21,20 @@ fn golden_event_rules() {
         cases += 1;
         let mut actual = Vec::new();
         let mut line = 0;
-        let sum = read_json_events(std::io::BufReader::new(std::fs::File::open(&input).unwrap()), |e| {
-            line += 1;
-            for h in rules.evaluate(&e) {
-                fired.insert(h.meta.id.clone());
-                actual.push(format!("{line}\t{}\t{}", h.meta.id, h.meta.severity.as_str()));
-            }
-        })
+        let sum = read_json_events(
+            std::io::BufReader::new(std::fs::File::open(&input).unwrap()),
+            |e| {
+                line += 1;
+                for h in rules.evaluate(&e) {
+                    fired.insert(h.meta.id.clone());
+                    actual.push(format!(
+                        "{line}\t{}\t{}",
+                        h.meta.id,
+                        h.meta.severity.as_str()
+                    ));
+                }
+            },
+        )
         .unwrap();
         assert_eq!(sum.error_count, 0, "{}: {:?}", input.display(), sum.errors);
         let expected: Vec<String> = std::fs::read_to_string(input.with_extension("expected"))
@@ -41,6 +48,10 @@ fn golden_event_rules() {
     assert!(cases >= 2);
     // Every built-in rule has at least one positive golden case.
     for m in rules.metas() {
-        assert!(fired.contains(&m.id), "{} has no positive golden case", m.id);
+        assert!(
+            fired.contains(&m.id),
+            "{} has no positive golden case",
+            m.id
+        );
     }
 }

@@ -9,7 +9,16 @@ use exray_hunt::{run, HuntOptions};
 fn iis(t: &str, method: &str, stem: &str, query: &str, user: &str, status: u16) -> String {
     iis_line(
         &mut Rng::new(1),
-        &Iis { t: t.parse().unwrap(), method, stem, query, user, ip: "192.0.2.66", ua: "python-requests/2.26.0", status },
+        &Iis {
+            t: t.parse().unwrap(),
+            method,
+            stem,
+            query,
+            user,
+            ip: "192.0.2.66",
+            ua: "python-requests/2.26.0",
+            status,
+        },
     )
 }
 
@@ -59,19 +68,40 @@ fn later_families_are_found_and_graded() {
     hp.push_str("\r\n");
     std::fs::write(hp_dir.join("HttpProxy_2022120109-1.LOG"), hp).unwrap();
 
-    let r = run(&HuntOptions { path: dir.path().to_path_buf(), ..Default::default() }, None).unwrap();
+    let r = run(
+        &HuntOptions {
+            path: dir.path().to_path_buf(),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
     let ids: HashSet<&str> = r.findings.iter().map(|f| f.rule_id.as_str()).collect();
-    for want in ["EXRAY-PS-001", "EXRAY-PS-001-ATTEMPT", "EXRAY-PNS-001", "EXRAY-OWA-001"] {
+    for want in [
+        "EXRAY-PS-001",
+        "EXRAY-PS-001-ATTEMPT",
+        "EXRAY-PNS-001",
+        "EXRAY-OWA-001",
+    ] {
         assert!(ids.contains(want), "{want} missing: {ids:?}");
     }
     assert!(!ids.contains("EXRAY-PNS-001-ATTEMPT"));
-    let owa = r.findings.iter().find(|f| f.rule_id == "EXRAY-OWA-001").unwrap();
+    let owa = r
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "EXRAY-OWA-001")
+        .unwrap();
     assert_eq!(owa.count, 2, "IIS and HttpProxy evidence");
     // Benign lines 5 and 6 of the IIS log are in no finding.
     for f in &r.findings {
         for e in &f.evidence {
             if e.file.ends_with("u_ex210813.log") {
-                assert!(e.line.unwrap() < 9, "benign line {} matched {}", e.line.unwrap(), f.rule_id);
+                assert!(
+                    e.line.unwrap() < 9,
+                    "benign line {} matched {}",
+                    e.line.unwrap(),
+                    f.rule_id
+                );
             }
         }
     }

@@ -64,7 +64,9 @@ fn kv(data: &str, key: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'\'' => in_quote = !in_quote,
-            b';' if !in_quote && rest[i + 1..].starts_with("S:") => return Some(rest[..i].to_string()),
+            b';' if !in_quote && rest[i + 1..].starts_with("S:") => {
+                return Some(rest[..i].to_string())
+            }
             _ => {}
         }
         i += 1;
@@ -126,7 +128,10 @@ mod tests {
         assert_eq!(r.cmdlet.as_deref(), Some("Set-OabVirtualDirectory"));
         assert_eq!(r.params[0].0, "ExternalUrl");
         assert!(r.params[0].1.contains(r#"runat="server""#));
-        assert_eq!(r.params[1], ("Identity".to_string(), "abc; def".to_string()));
+        assert_eq!(
+            r.params[1],
+            ("Identity".to_string(), "abc; def".to_string())
+        );
         assert!(r.url.unwrap().starts_with("/ecp/DDI"));
         assert!(r.timestamp.is_some());
     }

@@ -82,7 +82,8 @@ impl Event {
 /// in the rendered message (`Cmdlet suceeded. Cmdlet Set-X, parameters -A "b".`, some exports).
 /// Name them `Cmdlet`, `Parameters`, `Process` and `User` so rules can read them by name.
 pub fn normalize_cmdlet(e: &mut Event) {
-    let is_cmdlet_log = e.provider.eq_ignore_ascii_case("MSExchange CmdletLogs") || e.channel.eq_ignore_ascii_case("MSExchange Management");
+    let is_cmdlet_log = e.provider.eq_ignore_ascii_case("MSExchange CmdletLogs")
+        || e.channel.eq_ignore_ascii_case("MSExchange Management");
     if !is_cmdlet_log || e.get("Cmdlet").is_some() {
         return;
     }
@@ -134,7 +135,12 @@ pub fn value_text(v: &Value) -> String {
 }
 
 /// Flatten an `EventData`/`UserData` object into named values and positional strings.
-pub fn flatten_data(v: &Value, prefix: &str, data: &mut Vec<(String, String)>, strings: &mut Vec<String>) {
+pub fn flatten_data(
+    v: &Value,
+    prefix: &str,
+    data: &mut Vec<(String, String)>,
+    strings: &mut Vec<String>,
+) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
@@ -158,9 +164,16 @@ pub fn flatten_data(v: &Value, prefix: &str, data: &mut Vec<(String, String)>, s
                 }
                 match child {
                     Value::Object(_) => {
-                        let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                        let p = if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}.{k}")
+                        };
                         // A `{"#text": v}` leaf is just a value.
-                        if let Some(t) = child.get("#text").filter(|t| !t.is_array() && !t.is_object()) {
+                        if let Some(t) = child
+                            .get("#text")
+                            .filter(|t| !t.is_array() && !t.is_object())
+                        {
                             data.push((p, value_text(t)));
                         } else {
                             flatten_data(child, &p, data, strings);
@@ -241,7 +254,10 @@ mod tests {
         assert_eq!(e.event_id, 6);
         assert_eq!(e.level, Some(4));
         assert_eq!(e.channel, "MSExchange Management");
-        assert_eq!(e.strings, vec!["Set-OabVirtualDirectory", "-ExternalUrl 'x'"]);
+        assert_eq!(
+            e.strings,
+            vec!["Set-OabVirtualDirectory", "-ExternalUrl 'x'"]
+        );
 
         let v: Value = serde_json::json!({"Event": {
             "System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "EventID": 1},

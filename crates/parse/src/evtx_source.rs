@@ -23,13 +23,18 @@ const ERRORS_KEPT: usize = 20;
 /// Read every record of `path`, calling `on_event` for each decoded one. Returns `Err` only when
 /// the file cannot be opened as EVTX at all.
 pub fn read_evtx<F: FnMut(Event)>(path: &Path, on_event: F) -> Result<EvtxSummary, String> {
-    let parser = EvtxParser::from_path(path).map_err(|e| format!("not a readable EVTX file: {e}"))?;
+    let parser =
+        EvtxParser::from_path(path).map_err(|e| format!("not a readable EVTX file: {e}"))?;
     drive(parser, on_event)
 }
 
 /// The same over an in-memory buffer (used by the fuzzer and for exported blobs).
-pub fn read_evtx_buffer<F: FnMut(Event)>(data: Vec<u8>, on_event: F) -> Result<EvtxSummary, String> {
-    let parser = EvtxParser::from_buffer(data).map_err(|e| format!("not a readable EVTX file: {e}"))?;
+pub fn read_evtx_buffer<F: FnMut(Event)>(
+    data: Vec<u8>,
+    on_event: F,
+) -> Result<EvtxSummary, String> {
+    let parser =
+        EvtxParser::from_buffer(data).map_err(|e| format!("not a readable EVTX file: {e}"))?;
     drive(parser, on_event)
 }
 

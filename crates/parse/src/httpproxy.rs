@@ -75,7 +75,10 @@ impl Layout {
                 .filter(|c| !c.is_ascii_whitespace() && **c != b'"')
                 .map(|c| c.to_ascii_lowercase())
                 .collect();
-            if let Some(k) = COLS.iter().position(|(_, n)| n.as_bytes() == name.as_slice()) {
+            if let Some(k) = COLS
+                .iter()
+                .position(|(_, n)| n.as_bytes() == name.as_slice())
+            {
                 if idx[k].is_none() {
                     idx[k] = Some(i);
                 }
@@ -204,7 +207,10 @@ mod tests {
     #[test]
     fn header_from_preamble_and_plain_rows() {
         let mut p = HttpProxyParser::new();
-        assert_eq!(p.feed(b"#Software: Microsoft Exchange Server"), LineType::Header);
+        assert_eq!(
+            p.feed(b"#Software: Microsoft Exchange Server"),
+            LineType::Header
+        );
         assert_eq!(
             p.feed(b"#Fields: DateTime,RequestId,,AnchorMailbox,AnchorMailbox,ClientIpAddress"),
             LineType::Header
@@ -218,7 +224,10 @@ mod tests {
         assert_eq!(p.get(Col::UrlStem), b"", "absent column reads empty");
         assert!(p.timestamp().is_some());
         // Repeated plain header with another order.
-        assert_eq!(p.feed(b"DateTime,ClientIpAddress,RequestId"), LineType::Header);
+        assert_eq!(
+            p.feed(b"DateTime,ClientIpAddress,RequestId"),
+            LineType::Header
+        );
         p.feed(b"2021-03-03T04:12:34Z,198.51.100.1,rid-2");
         assert_eq!(p.get(Col::ClientIpAddress), b"198.51.100.1");
         assert_eq!(p.get(Col::RequestId), b"rid-2");

@@ -63,7 +63,10 @@ impl W3cLayout {
             .enumerate()
         {
             let lower = n.to_ascii_lowercase();
-            if let Some(k) = NAMES.iter().position(|(_, name)| name.as_bytes() == lower.as_slice()) {
+            if let Some(k) = NAMES
+                .iter()
+                .position(|(_, name)| name.as_bytes() == lower.as_slice())
+            {
                 if idx[k].is_none() {
                     idx[k] = Some(i);
                 }
@@ -195,7 +198,10 @@ mod tests {
     #[test]
     fn layout_changes_mid_file() {
         let mut p = IisParser::new();
-        assert_eq!(p.feed(b"#Software: Microsoft Internet Information Services 10.0"), IisLine::Header);
+        assert_eq!(
+            p.feed(b"#Software: Microsoft Internet Information Services 10.0"),
+            IisLine::Header
+        );
         p.feed(format!("#Fields: {EXCHANGE_DEFAULT_FIELDS}").as_bytes());
         assert_eq!(
             p.feed(b"2021-03-03 04:12:33 10.0.0.5 POST /ecp/y.js - 443 - 203.0.113.7 python-requests/2.25.1 - 200 0 0 15"),
@@ -205,7 +211,10 @@ mod tests {
         assert_eq!(p.get(Field::UriQuery), b"");
         assert_eq!(p.get(Field::ClientIp), b"203.0.113.7");
         assert_eq!(p.get(Field::Status), b"200");
-        assert_eq!(p.timestamp().unwrap().to_rfc3339(), "2021-03-03T04:12:33+00:00");
+        assert_eq!(
+            p.timestamp().unwrap().to_rfc3339(),
+            "2021-03-03T04:12:33+00:00"
+        );
         p.feed(b"#Fields: date time c-ip cs-method cs-uri-stem cs(User-Agent) sc-status");
         p.feed(b"2021-03-04 01:00:00 198.51.100.9 GET /owa/auth/x.aspx Mozilla/5.0+(Windows) 200");
         assert_eq!(p.get(Field::ClientIp), b"198.51.100.9");
@@ -222,6 +231,9 @@ mod tests {
         );
         let mut p = IisParser::new();
         p.feed(b"#Fields: date time action protocol src-ip dst-ip");
-        assert_eq!(p.feed(b"2004-09-03 07:11:54 OPEN UDP 1.2.3.4 5.6.7.8"), IisLine::NotWebLog);
+        assert_eq!(
+            p.feed(b"2004-09-03 07:11:54 OPEN UDP 1.2.3.4 5.6.7.8"),
+            IisLine::NotWebLog
+        );
     }
 }

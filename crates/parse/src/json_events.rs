@@ -24,11 +24,38 @@ const MAX_LINE: usize = 4 << 20;
 
 /// Keys of flat exports that describe the record rather than its data.
 const META: &[&str] = &[
-    "EventID", "Channel", "SourceName", "ProviderName", "Provider", "Hostname", "Computer", "host",
-    "TimeCreated", "@timestamp", "EventTime", "EventReceivedTime", "RecordNumber", "EventRecordID",
-    "Level", "Keywords", "Task", "Opcode", "OpcodeValue", "ProviderGuid", "@version", "tags", "port",
-    "SeverityValue", "Severity", "EventType", "SourceModuleType", "SourceModuleName", "Version",
-    "ExecutionProcessID", "ThreadID", "Category",
+    "EventID",
+    "Channel",
+    "SourceName",
+    "ProviderName",
+    "Provider",
+    "Hostname",
+    "Computer",
+    "host",
+    "TimeCreated",
+    "@timestamp",
+    "EventTime",
+    "EventReceivedTime",
+    "RecordNumber",
+    "EventRecordID",
+    "Level",
+    "Keywords",
+    "Task",
+    "Opcode",
+    "OpcodeValue",
+    "ProviderGuid",
+    "@version",
+    "tags",
+    "port",
+    "SeverityValue",
+    "Severity",
+    "EventType",
+    "SourceModuleType",
+    "SourceModuleName",
+    "Version",
+    "ExecutionProcessID",
+    "ThreadID",
+    "Category",
 ];
 
 fn num(v: Option<&Value>) -> Option<u64> {
@@ -68,7 +95,10 @@ fn time_of(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
             let f = n.as_f64()?;
             chrono::DateTime::from_timestamp(f.trunc() as i64, ((f.fract()) * 1e9) as u32)
         }
-        Value::Object(o) => o.get("SystemTime").or(o.get("#attributes").and_then(|a| a.get("SystemTime"))).and_then(time_of),
+        Value::Object(o) => o
+            .get("SystemTime")
+            .or(o.get("#attributes").and_then(|a| a.get("SystemTime")))
+            .and_then(time_of),
         _ => None,
     }
 }
@@ -78,8 +108,14 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
     let obj = v.as_object()?;
     // Nested `Event` (EVTX JSON) or Velociraptor's `System` at the top.
     if let Some(ev) = obj.get("Event").filter(|e| e.get("System").is_some()) {
-        let ts = ev.get("System").and_then(|s| s.get("TimeCreated")).and_then(time_of);
-        let rid = ev.get("System").and_then(|s| num(s.get("EventRecordID"))).unwrap_or(line);
+        let ts = ev
+            .get("System")
+            .and_then(|s| s.get("TimeCreated"))
+            .and_then(time_of);
+        let rid = ev
+            .get("System")
+            .and_then(|s| num(s.get("EventRecordID")))
+            .unwrap_or(line);
         return Some(from_evtx_json(rid, ts, v));
     }
     if let Some(sys) = obj.get("System").filter(|s| s.is_object()) {
@@ -90,7 +126,10 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
         e.channel = sys.get("Channel").map(value_text).unwrap_or_default();
         e.provider = sys
             .get("Provider")
-            .and_then(|p| p.get("Name").or(p.get("#attributes").and_then(|a| a.get("Name"))))
+            .and_then(|p| {
+                p.get("Name")
+                    .or(p.get("#attributes").and_then(|a| a.get("Name")))
+            })
             .map(value_text)
             .unwrap_or_default();
         e.computer = sys.get("Computer").map(value_text).unwrap_or_default();
@@ -111,7 +150,12 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
         e.channel = w.get("channel").map(value_text).unwrap_or_default();
         e.provider = w.get("provider_name").map(value_text).unwrap_or_default();
         e.computer = w.get("computer_name").map(value_text).unwrap_or_default();
-        e.level = level(obj.get("log").and_then(|l| l.get("level")).or(w.get("level")).or(obj.get("level")));
+        e.level = level(
+            obj.get("log")
+                .and_then(|l| l.get("level"))
+                .or(w.get("level"))
+                .or(obj.get("level")),
+        );
         for key in ["event_data", "user_data"] {
             if let Some(d) = w.get(key) {
                 flatten_data(d, "", &mut e.data, &mut e.strings);
@@ -129,8 +173,12 @@ pub fn event_from_json(v: &Value, line: u64) -> Option<Event> {
     e.record_id = num(text(v, &["EventRecordID", "RecordNumber"])).unwrap_or(line);
     e.timestamp = text(v, &["TimeCreated", "@timestamp", "EventTime", "UtcTime"]).and_then(time_of);
     e.channel = text(v, &["Channel"]).map(value_text).unwrap_or_default();
-    e.provider = text(v, &["SourceName", "ProviderName", "Provider"]).map(value_text).unwrap_or_default();
-    e.computer = text(v, &["Hostname", "Computer", "host"]).map(value_text).unwrap_or_default();
+    e.provider = text(v, &["SourceName", "ProviderName", "Provider"])
+        .map(value_text)
+        .unwrap_or_default();
+    e.computer = text(v, &["Hostname", "Computer", "host"])
+        .map(value_text)
+        .unwrap_or_default();
     e.level = level(obj.get("Level").or(obj.get("Severity")));
     flat_data(obj, &mut e);
     Some(e)
@@ -146,7 +194,10 @@ fn flat_data(obj: &Map<String, Value>, e: &mut Event) {
 }
 
 /// Read JSON-lines events from `r`, calling `on_event` for each.
-pub fn read_json_events<R: BufRead, F: FnMut(Event)>(mut r: R, mut on_event: F) -> io::Result<JsonSummary> {
+pub fn read_json_events<R: BufRead, F: FnMut(Event)>(
+    mut r: R,
+    mut on_event: F,
+) -> io::Result<JsonSummary> {
     let mut sum = JsonSummary::default();
     let mut buf = Vec::new();
     fn err(sum: &mut JsonSummary, msg: String) {
@@ -157,7 +208,10 @@ pub fn read_json_events<R: BufRead, F: FnMut(Event)>(mut r: R, mut on_event: F) 
     }
     loop {
         buf.clear();
-        let n = r.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+        let n = r
+            .by_ref()
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)?;
         if n == 0 {
             break;
         }
@@ -180,7 +234,10 @@ pub fn read_json_events<R: BufRead, F: FnMut(Event)>(mut r: R, mut on_event: F) 
                     sum.events += 1;
                     on_event(e);
                 }
-                None => err(&mut sum, "unknown event shape (no EventID, System, Event or winlog)".into()),
+                None => err(
+                    &mut sum,
+                    "unknown event shape (no EventID, System, Event or winlog)".into(),
+                ),
             },
             Err(e) => err(&mut sum, format!("invalid JSON: {e}")),
         }
@@ -201,19 +258,33 @@ mod tests {
 
     #[test]
     fn shapes() {
-        let e = one(r#"{"EventID":4688,"Channel":"Security","SourceName":"Microsoft-Windows-Security-Auditing","Hostname":"EX01","TimeCreated":"2021-03-14 01:39:32.609","NewProcessName":"C:\\Windows\\System32\\cmd.exe","ParentProcessName":"C:\\Windows\\System32\\inetsrv\\w3wp.exe"}"#);
+        let e = one(
+            r#"{"EventID":4688,"Channel":"Security","SourceName":"Microsoft-Windows-Security-Auditing","Hostname":"EX01","TimeCreated":"2021-03-14 01:39:32.609","NewProcessName":"C:\\Windows\\System32\\cmd.exe","ParentProcessName":"C:\\Windows\\System32\\inetsrv\\w3wp.exe"}"#,
+        );
         assert_eq!(e.event_id, 4688);
         assert_eq!(e.provider, "Microsoft-Windows-Security-Auditing");
         assert!(e.timestamp.is_some());
-        assert_eq!(e.get("ParentProcessName"), Some("C:\\Windows\\System32\\inetsrv\\w3wp.exe"));
-        let e = one(r#"{"@timestamp":"2021-03-03T04:00:00Z","winlog":{"event_id":1,"channel":"Microsoft-Windows-Sysmon/Operational","provider_name":"Microsoft-Windows-Sysmon","record_id":77,"computer_name":"EX01","event_data":{"Image":"C:\\x\\cmd.exe"}}}"#);
+        assert_eq!(
+            e.get("ParentProcessName"),
+            Some("C:\\Windows\\System32\\inetsrv\\w3wp.exe")
+        );
+        let e = one(
+            r#"{"@timestamp":"2021-03-03T04:00:00Z","winlog":{"event_id":1,"channel":"Microsoft-Windows-Sysmon/Operational","provider_name":"Microsoft-Windows-Sysmon","record_id":77,"computer_name":"EX01","event_data":{"Image":"C:\\x\\cmd.exe"}}}"#,
+        );
         assert_eq!((e.event_id, e.record_id), (1, 77));
         assert_eq!(e.get("Image"), Some("C:\\x\\cmd.exe"));
-        let e = one(r#"{"System":{"EventID":{"Value":6},"Channel":"MSExchange Management","Provider":{"Name":"MSExchange CmdletLogs"},"TimeCreated":{"SystemTime":1614744000.5},"EventRecordID":9},"EventData":{"Data":["New-MailboxExportRequest","-Mailbox a"]}}"#);
+        let e = one(
+            r#"{"System":{"EventID":{"Value":6},"Channel":"MSExchange Management","Provider":{"Name":"MSExchange CmdletLogs"},"TimeCreated":{"SystemTime":1614744000.5},"EventRecordID":9},"EventData":{"Data":["New-MailboxExportRequest","-Mailbox a"]}}"#,
+        );
         assert_eq!((e.event_id, e.record_id), (6, 9));
         assert_eq!(e.strings[0], "New-MailboxExportRequest");
-        assert_eq!(e.timestamp.unwrap().to_rfc3339(), "2021-03-03T04:00:00.500+00:00");
-        let e = one(r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"P"}},"EventID":10,"TimeCreated":{"#attributes":{"SystemTime":"2021-03-03T04:00:00Z"}},"EventRecordID":5},"EventData":{"TargetImage":"C:\\Windows\\system32\\lsass.exe"}}}"##);
+        assert_eq!(
+            e.timestamp.unwrap().to_rfc3339(),
+            "2021-03-03T04:00:00.500+00:00"
+        );
+        let e = one(
+            r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"P"}},"EventID":10,"TimeCreated":{"#attributes":{"SystemTime":"2021-03-03T04:00:00Z"}},"EventRecordID":5},"EventData":{"TargetImage":"C:\\Windows\\system32\\lsass.exe"}}}"##,
+        );
         assert_eq!((e.event_id, e.record_id), (10, 5));
         assert!(e.timestamp.is_some());
     }

@@ -4,16 +4,16 @@
 //! Aho-Corasick and hands over only the lines worth parsing, so memory stays bounded whatever the
 //! log volume. Parsers never panic on bad input: they return errors that name the line.
 
-pub mod lines;
 pub mod csvline;
 pub mod ecp;
 pub mod event;
 pub mod evtx_source;
 pub mod httpproxy;
 pub mod iis;
-pub mod oab;
-pub mod time;
-pub mod pe;
 pub mod json_events;
-pub mod webconfig;
+pub mod lines;
+pub mod oab;
+pub mod pe;
 pub mod regexport;
+pub mod time;
+pub mod webconfig;

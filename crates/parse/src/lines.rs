@@ -10,6 +10,40 @@
 use std::io::{self, Read};
 
 use aho_corasick::AhoCorasick;
+pub use regex::bytes::Regex;
+
+/// What finds candidate lines: an Aho-Corasick automaton, or a regex (whose literal prefilter
+/// stays vectorised for case-insensitive needles, where Aho-Corasick's does not).
+pub trait Needles {
+    /// The start of the first match at or after `at`.
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize>;
+}
+
+impl Needles for AhoCorasick {
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        self.find(aho_corasick::Input::new(hay).range(at..))
+            .map(|m| m.start())
+    }
+}
+
+impl Needles for regex::bytes::Regex {
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        self.find_at(hay, at).map(|m| m.start())
+    }
+}
+
+/// A case-insensitive matcher for literal needles.
+pub fn needles_ci(needles: &[&str]) -> regex::bytes::Regex {
+    let alt: Vec<String> = needles.iter().map(|n| regex::escape(n)).collect();
+    regex::bytes::RegexBuilder::new(&format!("(?i:{})", alt.join("|")))
+        .unicode(false)
+        .build()
+        .expect("escaped literals always compile")
+}
+
+fn count_nl(b: &[u8]) -> u64 {
+    bytecount::count(b, b'\n') as u64
+}
 
 /// Bytes read per refill.
 pub const CHUNK: usize = 1 << 20;
@@ -58,7 +92,11 @@ fn trim_eol(mut l: &[u8]) -> &[u8] {
 
 /// Scan `reader` line by line; `on_line` receives head lines and lines matching `needles`.
 /// An `Err` from the callback stops the scan and is returned.
-pub fn scan<R: Read, F>(mut reader: R, needles: &AhoCorasick, mut on_line: F) -> io::Result<ScanSummary>
+pub fn scan<R: Read, N: Needles + ?Sized, F>(
+    mut reader: R,
+    needles: &N,
+    mut on_line: F,
+) -> io::Result<ScanSummary>
 where
     F: FnMut(Line<'_>) -> io::Result<()>,
 {
@@ -137,9 +175,9 @@ where
     Ok(sum)
 }
 
-fn process_region<F>(
+fn process_region<N: Needles + ?Sized, F>(
     region: &[u8],
-    needles: &AhoCorasick,
+    needles: &N,
     line_no: &mut u64,
     sum: &mut ScanSummary,
     on_line: &mut F,
@@ -170,14 +208,11 @@ where
     }
     // Matches after the head.
     let mut next_free = pos; // matches starting before this were inside a delivered line
-    for m in needles.find_iter(&region[pos..]) {
-        let at = pos + m.start();
-        if at < next_free {
-            continue;
-        }
+    let mut search_from = pos;
+    while let Some(at) = needles.find_from(region, search_from) {
         let ls = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
         let le = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |i| at + i + 1);
-        counted += memchr::memchr_iter(b'\n', &region[next_free.max(pos)..ls]).count() as u64;
+        counted += count_nl(&region[next_free.max(pos)..ls]);
         let l = trim_eol(&region[ls..le]);
         counted += 1;
         on_line(Line {
@@ -186,9 +221,13 @@ where
             kind: LineKind::Hit,
         })?;
         next_free = le;
+        search_from = le;
+        if search_from >= region.len() {
+            break;
+        }
     }
     let tail_from = next_free.max(pos);
-    counted += memchr::memchr_iter(b'\n', &region[tail_from..]).count() as u64;
+    counted += count_nl(&region[tail_from..]);
     if tail_from < region.len() && region.last() != Some(&b'\n') {
         counted += 1; // final line without terminator (only at EOF)
     }
@@ -206,7 +245,7 @@ where
         let l = trim_eol(&region[ls..body_end]);
         if !l.is_empty() && l[0] != b'#' {
             let trailing = u64::from(region.last() != Some(&b'\n'));
-            let lines_from_here = memchr::memchr_iter(b'\n', &region[ls..]).count() as u64 + trailing;
+            let lines_from_here = count_nl(&region[ls..]) + trailing;
             let number = counted + 1 - lines_from_here;
             sum.last_data_line = Some((number, l.to_vec()));
             break;
@@ -225,7 +264,11 @@ mod tests {
         let ac = AhoCorasick::new(needles).unwrap();
         let mut out = Vec::new();
         let sum = scan(data, &ac, |l| {
-            out.push((l.number, String::from_utf8_lossy(l.bytes).into_owned(), l.kind));
+            out.push((
+                l.number,
+                String::from_utf8_lossy(l.bytes).into_owned(),
+                l.kind,
+            ));
             Ok(())
         })
         .unwrap();
@@ -276,7 +319,7 @@ mod tests {
         while s.len() < 3 * CHUNK + 12345 {
             n += 1;
             let pad = "x".repeat((n as usize * 7919) % 700);
-            if n % 1013 == 0 {
+            if n.is_multiple_of(1013) {
                 s.extend_from_slice(format!("{n} HIT {pad}\n").as_bytes());
                 expect.push(n);
             } else {
@@ -284,7 +327,11 @@ mod tests {
             }
         }
         let (lines, sum) = collect(&s, &["HIT"]);
-        let got: Vec<u64> = lines.iter().filter(|l| l.2 == LineKind::Hit).map(|l| l.0).collect();
+        let got: Vec<u64> = lines
+            .iter()
+            .filter(|l| l.2 == LineKind::Hit)
+            .map(|l| l.0)
+            .collect();
         assert_eq!(got, expect);
         for l in lines.iter().filter(|l| l.2 == LineKind::Hit) {
             assert!(l.1.starts_with(&format!("{} HIT", l.0)));

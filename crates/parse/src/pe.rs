@@ -17,8 +17,15 @@ pub fn file_version(data: &[u8]) -> Option<(u16, u16, u16, u16)> {
         if field(4) != Some(0x0001_0000) {
             continue;
         }
-        let (Some(ms), Some(ls)) = (field(8), field(12)) else { return None };
-        return Some(((ms >> 16) as u16, (ms & 0xffff) as u16, (ls >> 16) as u16, (ls & 0xffff) as u16));
+        let (Some(ms), Some(ls)) = (field(8), field(12)) else {
+            return None;
+        };
+        return Some((
+            (ms >> 16) as u16,
+            (ms & 0xffff) as u16,
+            (ls >> 16) as u16,
+            (ls & 0xffff) as u16,
+        ));
     }
     None
 }
@@ -41,14 +48,21 @@ mod tests {
 
     #[test]
     fn reads_the_fixed_file_info() {
-        assert_eq!(file_version(&fake_pe((15, 1, 2176, 9))), Some((15, 1, 2176, 9)));
+        assert_eq!(
+            file_version(&fake_pe((15, 1, 2176, 9))),
+            Some((15, 1, 2176, 9))
+        );
         // A stray signature before the real block is skipped.
         let mut stray = b"MZ".to_vec();
         stray.extend_from_slice(&[0xBD, 0x04, 0xEF, 0xFE, 9, 9, 9, 9]);
         stray.extend_from_slice(&fake_pe((15, 2, 986, 5))[2..]);
         assert_eq!(file_version(&stray), Some((15, 2, 986, 5)));
         assert_eq!(file_version(b"MZ no version"), None);
-        assert_eq!(file_version(&fake_pe((15, 1, 2176, 9))[2..]), None, "not a PE");
+        assert_eq!(
+            file_version(&fake_pe((15, 1, 2176, 9))[2..]),
+            None,
+            "not a PE"
+        );
         let mut cut = fake_pe((15, 2, 1, 2));
         cut.truncate(cut.len() - 48);
         assert_eq!(file_version(&cut), None, "truncated block");

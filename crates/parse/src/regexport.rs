@@ -15,7 +15,10 @@ pub struct InstalledUpdate {
 /// Decode a .reg file's bytes (UTF-16LE with BOM, or UTF-8).
 pub fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         String::from_utf16_lossy(&units)
     } else {
         String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned()
@@ -39,7 +42,11 @@ pub fn exchange_updates(text: &str) -> Vec<InstalledUpdate> {
                     && last.len() > 2
                     && last[2..].chars().all(|c| c.is_ascii_digit());
                 if is_kb {
-                    out.push(InstalledUpdate { kb: last.to_ascii_uppercase(), key: key.to_string(), package: None });
+                    out.push(InstalledUpdate {
+                        kb: last.to_ascii_uppercase(),
+                        key: key.to_string(),
+                        package: None,
+                    });
                     current = Some(out.len() - 1);
                 }
             }
@@ -65,6 +72,8 @@ mod tests {
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].kb, "KB5000871");
         assert!(u[0].package.as_deref().unwrap().contains("CU19"));
-        assert!(exchange_updates("[HKLM\\SOFTWARE\\Microsoft\\Updates\\Exchange 2016\\Kä1]").is_empty());
+        assert!(
+            exchange_updates("[HKLM\\SOFTWARE\\Microsoft\\Updates\\Exchange 2016\\Kä1]").is_empty()
+        );
     }
 }

@@ -115,7 +115,10 @@ fn find_us_timestamp(line: &[u8]) -> Option<DateTime<Utc>> {
     let s = std::str::from_utf8(line).ok()?;
     for (i, _) in s.match_indices('/').take(64) {
         // Digits are ASCII, so the byte after the last non-digit is a char boundary.
-        let start = s.as_bytes()[..i].iter().rposition(|c| !c.is_ascii_digit()).map_or(0, |p| p + 1);
+        let start = s.as_bytes()[..i]
+            .iter()
+            .rposition(|c| !c.is_ascii_digit())
+            .map_or(0, |p| p + 1);
         if i - start > 2 {
             continue;
         }
@@ -132,7 +135,11 @@ fn find_us_timestamp(line: &[u8]) -> Option<DateTime<Utc>> {
         if dp.len() != 3 {
             continue;
         }
-        let (Ok(mo), Ok(d), Ok(y)) = (dp[0].parse::<u32>(), dp[1].parse::<u32>(), dp[2].parse::<u32>()) else {
+        let (Ok(mo), Ok(d), Ok(y)) = (
+            dp[0].parse::<u32>(),
+            dp[1].parse::<u32>(),
+            dp[2].parse::<u32>(),
+        ) else {
             continue;
         };
         let mut tp = rest.split_whitespace();
@@ -200,7 +207,9 @@ mod tests {
     #[test]
     fn iis_and_free_text() {
         assert_eq!(
-            parse_iis(b"2021-03-03", Some(b"04:12:33")).unwrap().to_rfc3339(),
+            parse_iis(b"2021-03-03", Some(b"04:12:33"))
+                .unwrap()
+                .to_rfc3339(),
             "2021-03-03T04:12:33+00:00"
         );
         assert!(parse_iis(b"2021-03-03", None).is_some());
@@ -211,7 +220,12 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2021-03-03T16:12:33+00:00");
         assert!(find_timestamp(b"no time here").is_none());
         // Hostile input: multi-byte characters next to slashes, long runs, no panic, no blow-up.
-        assert_eq!(find_timestamp("é3/3/2021 4:12:33 PM".as_bytes()).unwrap().to_rfc3339(), "2021-03-03T16:12:33+00:00");
+        assert_eq!(
+            find_timestamp("é3/3/2021 4:12:33 PM".as_bytes())
+                .unwrap()
+                .to_rfc3339(),
+            "2021-03-03T16:12:33+00:00"
+        );
         assert!(find_timestamp("ééé/é/é".as_bytes()).is_none());
         let long = "0000-".repeat(400_000);
         let t0 = std::time::Instant::now();

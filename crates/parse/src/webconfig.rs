@@ -28,11 +28,15 @@ pub fn parse_rewrite(text: &str) -> Result<RewriteConfig, String> {
     let text = text.trim_start_matches('\u{feff}');
     let doc = roxmltree::Document::parse(text).map_err(|e| format!("not well-formed XML: {e}"))?;
     let mut out = RewriteConfig::default();
-    for rules in doc.descendants().filter(|n| n.has_tag_name("rules") && n.parent().is_some_and(|p| p.has_tag_name("rewrite"))) {
+    for rules in doc.descendants().filter(|n| {
+        n.has_tag_name("rules") && n.parent().is_some_and(|p| p.has_tag_name("rewrite"))
+    }) {
         for child in rules.children().filter(|c| c.is_element()) {
             match child.tag_name().name() {
                 "clear" => out.cleared = true,
-                "remove" => out.removed.push(child.attribute("name").unwrap_or("").to_string()),
+                "remove" => out
+                    .removed
+                    .push(child.attribute("name").unwrap_or("").to_string()),
                 "rule" => {
                     let url = child
                         .children()
@@ -42,12 +46,16 @@ pub fn parse_rewrite(text: &str) -> Result<RewriteConfig, String> {
                         .to_string();
                     let conditions = child
                         .descendants()
-                        .filter(|c| c.has_tag_name("add") && c.parent().is_some_and(|p| p.has_tag_name("conditions")))
+                        .filter(|c| {
+                            c.has_tag_name("add")
+                                && c.parent().is_some_and(|p| p.has_tag_name("conditions"))
+                        })
                         .map(|c| {
                             (
                                 c.attribute("input").unwrap_or("").to_string(),
                                 c.attribute("pattern").unwrap_or("").to_string(),
-                                c.attribute("negate").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+                                c.attribute("negate")
+                                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
                             )
                         })
                         .collect();
@@ -62,7 +70,9 @@ pub fn parse_rewrite(text: &str) -> Result<RewriteConfig, String> {
                         url,
                         conditions,
                         action,
-                        enabled: !child.attribute("enabled").is_some_and(|v| v.eq_ignore_ascii_case("false")),
+                        enabled: !child
+                            .attribute("enabled")
+                            .is_some_and(|v| v.eq_ignore_ascii_case("false")),
                     });
                 }
                 _ => {}

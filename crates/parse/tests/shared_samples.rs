@@ -9,7 +9,9 @@ use exray_parse::iis::{IisLine, IisParser};
 use exray_parse::lines::scan;
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel);
     if p.exists() {
         Some(p)
     } else {
@@ -57,7 +59,11 @@ fn httpproxy_samples_parse_with_their_headers() {
         scan(File::open(&f).unwrap(), &ac, |l| {
             if p.feed(l.bytes) == LineType::Record {
                 records += 1;
-                assert!(p.timestamp().is_some(), "{name}:{} DateTime parses", l.number);
+                assert!(
+                    p.timestamp().is_some(),
+                    "{name}:{} DateTime parses",
+                    l.number
+                );
                 if !p.get(Col::ClientIpAddress).is_empty() {
                     with_ip += 1;
                 }
@@ -92,7 +98,11 @@ fn iis_samples_are_classified() {
         scan(File::open(dir.join(file)).unwrap(), &ac, |l| {
             let k = p.feed(l.bytes);
             if k == IisLine::Record {
-                assert!(!p.get(exray_parse::iis::Field::UriStem).is_empty(), "{file}:{}", l.number);
+                assert!(
+                    !p.get(exray_parse::iis::Field::UriStem).is_empty(),
+                    "{file}:{}",
+                    l.number
+                );
                 if p.timestamp().is_some() {
                     stamps += 1;
                 }
@@ -130,5 +140,8 @@ fn every_shared_evtx_file_reads() {
         total += sum.records;
     }
     assert!(total > 100);
-    assert!(cmdlet_events > 0, "the MSExchange Management sample has cmdlet events");
+    assert!(
+        cmdlet_events > 0,
+        "the MSExchange Management sample has cmdlet events"
+    );
 }

@@ -4,17 +4,17 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
 use exray_core::SourceKind;
 use exray_parse::csvline::CsvLine;
 use exray_parse::ecp::{parse_line, EcpRecord};
 use exray_parse::lines::scan;
+use exray_parse::lines::Regex;
 
 use super::httpproxy::build_needles;
 use super::{open, Ctx};
 use exray_parse::event::Event;
 
-static NEEDLES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+static NEEDLES: LazyLock<Regex> = LazyLock::new(|| {
     // Every command line: ECP logs are small, and user rules may read any cmdlet.
     build_needles(&[], &["S:CMD="])
 });
@@ -26,12 +26,17 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     let loc = super::location_of(display);
     let mut csv = CsvLine::new();
     let mut first = None;
-    let res = scan(file, &NEEDLES, |line| {
+    let res = scan(file, &*NEEDLES, |line| {
         if line.bytes.first() == Some(&b'#') || line.bytes.is_empty() {
             return Ok(());
         }
         let Some(rec) = parse_line(&mut csv, line.bytes) else {
-            ctx.error(display, Some(line.number), None, "not an ECP server log record");
+            ctx.error(
+                display,
+                Some(line.number),
+                None,
+                "not an ECP server log record",
+            );
             return Ok(());
         };
         if first.is_none() {
@@ -63,7 +68,12 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
 /// An ECP command as an event for the declarative rules (provider `ECP Server Log`).
 fn evaluate(rec: &EcpRecord, line_no: u64, raw: &[u8], display: &str, ctx: &mut Ctx<'_>) {
     let Some(cmdlet) = &rec.cmdlet else { return };
-    let params: String = rec.params.iter().map(|(k, v)| format!("-{k} '{v}'")).collect::<Vec<_>>().join(" ");
+    let params: String = rec
+        .params
+        .iter()
+        .map(|(k, v)| format!("-{k} '{v}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut e = Event::empty();
     e.provider = "ECP Server Log".into();
     e.channel = "ECP".into();
@@ -76,5 +86,12 @@ fn evaluate(rec: &EcpRecord, line_no: u64, raw: &[u8], display: &str, ctx: &mut 
     if let Some(u) = &rec.url {
         e.data.push(("Url".into(), u.clone()));
     }
-    super::events::evaluate(&e, display, SourceKind::EcpServer, Some(line_no), Some(raw), ctx);
+    super::events::evaluate(
+        &e,
+        display,
+        SourceKind::EcpServer,
+        Some(line_no),
+        Some(raw),
+        ctx,
+    );
 }

@@ -11,7 +11,14 @@ use exray_parse::evtx_source::read_evtx;
 use super::Ctx;
 
 /// Evaluate one event against the event rules. `line` is set for records read from text logs.
-pub fn evaluate(e: &Event, display: &str, source: SourceKind, line: Option<u64>, raw: Option<&[u8]>, ctx: &mut Ctx<'_>) {
+pub fn evaluate(
+    e: &Event,
+    display: &str,
+    source: SourceKind,
+    line: Option<u64>,
+    raw: Option<&[u8]>,
+    ctx: &mut Ctx<'_>,
+) {
     let rules = ctx.event_rules;
     for hit in rules.evaluate(e) {
         let mut ev = Evidence::new(source, display);
@@ -35,7 +42,11 @@ pub fn evaluate(e: &Event, display: &str, source: SourceKind, line: Option<u64>,
         for (k, v) in &hit.fields {
             ev.fields.insert(k.clone(), v.clone());
         }
-        let paths: Vec<String> = hit.fields.iter().flat_map(|(_, v)| super::script_paths(v)).collect();
+        let paths: Vec<String> = hit
+            .fields
+            .iter()
+            .flat_map(|(_, v)| super::script_paths(v))
+            .collect();
         let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
         ctx.hit_with_artifacts(hit.meta, &hit.key, ev, &refs);
     }
@@ -47,10 +58,13 @@ pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
         return;
     };
     let mut magic = [0u8; 4];
-    let is_zip = std::io::Read::read(&mut file, &mut magic).ok() == Some(4) && &magic == b"PK\x03\x04";
+    let is_zip =
+        std::io::Read::read(&mut file, &mut magic).ok() == Some(4) && &magic == b"PK\x03\x04";
     drop(file);
     if is_zip {
-        let archive = std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()));
+        let archive = std::fs::File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()));
         let mut archive = match archive {
             Ok(a) => a,
             Err(e) => {
@@ -68,7 +82,11 @@ pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
             };
             let name = entry.name().to_string();
             let lower = name.to_ascii_lowercase();
-            if entry.is_dir() || !(lower.ends_with(".json") || lower.ends_with(".jsonl") || lower.ends_with(".ndjson")) {
+            if entry.is_dir()
+                || !(lower.ends_with(".json")
+                    || lower.ends_with(".jsonl")
+                    || lower.ends_with(".ndjson"))
+            {
                 continue;
             }
             let inner = format!("{display}!{name}");
@@ -94,7 +112,15 @@ fn json_stream<R: std::io::BufRead>(r: R, display: &str, ctx: &mut Ctx<'_>) {
                 ctx.error(display, Some(*line), None, m.clone());
             }
             if sum.error_count > sum.errors.len() as u64 {
-                ctx.error(display, None, None, format!("{} more bad event lines", sum.error_count - sum.errors.len() as u64));
+                ctx.error(
+                    display,
+                    None,
+                    None,
+                    format!(
+                        "{} more bad event lines",
+                        sum.error_count - sum.errors.len() as u64
+                    ),
+                );
             }
             let c = ctx.cov(SourceKind::EventJson, &loc);
             c.files += 1;
@@ -122,7 +148,10 @@ pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
                     display,
                     None,
                     None,
-                    format!("{} more EVTX decode errors", sum.error_count - sum.errors.len() as u64),
+                    format!(
+                        "{} more EVTX decode errors",
+                        sum.error_count - sum.errors.len() as u64
+                    ),
                 );
             }
             let c = ctx.cov(SourceKind::Evtx, &loc);
@@ -137,4 +166,3 @@ pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
         }
     }
 }
-

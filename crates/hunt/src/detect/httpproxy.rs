@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use chrono::{DateTime, TimeZone, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
+use exray_parse::lines::Regex;
 use exray_parse::lines::{scan, LineKind};
 
 use super::{contains_ci, lossy, open, starts_with_ci, Ctx};
@@ -27,17 +27,15 @@ const NEEDLES: &[&str] = &[
     "DateTime,",
 ];
 
-pub(crate) fn build_needles(extra: &[&str], base: &[&str]) -> AhoCorasick {
+/// Case-insensitive needles (a regex alternation keeps a vectorised literal prefilter where a
+/// case-insensitive Aho-Corasick automaton does not).
+pub(crate) fn build_needles(extra: &[&str], base: &[&str]) -> Regex {
     let mut pats: Vec<&str> = base.to_vec();
     pats.extend_from_slice(extra);
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(pats)
-        .expect("static needles compile")
+    exray_parse::lines::needles_ci(&pats)
 }
 
-static PLAIN: LazyLock<AhoCorasick> = LazyLock::new(|| build_needles(&[], NEEDLES));
+static PLAIN: LazyLock<Regex> = LazyLock::new(|| build_needles(&[], NEEDLES));
 
 struct Rules {
     attempt: RuleMeta,
@@ -79,7 +77,11 @@ pub(crate) fn is_autodiscover_confusion(uri_lower: &str) -> bool {
         return false;
     };
     let rest = &uri_lower[at..];
-    rest.contains("powershell") || (rest.contains('@') && ["/mapi/", "/ews/", "/owa/"].iter().any(|p| rest.contains(p)))
+    rest.contains("powershell")
+        || (rest.contains('@')
+            && ["/mapi/", "/ews/", "/owa/"]
+                .iter()
+                .any(|p| rest.contains(p)))
 }
 
 /// Percent-decode (twice, for double encoding) and lower-case a URI for matching.
@@ -116,7 +118,7 @@ fn is_ecp_random_js(stem: &[u8]) -> bool {
     (1..=30).contains(&base.len()) && base.iter().all(|c| c.is_ascii_alphanumeric())
 }
 
-pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&AhoCorasick>) {
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&Regex>) {
     let Some(file) = open(ctx, path, display) else {
         return;
     };
@@ -137,7 +139,12 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
             records_seen_head = true;
         }
         if ts.is_none() && p.field_count() < 3 {
-            ctx.error(display, Some(line.number), None, "not an HttpProxy record (too few fields, no DateTime)");
+            ctx.error(
+                display,
+                Some(line.number),
+                None,
+                "not an HttpProxy record (too few fields, no DateTime)",
+            );
             return Ok(());
         }
         evaluate(&p, ts, line.number, line.bytes, display, ctx, rules);
@@ -153,7 +160,10 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
     for l in &sum.overlong_lines {
         ctx.error(display, Some(*l), None, "line longer than 1 MiB skipped");
     }
-    let last_ts = sum.last_data_line.as_ref().and_then(|(_, l)| quick_timestamp(l));
+    let last_ts = sum
+        .last_data_line
+        .as_ref()
+        .and_then(|(_, l)| quick_timestamp(l));
     let _ = records_seen_head;
     ctx.file_span(SourceKind::HttpProxy, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::HttpProxy, &loc);
@@ -161,14 +171,21 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
     c.bytes += sum.bytes;
     c.records += sum.lines.saturating_sub(sum.comment_lines);
     if !p.saw_header() && sum.lines > 0 {
-        let note = "a file had no header; the default Exchange 2016 CU23 column order was assumed".to_string();
+        let note = "a file had no header; the default Exchange 2016 CU23 column order was assumed"
+            .to_string();
         if !c.notes.contains(&note) {
             c.notes.push(note);
         }
     }
 }
 
-fn evidence(p: &HttpProxyParser, ts: Option<DateTime<Utc>>, line_no: u64, raw: &[u8], display: &str) -> Evidence {
+fn evidence(
+    p: &HttpProxyParser,
+    ts: Option<DateTime<Utc>>,
+    line_no: u64,
+    raw: &[u8],
+    display: &str,
+) -> Evidence {
     let mut ev = Evidence::new(SourceKind::HttpProxy, display).with_raw(raw);
     ev.line = Some(line_no);
     ev.timestamp = ts;
@@ -210,7 +227,11 @@ fn evaluate(
     rules: &Rules,
 ) {
     let ip = lossy(p.get(Col::ClientIpAddress));
-    let key = if ip.is_empty() { "unknown client".to_string() } else { ip.clone() };
+    let key = if ip.is_empty() {
+        "unknown client".to_string()
+    } else {
+        ip.clone()
+    };
     let anchor = p.get(Col::AnchorMailbox);
     let status = p.get(Col::HttpStatus);
     let ok = status == b"200";
@@ -222,7 +243,10 @@ fn evaluate(
             ssrf_anchor = true;
             let target = anchor[slash..].to_ascii_lowercase();
             let target_s = String::from_utf8_lossy(&target);
-            if target_s.contains("virtualdirectory") && (target_s.contains("reset") || target_s.contains("setobject")) && ok {
+            if target_s.contains("virtualdirectory")
+                && (target_s.contains("reset") || target_s.contains("setobject"))
+                && ok
+            {
                 ctx.hit(&rules.write, &key, mk());
             } else if target_s.starts_with("/autodiscover") {
                 ctx.hit(&rules.attempt, &key, mk());
@@ -235,7 +259,8 @@ fn evaluate(
     let stem = p.get(Col::UrlStem);
     let ua = p.get(Col::UserAgent);
     let protocol = p.get(Col::Protocol);
-    let tooling_ua = starts_with_ci(ua, "python-requests") || starts_with_ci(ua, "ExchangeServicesClient/0.0.0.0");
+    let tooling_ua = starts_with_ci(ua, "python-requests")
+        || starts_with_ci(ua, "ExchangeServicesClient/0.0.0.0");
     if contains_ci(p.get(Col::RoutingHint), "X-BEResource")
         || is_ecp_random_js(stem)
         || (tooling_ua && (ssrf_anchor || protocol.eq_ignore_ascii_case(b"Ecp")))
@@ -276,7 +301,7 @@ fn evaluate(
 }
 
 /// The needle set with the IOC IPs added (so records from listed IPs are parsed too).
-pub fn needles_with(extra: &[&str]) -> AhoCorasick {
+pub fn needles_with(extra: &[&str]) -> Regex {
     build_needles(extra, NEEDLES)
 }
 
@@ -294,7 +319,9 @@ mod tests {
         assert!(is_autodiscover_confusion(
             "/autodiscover/autodiscover.json?@evil.com/mapi/nspi/?&email=autodiscover/autodiscover.json%3f@evil.com"
         ));
-        assert!(!is_autodiscover_confusion("/autodiscover/autodiscover.json?email=user@contoso.com&protocol=rest"));
+        assert!(!is_autodiscover_confusion(
+            "/autodiscover/autodiscover.json?email=user@contoso.com&protocol=rest"
+        ));
         // ProxyNotShell without the `@` (the bypass of the first mitigation).
         assert!(is_autodiscover_confusion(&decode_lower(
             b"/autodiscover/autodiscover.json?a..foo.var/owa/&Email=autodiscover/autodiscover.json?a..foo.var&Protocol=XYZ&FooProtocol=%50owershell"

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
 use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::iis::{Field, IisLine, IisParser};
+use exray_parse::lines::Regex;
 use exray_parse::lines::{scan, LineKind};
 
 use super::httpproxy::{build_needles, decode_lower, is_autodiscover_confusion, proxynotshell_era};
@@ -56,9 +56,9 @@ const NEEDLES: &[&str] = &[
     "#Fields",
 ];
 
-static PLAIN: LazyLock<AhoCorasick> = LazyLock::new(|| build_needles(&[], NEEDLES));
+static PLAIN: LazyLock<Regex> = LazyLock::new(|| build_needles(&[], NEEDLES));
 
-pub fn needles_with(extra: &[&str]) -> AhoCorasick {
+pub fn needles_with(extra: &[&str]) -> Regex {
     build_needles(extra, NEEDLES)
 }
 
@@ -107,7 +107,9 @@ pub const OWA_AUTH_STOCK: &[&str] = &[
     "timeoutlogoff.aspx",
 ];
 
-const SCRIPT_EXT: &[&str] = &[".aspx", ".ashx", ".asmx", ".asax", ".asp", ".asa", ".cer", ".cdx", ".soap"];
+const SCRIPT_EXT: &[&str] = &[
+    ".aspx", ".ashx", ".asmx", ".asax", ".asp", ".asa", ".cer", ".cdx", ".soap",
+];
 
 /// If `stem` (lower case) is a script page in a web-shell location and not a stock page there,
 /// the location name.
@@ -145,7 +147,8 @@ fn is_carrier(method: &[u8], stem: &str) -> bool {
     for prefix in ["/ecp/", "/owa/auth/"] {
         if let Some(name) = stem.strip_prefix(prefix) {
             if let Some(base) = name.strip_suffix(".js") {
-                if (1..=30).contains(&base.len()) && base.bytes().all(|c| c.is_ascii_alphanumeric()) {
+                if (1..=30).contains(&base.len()) && base.bytes().all(|c| c.is_ascii_alphanumeric())
+                {
                     return true;
                 }
             }
@@ -155,11 +158,21 @@ fn is_carrier(method: &[u8], stem: &str) -> bool {
 }
 
 const COMMANDS: &[&str] = &[
-    "cmd /c", "cmd.exe", "whoami", "powershell -e", "powershell.exe", "net user", "net group", "certutil",
-    "nltest", "ipconfig", "tasklist", "/c whoami",
+    "cmd /c",
+    "cmd.exe",
+    "whoami",
+    "powershell -e",
+    "powershell.exe",
+    "net user",
+    "net group",
+    "certutil",
+    "nltest",
+    "ipconfig",
+    "tasklist",
+    "/c whoami",
 ];
 
-pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&AhoCorasick>) {
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&Regex>) {
     let Some(file) = open(ctx, path, display) else {
         return;
     };
@@ -177,7 +190,10 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
                 return Ok(());
             }
             IisLine::NotWebLog => {
-                format_error.get_or_insert((line.number, "a W3C log without cs-uri-stem (not a web server log); skipped"));
+                format_error.get_or_insert((
+                    line.number,
+                    "a W3C log without cs-uri-stem (not a web server log); skipped",
+                ));
                 return Ok(());
             }
             _ => return Ok(()),
@@ -207,7 +223,9 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
     // The last data line is in the final layout.
     let last_ts = sum.last_data_line.as_ref().and_then(|(_, l)| {
         let mut q = p.clone();
-        (q.feed(l) == IisLine::Record).then(|| q.timestamp()).flatten()
+        (q.feed(l) == IisLine::Record)
+            .then(|| q.timestamp())
+            .flatten()
     });
     ctx.file_span(SourceKind::Iis, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::Iis, &loc);
@@ -230,7 +248,11 @@ fn evaluate(
         let c = p.get(Field::ClientIp);
         lossy(if c.is_empty() { xff } else { c })
     };
-    let key = if ip.is_empty() { "unknown client".to_string() } else { ip.clone() };
+    let key = if ip.is_empty() {
+        "unknown client".to_string()
+    } else {
+        ip.clone()
+    };
     let stem_raw = p.get(Field::UriStem);
     let stem = decode_lower(stem_raw);
     let query = p.get(Field::UriQuery);
@@ -261,19 +283,31 @@ fn evaluate(
     }
     if shell_location(&stem).is_some() {
         let ok = status.first() == Some(&b'2');
-        let rule = if ok { &rules.shell_ok } else { &rules.shell_probe };
+        let rule = if ok {
+            &rules.shell_ok
+        } else {
+            &rules.shell_probe
+        };
         ctx.hit_with_artifacts(rule, &key, mk(), &[&stem]);
         if ok && !ip.is_empty() {
-            ctx.requested_pages.entry(stem.clone()).or_default().insert(ip.clone());
+            ctx.requested_pages
+                .entry(stem.clone())
+                .or_default()
+                .insert(ip.clone());
         }
     }
     if !query.is_empty() {
         let q = decode_lower(query);
         if COMMANDS.iter().any(|c| q.contains(c)) {
             // Answered by a script page: commands ran through it. Otherwise: a probe.
-            let script = SCRIPT_EXT.iter().any(|e| stem.ends_with(e)) || shell_location(&stem).is_some();
+            let script =
+                SCRIPT_EXT.iter().any(|e| stem.ends_with(e)) || shell_location(&stem).is_some();
             let ok = status.first() == Some(&b'2');
-            let rule = if ok && script { &rules.command } else { &rules.command_probe };
+            let rule = if ok && script {
+                &rules.command
+            } else {
+                &rules.command_probe
+            };
             ctx.hit_with_artifacts(rule, &key, mk(), &[&stem]);
         }
     }
@@ -292,7 +326,10 @@ fn evaluate(
         };
         ctx.hit(rule, &key, mk());
     }
-    if stem.starts_with("/owa/") && stem.trim_end_matches('/').ends_with("/powershell") && status == b"200" {
+    if stem.starts_with("/owa/")
+        && stem.trim_end_matches('/').ends_with("/powershell")
+        && status == b"200"
+    {
         ctx.hit(&rules.owassrf, &key, mk());
     }
     if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {
@@ -306,16 +343,28 @@ mod tests {
 
     #[test]
     fn shell_locations_and_carriers() {
-        assert_eq!(shell_location("/aspnet_client/system_web/x.aspx"), Some("aspnet_client"));
+        assert_eq!(
+            shell_location("/aspnet_client/system_web/x.aspx"),
+            Some("aspnet_client")
+        );
         assert_eq!(shell_location("/ecp/auth/timeoutlogoff.aspx"), None);
         assert_eq!(shell_location("/ecp/auth/x.aspx"), Some("ecp/auth"));
         assert_eq!(shell_location("/owa/auth/logon.aspx"), None);
         assert_eq!(shell_location("/owa/auth/outlooken.aspx"), Some("owa/auth"));
-        assert_eq!(shell_location("/owa/auth/15.1.2176/themes/resources/x.gif"), None);
+        assert_eq!(
+            shell_location("/owa/auth/15.1.2176/themes/resources/x.gif"),
+            None
+        );
         assert!(is_carrier(b"POST", "/ecp/default.flt"));
         assert!(!is_carrier(b"GET", "/ecp/default.flt"));
         assert!(is_carrier(b"GET", "/ecp/y.js"));
-        assert!(is_carrier(b"POST", "/owa/auth/current/themes/resources/logon.css"));
-        assert!(!is_carrier(b"GET", "/owa/auth/current/themes/resources/logon.css"));
+        assert!(is_carrier(
+            b"POST",
+            "/owa/auth/current/themes/resources/logon.css"
+        ));
+        assert!(!is_carrier(
+            b"GET",
+            "/owa/auth/current/themes/resources/logon.css"
+        ));
     }
 }

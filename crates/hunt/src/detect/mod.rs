@@ -34,6 +34,9 @@ fn plausible(t: DateTime<Utc>) -> bool {
     t.timestamp() > 946_684_800 // 2000-01-01
 }
 
+/// A covered period: first and last record time of one file.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// Per-worker state: hits, coverage and errors. Workers' contexts are merged at the end.
 pub struct Ctx<'a> {
     pub agg: Aggregator,
@@ -47,11 +50,15 @@ pub struct Ctx<'a> {
     /// for correlation with the files found on disk.
     pub requested_pages: HashMap<String, HashSet<String>>,
     /// Per source and folder, the period each file covers: gaps between them are reported.
-    pub intervals: HashMap<(SourceKind, String), Vec<(DateTime<Utc>, DateTime<Utc>)>>,
+    pub intervals: HashMap<(SourceKind, String), Vec<Span>>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(window: Window, ioc_ips: &'a HashSet<String>, event_rules: &'a crate::eventrules::EventRules) -> Self {
+    pub fn new(
+        window: Window,
+        ioc_ips: &'a HashSet<String>,
+        event_rules: &'a crate::eventrules::EventRules,
+    ) -> Self {
         Ctx {
             agg: Aggregator::new(),
             event_rules,
@@ -72,13 +79,25 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn hit_with_artifacts(&mut self, rule: &RuleMeta, key: &str, ev: Evidence, artifacts: &[&str]) {
+    pub fn hit_with_artifacts(
+        &mut self,
+        rule: &RuleMeta,
+        key: &str,
+        ev: Evidence,
+        artifacts: &[&str],
+    ) {
         if self.window.contains(ev.timestamp) {
             self.agg.add_with_artifacts(rule, key, ev, artifacts);
         }
     }
 
-    pub fn error(&mut self, file: &str, line: Option<u64>, record: Option<u64>, message: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        file: &str,
+        line: Option<u64>,
+        record: Option<u64>,
+        message: impl Into<String>,
+    ) {
         self.error_count += 1;
         if self.errors.len() < ERROR_CAP {
             self.errors.push(InputError {
@@ -98,11 +117,23 @@ impl<'a> Ctx<'a> {
     }
 
     /// Record the period one file covers (its first and last record times).
-    pub fn file_span(&mut self, kind: SourceKind, location: &str, first: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) {
+    pub fn file_span(
+        &mut self,
+        kind: SourceKind,
+        location: &str,
+        first: Option<DateTime<Utc>>,
+        last: Option<DateTime<Utc>>,
+    ) {
         self.observe(kind, location, first);
         self.observe(kind, location, last);
-        if let (Some(a), Some(b)) = (first.filter(|t| plausible(*t)), last.filter(|t| plausible(*t))) {
-            self.intervals.entry((kind, location.to_string())).or_default().push((a.min(b), a.max(b)));
+        if let (Some(a), Some(b)) = (
+            first.filter(|t| plausible(*t)),
+            last.filter(|t| plausible(*t)),
+        ) {
+            self.intervals
+                .entry((kind, location.to_string()))
+                .or_default()
+                .push((a.min(b), a.max(b)));
         }
     }
 

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
 use exray_core::{Evidence, RuleMeta, SourceKind};
 use exray_parse::lines::scan;
+use exray_parse::lines::Regex;
 use exray_parse::oab::{is_inside_oab_folder, parse_line, SIGNAL};
 use exray_parse::time::find_timestamp;
 
@@ -13,7 +13,7 @@ use super::httpproxy::build_needles;
 use super::{open, Ctx};
 use crate::rules;
 
-static NEEDLES: LazyLock<AhoCorasick> = LazyLock::new(|| build_needles(&[], &[SIGNAL]));
+static NEEDLES: LazyLock<Regex> = LazyLock::new(|| build_needles(&[], &[SIGNAL]));
 static RULE: LazyLock<RuleMeta> = LazyLock::new(rules::oab_write);
 
 pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
@@ -22,7 +22,7 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     };
     let loc = super::location_of(display);
     let mut first = None;
-    let res = scan(file, &NEEDLES, |line| {
+    let res = scan(file, &*NEEDLES, |line| {
         if first.is_none() {
             first = find_timestamp(line.bytes);
         }
@@ -47,7 +47,10 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
             return;
         }
     };
-    let last = sum.last_data_line.as_ref().and_then(|(_, l)| find_timestamp(l));
+    let last = sum
+        .last_data_line
+        .as_ref()
+        .and_then(|(_, l)| find_timestamp(l));
     ctx.observe(SourceKind::OabGenerator, &loc, first);
     ctx.observe(SourceKind::OabGenerator, &loc, last);
     let c = ctx.cov(SourceKind::OabGenerator, &loc);

@@ -11,7 +11,7 @@ use exray_parse::lines::Regex;
 use exray_parse::lines::{scan, LineKind};
 
 use super::httpproxy::{build_needles, decode_lower, is_autodiscover_confusion, proxynotshell_era};
-use super::{lossy, open, Ctx};
+use super::{contains_ci, lossy, open, Ctx};
 use crate::rules;
 
 const NEEDLES: &[&str] = &[
@@ -27,23 +27,14 @@ const NEEDLES: &[&str] = &[
     // ProxyShell / ProxyNotShell / OWASSRF.
     "autodiscover.json",
     "powershell",
-    // Script pages anywhere, and encoded separators used to dodge the needles above.
-    ".aspx",
-    ".ashx",
-    ".asmx",
-    ".asp",
-    ".asa",
-    ".cer",
-    ".cdx",
-    ".soap",
-    "%2f",
-    "%5c",
+    // Double encoding and encoded backslashes, used to dodge the needles above.
     "%25",
+    "%5c",
     // Commands in query strings (every entry of COMMANDS has a needle).
     "whoami",
     "cmd.exe",
-    "cmd+/c",
-    "cmd%20/c",
+    "cmd+",
+    "cmd%20",
     "cmd /c",
     "net+user",
     "net%20user",
@@ -157,6 +148,40 @@ fn is_carrier(method: &[u8], stem: &str) -> bool {
     false
 }
 
+/// The command and encoding words of [`NEEDLES`], for the query gate (one pass over the query).
+static QUERY_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    let from = NEEDLES.iter().position(|n| *n == "%25").unwrap_or(0);
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(NEEDLES[from..].iter().filter(|n| **n != "#Fields"))
+        .expect("static words compile")
+});
+
+fn ends_with_ci(hay: &[u8], suffix: &str) -> bool {
+    hay.len() >= suffix.len() && hay[hay.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// A cheap gate on the raw stem and query: false when no IIS rule can fire on this line.
+fn worth_a_look(stem: &[u8], query: &[u8]) -> bool {
+    if memchr::memchr(b'%', stem).is_some() {
+        return true; // encoded path: decode and look properly
+    }
+    if [".js", ".flt", ".css"].iter().any(|e| ends_with_ci(stem, e)) {
+        return true; // SSRF carriers
+    }
+    let stem_t = stem.strip_suffix(b"/").unwrap_or(stem);
+    if ends_with_ci(stem_t, "powershell") || contains_ci(stem, "autodiscover") || contains_ci(query, "autodiscover") {
+        return true;
+    }
+    if SCRIPT_EXT.iter().any(|e| ends_with_ci(stem, e))
+        && ["/aspnet_client/", "/ecp/auth/", "/owa/auth/", "/oab/"].iter().any(|d| contains_ci(stem, d))
+    {
+        return true; // script page in a web-shell location
+    }
+    // Commands: the same words as the needles (`cmd=` alone is ActiveSync's parameter).
+    !query.is_empty() && QUERY_WORDS.is_match(query)
+}
+
 const COMMANDS: &[&str] = &[
     "cmd /c",
     "cmd.exe",
@@ -177,7 +202,10 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
         return;
     };
     let loc = super::location_of(display);
-    let needles = ioc_needles.unwrap_or(&PLAIN);
+    // IIS: every line goes through the cheap field gate (`worth_a_look`); a needle search would
+    // match most lines of an Exchange front end anyway.
+    let _ = (ioc_needles, &*PLAIN);
+    let needles = &exray_parse::lines::EveryLine;
     let mut p = IisParser::new();
     let mut first_ts = None;
     let mut format_error = None;
@@ -198,11 +226,10 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
             }
             _ => return Ok(()),
         }
-        let ts = p.timestamp();
         if line.kind == LineKind::Head && first_ts.is_none() {
-            first_ts = ts;
+            first_ts = p.timestamp();
         }
-        evaluate(&p, ts, line.number, line.bytes, display, ctx, rules);
+        evaluate(&p, line.number, line.bytes, display, ctx, rules);
         Ok(())
     });
     let sum = match res {
@@ -236,18 +263,29 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
 
 fn evaluate(
     p: &IisParser,
-    ts: Option<DateTime<Utc>>,
     line_no: u64,
     raw: &[u8],
     display: &str,
     ctx: &mut Ctx<'_>,
     rules: &Rules,
 ) {
-    let ip = {
+    let ip_raw = {
         let xff = p.get(Field::ForwardedFor);
         let c = p.get(Field::ClientIp);
-        lossy(if c.is_empty() { xff } else { c })
+        if c.is_empty() {
+            xff
+        } else {
+            c
+        }
     };
+    // Most delivered lines are benign (logon pages, theme resources): decide cheaply, on the raw
+    // bytes and without allocating, whether any rule could apply.
+    let ioc_hit = !ctx.ioc_ips.is_empty() && std::str::from_utf8(ip_raw).is_ok_and(|ip| ctx.ioc_ips.contains(ip));
+    if !ioc_hit && !worth_a_look(p.get(Field::UriStem), p.get(Field::UriQuery)) {
+        return;
+    }
+    let ts: Option<DateTime<Utc>> = p.timestamp();
+    let ip = lossy(ip_raw);
     let key = if ip.is_empty() {
         "unknown client".to_string()
     } else {

@@ -192,9 +192,16 @@ pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// ASCII case-insensitive substring test; candidates found with `memchr2` on the first byte.
 pub(crate) fn contains_ci(hay: &[u8], needle: &str) -> bool {
     let n = needle.as_bytes();
-    hay.len() >= n.len() && hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    let Some(&first) = n.first() else { return true };
+    if hay.len() < n.len() {
+        return false;
+    }
+    let last = hay.len() - n.len();
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), &hay[..=last])
+        .any(|i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 pub(crate) fn starts_with_ci(hay: &[u8], needle: &str) -> bool {
@@ -210,4 +217,16 @@ pub(crate) fn script_paths(text: &str) -> Vec<String> {
         })
         .map(|t| t.to_ascii_lowercase())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contains_ci_edges() {
+        assert!(super::contains_ci(b"GET /OWA/Auth/x", "/owa/auth/"));
+        assert!(super::contains_ci(b"abc", ""));
+        assert!(!super::contains_ci(b"ab", "abc"));
+        assert!(super::contains_ci(b"xxAbC", "abc"));
+        assert!(!super::contains_ci(b"xxAbD", "abc"));
+    }
 }

@@ -31,10 +31,40 @@ enum Cmd {
     Build(exray_catalog::cli::BuildArgs),
     /// Record the hashes of a known-good server's script files, for `hunt --baseline`.
     Baseline(exray_files::cli::BaselineArgs),
+    /// Send a saved report (`exray hunt|scan --format json -o FILE`) to an `exray serve` instance.
+    Upload(UploadArgs),
     /// List every built-in rule (markdown or JSON).
     Rules(rules_cmd::RulesArgs),
     /// The central service: ingest reports, track victims and remediation, notify, dashboard.
     Serve(exray_serve::cli::ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct UploadArgs {
+    /// The report file (JSON, schema exray.report/v1).
+    file: std::path::PathBuf,
+    /// The service: https://host/ (or its /api/v1/reports endpoint).
+    #[arg(long)]
+    url: String,
+    /// Bearer token.
+    #[arg(long, env = "EXRAY_TOKEN")]
+    token: String,
+}
+
+fn upload(a: &UploadArgs) -> anyhow::Result<i32> {
+    use anyhow::Context;
+    let body =
+        std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
+    let report: exray_core::Report = serde_json::from_slice(&body)
+        .with_context(|| format!("{}: not an exray report", a.file.display()))?;
+    exray_serve::upload::upload_report(&a.url, &a.token, &body).context("upload")?;
+    eprintln!(
+        "uploaded report {} ({} findings, {} scan results)",
+        report.report_id,
+        report.findings.len(),
+        report.scan_results.len()
+    );
+    Ok(0)
 }
 
 fn main() -> ExitCode {
@@ -58,6 +88,7 @@ fn main() -> ExitCode {
         Cmd::Baseline(a) => exray_files::cli::run_baseline(a),
         Cmd::Serve(a) => exray_serve::cli::run(a),
         Cmd::Rules(a) => rules_cmd::run(a),
+        Cmd::Upload(a) => upload(a),
     };
     match res {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -158,7 +158,8 @@ static QUERY_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
 });
 
 fn ends_with_ci(hay: &[u8], suffix: &str) -> bool {
-    hay.len() >= suffix.len() && hay[hay.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    hay.len() >= suffix.len()
+        && hay[hay.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// A cheap gate on the raw stem and query: false when no IIS rule can fire on this line.
@@ -166,15 +167,23 @@ fn worth_a_look(stem: &[u8], query: &[u8]) -> bool {
     if memchr::memchr(b'%', stem).is_some() {
         return true; // encoded path: decode and look properly
     }
-    if [".js", ".flt", ".css"].iter().any(|e| ends_with_ci(stem, e)) {
+    if [".js", ".flt", ".css"]
+        .iter()
+        .any(|e| ends_with_ci(stem, e))
+    {
         return true; // SSRF carriers
     }
     let stem_t = stem.strip_suffix(b"/").unwrap_or(stem);
-    if ends_with_ci(stem_t, "powershell") || contains_ci(stem, "autodiscover") || contains_ci(query, "autodiscover") {
+    if ends_with_ci(stem_t, "powershell")
+        || contains_ci(stem, "autodiscover")
+        || contains_ci(query, "autodiscover")
+    {
         return true;
     }
     if SCRIPT_EXT.iter().any(|e| ends_with_ci(stem, e))
-        && ["/aspnet_client/", "/ecp/auth/", "/owa/auth/", "/oab/"].iter().any(|d| contains_ci(stem, d))
+        && ["/aspnet_client/", "/ecp/auth/", "/owa/auth/", "/oab/"]
+            .iter()
+            .any(|d| contains_ci(stem, d))
     {
         return true; // script page in a web-shell location
     }
@@ -280,7 +289,8 @@ fn evaluate(
     };
     // Most delivered lines are benign (logon pages, theme resources): decide cheaply, on the raw
     // bytes and without allocating, whether any rule could apply.
-    let ioc_hit = !ctx.ioc_ips.is_empty() && std::str::from_utf8(ip_raw).is_ok_and(|ip| ctx.ioc_ips.contains(ip));
+    let ioc_hit = !ctx.ioc_ips.is_empty()
+        && std::str::from_utf8(ip_raw).is_ok_and(|ip| ctx.ioc_ips.contains(ip));
     if !ioc_hit && !worth_a_look(p.get(Field::UriStem), p.get(Field::UriQuery)) {
         return;
     }

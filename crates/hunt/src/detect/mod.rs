@@ -200,8 +200,12 @@ pub(crate) fn contains_ci(hay: &[u8], needle: &str) -> bool {
         return false;
     }
     let last = hay.len() - n.len();
-    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), &hay[..=last])
-        .any(|i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &hay[..=last],
+    )
+    .any(|i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 pub(crate) fn starts_with_ci(hay: &[u8], needle: &str) -> bool {

@@ -247,8 +247,10 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         system_roots: find_system_roots(path),
         ..Default::default()
     };
-    let push = |d: &mut Discovery, p: PathBuf, size: u64, display: String, kind: SourceKind| {
-        if !d.sources.iter().any(|s| s.path == p) {
+    // Each file once, however many ways it was reached (a set: collections have many files).
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut push = |d: &mut Discovery, p: PathBuf, size: u64, display: String, kind: SourceKind| {
+        if seen.insert(p.clone()) {
             d.sources.push(SourceFile {
                 path: p,
                 display,

@@ -17,6 +17,8 @@ pub use regex::bytes::Regex;
 pub trait Needles {
     /// The start of the first match at or after `at`.
     fn find_from(&self, hay: &[u8], at: usize) -> Option<usize>;
+    /// A new region starts: forget anything remembered about the previous one.
+    fn reset(&self) {}
 }
 
 impl Needles for AhoCorasick {
@@ -39,6 +41,49 @@ pub struct EveryLine;
 impl Needles for EveryLine {
     fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
         (at < hay.len()).then_some(at)
+    }
+}
+
+/// Two matchers searched as one: exact-case needles (fields the server writes, e.g. `ServerInfo~`)
+/// in a fast case-sensitive automaton, and the attacker-controlled ones case-insensitively. Each
+/// remembers its next match so a region is scanned once by each.
+pub struct Split<'a> {
+    exact: &'a AhoCorasick,
+    folded: &'a Regex,
+    cache: std::cell::Cell<(usize, usize, Option<usize>, Option<usize>)>,
+}
+
+impl<'a> Split<'a> {
+    pub fn new(exact: &'a AhoCorasick, folded: &'a Regex) -> Self {
+        Split {
+            exact,
+            folded,
+            cache: std::cell::Cell::new((0, 0, None, None)),
+        }
+    }
+}
+
+impl Needles for Split<'_> {
+    fn reset(&self) {
+        self.cache.set((0, 0, None, None));
+    }
+
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        let key = 1; // 0 means "reset": nothing remembered
+        let (k, from, mut a, mut b) = self.cache.get();
+        let fresh = k != key || at < from;
+        if fresh || a.is_some_and(|x| x < at) {
+            a = self.exact.find_from(hay, at);
+        }
+        if fresh || b.is_some_and(|x| x < at) {
+            b = self.folded.find_from(hay, at);
+        }
+        // A previous "none" stays valid for later positions of the same region.
+        self.cache.set((key, at, a, b));
+        match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        }
     }
 }
 
@@ -199,6 +244,7 @@ where
         return Ok(());
     }
     let base_line = *line_no;
+    needles.reset();
     // Head lines: deliver them one by one (they are few).
     let mut pos = 0usize; // bytes of region already accounted for in `counted`
     let mut counted = base_line; // lines fully before region[pos]
@@ -364,6 +410,69 @@ mod tests {
         assert_eq!(hits[0].0, 3);
         assert_eq!(hits[0].1, "after HIT");
         assert_eq!(sum.lines, 3);
+    }
+
+    #[test]
+    fn split_needles_find_both_kinds() {
+        let exact = AhoCorasick::new(["ServerInfo~"]).unwrap();
+        let folded = needles_ci(&["powershell"]);
+        let data = b"a\nServerInfo~x\nPOWERSHELL\nserverinfo~ lower is not exact\nb PowerShell\n";
+        let split = Split::new(&exact, &folded);
+        let mut got = Vec::new();
+        scan(&data[..], &split, |l| {
+            if l.kind == LineKind::Hit || l.number > 0 {
+                got.push(l.number);
+            }
+            Ok(())
+        })
+        .unwrap();
+        // All five lines are head lines here; use a needle-only check on a long file instead.
+        let mut long = Vec::new();
+        for i in 0..100 {
+            long.extend_from_slice(match i {
+                40 => b"ServerInfo~x\n".as_slice(),
+                60 => b"x PoWeRsHeLl y\n",
+                70 => b"serverinfo~ not exact\n",
+                _ => b"plain line\n",
+            });
+        }
+        let split = Split::new(&exact, &folded);
+        let mut hits = Vec::new();
+        scan(&long[..], &split, |l| {
+            if l.kind == LineKind::Hit {
+                hits.push(l.number);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(hits, vec![41, 61]);
+        assert_eq!(got.len(), 5);
+        // Across chunks: regions of equal length at the same address must not reuse old answers.
+        let mut big = Vec::new();
+        let mut want = Vec::new();
+        let mut n = 0u64;
+        while big.len() < 3 * CHUNK {
+            n += 1;
+            if n % 5000 == 0 {
+                big.extend_from_slice(b"ServerInfo~ hit\n");
+                want.push(n);
+            } else if n % 7001 == 0 {
+                big.extend_from_slice(b"a powerSHELL hit\n");
+                want.push(n);
+            } else {
+                big.extend_from_slice(b"nothing to see in this line at all\n");
+            }
+        }
+        let split = Split::new(&exact, &folded);
+        let mut got = Vec::new();
+        scan(&big[..], &split, |l| {
+            if l.kind == LineKind::Hit {
+                got.push(l.number);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]

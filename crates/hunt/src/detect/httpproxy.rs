@@ -13,19 +13,23 @@ use exray_parse::lines::{scan, LineKind};
 use super::{contains_ci, lossy, open, starts_with_ci, Ctx};
 use crate::rules;
 
-/// Substrings at least one of which every line a rule can fire on contains. Case-insensitive:
-/// attacker-controlled fields may come in any case.
+/// Substrings the server itself writes, in its own case (AnchorMailbox prefix, RoutingHint,
+/// header rows): a fast case-sensitive search.
+const EXACT: &[&str] = &["ServerInfo~", "X-BEResource", "DateTime,"];
+
+/// Substrings at least one of which every other line a rule can fire on contains.
+/// Case-insensitive: attacker-controlled fields may come in any case.
 const NEEDLES: &[&str] = &[
-    "ServerInfo~",
-    "X-BEResource",
     "python-requests",
     "ExchangeServicesClient/0.0.0.0",
     "autodiscover.json",
     "powershell",
     // `/ecp/<random>.js` URL stems.
     ".js",
-    "DateTime,",
 ];
+
+static EXACT_AC: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| aho_corasick::AhoCorasick::new(EXACT).expect("static needles compile"));
 
 /// Case-insensitive needles (a regex alternation keeps a vectorised literal prefilter where a
 /// case-insensitive Aho-Corasick automaton does not).
@@ -123,12 +127,13 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
         return;
     };
     let loc = super::location_of(display);
-    let needles = ioc_needles.unwrap_or(&PLAIN);
+    let folded = ioc_needles.unwrap_or(&PLAIN);
+    let needles = exray_parse::lines::Split::new(&EXACT_AC, folded);
     let mut p = HttpProxyParser::new();
     let mut first_ts = None;
     let mut records_seen_head = false;
     let rules = &*RULES;
-    let res = scan(file, needles, |line| {
+    let res = scan(file, &needles, |line| {
         match p.feed(line.bytes) {
             LineType::Record => {}
             _ => return Ok(()),

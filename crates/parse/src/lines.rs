@@ -453,10 +453,10 @@ mod tests {
         let mut n = 0u64;
         while big.len() < 3 * CHUNK {
             n += 1;
-            if n % 5000 == 0 {
+            if n.is_multiple_of(5000) {
                 big.extend_from_slice(b"ServerInfo~ hit\n");
                 want.push(n);
-            } else if n % 7001 == 0 {
+            } else if n.is_multiple_of(7001) {
                 big.extend_from_slice(b"a powerSHELL hit\n");
                 want.push(n);
             } else {

@@ -81,22 +81,8 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     ioc: rules::ioc_ip(),
 });
 
-/// Pages that ship in `owa\auth` (lower case). Anything else with a script extension there is
-/// suspect; look-alikes (`OutlookEN.aspx`, `RedirSuiteServerProxy.aspx`) are not in this list.
-pub const OWA_AUTH_STOCK: &[&str] = &[
-    "logon.aspx",
-    "logoff.aspx",
-    "errorfe.aspx",
-    "expiredpassword.aspx",
-    "frowny.aspx",
-    "getidtokens.htm",
-    "outlookcn.aspx",
-    "redirsuiteserviceproxy.aspx",
-    "signout.aspx",
-    "svmfeedback.aspx",
-    "multilogon.aspx",
-    "timeoutlogoff.aspx",
-];
+/// Pages that ship in `owa\auth` and `ecp\auth`: one list, shared with the file sweep.
+use exray_files::rules::{STOCK_ECP_AUTH, STOCK_OWA_AUTH as OWA_AUTH_STOCK};
 
 const SCRIPT_EXT: &[&str] = &[
     ".aspx", ".ashx", ".asmx", ".asax", ".asp", ".asa", ".cer", ".cdx", ".soap",
@@ -113,7 +99,7 @@ pub fn shell_location(stem: &str) -> Option<&'static str> {
         return Some("aspnet_client");
     }
     if stem.starts_with("/ecp/auth/") {
-        return (name != "timeoutlogoff.aspx").then_some("ecp/auth");
+        return (name != STOCK_ECP_AUTH).then_some("ecp/auth");
     }
     if stem.starts_with("/owa/auth/") {
         return (!OWA_AUTH_STOCK.contains(&name)).then_some("owa/auth");

@@ -156,6 +156,9 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             .collect();
         let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings);
         report.host.mitigations.extend(m);
+        let regs = reg_exports(&opts.path);
+        let s = crate::mitigation::audit_services(&r.path, &regs, &mut report.warnings);
+        report.host.mitigations.extend(s);
     }
     let empty = HashSet::new();
     let ioc_ips = opts.iocs.as_ref().map_or(&empty, |i| i.ips());
@@ -364,4 +367,16 @@ fn installed_updates(path: &Path, report: &mut Report) {
             }
         }
     }
+}
+
+/// The text of exported registry files (`*.reg`, up to four folders deep) in the hunted folder.
+fn reg_exports(path: &Path) -> Vec<String> {
+    crate::discover::walk(path, 4)
+        .into_iter()
+        .filter(|(p, size)| {
+            p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) && *size <= 64 << 20
+        })
+        .filter_map(|(p, _)| std::fs::read(&p).ok())
+        .map(|b| exray_parse::regexport::decode(&b))
+        .collect()
 }

@@ -162,6 +162,81 @@ pub fn audit(
         .collect()
 }
 
+/// Interim mitigations of March 2021 that are service and pool states: Unified Messaging services
+/// disabled (CVE-2021-26857), the ECP and OAB application pools stopped (CVE-2021-27065,
+/// CVE-2021-26858). Read from `applicationHost.config` and from exported registry files, where the
+/// triage holds them; nothing is reported where it does not.
+pub fn audit_services(
+    system_root: &Path,
+    reg_texts: &[String],
+    warnings: &mut Vec<String>,
+) -> Vec<Mitigation> {
+    let mut out = Vec::new();
+    let starts: Vec<(String, u32)> = reg_texts
+        .iter()
+        .flat_map(|t| exray_parse::regexport::service_starts(t))
+        .collect();
+    let um: Vec<&(String, u32)> = starts
+        .iter()
+        .filter(|(n, _)| {
+            n.eq_ignore_ascii_case("MSExchangeUM") || n.eq_ignore_ascii_case("MSExchangeUMCR")
+        })
+        .collect();
+    if !um.is_empty() {
+        let disabled = um.iter().all(|(_, s)| *s == 4);
+        out.push(Mitigation {
+            name: "Unified Messaging services disabled (interim mitigation, March 2021)".into(),
+            cves: vec!["CVE-2021-26857".into()],
+            status: if disabled {
+                MitigationStatus::Present
+            } else {
+                MitigationStatus::Absent
+            },
+            evidence: vec!["exported registry (Services\\MSExchangeUM, MSExchangeUMCR)".into()],
+            note: Some(
+                um.iter()
+                    .map(|(n, s)| format!("{n} Start={s}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        });
+    }
+    if let Some(cfg) = resolve_ci(
+        system_root,
+        r"Windows\System32\inetsrv\config\applicationHost.config",
+    ) {
+        match std::fs::read_to_string(&cfg)
+            .map_err(|e| e.to_string())
+            .and_then(|t| exray_parse::webconfig::app_pools(&t))
+        {
+            Ok(pools) => {
+                for (pool, cves) in [
+                    ("MSExchangeECPAppPool", "CVE-2021-27065"),
+                    ("MSExchangeOABAppPool", "CVE-2021-26858"),
+                ] {
+                    if let Some((_, auto)) =
+                        pools.iter().find(|(n, _)| n.eq_ignore_ascii_case(pool))
+                    {
+                        out.push(Mitigation {
+                            name: format!("{pool} stopped (interim mitigation, March 2021)"),
+                            cves: vec![cves.into()],
+                            status: if *auto { MitigationStatus::Absent } else { MitigationStatus::Present },
+                            evidence: vec![r"C:\Windows\System32\inetsrv\config\applicationHost.config".into()],
+                            note: Some(if *auto {
+                                "the pool starts automatically (autoStart is not false); its run-time state is not in the configuration".into()
+                            } else {
+                                "autoStart=\"false\"".into()
+                            }),
+                        });
+                    }
+                }
+            }
+            Err(e) => warnings.push(format!("{}: {e}", cfg.display())),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +286,22 @@ mod tests {
         .unwrap();
         let m = audit(root, std::slice::from_ref(&ex), &mut w);
         assert_eq!(m[0].status, MitigationStatus::Bypassable);
+        // Service and pool states.
+        std::fs::create_dir_all(root.join("Windows/System32/inetsrv/config")).unwrap();
+        std::fs::write(
+            root.join("Windows/System32/inetsrv/config/applicationHost.config"),
+            r#"<configuration><system.applicationHost><applicationPools><add name="MSExchangeECPAppPool" autoStart="false"/><add name="MSExchangeOABAppPool"/></applicationPools></system.applicationHost></configuration>"#,
+        )
+        .unwrap();
+        let reg = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeUM]\r\n\"Start\"=dword:00000004\r\n".to_string();
+        let s = audit_services(root, &[reg], &mut w);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].status, MitigationStatus::Present, "UM disabled");
+        assert_eq!(
+            s[1].status,
+            MitigationStatus::Present,
+            "ECP pool autoStart=false"
+        );
+        assert_eq!(s[2].status, MitigationStatus::Absent, "OAB pool starts");
     }
 }

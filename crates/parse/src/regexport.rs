@@ -25,6 +25,29 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// The `Start` value (2 automatic, 3 manual, 4 disabled) of each service key in a .reg export:
+/// `(service name, start)`.
+pub fn service_starts(text: &str) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(key) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let lower = key.to_ascii_lowercase();
+            current = lower
+                .find("\\services\\")
+                .map(|i| &key[i + 10..])
+                .filter(|rest| !rest.is_empty() && !rest.contains('\\'))
+                .map(str::to_string);
+        } else if let (Some(svc), Some(v)) = (&current, line.strip_prefix("\"Start\"=dword:")) {
+            if let Ok(n) = u32::from_str_radix(v.trim(), 16) {
+                out.push((svc.clone(), n));
+            }
+        }
+    }
+    out
+}
+
 /// Exchange updates listed in a .reg export.
 pub fn exchange_updates(text: &str) -> Vec<InstalledUpdate> {
     let mut out: Vec<InstalledUpdate> = Vec::new();
@@ -60,6 +83,12 @@ pub fn exchange_updates(text: &str) -> Vec<InstalledUpdate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services() {
+        let t = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeUM]\r\n\"Start\"=dword:00000004\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeUM\\Parameters]\r\n\"Start\"=dword:00000002\r\n";
+        assert_eq!(service_starts(t), vec![("MSExchangeUM".to_string(), 4)]);
+    }
 
     #[test]
     fn utf16_export() {

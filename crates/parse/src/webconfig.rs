@@ -104,3 +104,39 @@ mod tests {
         assert!(e.contains("1:"), "{e}");
     }
 }
+
+/// Application pools of an IIS `applicationHost.config`: `(name, autoStart)`.
+pub fn app_pools(text: &str) -> Result<Vec<(String, bool)>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not well-formed XML: {e}"))?;
+    Ok(doc
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name("add")
+                && n.parent()
+                    .is_some_and(|p| p.has_tag_name("applicationPools"))
+        })
+        .filter_map(|n| {
+            let name = n.attribute("name")?.to_string();
+            let auto = !n
+                .attribute("autoStart")
+                .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+            Some((name, auto))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod pool_tests {
+    #[test]
+    fn pools() {
+        let p = super::app_pools(r#"<configuration><system.applicationHost><applicationPools><add name="MSExchangeECPAppPool" autoStart="false"/><add name="MSExchangeOWAAppPool"/></applicationPools></system.applicationHost></configuration>"#).unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("MSExchangeECPAppPool".to_string(), false),
+                ("MSExchangeOWAAppPool".to_string(), true)
+            ]
+        );
+    }
+}

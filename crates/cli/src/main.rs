@@ -26,7 +26,7 @@ enum Cmd {
     /// Hunt a live server's file system, a mounted image or a triage folder (read-only).
     Hunt(hunt_cmd::HuntArgs),
     /// Fingerprint Exchange servers over HTTP(S) without exploiting anything.
-    Scan(exray_scan::cli::ScanArgs),
+    Scan(ScanCmd),
     /// What the build catalogue says of a version: exposure per CVE and the update to install.
     Build(exray_catalog::cli::BuildArgs),
     /// Record the hashes of a known-good server's script files, for `hunt --baseline`.
@@ -37,6 +37,37 @@ enum Cmd {
     Rules(rules_cmd::RulesArgs),
     /// The central service: ingest reports, track victims and remediation, notify, dashboard.
     Serve(exray_serve::cli::ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ScanCmd {
+    #[command(flatten)]
+    scan: exray_scan::cli::ScanArgs,
+    /// Upload the report to an `exray serve` instance when the scan ends (needs
+    /// `--format json -o FILE`: the report is sent from that file).
+    #[arg(long)]
+    upload: Option<String>,
+    /// Bearer token for --upload.
+    #[arg(long, env = "EXRAY_TOKEN")]
+    token: Option<String>,
+}
+
+fn scan(a: &ScanCmd) -> anyhow::Result<i32> {
+    let upload = match (&a.upload, &a.token, &a.scan.output) {
+        (None, _, _) => None,
+        (Some(_), None, _) => anyhow::bail!("--upload needs --token (or EXRAY_TOKEN)"),
+        (Some(u), Some(t), Some(o)) if a.scan.format == exray_scan::output::Format::Json => {
+            Some((u, t, o))
+        }
+        (Some(_), Some(_), _) => {
+            anyhow::bail!("--upload sends the JSON report: add --format json -o FILE")
+        }
+    };
+    let code = exray_scan::cli::run_blocking(&a.scan)?;
+    if let Some((url, token, file)) = upload {
+        upload_file(file, url, token)?;
+    }
+    Ok(code)
 }
 
 #[derive(clap::Args)]
@@ -52,19 +83,23 @@ struct UploadArgs {
 }
 
 fn upload(a: &UploadArgs) -> anyhow::Result<i32> {
+    upload_file(&a.file, &a.url, &a.token)?;
+    Ok(0)
+}
+
+fn upload_file(file: &std::path::Path, url: &str, token: &str) -> anyhow::Result<()> {
     use anyhow::Context;
-    let body =
-        std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
+    let body = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
     let report: exray_core::Report = serde_json::from_slice(&body)
-        .with_context(|| format!("{}: not an exray report", a.file.display()))?;
-    exray_serve::upload::upload_report(&a.url, &a.token, &body).context("upload")?;
+        .with_context(|| format!("{}: not an exray report", file.display()))?;
+    exray_serve::upload::upload_report(url, token, &body).context("upload")?;
     eprintln!(
         "uploaded report {} ({} findings, {} scan results)",
         report.report_id,
         report.findings.len(),
         report.scan_results.len()
     );
-    Ok(0)
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -83,7 +118,7 @@ fn main() -> ExitCode {
         .init();
     let res = match &cli.cmd {
         Cmd::Hunt(a) => hunt_cmd::run(a),
-        Cmd::Scan(a) => exray_scan::cli::run_blocking(a),
+        Cmd::Scan(a) => scan(a),
         Cmd::Build(a) => exray_catalog::cli::run(a, &mut std::io::stdout().lock()),
         Cmd::Baseline(a) => exray_files::cli::run_baseline(a),
         Cmd::Serve(a) => exray_serve::cli::run(a),

@@ -146,7 +146,9 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         )
         .collect();
     installed_build(&d, &mut report);
-    installed_updates(&opts.path, &mut report);
+    // Exported registry files in the triage, read once: installed updates and service states.
+    let regs = reg_exports(&opts.path);
+    installed_updates(&regs, &mut report);
     for r in &d.system_roots {
         let ex: Vec<PathBuf> = d
             .exchange_roots
@@ -156,8 +158,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             .collect();
         let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings);
         report.host.mitigations.extend(m);
-        let regs = reg_exports(&opts.path);
-        let s = crate::mitigation::audit_services(&r.path, &regs, &mut report.warnings);
+        let texts: Vec<String> = regs.iter().map(|(_, t)| t.clone()).collect();
+        let s = crate::mitigation::audit_services(&r.path, &texts, &mut report.warnings);
         report.host.mitigations.extend(s);
     }
     let empty = HashSet::new();
@@ -321,21 +323,15 @@ fn installed_build(d: &crate::discover::Discovery, report: &mut Report) {
 /// Exchange updates listed in exported registry files (`*.reg`) in the hunted folder, compared
 /// with the build ExSetup.exe reports: an SU that is registered but whose build is not reached
 /// usually failed to install (e.g. run without elevation).
-fn installed_updates(path: &Path, report: &mut Report) {
-    let mut updates = Vec::new();
-    for (p, size) in crate::discover::walk(path, 4) {
-        let is_reg = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg"));
-        if !is_reg || size > 64 << 20 {
-            continue;
-        }
-        if let Ok(bytes) = std::fs::read(&p) {
-            for u in
-                exray_parse::regexport::exchange_updates(&exray_parse::regexport::decode(&bytes))
-            {
-                updates.push((p.display().to_string(), u));
-            }
-        }
-    }
+fn installed_updates(regs: &[(String, String)], report: &mut Report) {
+    let updates: Vec<(String, exray_parse::regexport::InstalledUpdate)> = regs
+        .iter()
+        .flat_map(|(file, text)| {
+            exray_parse::regexport::exchange_updates(text)
+                .into_iter()
+                .map(move |u| (file.clone(), u))
+        })
+        .collect();
     if updates.is_empty() {
         return;
     }
@@ -369,14 +365,17 @@ fn installed_updates(path: &Path, report: &mut Report) {
     }
 }
 
-/// The text of exported registry files (`*.reg`, up to four folders deep) in the hunted folder.
-fn reg_exports(path: &Path) -> Vec<String> {
+/// Exported registry files (`*.reg`, up to four folders deep) in the hunted folder: (path, text).
+fn reg_exports(path: &Path) -> Vec<(String, String)> {
     crate::discover::walk(path, 4)
         .into_iter()
         .filter(|(p, size)| {
             p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) && *size <= 64 << 20
         })
-        .filter_map(|(p, _)| std::fs::read(&p).ok())
-        .map(|b| exray_parse::regexport::decode(&b))
+        .filter_map(|(p, _)| {
+            std::fs::read(&p)
+                .ok()
+                .map(|b| (p.display().to_string(), exray_parse::regexport::decode(&b)))
+        })
         .collect()
 }

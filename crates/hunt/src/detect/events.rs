@@ -100,6 +100,23 @@ pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     }
 }
 
+/// Report the errors a reader kept, and how many more it only counted.
+fn reader_errors(
+    ctx: &mut Ctx<'_>,
+    display: &str,
+    kept: impl ExactSizeIterator<Item = (Option<u64>, String)>,
+    total: u64,
+    what: &str,
+) {
+    let n = kept.len() as u64;
+    for (line, m) in kept {
+        ctx.error(display, line, None, m);
+    }
+    if total > n {
+        ctx.error(display, None, None, format!("{} more {what}", total - n));
+    }
+}
+
 fn json_stream<R: std::io::BufRead>(r: R, display: &str, ctx: &mut Ctx<'_>) {
     let loc = display.to_string();
     let res = exray_parse::json_events::read_json_events(r, |e| {
@@ -108,20 +125,8 @@ fn json_stream<R: std::io::BufRead>(r: R, display: &str, ctx: &mut Ctx<'_>) {
     });
     match res {
         Ok(sum) => {
-            for (line, m) in &sum.errors {
-                ctx.error(display, Some(*line), None, m.clone());
-            }
-            if sum.error_count > sum.errors.len() as u64 {
-                ctx.error(
-                    display,
-                    None,
-                    None,
-                    format!(
-                        "{} more bad event lines",
-                        sum.error_count - sum.errors.len() as u64
-                    ),
-                );
-            }
+            let kept = sum.errors.iter().map(|(line, m)| (Some(*line), m.clone()));
+            reader_errors(ctx, display, kept, sum.error_count, "bad event lines");
             let c = ctx.cov(SourceKind::EventJson, &loc);
             c.files += 1;
             c.records += sum.events;
@@ -140,20 +145,11 @@ pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     });
     match res {
         Ok(sum) => {
-            for m in &sum.errors {
-                ctx.error(display, None, None, format!("EVTX record not decoded: {m}"));
-            }
-            if sum.error_count > sum.errors.len() as u64 {
-                ctx.error(
-                    display,
-                    None,
-                    None,
-                    format!(
-                        "{} more EVTX decode errors",
-                        sum.error_count - sum.errors.len() as u64
-                    ),
-                );
-            }
+            let kept = sum
+                .errors
+                .iter()
+                .map(|m| (None, format!("EVTX record not decoded: {m}")));
+            reader_errors(ctx, display, kept, sum.error_count, "EVTX decode errors");
             let c = ctx.cov(SourceKind::Evtx, &loc);
             c.files += 1;
             c.records += sum.records;

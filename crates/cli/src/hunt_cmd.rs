@@ -91,10 +91,6 @@ fn content_rules(
     } else {
         exray_yara::with_user_packs(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?
     };
-    for skipped in rules.ignored_rules() {
-        tracing::warn!("{skipped}");
-        eprintln!("exray: warning: {skipped}");
-    }
     Ok(Some(Box::new(rules)))
 }
 

@@ -73,7 +73,6 @@ pub fn hunt_sources<'a>(
     order.sort_by_key(|s| std::cmp::Reverse(s.size)); // largest first balances the pool
     let ioc_list: Vec<&str> = ioc_ips.iter().map(String::as_str).collect();
     let hp_needles = (!ioc_list.is_empty()).then(|| detect::httpproxy::needles_with(&ioc_list));
-    let iis_needles = (!ioc_list.is_empty()).then(|| detect::iis::needles_with(&ioc_list));
     let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
@@ -91,7 +90,7 @@ pub fn hunt_sources<'a>(
                         SourceKind::HttpProxy => {
                             detect::httpproxy::hunt(&src.path, &src.display, &mut ctx, hp_needles.as_ref())
                         }
-                        SourceKind::Iis => detect::iis::hunt(&src.path, &src.display, &mut ctx, iis_needles.as_ref()),
+                        SourceKind::Iis => detect::iis::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::EcpServer => detect::ecp::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::OabGenerator => detect::oab::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::Evtx => detect::events::hunt_evtx(&src.path, &src.display, &mut ctx),
@@ -193,15 +192,16 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
                 .filter(|e| e.starts_with(&r.path))
                 .cloned()
                 .collect();
-            plan.extend(exray_files::plan(&r.path, r.drive, &ex, &[]));
+            // `--scan-path` folders go with the first root (once).
+            let extra = if plan.is_empty() {
+                &opts.scan_paths[..]
+            } else {
+                &[]
+            };
+            plan.extend(exray_files::plan(&r.path, r.drive, &ex, extra));
         }
-        if !opts.scan_paths.is_empty() {
-            plan.extend(exray_files::plan(
-                Path::new("/nonexistent-exray-root"),
-                'c',
-                &[],
-                &opts.scan_paths,
-            ));
+        if d.system_roots.is_empty() && !opts.scan_paths.is_empty() {
+            plan.extend(exray_files::plan(&opts.path, 'c', &[], &opts.scan_paths));
         }
         if !plan.is_empty() {
             let sweep_opts = exray_files::SweepOptions {

@@ -10,7 +10,7 @@ use exray_parse::ecp::{parse_line, EcpRecord};
 use exray_parse::lines::scan;
 use exray_parse::lines::Regex;
 
-use super::httpproxy::build_needles;
+use super::build_needles;
 use super::{open, Ctx};
 use exray_parse::event::Event;
 

@@ -4,13 +4,16 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
 use exray_parse::lines::Regex;
 use exray_parse::lines::{scan, LineKind};
 
-use super::{contains_ci, lossy, open, starts_with_ci, Ctx};
+use super::{
+    build_needles, contains_ci, decode_lower, is_autodiscover_confusion, lossy, open,
+    proxynotshell_era, starts_with_ci, Ctx,
+};
 use crate::rules;
 
 /// Substrings the server itself writes, in its own case (AnchorMailbox prefix, RoutingHint,
@@ -30,14 +33,6 @@ const NEEDLES: &[&str] = &[
 
 static EXACT_AC: LazyLock<aho_corasick::AhoCorasick> =
     LazyLock::new(|| aho_corasick::AhoCorasick::new(EXACT).expect("static needles compile"));
-
-/// Case-insensitive needles (a regex alternation keeps a vectorised literal prefilter where a
-/// case-insensitive Aho-Corasick automaton does not).
-pub(crate) fn build_needles(extra: &[&str], base: &[&str]) -> Regex {
-    let mut pats: Vec<&str> = base.to_vec();
-    pats.extend_from_slice(extra);
-    exray_parse::lines::needles_ci(&pats)
-}
 
 static PLAIN: LazyLock<Regex> = LazyLock::new(|| build_needles(&[], NEEDLES));
 
@@ -67,50 +62,6 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     ioc: rules::ioc_ip(),
 });
 
-/// ProxyNotShell was first exploited in August 2022: earlier autodiscover SSRF is ProxyShell.
-pub(crate) fn proxynotshell_era(t: Option<DateTime<Utc>>) -> bool {
-    let cut = Utc.with_ymd_and_hms(2022, 8, 1, 0, 0, 0).unwrap();
-    t.is_some_and(|t| t >= cut)
-}
-
-/// `/autodiscover/autodiscover.json?@x/powershell…` style path confusion in a decoded URI:
-/// PowerShell behind autodiscover.json (with or without the `@`, which later variants dropped),
-/// or another back-end path behind an `@`.
-pub(crate) fn is_autodiscover_confusion(uri_lower: &str) -> bool {
-    let Some(at) = uri_lower.find("autodiscover.json") else {
-        return false;
-    };
-    let rest = &uri_lower[at..];
-    rest.contains("powershell")
-        || (rest.contains('@')
-            && ["/mapi/", "/ews/", "/owa/"]
-                .iter()
-                .any(|p| rest.contains(p)))
-}
-
-/// Percent-decode (twice, for double encoding) and lower-case a URI for matching.
-pub(crate) fn decode_lower(raw: &[u8]) -> String {
-    fn once(s: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            if s[i] == b'%' && i + 2 < s.len() {
-                let h = (s[i + 1] as char).to_digit(16);
-                let l = (s[i + 2] as char).to_digit(16);
-                if let (Some(h), Some(l)) = (h, l) {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(if s[i] == b'+' { b' ' } else { s[i] });
-            i += 1;
-        }
-        out
-    }
-    String::from_utf8_lossy(&once(&once(raw))).to_ascii_lowercase()
-}
-
 fn is_ecp_random_js(stem: &[u8]) -> bool {
     let s = stem.to_ascii_lowercase();
     let Some(name) = s.strip_prefix(b"/ecp/") else {
@@ -131,7 +82,6 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
     let needles = exray_parse::lines::Split::new(&EXACT_AC, folded);
     let mut p = HttpProxyParser::new();
     let mut first_ts = None;
-    let mut records_seen_head = false;
     let rules = &*RULES;
     let res = scan(file, &needles, |line| {
         match p.feed(line.bytes) {
@@ -141,7 +91,6 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
         let ts = p.timestamp();
         if line.kind == LineKind::Head && first_ts.is_none() {
             first_ts = ts;
-            records_seen_head = true;
         }
         if ts.is_none() && p.field_count() < 3 {
             ctx.error(
@@ -169,7 +118,6 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
         .last_data_line
         .as_ref()
         .and_then(|(_, l)| quick_timestamp(l));
-    let _ = records_seen_head;
     ctx.file_span(SourceKind::HttpProxy, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::HttpProxy, &loc);
     c.files += 1;

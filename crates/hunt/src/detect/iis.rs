@@ -7,30 +7,19 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::iis::{Field, IisLine, IisParser};
-use exray_parse::lines::Regex;
 use exray_parse::lines::{scan, LineKind};
 
-use super::httpproxy::{build_needles, decode_lower, is_autodiscover_confusion, proxynotshell_era};
-use super::{contains_ci, lossy, open, Ctx};
+use super::{
+    contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era, Ctx,
+};
 use crate::rules;
 
-const NEEDLES: &[&str] = &[
-    // Web-shell locations.
-    "/owa/auth/",
-    "/ecp/auth/",
-    "/aspnet_client/",
-    "/oab/",
-    // SSRF carriers: /ecp/<x>.js, /owa/auth/<x>.js, /ecp/default.flt, /ecp/main.css.
-    ".js",
-    ".flt",
-    "main.css",
-    // ProxyShell / ProxyNotShell / OWASSRF.
-    "autodiscover.json",
-    "powershell",
-    // Double encoding and encoded backslashes, used to dodge the needles above.
+/// Words that make a query string worth decoding: commands sent to a shell, and the double
+/// encoding and encoded backslashes used to dodge simple matching (`cmd=` alone is ActiveSync's
+/// parameter, so `cmd` needs a separator).
+const QUERY_WORDS_LIST: &[&str] = &[
     "%25",
     "%5c",
-    // Commands in query strings (every entry of COMMANDS has a needle).
     "whoami",
     "cmd.exe",
     "cmd+",
@@ -44,14 +33,7 @@ const NEEDLES: &[&str] = &[
     "tasklist",
     "net+group",
     "net%20group",
-    "#Fields",
 ];
-
-static PLAIN: LazyLock<Regex> = LazyLock::new(|| build_needles(&[], NEEDLES));
-
-pub fn needles_with(extra: &[&str]) -> Regex {
-    build_needles(extra, NEEDLES)
-}
 
 struct Rules {
     carrier: RuleMeta,
@@ -134,12 +116,11 @@ fn is_carrier(method: &[u8], stem: &str) -> bool {
     false
 }
 
-/// The command and encoding words of [`NEEDLES`], for the query gate (one pass over the query).
+/// [`QUERY_WORDS_LIST`] as one automaton: one pass over each query.
 static QUERY_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    let from = NEEDLES.iter().position(|n| *n == "%25").unwrap_or(0);
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .build(NEEDLES[from..].iter().filter(|n| **n != "#Fields"))
+        .build(QUERY_WORDS_LIST)
         .expect("static words compile")
 });
 
@@ -192,14 +173,13 @@ const COMMANDS: &[&str] = &[
     "/c whoami",
 ];
 
-pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&Regex>) {
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     let Some(file) = open(ctx, path, display) else {
         return;
     };
     let loc = super::location_of(display);
     // IIS: every line goes through the cheap field gate (`worth_a_look`); a needle search would
     // match most lines of an Exchange front end anyway.
-    let _ = (ioc_needles, &*PLAIN);
     let needles = &exray_parse::lines::EveryLine;
     let mut p = IisParser::new();
     let mut first_ts = None;

@@ -9,9 +9,10 @@ pub mod oab;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use exray_core::aggregate::Aggregator;
 use exray_core::{Evidence, InputError, RuleMeta, SourceCoverage, SourceKind, ERROR_CAP};
+use exray_parse::lines::Regex;
 
 /// The time window findings are kept for (`--since`/`--until`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -186,6 +187,60 @@ pub fn open(ctx: &mut Ctx<'_>, path: &Path, display: &str) -> Option<std::fs::Fi
             None
         }
     }
+}
+
+// --- Shared by the request-log detectors (HttpProxy, IIS) and the needle sets of all text logs.
+
+/// Case-insensitive needles (a regex alternation keeps a vectorised literal prefilter where a
+/// case-insensitive Aho-Corasick automaton does not).
+pub(crate) fn build_needles(extra: &[&str], base: &[&str]) -> Regex {
+    let mut pats: Vec<&str> = base.to_vec();
+    pats.extend_from_slice(extra);
+    exray_parse::lines::needles_ci(&pats)
+}
+
+/// ProxyNotShell was first exploited in August 2022: earlier autodiscover SSRF is ProxyShell.
+pub(crate) fn proxynotshell_era(t: Option<DateTime<Utc>>) -> bool {
+    let cut = Utc.with_ymd_and_hms(2022, 8, 1, 0, 0, 0).unwrap();
+    t.is_some_and(|t| t >= cut)
+}
+
+/// `/autodiscover/autodiscover.json?@x/powershell…` style path confusion in a decoded URI:
+/// PowerShell behind autodiscover.json (with or without the `@`, which later variants dropped),
+/// or another back-end path behind an `@`.
+pub(crate) fn is_autodiscover_confusion(uri_lower: &str) -> bool {
+    let Some(at) = uri_lower.find("autodiscover.json") else {
+        return false;
+    };
+    let rest = &uri_lower[at..];
+    rest.contains("powershell")
+        || (rest.contains('@')
+            && ["/mapi/", "/ews/", "/owa/"]
+                .iter()
+                .any(|p| rest.contains(p)))
+}
+
+/// Percent-decode (twice, for double encoding) and lower-case a URI for matching.
+pub(crate) fn decode_lower(raw: &[u8]) -> String {
+    fn once(s: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            if s[i] == b'%' && i + 2 < s.len() {
+                let h = (s[i + 1] as char).to_digit(16);
+                let l = (s[i + 2] as char).to_digit(16);
+                if let (Some(h), Some(l)) = (h, l) {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(if s[i] == b'+' { b' ' } else { s[i] });
+            i += 1;
+        }
+        out
+    }
+    String::from_utf8_lossy(&once(&once(raw))).to_ascii_lowercase()
 }
 
 pub(crate) fn lossy(b: &[u8]) -> String {

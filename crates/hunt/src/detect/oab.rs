@@ -9,7 +9,7 @@ use exray_parse::lines::Regex;
 use exray_parse::oab::{is_inside_oab_folder, parse_line, SIGNAL};
 use exray_parse::time::find_timestamp;
 
-use super::httpproxy::build_needles;
+use super::build_needles;
 use super::{open, Ctx};
 use crate::rules;
 

@@ -71,8 +71,14 @@ pub fn hunt_sources<'a>(
 ) -> Ctx<'a> {
     let mut order: Vec<&SourceFile> = sources.iter().collect();
     order.sort_by_key(|s| std::cmp::Reverse(s.size)); // largest first balances the pool
-    let ioc_list: Vec<&str> = ioc_ips.iter().map(String::as_str).collect();
-    let hp_needles = (!ioc_list.is_empty()).then(|| detect::httpproxy::needles_with(&ioc_list));
+                                                      // IOC addresses are needles too, so the lines that carry them reach the rules.
+    let ioc_pats: Vec<exray_parse::prefilter::OwnedPat> = ioc_ips
+        .iter()
+        .map(|ip| exray_parse::prefilter::OwnedPat {
+            text: ip.clone(),
+            exact: false,
+        })
+        .collect();
     let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
@@ -88,9 +94,9 @@ pub fn hunt_sources<'a>(
                     // A bug in a detector must not lose the hunt: the file becomes an input error.
                     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match src.kind {
                         SourceKind::HttpProxy => {
-                            detect::httpproxy::hunt(&src.path, &src.display, &mut ctx, hp_needles.as_ref())
+                            detect::httpproxy::hunt(&src.path, &src.display, &mut ctx, &ioc_pats)
                         }
-                        SourceKind::Iis => detect::iis::hunt(&src.path, &src.display, &mut ctx),
+                        SourceKind::Iis => detect::iis::hunt(&src.path, &src.display, &mut ctx, &ioc_pats),
                         SourceKind::EcpServer => detect::ecp::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::OabGenerator => detect::oab::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::Evtx => detect::events::hunt_evtx(&src.path, &src.display, &mut ctx),

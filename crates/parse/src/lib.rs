@@ -12,8 +12,11 @@ pub mod httpproxy;
 pub mod iis;
 pub mod json_events;
 pub mod lines;
+#[cfg(target_os = "linux")]
+pub mod mapped;
 pub mod oab;
 pub mod pe;
+pub mod prefilter;
 pub mod regexport;
 pub mod time;
 pub mod webconfig;

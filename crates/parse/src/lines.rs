@@ -12,13 +12,72 @@ use std::io::{self, Read};
 use aho_corasick::AhoCorasick;
 pub use regex::bytes::Regex;
 
-/// What finds candidate lines: an Aho-Corasick automaton, or a regex (whose literal prefilter
-/// stays vectorised for case-insensitive needles, where Aho-Corasick's does not).
+/// What finds candidate lines: the request logs' [`crate::prefilter::Prefilter`], or for the
+/// smaller logs an Aho-Corasick automaton or a regex (whose literal prefilter stays vectorised
+/// for case-insensitive needles, where Aho-Corasick's does not).
 pub trait Needles {
     /// The start of the first match at or after `at`.
     fn find_from(&self, hay: &[u8], at: usize) -> Option<usize>;
     /// A new region starts: forget anything remembered about the previous one.
     fn reset(&self) {}
+    /// As `find_from`, and what lies in `hay[at..]` before the match (or the end): see
+    /// [`Passed`]. Matchers that read every byte anyway count in the same pass.
+    fn find_counting(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        let m = self.find_from(hay, at);
+        (m, Passed::count(hay, at, m.unwrap_or(hay.len())))
+    }
+}
+
+/// What a matcher passed over in `hay[from..to]`: newlines, and comment-line starts (a `#` at a
+/// position `q > 0` right after a `\n`; `hay[from - 1]` counts for `q = from`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Passed {
+    pub newlines: u64,
+    pub comments: u64,
+}
+
+impl Passed {
+    pub fn count(hay: &[u8], from: usize, to: usize) -> Passed {
+        let part = &hay[from..to];
+        Passed {
+            newlines: count_nl(part),
+            comments: memchr::memchr_iter(b'#', part)
+                .filter(|&i| from + i > 0 && hay[from + i - 1] == b'\n')
+                .count() as u64,
+        }
+    }
+}
+
+impl std::ops::Add for Passed {
+    type Output = Passed;
+    fn add(self, o: Passed) -> Passed {
+        Passed {
+            newlines: self.newlines + o.newlines,
+            comments: self.comments + o.comments,
+        }
+    }
+}
+
+impl std::ops::Sub for Passed {
+    type Output = Passed;
+    fn sub(self, o: Passed) -> Passed {
+        Passed {
+            newlines: self.newlines - o.newlines,
+            comments: self.comments - o.comments,
+        }
+    }
+}
+
+impl<T: Needles + ?Sized> Needles for &T {
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        (**self).find_from(hay, at)
+    }
+    fn reset(&self) {
+        (**self).reset()
+    }
+    fn find_counting(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        (**self).find_counting(hay, at)
+    }
 }
 
 impl Needles for AhoCorasick {
@@ -41,49 +100,6 @@ pub struct EveryLine;
 impl Needles for EveryLine {
     fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
         (at < hay.len()).then_some(at)
-    }
-}
-
-/// Two matchers searched as one: exact-case needles (fields the server writes, e.g. `ServerInfo~`)
-/// in a fast case-sensitive automaton, and the attacker-controlled ones case-insensitively. Each
-/// remembers its next match so a region is scanned once by each.
-pub struct Split<'a> {
-    exact: &'a AhoCorasick,
-    folded: &'a Regex,
-    cache: std::cell::Cell<(usize, usize, Option<usize>, Option<usize>)>,
-}
-
-impl<'a> Split<'a> {
-    pub fn new(exact: &'a AhoCorasick, folded: &'a Regex) -> Self {
-        Split {
-            exact,
-            folded,
-            cache: std::cell::Cell::new((0, 0, None, None)),
-        }
-    }
-}
-
-impl Needles for Split<'_> {
-    fn reset(&self) {
-        self.cache.set((0, 0, None, None));
-    }
-
-    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
-        let key = 1; // 0 means "reset": nothing remembered
-        let (k, from, mut a, mut b) = self.cache.get();
-        let fresh = k != key || at < from;
-        if fresh || a.is_some_and(|x| x < at) {
-            a = self.exact.find_from(hay, at);
-        }
-        if fresh || b.is_some_and(|x| x < at) {
-            b = self.folded.find_from(hay, at);
-        }
-        // A previous "none" stays valid for later positions of the same region.
-        self.cache.set((key, at, a, b));
-        match (a, b) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        }
     }
 }
 
@@ -148,13 +164,32 @@ fn trim_eol(mut l: &[u8]) -> &[u8] {
 /// Scan `reader` line by line; `on_line` receives head lines and lines matching `needles`.
 /// An `Err` from the callback stops the scan and is returned.
 pub fn scan<R: Read, N: Needles + ?Sized, F>(
-    mut reader: R,
+    reader: R,
     needles: &N,
-    mut on_line: F,
+    on_line: F,
 ) -> io::Result<ScanSummary>
 where
     F: FnMut(Line<'_>) -> io::Result<()>,
 {
+    scan_with(reader, |_| needles, on_line)
+}
+
+/// Bytes of a file's start that a sample-tuned matcher ([`crate::prefilter::Prefilter`]) sees.
+pub const SAMPLE: usize = 32 << 10;
+
+/// As [`scan`], with the matcher built from a sample of the file's start (up to [`SAMPLE`]
+/// bytes) once the first chunk is read.
+pub fn scan_with<R: Read, N: Needles, M, F>(
+    mut reader: R,
+    make: M,
+    mut on_line: F,
+) -> io::Result<ScanSummary>
+where
+    M: FnOnce(&[u8]) -> N,
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    let mut make = Some(make);
+    let mut built: Option<N> = None;
     let mut buf: Vec<u8> = vec![0; CHUNK + MAX_LINE];
     let mut filled = 0usize; // bytes valid in buf
     let mut sum = ScanSummary::default();
@@ -218,6 +253,12 @@ where
             }
         }
         let region = &buf[start..end];
+        if built.is_none() {
+            if let Some(m) = make.take() {
+                built = Some(m(&region[..region.len().min(SAMPLE)]));
+            }
+        }
+        let needles = built.as_ref().expect("built before the first region");
         process_region(region, needles, &mut line_no, &mut sum, &mut on_line)?;
         // Keep the partial line.
         buf.copy_within(end..filled, 0);
@@ -226,6 +267,151 @@ where
     if skipping_overlong {
         line_no += 1;
     }
+    sum.lines = line_no;
+    Ok(sum)
+}
+
+/// Mapped bytes are handled in pieces of about this size, so that the passes over a piece (search,
+/// line count) after the first find it in the core's cache.
+const PIECE: usize = 256 << 10;
+
+/// Bytes mapped at a time by [`scan_file_with`] (the longest line it accepts, too).
+pub const WINDOW: usize = 8 << 20;
+
+/// As [`scan_with`], over an open file. On Linux a regular file is memory-mapped a window at a
+/// time (no copy; see [`crate::mapped`]); lines up to [`WINDOW`] long are accepted. Elsewhere, or
+/// if mapping is refused, the file is read.
+pub fn scan_file_with<N: Needles, M, F>(
+    file: &std::fs::File,
+    make: M,
+    on_line: F,
+) -> io::Result<ScanSummary>
+where
+    M: FnOnce(&[u8]) -> N,
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    scan_file_windowed(file, WINDOW, make, on_line)
+}
+
+/// [`scan_file_with`] with a chosen window size (tests use small ones to cross many windows).
+#[doc(hidden)]
+pub fn scan_file_windowed<N: Needles, M, F>(
+    file: &std::fs::File,
+    window: usize,
+    make: M,
+    mut on_line: F,
+) -> io::Result<ScanSummary>
+where
+    M: FnOnce(&[u8]) -> N,
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    #[cfg(target_os = "linux")]
+    {
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() > 0 {
+            let first = (meta.len().min(window as u64)) as usize;
+            if let Some(w) = crate::mapped::Window::map(file, 0, first) {
+                return scan_mapped(file, meta.len(), window, w, make, &mut on_line);
+            }
+        }
+    }
+    let _ = window;
+    scan_with(file, make, on_line)
+}
+
+#[cfg(target_os = "linux")]
+fn scan_mapped<N: Needles, M, F>(
+    file: &std::fs::File,
+    len: u64,
+    window_size: usize,
+    first: crate::mapped::Window,
+    make: M,
+    on_line: &mut F,
+) -> io::Result<ScanSummary>
+where
+    M: FnOnce(&[u8]) -> N,
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    let mut sum = ScanSummary::default();
+    let mut line_no: u64 = 0;
+    let mut off: u64 = 0;
+    let mut window = Some(first);
+    let mut skipping_overlong = false;
+    let b0 = window.as_ref().map(|w| w.bytes()).unwrap_or_default();
+    let needles = make(&b0[..b0.len().min(SAMPLE)]);
+    while off < len {
+        let want = ((len - off).min(window_size as u64)) as usize;
+        let w = match window.take() {
+            Some(w) => w,
+            None => crate::mapped::Window::map(file, off, want).ok_or_else(|| {
+                io::Error::other(format!(
+                    "cannot map bytes {off}..{} of the file",
+                    off + want as u64
+                ))
+            })?,
+        };
+        let b = w.bytes();
+        let at_eof = off + b.len() as u64 >= len;
+        let mut start = 0usize;
+        if skipping_overlong {
+            match memchr::memchr(b'\n', b) {
+                Some(i) => {
+                    start = i + 1;
+                    line_no += 1;
+                    skipping_overlong = false;
+                }
+                None => {
+                    off += b.len() as u64;
+                    continue;
+                }
+            }
+        }
+        let end = if at_eof {
+            b.len()
+        } else {
+            match memchr::memrchr(b'\n', &b[start..]) {
+                Some(i) => start + i + 1,
+                None => {
+                    // A line longer than a window: report it and skip to its end.
+                    sum.overlong_lines.push(line_no + 1);
+                    skipping_overlong = true;
+                    off += b.len() as u64;
+                    continue;
+                }
+            }
+        };
+        // Pieces that stay in the core's cache between the search and the line counting.
+        let mut pos = start;
+        while pos < end {
+            let piece_end = if end - pos <= PIECE {
+                end
+            } else {
+                match memchr::memrchr(b'\n', &b[pos..pos + PIECE]) {
+                    Some(i) => pos + i + 1,
+                    None => memchr::memchr(b'\n', &b[pos + PIECE..end])
+                        .map_or(end, |i| pos + PIECE + i + 1),
+                }
+            };
+            process_region(
+                &b[pos..piece_end],
+                &needles,
+                &mut line_no,
+                &mut sum,
+                on_line,
+            )?;
+            pos = piece_end;
+        }
+        if w.faulted() {
+            return Err(io::Error::other(format!(
+                "the file shrank while it was read: bytes from about {off} on were not read"
+            )));
+        }
+        off += end as u64;
+    }
+    if skipping_overlong {
+        line_no += 1;
+    }
+    sum.bytes = off;
     sum.lines = line_no;
     Ok(sum)
 }
@@ -262,13 +448,21 @@ where
         })?;
         pos = e;
     }
-    // Matches after the head.
-    let mut next_free = pos; // matches starting before this were inside a delivered line
+    // Matches after the head; the matcher counts the newlines and comment lines it passes.
     let mut search_from = pos;
-    while let Some(at) = needles.find_from(region, search_from) {
+    while search_from < region.len() {
+        let (m, passed) = needles.find_counting(region, search_from);
+        counted += passed.newlines;
+        sum.comment_lines += passed.comments;
+        let Some(at) = m else {
+            break;
+        };
         let ls = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
         let le = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |i| at + i + 1);
-        counted += count_nl(&region[next_free.max(pos)..ls]);
+        // A comment line whose match is its first byte was not passed over.
+        if ls == at && ls > 0 && region[ls] == b'#' {
+            sum.comment_lines += 1;
+        }
         let l = trim_eol(&region[ls..le]);
         counted += 1;
         on_line(Line {
@@ -276,21 +470,13 @@ where
             bytes: l,
             kind: LineKind::Hit,
         })?;
-        next_free = le;
         search_from = le;
-        if search_from >= region.len() {
-            break;
-        }
     }
-    let tail_from = next_free.max(pos);
-    counted += count_nl(&region[tail_from..]);
-    if tail_from < region.len() && region.last() != Some(&b'\n') {
+    if search_from < region.len() && region.last() != Some(&b'\n') {
         counted += 1; // final line without terminator (only at EOF)
     }
-    // Comment lines after the head, counted cheaply.
-    sum.comment_lines += memchr::memmem::find_iter(&region[pos..], b"\n#").count() as u64;
-    // A `#` line that starts the rest of the region (after the head, or at a chunk start).
-    if region.get(pos) == Some(&b'#') && (pos > 0 || base_line >= HEAD_LINES) {
+    // A `#` line that starts a region after the file's head (nothing before it to look at).
+    if pos == 0 && base_line >= HEAD_LINES && region.first() == Some(&b'#') {
         sum.comment_lines += 1;
     }
     // Last data line of the region.
@@ -413,66 +599,137 @@ mod tests {
     }
 
     #[test]
-    fn split_needles_find_both_kinds() {
-        let exact = AhoCorasick::new(["ServerInfo~"]).unwrap();
-        let folded = needles_ci(&["powershell"]);
-        let data = b"a\nServerInfo~x\nPOWERSHELL\nserverinfo~ lower is not exact\nb PowerShell\n";
-        let split = Split::new(&exact, &folded);
-        let mut got = Vec::new();
-        scan(&data[..], &split, |l| {
-            if l.kind == LineKind::Hit || l.number > 0 {
-                got.push(l.number);
-            }
-            Ok(())
-        })
-        .unwrap();
-        // All five lines are head lines here; use a needle-only check on a long file instead.
-        let mut long = Vec::new();
-        for i in 0..100 {
-            long.extend_from_slice(match i {
-                40 => b"ServerInfo~x\n".as_slice(),
-                60 => b"x PoWeRsHeLl y\n",
-                70 => b"serverinfo~ not exact\n",
-                _ => b"plain line\n",
-            });
-        }
-        let split = Split::new(&exact, &folded);
-        let mut hits = Vec::new();
-        scan(&long[..], &split, |l| {
-            if l.kind == LineKind::Hit {
-                hits.push(l.number);
-            }
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(hits, vec![41, 61]);
-        assert_eq!(got.len(), 5);
-        // Across chunks: regions of equal length at the same address must not reuse old answers.
-        let mut big = Vec::new();
-        let mut want = Vec::new();
+    fn mapped_windows_give_what_reading_gives() {
+        use std::io::Write;
+        let mut s = Vec::new();
         let mut n = 0u64;
-        while big.len() < 3 * CHUNK {
+        while s.len() < 300_000 {
             n += 1;
-            if n.is_multiple_of(5000) {
-                big.extend_from_slice(b"ServerInfo~ hit\n");
-                want.push(n);
-            } else if n.is_multiple_of(7001) {
-                big.extend_from_slice(b"a powerSHELL hit\n");
-                want.push(n);
+            let pad = "y".repeat((n as usize * 7919) % 300);
+            if n.is_multiple_of(97) {
+                s.extend_from_slice(format!("{n} HIT {pad}\r\n").as_bytes());
+            } else if n.is_multiple_of(50) {
+                s.extend_from_slice(format!("#comment {n}\n").as_bytes());
             } else {
-                big.extend_from_slice(b"nothing to see in this line at all\n");
+                s.extend_from_slice(format!("{n} {pad}\n").as_bytes());
             }
         }
-        let split = Split::new(&exact, &folded);
+        s.extend_from_slice(b"last HIT without newline");
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&s).unwrap();
+        let ac = AhoCorasick::new(["HIT"]).unwrap();
+        let run_read = || {
+            let mut got = Vec::new();
+            let sum = scan(&s[..], &ac, |l| {
+                got.push((l.number, l.bytes.to_vec(), l.kind));
+                Ok(())
+            })
+            .unwrap();
+            (got, sum)
+        };
+        let (want, wsum) = run_read();
+        assert!(want.len() > 3000 / 97);
+        for window in [1000usize, 4096, 4097, 65_536, 1 << 20] {
+            let mut got = Vec::new();
+            let sum = scan_file_windowed(
+                &f,
+                window,
+                |_| &ac,
+                |l| {
+                    got.push((l.number, l.bytes.to_vec(), l.kind));
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(got, want, "window {window}");
+            assert_eq!(sum.lines, wsum.lines);
+            assert_eq!(sum.bytes, wsum.bytes);
+            assert_eq!(sum.comment_lines, wsum.comment_lines);
+            assert_eq!(sum.last_data_line, wsum.last_data_line);
+        }
+    }
+
+    #[test]
+    fn comment_lines_and_numbers_are_exact_with_every_matcher() {
+        use crate::prefilter::{Engine, Pat, Prefilter};
+        use std::io::Write;
+        const PATS: &[Pat] = &[Pat::exact("#Fields:"), Pat::ci("needle")];
+        let mut s = Vec::new();
+        let (mut n, mut comments, mut hits) = (0u64, 0u64, Vec::new());
+        while s.len() < 3 * CHUNK + 999 {
+            n += 1;
+            let line = match (n * 7919) % 113 {
+                0 => {
+                    comments += 1;
+                    hits.push(n);
+                    format!("#Fields: a b c {n}")
+                }
+                1 | 2 => {
+                    comments += 1;
+                    format!("#Date: {n} # not a second comment")
+                }
+                3 => {
+                    hits.push(n);
+                    format!("data {n} NeEdLe x#y")
+                }
+                _ => format!("data {n} {}", "z".repeat((n as usize * 31) % 200)),
+            };
+            s.extend_from_slice(line.as_bytes());
+            s.extend_from_slice(if n % 3 == 0 { b"\r\n" } else { b"\n" });
+        }
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&s).unwrap();
+        let mut engines = vec![Engine::Portable];
+        if Engine::best() != Engine::Portable {
+            engines.push(Engine::best());
+        }
+        let ac = AhoCorasick::new(["#Fields:", "needle", "NeEdLe"]).unwrap();
+        let check = |sum: ScanSummary, got: Vec<u64>, what: &str| {
+            assert_eq!(sum.lines, n, "{what}");
+            assert_eq!(sum.comment_lines, comments, "{what}");
+            let want: Vec<u64> = hits.iter().copied().filter(|&h| h > HEAD_LINES).collect();
+            assert_eq!(got, want, "{what}");
+        };
         let mut got = Vec::new();
-        scan(&big[..], &split, |l| {
+        let sum = scan(&s[..], &ac, |l| {
             if l.kind == LineKind::Hit {
                 got.push(l.number);
             }
             Ok(())
         })
         .unwrap();
-        assert_eq!(got, want);
+        check(sum, got, "aho-corasick");
+        for e in engines {
+            for window in [5000usize, 1 << 20] {
+                let mut got = Vec::new();
+                let sum = scan_file_windowed(
+                    &f,
+                    window,
+                    |sample| Prefilter::with_engine(PATS, &[], sample, e),
+                    |l| {
+                        if l.kind == LineKind::Hit {
+                            got.push(l.number);
+                        }
+                        Ok(())
+                    },
+                )
+                .unwrap();
+                check(sum, got, &format!("{e:?} window {window}"));
+            }
+            let mut got = Vec::new();
+            let sum = scan_with(
+                &s[..],
+                |sample| Prefilter::with_engine(PATS, &[], sample, e),
+                |l| {
+                    if l.kind == LineKind::Hit {
+                        got.push(l.number);
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+            check(sum, got, &format!("{e:?} read"));
+        }
     }
 
     #[test]

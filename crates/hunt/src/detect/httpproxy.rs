@@ -7,34 +7,36 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
-use exray_parse::lines::Regex;
-use exray_parse::lines::{scan, LineKind};
+use exray_parse::lines::{scan, scan_file_with, LineKind};
+use exray_parse::prefilter::{OwnedPat, Pat, Prefilter};
 
 use super::{
-    build_needles, contains_ci, decode_lower, is_autodiscover_confusion, lossy, open,
-    proxynotshell_era, starts_with_ci, Ctx,
+    contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era,
+    starts_with_ci, Ctx,
 };
 use crate::rules;
 
-/// Substrings the server itself writes, in its own case (AnchorMailbox prefix, RoutingHint,
-/// header rows): a fast case-sensitive search.
-const EXACT: &[&str] = &["ServerInfo~", "X-BEResource", "DateTime,"];
-
-/// Substrings at least one of which every other line a rule can fire on contains.
-/// Case-insensitive: attacker-controlled fields may come in any case.
-const NEEDLES: &[&str] = &[
-    "python-requests",
-    "ExchangeServicesClient/0.0.0.0",
-    "autodiscover.json",
-    "powershell",
+/// Every line a rule can fire on contains one of these. Exact case for what the server writes
+/// itself (the AnchorMailbox prefix, the RoutingHint cookie name, header rows); any case for
+/// attacker-controlled fields. A differential test runs the detector on every line and compares.
+const PATS: &[Pat] = &[
+    Pat::exact("ServerInfo~"),
+    Pat::exact("X-BEResource"),
+    Pat::exact("DateTime,"),
+    Pat::ci("python-requests"),
+    Pat::ci("ExchangeServicesClient/0.0.0.0"),
+    Pat::ci("autodiscover.json"),
+    Pat::ci("powershell"),
     // `/ecp/<random>.js` URL stems.
-    ".js",
+    Pat::ci(".js"),
+    // Double encoding, encoded dots and letters (lower case anywhere, upper case in the URL path).
+    Pat::ci("%25"),
+    Pat::ci("%2e"),
+    Pat::ci("%6"),
+    Pat::ci("%7"),
+    Pat::ci_checked("%4", super::in_url_path),
+    Pat::ci_checked("%5", super::in_url_path),
 ];
-
-static EXACT_AC: LazyLock<aho_corasick::AhoCorasick> =
-    LazyLock::new(|| aho_corasick::AhoCorasick::new(EXACT).expect("static needles compile"));
-
-static PLAIN: LazyLock<Regex> = LazyLock::new(|| build_needles(&[], NEEDLES));
 
 struct Rules {
     attempt: RuleMeta,
@@ -73,17 +75,25 @@ fn is_ecp_random_js(stem: &[u8]) -> bool {
     (1..=30).contains(&base.len()) && base.iter().all(|c| c.is_ascii_alphanumeric())
 }
 
-pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&Regex>) {
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, iocs: &[OwnedPat]) {
+    hunt_with(path, display, ctx, iocs, super::Delivery::Prefiltered)
+}
+
+pub fn hunt_with(
+    path: &Path,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[OwnedPat],
+    delivery: super::Delivery,
+) {
     let Some(file) = open(ctx, path, display) else {
         return;
     };
     let loc = super::location_of(display);
-    let folded = ioc_needles.unwrap_or(&PLAIN);
-    let needles = exray_parse::lines::Split::new(&EXACT_AC, folded);
     let mut p = HttpProxyParser::new();
     let mut first_ts = None;
     let rules = &*RULES;
-    let res = scan(file, &needles, |line| {
+    let on_line = |line: exray_parse::lines::Line<'_>| {
         match p.feed(line.bytes) {
             LineType::Record => {}
             _ => return Ok(()),
@@ -103,7 +113,13 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, ioc_needles: Option<&
         }
         evaluate(&p, ts, line.number, line.bytes, display, ctx, rules);
         Ok(())
-    });
+    };
+    let res = match delivery {
+        super::Delivery::Prefiltered => {
+            scan_file_with(&file, |sample| Prefilter::new(PATS, iocs, sample), on_line)
+        }
+        super::Delivery::Every => scan(file, &exray_parse::lines::EveryLine, on_line),
+    };
     let sum = match res {
         Ok(s) => s,
         Err(e) => {
@@ -223,7 +239,8 @@ fn evaluate(
 
     // Autodiscover path confusion (ProxyShell / ProxyNotShell).
     let query = p.get(Col::UrlQuery);
-    if contains_ci(stem, "autodiscover") || contains_ci(query, "autodiscover") {
+    let encoded = memchr::memchr(b'%', stem).is_some() || memchr::memchr(b'%', query).is_some();
+    if encoded || contains_ci(stem, "autodiscover") || contains_ci(query, "autodiscover") {
         let mut uri = stem.to_vec();
         uri.push(b'?');
         uri.extend_from_slice(query);
@@ -242,20 +259,15 @@ fn evaluate(
     }
 
     // OWASSRF: /owa/<mailbox>/powershell answered 200.
-    let stem_l = stem.to_ascii_lowercase();
-    let stem_t = stem_l.strip_suffix(b"/").unwrap_or(&stem_l);
-    if stem_t.starts_with(b"/owa/") && stem_t.ends_with(b"/powershell") && ok {
+    let stem_l = decode_lower(stem);
+    let stem_t = stem_l.strip_suffix('/').unwrap_or(&stem_l);
+    if stem_t.starts_with("/owa/") && stem_t.ends_with("/powershell") && ok {
         ctx.hit(&rules.owassrf, &key, mk());
     }
 
     if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {
         ctx.hit(&rules.ioc, &key, mk());
     }
-}
-
-/// The needle set with the IOC IPs added (so records from listed IPs are parsed too).
-pub fn needles_with(extra: &[&str]) -> Regex {
-    build_needles(extra, NEEDLES)
 }
 
 #[cfg(test)]

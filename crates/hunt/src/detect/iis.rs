@@ -7,10 +7,12 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::iis::{Field, IisLine, IisParser};
-use exray_parse::lines::{scan, LineKind};
+use exray_parse::lines::{scan, scan_file_with, LineKind};
+use exray_parse::prefilter::{OwnedPat, Pat, Prefilter};
 
 use super::{
     contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era, Ctx,
+    Delivery,
 };
 use crate::rules;
 
@@ -20,6 +22,9 @@ use crate::rules;
 const QUERY_WORDS_LIST: &[&str] = &[
     "%25",
     "%5c",
+    // Encoded lower-case letters: nothing benign encodes them.
+    "%6",
+    "%7",
     "whoami",
     "cmd.exe",
     "cmd+",
@@ -173,19 +178,124 @@ const COMMANDS: &[&str] = &[
     "/c whoami",
 ];
 
-pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
+/// After a web-shell folder: a script page (not a stock one), an encoded path, or (under
+/// `owa/auth`) the theme folder that carries the SSRF when POSTed to. Runs on every
+/// `/owa/auth/` in a log (a quarter of an Exchange front end's lines), so: one pass, no allocation.
+fn shell_folder_follows(hay: &[u8], s: usize, e: usize) -> bool {
+    // The rest of the path: its end, the last dot of its last segment, any percent sign.
+    let mut end = e;
+    let mut dot = None;
+    while end < hay.len() {
+        match hay[end] {
+            b' ' | b'\n' | b'\r' => break,
+            b'%' => return true, // encoded: decode and look properly
+            b'.' => dot = Some(end),
+            b'/' => dot = None,
+            _ => {}
+        }
+        end += 1;
+    }
+    let tok = &hay[e..end];
+    let owa_auth = e - s == 10 && hay[s + 1].eq_ignore_ascii_case(&b'o');
+    if owa_auth
+        && s >= 5
+        && hay[s - 5..s].eq_ignore_ascii_case(b"POST ")
+        && super::starts_with_ci(tok, "current/themes/resources/")
+    {
+        return true;
+    }
+    let Some(d) = dot else {
+        return false;
+    };
+    let ext = &hay[d..end];
+    if !SCRIPT_EXT
+        .iter()
+        .any(|x| ext.eq_ignore_ascii_case(x.as_bytes()))
+    {
+        return false;
+    }
+    !owa_auth
+        || !OWA_AUTH_STOCK
+            .iter()
+            .any(|n| n.len() == tok.len() && tok.eq_ignore_ascii_case(n.as_bytes()))
+}
+
+/// `.js` ending a path `/ecp/<name>.js` or `/owa/auth/<name>.js` (the SSRF carrier names).
+fn carrier_js(hay: &[u8], s: usize, e: usize) -> bool {
+    if hay.get(e).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return false; // `.json`, `.jsp`: not a `.js` stem
+    }
+    let name_start = hay[..s]
+        .iter()
+        .rposition(|c| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let name = s - name_start;
+    let before = &hay[..name_start];
+    (1..=30).contains(&name)
+        && (ends_with_ci(before, "/ecp/") || ends_with_ci(before, "/owa/auth/"))
+}
+
+/// Every line an IIS rule can fire on contains one of these (`#Fields:` keeps layout changes).
+/// A differential test runs the detector on every line and compares.
+const PATS: &[Pat] = &[
+    Pat::exact("#Fields:"),
+    // SSRF carriers.
+    Pat::ci_checked(".js", carrier_js),
+    Pat::ci("/ecp/main.css"),
+    Pat::ci("/ecp/default.flt"),
+    // Script pages in web-shell locations.
+    Pat::ci_checked("/aspnet_client/", shell_folder_follows),
+    Pat::ci_checked("/ecp/auth/", shell_folder_follows),
+    Pat::ci_checked("/owa/auth/", shell_folder_follows),
+    Pat::ci_checked("/oab/", shell_folder_follows),
+    // Path confusion and OWASSRF.
+    Pat::ci("autodiscover.json"),
+    Pat::ci("powershell"),
+    // Encoded dots and backslashes, double encoding, encoded letters (lower case anywhere, upper
+    // case in the URL path; `%40` and `%5C` are common in benign queries): decode and look.
+    Pat::ci("%2e"),
+    Pat::ci("%5c"),
+    Pat::ci("%25"),
+    Pat::ci("%6"),
+    Pat::ci("%7"),
+    Pat::ci_checked("%4", super::in_url_path),
+    Pat::ci_checked("%5", super::in_url_path),
+    // Commands (`cmd=` alone is ActiveSync's parameter, so `cmd` needs a separator).
+    Pat::ci("whoami"),
+    Pat::ci("cmd.exe"),
+    Pat::ci("cmd+"),
+    Pat::ci("cmd%20"),
+    Pat::ci("cmd /c"),
+    Pat::ci("net+user"),
+    Pat::ci("net%20user"),
+    Pat::ci("net+group"),
+    Pat::ci("net%20group"),
+    Pat::ci("certutil"),
+    Pat::ci("nltest"),
+    Pat::ci("ipconfig"),
+    Pat::ci("tasklist"),
+];
+
+pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, iocs: &[OwnedPat]) {
+    hunt_with(path, display, ctx, iocs, Delivery::Prefiltered)
+}
+
+pub fn hunt_with(
+    path: &Path,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[OwnedPat],
+    delivery: Delivery,
+) {
     let Some(file) = open(ctx, path, display) else {
         return;
     };
     let loc = super::location_of(display);
-    // IIS: every line goes through the cheap field gate (`worth_a_look`); a needle search would
-    // match most lines of an Exchange front end anyway.
-    let needles = &exray_parse::lines::EveryLine;
     let mut p = IisParser::new();
     let mut first_ts = None;
     let mut format_error = None;
     let rules = &*RULES;
-    let res = scan(file, needles, |line| {
+    let on_line = |line: exray_parse::lines::Line<'_>| {
         match p.feed(line.bytes) {
             IisLine::Record => {}
             IisLine::NotW3c => {
@@ -206,7 +316,13 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
         }
         evaluate(&p, line.number, line.bytes, display, ctx, rules);
         Ok(())
-    });
+    };
+    let res = match delivery {
+        Delivery::Prefiltered => {
+            scan_file_with(&file, |sample| Prefilter::new(PATS, iocs, sample), on_line)
+        }
+        Delivery::Every => scan(file, &exray_parse::lines::EveryLine, on_line),
+    };
     let sum = match res {
         Ok(s) => s,
         Err(e) => {

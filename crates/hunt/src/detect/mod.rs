@@ -14,6 +14,15 @@ use exray_core::aggregate::Aggregator;
 use exray_core::{Evidence, InputError, RuleMeta, SourceCoverage, SourceKind, ERROR_CAP};
 use exray_parse::lines::Regex;
 
+/// Which lines of a request log reach the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Lines with a needle (the product).
+    Prefiltered,
+    /// Every line (the reference the prefilter is tested against).
+    Every,
+}
+
 /// The time window findings are kept for (`--since`/`--until`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window {
@@ -241,6 +250,16 @@ pub(crate) fn decode_lower(raw: &[u8]) -> String {
         out
     }
     String::from_utf8_lossy(&once(&once(raw))).to_ascii_lowercase()
+}
+
+/// Whether `hay[s..]` lies in a URL path: the field it is in (after the last space, comma or
+/// line start) starts with `/`. A prefilter check for encoded characters.
+pub(crate) fn in_url_path(hay: &[u8], s: usize, _e: usize) -> bool {
+    let from = s.saturating_sub(4096);
+    match memchr::memrchr3(b' ', b',', b'\n', &hay[from..s]) {
+        Some(i) => hay.get(from + i + 1) == Some(&b'/'),
+        None => true, // a field longer than 4 KiB: look at it
+    }
 }
 
 pub(crate) fn lossy(b: &[u8]) -> String {

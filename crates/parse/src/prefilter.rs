@@ -1,0 +1,836 @@
+//! A multi-literal prefilter for log lines, built for one job: find the rare lines that contain
+//! any of a few dozen needles (case-insensitive, or exact where the server writes the text) at
+//! close to memory speed.
+//!
+//! It is a Teddy-style filter: every needle gets a 4-byte *anchor* (the window of the needle least
+//! frequent in a sample of the file being read), needles are grouped into 8 buckets, and a SIMD
+//! loop tests 64 positions at a time against four 128-entry byte tables (one per anchor byte; a
+//! set bit means "this byte may be at this anchor offset for a needle of this bucket"). Case
+//! folding lives in the tables, so the input is never copied or lower-cased. Candidates are
+//! verified against the whole needle, then against the needle's optional `check`, a caller's test
+//! on the bytes around the match (e.g. "the URL path under `/owa/auth/` names a script page").
+//!
+//! Engines: AVX-512 VBMI (one `vpermi2b` per anchor byte and 64 positions) where the CPU has it,
+//! otherwise a portable engine on the same tables, one position at a time. Both give the same
+//! matches; a test and a fuzz target compare them with a naive search.
+
+use crate::lines::Passed;
+
+/// A caller's test of a verified match: `hay`, the match start and end. Runs only on matches.
+pub type Check = fn(hay: &[u8], start: usize, end: usize) -> bool;
+
+/// One needle.
+#[derive(Clone, Copy)]
+pub struct Pat {
+    pub text: &'static str,
+    /// Match the case exactly (text the server writes itself); otherwise ASCII case-insensitive.
+    pub exact: bool,
+    pub check: Option<Check>,
+}
+
+impl Pat {
+    /// A case-insensitive needle.
+    pub const fn ci(text: &'static str) -> Pat {
+        Pat {
+            text,
+            exact: false,
+            check: None,
+        }
+    }
+    /// A needle matched in its exact case.
+    pub const fn exact(text: &'static str) -> Pat {
+        Pat {
+            text,
+            exact: true,
+            check: None,
+        }
+    }
+    /// A case-insensitive needle whose matches must also pass `check`.
+    pub const fn ci_checked(text: &'static str, check: Check) -> Pat {
+        Pat {
+            text,
+            exact: false,
+            check: Some(check),
+        }
+    }
+}
+
+/// A needle as the prefilter keeps it (owned, so run-time needles such as IOC addresses fit too).
+#[derive(Clone)]
+struct Needle {
+    bytes: Vec<u8>,
+    exact: bool,
+    check: Option<Check>,
+    /// Offset of the 4-byte anchor in `bytes` (needles shorter than 4 bytes: 0, the missing
+    /// bytes are wildcards).
+    anchor: usize,
+}
+
+const BUCKETS: usize = 8;
+const FP: usize = 4; // anchor length
+/// How far ahead of the search the VBMI loop prefetches.
+#[cfg(target_arch = "x86_64")]
+const PREFETCH: usize = 1024;
+
+/// Which loop runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// AVX-512 VBMI, 64 positions per step.
+    Vbmi,
+    /// Portable: the same tables, one position at a time.
+    Portable,
+}
+
+impl Engine {
+    /// The fastest engine this CPU runs.
+    pub fn best() -> Engine {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vbmi")
+            {
+                return Engine::Vbmi;
+            }
+        }
+        Engine::Portable
+    }
+}
+
+/// A built prefilter. Cheap to build (well under a millisecond), so each file gets its own,
+/// tuned to a sample of that file.
+#[derive(Clone)]
+pub struct Prefilter {
+    needles: Vec<Needle>,
+    buckets: [Vec<u16>; BUCKETS],
+    /// `tables[k][b]`: buckets whose anchor may have byte `b & 0x7f` at offset `k`.
+    tables: Box<[[u8; 128]; FP]>,
+    engine: Engine,
+    /// Longest anchor offset: a match may start this far before a candidate position.
+    max_anchor: usize,
+}
+
+/// A needle given at run time (e.g. an IOC address): exact or case-insensitive, no check.
+#[derive(Debug, Clone)]
+pub struct OwnedPat {
+    pub text: String,
+    pub exact: bool,
+}
+
+fn fold(b: u8) -> u8 {
+    b.to_ascii_lowercase()
+}
+
+/// Counts of (case-folded) 2-, 3- and 4-byte windows in a sample: exact for pairs, hashed for
+/// longer windows (collisions only over-estimate, which costs speed, never matches).
+struct Grams {
+    pairs: Vec<u16>,
+    g3: Vec<u16>,
+    g4: Vec<u16>,
+    unigram: [f64; 256],
+    len: f64,
+}
+
+impl Grams {
+    const BITS: u32 = 14;
+
+    fn hash(w: &[u8]) -> usize {
+        let mut x = 0u32;
+        for &b in w {
+            x = (x ^ u32::from(fold(b))).wrapping_mul(0x9E37_79B1);
+        }
+        (x >> (32 - Self::BITS)) as usize
+    }
+
+    fn new(sample: &[u8]) -> Grams {
+        let mut pairs = vec![0u16; 1 << 16];
+        let mut g3 = vec![0u16; 1 << Self::BITS];
+        let mut g4 = vec![0u16; 1 << Self::BITS];
+        for i in 0..sample.len() {
+            let w = &sample[i..];
+            if w.len() >= 2 {
+                let k = (usize::from(fold(w[0])) << 8) | usize::from(fold(w[1]));
+                pairs[k] = pairs[k].saturating_add(1);
+            }
+            if w.len() >= 3 {
+                let k = Self::hash(&w[..3]);
+                g3[k] = g3[k].saturating_add(1);
+            }
+            if w.len() >= 4 {
+                let k = Self::hash(&w[..4]);
+                g4[k] = g4[k].saturating_add(1);
+            }
+        }
+        let mut unigram = [1.0f64; 256];
+        for &b in sample {
+            unigram[fold(b) as usize] += 1.0;
+        }
+        let total: f64 = unigram.iter().sum();
+        for u in unigram.iter_mut() {
+            *u /= total;
+        }
+        Grams {
+            pairs,
+            g3,
+            g4,
+            unigram,
+            len: sample.len().max(1) as f64,
+        }
+    }
+
+    /// Share of sample positions where folded window `w` starts. Unseen windows get a small
+    /// unigram-based share, so that the rarer of two unseen windows still wins.
+    fn share(&self, w: &[u8]) -> f64 {
+        let uni: f64 = w.iter().map(|&b| self.unigram[fold(b) as usize]).product();
+        let seen = match w.len() {
+            0 => return 1.0,
+            1 => return self.unigram[fold(w[0]) as usize],
+            2 => self.pairs[(usize::from(fold(w[0])) << 8) | usize::from(fold(w[1]))],
+            3 => self.g3[Self::hash(w)],
+            _ => self.g4[Self::hash(&w[..4])],
+        };
+        f64::from(seen) / self.len + uni * 1e-3
+    }
+
+    /// Expected share of positions a bucket's tables accept: the sum over the cross product of
+    /// its members' anchor bytes (what nibble-free tables really accept), up to the first
+    /// position where a member has no byte (a short needle), estimated from the sample.
+    fn bucket_share(&self, members: &[&Needle]) -> f64 {
+        if members.is_empty() {
+            return 0.0;
+        }
+        let width = members
+            .iter()
+            .map(|n| (n.bytes.len() - n.anchor).min(FP))
+            .min()
+            .unwrap_or(0);
+        let mut sets: Vec<Vec<u8>> = Vec::with_capacity(width);
+        for k in 0..width {
+            let mut v: Vec<u8> = members
+                .iter()
+                .map(|n| fold(n.bytes[n.anchor + k]))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            sets.push(v);
+        }
+        let combos: usize = sets.iter().map(Vec::len).product();
+        if combos > 4096 {
+            // Too many to list: the independent-bytes estimate.
+            return sets
+                .iter()
+                .map(|v| v.iter().map(|&b| self.unigram[b as usize]).sum::<f64>())
+                .product();
+        }
+        let mut total = 0.0;
+        let mut idx = vec![0usize; width];
+        let mut w = vec![0u8; width];
+        loop {
+            for k in 0..width {
+                w[k] = sets[k][idx[k]];
+            }
+            total += self.share(&w);
+            // Next combination.
+            let mut k = 0;
+            loop {
+                if k == width {
+                    return total;
+                }
+                idx[k] += 1;
+                if idx[k] < sets[k].len() {
+                    break;
+                }
+                idx[k] = 0;
+                k += 1;
+            }
+        }
+    }
+}
+
+/// The work a bucket causes per position: its candidate share, times the needles each candidate
+/// is compared with.
+fn bucket_work(share: f64, members: usize) -> f64 {
+    share * (1.0 + 0.25 * members as f64)
+}
+
+impl Prefilter {
+    /// Build from static needles and a sample of the text to be searched (may be empty).
+    pub fn new(pats: &[Pat], extra: &[OwnedPat], sample: &[u8]) -> Prefilter {
+        Self::with_engine(pats, extra, sample, Engine::best())
+    }
+
+    pub fn with_engine(
+        pats: &[Pat],
+        extra: &[OwnedPat],
+        sample: &[u8],
+        engine: Engine,
+    ) -> Prefilter {
+        let mut needles: Vec<Needle> = pats
+            .iter()
+            .filter(|p| !p.text.is_empty())
+            .map(|p| Needle {
+                bytes: p.text.as_bytes().to_vec(),
+                exact: p.exact,
+                check: p.check,
+                anchor: 0,
+            })
+            .collect();
+        needles.extend(extra.iter().filter(|p| !p.text.is_empty()).map(|p| Needle {
+            bytes: p.text.as_bytes().to_vec(),
+            exact: p.exact,
+            check: None,
+            anchor: 0,
+        }));
+        assert!(needles.len() < u16::MAX as usize, "too many needles");
+        let grams = Grams::new(sample);
+        // Anchor: the rarest window of each needle.
+        for n in needles.iter_mut() {
+            let len = n.bytes.len();
+            let mut best = (f64::MAX, 0usize);
+            for o in 0..=len.saturating_sub(FP) {
+                let c = grams.share(&n.bytes[o..(o + FP).min(len)]);
+                if c < best.0 {
+                    best = (c, o);
+                }
+            }
+            n.anchor = best.1;
+        }
+        // Buckets. A needle shorter than the anchor accepts any byte past its end, and so does
+        // every bucket it joins: short needles of one length and first byte (`%4`, `%5`, ...)
+        // share a bucket of their own, closed to the others. The rest go greedily, the most frequent anchors first,
+        // each into the bucket where it adds the least work (a frequent needle ends up alone).
+        let own = |n: &Needle| grams.share(&n.bytes[n.anchor..(n.anchor + FP).min(n.bytes.len())]);
+        let mut buckets: [Vec<u16>; BUCKETS] = Default::default();
+        let mut work = [0.0f64; BUCKETS];
+        let mut short_groups: Vec<(usize, u8)> = Vec::new();
+        let mut placed = vec![false; needles.len()];
+        for (i, n) in needles.iter().enumerate() {
+            if n.bytes.len() >= FP {
+                continue;
+            }
+            let key = (n.bytes.len(), fold(n.bytes[0]));
+            let g = match short_groups.iter().position(|k| *k == key) {
+                Some(g) => g,
+                None => {
+                    short_groups.push(key);
+                    short_groups.len() - 1
+                }
+            };
+            if g < BUCKETS / 2 {
+                buckets[g].push(i as u16);
+                placed[i] = true;
+            }
+        }
+        for (b, ids) in buckets.iter().enumerate() {
+            let members: Vec<&Needle> = ids.iter().map(|&j| &needles[j as usize]).collect();
+            work[b] = bucket_work(grams.bucket_share(&members), members.len());
+        }
+        let mut order: Vec<usize> = (0..needles.len()).filter(|&i| !placed[i]).collect();
+        order.sort_by(|&a, &b| own(&needles[b]).total_cmp(&own(&needles[a])));
+        // With many needles (IOC lists), planning costs more than it saves: deal them out.
+        let plan = needles.len() <= 64;
+        for (rank, &i) in order.iter().enumerate() {
+            let b = if plan {
+                let mut best = (f64::MAX, 0usize, 0.0f64);
+                let first_open = short_groups.len().min(BUCKETS / 2);
+                for b in first_open..BUCKETS {
+                    let mut members: Vec<&Needle> =
+                        buckets[b].iter().map(|&j| &needles[j as usize]).collect();
+                    members.push(&needles[i]);
+                    let w = bucket_work(grams.bucket_share(&members), members.len());
+                    let inc = w - work[b];
+                    if inc < best.0 {
+                        best = (inc, b, w);
+                    }
+                }
+                work[best.1] = best.2;
+                best.1
+            } else {
+                let first_open = short_groups.len().min(BUCKETS / 2);
+                first_open + rank % (BUCKETS - first_open)
+            };
+            buckets[b].push(i as u16);
+        }
+        let mut tables = Box::new([[0u8; 128]; FP]);
+        for (b, ids) in buckets.iter().enumerate() {
+            for &i in ids {
+                Self::add_to(&mut tables, &needles[i as usize], b);
+            }
+        }
+        let max_anchor = needles.iter().map(|n| n.anchor).max().unwrap_or(0);
+        Prefilter {
+            needles,
+            buckets,
+            tables,
+            engine,
+            max_anchor,
+        }
+    }
+
+    fn add_to(t: &mut [[u8; 128]; FP], n: &Needle, b: usize) {
+        for (k, row) in t.iter_mut().enumerate() {
+            match n.bytes.get(n.anchor + k) {
+                Some(&c) if c < 0x80 => {
+                    if n.exact {
+                        row[c as usize] |= 1 << b;
+                    } else {
+                        row[c.to_ascii_lowercase() as usize] |= 1 << b;
+                        row[c.to_ascii_uppercase() as usize] |= 1 << b;
+                    }
+                }
+                // Non-ASCII needle byte (tables see the low 7 bits) or past a short needle's end:
+                // any byte.
+                _ => row.iter_mut().for_each(|x| *x |= 1 << b),
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn len(&self) -> usize {
+        self.needles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.needles.is_empty()
+    }
+
+    /// Candidate at anchor position `p` with bucket bits `bits`: the start of a verified match
+    /// that starts at or after `at`, if any.
+    #[inline]
+    fn verify(&self, hay: &[u8], at: usize, p: usize, mut bits: u8) -> Option<usize> {
+        let mut found: Option<usize> = None;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            for &id in &self.buckets[b] {
+                let n = &self.needles[id as usize];
+                let Some(s) = p.checked_sub(n.anchor) else {
+                    continue;
+                };
+                let e = s + n.bytes.len();
+                if s < at || e > hay.len() {
+                    continue;
+                }
+                let w = &hay[s..e];
+                // The first byte decides most candidates, before a call compares the rest.
+                if fold(w[0]) != fold(n.bytes[0]) {
+                    continue;
+                }
+                let eq = if n.exact {
+                    w == n.bytes.as_slice()
+                } else {
+                    w.eq_ignore_ascii_case(&n.bytes)
+                };
+                if eq && n.check.is_none_or(|c| c(hay, s, e)) && found.is_none_or(|f| s < f) {
+                    found = Some(s);
+                }
+            }
+        }
+        found
+    }
+
+    /// The candidates of one 64-position block (kept out of the hot loop).
+    #[inline(never)]
+    #[cold]
+    fn candidates(
+        &self,
+        hay: &[u8],
+        at: usize,
+        i: usize,
+        mut bits: u64,
+        lanes: &[u8; 64],
+    ) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let Some(s) = self.verify(hay, at, i + j, lanes[j]) {
+                best = Some(best.map_or(s, |b: usize| b.min(s)));
+            }
+        }
+        best
+    }
+
+    /// The start of the first match (verified, checked) that starts at or after `at`.
+    pub fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        self.find_counting(hay, at).0
+    }
+
+    /// As [`Prefilter::find_from`], and the newlines and comment-line starts in `hay[at..]`
+    /// before the match (or the end), counted in the same pass.
+    pub fn find_counting(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        if at >= hay.len() {
+            return (None, Passed::default());
+        }
+        if self.needles.is_empty() {
+            return (None, Passed::count(hay, at, hay.len()));
+        }
+        match self.engine {
+            #[cfg(target_arch = "x86_64")]
+            Engine::Vbmi => {
+                // SAFETY: `Engine::Vbmi` is only chosen when the CPU has these features
+                // (`Engine::best`), or by a caller asserting it through `with_engine` (tests
+                // do so only after the same detection).
+                unsafe { self.find_vbmi(hay, at) }
+            }
+            _ => {
+                let m = self.find_portable(hay, at, at);
+                (m, Passed::count(hay, at, m.unwrap_or(hay.len())))
+            }
+        }
+    }
+
+    #[inline]
+    fn mask_at(&self, hay: &[u8], p: usize) -> u8 {
+        let mut m = 0xff;
+        for k in 0..FP {
+            // Past the end: byte 0, which only wildcard positions accept.
+            let b = hay.get(p + k).copied().unwrap_or(0);
+            m &= self.tables[k][(b & 0x7f) as usize];
+            if m == 0 {
+                return 0;
+            }
+        }
+        m
+    }
+
+    /// Portable engine: candidate anchor positions from `from`, matches starting at `at` or later.
+    fn find_portable(&self, hay: &[u8], at: usize, from: usize) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for p in from..hay.len() {
+            // A match found earlier can only be beaten by one starting before it: once `p` is past
+            // it by the longest anchor offset, nothing earlier can appear.
+            if best.is_some_and(|b| p > b + self.max_anchor) {
+                break;
+            }
+            let m = self.mask_at(hay, p);
+            if m != 0 {
+                if let Some(s) = self.verify(hay, at, p, m) {
+                    best = Some(best.map_or(s, |b: usize| b.min(s)));
+                }
+            }
+        }
+        best
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,popcnt")]
+    unsafe fn find_vbmi(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        use std::arch::x86_64::*;
+        let t = &*self.tables;
+        let load = |k: usize, half: usize| unsafe {
+            _mm512_loadu_si512(t[k][half * 64..].as_ptr() as *const __m512i)
+        };
+        let (a0, b0, a1, b1) = (load(0, 0), load(0, 1), load(1, 0), load(1, 1));
+        let (a2, b2, a3, b3) = (load(2, 0), load(2, 1), load(3, 0), load(3, 1));
+        let n = hay.len();
+        let ptr = hay.as_ptr();
+        let newline = _mm512_set1_epi8(b'\n' as i8);
+        let hash = _mm512_set1_epi8(b'#' as i8);
+        let mut i = at;
+        // Newlines and comment starts in hay[at..i]; whether hay[i - 1] is a newline.
+        let (mut nl, mut comments) = (0u64, 0u64);
+        let mut carry = u64::from(at > 0 && hay[at - 1] == b'\n');
+        let mut best: Option<usize> = None;
+        // What lies in hay[at..s], from the counts up to i.
+        let upto = |s: usize, i: usize, nl: u64, comments: u64| {
+            let c = Passed {
+                newlines: nl,
+                comments,
+            };
+            if s <= i {
+                c - Passed::count(hay, s, i)
+            } else {
+                c + Passed::count(hay, i, s)
+            }
+        };
+        // One 64-position block: its candidate bits and bucket lanes; counts newlines/comments.
+        macro_rules! block {
+            ($off:expr) => {{
+                // SAFETY: the callers keep i + $off + 64 + 3 <= n, so the loads are in bounds.
+                let (v0, v1, v2, v3) = unsafe {
+                    (
+                        _mm512_loadu_si512(ptr.add(i + $off) as *const __m512i),
+                        _mm512_loadu_si512(ptr.add(i + $off + 1) as *const __m512i),
+                        _mm512_loadu_si512(ptr.add(i + $off + 2) as *const __m512i),
+                        _mm512_loadu_si512(ptr.add(i + $off + 3) as *const __m512i),
+                    )
+                };
+                let nlm = _mm512_cmpeq_epi8_mask(v0, newline);
+                nl += u64::from(nlm.count_ones());
+                let hm = _mm512_cmpeq_epi8_mask(v0, hash);
+                comments += u64::from((((nlm << 1) | carry) & hm).count_ones());
+                carry = nlm >> 63;
+                let m0 = _mm512_permutex2var_epi8(a0, v0, b0);
+                let m1 = _mm512_permutex2var_epi8(a1, v1, b1);
+                let m2 = _mm512_permutex2var_epi8(a2, v2, b2);
+                let m3 = _mm512_permutex2var_epi8(a3, v3, b3);
+                let acc = _mm512_ternarylogic_epi32(m0, m1, m2, 0x80); // m0 & m1 & m2
+                (_mm512_test_epi8_mask(acc, m3), acc, m3)
+            }};
+        }
+        macro_rules! handle {
+            ($bits:expr, $acc:expr, $m3:expr, $off:expr) => {
+                if $bits != 0 {
+                    let mut lanes = [0u8; 64];
+                    // SAFETY: `lanes` is 64 bytes.
+                    unsafe {
+                        _mm512_storeu_si512(
+                            lanes.as_mut_ptr() as *mut __m512i,
+                            _mm512_and_si512($acc, $m3),
+                        )
+                    };
+                    if let Some(s) = self.candidates(hay, at, i + $off, $bits, &lanes) {
+                        best = Some(best.map_or(s, |b: usize| b.min(s)));
+                    }
+                }
+            };
+        }
+        // Two blocks a step while no candidate shows up, then one at a time.
+        while i + 128 + FP - 1 <= n {
+            if let Some(b) = best.filter(|b| i > b + self.max_anchor) {
+                return (Some(b), upto(b, i, nl, comments));
+            }
+            // The hardware prefetcher stops at page edges; ask for the data a little ahead.
+            if i + PREFETCH + 128 <= n {
+                // SAFETY: prefetching in-bounds addresses.
+                unsafe {
+                    _mm_prefetch(ptr.add(i + PREFETCH) as *const i8, _MM_HINT_T0);
+                    _mm_prefetch(ptr.add(i + PREFETCH + 64) as *const i8, _MM_HINT_T0);
+                }
+            }
+            let (bits0, acc0, m30) = block!(0);
+            let (bits1, acc1, m31) = block!(64);
+            if bits0 | bits1 != 0 {
+                handle!(bits0, acc0, m30, 0);
+                handle!(bits1, acc1, m31, 64);
+            }
+            i += 128;
+        }
+        while i + 64 + FP - 1 <= n {
+            if let Some(b) = best.filter(|b| i > b + self.max_anchor) {
+                return (Some(b), upto(b, i, nl, comments));
+            }
+            let (bits, acc, m3) = block!(0);
+            handle!(bits, acc, m3, 0);
+            i += 64;
+        }
+        // The tail, one position at a time.
+        let tail = self.find_portable(hay, at, i);
+        let m = match (best, tail) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (m, upto(m.unwrap_or(n), i, nl, comments))
+    }
+
+    /// Every match start (each needle occurrence at most once per start), for tests and fuzzing:
+    /// repeated `find_from` from one past the last match.
+    pub fn find_all(&self, hay: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(s) = self.find_from(hay, at) {
+            out.push(s);
+            at = s + 1;
+        }
+        out
+    }
+}
+
+impl crate::lines::Needles for Prefilter {
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        Prefilter::find_from(self, hay, at)
+    }
+    fn find_counting(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        Prefilter::find_counting(self, hay, at)
+    }
+}
+
+/// The naive reference: every start where some needle matches (and passes its check).
+pub fn naive_matches(pats: &[Pat], extra: &[OwnedPat], hay: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for s in 0..hay.len() {
+        let hit = pats.iter().any(|p| {
+            let n = p.text.as_bytes();
+            !n.is_empty()
+                && s + n.len() <= hay.len()
+                && (if p.exact {
+                    &hay[s..s + n.len()] == n
+                } else {
+                    hay[s..s + n.len()].eq_ignore_ascii_case(n)
+                })
+                && p.check.is_none_or(|c| c(hay, s, s + n.len()))
+        }) || extra.iter().any(|p| {
+            let n = p.text.as_bytes();
+            !n.is_empty()
+                && s + n.len() <= hay.len()
+                && (if p.exact {
+                    &hay[s..s + n.len()] == n
+                } else {
+                    hay[s..s + n.len()].eq_ignore_ascii_case(n)
+                })
+        });
+        if hit {
+            out.push(s);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engines() -> Vec<Engine> {
+        let mut v = vec![Engine::Portable];
+        if Engine::best() == Engine::Vbmi {
+            v.push(Engine::Vbmi);
+        } else {
+            eprintln!("note: this CPU has no AVX-512 VBMI; only the portable engine is tested");
+        }
+        v
+    }
+
+    fn long_ok(hay: &[u8], _s: usize, e: usize) -> bool {
+        hay.get(e) == Some(&b'!')
+    }
+
+    const PATS: &[Pat] = &[
+        Pat::ci("powershell"),
+        Pat::ci("whoami"),
+        Pat::exact("ServerInfo~"),
+        Pat::ci(".js"),
+        Pat::ci("%2e"),
+        Pat::ci("/aspnet_client/"),
+        Pat::ci_checked("/owa/auth/", long_ok),
+        Pat::ci("cmd.exe"),
+        Pat::ci("net+user"),
+        Pat::ci("autodiscover.json"),
+        Pat::exact("#Fields:"),
+    ];
+
+    /// A deterministic xorshift generator, so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn random_hay(r: &mut Rng, len: usize) -> Vec<u8> {
+        let alphabet =
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ./%+~#:!-\n\xc3\xa9";
+        let mut h: Vec<u8> = (0..len)
+            .map(|_| alphabet[(r.next() % alphabet.len() as u64) as usize])
+            .collect();
+        // Plant needles in random case (exact ones as they are), some near the ends.
+        for _ in 0..len / 200 + 2 {
+            let p = &PATS[(r.next() % PATS.len() as u64) as usize];
+            let mut t: Vec<u8> = p.text.as_bytes().to_vec();
+            if !p.exact {
+                for c in t.iter_mut() {
+                    if r.next().is_multiple_of(2) {
+                        *c = c.to_ascii_uppercase();
+                    }
+                }
+            }
+            if r.next().is_multiple_of(3) {
+                t.push(b'!');
+            }
+            let at = match r.next() % 5 {
+                0 => 0,
+                1 => len.saturating_sub(t.len()),
+                _ => (r.next() as usize) % len.max(1),
+            };
+            for (k, c) in t.iter().enumerate() {
+                if at + k < h.len() {
+                    h[at + k] = *c;
+                }
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn engines_agree_with_the_naive_search() {
+        let mut r = Rng(0x5eed_1234_abcd_0001);
+        for round in 0..400 {
+            let len = match round % 4 {
+                0 => (r.next() % 70) as usize,
+                1 => (r.next() % 300) as usize,
+                _ => (r.next() % 5000) as usize,
+            };
+            let hay = random_hay(&mut r, len);
+            let want = naive_matches(PATS, &[], &hay);
+            // Samples: none, the haystack itself, an unrelated text.
+            for sample in [&b""[..], &hay[..], &b"GET /owa/auth/logon.aspx 200"[..]] {
+                for e in engines() {
+                    let pf = Prefilter::with_engine(PATS, &[], sample, e);
+                    assert_eq!(pf.find_all(&hay), want, "engine {e:?} round {round}");
+                    // find_from at arbitrary points agrees too, and so does the newline count.
+                    let at = (r.next() as usize) % (hay.len() + 1);
+                    let (m, passed) = pf.find_counting(&hay, at);
+                    let upto = m.unwrap_or(hay.len()).max(at);
+                    let want_nl = hay[at..upto].iter().filter(|&&c| c == b'\n').count();
+                    let want_comments = (at..upto)
+                        .filter(|&q| q > 0 && hay[q] == b'#' && hay[q - 1] == b'\n')
+                        .count();
+                    assert_eq!(
+                        passed.newlines, want_nl as u64,
+                        "engine {e:?} round {round} at {at}"
+                    );
+                    assert_eq!(
+                        passed.comments, want_comments as u64,
+                        "engine {e:?} round {round} at {at}"
+                    );
+                    assert_eq!(
+                        pf.find_from(&hay, at),
+                        want.iter().copied().find(|&s| s >= at),
+                        "engine {e:?} round {round} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn exact_needles_keep_their_case_and_checks_apply() {
+        for e in engines() {
+            let pf = Prefilter::with_engine(PATS, &[], b"", e);
+            assert_eq!(
+                pf.find_all(b"xx serverinfo~ SERVERINFO~ yy"),
+                Vec::<usize>::new()
+            );
+            assert_eq!(pf.find_all(b"xx ServerInfo~ yy"), vec![3]);
+            assert_eq!(
+                pf.find_all(b"GET /OWA/Auth/logon.aspx"),
+                Vec::<usize>::new()
+            );
+            assert_eq!(pf.find_all(b"GET /OWA/Auth/!x"), vec![4]);
+            assert_eq!(pf.find_all(b"a PoWeRsHeLl b"), vec![2]);
+        }
+    }
+
+    #[test]
+    fn run_time_needles_and_many_of_them() {
+        let extra: Vec<OwnedPat> = (0..200)
+            .map(|i| OwnedPat {
+                text: format!("203.0.113.{i}"),
+                exact: true,
+            })
+            .collect();
+        let hay = b"2021-03-03 04:12:00 10.0.0.5 GET / - 443 - 203.0.113.77 UA - 200\n".repeat(3);
+        let want = naive_matches(&[], &extra, &hay);
+        assert_eq!(want.len(), 3);
+        for e in engines() {
+            let pf = Prefilter::with_engine(&[], &extra, &hay, e);
+            assert_eq!(pf.find_all(&hay), want);
+        }
+    }
+}

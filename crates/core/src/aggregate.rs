@@ -1,5 +1,6 @@
 //! Turn rule hits into findings: one finding per rule and group key (a client IP, a file, a host),
-//! keeping the first evidence items and counting the rest.
+//! keeping the earliest evidence items and counting the rest. What is kept does not depend on the
+//! order hits arrive in, so reports are the same whatever the thread scheduling.
 
 use std::collections::HashMap;
 
@@ -12,9 +13,30 @@ pub struct Aggregator {
     findings: HashMap<(String, String), Finding>,
 }
 
+/// Add `value` to a sorted list of at most `cap` values, keeping the smallest: the same list
+/// whatever order the hits arrive in (threads finish files in any order).
 fn push_unique(list: &mut Vec<String>, value: &str, cap: usize) {
-    if !value.is_empty() && list.len() < cap && !list.iter().any(|v| v == value) {
-        list.push(value.to_string());
+    if value.is_empty() {
+        return;
+    }
+    if let Err(i) = list.binary_search_by(|v| v.as_str().cmp(value)) {
+        if i < cap {
+            list.insert(i, value.to_string());
+            list.truncate(cap);
+        }
+    }
+}
+
+fn evidence_key(e: &Evidence) -> impl Ord + '_ {
+    (e.timestamp, &e.file, e.line, e.record)
+}
+
+/// Keep the earliest [`EVIDENCE_CAP`] evidence items, sorted, whatever order they arrive in.
+fn push_evidence(list: &mut Vec<Evidence>, e: Evidence) {
+    let i = list.partition_point(|x| evidence_key(x) <= evidence_key(&e));
+    if i < EVIDENCE_CAP {
+        list.insert(i, e);
+        list.truncate(EVIDENCE_CAP);
     }
 }
 
@@ -68,9 +90,7 @@ impl Aggregator {
         for a in artifacts {
             push_unique(&mut entry.artifacts, a, LIST_CAP);
         }
-        if entry.evidence.len() < EVIDENCE_CAP {
-            entry.evidence.push(evidence);
-        }
+        push_evidence(&mut entry.evidence, evidence);
     }
 
     /// Fold another aggregator's findings into this one.
@@ -88,11 +108,6 @@ impl Aggregator {
     /// The findings, most severe first, then by time.
     pub fn into_findings(self) -> Vec<Finding> {
         let mut v: Vec<Finding> = self.findings.into_values().collect();
-        for f in &mut v {
-            f.evidence.sort_by(|a, b| {
-                (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line))
-            });
-        }
         sort_findings(&mut v);
         v
     }
@@ -133,10 +148,9 @@ fn merge_finding(into: &mut Finding, other: Finding) {
         push_unique(&mut into.artifacts, a, LIST_CAP);
     }
     // Keep the earliest evidence, so the record behind `first_seen` is always shown.
-    into.evidence.extend(other.evidence);
-    into.evidence
-        .sort_by(|a, b| (a.timestamp, &a.file, a.line).cmp(&(b.timestamp, &b.file, b.line)));
-    into.evidence.truncate(EVIDENCE_CAP);
+    for e in other.evidence {
+        push_evidence(&mut into.evidence, e);
+    }
 }
 
 /// A short stable id: FNV-1a of the parts, hex.
@@ -201,6 +215,36 @@ mod tests {
         e.client_ip = Some(ip.to_string());
         e.line = Some(sec as u64);
         e
+    }
+
+    #[test]
+    fn what_is_kept_does_not_depend_on_arrival_order() {
+        let r = rule("A", Severity::High);
+        let hits: Vec<(u32, String)> = (0..59u32)
+            .map(|i| ((i * 37) % 59, format!("198.51.100.{}", (i * 13) % 97)))
+            .collect();
+        let mut forward = Aggregator::new();
+        for (sec, ip) in &hits {
+            let mut e = ev(*sec, "203.0.113.1");
+            e.request_id = Some(format!("rid-{ip}"));
+            forward.add(&r, "k", e);
+        }
+        // The same hits backwards, split over two "threads" and merged.
+        let (mut a, mut b) = (Aggregator::new(), Aggregator::new());
+        for (n, (sec, ip)) in hits.iter().rev().enumerate() {
+            let mut e = ev(*sec, "203.0.113.1");
+            e.request_id = Some(format!("rid-{ip}"));
+            if n % 3 == 0 { &mut a } else { &mut b }.add(&r, "k", e);
+        }
+        b.merge(a);
+        let x = serde_json::to_string(&forward.into_findings()).unwrap();
+        let y = serde_json::to_string(&b.into_findings()).unwrap();
+        assert_eq!(x, y);
+        // The earliest evidence is what is kept.
+        let f: Vec<Finding> = serde_json::from_str(&x).unwrap();
+        assert_eq!(f[0].evidence.len(), EVIDENCE_CAP);
+        assert_eq!(f[0].evidence[0].line, Some(0));
+        assert!(f[0].request_ids.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

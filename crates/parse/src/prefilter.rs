@@ -75,25 +75,67 @@ const PREFETCH: usize = 1024;
 /// Which loop runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
-    /// AVX-512 VBMI, 64 positions per step.
+    /// AVX-512 VBMI: exact 128-entry byte tables, 64 positions per step.
     Vbmi,
-    /// Portable: the same tables, one position at a time.
+    /// AVX2: the same tables split into nibble tables (Teddy), 32 positions per step; a few more
+    /// candidates to verify.
+    Avx2,
+    /// Portable: the byte tables, one position at a time.
     Portable,
 }
 
 impl Engine {
+    /// Whether this CPU runs the engine.
+    pub fn supported(self) -> bool {
+        match self {
+            Engine::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Engine::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Engine::Vbmi => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512vbmi")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
     /// The fastest engine this CPU runs.
     pub fn best() -> Engine {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vbmi")
-            {
-                return Engine::Vbmi;
+        [Engine::Vbmi, Engine::Avx2, Engine::Portable]
+            .into_iter()
+            .find(|e| e.supported())
+            .unwrap_or(Engine::Portable)
+    }
+
+    /// [`Engine::best`], unless `EXRAY_PREFILTER` names another (`vbmi`, `avx2`, `portable`;
+    /// for benchmarks and for ruling the prefilter out when chasing a problem). An engine the
+    /// CPU lacks is never used.
+    pub fn configured() -> Engine {
+        static CHOSEN: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let wanted = match std::env::var("EXRAY_PREFILTER").ok().as_deref() {
+                Some("vbmi") => Engine::Vbmi,
+                Some("avx2") => Engine::Avx2,
+                Some("portable") => Engine::Portable,
+                _ => return Engine::best(),
+            };
+            if wanted.supported() {
+                wanted
+            } else {
+                Engine::best()
             }
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Vbmi => "avx512-vbmi",
+            Engine::Avx2 => "avx2",
+            Engine::Portable => "portable",
         }
-        Engine::Portable
     }
 }
 
@@ -105,6 +147,8 @@ pub struct Prefilter {
     buckets: [Vec<u16>; BUCKETS],
     /// `tables[k][b]`: buckets whose anchor may have byte `b & 0x7f` at offset `k`.
     tables: Box<[[u8; 128]; FP]>,
+    /// The same as nibble tables for the AVX2 engine: `lo[k][x & 15] & hi[k][x >> 4]`.
+    nibbles: Box<[[[u8; 16]; 2]; FP]>,
     engine: Engine,
     /// Longest anchor offset: a match may start this far before a candidate position.
     max_anchor: usize,
@@ -256,7 +300,7 @@ fn bucket_work(share: f64, members: usize) -> f64 {
 impl Prefilter {
     /// Build from static needles and a sample of the text to be searched (may be empty).
     pub fn new(pats: &[Pat], extra: &[OwnedPat], sample: &[u8]) -> Prefilter {
-        Self::with_engine(pats, extra, sample, Engine::best())
+        Self::with_engine(pats, extra, sample, Engine::configured())
     }
 
     pub fn with_engine(
@@ -265,6 +309,12 @@ impl Prefilter {
         sample: &[u8],
         engine: Engine,
     ) -> Prefilter {
+        // The SIMD loops are only sound on CPUs that have their instructions.
+        let engine = if engine.supported() {
+            engine
+        } else {
+            Engine::Portable
+        };
         let mut needles: Vec<Needle> = pats
             .iter()
             .filter(|p| !p.text.is_empty())
@@ -358,13 +408,32 @@ impl Prefilter {
             }
         }
         let max_anchor = needles.iter().map(|n| n.anchor).max().unwrap_or(0);
+        let nibbles = Box::new(Self::nibble_tables(&tables));
         Prefilter {
             needles,
             buckets,
             tables,
+            nibbles,
             engine,
             max_anchor,
         }
+    }
+
+    /// Nibble tables accepting a superset of the byte tables: bytes 0x80 and up only where a
+    /// bucket takes any byte (past a short needle's end, or a non-ASCII needle byte).
+    fn nibble_tables(t: &[[u8; 128]; FP]) -> [[[u8; 16]; 2]; FP] {
+        let mut out = [[[0u8; 16]; 2]; FP];
+        for (k, row) in t.iter().enumerate() {
+            let any = row.iter().fold(0xffu8, |a, &x| a & x);
+            for (x, &bits) in row.iter().enumerate() {
+                out[k][0][x & 15] |= bits;
+                out[k][1][x >> 4] |= bits;
+            }
+            for h in 8..16 {
+                out[k][1][h] |= any;
+            }
+        }
+        out
     }
 
     fn add_to(t: &mut [[u8; 128]; FP], n: &Needle, b: usize) {
@@ -441,7 +510,7 @@ impl Prefilter {
         at: usize,
         i: usize,
         mut bits: u64,
-        lanes: &[u8; 64],
+        lanes: &[u8],
     ) -> Option<usize> {
         let mut best: Option<usize> = None;
         while bits != 0 {
@@ -475,6 +544,11 @@ impl Prefilter {
                 // (`Engine::best`), or by a caller asserting it through `with_engine` (tests
                 // do so only after the same detection).
                 unsafe { self.find_vbmi(hay, at) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Engine::Avx2 => {
+                // SAFETY: as above, for AVX2.
+                unsafe { self.find_avx2(hay, at) }
             }
             _ => {
                 let m = self.find_portable(hay, at, at);
@@ -627,6 +701,87 @@ impl Prefilter {
         (m, upto(m.unwrap_or(n), i, nl, comments))
     }
 
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    unsafe fn find_avx2(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        use std::arch::x86_64::*;
+        let nb = &*self.nibbles;
+        let load = |k: usize, h: usize| unsafe {
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(nb[k][h].as_ptr() as *const __m128i))
+        };
+        let (l0, h0, l1, h1) = (load(0, 0), load(0, 1), load(1, 0), load(1, 1));
+        let (l2, h2, l3, h3) = (load(2, 0), load(2, 1), load(3, 0), load(3, 1));
+        let low4 = _mm256_set1_epi8(0x0f);
+        let n = hay.len();
+        let ptr = hay.as_ptr();
+        let newline = _mm256_set1_epi8(b'\n' as i8);
+        let hash = _mm256_set1_epi8(b'#' as i8);
+        let zero = _mm256_setzero_si256();
+        let mut i = at;
+        let (mut nl, mut comments) = (0u64, 0u64);
+        let mut carry = u32::from(at > 0 && hay[at - 1] == b'\n');
+        let mut best: Option<usize> = None;
+        let upto = |s: usize, i: usize, nl: u64, comments: u64| {
+            let c = Passed {
+                newlines: nl,
+                comments,
+            };
+            if s <= i {
+                c - Passed::count(hay, s, i)
+            } else {
+                c + Passed::count(hay, i, s)
+            }
+        };
+        let classify = |v: __m256i, lo: __m256i, hi: __m256i| {
+            let l = _mm256_and_si256(v, low4);
+            let h = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+            _mm256_and_si256(_mm256_shuffle_epi8(lo, l), _mm256_shuffle_epi8(hi, h))
+        };
+        while i + 32 + FP - 1 <= n {
+            if let Some(b) = best.filter(|b| i > b + self.max_anchor) {
+                return (Some(b), upto(b, i, nl, comments));
+            }
+            if i + PREFETCH + 64 <= n {
+                // SAFETY: prefetching an in-bounds address.
+                unsafe { _mm_prefetch(ptr.add(i + PREFETCH) as *const i8, _MM_HINT_T0) };
+            }
+            // SAFETY: i + 32 + 3 <= n, so the four 32-byte loads at i..i+3 are in bounds.
+            let (v0, v1, v2, v3) = unsafe {
+                (
+                    _mm256_loadu_si256(ptr.add(i) as *const __m256i),
+                    _mm256_loadu_si256(ptr.add(i + 1) as *const __m256i),
+                    _mm256_loadu_si256(ptr.add(i + 2) as *const __m256i),
+                    _mm256_loadu_si256(ptr.add(i + 3) as *const __m256i),
+                )
+            };
+            let nlm = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, newline)) as u32;
+            nl += u64::from(nlm.count_ones());
+            let hm = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, hash)) as u32;
+            comments += u64::from((((nlm << 1) | carry) & hm).count_ones());
+            carry = nlm >> 31;
+            let acc = _mm256_and_si256(
+                _mm256_and_si256(classify(v0, l0, h0), classify(v1, l1, h1)),
+                _mm256_and_si256(classify(v2, l2, h2), classify(v3, l3, h3)),
+            );
+            let bits = !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32);
+            if bits != 0 {
+                let mut lanes = [0u8; 32];
+                // SAFETY: `lanes` is 32 bytes.
+                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc) };
+                if let Some(s) = self.candidates(hay, at, i, u64::from(bits), &lanes) {
+                    best = Some(best.map_or(s, |b: usize| b.min(s)));
+                }
+            }
+            i += 32;
+        }
+        let tail = self.find_portable(hay, at, i);
+        let m = match (best, tail) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (m, upto(m.unwrap_or(n), i, nl, comments))
+    }
+
     /// Every match start (each needle occurrence at most once per start), for tests and fuzzing:
     /// repeated `find_from` from one past the last match.
     pub fn find_all(&self, hay: &[u8]) -> Vec<usize> {
@@ -685,13 +840,14 @@ mod tests {
     use super::*;
 
     fn engines() -> Vec<Engine> {
-        let mut v = vec![Engine::Portable];
-        if Engine::best() == Engine::Vbmi {
-            v.push(Engine::Vbmi);
-        } else {
-            eprintln!("note: this CPU has no AVX-512 VBMI; only the portable engine is tested");
+        let all = [Engine::Portable, Engine::Avx2, Engine::Vbmi];
+        for e in all.iter().filter(|e| !e.supported()) {
+            eprintln!(
+                "note: this CPU lacks the {} engine's instructions; it is not tested here",
+                e.name()
+            );
         }
-        v
+        all.into_iter().filter(|e| e.supported()).collect()
     }
 
     fn long_ok(hay: &[u8], _s: usize, e: usize) -> bool {

@@ -733,6 +733,42 @@ mod tests {
     }
 
     #[test]
+    fn a_long_run_time_needle_list_finds_every_line() {
+        use crate::prefilter::{OwnedPat, Prefilter};
+        let extra: Vec<OwnedPat> = (0..300)
+            .map(|i| OwnedPat {
+                text: format!("198.51.{}.{}", i / 100, i % 100),
+                exact: false,
+            })
+            .collect();
+        let mut s = String::new();
+        let mut want = Vec::new();
+        for n in 1..=20_000u64 {
+            if n.is_multiple_of(97) {
+                s.push_str(&format!("{n} from 198.51.{}.{} x\n", n % 3, n % 100));
+                if n > HEAD_LINES {
+                    want.push(n);
+                }
+            } else {
+                s.push_str(&format!("{n} from 10.0.{}.{} x\n", n % 3, n % 100));
+            }
+        }
+        let mut got = Vec::new();
+        scan_with(
+            s.as_bytes(),
+            |sample| Prefilter::new(&[], &extra, sample),
+            |l| {
+                if l.kind == LineKind::Hit {
+                    got.push(l.number);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn invalid_utf8_is_just_bytes() {
         let (lines, _) = collect(b"ok\n\xff\xfe HIT \xc3\n", &["HIT"]);
         assert_eq!(lines.len(), 2);

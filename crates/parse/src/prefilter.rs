@@ -152,6 +152,49 @@ pub struct Prefilter {
     engine: Engine,
     /// Longest anchor offset: a match may start this far before a candidate position.
     max_anchor: usize,
+    /// Run-time needles beyond [`TABLE_EXTRAS`] (a long IOC list): one Aho-Corasick automaton
+    /// beside the tables, which would accept nearly everything with thousands of needles.
+    long_list: Option<LongList>,
+}
+
+/// Run-time needles that go into the tables; more go into a [`LongList`].
+pub const TABLE_EXTRAS: usize = 16;
+
+#[derive(Clone)]
+struct LongList {
+    ac: aho_corasick::AhoCorasick,
+    exact: Vec<(Vec<u8>, bool)>,
+    /// The next match found in the current region: (searched from, match start).
+    next: std::cell::Cell<Option<(usize, Option<usize>)>>,
+}
+
+impl LongList {
+    /// The first match starting at or after `at` (case as each needle asks).
+    fn find(&self, hay: &[u8], at: usize) -> Option<usize> {
+        let mut from = at;
+        while from < hay.len() {
+            let m = self.ac.find(aho_corasick::Input::new(hay).range(from..))?;
+            let (text, exact) = &self.exact[m.pattern().as_usize()];
+            if !*exact || &hay[m.start()..m.end()] == text.as_slice() {
+                return Some(m.start());
+            }
+            from = m.start() + 1;
+        }
+        None
+    }
+
+    /// As `find`, remembering the answer for later calls in the same region (the scanner asks
+    /// again after every delivered line; without this, each ask would search to the region end).
+    fn find_cached(&self, hay: &[u8], at: usize) -> Option<usize> {
+        if let Some((from, next)) = self.next.get() {
+            if from <= at && next.is_none_or(|n| n >= at) {
+                return next;
+            }
+        }
+        let next = self.find(hay, at);
+        self.next.set(Some((at, next)));
+        next
+    }
 }
 
 /// A needle given at run time (e.g. an IOC address): exact or case-insensitive, no check.
@@ -325,12 +368,26 @@ impl Prefilter {
                 anchor: 0,
             })
             .collect();
-        needles.extend(extra.iter().filter(|p| !p.text.is_empty()).map(|p| Needle {
-            bytes: p.text.as_bytes().to_vec(),
-            exact: p.exact,
-            check: None,
-            anchor: 0,
-        }));
+        let extra: Vec<&OwnedPat> = extra.iter().filter(|p| !p.text.is_empty()).collect();
+        let long_list = (extra.len() > TABLE_EXTRAS).then(|| LongList {
+            ac: aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(extra.iter().map(|p| p.text.as_bytes()))
+                .expect("literal needles always build"),
+            exact: extra
+                .iter()
+                .map(|p| (p.text.as_bytes().to_vec(), p.exact))
+                .collect(),
+            next: std::cell::Cell::new(None),
+        });
+        if long_list.is_none() {
+            needles.extend(extra.iter().map(|p| Needle {
+                bytes: p.text.as_bytes().to_vec(),
+                exact: p.exact,
+                check: None,
+                anchor: 0,
+            }));
+        }
         assert!(needles.len() < u16::MAX as usize, "too many needles");
         let grams = Grams::new(sample);
         // Anchor: the rarest window of each needle.
@@ -416,6 +473,7 @@ impl Prefilter {
             nibbles,
             engine,
             max_anchor,
+            long_list,
         }
     }
 
@@ -429,8 +487,8 @@ impl Prefilter {
                 out[k][0][x & 15] |= bits;
                 out[k][1][x >> 4] |= bits;
             }
-            for h in 8..16 {
-                out[k][1][h] |= any;
+            for h in out[k][1][8..].iter_mut() {
+                *h |= any;
             }
         }
         out
@@ -531,6 +589,29 @@ impl Prefilter {
     /// As [`Prefilter::find_from`], and the newlines and comment-line starts in `hay[at..]`
     /// before the match (or the end), counted in the same pass.
     pub fn find_counting(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
+        let (m, passed) = self.find_counting_tables(hay, at);
+        match &self.long_list {
+            None => (m, passed),
+            Some(l) => Self::with_long_list(hay, at, m, passed, l.find(hay, at)),
+        }
+    }
+
+    /// Fold a long-list match into the tables' answer.
+    fn with_long_list(
+        hay: &[u8],
+        at: usize,
+        m: Option<usize>,
+        passed: Passed,
+        other: Option<usize>,
+    ) -> (Option<usize>, Passed) {
+        let end = m.unwrap_or(hay.len());
+        match other {
+            Some(o) if o < end && o >= at => (Some(o), passed - Passed::count(hay, o, end)),
+            _ => (m, passed),
+        }
+    }
+
+    fn find_counting_tables(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
         if at >= hay.len() {
             return (None, Passed::default());
         }
@@ -797,10 +878,20 @@ impl Prefilter {
 
 impl crate::lines::Needles for Prefilter {
     fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
-        Prefilter::find_from(self, hay, at)
+        crate::lines::Needles::find_counting(self, hay, at).0
     }
+    fn reset(&self) {
+        if let Some(l) = &self.long_list {
+            l.next.set(None);
+        }
+    }
+    /// As [`Prefilter::find_counting`]; a long list remembers its next match within a region.
     fn find_counting(&self, hay: &[u8], at: usize) -> (Option<usize>, Passed) {
-        Prefilter::find_counting(self, hay, at)
+        let (m, passed) = self.find_counting_tables(hay, at);
+        match &self.long_list {
+            None => (m, passed),
+            Some(l) => Self::with_long_list(hay, at, m, passed, l.find_cached(hay, at)),
+        }
     }
 }
 
@@ -866,6 +957,8 @@ mod tests {
         Pat::ci("net+user"),
         Pat::ci("autodiscover.json"),
         Pat::exact("#Fields:"),
+        // Non-ASCII bytes: the tables take any byte there, verification decides.
+        Pat::ci("é~x"),
     ];
 
     /// A deterministic xorshift generator, so failures reproduce.

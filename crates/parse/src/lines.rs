@@ -700,35 +700,22 @@ mod tests {
         .unwrap();
         check(sum, got, "aho-corasick");
         for e in engines {
-            for window in [5000usize, 1 << 20] {
+            let make = |sample: &[u8]| Prefilter::with_engine(PATS, &[], sample, e);
+            for window in [Some(5000usize), Some(1 << 20), None] {
                 let mut got = Vec::new();
-                let sum = scan_file_windowed(
-                    &f,
-                    window,
-                    |sample| Prefilter::with_engine(PATS, &[], sample, e),
-                    |l| {
-                        if l.kind == LineKind::Hit {
-                            got.push(l.number);
-                        }
-                        Ok(())
-                    },
-                )
-                .unwrap();
-                check(sum, got, &format!("{e:?} window {window}"));
-            }
-            let mut got = Vec::new();
-            let sum = scan_with(
-                &s[..],
-                |sample| Prefilter::with_engine(PATS, &[], sample, e),
-                |l| {
+                let on_line = |l: Line<'_>| {
                     if l.kind == LineKind::Hit {
                         got.push(l.number);
                     }
                     Ok(())
-                },
-            )
-            .unwrap();
-            check(sum, got, &format!("{e:?} read"));
+                };
+                let sum = match window {
+                    Some(w) => scan_file_windowed(&f, w, make, on_line),
+                    None => scan_with(&s[..], make, on_line),
+                }
+                .unwrap();
+                check(sum, got, &format!("{e:?} window {window:?}"));
+            }
         }
     }
 

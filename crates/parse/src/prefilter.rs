@@ -690,18 +690,8 @@ impl Prefilter {
         let (mut nl, mut comments) = (0u64, 0u64);
         let mut carry = u64::from(at > 0 && hay[at - 1] == b'\n');
         let mut best: Option<usize> = None;
-        // What lies in hay[at..s], from the counts up to i.
-        let upto = |s: usize, i: usize, nl: u64, comments: u64| {
-            let c = Passed {
-                newlines: nl,
-                comments,
-            };
-            if s <= i {
-                c - Passed::count(hay, s, i)
-            } else {
-                c + Passed::count(hay, i, s)
-            }
-        };
+        let upto =
+            |s: usize, i: usize, nl: u64, comments: u64| passed_upto(hay, s, i, nl, comments);
         // One 64-position block: its candidate bits and bucket lanes; counts newlines/comments.
         macro_rules! block {
             ($off:expr) => {{
@@ -802,17 +792,8 @@ impl Prefilter {
         let (mut nl, mut comments) = (0u64, 0u64);
         let mut carry = u32::from(at > 0 && hay[at - 1] == b'\n');
         let mut best: Option<usize> = None;
-        let upto = |s: usize, i: usize, nl: u64, comments: u64| {
-            let c = Passed {
-                newlines: nl,
-                comments,
-            };
-            if s <= i {
-                c - Passed::count(hay, s, i)
-            } else {
-                c + Passed::count(hay, i, s)
-            }
-        };
+        let upto =
+            |s: usize, i: usize, nl: u64, comments: u64| passed_upto(hay, s, i, nl, comments);
         let classify = |v: __m256i, lo: __m256i, hi: __m256i| {
             let l = _mm256_and_si256(v, low4);
             let h = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
@@ -873,6 +854,21 @@ impl Prefilter {
             at = s + 1;
         }
         out
+    }
+}
+
+/// What lies in `hay[at..s]`, from the counts `nl` and `comments` of `hay[at..i]` (the SIMD
+/// loops count whole blocks; a match may start before or after the block edge `i`).
+#[cfg(target_arch = "x86_64")]
+fn passed_upto(hay: &[u8], s: usize, i: usize, nl: u64, comments: u64) -> Passed {
+    let c = Passed {
+        newlines: nl,
+        comments,
+    };
+    if s <= i {
+        c - Passed::count(hay, s, i)
+    } else {
+        c + Passed::count(hay, i, s)
     }
 }
 

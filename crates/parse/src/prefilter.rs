@@ -575,7 +575,7 @@ impl Prefilter {
             let j = bits.trailing_zeros() as usize;
             bits &= bits - 1;
             if let Some(s) = self.verify(hay, at, i + j, lanes[j]) {
-                best = Some(best.map_or(s, |b: usize| b.min(s)));
+                best = earliest(best, Some(s));
             }
         }
         best
@@ -664,7 +664,7 @@ impl Prefilter {
             let m = self.mask_at(hay, p);
             if m != 0 {
                 if let Some(s) = self.verify(hay, at, p, m) {
-                    best = Some(best.map_or(s, |b: usize| b.min(s)));
+                    best = earliest(best, Some(s));
                 }
             }
         }
@@ -729,7 +729,7 @@ impl Prefilter {
                         )
                     };
                     if let Some(s) = self.candidates(hay, at, i + $off, $bits, &lanes) {
-                        best = Some(best.map_or(s, |b: usize| b.min(s)));
+                        best = earliest(best, Some(s));
                     }
                 }
             };
@@ -764,11 +764,7 @@ impl Prefilter {
             i += 64;
         }
         // The tail, one position at a time.
-        let tail = self.find_portable(hay, at, i);
-        let m = match (best, tail) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let m = earliest(best, self.find_portable(hay, at, i));
         (m, upto(m.unwrap_or(n), i, nl, comments))
     }
 
@@ -831,16 +827,12 @@ impl Prefilter {
                 // SAFETY: `lanes` is 32 bytes.
                 unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc) };
                 if let Some(s) = self.candidates(hay, at, i, u64::from(bits), &lanes) {
-                    best = Some(best.map_or(s, |b: usize| b.min(s)));
+                    best = earliest(best, Some(s));
                 }
             }
             i += 32;
         }
-        let tail = self.find_portable(hay, at, i);
-        let m = match (best, tail) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let m = earliest(best, self.find_portable(hay, at, i));
         (m, upto(m.unwrap_or(n), i, nl, comments))
     }
 
@@ -854,6 +846,14 @@ impl Prefilter {
             at = s + 1;
         }
         out
+    }
+}
+
+/// The earlier of two match starts.
+fn earliest(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -198,7 +198,7 @@ impl LongList {
 }
 
 /// A needle given at run time (e.g. an IOC address): exact or case-insensitive, no check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedPat {
     pub text: String,
     pub exact: bool,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
 use exray_parse::lines::{scan, scan_file_with, LineKind};
-use exray_parse::prefilter::{OwnedPat, Pat, Prefilter};
+use exray_parse::prefilter::{OwnedPat, Pat};
 
 use super::{
     contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era,
@@ -19,7 +19,7 @@ use crate::rules;
 /// Every line a rule can fire on contains one of these. Exact case for what the server writes
 /// itself (the AnchorMailbox prefix, the RoutingHint cookie name, header rows); any case for
 /// attacker-controlled fields. A differential test runs the detector on every line and compares.
-const PATS: &[Pat] = &[
+static PATS: &[Pat] = &[
     Pat::exact("ServerInfo~"),
     Pat::exact("X-BEResource"),
     Pat::exact("DateTime,"),
@@ -115,9 +115,11 @@ pub fn hunt_with(
         Ok(())
     };
     let res = match delivery {
-        super::Delivery::Prefiltered => {
-            scan_file_with(&file, |sample| Prefilter::new(PATS, iocs, sample), on_line)
-        }
+        super::Delivery::Prefiltered => scan_file_with(
+            &file,
+            |sample| super::prefilter_for(PATS, iocs, sample),
+            on_line,
+        ),
         super::Delivery::Every => scan(file, &exray_parse::lines::EveryLine, on_line),
     };
     let sum = match res {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use exray_core::{Evidence, Family, RuleMeta, SourceKind};
 use exray_parse::iis::{Field, IisLine, IisParser};
 use exray_parse::lines::{scan, scan_file_with, LineKind};
-use exray_parse::prefilter::{OwnedPat, Pat, Prefilter};
+use exray_parse::prefilter::{OwnedPat, Pat};
 
 use super::{
     contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era, Ctx,
@@ -237,7 +237,7 @@ fn carrier_js(hay: &[u8], s: usize, e: usize) -> bool {
 
 /// Every line an IIS rule can fire on contains one of these (`#Fields:` keeps layout changes).
 /// A differential test runs the detector on every line and compares.
-const PATS: &[Pat] = &[
+static PATS: &[Pat] = &[
     Pat::exact("#Fields:"),
     // SSRF carriers.
     Pat::ci_checked(".js", carrier_js),
@@ -318,9 +318,11 @@ pub fn hunt_with(
         Ok(())
     };
     let res = match delivery {
-        Delivery::Prefiltered => {
-            scan_file_with(&file, |sample| Prefilter::new(PATS, iocs, sample), on_line)
-        }
+        Delivery::Prefiltered => scan_file_with(
+            &file,
+            |sample| super::prefilter_for(PATS, iocs, sample),
+            on_line,
+        ),
         Delivery::Every => scan(file, &exray_parse::lines::EveryLine, on_line),
     };
     let sum = match res {

@@ -13,6 +13,36 @@ use chrono::{DateTime, TimeZone, Utc};
 use exray_core::aggregate::Aggregator;
 use exray_core::{Evidence, InputError, RuleMeta, SourceCoverage, SourceKind, ERROR_CAP};
 use exray_parse::lines::Regex;
+use exray_parse::prefilter::{OwnedPat, Pat, Prefilter};
+
+/// A built prefilter, by its needle set (address and length of the static set) and run-time
+/// needles.
+type CachedPrefilter = ((usize, usize), Vec<OwnedPat>, Prefilter);
+
+thread_local! {
+    /// Prefilters built on this worker thread.
+    static PREFILTERS: std::cell::RefCell<Vec<CachedPrefilter>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The prefilter for a needle set, built once per worker thread from the sample of the first
+/// file it reads with that set (building costs a fraction of a millisecond, which would dwarf
+/// the search of a small log; the files of one kind look alike).
+pub(crate) fn prefilter_for(pats: &'static [Pat], iocs: &[OwnedPat], sample: &[u8]) -> Prefilter {
+    let key = (pats.as_ptr() as usize, pats.len());
+    PREFILTERS.with(|c| {
+        let mut cache = c.borrow_mut();
+        if let Some((_, _, p)) = cache.iter().find(|(k, i, _)| *k == key && i == iocs) {
+            return p.clone();
+        }
+        let p = Prefilter::new(pats, iocs, sample);
+        if cache.len() >= 8 {
+            cache.remove(0);
+        }
+        cache.push((key, iocs.to_vec(), p.clone()));
+        p
+    })
+}
 
 /// Which lines of a request log reach the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

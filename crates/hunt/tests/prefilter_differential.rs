@@ -21,29 +21,30 @@ use exray_parse::prefilter::OwnedPat;
 fn mutate(rng: &mut Rng, s: &str, path: bool) -> String {
     let mut out = String::new();
     for c in s.chars() {
-        let r = rng.below(100);
-        if c.is_ascii_alphanumeric() || "._".contains(c) || (!path && "/\\".contains(c)) {
-            if r < 6 {
-                let hex = format!("{:02x}", c as u32);
-                let hex = if rng.below(2) == 0 {
-                    hex
-                } else {
-                    hex.to_ascii_uppercase()
-                };
-                if rng.below(8) == 0 {
-                    out.push_str("%25");
-                } else {
-                    out.push('%');
-                }
-                out.push_str(&hex);
-                continue;
-            }
-            if r < 30 {
-                out.push(c.to_ascii_uppercase());
-                continue;
-            }
+        let encodable =
+            c.is_ascii_alphanumeric() || "._".contains(c) || (!path && "/\\".contains(c));
+        if !encodable {
+            out.push(c);
+            continue;
         }
-        out.push(c);
+        // Upper-case a quarter of the letters, then percent-encode some characters.
+        let c = if rng.below(4) == 0 {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        };
+        if rng.below(100) < 8 {
+            let hex = format!("{:02x}", c as u32);
+            let hex = if rng.below(2) == 0 {
+                hex
+            } else {
+                hex.to_ascii_uppercase()
+            };
+            out.push_str(if rng.below(8) == 0 { "%25" } else { "%" });
+            out.push_str(&hex);
+        } else {
+            out.push(c);
+        }
     }
     out
 }
@@ -51,6 +52,8 @@ fn mutate(rng: &mut Rng, s: &str, path: bool) -> String {
 const IIS_ATTACKS: &[(&str, &str, &str)] = &[
     ("POST", "/ecp/y.js", ""),
     ("GET", "/owa/auth/x.js", ""),
+    ("POST", "/ecp/a1b2C3.js", ""),
+    ("GET", "/owa/auth/Z9.js", ""),
     ("GET", "/ecp/main.css", ""),
     ("POST", "/ecp/default.flt", ""),
     ("POST", "/owa/auth/Current/themes/resources/logon.css", ""),

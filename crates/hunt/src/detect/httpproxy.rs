@@ -29,13 +29,14 @@ static PATS: &[Pat] = &[
     Pat::ci("powershell"),
     // `/ecp/<random>.js` URL stems.
     Pat::ci(".js"),
-    // Double encoding, encoded dots and letters (lower case anywhere, upper case in the URL path).
+    // Double encoding, encoded dots, encoded letters anywhere, any encoded character in the URL
+    // path.
     Pat::ci("%25"),
     Pat::ci("%2e"),
-    Pat::ci("%6"),
-    Pat::ci("%7"),
-    Pat::ci_checked("%4", super::in_url_path),
-    Pat::ci_checked("%5", super::in_url_path),
+    Pat::ci_checked("%4", super::encoded_letter_or_path),
+    Pat::ci_checked("%5", super::encoded_letter_or_path),
+    Pat::ci_checked("%6", super::encoded_letter_or_path),
+    Pat::ci_checked("%7", super::encoded_letter_or_path),
 ];
 
 struct Rules {

@@ -22,7 +22,9 @@ use crate::rules;
 const QUERY_WORDS_LIST: &[&str] = &[
     "%25",
     "%5c",
-    // Encoded lower-case letters: nothing benign encodes them.
+    // Possibly encoded letters (decoding tells).
+    "%4",
+    "%5",
     "%6",
     "%7",
     "whoami",
@@ -227,8 +229,11 @@ fn carrier_js(hay: &[u8], s: usize, e: usize) -> bool {
     }
     let name_start = hay[..s]
         .iter()
-        .rposition(|c| !c.is_ascii_alphanumeric())
+        .rposition(|c| !c.is_ascii_alphanumeric() && *c != b'%')
         .map_or(0, |i| i + 1);
+    if memchr::memchr(b'%', &hay[name_start..s]).is_some() {
+        return true; // an encoded name: decode and look properly
+    }
     let name = s - name_start;
     let before = &hay[..name_start];
     (1..=30).contains(&name)
@@ -251,15 +256,15 @@ static PATS: &[Pat] = &[
     // Path confusion and OWASSRF.
     Pat::ci("autodiscover.json"),
     Pat::ci("powershell"),
-    // Encoded dots and backslashes, double encoding, encoded letters (lower case anywhere, upper
-    // case in the URL path; `%40` and `%5C` are common in benign queries): decode and look.
+    // Encoded dots and backslashes, double encoding, encoded letters anywhere and any encoded
+    // character in the URL path (`%40`, `%5C`, `%7B` are common in benign queries): decode.
     Pat::ci("%2e"),
     Pat::ci("%5c"),
     Pat::ci("%25"),
-    Pat::ci("%6"),
-    Pat::ci("%7"),
-    Pat::ci_checked("%4", super::in_url_path),
-    Pat::ci_checked("%5", super::in_url_path),
+    Pat::ci_checked("%4", super::encoded_letter_or_path),
+    Pat::ci_checked("%5", super::encoded_letter_or_path),
+    Pat::ci_checked("%6", super::encoded_letter_or_path),
+    Pat::ci_checked("%7", super::encoded_letter_or_path),
     // Commands (`cmd=` alone is ActiveSync's parameter, so `cmd` needs a separator).
     Pat::ci("whoami"),
     Pat::ci("cmd.exe"),

@@ -282,6 +282,19 @@ pub(crate) fn decode_lower(raw: &[u8]) -> String {
     String::from_utf8_lossy(&once(&once(raw))).to_ascii_lowercase()
 }
 
+/// After a `%4`, `%5`, `%6` or `%7` needle: an encoded letter (nothing benign encodes letters),
+/// or any encoded character in a URL path. Benign queries are full of `%40`, `%5C` and `%7B`.
+pub(crate) fn encoded_letter_or_path(hay: &[u8], s: usize, e: usize) -> bool {
+    let hi = hay.get(s + 1).and_then(|c| (*c as char).to_digit(16));
+    let lo = hay.get(e).and_then(|c| (*c as char).to_digit(16));
+    if let (Some(hi), Some(lo)) = (hi, lo) {
+        if ((hi * 16 + lo) as u8).is_ascii_alphabetic() {
+            return true;
+        }
+    }
+    in_url_path(hay, s, e)
+}
+
 /// Whether `hay[s..]` lies in a URL path: the field it is in (after the last space, comma or
 /// line start) starts with `/`. A prefilter check for encoded characters.
 pub(crate) fn in_url_path(hay: &[u8], s: usize, _e: usize) -> bool {

@@ -278,9 +278,10 @@ const PIECE: usize = 256 << 10;
 /// Bytes mapped at a time by [`scan_file_with`] (the longest line it accepts, too).
 pub const WINDOW: usize = 8 << 20;
 
-/// As [`scan_with`], over an open file. On Linux a regular file is memory-mapped a window at a
-/// time (no copy; see [`crate::mapped`]); lines up to [`WINDOW`] long are accepted. Elsewhere, or
-/// if mapping is refused, the file is read.
+/// As [`scan_with`], over an open file, from its start. A small file is read whole into a buffer
+/// the thread keeps; on Linux a larger regular file is memory-mapped a window at a time (no copy;
+/// see [`crate::mapped`]), accepting lines up to [`WINDOW`] long. Elsewhere, or if mapping is
+/// refused, the file is read in chunks.
 pub fn scan_file_with<N: Needles, M, F>(
     file: &std::fs::File,
     make: M,
@@ -290,6 +291,10 @@ where
     M: FnOnce(&[u8]) -> N,
     F: FnMut(Line<'_>) -> io::Result<()>,
 {
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.len() < SMALL_FILE {
+        return scan_small(file, meta.len(), make, on_line);
+    }
     scan_file_windowed(file, WINDOW, make, on_line)
 }
 
@@ -317,6 +322,43 @@ where
     }
     let _ = window;
     scan_with(file, make, on_line)
+}
+
+/// Files smaller than this are read whole into a buffer each thread keeps: mapping and unmapping
+/// them (a TLB flush on every core) or zeroing a chunk buffer would cost more than the search.
+pub const SMALL_FILE: u64 = 1 << 20;
+
+fn scan_small<N: Needles, M, F>(
+    mut file: &std::fs::File,
+    len: u64,
+    make: M,
+    mut on_line: F,
+) -> io::Result<ScanSummary>
+where
+    M: FnOnce(&[u8]) -> N,
+    F: FnMut(Line<'_>) -> io::Result<()>,
+{
+    thread_local! {
+        static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    use std::io::Seek;
+    let mut buf = BUF.take();
+    buf.clear();
+    // What the file held when it was opened (a live log may grow meanwhile), from its start.
+    let res = file
+        .seek(io::SeekFrom::Start(0))
+        .and_then(|_| (&mut file).take(len).read_to_end(&mut buf))
+        .and_then(|_| {
+            let needles = make(&buf[..buf.len().min(SAMPLE)]);
+            let mut sum = ScanSummary::default();
+            let mut line_no = 0u64;
+            process_region(&buf, &needles, &mut line_no, &mut sum, &mut on_line)?;
+            sum.bytes = buf.len() as u64;
+            sum.lines = line_no;
+            Ok(sum)
+        });
+    BUF.set(buf);
+    res
 }
 
 #[cfg(target_os = "linux")]
@@ -753,6 +795,49 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn small_files_read_whole_give_what_streaming_gives() {
+        use std::io::Write;
+        let ac = AhoCorasick::new(["HIT", "#F"]).unwrap();
+        for n in [0usize, 1, 17, 5000] {
+            let mut s = String::new();
+            for i in 1..=n {
+                s.push_str(&match i % 7 {
+                    0 => format!("{i} HIT\r\n"),
+                    3 => format!("#F {i}\n"),
+                    _ => format!("{i} nothing\n"),
+                });
+            }
+            if n == 17 {
+                s.push_str("tail HIT without newline");
+            }
+            let mut f = tempfile::tempfile().unwrap();
+            f.write_all(s.as_bytes()).unwrap();
+            // The cursor is at the end after writing: the scan still reads from the start.
+            let collect = |small: bool| {
+                let mut got = Vec::new();
+                let on_line = |l: Line<'_>| {
+                    got.push((l.number, l.bytes.to_vec(), l.kind));
+                    Ok(())
+                };
+                let sum = if small {
+                    scan_file_with(&f, |_| &ac, on_line)
+                } else {
+                    scan(s.as_bytes(), &ac, on_line)
+                }
+                .unwrap();
+                (
+                    got,
+                    sum.lines,
+                    sum.comment_lines,
+                    sum.bytes,
+                    sum.last_data_line,
+                )
+            };
+            assert_eq!(collect(true), collect(false), "{n} lines");
+        }
     }
 
     #[test]

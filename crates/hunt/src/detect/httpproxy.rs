@@ -262,9 +262,7 @@ fn evaluate(
     }
 
     // OWASSRF: /owa/<mailbox>/powershell answered 200.
-    let stem_l = decode_lower(stem);
-    let stem_t = stem_l.strip_suffix('/').unwrap_or(&stem_l);
-    if stem_t.starts_with("/owa/") && stem_t.ends_with("/powershell") && ok {
+    if ok && super::is_owa_powershell(&decode_lower(stem)) {
         ctx.hit(&rules.owassrf, &key, mk());
     }
 

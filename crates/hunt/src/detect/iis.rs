@@ -463,10 +463,7 @@ fn evaluate(
         };
         ctx.hit(rule, &key, mk());
     }
-    if stem.starts_with("/owa/")
-        && stem.trim_end_matches('/').ends_with("/powershell")
-        && status == b"200"
-    {
+    if status == b"200" && super::is_owa_powershell(&stem) {
         ctx.hit(&rules.owassrf, &key, mk());
     }
     if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {

@@ -259,6 +259,11 @@ pub(crate) fn is_autodiscover_confusion(uri_lower: &str) -> bool {
                 .any(|p| rest.contains(p)))
 }
 
+/// OWASSRF's request: a decoded, lower-cased URL path `/owa/<mailbox>/powershell`.
+pub(crate) fn is_owa_powershell(stem_lower: &str) -> bool {
+    stem_lower.starts_with("/owa/") && stem_lower.trim_end_matches('/').ends_with("/powershell")
+}
+
 /// Percent-decode (twice, for double encoding) and lower-case a URI for matching.
 pub(crate) fn decode_lower(raw: &[u8]) -> String {
     fn once(s: &[u8]) -> Vec<u8> {

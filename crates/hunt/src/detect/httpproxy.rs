@@ -5,14 +5,13 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use exray_core::{Evidence, Family, RuleMeta, SourceKind};
+use exray_core::{Evidence, RuleMeta, SourceKind};
 use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
 use exray_parse::lines::{scan, scan_file_with, LineKind};
 use exray_parse::prefilter::{OwnedPat, Pat};
 
 use super::{
-    contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era,
-    starts_with_ci, Ctx,
+    contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, starts_with_ci, Ctx,
 };
 use crate::rules;
 
@@ -44,10 +43,7 @@ struct Rules {
     exploit: RuleMeta,
     write: RuleMeta,
     support: RuleMeta,
-    ps: RuleMeta,
-    pns: RuleMeta,
-    ps_try: RuleMeta,
-    pns_try: RuleMeta,
+    autodiscover: super::AutodiscoverRules,
     owassrf: RuleMeta,
     ioc: RuleMeta,
 }
@@ -57,10 +53,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     exploit: rules::ssrf_exploitation(),
     write: rules::ssrf_oab_write(),
     support: rules::ssrf_support(),
-    ps: rules::proxyshell_like(Family::ProxyShell),
-    pns: rules::proxyshell_like(Family::ProxyNotShell),
-    ps_try: rules::proxyshell_like_attempt(Family::ProxyShell),
-    pns_try: rules::proxyshell_like_attempt(Family::ProxyNotShell),
+    autodiscover: super::AutodiscoverRules::new(),
     owassrf: rules::owassrf(),
     ioc: rules::ioc_ip(),
 });
@@ -249,15 +242,7 @@ fn evaluate(
         uri.extend_from_slice(query);
         let dec = decode_lower(&uri);
         if is_autodiscover_confusion(&dec) {
-            let pns = proxynotshell_era(ts);
-            let success = status.first().is_some_and(|c| *c == b'2' || *c == b'3');
-            let rule = match (pns, success) {
-                (false, true) => &rules.ps,
-                (true, true) => &rules.pns,
-                (false, false) => &rules.ps_try,
-                (true, false) => &rules.pns_try,
-            };
-            ctx.hit(rule, &key, mk());
+            ctx.hit(rules.autodiscover.pick(ts, status), &key, mk());
         }
     }
 

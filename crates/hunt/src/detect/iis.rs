@@ -5,15 +5,12 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use exray_core::{Evidence, Family, RuleMeta, SourceKind};
+use exray_core::{Evidence, RuleMeta, SourceKind};
 use exray_parse::iis::{Field, IisLine, IisParser};
 use exray_parse::lines::{scan, scan_file_with, LineKind};
 use exray_parse::prefilter::{OwnedPat, Pat};
 
-use super::{
-    contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, proxynotshell_era, Ctx,
-    Delivery,
-};
+use super::{contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, Ctx, Delivery};
 use crate::rules;
 
 /// Words that make a query string worth decoding: commands sent to a shell, and the double
@@ -48,10 +45,7 @@ struct Rules {
     shell_probe: RuleMeta,
     command: RuleMeta,
     command_probe: RuleMeta,
-    ps: RuleMeta,
-    pns: RuleMeta,
-    ps_try: RuleMeta,
-    pns_try: RuleMeta,
+    autodiscover: super::AutodiscoverRules,
     owassrf: RuleMeta,
     ioc: RuleMeta,
 }
@@ -62,10 +56,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     shell_probe: rules::webshell_request_probe(),
     command: rules::command_in_query(),
     command_probe: rules::command_in_query_probe(),
-    ps: rules::proxyshell_like(Family::ProxyShell),
-    pns: rules::proxyshell_like(Family::ProxyNotShell),
-    ps_try: rules::proxyshell_like_attempt(Family::ProxyShell),
-    pns_try: rules::proxyshell_like_attempt(Family::ProxyNotShell),
+    autodiscover: super::AutodiscoverRules::new(),
     owassrf: rules::owassrf(),
     ioc: rules::ioc_ip(),
 });
@@ -454,14 +445,7 @@ fn evaluate(
         uri.push_str(&decode_lower(query));
     }
     if is_autodiscover_confusion(&uri) {
-        let success = status.first().is_some_and(|c| *c == b'2' || *c == b'3');
-        let rule = match (proxynotshell_era(ts), success) {
-            (false, true) => &rules.ps,
-            (true, true) => &rules.pns,
-            (false, false) => &rules.ps_try,
-            (true, false) => &rules.pns_try,
-        };
-        ctx.hit(rule, &key, mk());
+        ctx.hit(rules.autodiscover.pick(ts, status), &key, mk());
     }
     if status == b"200" && super::is_owa_powershell(&stem) {
         ctx.hit(&rules.owassrf, &key, mk());

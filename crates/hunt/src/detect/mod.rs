@@ -238,6 +238,38 @@ pub(crate) fn build_needles(extra: &[&str], base: &[&str]) -> Regex {
     exray_parse::lines::needles_ci(&pats)
 }
 
+/// The four autodiscover path-confusion rules, graded by date (ProxyShell or ProxyNotShell) and
+/// by the answer (exploitation or attempt). One set, shared by the IIS and HttpProxy detectors.
+pub(crate) struct AutodiscoverRules {
+    ps: RuleMeta,
+    pns: RuleMeta,
+    ps_try: RuleMeta,
+    pns_try: RuleMeta,
+}
+
+impl AutodiscoverRules {
+    pub(crate) fn new() -> Self {
+        use exray_core::Family;
+        AutodiscoverRules {
+            ps: crate::rules::proxyshell_like(Family::ProxyShell),
+            pns: crate::rules::proxyshell_like(Family::ProxyNotShell),
+            ps_try: crate::rules::proxyshell_like_attempt(Family::ProxyShell),
+            pns_try: crate::rules::proxyshell_like_attempt(Family::ProxyNotShell),
+        }
+    }
+
+    /// The rule for a request at `t` answered with HTTP `status` (2xx/3xx: it got through).
+    pub(crate) fn pick(&self, t: Option<DateTime<Utc>>, status: &[u8]) -> &RuleMeta {
+        let success = status.first().is_some_and(|c| *c == b'2' || *c == b'3');
+        match (proxynotshell_era(t), success) {
+            (false, true) => &self.ps,
+            (true, true) => &self.pns,
+            (false, false) => &self.ps_try,
+            (true, false) => &self.pns_try,
+        }
+    }
+}
+
 /// ProxyNotShell was first exploited in August 2022: earlier autodiscover SSRF is ProxyShell.
 pub(crate) fn proxynotshell_era(t: Option<DateTime<Utc>>) -> bool {
     let cut = Utc.with_ymd_and_hms(2022, 8, 1, 0, 0, 0).unwrap();

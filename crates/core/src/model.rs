@@ -460,6 +460,33 @@ pub struct InputError {
     pub message: String,
 }
 
+/// A script page worth a look: requested by very few clients over the whole hunt (request-log
+/// stacking), but not behaving like a tool's page. A lead, not a finding: it does not change
+/// the verdict.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PageLead {
+    /// The site's log folder (e.g. `W3SVC1`'s path).
+    pub site: String,
+    /// The percent-decoded, lower-cased URL path.
+    pub page: String,
+    pub requests: u64,
+    pub posts: u64,
+    /// Its clients (at most eight are kept).
+    pub clients: Vec<String>,
+    /// More clients than listed.
+    #[serde(default)]
+    pub more_clients: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<DateTime<Utc>>,
+    /// What made it stand out (rarity first, then any behaviour of a program).
+    pub reasons: Vec<String>,
+    /// The earliest request for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
 /// The three answers ED 21-02 asked for, per server.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -747,6 +774,9 @@ pub struct Report {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scan_results: Vec<ScanResult>,
+    /// Script pages worth a look (hunt reports; see [`PageLead`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leads: Vec<PageLead>,
 }
 
 /// Input errors kept in a report; the summary counts them all.
@@ -778,6 +808,7 @@ impl Report {
             errors: Vec::new(),
             warnings: Vec::new(),
             scan_results: Vec::new(),
+            leads: Vec::new(),
         }
     }
 }

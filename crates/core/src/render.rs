@@ -174,6 +174,40 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(w)?;
     }
+    if !r.leads.is_empty() {
+        writeln!(
+            w,
+            "PAGES WORTH A LOOK ({}: rarely requested script pages; leads, not findings)",
+            r.leads.len()
+        )?;
+        for l in &r.leads {
+            let clients = if l.more_clients {
+                format!("{} and more", l.clients.join(", "))
+            } else {
+                l.clients.join(", ")
+            };
+            writeln!(
+                w,
+                "  {}  {} requests ({} POST) from {}  {} → {}",
+                safe(&l.page, 120),
+                l.requests,
+                l.posts,
+                safe(&clients, 160),
+                t(l.first_seen),
+                t(l.last_seen)
+            )?;
+            writeln!(w, "      why: {}", safe(&l.reasons.join("; "), 300))?;
+            if let Some(e) = &l.evidence {
+                writeln!(
+                    w,
+                    "      first: {}:{}",
+                    safe(&e.file, 160),
+                    e.line.map(|n| n.to_string()).unwrap_or_default()
+                )?;
+            }
+        }
+        writeln!(w)?;
+    }
     for s in &r.scan_results {
         writeln!(
             w,
@@ -347,6 +381,10 @@ pub fn jsonl(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             &mut *w,
             &with_type("coverage", id, serde_json::to_value(c)?),
         )?;
+        writeln!(w)?;
+    }
+    for l in &r.leads {
+        serde_json::to_writer(&mut *w, &with_type("lead", id, serde_json::to_value(l)?))?;
         writeln!(w)?;
     }
     let summary = json!({

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+pub mod tunnels;
+
 /// A small xorshift generator: deterministic fixtures without a dependency.
 pub struct Rng(u64);
 

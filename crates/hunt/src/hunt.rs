@@ -242,11 +242,27 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     }
 
     let mut findings = ctx.agg.into_findings();
+    stacked_pages(&ctx.pages, window, &mut findings, &mut report);
     let incidents = correlate::correlate(&mut findings);
     for ((kind, loc), iv) in std::mem::take(&mut ctx.intervals) {
         if let Some(c) = ctx.coverage.get_mut(&(kind, loc)) {
             c.gaps = exray_core::gaps_between(iv, chrono::Duration::hours(24));
         }
+    }
+    for (site, pages, requests, vdirs) in ctx.pages.sites() {
+        if let Some(c) = ctx.coverage.get_mut(&(SourceKind::Iis, site)) {
+            c.notes.push(format!(
+                "stacked {pages} script pages ({requests} requests) in {}",
+                vdirs.join(", ")
+            ));
+        }
+    }
+    if ctx.pages.unstacked_requests > 0 {
+        report.warnings.push(format!(
+            "more than {} distinct script pages in the request logs: {} requests for the rest were not stacked for rarity",
+            detect::pages::MAX_PAGES,
+            ctx.pages.unstacked_requests
+        ));
     }
     let mut coverage: Vec<SourceCoverage> = ctx.coverage.into_values().collect();
     coverage.sort_by(|a, b| (a.source, &a.location).cmp(&(b.source, &b.location)));
@@ -279,6 +295,78 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     verdict::conclude(&mut report);
     report.finished_at = Utc::now();
     Ok(report)
+}
+
+/// Script pages stacked over the request logs: a rare page used like a tool becomes a finding
+/// (high when tied to other evidence: the page is named by another finding, e.g. a file on
+/// disk, or its client is in a high or critical finding), a rare page a lead.
+fn stacked_pages(
+    table: &detect::pages::PageTable,
+    window: Window,
+    findings: &mut Vec<exray_core::Finding>,
+    report: &mut Report,
+) {
+    let names = |f: &exray_core::Finding, page: &str| {
+        f.artifacts.iter().any(|a| {
+            let a = a.to_ascii_lowercase().replace('\\', "/");
+            a == page || a.ends_with(page)
+        })
+    };
+    let names_page = |page: &str| findings.iter().any(|f| names(f, page));
+    // Tied to other evidence: a medium or stronger finding names the page (a file on disk, a
+    // command sent to it, a tunnel trait), or a high one has one of its clients.
+    let joined = |page: &str, clients: &[&str]| {
+        findings.iter().any(|f| {
+            f.severity >= exray_core::Severity::Medium
+                && !f.rule_id.starts_with("EXRAY-WS-01")
+                && names(f, page)
+        }) || findings.iter().any(|f| {
+            f.severity >= exray_core::Severity::High
+                && !f.rule_id.starts_with("EXRAY-WS-01")
+                && f.client_ips.iter().any(|ip| clients.contains(&ip.as_str()))
+        })
+    };
+    let judged = detect::pages::judge(table, &joined, &names_page);
+    let mut agg = exray_core::aggregate::Aggregator::new();
+    let mut counts: std::collections::HashMap<(String, String), u64> = Default::default();
+    for hit in judged.hits {
+        let in_window: Vec<_> = hit
+            .evidence
+            .into_iter()
+            .filter(|e| window.contains(e.timestamp))
+            .collect();
+        if in_window.is_empty() {
+            continue;
+        }
+        *counts
+            .entry((hit.rule.id.clone(), hit.client.clone()))
+            .or_default() += hit.requests;
+        for ev in in_window {
+            agg.add_with_artifacts(&hit.rule, &hit.client, ev, &[&hit.page]);
+        }
+    }
+    if !agg.is_empty() {
+        let mut new = agg.into_findings();
+        for f in &mut new {
+            if let Some(n) = f
+                .client_ips
+                .first()
+                .and_then(|ip| counts.get(&(f.rule_id.clone(), ip.clone())))
+            {
+                f.count = *n;
+            }
+        }
+        findings.extend(new);
+        exray_core::aggregate::sort_findings(findings);
+    }
+    report.leads = judged.leads;
+    if judged.leads_left_out > 0 {
+        report.warnings.push(format!(
+            "{} more rarely requested script pages are not listed as leads (the {} with the most signs are)",
+            judged.leads_left_out,
+            detect::pages::LEADS_CAP
+        ));
+    }
 }
 
 /// File times inside this window raise a file finding's weight: ProxyLogon's exploitation window

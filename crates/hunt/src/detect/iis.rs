@@ -64,6 +64,9 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
 /// Pages that ship in `owa\auth` and `ecp\auth`: one list, shared with the file sweep.
 use exray_files::rules::{STOCK_ECP_AUTH, STOCK_OWA_AUTH as OWA_AUTH_STOCK};
 
+use super::pages::Seen;
+use crate::requestrules::{Request, RequestTraits};
+
 const SCRIPT_EXT: &[&str] = &[
     ".aspx", ".ashx", ".asmx", ".asax", ".asp", ".asa", ".cer", ".cdx", ".soap",
 ];
@@ -270,7 +273,75 @@ static PATS: &[Pat] = &[
     Pat::ci("nltest"),
     Pat::ci("ipconfig"),
     Pat::ci("tasklist"),
+    // Every script page but the stock high-volume ones: stacked for rarity and behaviour, and
+    // tested against the tunnel and client traits, wherever the page lives.
+    Pat::ci_checked(".asp", stacked_stem_ends),
+    Pat::ci_checked(".ashx", stacked_stem_ends),
+    Pat::ci_checked(".asmx", stacked_stem_ends),
+    Pat::ci_checked(".asa", stacked_stem_ends),
+    Pat::ci_checked(".cer", stacked_stem_ends),
+    Pat::ci_checked(".cdx", stacked_stem_ends),
+    Pat::ci_checked(".soap", stacked_stem_ends),
 ];
+
+/// Stock Exchange script pages that carry most of a front end's script traffic: not stacked
+/// (they are requested by everyone; a backdoored stock page is the file sweep's to find).
+fn is_stock_page(stem_lower: &[u8]) -> bool {
+    if stem_lower == b"/ews/exchange.asmx" {
+        return true;
+    }
+    if let Some(name) = stem_lower.strip_prefix(b"/owa/auth/") {
+        return OWA_AUTH_STOCK.iter().any(|n| n.as_bytes() == name);
+    }
+    stem_lower
+        .strip_prefix(b"/ecp/auth/")
+        .is_some_and(|n| n == STOCK_ECP_AUTH.as_bytes())
+}
+
+/// Whether a decoded, lower-cased URL path is a script page that is stacked.
+pub fn is_stacked_page(stem_lower: &str) -> bool {
+    let ext = match stem_lower.rfind('.') {
+        Some(i) if !stem_lower[i..].contains('/') => &stem_lower[i..],
+        _ => return false,
+    };
+    stem_lower.starts_with('/')
+        && ext != ".asax"
+        && SCRIPT_EXT.contains(&ext)
+        && !is_stock_page(stem_lower.as_bytes())
+}
+
+/// After a script extension: it ends the URL path field (the line's stem), which is not a stock
+/// page. Encoded stems are delivered to be decoded and judged properly.
+fn stacked_stem_ends(hay: &[u8], s: usize, e: usize) -> bool {
+    let needle = &hay[s..e];
+    let mut end = e;
+    // `.asp` is also the start of `.aspx`.
+    if needle.eq_ignore_ascii_case(b".asp") && hay.get(end).is_some_and(|c| *c | 0x20 == b'x') {
+        end += 1;
+    }
+    if hay.get(end) != Some(&b' ') {
+        return false;
+    }
+    let from = s.saturating_sub(2048);
+    let Some(sp) = memchr::memrchr(b' ', &hay[from..s]) else {
+        return true; // a field longer than 2 KiB: look at it
+    };
+    let stem = &hay[from + sp + 1..end];
+    if stem.first() != Some(&b'/') {
+        return false;
+    }
+    if memchr::memchr(b'%', stem).is_some() {
+        return true;
+    }
+    let mut lower = [0u8; 64];
+    if stem.len() > lower.len() {
+        return true;
+    }
+    for (d, c) in lower.iter_mut().zip(stem) {
+        *d = c.to_ascii_lowercase();
+    }
+    !is_stock_page(&lower[..stem.len()])
+}
 
 pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, iocs: &[OwnedPat]) {
     hunt_with(path, display, ctx, iocs, Delivery::Prefiltered)
@@ -310,7 +381,7 @@ pub fn hunt_with(
         if line.kind == LineKind::Head && first_ts.is_none() {
             first_ts = p.timestamp();
         }
-        evaluate(&p, line.number, line.bytes, display, ctx, rules);
+        evaluate(&p, line.number, line.bytes, display, &loc, ctx, rules);
         Ok(())
     };
     let res = match delivery {
@@ -355,6 +426,7 @@ fn evaluate(
     line_no: u64,
     raw: &[u8],
     display: &str,
+    site: &str,
     ctx: &mut Ctx<'_>,
     rules: &Rules,
 ) {
@@ -367,6 +439,12 @@ fn evaluate(
             c
         }
     };
+    if SCRIPT_EXT
+        .iter()
+        .any(|e| ends_with_ci(p.get(Field::UriStem), e))
+    {
+        stack(p, line_no, raw, display, site, ip_raw, ctx);
+    }
     // Most delivered lines are benign (logon pages, theme resources): decide cheaply, on the raw
     // bytes and without allocating, whether any rule could apply.
     let ioc_hit = !ctx.ioc_ips.is_empty()
@@ -453,6 +531,87 @@ fn evaluate(
     if !ip.is_empty() && ctx.ioc_ips.contains(&ip) {
         ctx.hit(&rules.ioc, &key, mk());
     }
+}
+
+/// Evidence of one IIS line.
+fn evidence(p: &IisParser, line_no: u64, raw: &[u8], display: &str, ip: &str) -> Evidence {
+    let mut ev = Evidence::new(SourceKind::Iis, display).with_raw(raw);
+    ev.line = Some(line_no);
+    ev.timestamp = p.timestamp();
+    if !ip.is_empty() {
+        ev.client_ip = Some(ip.to_string());
+    }
+    let ua = p.user_agent();
+    if !ua.is_empty() {
+        ev.user_agent = Some(ua);
+    }
+    ev.fields
+        .insert("cs-method".into(), lossy(p.get(Field::Method)));
+    ev.fields
+        .insert("cs-uri-stem".into(), lossy(p.get(Field::UriStem)));
+    let query = p.get(Field::UriQuery);
+    if !query.is_empty() {
+        ev.fields.insert("cs-uri-query".into(), lossy(query));
+    }
+    ev.fields
+        .insert("sc-status".into(), lossy(p.get(Field::Status)));
+    ev
+}
+
+/// A request for a script page: stacked (unless a stock page) and tested against the tunnel and
+/// client traits.
+fn stack(
+    p: &IisParser,
+    line_no: u64,
+    raw: &[u8],
+    display: &str,
+    site: &str,
+    ip_raw: &[u8],
+    ctx: &mut Ctx<'_>,
+) {
+    let page = decode_lower(p.get(Field::UriStem));
+    if !is_stacked_page(&page) {
+        return;
+    }
+    let ip = lossy(ip_raw);
+    let key = if ip.is_empty() {
+        "unknown client"
+    } else {
+        ip.as_str()
+    };
+    let method = p.get(Field::Method);
+    let query = decode_lower(p.get(Field::UriQuery));
+    let ua = p.get(Field::UserAgent);
+    let request = Request {
+        method,
+        query: &query,
+        user_agent: ua,
+    };
+    let mut traits = 0;
+    for t in RequestTraits::builtin().matching(&request) {
+        traits += 1;
+        let ev = evidence(p, line_no, raw, display, &ip);
+        ctx.hit_with_artifacts(&t.meta, key, ev, &[&page]);
+    }
+    let layout = p.layout();
+    let logged = |f: Field| layout.is_some_and(|l| l.has(f));
+    let seen = Seen {
+        site,
+        page: &page,
+        client: key,
+        server: p.get(Field::ServerIp),
+        post: method.eq_ignore_ascii_case(b"POST"),
+        status_ok: p.get(Field::Status).first() == Some(&b'2'),
+        referer: logged(Field::Referer).then(|| !p.get(Field::Referer).is_empty()),
+        user: logged(Field::Username).then(|| !p.get(Field::Username).is_empty()),
+        time_taken_ms: std::str::from_utf8(p.get(Field::TimeTaken))
+            .ok()
+            .and_then(|t| t.parse().ok()),
+        scripted_client: traits > 0,
+        timestamp: p.timestamp(),
+    };
+    ctx.pages
+        .record(&seen, || evidence(p, line_no, raw, display, &ip));
 }
 
 #[cfg(test)]

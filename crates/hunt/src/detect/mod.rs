@@ -5,6 +5,7 @@ pub mod events;
 pub mod httpproxy;
 pub mod iis;
 pub mod oab;
+pub mod pages;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -91,6 +92,8 @@ pub struct Ctx<'a> {
     pub requested_pages: HashMap<String, HashSet<String>>,
     /// Per source and folder, the period each file covers: gaps between them are reported.
     pub intervals: HashMap<(SourceKind, String), Vec<Span>>,
+    /// Script pages stacked over the request logs (rarity and behaviour).
+    pub pages: pages::PageTable,
 }
 
 impl<'a> Ctx<'a> {
@@ -109,6 +112,7 @@ impl<'a> Ctx<'a> {
             coverage: HashMap::new(),
             requested_pages: HashMap::new(),
             intervals: HashMap::new(),
+            pages: pages::PageTable::default(),
         }
     }
 
@@ -206,6 +210,7 @@ impl<'a> Ctx<'a> {
         for (k, v) in other.intervals {
             self.intervals.entry(k).or_default().extend(v);
         }
+        self.pages.merge(other.pages);
     }
 }
 

@@ -19,6 +19,14 @@ pub fn catalogue() -> anyhow::Result<Vec<(&'static str, Vec<RuleMeta>)>> {
             exray_hunt::rules::all(),
         ),
         (
+            "Request traits of tunnels and web-shell clients (crates/hunt/rules/requests.toml)",
+            exray_hunt::requestrules::RequestTraits::builtin()
+                .traits
+                .iter()
+                .map(|t| t.meta.clone())
+                .collect(),
+        ),
+        (
             "Windows events (crates/hunt/rules/events.toml)",
             exray_hunt::eventrules::EventRules::builtin()
                 .metas()

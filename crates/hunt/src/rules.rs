@@ -155,6 +155,24 @@ pub fn ioc_ip() -> RuleMeta {
 }
 
 /// Every rule, for `docs/rules.md` and tests.
+pub fn rare_tool_page() -> RuleMeta {
+    RuleMeta::new(
+        "EXRAY-WS-010",
+        "Rarely requested script page used like a tool (tunnel or web-shell client)",
+        "A script page, anywhere on any site, requested by one or two clients only, mostly with POST, and used the way a program uses a page (machine pace, no referrer, no user where the site expects one, one server of a farm, long-held requests, an HTTP library): how tunnels (Neo-reGeorg, suo5, ABPTTS, pystinger) and shell clients (Behinder, Godzilla, AntSword) that carry everything in POST bodies show in request logs.",
+        F::Generic, St::Foothold, &[], &["T1505.003", "T1572"], S::Medium, C::Medium,
+    )
+}
+
+pub fn rare_tool_page_joined() -> RuleMeta {
+    RuleMeta::new(
+        "EXRAY-WS-011",
+        "Rarely requested script page used like a tool, tied to other evidence",
+        "As EXRAY-WS-010, and the page or its client is tied to other evidence of this hunt: the page is a file found on disk or named by another finding, or its client also sent the SSRF, a command or a tunnel request.",
+        F::Generic, St::Foothold, &[], &["T1505.003", "T1572"], S::High, C::Medium,
+    )
+}
+
 pub fn all() -> Vec<RuleMeta> {
     vec![
         ssrf_attempt(),
@@ -173,6 +191,8 @@ pub fn all() -> Vec<RuleMeta> {
         proxyshell_like_attempt(F::ProxyNotShell),
         owassrf(),
         ioc_ip(),
+        rare_tool_page(),
+        rare_tool_page_joined(),
     ]
 }
 

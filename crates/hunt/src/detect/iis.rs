@@ -273,15 +273,17 @@ static PATS: &[Pat] = &[
     Pat::ci("nltest"),
     Pat::ci("ipconfig"),
     Pat::ci("tasklist"),
-    // Every script page but the stock high-volume ones: stacked for rarity and behaviour, and
-    // tested against the tunnel and client traits, wherever the page lives.
-    Pat::ci_checked(".asp", stacked_stem_ends),
-    Pat::ci_checked(".ashx", stacked_stem_ends),
-    Pat::ci_checked(".asmx", stacked_stem_ends),
-    Pat::ci_checked(".asa", stacked_stem_ends),
-    Pat::ci_checked(".cer", stacked_stem_ends),
-    Pat::ci_checked(".cdx", stacked_stem_ends),
-    Pat::ci_checked(".soap", stacked_stem_ends),
+    // Script pages requested without a query (how tunnel and shell clients that carry everything
+    // in POST bodies or headers call their page), but the stock high-volume ones: stacked for
+    // rarity and behaviour and tested against the client traits, wherever the page lives.
+    Pat::ci_checked(".aspx - ", stacked_stem_ends),
+    Pat::ci_checked(".ashx - ", stacked_stem_ends),
+    // Queries of the tunnel traits (rules/requests.toml): each trait that reads the query
+    // requires one of these (encoded ones reach the rules through the encoding needles above).
+    Pat::ci(" proxy"),
+    Pat::ci("cmd=connect"),
+    Pat::ci("action=checkport"),
+    Pat::ci("action=createsocket"),
 ];
 
 /// Stock Exchange script pages that carry most of a front end's script traffic: not stacked
@@ -298,6 +300,41 @@ fn is_stock_page(stem_lower: &[u8]) -> bool {
         .is_some_and(|n| n == STOCK_ECP_AUTH.as_bytes())
 }
 
+/// Exchange's virtual directories that require a logon, but for their anonymous `auth` folders
+/// (which the location rules watch). A tool that cannot log on gets the logon page there, so only
+/// their unauthenticated requests are stacked: a signed-in user's ECP or OWA pages are people at
+/// work (and most of a front end's script traffic).
+pub fn in_authenticated_vdir(stem_lower: &[u8]) -> bool {
+    const VDIRS: &[&[u8]] = &[
+        b"/owa/",
+        b"/ecp/",
+        b"/ews/",
+        b"/mapi/",
+        b"/rpc/",
+        b"/powershell/",
+        b"/microsoft-server-activesync/",
+        b"/autodiscover/",
+    ];
+    VDIRS.iter().any(|v| stem_lower.starts_with(v))
+        && !stem_lower.starts_with(b"/owa/auth/")
+        && !stem_lower.starts_with(b"/ecp/auth/")
+}
+
+/// The user name of a line in the W3C layouts IIS and Exchange write (`cs-uri-stem cs-uri-query
+/// s-port cs-username`), read from the byte after the stem: `None` when the two fields after the
+/// stem do not look like a query and a port.
+fn user_after_stem(hay: &[u8], after_stem: usize) -> Option<&[u8]> {
+    let rest = hay.get(after_stem + 1..)?;
+    let rest = &rest[..memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len())];
+    let mut fields = rest.split(|c| *c == b' ');
+    let _query = fields.next()?;
+    let port = fields.next()?;
+    if port.is_empty() || port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    fields.next()
+}
+
 /// Whether a decoded, lower-cased URL path is a script page that is stacked.
 pub fn is_stacked_page(stem_lower: &str) -> bool {
     let ext = match stem_lower.rfind('.') {
@@ -310,18 +347,12 @@ pub fn is_stacked_page(stem_lower: &str) -> bool {
         && !is_stock_page(stem_lower.as_bytes())
 }
 
-/// After a script extension: it ends the URL path field (the line's stem), which is not a stock
-/// page. Encoded stems are delivered to be decoded and judged properly.
+/// After a script extension and an empty query: the extension ends the URL path field (the
+/// line's stem), which is not a stock page, nor a signed-in user's request in a logon-only
+/// virtual directory. Encoded stems are delivered to be decoded and judged properly.
 fn stacked_stem_ends(hay: &[u8], s: usize, e: usize) -> bool {
-    let needle = &hay[s..e];
-    let mut end = e;
-    // `.asp` is also the start of `.aspx`.
-    if needle.eq_ignore_ascii_case(b".asp") && hay.get(end).is_some_and(|c| *c | 0x20 == b'x') {
-        end += 1;
-    }
-    if hay.get(end) != Some(&b' ') {
-        return false;
-    }
+    // The needle is the extension, then an empty query: ` - `.
+    let end = e - 3;
     let from = s.saturating_sub(2048);
     let Some(sp) = memchr::memrchr(b' ', &hay[from..s]) else {
         return true; // a field longer than 2 KiB: look at it
@@ -340,7 +371,13 @@ fn stacked_stem_ends(hay: &[u8], s: usize, e: usize) -> bool {
     for (d, c) in lower.iter_mut().zip(stem) {
         *d = c.to_ascii_lowercase();
     }
-    !is_stock_page(&lower[..stem.len()])
+    let lower = &lower[..stem.len()];
+    if is_stock_page(lower) {
+        return false;
+    }
+    // A signed-in user's request in a logon-only virtual directory is not stacked.
+    !(in_authenticated_vdir(lower)
+        && user_after_stem(hay, end).is_some_and(|u| !u.is_empty() && u != b"-"))
 }
 
 pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>, iocs: &[OwnedPat]) {
@@ -570,7 +607,9 @@ fn stack(
     ctx: &mut Ctx<'_>,
 ) {
     let page = decode_lower(p.get(Field::UriStem));
-    if !is_stacked_page(&page) {
+    if !is_stacked_page(&page)
+        || (in_authenticated_vdir(page.as_bytes()) && !p.get(Field::Username).is_empty())
+    {
         return;
     }
     let ip = lossy(ip_raw);
@@ -587,9 +626,14 @@ fn stack(
         query: &query,
         user_agent: ua,
     };
-    let mut traits = 0;
-    for t in RequestTraits::builtin().matching(&request) {
-        traits += 1;
+    let matched: Vec<_> = RequestTraits::builtin().matching(&request).collect();
+    // Requests with a query are stacked only when a tunnel trait reads that query: the others
+    // are a site's ordinary pages (and most of its lines).
+    if !query.is_empty() && !matched.iter().any(|t| t.needs_query()) {
+        return;
+    }
+    let traits = matched.len();
+    for t in matched {
         let ev = evidence(p, line_no, raw, display, &ip);
         ctx.hit_with_artifacts(&t.meta, key, ev, &[&page]);
     }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use exray_core::{Confidence, Evidence, Family, PageLead, RuleMeta, Severity, Stage};
+use exray_core::{Evidence, PageLead, RuleMeta};
 
 /// Pages stacked per table.
 pub const MAX_PAGES: usize = 4096;
@@ -111,7 +111,9 @@ struct SiteStat {
 /// Per-page statistics of one worker (merged at the end of the log hunt).
 #[derive(Debug, Default)]
 pub struct PageTable {
-    pages: HashMap<(String, String), PageStat>,
+    /// By `site` NUL `page` (one string: looked up without allocating).
+    pages: HashMap<String, PageStat>,
+    scratch: String,
     sites: HashMap<String, SiteStat>,
     servers: BTreeSet<String>,
     /// Requests for pages that did not fit in the table.
@@ -145,28 +147,37 @@ impl PageTable {
 
     /// Count one request. `evidence` is built only when the page keeps it (the earliest lines).
     pub fn record(&mut self, s: &Seen<'_>, evidence: impl FnOnce() -> Evidence) {
-        let site = self.sites.entry(s.site.to_string()).or_default();
+        let site = match self.sites.get_mut(s.site) {
+            Some(site) => site,
+            None => self.sites.entry(s.site.to_string()).or_default(),
+        };
         site.requests += 1;
         if let Some(u) = s.user {
             site.user_logged += 1;
             site.with_user += u as u64;
         }
-        if site.vdirs.len() < 64 {
-            site.vdirs.insert(vdir_of(s.page).to_string());
+        if let Ok(server) = std::str::from_utf8(s.server) {
+            if !server.is_empty() && self.servers.len() < 64 && !self.servers.contains(server) {
+                self.servers.insert(server.to_string());
+            }
         }
-        if !s.server.is_empty() && self.servers.len() < 64 {
-            self.servers
-                .insert(String::from_utf8_lossy(s.server).into_owned());
-        }
-        let key = (s.site.to_string(), s.page.to_string());
+        self.scratch.clear();
+        self.scratch.push_str(s.site);
+        self.scratch.push('\0');
+        self.scratch.push_str(s.page);
         let full = self.pages.len() >= MAX_PAGES;
-        let page = match self.pages.get_mut(&key) {
+        let page = match self.pages.get_mut(self.scratch.as_str()) {
             Some(p) => p,
             None if full => {
                 self.unstacked_requests += 1;
                 return;
             }
-            None => self.pages.entry(key).or_default(),
+            None => {
+                if site.vdirs.len() < 64 {
+                    site.vdirs.insert(vdir_of(s.page).to_string());
+                }
+                self.pages.entry(self.scratch.clone()).or_default()
+            }
         };
         page.requests += 1;
         page.posts += s.post as u64;
@@ -266,8 +277,8 @@ impl PageTable {
     /// Per site: (site, script pages stacked, requests stacked, virtual directories).
     pub fn sites(&self) -> Vec<(String, u64, u64, Vec<String>)> {
         let mut pages: HashMap<&str, u64> = HashMap::new();
-        for (site, _) in self.pages.keys() {
-            *pages.entry(site.as_str()).or_default() += 1;
+        for key in self.pages.keys() {
+            *pages.entry(split_key(key).0).or_default() += 1;
         }
         let mut out: Vec<_> = self
             .sites
@@ -333,6 +344,11 @@ impl PageStat {
             keep_earliest(&mut self.evidence, e);
         }
     }
+}
+
+/// A table key's site and page.
+fn split_key(key: &str) -> (&str, &str) {
+    key.split_once('\0').unwrap_or((key, ""))
 }
 
 /// The first path segment of a page (`/erp/conn.aspx` → `/erp`; `/x.aspx` → `/`).
@@ -430,24 +446,6 @@ fn tool_like(r: &[Reason]) -> bool {
         })
 }
 
-pub fn rule_tool_page() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-WS-010",
-        "Rarely requested script page used like a tool (tunnel or web-shell client)",
-        "A script page, anywhere on any site, requested by one or two clients only, mostly with POST, and used the way a program uses a page (machine pace, no referrer, no user where the site expects one, one server of a farm, long-held requests, an HTTP library): how tunnels (Neo-reGeorg, suo5, ABPTTS, pystinger) and shell clients (Behinder, Godzilla, AntSword) that carry everything in POST bodies show in request logs.",
-        Family::Generic, Stage::Foothold, &[], &["T1505.003", "T1572"], Severity::Medium, Confidence::Medium,
-    )
-}
-
-pub fn rule_tool_page_joined() -> RuleMeta {
-    RuleMeta::new(
-        "EXRAY-WS-011",
-        "Rarely requested script page used like a tool, tied to other evidence",
-        "As EXRAY-WS-010, and the page or its client is tied to other evidence of this hunt: the page is a file found on disk or named by another finding, or its client also sent the SSRF, a command or a tunnel request.",
-        Family::Generic, Stage::Foothold, &[], &["T1505.003", "T1572"], Severity::High, Confidence::Medium,
-    )
-}
-
 /// A tool-like page used by one client.
 pub struct PageHit {
     pub rule: RuleMeta,
@@ -457,7 +455,7 @@ pub struct PageHit {
     pub evidence: Vec<Evidence>,
 }
 
-/// What stacking concludes: hits for [`rule_tool_page`] / [`rule_tool_page_joined`], and leads.
+/// What stacking concludes: hits for [`crate::rules::rare_tool_page`] (or its joined form), and leads.
 pub struct Judgement {
     /// Per tool-like page and client: the rule, the client, the page, the client's requests
     /// for it, and the earliest of them as evidence.
@@ -482,14 +480,15 @@ pub fn judge(
     keys.sort();
     for key in keys {
         let p = &table.pages[key];
-        let (site, page) = key;
-        let r = reasons(p, table.sites.get(site), farm);
+        let (site, page) = split_key(key);
+        let (site, page) = (site.to_string(), page.to_string());
+        let r = reasons(p, table.sites.get(&site), farm);
         let clients: Vec<&str> = p.clients.iter().map(|(ip, _)| ip.as_str()).collect();
         if tool_like(&r) {
-            let rule = if joined(page, &clients) {
-                rule_tool_page_joined()
+            let rule = if joined(&page, &clients) {
+                crate::rules::rare_tool_page_joined()
             } else {
-                rule_tool_page()
+                crate::rules::rare_tool_page()
             };
             let why: Vec<&str> = r.iter().map(|x| x.describe()).collect();
             for (ip, c) in &p.clients {
@@ -518,7 +517,7 @@ pub fn judge(
             }
             continue;
         }
-        if r.contains(&Reason::Rare) && !known(page) {
+        if r.contains(&Reason::Rare) && !known(&page) {
             leads.push(PageLead {
                 site: site.clone(),
                 page: page.clone(),
@@ -665,6 +664,7 @@ mod tests {
             sites: t.sites.clone(),
             servers: t.servers.clone(),
             unstacked_requests: t.unstacked_requests,
+            scratch: String::new(),
         }
     }
 

@@ -242,7 +242,19 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     }
 
     let mut findings = ctx.agg.into_findings();
-    stacked_pages(&ctx.pages, window, &mut findings, &mut report);
+    let site_first = |site: &str| {
+        ctx.coverage
+            .get(&(SourceKind::Iis, site.to_string()))
+            .and_then(|c| c.first)
+    };
+    stacked_pages(
+        &ctx.pages,
+        window,
+        exploitation_window(opts),
+        &site_first,
+        &mut findings,
+        &mut report,
+    );
     let incidents = correlate::correlate(&mut findings);
     for ((kind, loc), iv) in std::mem::take(&mut ctx.intervals) {
         if let Some(c) = ctx.coverage.get_mut(&(kind, loc)) {
@@ -303,6 +315,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
 fn stacked_pages(
     table: &detect::pages::PageTable,
     window: Window,
+    exploitation: (DateTime<Utc>, DateTime<Utc>),
+    site_first: &dyn Fn(&str) -> Option<DateTime<Utc>>,
     findings: &mut Vec<exray_core::Finding>,
     report: &mut Report,
 ) {
@@ -326,7 +340,10 @@ fn stacked_pages(
                 && f.client_ips.iter().any(|ip| clients.contains(&ip.as_str()))
         })
     };
-    let judged = detect::pages::judge(table, &joined, &names_page);
+    let judged = detect::pages::judge(
+        table,
+        detect::pages::Context::new(exploitation, site_first, &joined, &names_page),
+    );
     let mut agg = exray_core::aggregate::Aggregator::new();
     let mut counts: std::collections::HashMap<(String, String), u64> = Default::default();
     for hit in judged.hits {

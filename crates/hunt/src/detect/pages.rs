@@ -370,6 +370,7 @@ pub enum Reason {
     OneServerOfFarm,
     LongRequests,
     ScriptedClient,
+    NewInWindow,
 }
 
 impl Reason {
@@ -385,11 +386,51 @@ impl Reason {
             Reason::OneServerOfFarm => "seen on one server of the farm only",
             Reason::LongRequests => "long-held requests (streaming)",
             Reason::ScriptedClient => "matched a tunnel or client trait",
+            Reason::NewInWindow => {
+                "first requested inside the exploitation window, days after the site's logs begin"
+            }
         }
     }
 }
 
-fn reasons(p: &PageStat, site: Option<&SiteStat>, farm: usize) -> Vec<Reason> {
+/// What a page is judged against besides its own numbers.
+pub struct Context<'a> {
+    /// Distinct servers (`s-ip`) in the stacked logs.
+    farm: usize,
+    /// The exploitation window (file times and first requests inside it weigh more).
+    pub window: (DateTime<Utc>, DateTime<Utc>),
+    /// When a site's logs begin (its coverage).
+    pub site_first: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
+    /// Whether the page or one of its clients is tied to other evidence.
+    pub joined: &'a dyn Fn(&str, &[&str]) -> bool,
+    /// Whether another finding already names the page (not repeated as a lead).
+    pub known: &'a dyn Fn(&str) -> bool,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        window: (DateTime<Utc>, DateTime<Utc>),
+        site_first: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
+        joined: &'a dyn Fn(&str, &[&str]) -> bool,
+        known: &'a dyn Fn(&str) -> bool,
+    ) -> Self {
+        Context {
+            farm: 0,
+            window,
+            site_first,
+            joined,
+            known,
+        }
+    }
+}
+
+fn reasons(
+    p: &PageStat,
+    site_name: &str,
+    site: Option<&SiteStat>,
+    cx: &Context<'_>,
+) -> Vec<Reason> {
+    let farm = cx.farm;
     let mut r = Vec::new();
     if !p.more_clients && p.clients.len() <= 2 {
         r.push(Reason::Rare);
@@ -426,10 +467,20 @@ fn reasons(p: &PageStat, site: Option<&SiteStat>, farm: usize) -> Vec<Reason> {
     if p.scripted > 0 {
         r.push(Reason::ScriptedClient);
     }
+    if let (Some(first), Some(site_first)) = (p.first, (cx.site_first)(site_name)) {
+        if first >= cx.window.0
+            && first <= cx.window.1
+            && site_first + chrono::Duration::days(2) <= first
+        {
+            r.push(Reason::NewInWindow);
+        }
+    }
     r
 }
 
 /// A page that is rare and behaves like a tool: POST-dominated, and one more trait of a program.
+/// A page new in the exploitation window is a stronger lead, but not alone a tool: sites get
+/// new pages.
 fn tool_like(r: &[Reason]) -> bool {
     r.contains(&Reason::Rare)
         && r.contains(&Reason::PostDominated)
@@ -468,12 +519,9 @@ pub struct Judgement {
 /// Judge every stacked page. `joined(page, clients)` tells whether the page or one of its
 /// clients is tied to other evidence; `known(page)` whether another finding already names it
 /// (such pages are not repeated as leads).
-pub fn judge(
-    table: &PageTable,
-    joined: &dyn Fn(&str, &[&str]) -> bool,
-    known: &dyn Fn(&str) -> bool,
-) -> Judgement {
-    let farm = table.servers.len();
+pub fn judge(table: &PageTable, mut cx: Context<'_>) -> Judgement {
+    cx.farm = table.servers.len();
+    let (joined, known) = (cx.joined, cx.known);
     let mut hits = Vec::new();
     let mut leads = Vec::new();
     let mut keys: Vec<_> = table.pages.keys().collect();
@@ -482,7 +530,7 @@ pub fn judge(
         let p = &table.pages[key];
         let (site, page) = split_key(key);
         let (site, page) = (site.to_string(), page.to_string());
-        let r = reasons(p, table.sites.get(&site), farm);
+        let r = reasons(p, &site, table.sites.get(&site), &cx);
         let clients: Vec<&str> = p.clients.iter().map(|(ip, _)| ip.as_str()).collect();
         if tool_like(&r) {
             let rule = if joined(&page, &clients) {
@@ -602,7 +650,15 @@ mod tests {
             let ip = format!("10.2.0.{c}");
             table.record(&seen("/app/home.aspx", &ip, true, t0), || ev(&ip, 9, t0));
         }
-        let j = judge(&table, &|_, _| false, &|_| false);
+        let w = (
+            t0 - chrono::Duration::days(60),
+            t0 + chrono::Duration::days(60),
+        );
+        let no_first = |_: &str| None;
+        let j = judge(
+            &table,
+            Context::new(w, &no_first, &|_, _| false, &|_| false),
+        );
         assert_eq!(j.hits.len(), 1);
         let h = &j.hits[0];
         assert_eq!(
@@ -619,7 +675,10 @@ mod tests {
         assert_eq!(lines, [Some(1), Some(2), Some(3)]);
         assert_eq!(j.leads.len(), 1);
         assert_eq!(j.leads[0].page, "/app/report.aspx");
-        let joined = judge(&table, &|p, _| p == "/erp/conn.aspx", &|_| false);
+        let joined = judge(
+            &table,
+            Context::new(w, &no_first, &|p, _| p == "/erp/conn.aspx", &|_| false),
+        );
         assert!(joined.hits.iter().all(|h| h.rule.id == "EXRAY-WS-011"));
     }
 
@@ -666,6 +725,44 @@ mod tests {
             unstacked_requests: t.unstacked_requests,
             scratch: String::new(),
         }
+    }
+
+    #[test]
+    fn a_page_new_in_the_window_is_a_stronger_lead_not_a_finding() {
+        let t0 = Utc.with_ymd_and_hms(2021, 3, 3, 10, 0, 0).unwrap();
+        let mut table = PageTable::default();
+        // A new page POSTed to by one client, with a referrer, at a person's pace.
+        for i in 0..20u64 {
+            let t = t0 + chrono::Duration::minutes(10 * i as i64);
+            let mut s = seen("/app/new.ashx", "10.1.1.1", true, t);
+            s.referer = Some(true);
+            table.record(&s, || ev("10.1.1.1", i + 1, t));
+        }
+        let w = (
+            t0 - chrono::Duration::days(60),
+            t0 + chrono::Duration::days(60),
+        );
+        let site_first = |_: &str| Some(t0 - chrono::Duration::days(10));
+        let j = judge(
+            &table,
+            Context::new(w, &site_first, &|_, _| false, &|_| false),
+        );
+        assert!(j.hits.is_empty());
+        assert_eq!(j.leads.len(), 1);
+        assert!(j.leads[0]
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("first requested inside the exploitation window")));
+        // Outside the window, or a site whose logs begin that day: no such reason.
+        let late = (
+            t0 + chrono::Duration::days(1),
+            t0 + chrono::Duration::days(60),
+        );
+        let j = judge(
+            &table,
+            Context::new(late, &site_first, &|_, _| false, &|_| false),
+        );
+        assert_eq!(j.leads[0].reasons.len(), 2);
     }
 
     #[test]

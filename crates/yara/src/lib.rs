@@ -31,6 +31,7 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
     ("commands.yar", include_str!("../rules/commands.yar")),
     ("files.yar", include_str!("../rules/files.yar")),
     ("exchange.yar", include_str!("../rules/exchange.yar")),
+    ("behaviour.yar", include_str!("../rules/behaviour.yar")),
 ];
 
 /// Namespace of the built-in rules.
@@ -323,6 +324,13 @@ fn compile(
             .collect();
         ignored_seen += ignored.len();
         for (rule, why) in ignored {
+            // A rule that failed to compile is already listed with its error's line.
+            if skipped
+                .iter()
+                .any(|s| &s.file == path && s.rule.as_deref() == Some(rule.as_str()))
+            {
+                continue;
+            }
             skipped.push(SkippedRule {
                 file: path.clone(),
                 line: rule_line(text, &rule),

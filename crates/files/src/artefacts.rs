@@ -278,7 +278,10 @@ pub fn oab_settings_shell(data: &[u8]) -> Option<(usize, usize)> {
             .iter()
             .rposition(|&b| b == b'\n' || b == b'\r')
             .map_or(0, |i| i + 1);
-        if !data[line_start..key].iter().all(|&b| b == b' ' || b == b'\t') {
+        if !data[line_start..key]
+            .iter()
+            .all(|&b| b == b' ' || b == b'\t')
+        {
             continue;
         }
         // Then blanks, a colon, and the value up to the end of the line.
@@ -295,7 +298,10 @@ pub fn oab_settings_shell(data: &[u8]) -> Option<(usize, usize)> {
             .map_or(data.len(), |p| i + p);
         let value = &data[i + 1..value_end];
         // The cmdlet only takes a URL there: `http://f/<script …`.
-        let lead = value.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let lead = value
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
         let url = &value[lead..];
         if !(url.len() >= 7
             && (url[..7].eq_ignore_ascii_case(b"http://")
@@ -454,7 +460,10 @@ mod tests {
         assert!(oab_settings_shell(cms).is_none());
         assert!(oab_settings_shell(b"settings.ExternalUrl = x; // <script").is_none());
         // A settings form in the same layout, but the value is a control, not a URL.
-        assert!(oab_settings_shell(b"InternalUrl: <input runat=server /><script>x()</script>").is_none());
+        assert!(
+            oab_settings_shell(b"InternalUrl: <input runat=server /><script>x()</script>")
+                .is_none()
+        );
         assert!(oab_settings_shell(b"<html><script>alert(1)</script>").is_none());
         assert!(oab_settings_shell(b"ExternalUrl : https://mail.example.org/OAB").is_none());
     }

@@ -106,13 +106,18 @@ fn signature_base_iocs_folder_loads_as_is() {
         eprintln!("SKIP: {} absent", dir.display());
         return;
     }
-    let iocs = exray_files::Iocs::load(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{e}"));
+    let iocs =
+        exray_files::Iocs::load(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<String> = iocs
         .files()
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    eprintln!("signature-base iocs: {} indicators from {names:?}, {} skipped", iocs.len(), iocs.skipped());
+    eprintln!(
+        "signature-base iocs: {} indicators from {names:?}, {} skipped",
+        iocs.len(),
+        iocs.skipped()
+    );
     for f in ["hash-iocs.txt", "filename-iocs.txt", "c2-iocs.txt"] {
         assert!(names.iter().any(|n| n == f), "{f} not loaded: {names:?}");
     }

@@ -675,8 +675,11 @@ fn a_user_path_that_is_a_link_is_followed_but_planned_links_are_not() {
 
 /// Records what the sweep tells the rule engine about each file (the facts behind the
 /// Loki/THOR external variables).
+/// Path, owner and mode of one scanned file.
+type Seen = (String, Option<String>, Option<u32>);
+
 struct Recorder {
-    seen: std::sync::Mutex<Vec<(String, Option<String>, Option<u32>)>>,
+    seen: std::sync::Mutex<Vec<Seen>>,
 }
 
 struct RecorderScanner<'a>(&'a Recorder);

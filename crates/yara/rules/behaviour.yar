@@ -457,7 +457,7 @@ rule EXRAY_NET_Reverse_Shell
         $conn = /\.Connect\s*\(|TcpClient\s*\(\s*[a-z_"]/ nocase
         $proc = /ProcessStartInfo|Process\s*\.\s*Start\s*\(/ nocase
         $redir = /RedirectStandard(Input|Output)/ nocase
-        $cmd = /cmd(\.exe)?"|powershell(\.exe)?"/ nocase
+        $cmd = /cmd(\.exe)?"|powershell(\.exe)?"|"\/c\s/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:

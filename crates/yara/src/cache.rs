@@ -20,7 +20,11 @@ const MAGIC: &[u8; 8] = b"EXRAYRC1";
 /// `~/.cache/exray/rules` (Linux), `~/Library/Caches/exray/rules` (macOS),
 /// `%LOCALAPPDATA%\exray\rules` (Windows). `None` when none of these can be found.
 pub fn default_dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let base = if cfg!(windows) {
         env("LOCALAPPDATA")
     } else if cfg!(target_os = "macos") {
@@ -71,7 +75,10 @@ pub fn load(dir: &Path, key: &str) -> Option<Cached> {
     let bytes = std::fs::read(&path).ok()?;
     let parsed = parse(&bytes);
     if parsed.is_none() {
-        tracing::warn!("{}: damaged rule cache entry, compiling again", path.display());
+        tracing::warn!(
+            "{}: damaged rule cache entry, compiling again",
+            path.display()
+        );
     }
     parsed
 }
@@ -138,14 +145,29 @@ mod tests {
 
     #[test]
     fn key_changes_with_content_and_path() {
-        let a = key(&[(PathBuf::from("a.yar"), b"rule A {condition: true}".to_vec())], &[]);
-        let b = key(&[(PathBuf::from("a.yar"), b"rule A {condition: false}".to_vec())], &[]);
-        let c = key(&[(PathBuf::from("b.yar"), b"rule A {condition: true}".to_vec())], &[]);
+        let a = key(
+            &[(PathBuf::from("a.yar"), b"rule A {condition: true}".to_vec())],
+            &[],
+        );
+        let b = key(
+            &[(
+                PathBuf::from("a.yar"),
+                b"rule A {condition: false}".to_vec(),
+            )],
+            &[],
+        );
+        let c = key(
+            &[(PathBuf::from("b.yar"), b"rule A {condition: true}".to_vec())],
+            &[],
+        );
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(
             a,
-            key(&[(PathBuf::from("a.yar"), b"rule A {condition: true}".to_vec())], &[])
+            key(
+                &[(PathBuf::from("a.yar"), b"rule A {condition: true}".to_vec())],
+                &[]
+            )
         );
     }
 

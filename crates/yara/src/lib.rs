@@ -148,7 +148,11 @@ impl SkippedRule {
         let rule = it.next()?;
         Some(SkippedRule {
             file,
-            line: if l.is_empty() { None } else { Some(l.parse().ok()?) },
+            line: if l.is_empty() {
+                None
+            } else {
+                Some(l.parse().ok()?)
+            },
             rule: (!rule.is_empty()).then(|| rule.to_string()),
             reason: it.next()?.to_string(),
         })
@@ -414,12 +418,11 @@ fn rule_line(text: &str, name: &str) -> Option<usize> {
 
 fn rule_decl(line: &str) -> Option<String> {
     let mut rest = line.trim_start();
-    loop {
-        if let Some(r) = rest.strip_prefix("private ").or(rest.strip_prefix("global ")) {
-            rest = r.trim_start();
-        } else {
-            break;
-        }
+    while let Some(r) = rest
+        .strip_prefix("private ")
+        .or(rest.strip_prefix("global "))
+    {
+        rest = r.trim_start();
     }
     let r = rest.strip_prefix("rule")?;
     if !r.starts_with(char::is_whitespace) {
@@ -915,7 +918,11 @@ impl ContentScanner for YaraScanner<'_> {
         self.scan_with(path, &facts, data)
     }
 
-    fn scan_file(&mut self, file: &FileContext<'_>, data: &[u8]) -> Result<Vec<ContentHit>, String> {
+    fn scan_file(
+        &mut self,
+        file: &FileContext<'_>,
+        data: &[u8],
+    ) -> Result<Vec<ContentHit>, String> {
         let mut facts = externals::FileFacts::from_path(file.path, data);
         facts.owner = file.owner.unwrap_or_default().to_string();
         facts.filemode = file.mode.map(i64::from).unwrap_or(0);

@@ -90,7 +90,11 @@ const ASP_EXTS: &[&str] = &[
 /// The extension a sample is reported under: the last one, lower case; a renamed copy
 /// (`x.asp.txt`, `x.aspx(2013)`) is reported as `asp (renamed)`.
 pub fn extension_of(rel: &str) -> String {
-    let name = rel.rsplit(['/', '\\']).next().unwrap_or(rel).to_ascii_lowercase();
+    let name = rel
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(rel)
+        .to_ascii_lowercase();
     let parts: Vec<&str> = name.split('.').skip(1).collect();
     match parts.last() {
         None => "(none)".to_string(),
@@ -100,14 +104,20 @@ pub fn extension_of(rel: &str) -> String {
             .rev()
             .skip(1)
             .find_map(|p| {
-                let stem: String = p.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let stem: String = p
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
                 ASP_EXTS
                     .contains(&stem.as_str())
                     .then(|| format!("{stem} (renamed)"))
             })
             .or_else(|| {
                 let last = parts.last().copied().unwrap_or_default();
-                let stem: String = last.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let stem: String = last
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
                 (ASP_EXTS.contains(&stem.as_str()) && stem != last)
                     .then(|| format!("{stem} (renamed)"))
             })
@@ -244,8 +254,14 @@ impl QualityReport {
                 self.unique() - self.one_liners()
             ) * 100.0
         ));
-        s.push_str(&Counts::table("source", &self.grouped(|x| x.source.clone())));
-        s.push_str(&Counts::table("extension", &self.grouped(|x| x.ext.clone())));
+        s.push_str(&Counts::table(
+            "source",
+            &self.grouped(|x| x.source.clone()),
+        ));
+        s.push_str(&Counts::table(
+            "extension",
+            &self.grouped(|x| x.ext.clone()),
+        ));
         s.push_str("| benign application | files | false positives |\n|---|---:|---:|\n");
         for (app, (files, fps)) in self.fp_per_app() {
             s.push_str(&format!("| {app} | {files} | {fps} |\n"));
@@ -453,7 +469,10 @@ mod tests {
         assert_eq!(extension_of("a/b/Shell.ASPX"), "aspx");
         assert_eq!(extension_of("a/x.asp.txt"), "asp (renamed)");
         assert_eq!(extension_of("a/x.asp.jpg"), "asp (renamed)");
-        assert_eq!(extension_of("a/ExpiredPassword.aspx(2013)(HyperShell)"), "aspx (renamed)");
+        assert_eq!(
+            extension_of("a/ExpiredPassword.aspx(2013)(HyperShell)"),
+            "aspx (renamed)"
+        );
         assert_eq!(extension_of("a/notes.txt"), "txt");
         assert_eq!(extension_of("a/global.asa"), "asa");
     }

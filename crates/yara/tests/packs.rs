@@ -225,7 +225,10 @@ fn rules_for_unsupported_modules_are_skipped_not_fatal() {
         "mixed.yar",
         "import \"elf\"\nrule Elf_Only { condition: elf.type == elf.ET_EXEC }\nrule Text_Ioc { strings: $a = \"delta-ioc-4\" condition: $a }\n",
     );
-    assert!(strict(std::slice::from_ref(&f)).is_err(), "strict: skipped rules are fatal");
+    assert!(
+        strict(std::slice::from_ref(&f)).is_err(),
+        "strict: skipped rules are fatal"
+    );
     let rules = with_user_packs(std::slice::from_ref(&f)).unwrap();
     assert_eq!(
         rules.ignored_rules().len(),
@@ -279,7 +282,9 @@ fn bad_rules_are_skipped_with_file_line_rule_and_reason() {
     assert!(bad.file.ends_with("a_mixed.yar"));
     assert_eq!(bad.line, Some(6));
     assert!(bad.reason.contains("unknown identifier"), "{}", bad.reason);
-    assert!(bad.to_string().contains("a_mixed.yar:6: rule Uses_Undefined skipped"));
+    assert!(bad
+        .to_string()
+        .contains("a_mixed.yar:6: rule Uses_Undefined skipped"));
     assert!(skipped
         .iter()
         .any(|s| s.file.ends_with("b_empty.yar") && s.rule.is_none()));
@@ -365,7 +370,11 @@ fn compiled_packs_are_cached_by_content() {
         cache_dir: Some(cache.clone()),
     };
     assert!(load(std::slice::from_ref(&f), &strict_cached).is_err());
-    std::fs::write(&f, "rule Cached_B { strings: $a = \"cache-ioc-2\" condition: $a }\n").unwrap();
+    std::fs::write(
+        &f,
+        "rule Cached_B { strings: $a = \"cache-ioc-2\" condition: $a }\n",
+    )
+    .unwrap();
     let third = load(std::slice::from_ref(&f), &opts).unwrap();
     assert!(!third.from_cache());
     assert!(third.skipped().is_empty());
@@ -411,5 +420,8 @@ fn whole_signature_base_loads_and_scans() {
         flagged += usize::from(hits.iter().any(|h| !h.meta.id.starts_with("EXRAY_")));
     }
     println!("signature-base flagged {flagged} of {scanned} files in tennc");
-    assert!(flagged * 2 > scanned, "signature-base matched only {flagged} of {scanned}");
+    assert!(
+        flagged * 2 > scanned,
+        "signature-base matched only {flagged} of {scanned}"
+    );
 }

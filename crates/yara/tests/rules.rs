@@ -418,8 +418,16 @@ fn oab_settings_rule_needs_the_script_in_the_url_value() {
     let shell = oab_dump("http://f/<script language=\"JScript\" runat=\"server\">function Page_Load(){/**/}</script>");
     let wide: Vec<u8> = shell.encode_utf16().flat_map(u16::to_le_bytes).collect();
     let mut s = rules().scanner();
-    let ids: Vec<String> = s.scan("x", &wide).unwrap().into_iter().map(|h| h.meta.id).collect();
-    assert!(ids.contains(&"EXRAY_Exchange_OAB_Settings_Shell".to_string()), "{ids:?}");
+    let ids: Vec<String> = s
+        .scan("x", &wide)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.meta.id)
+        .collect();
+    assert!(
+        ids.contains(&"EXRAY_Exchange_OAB_Settings_Shell".to_string()),
+        "{ids:?}"
+    );
 }
 
 #[test]

@@ -206,9 +206,9 @@ fn common_pack_files(o: &Opts, tmp: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<
             let mut v: Vec<PathBuf> = walk(p)?
                 .into_iter()
                 .filter(|f| {
-                    f.extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| e.eq_ignore_ascii_case("yar") || e.eq_ignore_ascii_case("yara"))
+                    f.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        e.eq_ignore_ascii_case("yar") || e.eq_ignore_ascii_case("yara")
+                    })
                 })
                 .collect();
             v.sort();
@@ -233,7 +233,11 @@ fn common_pack_files(o: &Opts, tmp: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<
             ok.push(f);
         } else {
             let err = String::from_utf8_lossy(&r.stderr);
-            left_out.push(format!("{}: {}", f.display(), err.lines().next().unwrap_or("").trim()));
+            left_out.push(format!(
+                "{}: {}",
+                f.display(),
+                err.lines().next().unwrap_or("").trim()
+            ));
         }
     }
     Ok((ok, left_out))
@@ -264,13 +268,18 @@ fn bench(o: &Opts, files: usize, bytes: u64, tmp: &Path) -> anyhow::Result<()> {
         let yarac = o.yara.with_file_name("yarac");
         let t = Instant::now();
         let mut cmd = Command::new(&yarac);
-        cmd.args(externals_args()).arg("-w").arg(format!("exray:{}", rules_file.display()));
+        cmd.args(externals_args())
+            .arg("-w")
+            .arg(format!("exray:{}", rules_file.display()));
         for (i, f) in pack_files.iter().enumerate() {
             cmd.arg(format!("user{i}:{}", f.display()));
         }
         let r = cmd.arg(&compiled).stdin(Stdio::null()).output()?;
         if !r.status.success() {
-            anyhow::bail!("yarac failed: {}", String::from_utf8_lossy(&r.stderr).trim());
+            anyhow::bail!(
+                "yarac failed: {}",
+                String::from_utf8_lossy(&r.stderr).trim()
+            );
         }
         println!(
             "yarac: {} pack files precompiled in {:.3} s (not counted in yara's time); {} left out of both tools:",
@@ -381,7 +390,11 @@ fn bench(o: &Opts, files: usize, bytes: u64, tmp: &Path) -> anyhow::Result<()> {
     );
     println!(
         "| exray (yara-x), rule {} | {:.3} | |",
-        if pack_files.is_empty() { "compilation" } else { "loading (cache)" },
+        if pack_files.is_empty() {
+            "compilation"
+        } else {
+            "loading (cache)"
+        },
         secs(c)
     );
     println!("| exray (yara-x), total | {:.3} | |", secs(t));

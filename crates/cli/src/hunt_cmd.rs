@@ -48,7 +48,16 @@ pub struct HuntArgs {
     /// YARA rule files or folders to load besides the built-in rules.
     #[arg(long)]
     pub rules: Vec<PathBuf>,
-    /// IOC packs: signature-base `filename-iocs.txt` / `hash-iocs.txt`, STIX 2.1 bundles (.json).
+    /// A rule file that yara-x cannot take (or a rule in it) stops the hunt instead of being
+    /// skipped with a warning and listed in the report's input errors.
+    #[arg(long = "strict-rules")]
+    pub strict_rules: bool,
+    /// Compile the rule packs on every run instead of reusing the compiled copy kept in the
+    /// user's cache folder (keyed by the packs' content and the yara-x version).
+    #[arg(long = "no-rule-cache")]
+    pub no_rule_cache: bool,
+    /// IOC packs: signature-base's `iocs/` folder as it is, or its `filename-iocs.txt` /
+    /// `hash-iocs.txt` / `c2-iocs.txt`, STIX 2.1 bundles (.json).
     #[arg(long)]
     pub iocs: Vec<PathBuf>,
     /// A baseline made by `exray baseline`: report new or changed script files.
@@ -79,29 +88,48 @@ fn parse_time(s: &str, end_of_day: bool) -> anyhow::Result<DateTime<Utc>> {
     Ok(t.expect("valid time").and_utc())
 }
 
+/// The content rules, and the user rules left out (each an input error of the report).
+type LoadedRules = (
+    Option<Box<dyn exray_core::content::ContentRules>>,
+    Vec<exray_core::InputError>,
+);
+
 #[cfg(feature = "yara")]
-fn content_rules(
-    args: &HuntArgs,
-) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
+fn content_rules(args: &HuntArgs) -> anyhow::Result<LoadedRules> {
     if args.no_files {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
-    let rules = if args.rules.is_empty() {
-        exray_yara::builtin()?
-    } else {
-        exray_yara::with_user_packs(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?
+    let opts = exray_yara::LoadOptions {
+        strict: args.strict_rules,
+        cache_dir: if args.no_rule_cache || args.rules.is_empty() {
+            None
+        } else {
+            exray_yara::cache::default_dir()
+        },
     };
-    Ok(Some(Box::new(rules)))
+    let rules = exray_yara::load(&args.rules, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let skipped = rules
+        .skipped()
+        .iter()
+        .map(|s| exray_core::InputError {
+            file: s.file.display().to_string(),
+            line: s.line.map(|l| l as u64),
+            record: None,
+            message: match &s.rule {
+                Some(r) => format!("YARA rule {r} skipped: {}", s.reason),
+                None => format!("YARA rule file skipped: {}", s.reason),
+            },
+        })
+        .collect();
+    Ok((Some(Box::new(rules)), skipped))
 }
 
 #[cfg(not(feature = "yara"))]
-fn content_rules(
-    args: &HuntArgs,
-) -> anyhow::Result<Option<Box<dyn exray_core::content::ContentRules>>> {
+fn content_rules(args: &HuntArgs) -> anyhow::Result<LoadedRules> {
     if !args.rules.is_empty() {
         bail!("this exray was built without yara-x: --rules needs the `yara` feature");
     }
-    Ok(None)
+    Ok((None, Vec::new()))
 }
 
 pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
@@ -133,7 +161,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
         .map(exray_files::Baseline::load)
         .transpose()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let rules = content_rules(args)?;
+    let (rules, skipped_rules) = content_rules(args)?;
     let mut event_rules = exray_hunt::eventrules::EventRules::builtin();
     for p in &args.event_rules {
         let text =
@@ -181,7 +209,16 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
         event_rules: Some(event_rules),
         progress,
     };
-    let report = exray_hunt::run(&opts, rules.as_deref())?;
+    let mut report = exray_hunt::run(&opts, rules.as_deref())?;
+    if !skipped_rules.is_empty() {
+        report.summary.input_errors += skipped_rules.len() as u64;
+        let room = exray_core::ERROR_CAP.saturating_sub(report.errors.len());
+        report.errors.extend(skipped_rules.into_iter().take(room));
+        report
+            .errors
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        exray_core::verdict::conclude(&mut report);
+    }
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }

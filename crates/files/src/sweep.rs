@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use exray_core::aggregate::Aggregator;
-use exray_core::content::{ContentRules, ContentScanner};
+use exray_core::content::{ContentRules, ContentScanner, FileContext};
 use exray_core::{
     Confidence, ContentMatch, Evidence, FileInfo, InputError, RuleMeta, Severity, SourceCoverage,
     SourceKind, ERROR_CAP,
@@ -262,6 +262,20 @@ fn compiled_reason(vp: &str) -> Option<&'static str> {
     rules::shell_name_reason(name, false)
 }
 
+/// The owner (numeric user id) and permission bits, where the platform has them.
+fn owner_and_mode(md: &std::fs::Metadata) -> (Option<String>, Option<u32>) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (Some(md.uid().to_string()), Some(md.mode() & 0o7777))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = md;
+        (None, None)
+    }
+}
+
 fn escape_excerpt(b: &[u8]) -> String {
     let mut s = String::new();
     for &c in b.iter().take(120) {
@@ -439,10 +453,17 @@ impl<'a> Worker<'a> {
             }
         }
 
-        // Content rules over the same buffer.
+        // Content rules over the same buffer, with the file's facts for the external
+        // variables of Loki/THOR packs (filename, filepath, extension, filetype, owner, filemode).
         if read_whole {
             if let Some(sc) = self.scanner.as_mut() {
-                match catch_unwind(AssertUnwindSafe(|| sc.scan(&display, data))) {
+                let (owner, mode) = owner_and_mode(&md);
+                let ctx = FileContext {
+                    path: &display,
+                    owner: owner.as_deref(),
+                    mode,
+                };
+                match catch_unwind(AssertUnwindSafe(|| sc.scan_file(&ctx, data))) {
                     Ok(Ok(content_hits)) => {
                         for ch in content_hits {
                             hits.push(Hit {

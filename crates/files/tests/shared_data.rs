@@ -94,3 +94,35 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// signature-base's `iocs/` folder loads as it is (`--iocs path/to/signature-base/iocs`): hash,
+/// file-name and C2 lists with their comments and score columns; README and keywords files
+/// are not IOC lists and are left alone.
+#[test]
+fn signature_base_iocs_folder_loads_as_is() {
+    let Some(data) = shared_data() else { return };
+    let dir = data.join("rulepacks/signature-base/iocs");
+    if !dir.is_dir() {
+        eprintln!("SKIP: {} absent", dir.display());
+        return;
+    }
+    let iocs =
+        exray_files::Iocs::load(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<String> = iocs
+        .files()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    eprintln!(
+        "signature-base iocs: {} indicators from {names:?}, {} skipped",
+        iocs.len(),
+        iocs.skipped()
+    );
+    for f in ["hash-iocs.txt", "filename-iocs.txt", "c2-iocs.txt"] {
+        assert!(names.iter().any(|n| n == f), "{f} not loaded: {names:?}");
+    }
+    assert!(iocs.len() > 5000, "{} indicators", iocs.len());
+    assert!(iocs.has_name_iocs());
+    let needs = iocs.hash_needs();
+    assert!(needs.md5 && needs.sha1 && needs.sha256, "{needs:?}");
+}

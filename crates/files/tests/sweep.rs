@@ -190,6 +190,33 @@ fn oab_settings_shell_found_without_rule_engine() {
     assert!(rules_for(&f, "oab-settings.txt").is_empty());
 }
 
+/// A CMS settings page that names ExternalUrl/InternalUrl and has scripts elsewhere is not the
+/// OAB shell; the same page with the script inside the ExternalUrl value is.
+#[test]
+fn oab_settings_shell_needs_the_script_inside_the_url_value() {
+    let t = Tree::new();
+    let cms = b"<%@ Page Language=\"C#\" %>\r\n<h2>Site settings</h2>\r\n\
+<label for=\"ExternalUrl\">ExternalUrl</label> <input id=\"ExternalUrl\" />\r\n\
+<label>InternalUrl</label>: <input id=\"InternalUrl\" />\r\n\
+<script type=\"text/javascript\">validate('ExternalUrl');</script>\r\n";
+    t.write("inetpub/wwwroot/cms/settings.aspx", cms);
+    let mut shell = b"Name                            : OAB (Default Web Site)\r\n".to_vec();
+    shell.extend_from_slice(b"InternalUrl                     : https://ex01/OAB\r\n");
+    shell.extend_from_slice(
+        b"ExternalUrl                     : http://f/<script language=\"JScript\" runat=\"server\">function Page_Load(){eval(Request[\"k\"],\"unsafe\");}</script>\r\n",
+    );
+    t.write("inetpub/wwwroot/cms/shell.aspx", &shell);
+    let (f, _) = findings(sweep(&t.plan(), &opts(), None, &no_iocs(), None));
+    assert!(
+        !rules_for(&f, "settings.aspx").contains(&"EXRAY-FS-006".to_string()),
+        "{:?}",
+        rules_for(&f, "settings.aspx")
+    );
+    let s = finding(&f, "EXRAY-FS-006", "shell.aspx");
+    let m = &s.evidence[0].matches[1];
+    assert_eq!(&shell[m.offset as usize..m.offset as usize + 7], b"<script");
+}
+
 /// A content-rule engine double: flags `eval(Request` with its offset.
 struct Double {
     scanners: AtomicUsize,
@@ -644,4 +671,68 @@ fn a_user_path_that_is_a_link_is_followed_but_planned_links_are_not() {
         .notes
         .iter()
         .any(|n| n.contains("links not followed")));
+}
+
+/// Records what the sweep tells the rule engine about each file (the facts behind the
+/// Loki/THOR external variables).
+/// Path, owner and mode of one scanned file.
+type Seen = (String, Option<String>, Option<u32>);
+
+struct Recorder {
+    seen: std::sync::Mutex<Vec<Seen>>,
+}
+
+struct RecorderScanner<'a>(&'a Recorder);
+
+impl ContentRules for Recorder {
+    fn scanner(&self) -> Box<dyn ContentScanner + '_> {
+        Box::new(RecorderScanner(self))
+    }
+    fn rule_count(&self) -> usize {
+        0
+    }
+}
+
+impl ContentScanner for RecorderScanner<'_> {
+    fn scan(&mut self, _path: &str, _data: &[u8]) -> Result<Vec<ContentHit>, String> {
+        Err("the sweep must call scan_file".into())
+    }
+    fn scan_file(
+        &mut self,
+        file: &exray_core::content::FileContext<'_>,
+        _data: &[u8],
+    ) -> Result<Vec<ContentHit>, String> {
+        self.0.seen.lock().unwrap().push((
+            file.path.to_string(),
+            file.owner.map(str::to_string),
+            file.mode,
+        ));
+        Ok(vec![])
+    }
+}
+
+#[test]
+fn sweep_hands_path_owner_and_mode_to_the_rules() {
+    let t = Tree::new();
+    t.write("inetpub/wwwroot/aspnet_client/a.aspx", b"<% x %>");
+    let rules = Recorder {
+        seen: std::sync::Mutex::new(Vec::new()),
+    };
+    let out = sweep(&t.plan(), &opts(), Some(&rules), &no_iocs(), None);
+    assert_eq!(out.error_count, 0, "{:?}", out.errors);
+    let seen = rules.seen.lock().unwrap();
+    let (path, owner, mode) = seen
+        .iter()
+        .find(|(p, _, _)| p.ends_with("a.aspx"))
+        .expect("a.aspx scanned");
+    assert_eq!(path, r"C:\inetpub\wwwroot\aspnet_client\a.aspx");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let md = fs::metadata(t.root().join("inetpub/wwwroot/aspnet_client/a.aspx")).unwrap();
+        assert_eq!(owner.as_deref(), Some(md.uid().to_string().as_str()));
+        assert_eq!(*mode, Some(md.mode() & 0o7777));
+    }
+    #[cfg(not(unix))]
+    let _ = (owner, mode);
 }

@@ -6,26 +6,20 @@ rule EXRAY_Exchange_OAB_Settings_Shell
 {
     meta:
         title = "Web shell: OAB virtual-directory settings with embedded server script"
-        description = "Text of an Exchange OAB virtual directory's settings (ExternalUrl, InternalUrl, OfflineAddressBooks, PollInterval ...) saved as a page, with a <script runat=server> or <% %> block in a URL field: the file written through CVE-2021-27065 / CVE-2021-26858 (Set-OabVirtualDirectory then Reset/Remove)."
+        description = "Text of an Exchange OAB virtual directory's settings saved as a page, one 'Name : value' per line as Set-/Get-OabVirtualDirectory write them, with a <script runat=server> or <% %> block inside the ExternalUrl or InternalUrl value: the file written through CVE-2021-27065 / CVE-2021-26858 (Set-OabVirtualDirectory then Reset/Remove). A page that merely names these fields and has a script elsewhere does not match."
         family = "generic"
         stage = "foothold"
         severity = "critical"
         confidence = "high"
         attack = "T1505.003, T1190"
     strings:
-        $f1 = "OfflineAddressBooks" ascii wide nocase
-        $f2 = "ExternalUrl" ascii wide nocase
-        $f3 = "InternalUrl" ascii wide nocase
-        $f4 = "PollInterval" ascii wide nocase
-        $f5 = "ExternalAuthenticationMethods" ascii wide nocase
-        $f6 = "OAB (Default Web Site)" ascii wide nocase
-        $f7 = "RequireSSL" ascii wide nocase
-        $url_script = /(External|Internal)Url[^\r\n]{0,300}(<script|runat\s*=|<%)/ nocase
-        $script1 = "<script" ascii wide nocase
-        $script2 = "runat=" ascii wide nocase
-        $script3 = "<%" ascii wide
+        // The settings as Set-/Get-OabVirtualDirectory | Format-List write them: the key starts
+        // its line, then blanks, a colon, and the script sits inside the URL value (the cmdlet
+        // only takes a URL there: http://f/<script ...).
+        $url_script = /(^|[\r\n])[ \t]*(External|Internal)Url[ \t]*:[ \t]*https?:\/\/[^\r\n]{0,300}(<script|runat\s*=|<%)/ nocase
+        $url_script_w = /(^|[\r\n])[ \t]*(External|Internal)Url[ \t]*:[ \t]*https?:\/\/[^\r\n]{0,300}(<script|runat\s*=|<%)/ wide nocase
     condition:
-        $url_script or (3 of ($f*) and any of ($script*))
+        any of them
 }
 
 rule EXRAY_WebConfig_Handler_Hijack

@@ -65,14 +65,14 @@ rule EXRAY_ASP_UTF7_Codepage
 {
     meta:
         title = "Web shell: ASP page switched to the UTF-7 code page"
-        description = "<%@ codepage=65000 %> makes IIS decode the page as UTF-7, so the script body can be written as +AHIAZQ...- runs that no text signature sees. Legitimate pages do not do this."
+        description = "<%@ codepage=65000 %> (also written with leading zeros) makes IIS decode the page as UTF-7, so the script body can be written as +AHIAZQ...- runs that no text signature sees. Legitimate pages do not do this."
         family = "generic"
         stage = "foothold"
         severity = "critical"
         confidence = "high"
         attack = "T1505.003, T1027"
     strings:
-        $cp = /<%\s*@[^%]{0,80}codepage\s*=\s*["']?65000/ nocase
+        $cp = /<%\s*@[^%]{0,80}codepage\s*=\s*["']?0*65000/ nocase
         $seq = /\+A[A-Za-z0-9+\/]{20,400}-/
     condition:
         $cp or (#seq >= 2 and $seq in (0..512) and filesize < 4KB)

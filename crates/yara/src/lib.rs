@@ -16,9 +16,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use exray_core::content::{ContentHit, ContentRules, ContentScanner};
+use exray_core::content::{ContentHit, ContentRules, ContentScanner, FileContext};
 use exray_core::{Confidence, ContentMatch, Family, RuleMeta, Severity, Stage};
 
+pub mod cache;
+pub mod externals;
 pub mod quality;
 
 /// The built-in rule files, by file name, in the order they are compiled.
@@ -29,6 +31,7 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
     ("commands.yar", include_str!("../rules/commands.yar")),
     ("files.yar", include_str!("../rules/files.yar")),
     ("exchange.yar", include_str!("../rules/exchange.yar")),
+    ("behaviour.yar", include_str!("../rules/behaviour.yar")),
 ];
 
 /// Namespace of the built-in rules.
@@ -94,8 +97,76 @@ pub enum LoadError {
         /// The compiler's full report, with the offending source line.
         detail: String,
     },
+    #[error("{0} (--strict-rules)")]
+    Skipped(SkippedRule),
     #[error("built-in rules failed to compile (a bug in exray): {0}")]
     Builtin(String),
+}
+
+/// A user rule (or a whole rule file) that was left out, and why. The hunt lists these among
+/// its input errors; `--strict-rules` turns them into a load failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedRule {
+    pub file: PathBuf,
+    /// 1-based line of the problem, when known.
+    pub line: Option<usize>,
+    /// The rule's name; `None` when the whole file was skipped.
+    pub rule: Option<String>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for SkippedRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        match &self.rule {
+            Some(r) => write!(f, ": rule {r} skipped: {}", self.reason),
+            None => write!(f, ": file skipped: {}", self.reason),
+        }
+    }
+}
+
+impl SkippedRule {
+    /// One tab-separated line (for the rule cache).
+    fn to_record(&self) -> String {
+        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+        format!(
+            "{}\t{}\t{}\t{}",
+            clean(&self.file.to_string_lossy()),
+            self.line.map(|l| l.to_string()).unwrap_or_default(),
+            self.rule.as_deref().map(clean).unwrap_or_default(),
+            clean(&self.reason)
+        )
+    }
+
+    fn from_record(line: &str) -> Option<SkippedRule> {
+        let mut it = line.splitn(4, '\t');
+        let file = PathBuf::from(it.next()?);
+        let l = it.next()?;
+        let rule = it.next()?;
+        Some(SkippedRule {
+            file,
+            line: if l.is_empty() {
+                None
+            } else {
+                Some(l.parse().ok()?)
+            },
+            rule: (!rule.is_empty()).then(|| rule.to_string()),
+            reason: it.next()?.to_string(),
+        })
+    }
+}
+
+/// How user packs are loaded.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Any skipped rule or rule file is a [`LoadError`] (`--strict-rules`). Default: skip it
+    /// with a warning and keep the rest.
+    pub strict: bool,
+    /// Folder of the compiled-rule cache ([`cache::default_dir`]); `None` = no cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Compiled content rules: exray's built-in rules plus any user packs.
@@ -104,7 +175,8 @@ pub struct YaraRules {
     metas: HashMap<(String, String), RuleMeta>,
     count: usize,
     user_files: Vec<PathBuf>,
-    ignored: Vec<String>,
+    skipped: Vec<SkippedRule>,
+    from_cache: bool,
     timeout: Duration,
 }
 
@@ -113,6 +185,7 @@ impl std::fmt::Debug for YaraRules {
         f.debug_struct("YaraRules")
             .field("count", &self.count)
             .field("user_files", &self.user_files)
+            .field("skipped", &self.skipped.len())
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -123,38 +196,65 @@ pub fn builtin() -> anyhow::Result<YaraRules> {
     Ok(with_user_packs(&[])?)
 }
 
-/// Compile the built-in rules plus user packs: each path is a YARA file (any extension) or a
-/// folder searched recursively for `.yar`/`.yara` files. Errors name the file and line.
+/// Compile the built-in rules plus user packs (no cache, not strict): each path is a YARA file
+/// (any extension) or a folder searched recursively for `.yar`/`.yara` files.
 pub fn with_user_packs(paths: &[PathBuf]) -> Result<YaraRules, LoadError> {
+    load(paths, &LoadOptions::default())
+}
+
+/// Compile (or load from the cache) the built-in rules plus user packs. A missing path or a
+/// folder without rule files is an error. A file that is not UTF-8, holds no rules, or whose
+/// rules yara-x cannot take is skipped rule by rule (file, line, rule, reason in
+/// [`YaraRules::skipped`]) unless `opts.strict`, where the first one is the error.
+pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<YaraRules, LoadError> {
     let mut files = Vec::new();
     for p in paths {
         collect_pack(p, &mut files)?;
     }
-    let mut sources: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
+    let mut sources: Vec<(PathBuf, Vec<u8>)> = Vec::with_capacity(files.len());
     for f in &files {
         let bytes = std::fs::read(f).map_err(|source| LoadError::Io {
             path: f.clone(),
             source,
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let off = e.utf8_error().valid_up_to();
-            let (line, column) = line_col(&String::from_utf8_lossy(e.as_bytes()), off);
-            LoadError::Compile {
-                path: f.clone(),
-                line,
-                column,
-                message: "rule file is not valid UTF-8".into(),
-                detail: String::new(),
-            }
-        })?;
-        sources.push((f.clone(), text));
+        sources.push((f.clone(), bytes));
     }
+    let key = opts
+        .cache_dir
+        .as_ref()
+        .map(|d| (d, cache::key(&sources, externals::STRING_VARS)));
+    if let Some((dir, key)) = &key {
+        if let Some(c) = cache::load(dir, key) {
+            tracing::debug!(key = key.as_str(), "compiled rules loaded from the cache");
+            if opts.strict {
+                if let Some(s) = c.skipped.first() {
+                    return Err(LoadError::Skipped(s.clone()));
+                }
+            }
+            return finish(c.rules, files, c.skipped, true);
+        }
+    }
+    let (rules, skipped) = compile(&sources, opts.strict)?;
+    if let Some((dir, key)) = &key {
+        cache::store(dir, key, &rules, &skipped);
+    }
+    finish(rules, files, skipped, false)
+}
 
+fn new_compiler<'a>() -> Result<yara_x::Compiler<'a>, LoadError> {
     let mut compiler = yara_x::Compiler::new();
     compiler.colorize_errors(false);
     for m in IGNORED_MODULES {
         compiler.ignore_module(*m);
     }
+    for v in externals::STRING_VARS {
+        compiler
+            .define_global(v, "")
+            .map_err(|e| LoadError::Builtin(e.to_string()))?;
+    }
+    compiler
+        .define_global(externals::INT_VAR, 0i64)
+        .map_err(|e| LoadError::Builtin(e.to_string()))?;
     compiler.new_namespace(BUILTIN_NAMESPACE);
     for (name, src) in BUILTIN_SOURCES {
         let origin = format!("builtin:{name}");
@@ -162,48 +262,194 @@ pub fn with_user_packs(paths: &[PathBuf]) -> Result<YaraRules, LoadError> {
             .add_source(yara_x::SourceCode::from(*src).with_origin(origin.as_str()))
             .map_err(|e| LoadError::Builtin(e.to_string()))?;
     }
-    let mut ns_files: HashMap<String, PathBuf> = HashMap::new();
-    let mut ignored: Vec<String> = Vec::new();
-    let mut ignored_per_file: Vec<usize> = Vec::new();
-    for (i, (path, text)) in sources.iter().enumerate() {
-        let ns = format!("user{i}");
-        compiler.new_namespace(&ns);
-        ns_files.insert(ns, path.clone());
-        let origin = path.display().to_string();
-        if let Err(e) = compiler
-            .add_source(yara_x::SourceCode::from(text.as_str()).with_origin(origin.as_str()))
-        {
-            return Err(compile_error(path, text, &e));
-        }
-        let before = ignored.len();
-        for (rule, reason) in compiler
-            .ignored_rules()
-            .skip(ignored_total(&ignored_per_file))
-        {
-            let why = match reason {
-                yara_x::IgnoredRuleReason::IgnoredModule(m) => format!("uses module `{m}`"),
-                yara_x::IgnoredRuleReason::IgnoredRule(r) => format!("depends on ignored rule {r}"),
-                yara_x::IgnoredRuleReason::CompileError(e) => {
-                    format!("does not compile: {}", e.title())
+    Ok(compiler)
+}
+
+/// Compile every source; collect what had to be left out.
+fn compile(
+    sources: &[(PathBuf, Vec<u8>)],
+    strict: bool,
+) -> Result<(yara_x::Rules, Vec<SkippedRule>), LoadError> {
+    let mut compiler = new_compiler()?;
+    let mut skipped: Vec<SkippedRule> = Vec::new();
+    let mut ignored_seen = 0usize;
+    for (i, (path, bytes)) in sources.iter().enumerate() {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let off = e.valid_up_to();
+                let (line, column) = line_col(&String::from_utf8_lossy(bytes), off);
+                if strict {
+                    return Err(LoadError::Compile {
+                        path: path.clone(),
+                        line,
+                        column,
+                        message: "rule file is not valid UTF-8".into(),
+                        detail: String::new(),
+                    });
                 }
-            };
-            let msg = format!("{}: rule {rule} skipped: {why}", path.display());
-            tracing::warn!("{msg}");
-            ignored.push(msg);
+                skipped.push(SkippedRule {
+                    file: path.clone(),
+                    line: Some(line),
+                    rule: None,
+                    reason: format!("not valid UTF-8 at column {column}"),
+                });
+                continue;
+            }
+        };
+        compiler.new_namespace(&format!("user{i}"));
+        let before_errors = compiler.errors().len();
+        let origin = path.display().to_string();
+        if let Err(e) =
+            compiler.add_source(yara_x::SourceCode::from(text).with_origin(origin.as_str()))
+        {
+            if strict {
+                return Err(compile_error(path, text, &e));
+            }
+            for e in &compiler.errors()[before_errors..] {
+                skipped.push(skipped_for_error(path, text, e));
+            }
         }
-        ignored_per_file.push(ignored.len() - before);
+        let ignored: Vec<(String, String)> = compiler
+            .ignored_rules()
+            .skip(ignored_seen)
+            .map(|(rule, reason)| {
+                let why = match reason {
+                    yara_x::IgnoredRuleReason::IgnoredModule(m) => format!("uses module `{m}`"),
+                    yara_x::IgnoredRuleReason::IgnoredRule(r) => {
+                        format!("depends on skipped rule {r}")
+                    }
+                    yara_x::IgnoredRuleReason::CompileError(e) => {
+                        format!("does not compile: {}", e.title())
+                    }
+                };
+                (rule.to_string(), why)
+            })
+            .collect();
+        ignored_seen += ignored.len();
+        for (rule, why) in ignored {
+            // A rule that failed to compile is already listed with its error's line.
+            if skipped
+                .iter()
+                .any(|s| &s.file == path && s.rule.as_deref() == Some(rule.as_str()))
+            {
+                continue;
+            }
+            skipped.push(SkippedRule {
+                file: path.clone(),
+                line: rule_line(text, &rule),
+                rule: Some(rule),
+                reason: why,
+            });
+        }
     }
     let rules = compiler.build();
+    // A user file that compiled to nothing (and skipped nothing) holds no rules.
+    let mut per_ns: HashMap<&str, usize> = HashMap::new();
+    for rule in rules.iter() {
+        *per_ns.entry(rule.namespace()).or_default() += 1;
+    }
+    for (i, (path, _)) in sources.iter().enumerate() {
+        let ns = format!("user{i}");
+        let empty = per_ns.get(ns.as_str()).copied().unwrap_or(0) == 0;
+        if empty && !skipped.iter().any(|s| &s.file == path) {
+            if strict {
+                return Err(LoadError::NoRules { path: path.clone() });
+            }
+            skipped.push(SkippedRule {
+                file: path.clone(),
+                line: None,
+                rule: None,
+                reason: "file holds no rules".into(),
+            });
+        }
+    }
+    if strict {
+        if let Some(s) = skipped.first() {
+            return Err(LoadError::Skipped(s.clone()));
+        }
+    }
+    for s in &skipped {
+        tracing::warn!("{s}");
+    }
+    Ok((rules, skipped))
+}
 
+/// The rule a compile error points into, from the error's first label.
+fn skipped_for_error(path: &Path, text: &str, e: &yara_x::errors::CompileError) -> SkippedRule {
+    let start = e
+        .labels()
+        .next()
+        .filter(|l| l.origin().is_none_or(|o| o == path.display().to_string()))
+        .map(|l| l.span().range().start);
+    let label = e.labels().next().map(|l| l.text().to_string());
+    let reason = match label {
+        Some(t) if !t.is_empty() && t != e.title() => format!("{}: {t}", e.title()),
+        _ => e.title().to_string(),
+    };
+    match start {
+        Some(off) => SkippedRule {
+            file: path.to_path_buf(),
+            line: Some(line_col(text, off).0),
+            rule: rule_at(text, off),
+            reason,
+        },
+        None => SkippedRule {
+            file: path.to_path_buf(),
+            line: None,
+            rule: None,
+            reason,
+        },
+    }
+}
+
+/// The name of the rule declared last before byte `offset` (`[private|global] rule NAME`).
+fn rule_at(text: &str, offset: usize) -> Option<String> {
+    let head = &text[..offset.min(text.len())];
+    head.lines().rev().find_map(rule_decl)
+}
+
+/// 1-based line of the declaration of rule `name`.
+fn rule_line(text: &str, name: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| rule_decl(l).as_deref() == Some(name))
+        .map(|i| i + 1)
+}
+
+fn rule_decl(line: &str) -> Option<String> {
+    let mut rest = line.trim_start();
+    while let Some(r) = rest
+        .strip_prefix("private ")
+        .or(rest.strip_prefix("global "))
+    {
+        rest = r.trim_start();
+    }
+    let r = rest.strip_prefix("rule")?;
+    if !r.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let name: String = r
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Metadata of every public rule, and the rule set ready for scanning.
+fn finish(
+    rules: yara_x::Rules,
+    files: Vec<PathBuf>,
+    skipped: Vec<SkippedRule>,
+    from_cache: bool,
+) -> Result<YaraRules, LoadError> {
     let mut metas = HashMap::new();
     let mut count = 0usize;
-    let mut per_ns: HashMap<&str, usize> = HashMap::new();
     for rule in rules.iter() {
         if rule.is_private() {
             continue;
         }
         count += 1;
-        *per_ns.entry(rule.namespace()).or_default() += 1;
         let pairs: Vec<(String, MetaVal)> = rule
             .metadata()
             .map(|(k, v)| (k.to_string(), MetaVal::from(v)))
@@ -211,8 +457,11 @@ pub fn with_user_packs(paths: &[PathBuf]) -> Result<YaraRules, LoadError> {
         let meta = if rule.namespace() == BUILTIN_NAMESPACE {
             builtin_meta(rule.identifier(), &pairs).map_err(LoadError::Builtin)?
         } else {
-            let file = ns_files
-                .get(rule.namespace())
+            let file = rule
+                .namespace()
+                .strip_prefix("user")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| files.get(i))
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             user_meta(rule.identifier(), &file, &pairs)
@@ -222,35 +471,22 @@ pub fn with_user_packs(paths: &[PathBuf]) -> Result<YaraRules, LoadError> {
             meta,
         );
     }
-    // A user file that compiled to nothing (and skipped nothing) is as bad as a missing one.
-    for (i, (path, _)) in sources.iter().enumerate() {
-        if per_ns
-            .get(format!("user{i}").as_str())
-            .copied()
-            .unwrap_or(0)
-            == 0
-            && ignored_per_file[i] == 0
-        {
-            return Err(LoadError::NoRules { path: path.clone() });
-        }
-    }
     tracing::debug!(
         rules = count,
         user_files = files.len(),
-        "yara rules compiled"
+        skipped = skipped.len(),
+        from_cache,
+        "yara rules ready"
     );
     Ok(YaraRules {
         rules,
         metas,
         count,
         user_files: files,
-        ignored,
+        skipped,
+        from_cache,
         timeout: DEFAULT_TIMEOUT,
     })
-}
-
-fn ignored_total(per_file: &[usize]) -> usize {
-    per_file.iter().sum()
 }
 
 fn collect_pack(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
@@ -554,9 +790,19 @@ impl YaraRules {
         &self.user_files
     }
 
-    /// User rules that were skipped (unsupported module), one message each naming the file.
-    pub fn ignored_rules(&self) -> &[String] {
-        &self.ignored
+    /// User rules and rule files that were left out (file, line, rule, reason).
+    pub fn skipped(&self) -> &[SkippedRule] {
+        &self.skipped
+    }
+
+    /// [`Self::skipped`] as messages, one each naming the file and rule.
+    pub fn ignored_rules(&self) -> Vec<String> {
+        self.skipped.iter().map(ToString::to_string).collect()
+    }
+
+    /// True when the compiled rules came from the cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
     }
 
     /// The metadata of every public rule, sorted by id.
@@ -598,6 +844,12 @@ impl YaraScanner<'_> {
     /// Identifiers of the rules that match `data` (no match details), for the quality harness
     /// and the benchmark.
     pub fn matching_ids(&mut self, data: &[u8]) -> Result<Vec<String>, String> {
+        self.matching_ids_at("", data)
+    }
+
+    /// [`Self::matching_ids`] with the external variables filled from `path` and the bytes.
+    pub fn matching_ids_at(&mut self, path: &str, data: &[u8]) -> Result<Vec<String>, String> {
+        self.set_file(&externals::FileFacts::from_path(path, data))?;
         let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
         Ok(res
             .matching_rules()
@@ -606,8 +858,27 @@ impl YaraScanner<'_> {
     }
 }
 
-impl ContentScanner for YaraScanner<'_> {
-    fn scan(&mut self, path: &str, data: &[u8]) -> Result<Vec<ContentHit>, String> {
+impl YaraScanner<'_> {
+    /// Fill the Loki/THOR external variables for one file.
+    fn set_file(&mut self, facts: &externals::FileFacts) -> Result<(), String> {
+        for v in externals::STRING_VARS {
+            self.scanner
+                .set_global(v, facts.string(v))
+                .map_err(|e| format!("external variable {v}: {e}"))?;
+        }
+        self.scanner
+            .set_global(externals::INT_VAR, facts.filemode)
+            .map_err(|e| format!("external variable {}: {e}", externals::INT_VAR))?;
+        Ok(())
+    }
+
+    fn scan_with(
+        &mut self,
+        path: &str,
+        facts: &externals::FileFacts,
+        data: &[u8],
+    ) -> Result<Vec<ContentHit>, String> {
+        self.set_file(facts).map_err(|e| format!("{path}: {e}"))?;
         let res = self
             .scanner
             .scan(data)
@@ -638,6 +909,24 @@ impl ContentScanner for YaraScanner<'_> {
             hits.push(ContentHit { meta, matches });
         }
         Ok(hits)
+    }
+}
+
+impl ContentScanner for YaraScanner<'_> {
+    fn scan(&mut self, path: &str, data: &[u8]) -> Result<Vec<ContentHit>, String> {
+        let facts = externals::FileFacts::from_path(path, data);
+        self.scan_with(path, &facts, data)
+    }
+
+    fn scan_file(
+        &mut self,
+        file: &FileContext<'_>,
+        data: &[u8],
+    ) -> Result<Vec<ContentHit>, String> {
+        let mut facts = externals::FileFacts::from_path(file.path, data);
+        facts.owner = file.owner.unwrap_or_default().to_string();
+        facts.filemode = file.mode.map(i64::from).unwrap_or(0);
+        self.scan_with(file.path, &facts, data)
     }
 }
 

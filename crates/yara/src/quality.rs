@@ -73,6 +73,58 @@ pub fn is_one_liner(data: &[u8]) -> bool {
         <= 3
 }
 
+/// The corpus a file belongs to: the first folder under the corpus root (`tennc`, `mojoportal`).
+pub fn source_of(rel: &str) -> String {
+    rel.split(['/', '\\'])
+        .next()
+        .filter(|_| rel.contains(['/', '\\']))
+        .unwrap_or("(root)")
+        .to_string()
+}
+
+/// Script extensions of the ASP family, as IIS maps them.
+const ASP_EXTS: &[&str] = &[
+    "asp", "aspx", "ashx", "asmx", "asa", "asax", "cer", "cdx", "soap", "xamlx", "config",
+];
+
+/// The extension a sample is reported under: the last one, lower case; a renamed copy
+/// (`x.asp.txt`, `x.aspx(2013)`) is reported as `asp (renamed)`.
+pub fn extension_of(rel: &str) -> String {
+    let name = rel
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(rel)
+        .to_ascii_lowercase();
+    let parts: Vec<&str> = name.split('.').skip(1).collect();
+    match parts.last() {
+        None => "(none)".to_string(),
+        Some(last) if ASP_EXTS.contains(last) => last.to_string(),
+        Some(_) => parts
+            .iter()
+            .rev()
+            .skip(1)
+            .find_map(|p| {
+                let stem: String = p
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                ASP_EXTS
+                    .contains(&stem.as_str())
+                    .then(|| format!("{stem} (renamed)"))
+            })
+            .or_else(|| {
+                let last = parts.last().copied().unwrap_or_default();
+                let stem: String = last
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                (ASP_EXTS.contains(&stem.as_str()) && stem != last)
+                    .then(|| format!("{stem} (renamed)"))
+            })
+            .unwrap_or_else(|| parts.last().copied().unwrap_or_default().to_string()),
+    }
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
@@ -83,6 +135,10 @@ pub struct Sample {
     pub sha256: String,
     /// Every path with this content, relative to the corpus root.
     pub paths: Vec<String>,
+    /// Corpus folder of the first path ([`source_of`]).
+    pub source: String,
+    /// Extension of the first path ([`extension_of`]).
+    pub ext: String,
     pub size: usize,
     pub one_liner: bool,
     /// Rules that matched (empty = missed).
@@ -104,6 +160,8 @@ pub struct QualityReport {
     pub benign_files: usize,
     pub benign_unique: usize,
     pub false_positives: Vec<FalsePositive>,
+    /// Benign files per application (first folder of the benign corpus).
+    pub benign_per_app: BTreeMap<String, usize>,
     pub errors: Vec<String>,
     /// Hits per rule over the web-shell samples (unique).
     pub rule_hits: BTreeMap<String, usize>,
@@ -138,6 +196,35 @@ impl QualityReport {
             self.false_positives.len() as f64 * 1000.0 / self.benign_files as f64
         }
     }
+    /// Recall counters grouped by `key`: (unique, detected, one-liners, one-liners detected).
+    pub fn grouped(&self, key: impl Fn(&Sample) -> String) -> BTreeMap<String, Counts> {
+        let mut m: BTreeMap<String, Counts> = BTreeMap::new();
+        for s in &self.samples {
+            let c = m.entry(key(s)).or_default();
+            let hit = !s.rules.is_empty();
+            c.unique += 1;
+            c.detected += usize::from(hit);
+            if s.one_liner {
+                c.one_liners += 1;
+                c.one_liners_detected += usize::from(hit);
+            }
+        }
+        m
+    }
+
+    /// False positives per benign application: (files, files flagged).
+    pub fn fp_per_app(&self) -> BTreeMap<String, (usize, usize)> {
+        let mut m: BTreeMap<String, (usize, usize)> = self
+            .benign_per_app
+            .iter()
+            .map(|(k, v)| (k.clone(), (*v, 0)))
+            .collect();
+        for fp in &self.false_positives {
+            m.entry(source_of(&fp.path)).or_default().1 += 1;
+        }
+        m
+    }
+
     pub fn misses(&self) -> impl Iterator<Item = &Sample> {
         self.samples.iter().filter(|s| s.rules.is_empty())
     }
@@ -167,6 +254,19 @@ impl QualityReport {
                 self.unique() - self.one_liners()
             ) * 100.0
         ));
+        s.push_str(&Counts::table(
+            "source",
+            &self.grouped(|x| x.source.clone()),
+        ));
+        s.push_str(&Counts::table(
+            "extension",
+            &self.grouped(|x| x.ext.clone()),
+        ));
+        s.push_str("| benign application | files | false positives |\n|---|---:|---:|\n");
+        for (app, (files, fps)) in self.fp_per_app() {
+            s.push_str(&format!("| {app} | {files} | {fps} |\n"));
+        }
+        s.push('\n');
         s.push_str("| benign files | unique SHA-256 | false positives | FP per 1,000 files |\n|---:|---:|---:|---:|\n");
         s.push_str(&format!(
             "| {} | {} | {} | {:.2} |\n\n",
@@ -218,6 +318,50 @@ impl QualityReport {
     }
 }
 
+/// Recall counters of one group of samples.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub unique: usize,
+    pub detected: usize,
+    pub one_liners: usize,
+    pub one_liners_detected: usize,
+}
+
+impl Counts {
+    pub fn recall(&self) -> f64 {
+        ratio(self.detected, self.unique)
+    }
+
+    /// A markdown table, one row per group, with a total row.
+    pub fn table(title: &str, groups: &BTreeMap<String, Counts>) -> String {
+        let mut s = format!(
+            "| {title} | unique | detected | recall | one-liners detected |\n|---|---:|---:|---:|---:|\n"
+        );
+        let mut total = Counts::default();
+        for (k, c) in groups {
+            s.push_str(&c.row(k));
+            total.unique += c.unique;
+            total.detected += c.detected;
+            total.one_liners += c.one_liners;
+            total.one_liners_detected += c.one_liners_detected;
+        }
+        s.push_str(&total.row("**all**"));
+        s.push('\n');
+        s
+    }
+
+    fn row(&self, name: &str) -> String {
+        format!(
+            "| {name} | {} | {} | {:.1}% | {} / {} |\n",
+            self.unique,
+            self.detected,
+            self.recall() * 100.0,
+            self.one_liners_detected,
+            self.one_liners
+        )
+    }
+}
+
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
@@ -262,9 +406,12 @@ pub fn evaluate(rules: &YaraRules, shells: &Path, benign: &Path) -> anyhow::Resu
             *rep.rule_hits.entry(r.clone()).or_default() += 1;
         }
         by_hash.insert(sha.clone(), rep.samples.len());
+        let r = rel(shells, &path);
         rep.samples.push(Sample {
             sha256: sha,
-            paths: vec![rel(shells, &path)],
+            source: source_of(&r),
+            ext: extension_of(&r),
+            paths: vec![r],
             size: data.len(),
             one_liner: is_one_liner(&data),
             rules: rules_hit,
@@ -283,6 +430,9 @@ pub fn evaluate(rules: &YaraRules, shells: &Path, benign: &Path) -> anyhow::Resu
             }
         };
         rep.benign_files += 1;
+        *rep.benign_per_app
+            .entry(source_of(&rel(benign, &path)))
+            .or_default() += 1;
         benign_hashes.insert(sha256_hex(&data));
         match scanner.matching_ids(&data) {
             Ok(r) if !r.is_empty() => rep.false_positives.push(FalsePositive {
@@ -310,6 +460,21 @@ mod tests {
         assert!(is_one_liner(&big), "3 non-empty lines, large");
         let many = "line of code here\n".repeat(100);
         assert!(!is_one_liner(many.as_bytes()));
+    }
+
+    #[test]
+    fn source_and_extension() {
+        assert_eq!(source_of("tennc/aspx/x.aspx"), "tennc");
+        assert_eq!(source_of("x.aspx"), "(root)");
+        assert_eq!(extension_of("a/b/Shell.ASPX"), "aspx");
+        assert_eq!(extension_of("a/x.asp.txt"), "asp (renamed)");
+        assert_eq!(extension_of("a/x.asp.jpg"), "asp (renamed)");
+        assert_eq!(
+            extension_of("a/ExpiredPassword.aspx(2013)(HyperShell)"),
+            "aspx (renamed)"
+        );
+        assert_eq!(extension_of("a/notes.txt"), "txt");
+        assert_eq!(extension_of("a/global.asa"), "asa");
     }
 
     #[test]

@@ -5,7 +5,17 @@ use std::path::PathBuf;
 
 use exray_core::content::ContentRules;
 use exray_core::{Confidence, Family, Severity, Stage};
-use exray_yara::{with_user_packs, LoadError};
+use exray_yara::{load, with_user_packs, LoadError, LoadOptions};
+
+fn strict(paths: &[PathBuf]) -> Result<exray_yara::YaraRules, LoadError> {
+    load(
+        paths,
+        &LoadOptions {
+            strict: true,
+            cache_dir: None,
+        },
+    )
+}
 
 const GOOD: &str = r#"
 rule Corp_Shell_Marker
@@ -117,7 +127,7 @@ fn syntax_error_names_file_and_line() {
         "broken.yar",
         "rule Ok_Rule { condition: true }\n\nrule Broken\n{\n    strings:\n        $a = \"x\n    condition:\n        $a\n}\n",
     );
-    let err = with_user_packs(std::slice::from_ref(&f)).unwrap_err();
+    let err = strict(std::slice::from_ref(&f)).unwrap_err();
     match &err {
         LoadError::Compile { path, line, .. } => {
             assert_eq!(path, &f);
@@ -137,7 +147,7 @@ fn semantic_error_names_file_and_line() {
         "undef.yar",
         "rule R\n{\n    strings:\n        $a = \"x\"\n    condition:\n        $a and $b\n}\n",
     );
-    let err = with_user_packs(std::slice::from_ref(&f)).unwrap_err();
+    let err = strict(std::slice::from_ref(&f)).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("undef.yar:6:"), "{msg}");
 }
@@ -158,8 +168,12 @@ fn empty_folder_and_empty_file_are_errors() {
     assert!(matches!(err, LoadError::EmptyFolder { .. }), "{err:?}");
 
     let f = write(dir.path(), "empty.yar", "// nothing yet\n");
-    let err = with_user_packs(&[f]).unwrap_err();
+    let err = strict(std::slice::from_ref(&f)).unwrap_err();
     assert!(matches!(err, LoadError::NoRules { .. }), "{err:?}");
+    // Not strict: the empty file is skipped and named, the hunt goes on.
+    let rules = with_user_packs(&[f]).unwrap();
+    assert_eq!(rules.skipped().len(), 1);
+    assert!(rules.ignored_rules()[0].contains("empty.yar: file skipped: file holds no rules"));
 }
 
 #[test]
@@ -167,8 +181,10 @@ fn non_utf8_rule_file_is_reported_with_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bin.yar");
     std::fs::write(&p, b"rule A { condition: true }\n\xff\xfe").unwrap();
-    let err = with_user_packs(std::slice::from_ref(&p)).unwrap_err();
+    let err = strict(std::slice::from_ref(&p)).unwrap_err();
     assert!(err.to_string().contains("bin.yar:2:1"), "{err}");
+    let rules = with_user_packs(std::slice::from_ref(&p)).unwrap();
+    assert_eq!(rules.skipped()[0].line, Some(2));
 }
 
 #[test]
@@ -209,6 +225,10 @@ fn rules_for_unsupported_modules_are_skipped_not_fatal() {
         "mixed.yar",
         "import \"elf\"\nrule Elf_Only { condition: elf.type == elf.ET_EXEC }\nrule Text_Ioc { strings: $a = \"delta-ioc-4\" condition: $a }\n",
     );
+    assert!(
+        strict(std::slice::from_ref(&f)).is_err(),
+        "strict: skipped rules are fatal"
+    );
     let rules = with_user_packs(std::slice::from_ref(&f)).unwrap();
     assert_eq!(
         rules.ignored_rules().len(),
@@ -234,4 +254,174 @@ fn pe_and_dotnet_modules_are_available_to_user_packs() {
     assert!(rules.ignored_rules().is_empty());
     let mut s = rules.scanner();
     assert!(s.scan("x", b"MZ not really a dll").unwrap().is_empty());
+}
+
+/// Not strict: a rule yara-x cannot take is skipped and named (file, line, rule, reason); the
+/// other rules of the same file and of other files still load and match.
+#[test]
+fn bad_rules_are_skipped_with_file_line_rule_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a_mixed.yar",
+        "rule Good_One { strings: $a = \"good-ioc-1\" condition: $a }\n\nrule Uses_Undefined\n{\n    condition:\n        not_a_variable == 3\n}\n\nrule Good_Two { strings: $a = \"good-ioc-2\" condition: $a }\n",
+    );
+    write(dir.path(), "b_empty.yar", "/* all rules commented out */\n");
+    write(
+        dir.path(),
+        "c_other.yar",
+        "rule Good_Three { strings: $a = \"good-ioc-3\" condition: $a }",
+    );
+    let rules = with_user_packs(&[dir.path().to_path_buf()]).unwrap();
+    let skipped = rules.skipped();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    let bad = skipped
+        .iter()
+        .find(|s| s.rule.as_deref() == Some("Uses_Undefined"))
+        .unwrap_or_else(|| panic!("{skipped:?}"));
+    assert!(bad.file.ends_with("a_mixed.yar"));
+    assert_eq!(bad.line, Some(6));
+    assert!(bad.reason.contains("unknown identifier"), "{}", bad.reason);
+    assert!(bad
+        .to_string()
+        .contains("a_mixed.yar:6: rule Uses_Undefined skipped"));
+    assert!(skipped
+        .iter()
+        .any(|s| s.file.ends_with("b_empty.yar") && s.rule.is_none()));
+    let mut s = rules.scanner();
+    let ids: Vec<String> = s
+        .scan("x", b"good-ioc-1 good-ioc-2 good-ioc-3")
+        .unwrap()
+        .into_iter()
+        .map(|h| h.meta.id)
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let err = strict(&[dir.path().to_path_buf()]).unwrap_err();
+    assert!(err.to_string().contains("a_mixed.yar:6:"), "{err}");
+}
+
+/// The Loki/THOR external variables are declared and filled per file.
+#[test]
+fn loki_thor_external_variables_are_filled_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "ext.yar",
+        r#"
+rule Ext_Name { condition: filename == "OutlookEN.aspx" and extension == ".aspx" and filetype == "ASP" }
+rule Ext_Path { condition: filepath contains "\\owa\\auth" }
+rule Ext_Owner { condition: owner == "1000" and filemode == 420 }
+rule Ext_Exe { condition: filetype == "EXE" }
+"#,
+    );
+    let rules = with_user_packs(std::slice::from_ref(&f)).unwrap();
+    assert!(rules.skipped().is_empty(), "{:?}", rules.skipped());
+    let mut s = rules.yara_scanner();
+    let ids = |hits: Vec<exray_core::content::ContentHit>| -> Vec<String> {
+        let mut v: Vec<String> = hits.into_iter().map(|h| h.meta.id).collect();
+        v.sort();
+        v
+    };
+    let ctx = exray_core::content::FileContext {
+        path: r"C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\owa\auth\OutlookEN.aspx",
+        owner: Some("1000"),
+        mode: Some(0o644),
+    };
+    use exray_core::content::ContentScanner;
+    assert_eq!(
+        ids(s.scan_file(&ctx, b"<% x %>").unwrap()),
+        vec!["Ext_Name", "Ext_Owner", "Ext_Path"]
+    );
+    // The next file gets its own values, nothing carries over.
+    assert_eq!(
+        ids(s.scan("/tmp/x/tool.bin", b"MZ\x90\x00").unwrap()),
+        vec!["Ext_Exe"]
+    );
+}
+
+/// The compiled rules are cached by content: the second load comes from the cache with the
+/// same rules and the same skipped list; a changed pack is compiled again.
+#[test]
+fn compiled_packs_are_cached_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let f = write(
+        dir.path(),
+        "p.yar",
+        "rule Cached_A { strings: $a = \"cache-ioc-1\" condition: $a }\nrule Bad { condition: nope }\n",
+    );
+    let opts = LoadOptions {
+        strict: false,
+        cache_dir: Some(cache.clone()),
+    };
+    let first = load(std::slice::from_ref(&f), &opts).unwrap();
+    assert!(!first.from_cache());
+    let second = load(std::slice::from_ref(&f), &opts).unwrap();
+    assert!(second.from_cache());
+    assert_eq!(first.skipped(), second.skipped());
+    assert_eq!(first.rule_count(), second.rule_count());
+    let mut s = second.scanner();
+    let hits = s.scan("x", b"cache-ioc-1").unwrap();
+    assert_eq!(hits[0].meta.id, "Cached_A");
+    assert!(hits[0].meta.description.contains("p.yar"));
+    // Strict mode still refuses a cached pack with skipped rules.
+    let strict_cached = LoadOptions {
+        strict: true,
+        cache_dir: Some(cache.clone()),
+    };
+    assert!(load(std::slice::from_ref(&f), &strict_cached).is_err());
+    std::fs::write(
+        &f,
+        "rule Cached_B { strings: $a = \"cache-ioc-2\" condition: $a }\n",
+    )
+    .unwrap();
+    let third = load(std::slice::from_ref(&f), &opts).unwrap();
+    assert!(!third.from_cache());
+    assert!(third.skipped().is_empty());
+    // A damaged entry is compiled again, never an error.
+    for e in std::fs::read_dir(&cache).unwrap() {
+        std::fs::write(e.unwrap().path(), b"EXRAYRC1 damaged").unwrap();
+    }
+    let fourth = load(std::slice::from_ref(&f), &opts).unwrap();
+    assert!(!fourth.from_cache());
+}
+
+/// The whole of signature-base loads (skipping only what yara-x cannot take, each named) and
+/// sweeps a folder. Skipped when the shared data is absent.
+#[test]
+fn whole_signature_base_loads_and_scans() {
+    let base = exray_yara::quality::shared_data_dir().join("rulepacks/signature-base/yara");
+    let shells = exray_yara::quality::shared_data_dir().join("webshells/tennc");
+    if !base.is_dir() || !shells.is_dir() {
+        println!("SKIP: {} or {} absent", base.display(), shells.display());
+        return;
+    }
+    let rules = with_user_packs(std::slice::from_ref(&base)).unwrap_or_else(|e| panic!("{e}"));
+    let files = rules.user_files().len();
+    println!(
+        "signature-base: {files} files, {} rules, {} skipped",
+        rules.rule_count(),
+        rules.skipped().len()
+    );
+    for s in rules.skipped() {
+        println!("  {s}");
+        assert!(s.file.starts_with(&base));
+        assert!(!s.reason.is_empty());
+    }
+    assert!(files > 700);
+    assert!(rules.rule_count() > 3000);
+    let mut s = rules.scanner();
+    let mut flagged = 0;
+    let mut scanned = 0;
+    for p in exray_yara::quality::walk(&shells).unwrap() {
+        let data = exray_yara::quality::read_bounded(&p).unwrap();
+        let hits = s.scan(&p.display().to_string(), &data).unwrap();
+        scanned += 1;
+        flagged += usize::from(hits.iter().any(|h| !h.meta.id.starts_with("EXRAY_")));
+    }
+    println!("signature-base flagged {flagged} of {scanned} files in tennc");
+    assert!(
+        flagged * 2 > scanned,
+        "signature-base matched only {flagged} of {scanned}"
+    );
 }

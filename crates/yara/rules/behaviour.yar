@@ -1,0 +1,541 @@
+/*
+    exray built-in rules: what a web shell does with the request, by behaviour. Each rule is a
+    chain (request data -> a dangerous sink) or a construct benign pages never need. Written by
+    the exray authors for behaviours, not for individual samples. Common subset of YARA 4 and
+    yara-x. Request data is matched without its quotes (GBK/Big5 pages carry multi-byte quotes)
+    and with `.Get(` forms; JScript comments between tokens are allowed where shells split them.
+*/
+
+rule EXRAY_Request_Process_Start
+{
+    meta:
+        title = "Web shell: request data starts a process"
+        description = "A server page starts a process (System.Diagnostics.Process / ProcessStartInfo, also through CallByName, a delegate or reflection; WScript.Shell Exec/Run, also when its name is assembled) with a command taken from the request, and usually returns its redirected output: a command shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.003"
+    strings:
+        $p1 = "ProcessStartInfo" ascii wide nocase
+        $p2 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
+        $p4 = /System\.Diagnostics\.Process["\s(]/ nocase
+        $p5 = /\.Exec\s*\(\s*["'(]?\s*(cmd|"cmd|'cmd|[a-z_][a-z0-9_]{0,30}\s*\+)/ nocase
+        $p6 = /ActiveXObject\s*\(\s*(unescape|String\.fromCharCode|[a-z_][a-z0-9_]{0,30}\s*[+)])/ nocase
+        $out1 = /StandardOutput|StdOut\b|RedirectStandardOutput/ nocase
+        $out2 = /cmd(\.exe)?["']?\s*[,;&+)]|\/c\s*["'+ ]/ nocase
+        $req1 = /[^a-z0-9_]request\s*(\.\s*(item|form|querystring|params|headers|cookies))?\s*(\.\s*get\s*)?\s*[\[(]/ nocase
+        $req2 = /request\s*\.\s*(inputstream|binaryread)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv4 = "WebMethod" nocase
+    condition:
+        any of ($srv*) and any of ($p*) and any of ($out*) and any of ($req*)
+}
+
+rule EXRAY_Process_Output_Page
+{
+    meta:
+        title = "Web shell: page runs a program and shows its output"
+        description = "A server page starts a process with redirected standard output and writes that output back into the page or a control (Response.Write, .Text, .InnerHtml): the form-driven command shells (AspxSpy style), whatever HTML surrounds them."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1059"
+    strings:
+        $p1 = "ProcessStartInfo" nocase
+        $p2 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p3 = /StartInfo\s*\.\s*FileName/ nocase
+        $o1 = /StandardOutput\s*\.\s*ReadToEnd/ nocase
+        $o2 = /RedirectStandardOutput\s*=\s*true/ nocase
+        $w1 = /Response\s*\.\s*Write/ nocase
+        $w2 = /\.(Text|InnerHtml|InnerText)\s*=/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and any of ($p*) and all of ($o*) and any of ($w*)
+}
+
+rule EXRAY_ASP_Object_Tag_Shell
+{
+    meta:
+        title = "Web shell: shell object created by a server-side <object> tag"
+        description = "A classic ASP page declares WScript.Shell or Shell.Application (or WScript.Network) with <object runat=server classid=clsid:... / progid=...> instead of CreateObject: the command-execution object of many ASP web shells, created where name-based signatures do not look."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.003"
+    strings:
+        $clsid = /<object[^>]{0,300}clsid:\s*(72C24DD5-D70A-438B-8A42-98424B88AFB8|F935DC22-1CF0-11D0-ADB9-00C04FD58A0B|13709620-C279-11CE-A49E-444553540000|093FF999-1EA0-4079-9525-9614C3504B74)/ nocase
+        $progid = /<object[^>]{0,300}progid\s*=\s*["']?(wscript\.shell|shell\.application|wscript\.network)/ nocase
+        $runat = /<object[^>]{0,300}runat\s*=\s*["']?server/ nocase
+        $getobj = /GetObject\s*\(\s*"new:(72C24DD5-D70A-438B-8A42-98424B88AFB8|F935DC22-1CF0-11D0-ADB9-00C04FD58A0B|13709620-C279-11CE-A49E-444553540000)/ nocase
+    condition:
+        (any of ($clsid, $progid) and $runat) or $getobj
+}
+
+rule EXRAY_ASP_Chr_Assembled_Execute
+{
+    meta:
+        title = "Web shell: Execute/Eval of text assembled from character codes"
+        description = "A classic ASP page builds code out of Chr() codes (Chr(101)&Chr(118)&...) or a numeric array turned into characters in a loop, and runs it with Execute/ExecuteGlobal/Eval: the eval-request one-liner hidden from text signatures."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $chain = /chr[wb]?\s*\(\s*(3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*\)\s*[&+]\s*chr[wb]?\s*\(\s*(3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*\)\s*[&+]\s*chr[wb]?\s*\(\s*(3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*\)\s*[&+]\s*chr[wb]?\s*\(/ nocase
+        $numarr = /array\s*\(\s*((3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*,\s*){15}/ nocase
+        $chrvar = /chr[wb]?\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*[(\-+]/ nocase
+        $run = /(^|[^a-z0-9_.])(execute|executeglobal|eval)[\s(]/ nocase
+        $srv = "<%"
+    condition:
+        $srv and $run and ($chain or ($numarr and $chrvar))
+}
+
+rule EXRAY_Execute_Decoder_Output
+{
+    meta:
+        title = "Web shell: Execute/Eval of a decoder's or decryptor's output"
+        description = "Execute, ExecuteGlobal or Eval runs the return value of a decoding call (Decrypt(...), Decode(...), Replace(...), Mid(...), StrReverse(...), unescape(...), a parameter getter): an encrypted one-liner, a Behinder/Godzilla ASP payload, or a Replace/Mid-decoded shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        $run = /(^|[^a-z0-9_.])(execute|executeglobal|eval)\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        $js = /<%\s*@[^%]{0,200}language\s*=\s*["']?c#/ nocase
+    condition:
+        $run and not $js
+}
+
+rule EXRAY_JScript_Eval_Request_Split
+{
+    meta:
+        title = "Web shell: JScript eval of request data split by comments or aliases"
+        description = "Server-side JScript whose eval( and Request are separated by /* comments */ or reached through an alias of HttpContext.Current.Request: the China Chopper ASPX one-liner rewritten so that no 'eval(Request' appears."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $split = /[^a-z0-9_.]eval(\s|\/\*[^*]{0,80}\*\/){0,8}\((\s|\/\*[^*]{0,80}\*\/){0,8}[a-z_.]{0,40}request(\s|\/\*[^*]{0,80}\*\/){0,8}[.\[(]/ nocase
+        $cmt = /eval\s*\/\*|request\s*\/\*|\*\/\s*\(\s*request/ nocase
+        $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)/ nocase
+        $js2 = /<script[^>]{0,200}language\s*=\s*["']?(jscript|javascript|js)/ nocase
+    condition:
+        any of ($js*) and $split and $cmt
+}
+
+rule EXRAY_NET_Assembly_From_Request
+{
+    meta:
+        title = "Web shell: .NET assembly loaded from request data"
+        description = "A page reads request data (form, cookie, query, headers, InputStream, BinaryRead), usually decrypts it, and loads it as an assembly (Assembly.Load, also through reflection with \"Load\" spelt as a string or byte codes) to create and invoke a type: the Behinder/Godzilla/SharPyShell in-memory loaders."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1620"
+    strings:
+        $asm1 = /Assembly\s*\.\s*Load\s*\(/ nocase
+        $asm2 = "System.Reflection.Assembly" nocase
+        $asm3 = /typeof\s*\(\s*(System\.Reflection\.)?Assembly\s*\)/ nocase
+        $asm4 = /\.Load\s*\(\s*(Convert\.FromBase64String|[a-z_][a-z0-9_]{0,30}\s*\))/ nocase
+        $asm6 = /\(\s*(System\.Reflection\.)?Assembly\s*\)\s*[a-z_]/ nocase
+        $asm5 = /AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load\s*\(/ nocase
+        $load = /"Load"|76\s*,\s*111\s*,\s*97\s*,\s*100|TG9hZA|'L'\s*,\s*'o'\s*,\s*'a'\s*,\s*'d'/ nocase
+        $dec = /CreateDecryptor|TransformFinalBlock|FromBase64String/ nocase
+        $use = /CreateInstance|\.Invoke\s*\(/ nocase
+        $req1 = /[^a-z0-9_]request\s*(\.\s*(item|form|querystring|params|headers|cookies))?\s*(\.\s*get\s*)?\s*[\[(]/ nocase
+        $req2 = /request\s*\.\s*(inputstream|binaryread|cookies|form)/ nocase
+        $req3 = "WebMethod" nocase
+    condition:
+        any of ($req*) and $use and (any of ($asm1, $asm5) or (any of ($asm2, $asm3, $asm4, $asm6) and ($load or $dec)))
+}
+
+rule EXRAY_NET_Embedded_Assembly_Loader
+{
+    meta:
+        title = "Web shell: page loads an assembly embedded in itself"
+        description = "A page turns a base64 string or byte array written into the page into an assembly (Assembly.Load(Convert.FromBase64String(...)) / Assembly.Load(bytes)) and invokes it: an in-memory implant or memory-shell installer that keeps its code out of the page text."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1620"
+    strings:
+        $load = /Assembly\s*\.\s*Load\s*\(\s*(Convert\s*\.\s*FromBase64String|new\s+byte|[a-z_][a-z0-9_]{0,30}\s*\))/ nocase
+        $use = /CreateInstance|\.Invoke\s*\(|GetMethod\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $load and $use
+}
+
+rule EXRAY_NET_Memory_Shell_Install
+{
+    meta:
+        title = "Web shell: page installs an in-memory handler (memory shell)"
+        description = "A page registers code that will answer requests without any file on disk: a VirtualPathProvider, a new route or MVC filter, an HttpListener prefix, or a module added at run time. Pages never need to do this; memory-shell injectors do."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1505.004"
+    strings:
+        $vpp = "RegisterVirtualPathProvider" nocase
+        $route = /RouteTable\s*\.\s*Routes\s*\.\s*(Add|Insert|MapPageRoute)/ nocase
+        $filter = /GlobalFilters\s*\.\s*Filters\s*\.\s*Add/ nocase
+        $listener = /HttpListener[^;\r\n]{0,200}[\r\n]?[^;\r\n]{0,200}Prefixes\s*\.\s*Add/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and any of ($vpp, $route, $filter, $listener)
+}
+
+rule EXRAY_NET_Shellcode_Runner
+{
+    meta:
+        title = "Web shell: page allocates executable memory and starts a thread"
+        description = "A server page imports kernel32 VirtualAlloc/VirtualProtect with PAGE_EXECUTE_READWRITE and CreateThread (or a delegate from a function pointer): a shellcode runner planted as a page or SOAP service."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1055"
+    strings:
+        $imp = "DllImport" nocase
+        $a1 = "VirtualAlloc" nocase
+        $a2 = "VirtualProtect" nocase
+        $t1 = "CreateThread" nocase
+        $t2 = "GetDelegateForFunctionPointer" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $imp and any of ($a*) and any of ($t*)
+}
+
+rule EXRAY_Socket_Tunnel_Request
+{
+    meta:
+        title = "Web shell: TCP tunnel driven by request headers or parameters"
+        description = "A server page opens a TCP connection (Socket/TcpClient) to a host and port taken from the request, keeps it between requests (Session/Application/a static table) and relays bytes both ways: the reGeorg/Neo-reGeorg/ABPTTS/pivotnacci/suo5/reDuh family of HTTP tunnels into the internal network."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1090.001, T1572"
+    strings:
+        $s1 = /new\s+(System\.Net\.Sockets\.)?(Socket|TcpClient)\s*\(/ nocase
+        $s2 = "System.Net.Sockets" nocase
+        $conn = /\.(Connect|BeginConnect|ConnectAsync)\s*\(|TcpClient\s*\(\s*[a-z_]/ nocase
+        $io1 = /\.(Receive|Read|BeginReceive)\s*\(/ nocase
+        $io2 = /\.(Send|Write|BeginSend)\s*\(/ nocase
+        $keep = /(Session|Application)\s*(\[|\.Add\s*\(|\.Set\s*\()|(static|internal)\s+[a-z_.<>, ]{0,60}(Hashtable|Dictionary|ConcurrentDictionary)|TcpListener/ nocase
+        $req = /request\s*\.\s*(headers|querystring|form|params|inputstream|binaryread|item)|request\s*\.\s*get\s*\(|request\s*\[/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and any of ($s*) and $conn and all of ($io*) and $keep and $req
+}
+
+rule EXRAY_Remote_Fetch_To_Disk
+{
+    meta:
+        title = "Web shell: page downloads content and saves it as a page or where the request says"
+        description = "A server page fetches a URL (MSXML2.XMLHTTP / ServerXMLHTTP / WinHttp / WebClient / WebRequest) and saves the answer with ADODB.Stream SaveToFile, or writes it into a script page (Server.MapPath(\"x.aspx\")) or a request-chosen path: a downloader that plants the next stage."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $h1 = /(Server)?XMLHTTP|WinHttp\.WinHttpRequest|WebClient|HttpWebRequest|WebRequest\s*\.\s*Create/ nocase
+        $body = /responseBody|DownloadData|DownloadFile|DownloadString|GetResponseStream/ nocase
+        $save1 = /SaveToFile[\s(]{1,4}"[^"\r\n]{1,200}\.(asp|aspx|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        $save2 = /MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        $save3 = /(SaveToFile|DownloadFile|CreateTextFile|WriteAll(Bytes|Text)|CreateText|File\s*\.\s*Create)[\s(]{1,4}[^)\r\n]{0,60}request/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $h1 and $body and any of ($save*)
+}
+
+rule EXRAY_Remote_Content_Relay
+{
+    meta:
+        title = "Suspicious: page mirrors a remote site into its own responses"
+        description = "A server page fetches pages from a remote server written into it (http://... literal) with the visitor's path, query or host appended (ServerVariables, QUERY_STRING, Request.Url/RawUrl) and writes the answer into its own response: SEO-spam mirrors and remote-controlled content on a compromised site. Not a command shell; someone had write access to the web root."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $h = /ServerXMLHTTP|MSXML2\.XMLHTTP|WinHttp\.WinHttpRequest|new\s+WebClient|HttpWebRequest/ nocase
+        $visitor = /ServerVariables\s*\(\s*.{1,3}(HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT)|Request\s*\.\s*(Url|RawUrl|QueryString\s*\.\s*ToString|UserAgent)/ nocase
+        $out = /Response\s*\.\s*(Write|BinaryWrite)/ nocase
+        $url = /=\s*"https?:\/\/[a-z0-9.\-]{4,100}(:[0-9]{2,5})?\/?[^"\r\n]{0,100}"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $h and $visitor and $out and $url
+}
+
+rule EXRAY_UTF16_Server_Script_Exec
+{
+    meta:
+        title = "Web shell: UTF-16 page with server code that evaluates or executes"
+        description = "A page stored as UTF-16 (byte-order mark FF FE) whose server code evaluates request data or starts processes: the encoding hides it from byte-level signatures written for ASCII."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $srv1 = "<%" wide
+        $srv2 = "runat" wide nocase
+        $x1 = "eval" wide nocase
+        $x2 = "execute" wide nocase
+        $x3 = "Process" wide nocase
+        $x4 = "Assembly" wide nocase
+        $x5 = "WScript.Shell" wide nocase
+        $req = "Request" wide nocase
+    condition:
+        uint16(0) == 0xFEFF and any of ($srv*) and any of ($x*) and $req
+}
+
+rule EXRAY_ASP_Execute_Assembled_String
+{
+    meta:
+        title = "Web shell: Execute of a string assembled at run time"
+        description = "A classic ASP page runs Execute/ExecuteGlobal on a variable or concatenation that it builds from pieces: character codes of a variable (Chr(x)), Split/Join of letter lists, StrReverse, chains of Replace, one- or two-letter appends, numeric arrays. The eval-request one-liner rewritten to dodge signatures; benign pages execute fixed code."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        $run = /(^|[\r\n:]|<%)[ \t]*(execute|executeglobal)[ \t]*\(?[ \t]*[a-z_][a-z0-9_]{0,40}[ \t]*(\)|&|\r|\n|:|%>)/ nocase
+        $t1 = /chr[wb]?\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*[()\-+*\/]/ nocase
+        $t2 = /join\s*\(/ nocase
+        $t3 = /strreverse\s*\(/ nocase
+        $t4 = /=\s*[a-z_][a-z0-9_]{0,30}\s*&\s*"[a-z]{1,2}"\s*(\r|\n)/ nocase
+        $t5 = /array\s*\(\s*([0-9]{2,3}\s*,\s*){3}/ nocase
+        $t6 = /split\s*\(\s*"[a-z]{3,}"/ nocase
+        $t7 = /replace\s*\(/ nocase
+        $t9 = /"[a-z]"\s*,\s*"[a-z]"\s*,\s*"[a-z]"\s*,\s*"[a-z]"/ nocase
+        $t10 = /"[a-z]([|,;][a-z]){3,}"/ nocase
+        $asp = "<%"
+    condition:
+        $asp and $run and (any of ($t1, $t2, $t3, $t5, $t6, $t9, $t10) or #t4 >= 3 or #t7 >= 3)
+}
+
+rule EXRAY_ASP_Eval_Wrapper_Function
+{
+    meta:
+        title = "Web shell: a function that evaluates its argument, fed from the request"
+        description = "A classic ASP page defines a function whose body is Eval/Execute of its own parameter and feeds it request data: the eval one-liner split across a wrapper so that no 'eval request' appears."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $wrap = /(function|sub)\s+[a-z_][a-z0-9_]{0,30}\s*\(\s*(byval\s+)?[a-z_][a-z0-9_]{0,30}\s*\)[\s:]{0,10}(eval|execute|executeglobal)[\s(]{1,4}[a-z_][a-z0-9_]{0,30}[\s)]{0,4}(:|\r|\n|end\s+(function|sub))/ nocase
+        $req = /[^a-z0-9_.]request\s*(\.\s*(item|form|querystring|cookies))?\s*[\[(]/ nocase
+        $asp = "<%"
+    condition:
+        $asp and $wrap and $req
+}
+
+rule EXRAY_Dropper_Embedded_Page
+{
+    meta:
+        title = "Web shell: page writes an embedded server page to disk"
+        description = "A handler or page creates a script file (File.CreateText / StreamWriter / CreateTextFile on Server.MapPath(\"x.aspx\")) and writes a string literal that itself holds server code (<% ... %>, runat=server): a dropper that plants a second web shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1105"
+    strings:
+        $w = /(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx)"/ nocase
+        $lit = /"[^"\r\n]{0,200}<%[^"\r\n]{0,200}(eval|execute|request|process)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $w and $lit
+}
+
+rule EXRAY_Credential_Logger
+{
+    meta:
+        title = "Web shell: page records submitted passwords into a file"
+        description = "A page takes a password field from the request and appends it, usually with the user name and client address, to a file (FileSystemObject OpenTextFile for appending, CreateTextFile, StreamWriter, File.AppendAllText): a credential harvester planted in a login path."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1056.003"
+    strings:
+        $pw = /request\s*(\.\s*(form|querystring|item|params))?\s*[\[(]\s*.{1,3}(pass|password|passwd|pwd|pw)\W/ nocase
+        $f1 = /OpenTextFile\s*\([^\r\n]{1,200},\s*8\s*[,)]/ nocase
+        $f2 = /CreateTextFile|AppendAllText|AppendText\s*\(|new\s+StreamWriter\s*\([^)\r\n]{1,200},\s*true/ nocase
+        $w = /\.(writeline|write)[\s(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and $pw and any of ($f*) and $w
+}
+
+rule EXRAY_NET_Native_Process_Create
+{
+    meta:
+        title = "Web shell: page starts processes through native Windows calls"
+        description = "A server page imports CreateProcess / CreateProcessAsUser / CreateProcessWithLogonW / WinExec from kernel32 or advapi32 (DllImport) instead of System.Diagnostics.Process: a command shell that avoids the managed API that defenders watch."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1106"
+    strings:
+        $imp = /DllImport\s*\(\s*"?(kernel32|advapi32)/ nocase
+        $f = /extern\s+[a-z_.]{1,30}\s+(CreateProcess[a-z]{0,20}|WinExec)\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $imp and $f
+}
+
+rule EXRAY_NET_PowerShell_Host
+{
+    meta:
+        title = "Web shell: page hosts PowerShell and runs script text"
+        description = "A server page creates a PowerShell runspace or pipeline (RunspaceFactory, PowerShell.Create, CreatePipeline) and adds script text to it (AddScript, Commands.AddScript): a PowerShell console in a page, whatever the input control is called."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.001"
+    strings:
+        $ps1 = /RunspaceFactory\s*\.\s*CreateRunspace/ nocase
+        $ps2 = /PowerShell\s*\.\s*Create\s*\(/ nocase
+        $add = /AddScript\s*\(|CreatePipeline\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and any of ($ps*) and $add
+}
+
+rule EXRAY_NET_Reverse_Shell
+{
+    meta:
+        title = "Web shell: page connects out and pipes a command shell through the socket"
+        description = "A server page opens a TCP connection and starts cmd.exe/powershell with redirected input and output, relaying the socket to the process: a reverse shell launched by requesting the page."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.003, T1571"
+    strings:
+        $sock = /new\s+(System\.Net\.Sockets\.)?(Socket|TcpClient)\s*\(/ nocase
+        $conn = /\.Connect\s*\(|TcpClient\s*\(\s*[a-z_"]/ nocase
+        $proc = /ProcessStartInfo|Process\s*\.\s*Start\s*\(/ nocase
+        $redir = /RedirectStandard(Input|Output)/ nocase
+        $cmd = /cmd(\.exe)?"|powershell(\.exe)?"|"\/c\s/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $sock and $conn and $proc and $redir and $cmd
+}
+
+rule EXRAY_SEO_Cloaking_Relay
+{
+    meta:
+        title = "Suspicious: search-engine cloaking (remote content for crawlers)"
+        description = "Server code (often Global.asax/global.asa) checks whether the visitor is a search-engine crawler (googlebot, baiduspider, ...) and serves content fetched from a remote server or redirects: SEO spam planted on a compromised site. Not a command shell; someone had write access to the web root."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $bot = /googlebot|baiduspider|sogou\s*(web)?\s*spider|bingbot|yahoo!?\s*slurp/ nocase
+        $fetch = /(Server)?XMLHTTP|WinHttp\.WinHttpRequest|WebClient|HttpWebRequest|WebRequest\s*\.\s*Create/ nocase
+        $out = /Response\s*\.\s*(Write|BinaryWrite|Redirect)/ nocase
+        $url = /"https?:\/\/[^"\r\n]{4,200}"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $bot and $fetch and $out and $url
+}
+
+rule EXRAY_XAMLX_Workflow_Code
+{
+    meta:
+        title = "Web shell: XAML workflow service that runs code"
+        description = "A .xamlx WorkflowService whose expressions start processes or load code (System.Diagnostics.Process.Start, WScript.Shell, Assembly.Load): IIS compiles and runs it like a page, so it is a web shell under an extension upload filters forget."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $wf = "<WorkflowService" nocase
+        $x1 = /Process\s*\.\s*Start\s*\(/ nocase
+        $x2 = "WScript.Shell" nocase
+        $x3 = /Assembly\s*\.\s*Load/ nocase
+    condition:
+        $wf and any of ($x*)
+}
+
+rule EXRAY_ASP_Session_Key_Xor_Channel
+{
+    meta:
+        title = "Web shell: ASP code encrypts its traffic with a session-held XOR key"
+        description = "Classic ASP code XORs data byte by byte with a 16-byte key kept in the session (Chr(Asc(Mid(data,i,1)) Xor Asc(Mid(key,(i and 15)+1,1)))): the encrypted channel of the Behinder (冰蝎) ASP shell and its payload modules."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1573.001"
+    strings:
+        $xor = /xor\s+ascb?\s*\(\s*midb?\s*\(\s*[a-z_][a-z0-9_]{0,20}\s*,\s*\(\s*[a-z_][a-z0-9_]{0,20}\s+and\s+15\s*\)/ nocase
+        $key = /session\s*\(\s*"[a-z0-9_]{1,20}"\s*\)/ nocase
+    condition:
+        $xor and $key
+}
+
+rule EXRAY_SQL_Console_Input
+{
+    meta:
+        title = "Web shell: database console (connection and SQL both from the caller)"
+        description = "A server page opens a database connection whose connection string comes from the request or a text box and runs SQL that also comes from the request or a text box: a database dump/administration console planted on the server."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1213"
+    strings:
+        $conn = /(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*(this\.)?([a-z_][a-z0-9_]{0,30}\.Text\b|request\s*[\[(.])/ nocase
+        $cmd = /(SqlCommand|OleDbCommand|OdbcCommand|SqlDataAdapter|OleDbDataAdapter)\s*\(\s*(this\.)?([a-z_][a-z0-9_]{0,30}\.Text\b|request\s*[\[(.])/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $conn and $cmd
+}

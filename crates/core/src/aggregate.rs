@@ -66,9 +66,18 @@ impl Aggregator {
         &mut self,
         rule: &RuleMeta,
         key: &str,
-        evidence: Evidence,
+        mut evidence: Evidence,
         artifacts: &[&str],
     ) {
+        // A time outside years 0001–9999 is forged or broken: clamped, and the original kept.
+        if let Some(t) = evidence.timestamp {
+            if let Some(c) = crate::model::clamp_time(t) {
+                evidence
+                    .fields
+                    .insert("timestamp_out_of_range".into(), format!("{t:?}"));
+                evidence.timestamp = Some(c);
+            }
+        }
         let entry = self
             .findings
             .entry((rule.id.clone(), key.to_string()))

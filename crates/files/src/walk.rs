@@ -258,7 +258,14 @@ fn walk(
                         return;
                     }
                 } else {
+                    // A FIFO, socket or device where a file is expected: never opened, listed.
                     st.special += 1;
+                    errors.push(InputError {
+                        file: join_display(&root.display, &child_rel),
+                        line: None,
+                        record: None,
+                        message: "not a regular file (FIFO, socket or device): skipped".into(),
+                    });
                 }
             }
         }

@@ -59,10 +59,14 @@ pub fn read_evtx<F: FnMut(Event)>(
         }
         real + (CHUNK_SIZE - cut)
     };
+    // A sparse file's trailing hole holds no chunk: read to the chunk its data ends in.
+    let data = crate::sparse::data_end(&file, real).max(HEADER_SIZE);
+    let data_chunks = (data - HEADER_SIZE).div_ceil(CHUNK_SIZE);
+    let len = padded_len.min(HEADER_SIZE + data_chunks * CHUNK_SIZE);
     let reader = Padded {
         inner: file,
-        real,
-        len: padded_len,
+        real: real.min(len),
+        len,
         pos: 0,
     };
     let parser =

@@ -295,7 +295,7 @@ where
     if meta.is_file() && meta.len() < SMALL_FILE {
         return scan_small(file, meta.len(), make, on_line);
     }
-    // Larger files are read to the cap of text logs.
+    // Larger files are read to the cap of text logs (and to the end of their data, when sparse).
     scan_file_windowed(file, WINDOW, make, on_line)
 }
 
@@ -314,7 +314,7 @@ where
     #[cfg(target_os = "linux")]
     {
         let meta = file.metadata()?;
-        let len = meta.len().min(READ_CAP);
+        let len = crate::sparse::data_end(file, meta.len()).min(READ_CAP);
         if meta.is_file() && len > 0 {
             let first = (len.min(window as u64)) as usize;
             if let Some(w) = crate::mapped::Window::map(file, 0, first) {

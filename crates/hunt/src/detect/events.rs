@@ -69,7 +69,8 @@ pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
         crate::detect::zipped::hunt_zip(ev.file, ev.size, display, ctx);
         return;
     }
-    let limit = ev.limit();
+    // A sparse export's trailing hole holds no line.
+    let limit = exray_parse::sparse::data_end(&ev.file, ev.limit());
     let reader = std::io::BufReader::with_capacity(1 << 20, ev.file.take(limit));
     json_stream(reader, display, display, ctx);
 }

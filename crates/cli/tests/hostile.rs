@@ -699,3 +699,72 @@ fn a_hunt_changes_no_access_time() {
     assert!(changed.is_empty(), "atime changed: {changed:#?}");
     assert_eq!(atime(&zip), zip_before, "the zipped export's atime changed");
 }
+
+/// Every file under `dir` with its size and modification time (links as links).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let md = std::fs::symlink_metadata(e.path()).unwrap();
+            if md.is_dir() {
+                stack.push(e.path());
+            }
+            out.push((e.path(), md.len(), md.mtime()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn what_held_before_still_holds() {
+    let case = Case::new();
+    let ex = case.ex();
+    let owa = ex.join("Logging/HttpProxy/Owa");
+    // Link loops and links out of the root.
+    std::os::unix::fs::symlink(&owa, owa.join("loop")).unwrap();
+    std::os::unix::fs::symlink("/etc", case.c().join("inetpub/wwwroot/etc")).unwrap();
+    // A log named with escape sequences and invalid UTF-8, holding an unterminated quote and a
+    // line of a million columns.
+    let name =
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"HttpProxy_\x1b[2J\xff.LOG");
+    let header = std::fs::read_to_string(owa.join("HttpProxy_2021030300-1.LOG")).unwrap();
+    let head: String = header.lines().take(5).map(|l| format!("{l}\n")).collect();
+    let mut body = head.clone();
+    body.push_str("2021-03-03T04:00:00.000Z,\"unterminated\n");
+    body.push_str(&",".repeat(1_000_000));
+    body.push('\n');
+    std::fs::write(owa.join(name), body).unwrap();
+    // A damaged zip export.
+    let dir = case.out.path().join("exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    let member = b"{\"EventID\":1}\n";
+    let mut z = zip_bytes(&[("a.json", &member[..])], &[0]);
+    z.truncate(z.len() - 10);
+    std::fs::write(dir.join("damaged.zip"), z).unwrap();
+    let before = snapshot(case.root());
+    let (r, _) = hunt(&case, &["--evtx", dir.to_str().unwrap()], None);
+    assert_eq!(r["verdict"], "indicators_found", "{}", r["verdict_reason"]);
+    assert_listed(&r, "damaged.zip", "not a readable zip");
+    assert_eq!(
+        snapshot(case.root()),
+        before,
+        "the hunt wrote inside the hunted path"
+    );
+    // The text report escapes the name.
+    let run = exray(
+        &[
+            "hunt".into(),
+            "--no-files".into(),
+            case.root().as_os_str().to_owned(),
+        ],
+        None,
+    );
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "a raw escape in the text report"
+    );
+}

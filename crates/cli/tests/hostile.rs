@@ -321,6 +321,20 @@ fn fifos_in_place_of_configs_and_exsetup_do_not_block() {
     for (_, name) in &fifos {
         assert_listed(&r, name, "FIFO");
     }
+    // The FIFO named as a request log stands where a log could be: the verdict cannot rest on it
+    // (the attack in the other logs still decides it).
+    assert!(
+        r["coverage"].as_array().unwrap().iter().any(|c| {
+            c["unreadable"] == true
+                && c["location"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("HttpProxy_2021030301-1.LOG")
+        }),
+        "{}",
+        r["coverage"]
+    );
+    assert_eq!(r["verdict"], "indicators_found");
 }
 
 #[test]

@@ -178,7 +178,8 @@ impl Discovery {
             self.problems.push(Problem {
                 display: shown(p),
                 message: "not a regular file (FIFO, socket or device): skipped".into(),
-                request_log: None,
+                // In a request-log folder it stands where a log could be: not read.
+                request_log: request_log.filter(|_| ext_is(p, "log")),
             });
         }
         if !w.too_deep.is_empty() && max_depth > 0 {

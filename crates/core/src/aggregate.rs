@@ -66,9 +66,24 @@ impl Aggregator {
         &mut self,
         rule: &RuleMeta,
         key: &str,
-        evidence: Evidence,
+        mut evidence: Evidence,
         artifacts: &[&str],
     ) {
+        // A time outside years 0001–9999 is forged or broken: clamped, and the original kept.
+        if let Some(t) = evidence.timestamp {
+            if let Some(c) = crate::model::clamp_time(t) {
+                use chrono::Datelike;
+                evidence.fields.insert(
+                    "timestamp_out_of_range".into(),
+                    format!(
+                        "year {}, {} seconds from 1970-01-01",
+                        t.year(),
+                        t.timestamp()
+                    ),
+                );
+                evidence.timestamp = Some(c);
+            }
+        }
         let entry = self
             .findings
             .entry((rule.id.clone(), key.to_string()))

@@ -363,6 +363,10 @@ pub struct SourceCoverage {
     pub gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The location could not be read (a folder that could not be listed): what it holds is
+    /// unknown, and the verdict cannot rest on it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 impl SourceCoverage {
@@ -378,6 +382,7 @@ impl SourceCoverage {
             errors: 0,
             gaps: Vec::new(),
             notes: Vec::new(),
+            unreadable: false,
         }
     }
 
@@ -404,6 +409,7 @@ impl SourceCoverage {
             }
         }
         self.gaps.extend(other.gaps.iter().copied());
+        self.unreadable |= other.unreadable;
     }
 
     /// The periods this source covers: `first..last` less its gaps.
@@ -777,6 +783,19 @@ pub struct Report {
     /// Script pages worth a look (hunt reports; see [`PageLead`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leads: Vec<PageLead>,
+}
+
+/// A time forced into years 0001–9999 (RFC 3339 cannot write others: a forged year 10000 or
+/// -0001 would print as `+10000-…`); `None` when it was already inside.
+pub fn clamp_time(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::{Datelike, TimeZone};
+    if t.year() < 1 {
+        Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).single()
+    } else if t.year() > 9999 {
+        Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single()
+    } else {
+        None
+    }
 }
 
 /// Input errors kept in a report; the summary counts them all.

@@ -39,13 +39,98 @@ pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Text => text(r, w),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *w, r)?;
-            writeln!(w)
+            let mut w = C1Escaped::new(w);
+            serde_json::to_writer_pretty(&mut w, r)?;
+            writeln!(w)?;
+            w.finish()
         }
-        Format::Jsonl => jsonl(r, w),
+        Format::Jsonl => {
+            let mut w = C1Escaped::new(w);
+            jsonl(r, &mut w)?;
+            w.finish()
+        }
         Format::Csv => csv(r, w),
-        Format::Timesketch => timesketch(r, w),
+        Format::Timesketch => {
+            let mut w = C1Escaped::new(w);
+            timesketch(r, &mut w)?;
+            w.finish()
+        }
     }
+}
+
+/// A writer of JSON that escapes C1 control characters (U+0080–U+009F: CSI and friends, which
+/// some terminals obey) as `\u0080`…`\u009f`. serde_json writes them raw; in JSON they can only
+/// stand inside strings, where the escape means the same character.
+pub struct C1Escaped<'a> {
+    inner: &'a mut dyn Write,
+    /// A 0xC2 lead byte held back from the end of the last write.
+    pending: bool,
+}
+
+impl<'a> C1Escaped<'a> {
+    pub fn new(inner: &'a mut dyn Write) -> Self {
+        C1Escaped {
+            inner,
+            pending: false,
+        }
+    }
+
+    /// Write a lead byte still held back.
+    pub fn finish(mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.pending) {
+            self.inner.write_all(&[0xC2])?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl Write for C1Escaped<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut from = 0;
+        let mut i = 0;
+        if self.pending {
+            self.pending = false;
+            match buf.first() {
+                Some(b @ 0x80..=0x9F) => {
+                    write!(self.inner, "\\u{:04x}", *b as u32)?;
+                    from = 1;
+                    i = 1;
+                }
+                Some(_) => self.inner.write_all(&[0xC2])?,
+                None => {
+                    self.pending = true;
+                    return Ok(0);
+                }
+            }
+        }
+        while let Some(j) = memchr_c2(&buf[i..]) {
+            let at = i + j;
+            match buf.get(at + 1) {
+                Some(b @ 0x80..=0x9F) => {
+                    self.inner.write_all(&buf[from..at])?;
+                    write!(self.inner, "\\u{:04x}", *b as u32)?;
+                    from = at + 2;
+                    i = at + 2;
+                }
+                Some(_) => i = at + 1,
+                None => {
+                    self.inner.write_all(&buf[from..at])?;
+                    self.pending = true;
+                    return Ok(buf.len());
+                }
+            }
+        }
+        self.inner.write_all(&buf[from..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn memchr_c2(b: &[u8]) -> Option<usize> {
+    b.iter().position(|c| *c == 0xC2)
 }
 
 /// Make evidence safe to print on a terminal: no control characters, capped length.
@@ -86,6 +171,27 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         },
         safe(&r.scope, 200)
     )?;
+    // What could not be read comes first: the verdict cannot rest on it.
+    let unread: Vec<_> = r.coverage.iter().filter(|c| c.unreadable).collect();
+    if !unread.is_empty() {
+        writeln!(
+            w,
+            "NOT READ ({}): the verdict cannot rest on these; VERDICT: {} — {}",
+            unread.len(),
+            r.verdict.as_str(),
+            safe(&r.verdict_reason, 300)
+        )?;
+        for c in unread {
+            writeln!(
+                w,
+                "  {:<14} {}  {}",
+                c.source.as_str(),
+                safe(&c.location, 160),
+                safe(&c.notes.join("; "), 200)
+            )?;
+        }
+        writeln!(w)?;
+    }
     if !r.host.exchange_roots.is_empty() {
         writeln!(w, "Exchange install: {}", r.host.exchange_roots.join(", "))?;
     }
@@ -396,12 +502,25 @@ pub fn jsonl(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
-/// RFC 4180 field quoting.
+/// One CSV field, safe to open in a spreadsheet: control characters escaped (`\n`, `\u{1b}`), a
+/// leading `=`, `+`, `-`, `@`, tab or CR neutralised with a `'` the way OWASP recommends (so a
+/// forged user agent cannot run as a formula), and RFC 4180 quoting.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        out.push('\'');
+    }
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if out.contains([',', '"', '\'']) || out != s {
+        format!("\"{}\"", out.replace('"', "\"\""))
     } else {
-        s.to_string()
+        out
     }
 }
 
@@ -504,6 +623,23 @@ mod tests {
         assert_eq!(safe("x\u{202e}y", 100), "x\\u{202e}y");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
+        // Formula prefixes (OWASP CSV injection) and control characters.
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_field("@SUM(1+1)"), "\"'@SUM(1+1)\"");
+        assert_eq!(csv_field("+1"), "\"'+1\"");
+        assert_eq!(csv_field("\tx"), "\"'\\tx\"");
+        assert_eq!(csv_field("a\x1b[2Jb\x07"), "\"a\\u{1b}[2Jb\\u{7}\"");
+        assert_eq!(csv_field("x\u{9b}y"), "\"x\\u{9b}y\"");
+        // C1 controls in JSON come out escaped, however the writes are split.
+        let mut out = Vec::new();
+        {
+            let mut w = C1Escaped::new(&mut out);
+            w.write_all("a\u{9b}b".as_bytes()).unwrap();
+            w.write_all(&[0xC2]).unwrap();
+            w.write_all(&[0x85, b'c', 0xC2, 0xA9]).unwrap();
+            w.finish().unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "a\\u009bb\\u0085c\u{a9}");
         assert_eq!("jsonl".parse::<Format>().unwrap(), Format::Jsonl);
         assert!("xml".parse::<Format>().is_err());
     }

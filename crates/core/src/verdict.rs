@@ -57,6 +57,37 @@ pub fn conclude(r: &mut Report) {
         );
         return;
     }
+    // A request-log folder that could not be read may hold the attack: no clearance can rest on
+    // the logs that were read, for the period they cover (the period the unread folder would
+    // most likely have covered too).
+    let unread: Vec<&str> = r
+        .coverage
+        .iter()
+        .filter(|c| c.source.is_request_log() && c.unreadable)
+        .map(|c| c.location.as_str())
+        .collect();
+    if !unread.is_empty() {
+        let period = match (earliest, latest) {
+            (Some(a), Some(b)) => format!(
+                "{} to {}",
+                r.since.map_or(a, |s| a.max(s)).format("%Y-%m-%d %H:%M"),
+                r.until.map_or(b, |u| b.min(u)).format("%Y-%m-%d %H:%M")
+            ),
+            _ => "the whole period".to_string(),
+        };
+        r.verdict = Verdict::NotAssessed;
+        r.verdict_reason = format!(
+            "request-log folder(s) could not be read: {}{}; {period} is not assessed",
+            unread
+                .iter()
+                .take(3)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if unread.len() > 3 { ", …" } else { "" }
+        );
+        return;
+    }
     // What the request logs can speak for: their covered periods, cut to the hunt's window.
     let mut intervals = Vec::new();
     for c in &request_logs {
@@ -78,7 +109,6 @@ pub fn conclude(r: &mut Report) {
         } else {
             "no readable HttpProxy or IIS request logs: exploitation cannot be assessed".to_string()
         };
-        let _ = latest;
         return;
     };
     let gaps = crate::model::gaps_between(intervals, chrono::Duration::hours(24));
@@ -177,6 +207,19 @@ mod tests {
         assert_eq!(r.verdict, Verdict::NoIndicatorsFound);
         assert!(
             r.verdict_reason.contains("2021-04-01 00:00 to 2021-04-20"),
+            "{}",
+            r.verdict_reason
+        );
+        // An HttpProxy folder that could not be read: the clearance no longer holds.
+        let mut unread = SourceCoverage::new(SourceKind::HttpProxy, r"C:\x\Logging\HttpProxy\Ecp");
+        unread.unreadable = true;
+        r.coverage.push(unread);
+        conclude(&mut r);
+        assert_eq!(r.verdict, Verdict::NotAssessed);
+        assert!(
+            r.verdict_reason.contains("HttpProxy\\Ecp")
+                && r.verdict_reason
+                    .contains("2021-04-01 00:00 to 2021-04-20 00:00 is not assessed"),
             "{}",
             r.verdict_reason
         );

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use exray_core::InputError;
 
+use crate::evidence::EntryType;
 use crate::plan::SweepRoot;
 
 /// Folders deeper than this below their root are not entered (counted).
@@ -82,28 +83,7 @@ pub trait Visit {
 /// Open a file read-only: no atime update where the kernel allows (`O_NOATIME`), never through a
 /// link (`O_NOFOLLOW`), never blocking on a fifo swapped in after the listing (`O_NONBLOCK`).
 pub fn open_readonly(path: &Path) -> io::Result<File> {
-    #[cfg(unix)]
-    {
-        use std::fs::OpenOptions;
-        use std::os::unix::fs::OpenOptionsExt;
-        let base = libc::O_NONBLOCK | libc::O_NOFOLLOW;
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            match OpenOptions::new()
-                .read(true)
-                .custom_flags(base | libc::O_NOATIME)
-                .open(path)
-            {
-                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
-                r => return r,
-            }
-        }
-        OpenOptions::new().read(true).custom_flags(base).open(path)
-    }
-    #[cfg(not(unix))]
-    {
-        File::open(path)
-    }
+    crate::evidence::open_raw(path)
 }
 
 /// Resolve a requested thread count: 0 means all cores.
@@ -220,9 +200,16 @@ fn walk(
                 continue;
             }
         }
-        let mut stack: Vec<(PathBuf, String, usize)> = vec![(root.path.clone(), String::new(), 0)];
+        // The folder the user named may be a link: list its target (only that one is followed).
+        let start = match std::fs::symlink_metadata(&root.path) {
+            Ok(md) if md.file_type().is_symlink() => {
+                std::fs::canonicalize(&root.path).unwrap_or_else(|_| root.path.clone())
+            }
+            _ => root.path.clone(),
+        };
+        let mut stack: Vec<(PathBuf, String, usize)> = vec![(start, String::new(), 0)];
         while let Some((dir, rel, depth)) = stack.pop() {
-            let rd = match std::fs::read_dir(&dir) {
+            let mut entries = match crate::evidence::list_dir(&dir) {
                 Ok(rd) => rd,
                 Err(e) => {
                     st.list_errors += 1;
@@ -235,23 +222,18 @@ fn walk(
                     continue;
                 }
             };
-            let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-            entries.sort_by_key(|e| e.file_name());
+            entries.sort_by(|a, b| a.name.cmp(&b.name));
             for entry in entries {
-                let name = entry.file_name().to_string_lossy().into_owned();
+                let name = entry.name.to_string_lossy().into_owned();
                 let child_rel = if rel.is_empty() {
                     name
                 } else {
                     format!("{rel}\\{name}")
                 };
-                let Ok(ft) = entry.file_type() else {
-                    st.list_errors += 1;
-                    continue;
-                };
-                let path = entry.path();
-                if ft.is_symlink() {
+                let path = entry.path;
+                if entry.kind == EntryType::Link {
                     st.links += 1;
-                } else if ft.is_dir() {
+                } else if entry.kind == EntryType::Dir {
                     if root_paths.contains(path.as_path()) {
                         st.nested += 1;
                         continue;
@@ -260,14 +242,12 @@ fn walk(
                         st.too_deep += 1;
                         continue;
                     }
-                    if let Some(id) = entry.metadata().ok().as_ref().and_then(dir_id) {
-                        if !seen.insert(id) {
-                            st.seen_dirs += 1;
-                            continue;
-                        }
+                    if cfg!(target_os = "linux") && !seen.insert(entry.id) {
+                        st.seen_dirs += 1;
+                        continue;
                     }
                     stack.push((path, child_rel, depth + 1));
-                } else if ft.is_file() {
+                } else if entry.kind == EntryType::File {
                     let job = Job {
                         root: ri,
                         path,
@@ -278,7 +258,14 @@ fn walk(
                         return;
                     }
                 } else {
+                    // A FIFO, socket or device where a file is expected: never opened, listed.
                     st.special += 1;
+                    errors.push(InputError {
+                        file: join_display(&root.display, &child_rel),
+                        line: None,
+                        record: None,
+                        message: "not a regular file (FIFO, socket or device): skipped".into(),
+                    });
                 }
             }
         }

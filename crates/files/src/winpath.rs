@@ -30,18 +30,16 @@ pub fn child_ci(dir: &Path, name: &str) -> Option<PathBuf> {
         return (!md.file_type().is_symlink()).then_some(exact);
     }
     let want = name.to_lowercase();
-    let rd = fs::read_dir(dir).ok()?;
-    for entry in rd.flatten() {
-        let file_name = entry.file_name();
-        if file_name.to_string_lossy().to_lowercase() == want {
-            let ft = entry.file_type().ok()?;
-            if ft.is_symlink() {
-                return None;
-            }
-            return Some(entry.path());
-        }
-    }
-    None
+    let entries = crate::evidence::list_dir(dir).ok()?;
+    // Entries in a stable order: a folder with two names differing in case resolves the same way
+    // every run.
+    let mut hits: Vec<_> = entries
+        .into_iter()
+        .filter(|e| e.name.to_string_lossy().to_lowercase() == want)
+        .collect();
+    hits.sort_by(|a, b| a.name.cmp(&b.name));
+    let e = hits.into_iter().next()?;
+    (e.kind != crate::evidence::EntryType::Link).then_some(e.path)
 }
 
 /// Render `path` (under `root`) as the Windows path it stood for: `C:\inetpub\...`.

@@ -2,10 +2,10 @@
 //! keeps Windows paths under a drive folder (`C/`, `C%3A/`), or a loose folder of collected logs.
 //! Names are matched case-insensitively; links are never followed.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use exray_core::SourceKind;
+use exray_files::evidence::{self, EntryType};
 use exray_files::winpath::{child_ci, display_windows, drive_letter, resolve_ci};
 
 /// One evidence file to read.
@@ -33,6 +33,17 @@ pub struct Discovery {
     /// Files seen in loose mode that are no known evidence.
     pub unrecognised: u64,
     pub notes: Vec<String>,
+    /// Folders that could not be listed and special files where evidence was looked for.
+    pub problems: Vec<Problem>,
+}
+
+/// Something discovery could not read, with the path as shown in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub display: String,
+    pub message: String,
+    /// The request-log source the folder would have held (the verdict cannot rest on it).
+    pub request_log: Option<SourceKind>,
 }
 
 /// Where the user pointed exray besides the hunted path.
@@ -89,14 +100,15 @@ pub fn find_system_roots(path: &Path) -> Vec<SystemRoot> {
     for _depth in 0..4 {
         let mut next = Vec::new();
         for dir in frontier {
-            let Ok(rd) = fs::read_dir(&dir) else { continue };
-            for e in rd.flatten() {
-                let Ok(ft) = e.file_type() else { continue };
-                if !ft.is_dir() || ft.is_symlink() {
+            let Ok(rd) = evidence::list_dir(&dir) else {
+                continue;
+            };
+            for e in rd {
+                if e.kind != EntryType::Dir {
                     continue;
                 }
-                let p = e.path();
-                let name = e.file_name().to_string_lossy().to_string();
+                let p = e.path;
+                let name = e.name.to_string_lossy().to_string();
                 if let Some(letter) = drive_letter(&name) {
                     if looks_like_system_root(&p) {
                         out.push(SystemRoot {
@@ -125,27 +137,61 @@ fn ext_is(p: &Path, ext: &str) -> bool {
 
 /// Files under `dir` (depth-limited, links skipped), in a stable order.
 pub fn walk(dir: &Path, max_depth: usize) -> Vec<(PathBuf, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), 0usize)];
-    while let Some((d, depth)) = stack.pop() {
-        let Ok(rd) = fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_symlink() {
-                continue;
-            }
-            if ft.is_dir() {
-                if depth < max_depth {
-                    stack.push((e.path(), depth + 1));
-                }
-            } else if ft.is_file() {
-                let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-                out.push((e.path(), size));
-            }
-        }
+    evidence::walk(dir, max_depth).files
+}
+
+/// The request-log source a folder's path suggests (for a folder that could not be read).
+fn request_log_hint(path: &Path) -> Option<SourceKind> {
+    let lower = path
+        .to_string_lossy()
+        .to_ascii_lowercase()
+        .replace('\\', "/");
+    if lower.contains("httpproxy") {
+        Some(SourceKind::HttpProxy)
+    } else if lower.contains("w3svc") || lower.contains("/logfiles") || lower.contains("inetpub") {
+        Some(SourceKind::Iis)
+    } else {
+        None
     }
-    out.sort();
-    out
+}
+
+impl Discovery {
+    /// Walk an evidence folder, keeping what could not be read as problems (folders not listed,
+    /// special files) and folders too deep as notes. `shown` renders a path for the report;
+    /// `request_log` is the request-log source the folder holds, if it is one.
+    fn walk_noting(
+        &mut self,
+        dir: &Path,
+        max_depth: usize,
+        shown: &dyn Fn(&Path) -> String,
+        request_log: Option<SourceKind>,
+    ) -> Vec<(PathBuf, u64)> {
+        let w = evidence::walk(dir, max_depth);
+        for (p, e) in &w.errors {
+            self.problems.push(Problem {
+                display: shown(p),
+                message: format!("cannot list folder: {e}"),
+                request_log: request_log.or_else(|| request_log_hint(p)),
+            });
+        }
+        for p in &w.special {
+            self.problems.push(Problem {
+                display: shown(p),
+                message: "not a regular file (FIFO, socket or device): skipped".into(),
+                // In a request-log folder it stands where a log could be: not read.
+                request_log: request_log.filter(|_| ext_is(p, "log")),
+            });
+        }
+        if !w.too_deep.is_empty() && max_depth > 0 {
+            self.notes.push(format!(
+                "{} folder(s) nested deeper than {max_depth} levels below {} not entered, e.g. {}",
+                w.too_deep.len(),
+                shown(dir),
+                shown(&w.too_deep[0])
+            ));
+        }
+        w.files
+    }
 }
 
 /// What kind of evidence a file is, from its path below the hunted folder (case-insensitive), in
@@ -190,9 +236,8 @@ pub fn classify(rel: &Path, real: &Path) -> Option<SourceKind> {
 
 /// A JSON-lines export of Windows events (or a zip of them), by its first bytes.
 fn sniff_json(path: &Path) -> Option<SourceKind> {
-    let mut head = vec![0u8; 4096];
-    let n = std::io::Read::read(&mut fs::File::open(path).ok()?, &mut head).ok()?;
-    let head = &head[..n];
+    let head = evidence::head(path, 4096)?;
+    let head = &head[..];
     if head.starts_with(b"PK\x03\x04") {
         return Some(SourceKind::EventJson);
     }
@@ -209,9 +254,8 @@ pub fn sniff(path: &Path) -> Option<SourceKind> {
     if !ext_is(path, "log") {
         return None;
     }
-    let mut head = vec![0u8; 1024];
-    let n = std::io::Read::read(&mut fs::File::open(path).ok()?, &mut head).ok()?;
-    let head = String::from_utf8_lossy(&head[..n]).to_ascii_lowercase();
+    let head = evidence::head(path, 1024)?;
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
     if head.contains("#log-type: httpproxy logs") {
         return Some(SourceKind::HttpProxy);
     }
@@ -267,7 +311,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
             }
         }
         if let Some(iis) = resolve_ci(&root.path, r"inetpub\logs\LogFiles") {
-            for (p, size) in walk(&iis, 3) {
+            for (p, size) in d.walk_noting(&iis, 3, &disp, Some(SourceKind::Iis)) {
                 if ext_is(&p, "log") {
                     let s = disp(&p);
                     push(&mut d, p, size, s, SourceKind::Iis);
@@ -275,7 +319,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
             }
         }
         if let Some(ev) = resolve_ci(&root.path, r"Windows\System32\winevt\Logs") {
-            for (p, size) in walk(&ev, 0) {
+            for (p, size) in d.walk_noting(&ev, 0, &disp, None) {
                 let name = p
                     .file_name()
                     .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -299,7 +343,8 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
                 (r"Logging\OABGeneratorLog", SourceKind::OabGenerator),
             ] {
                 if let Some(dir) = resolve_ci(&ex, rel) {
-                    for (p, size) in walk(&dir, 2) {
+                    let hint = kind.is_request_log().then_some(kind);
+                    for (p, size) in d.walk_noting(&dir, 2, &disp, hint) {
                         if ext_is(&p, "log") {
                             let s = disp(&p);
                             push(&mut d, p, size, s, kind);
@@ -314,7 +359,8 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         if !d.exchange_roots.contains(ex) {
             d.exchange_roots.push(ex.clone());
         }
-        for (p, size) in walk(ex, 6) {
+        let shown = |p: &Path| format!("{}/{}", ex.display(), rel_display(ex, p));
+        for (p, size) in d.walk_noting(ex, 6, &shown, None) {
             let rel = rel_display(ex, &p);
             if let Some(kind) = classify(Path::new(&rel), &p) {
                 if kind != SourceKind::Evtx {
@@ -324,11 +370,12 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
             }
         }
     }
+    let plain = |p: &Path| p.display().to_string();
     for dir in &ov.iis_logs {
         for (p, size) in if dir.is_file() {
             vec![(dir.clone(), 0)]
         } else {
-            walk(dir, 3)
+            d.walk_noting(dir, 3, &plain, Some(SourceKind::Iis))
         } {
             if ext_is(&p, "log") {
                 let s = p.display().to_string();
@@ -340,7 +387,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
         for (p, size) in if e.is_file() {
             vec![(e.clone(), 0)]
         } else {
-            walk(e, 3)
+            d.walk_noting(e, 3, &plain, None)
         } {
             let kind = if ext_is(&p, "evtx") {
                 Some(SourceKind::Evtx)
@@ -363,10 +410,18 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
             "no Windows system root (Program Files, inetpub, Windows) under {}: reading it as a folder of collected logs",
             path.display()
         ));
+        let shown = |p: &Path| {
+            let r = rel_display(path, p);
+            if r.is_empty() {
+                path.display().to_string()
+            } else {
+                r
+            }
+        };
         let files = if path.is_file() {
             vec![(path.to_path_buf(), 0)]
         } else {
-            walk(path, 12)
+            d.walk_noting(path, 12, &shown, None)
         };
         for (p, size) in files {
             let rel = rel_display(path, &p);
@@ -396,6 +451,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn touch(p: &Path) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -449,5 +505,30 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), t.path().join("link")).unwrap();
         let d = discover(t.path(), &Overrides::default());
         assert!(d.sources.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_and_deep_folders_are_reported() {
+        let t = tempfile::tempdir().unwrap();
+        touch(&t.path().join("logs/HttpProxy/Owa/HttpProxy_1.log"));
+        let fifo = t.path().join("logs/HttpProxy/Owa/HttpProxy_2.log");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let mut deep = t.path().join("deep");
+        for i in 0..13 {
+            deep = deep.join(format!("d{i}"));
+        }
+        touch(&deep.join("u_ex210303.log"));
+        let d = discover(t.path(), &Overrides::default());
+        assert_eq!(d.sources.len(), 1, "{:?}", d.sources);
+        assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+        assert!(d.problems[0].display.ends_with("HttpProxy_2.log"));
+        assert!(d.problems[0].message.contains("not a regular file"));
+        assert!(
+            d.notes.iter().any(|n| n.contains("deeper than 12 levels")),
+            "{:?}",
+            d.notes
+        );
     }
 }

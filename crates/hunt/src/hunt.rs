@@ -8,7 +8,8 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
 use exray_core::content::ContentRules;
-use exray_core::{correlate, verdict, Report, ReportKind, SourceCoverage, SourceKind};
+use exray_core::{correlate, verdict, InputError, Report, ReportKind, SourceCoverage, SourceKind};
+use exray_files::evidence::{self, Kind};
 use exray_files::{Baseline, Iocs};
 
 use crate::detect::{self, Ctx, Window};
@@ -84,13 +85,16 @@ pub fn hunt_sources<'a>(
     let bytes = AtomicU64::new(0);
     let total = order.len() as u64;
     let results: Mutex<Vec<Ctx<'a>>> = Mutex::new(Vec::new());
+    let zip_bytes = std::sync::Arc::new(AtomicU64::new(0));
     std::thread::scope(|s| {
         for _ in 0..n.min(order.len()).max(1) {
             s.spawn(|| {
                 let mut ctx = Ctx::new(window, ioc_ips, event_rules);
+                ctx.zip_bytes = zip_bytes.clone();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(src) = order.get(i) else { break };
+                    ctx.current_kind = Some(src.kind);
                     // A bug in a detector must not lose the hunt: the file becomes an input error.
                     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match src.kind {
                         SourceKind::HttpProxy => {
@@ -150,10 +154,14 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             },
         )
         .collect();
-    installed_build(&d, &mut report);
+    // Problems found before the detectors run (folders not listed, special files, files over
+    // their cap, configs that cannot be opened): input errors with their path.
+    let mut early: Vec<InputError> = Vec::new();
+    installed_build(&d, &mut report, &mut early);
     // Exported registry files in the triage, read once: installed updates and service states.
-    let regs = reg_exports(&opts.path);
-    installed_updates(&regs, &mut report);
+    let (reg_files, reg_texts): (Vec<String>, Vec<String>) =
+        reg_exports(&opts.path, &mut early).into_iter().unzip();
+    installed_updates(&reg_files, &reg_texts, &mut report);
     for r in &d.system_roots {
         let ex: Vec<PathBuf> = d
             .exchange_roots
@@ -161,10 +169,14 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             .filter(|e| e.starts_with(&r.path))
             .cloned()
             .collect();
-        let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings);
+        let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings, &mut early);
         report.host.mitigations.extend(m);
-        let texts: Vec<String> = regs.iter().map(|(_, t)| t.clone()).collect();
-        let s = crate::mitigation::audit_services(&r.path, &texts, &mut report.warnings);
+        let s = crate::mitigation::audit_services(
+            &r.path,
+            &reg_texts,
+            &mut report.warnings,
+            &mut early,
+        );
         report.host.mitigations.extend(s);
     }
     let empty = HashSet::new();
@@ -186,6 +198,20 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         n,
         opts.progress.as_deref(),
     );
+    for e in early {
+        ctx.error(&e.file, e.line, e.record, e.message);
+    }
+    // A request-log folder that could not be listed is a coverage row of its own, marked
+    // unreadable: the verdict cannot rest on the logs that were read.
+    for p in &d.problems {
+        ctx.error(&p.display, None, None, p.message.clone());
+        if let Some(kind) = p.request_log {
+            let c = ctx.cov(kind, &p.display);
+            c.unreadable = true;
+            c.errors += 1;
+            c.notes.push(p.message.clone());
+        }
+    }
 
     // The file sweep.
     let mut file_cov: Vec<SourceCoverage> = Vec::new();
@@ -400,17 +426,20 @@ fn exploitation_window(opts: &HuntOptions) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// Read `Bin\ExSetup.exe`'s file version under each install root and ask the catalogue what it
 /// means. `AdminDisplayVersion` ignores security updates; the file version does not.
-fn installed_build(d: &crate::discover::Discovery, report: &mut Report) {
+fn installed_build(
+    d: &crate::discover::Discovery,
+    report: &mut Report,
+    errors: &mut Vec<InputError>,
+) {
     for ex in &d.exchange_roots {
         let Some(exe) = exray_files::winpath::resolve_ci(ex, r"Bin\ExSetup.exe") else {
             continue;
         };
-        let data = match std::fs::metadata(&exe) {
-            Ok(m) if m.len() <= 64 << 20 => std::fs::read(&exe),
-            Ok(_) => continue,
-            Err(e) => Err(e),
+        let shown = exe.display().to_string();
+        let Some(data) = read_small(&exe, Kind::Executable, &shown, errors) else {
+            continue;
         };
-        match data.ok().as_deref().and_then(exray_parse::pe::file_version) {
+        match exray_parse::pe::file_version(&data) {
             Some((a, b, c, e)) => {
                 let mut assess = exray_catalog::Catalog::embedded().assess_parts(
                     a as u32,
@@ -431,12 +460,48 @@ fn installed_build(d: &crate::discover::Discovery, report: &mut Report) {
     }
 }
 
+/// Read a small evidence file (a config, a registry export, ExSetup.exe) whole, up to its kind's
+/// cap; what cannot be opened or passes the cap becomes an input error with the path.
+pub(crate) fn read_small(
+    path: &Path,
+    kind: Kind,
+    display: &str,
+    errors: &mut Vec<InputError>,
+) -> Option<Vec<u8>> {
+    let mut err = |message: String| {
+        errors.push(InputError {
+            file: display.to_string(),
+            line: None,
+            record: None,
+            message,
+        })
+    };
+    let mut ev = match evidence::open(path, kind) {
+        Ok(ev) => ev,
+        Err(e) => {
+            err(e.to_string());
+            return None;
+        }
+    };
+    if let Some(note) = ev.size_note() {
+        err(note);
+    }
+    match ev.read_capped() {
+        Ok(b) => Some(b),
+        Err(e) => {
+            err(format!("read error: {e}"));
+            None
+        }
+    }
+}
+
 /// Exchange updates listed in exported registry files (`*.reg`) in the hunted folder, compared
 /// with the build ExSetup.exe reports: an SU that is registered but whose build is not reached
 /// usually failed to install (e.g. run without elevation).
-fn installed_updates(regs: &[(String, String)], report: &mut Report) {
-    let updates: Vec<(String, exray_parse::regexport::InstalledUpdate)> = regs
+fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
+    let updates: Vec<(String, exray_parse::regexport::InstalledUpdate)> = files
         .iter()
+        .zip(texts)
         .flat_map(|(file, text)| {
             exray_parse::regexport::exchange_updates(text)
                 .into_iter()
@@ -476,17 +541,33 @@ fn installed_updates(regs: &[(String, String)], report: &mut Report) {
     }
 }
 
-/// Exported registry files (`*.reg`, up to four folders deep) in the hunted folder: (path, text).
-fn reg_exports(path: &Path) -> Vec<(String, String)> {
-    crate::discover::walk(path, 4)
-        .into_iter()
-        .filter(|(p, size)| {
-            p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) && *size <= 64 << 20
-        })
-        .filter_map(|(p, _)| {
-            std::fs::read(&p)
-                .ok()
-                .map(|b| (p.display().to_string(), exray_parse::regexport::decode(&b)))
-        })
-        .collect()
+/// Exported registry files (`*.reg`, up to four folders deep) in the hunted folder: (path, text),
+/// each up to the registry cap and all of them up to [`evidence::REGISTRY_TOTAL_CAP`].
+fn reg_exports(path: &Path, errors: &mut Vec<InputError>) -> Vec<(String, String)> {
+    let mut total = 0u64;
+    let mut out = Vec::new();
+    for (p, size) in crate::discover::walk(path, 4) {
+        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) {
+            continue;
+        }
+        let shown = p.display().to_string();
+        let take = size.min(Kind::Registry.cap());
+        if total + take > evidence::REGISTRY_TOTAL_CAP {
+            errors.push(InputError {
+                file: shown,
+                line: None,
+                record: None,
+                message: format!(
+                    "not read: registry exports are read up to {} per hunt",
+                    evidence::human(evidence::REGISTRY_TOTAL_CAP)
+                ),
+            });
+            continue;
+        }
+        if let Some(b) = read_small(&p, Kind::Registry, &shown, errors) {
+            total += b.len() as u64;
+            out.push((shown, exray_parse::regexport::decode(&b)));
+        }
+    }
+    out
 }

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use exray_core::{Mitigation, MitigationStatus};
+use exray_core::{InputError, Mitigation, MitigationStatus};
+use exray_files::evidence::Kind;
 use exray_files::winpath::resolve_ci;
 use exray_parse::webconfig::{parse_rewrite, RewriteConfig, RewriteRule};
 
@@ -82,6 +83,7 @@ pub fn audit(
     system_root: &Path,
     exchange_roots: &[std::path::PathBuf],
     warnings: &mut Vec<String>,
+    errors: &mut Vec<InputError>,
 ) -> Vec<Mitigation> {
     let Some(root_cfg) = resolve_ci(system_root, r"inetpub\wwwroot\web.config") else {
         warnings.push(
@@ -90,8 +92,10 @@ pub fn audit(
         return Vec::new();
     };
     let mut read = |p: &Path| -> Option<RewriteConfig> {
-        match std::fs::read_to_string(p)
-            .map_err(|e| e.to_string())
+        let shown = p.display().to_string();
+        let bytes = crate::hunt::read_small(p, Kind::Config, &shown, errors)?;
+        match String::from_utf8(bytes)
+            .map_err(|e| format!("not UTF-8: {e}"))
             .and_then(|t| parse_rewrite(&t))
         {
             Ok(c) => Some(c),
@@ -170,6 +174,7 @@ pub fn audit_services(
     system_root: &Path,
     reg_texts: &[String],
     warnings: &mut Vec<String>,
+    errors: &mut Vec<InputError>,
 ) -> Vec<Mitigation> {
     let mut out = Vec::new();
     let starts: Vec<(String, u32)> = reg_texts
@@ -205,11 +210,12 @@ pub fn audit_services(
         system_root,
         r"Windows\System32\inetsrv\config\applicationHost.config",
     ) {
-        match std::fs::read_to_string(&cfg)
-            .map_err(|e| e.to_string())
-            .and_then(|t| exray_parse::webconfig::app_pools(&t))
-        {
-            Ok(pools) => {
+        let shown = cfg.display().to_string();
+        let text = crate::hunt::read_small(&cfg, Kind::Config, &shown, errors)
+            .map(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8: {e}")));
+        match text.map(|t| t.and_then(|t| exray_parse::webconfig::app_pools(&t))) {
+            None => {}
+            Some(Ok(pools)) => {
                 for (pool, cves) in [
                     ("MSExchangeECPAppPool", "CVE-2021-27065"),
                     ("MSExchangeOABAppPool", "CVE-2021-26858"),
@@ -231,7 +237,7 @@ pub fn audit_services(
                     }
                 }
             }
-            Err(e) => warnings.push(format!("{}: {e}", cfg.display())),
+            Some(Err(e)) => warnings.push(format!("{}: {e}", cfg.display())),
         }
     }
     out
@@ -255,7 +261,7 @@ mod tests {
         let mut w = Vec::new();
         // Nothing configured.
         std::fs::write(root.join("inetpub/wwwroot/web.config"), cfg("")).unwrap();
-        let m = audit(root, std::slice::from_ref(&ex), &mut w);
+        let m = audit(root, std::slice::from_ref(&ex), &mut w, &mut Vec::new());
         assert!(m.iter().all(|m| m.status == MitigationStatus::Absent));
         // EOMT cookie rule and the first, bypassable ProxyNotShell rule.
         std::fs::write(
@@ -264,7 +270,7 @@ mod tests {
                    <rule name="PowerShell - inbound"><match url=".*"/><conditions><add input="{REQUEST_URI}" pattern=".*autodiscover\.json.*\@.*Powershell.*"/></conditions><action type="AbortRequest"/></rule>"#),
         )
         .unwrap();
-        let m = audit(root, std::slice::from_ref(&ex), &mut w);
+        let m = audit(root, std::slice::from_ref(&ex), &mut w, &mut Vec::new());
         assert_eq!(m[0].status, MitigationStatus::Present);
         assert_eq!(m[1].status, MitigationStatus::Bypassable);
         // A child config removes the cookie rule.
@@ -273,7 +279,7 @@ mod tests {
             cfg(r#"<remove name="X-BEResource Abort - inbound"/>"#),
         )
         .unwrap();
-        let m = audit(root, std::slice::from_ref(&ex), &mut w);
+        let m = audit(root, std::slice::from_ref(&ex), &mut w, &mut Vec::new());
         assert_eq!(m[0].status, MitigationStatus::Disabled);
         assert!(m[0].evidence.iter().any(|e| e.contains("owa")));
         assert!(w.is_empty(), "{w:?}");
@@ -284,7 +290,7 @@ mod tests {
             cfg(r#"<rule name="X-BEResource"><match url=".*"/><conditions><add input="{HTTP_COOKIE}" pattern="X-BEResource=(.+)/(.+)~(.+)"/></conditions><action type="None"/></rule>"#),
         )
         .unwrap();
-        let m = audit(root, std::slice::from_ref(&ex), &mut w);
+        let m = audit(root, std::slice::from_ref(&ex), &mut w, &mut Vec::new());
         assert_eq!(m[0].status, MitigationStatus::Bypassable);
         // Service and pool states.
         std::fs::create_dir_all(root.join("Windows/System32/inetsrv/config")).unwrap();
@@ -294,7 +300,7 @@ mod tests {
         )
         .unwrap();
         let reg = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeUM]\r\n\"Start\"=dword:00000004\r\n".to_string();
-        let s = audit_services(root, &[reg], &mut w);
+        let s = audit_services(root, &[reg], &mut w, &mut Vec::new());
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].status, MitigationStatus::Present, "UM disabled");
         assert_eq!(

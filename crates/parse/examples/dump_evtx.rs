@@ -3,7 +3,15 @@
 
 fn main() {
     for arg in std::env::args().skip(1) {
-        match exray_parse::evtx_source::read_evtx(std::path::Path::new(&arg), |e| {
+        let file = match std::fs::File::open(&arg) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("{arg}: {e}");
+                continue;
+            }
+        };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        match exray_parse::evtx_source::read_evtx(file, size, u64::MAX, |e| {
             println!("{}", e.to_raw())
         }) {
             Ok(sum) => eprintln!("{arg}: {} records, {} errors", sum.records, sum.error_count),

@@ -1,7 +1,8 @@
 //! EVTX files through the `evtx` crate, one thread per file (exray parallelises across files, so
 //! evtx's own thread pool stays off: one level of parallelism only).
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 
 use chrono::DateTime;
 use evtx::{EvtxParser, ParserSettings};
@@ -15,17 +16,115 @@ pub struct EvtxSummary {
     /// Records (or chunks) the parser could not decode, with its message.
     pub errors: Vec<String>,
     pub error_count: u64,
+    /// The file was cut short inside a chunk: where, in words (with the offset).
+    pub damage: Option<String>,
 }
 
 /// Errors kept per file; the count goes on.
 const ERRORS_KEPT: usize = 20;
 
-/// Read every record of `path`, calling `on_event` for each decoded one. Returns `Err` only when
-/// the file cannot be opened as EVTX at all.
-pub fn read_evtx<F: FnMut(Event)>(path: &Path, on_event: F) -> Result<EvtxSummary, String> {
+/// Read every record of an EVTX file already opened (`size` bytes; at most `cap` are read),
+/// calling `on_event` for each decoded one. Returns `Err` only when the file cannot be read as
+/// EVTX at all.
+///
+/// A file cut inside a chunk (a crash, a partial copy) is reported with the offset where its
+/// chunks stop, and the intact records of its last chunk are still read: the cut chunk is read
+/// as if padded with zeros to its full size (the parser stops at the first record the cut
+/// damaged).
+pub fn read_evtx<F: FnMut(Event)>(
+    file: File,
+    size: u64,
+    cap: u64,
+    on_event: F,
+) -> Result<EvtxSummary, String> {
+    if size < HEADER_SIZE {
+        return Err(format!(
+            "not a readable EVTX file: {size} bytes, shorter than the {HEADER_SIZE}-byte header"
+        ));
+    }
+    let real = size.min(cap.max(HEADER_SIZE));
+    let body = real - HEADER_SIZE;
+    let cut = body % CHUNK_SIZE;
+    let mut damage = None;
+    let padded_len = if cut == 0 {
+        real
+    } else {
+        let chunk = body / CHUNK_SIZE;
+        if real == size {
+            damage = Some(format!(
+                "EVTX file cut short: its chunks stop at offset {real} inside chunk {chunk} (which starts at offset {}, {} bytes short of its {CHUNK_SIZE}); the intact records of that chunk were read",
+                HEADER_SIZE + chunk * CHUNK_SIZE,
+                CHUNK_SIZE - cut
+            ));
+        }
+        real + (CHUNK_SIZE - cut)
+    };
+    // A sparse file's trailing hole holds no chunk: read to the chunk its data ends in.
+    let data = crate::sparse::data_end(&file, real).max(HEADER_SIZE);
+    let data_chunks = (data - HEADER_SIZE).div_ceil(CHUNK_SIZE);
+    let len = padded_len.min(HEADER_SIZE + data_chunks * CHUNK_SIZE);
+    let reader = Padded {
+        inner: file,
+        real: real.min(len),
+        len,
+        pos: 0,
+    };
     let parser =
-        EvtxParser::from_path(path).map_err(|e| format!("not a readable EVTX file: {e}"))?;
-    drive(parser, on_event)
+        EvtxParser::from_read_seek(reader).map_err(|e| format!("not a readable EVTX file: {e}"))?;
+    let mut sum = drive(parser, on_event)?;
+    sum.damage = damage;
+    Ok(sum)
+}
+
+const HEADER_SIZE: u64 = 4096;
+const CHUNK_SIZE: u64 = 65536;
+
+/// A file seen as `len` bytes: its first `real` bytes, then zeros.
+struct Padded<R> {
+    inner: R,
+    real: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Read for Padded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = if self.pos < self.real {
+            let want = buf.len().min((self.real - self.pos) as usize);
+            let n = self.inner.read(&mut buf[..want])?;
+            if n == 0 {
+                // The file shrank: the rest reads as zeros.
+                self.real = self.pos;
+                return self.read(buf);
+            }
+            n
+        } else {
+            let n = buf.len().min((self.len - self.pos) as usize);
+            buf[..n].fill(0);
+            n
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Padded<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let new = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        if new < self.real {
+            self.inner.seek(SeekFrom::Start(new))?;
+        }
+        self.pos = new;
+        Ok(new)
+    }
 }
 
 /// The same over an in-memory buffer (used by the fuzzer and for exported blobs).

@@ -193,6 +193,31 @@ fn flat_data(obj: &Map<String, Value>, e: &mut Event) {
     }
 }
 
+/// Skip to just past the next newline (or the end), holding nothing: a line of gigabytes costs
+/// no memory.
+fn skip_line<R: BufRead>(r: &mut R) -> io::Result<()> {
+    loop {
+        let (found, n) = {
+            let buf = match r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(());
+            }
+            match memchr::memchr(b'\n', buf) {
+                Some(i) => (true, i + 1),
+                None => (false, buf.len()),
+            }
+        };
+        r.consume(n);
+        if found {
+            return Ok(());
+        }
+    }
+}
+
 /// Read JSON-lines events from `r`, calling `on_event` for each.
 pub fn read_json_events<R: BufRead, F: FnMut(Event)>(
     mut r: R,
@@ -218,9 +243,7 @@ pub fn read_json_events<R: BufRead, F: FnMut(Event)>(
         sum.lines += 1;
         if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
             err(&mut sum, "line longer than 4 MiB skipped".into());
-            // Skip to the end of the line.
-            let mut sink = Vec::new();
-            r.read_until(b'\n', &mut sink)?;
+            skip_line(&mut r)?;
             continue;
         }
         let line = buf.trim_ascii();
@@ -287,6 +310,46 @@ mod tests {
         );
         assert_eq!((e.event_id, e.record_id), (10, 5));
         assert!(e.timestamp.is_some());
+    }
+
+    /// A reader of `n` bytes of one unterminated line, then a good event: produced on the fly,
+    /// so that buffering the line would show as memory.
+    struct LongLine {
+        left: u64,
+        tail: &'static [u8],
+    }
+
+    impl Read for LongLine {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.left > 0 {
+                let n = (buf.len() as u64).min(self.left) as usize;
+                buf[..n].fill(b'a');
+                self.left -= n as u64;
+                return Ok(n);
+            }
+            let n = buf.len().min(self.tail.len());
+            buf[..n].copy_from_slice(&self.tail[..n]);
+            self.tail = &self.tail[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn overlong_lines_are_skipped_without_buffering() {
+        // 256 MiB in one line: a buffering skip would need that much memory and time to copy.
+        let r = io::BufReader::with_capacity(
+            1 << 16,
+            LongLine {
+                left: 256 << 20,
+                tail: b"\n{\"EventID\":7}\n",
+            },
+        );
+        let mut ids = Vec::new();
+        let sum = read_json_events(r, |e| ids.push(e.event_id)).unwrap();
+        assert_eq!(ids, vec![7]);
+        assert_eq!(sum.error_count, 1);
+        assert!(sum.errors[0].1.contains("longer than 4 MiB"));
+        assert_eq!(sum.lines, 2);
     }
 
     #[test]

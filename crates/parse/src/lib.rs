@@ -18,5 +18,6 @@ pub mod oab;
 pub mod pe;
 pub mod prefilter;
 pub mod regexport;
+pub mod sparse;
 pub mod time;
 pub mod webconfig;

@@ -295,6 +295,7 @@ where
     if meta.is_file() && meta.len() < SMALL_FILE {
         return scan_small(file, meta.len(), make, on_line);
     }
+    // Larger files are read to the cap of text logs (and to the end of their data, when sparse).
     scan_file_windowed(file, WINDOW, make, on_line)
 }
 
@@ -313,16 +314,21 @@ where
     #[cfg(target_os = "linux")]
     {
         let meta = file.metadata()?;
-        if meta.is_file() && meta.len() > 0 {
-            let first = (meta.len().min(window as u64)) as usize;
+        let len = crate::sparse::data_end(file, meta.len()).min(READ_CAP);
+        if meta.is_file() && len > 0 {
+            let first = (len.min(window as u64)) as usize;
             if let Some(w) = crate::mapped::Window::map(file, 0, first) {
-                return scan_mapped(file, meta.len(), window, w, make, &mut on_line);
+                return scan_mapped(file, len, window, w, make, &mut on_line);
             }
         }
     }
     let _ = window;
-    scan_with(file, make, on_line)
+    scan_with(file.take(READ_CAP), make, on_line)
 }
+
+/// Bytes of one file the file scanners read at most (the cap of text logs, stated in the report
+/// by the caller when a file passes it).
+pub const READ_CAP: u64 = 4 << 30;
 
 /// Files smaller than this are read whole into a buffer each thread keeps: mapping and unmapping
 /// them (a TLB flush on every core) or zeroing a chunk buffer would cost more than the search.

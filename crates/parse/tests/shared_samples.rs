@@ -128,7 +128,9 @@ fn every_shared_evtx_file_reads() {
     let mut total = 0;
     let mut cmdlet_events = 0;
     for f in files_under(&dir, "evtx") {
-        let sum = exray_parse::evtx_source::read_evtx(&f, |e| {
+        let file = std::fs::File::open(&f).unwrap();
+        let size = file.metadata().unwrap().len();
+        let sum = exray_parse::evtx_source::read_evtx(file, size, u64::MAX, |e| {
             if e.provider == "MSExchange CmdletLogs" {
                 cmdlet_events += 1;
                 assert!(!e.strings.is_empty() || !e.data.is_empty());
@@ -143,5 +145,37 @@ fn every_shared_evtx_file_reads() {
     assert!(
         cmdlet_events > 0,
         "the MSExchange Management sample has cmdlet events"
+    );
+}
+
+/// An EVTX file cut inside its chunk (a crash, a partial copy): the damage is reported with its
+/// offset, and the records before the cut are still read.
+#[test]
+fn a_cut_evtx_file_yields_its_intact_records() {
+    let Some(dir) = shared("evtx/evtx-attack-samples/Credential Access") else {
+        return;
+    };
+    let full = std::fs::read(dir.join("sysmon_10_11_lsass_memdump.evtx")).unwrap();
+    let read = |bytes: &[u8]| {
+        let t = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(t.path(), bytes).unwrap();
+        let f = std::fs::File::open(t.path()).unwrap();
+        let mut ids = Vec::new();
+        let sum = exray_parse::evtx_source::read_evtx(f, bytes.len() as u64, u64::MAX, |e| {
+            ids.push(e.record_id)
+        })
+        .unwrap();
+        (sum, ids)
+    };
+    let (whole, all_ids) = read(&full);
+    assert!(whole.damage.is_none());
+    let (cut, ids) = read(&full[..40_000]);
+    let damage = cut.damage.expect("the cut is reported");
+    assert!(damage.contains("offset 40000"), "{damage}");
+    assert!(!ids.is_empty(), "no record read before the cut");
+    assert_eq!(
+        ids[..],
+        all_ids[..ids.len()],
+        "the intact records, in order"
     );
 }

@@ -26,25 +26,29 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     let loc = super::location_of(display);
     let mut csv = CsvLine::new();
     let mut first = None;
-    let res = scan(file, &*NEEDLES, |line| {
-        if line.bytes.first() == Some(&b'#') || line.bytes.is_empty() {
-            return Ok(());
-        }
-        let Some(rec) = parse_line(&mut csv, line.bytes) else {
-            ctx.error(
-                display,
-                Some(line.number),
-                None,
-                "not an ECP server log record",
-            );
-            return Ok(());
-        };
-        if first.is_none() {
-            first = rec.timestamp;
-        }
-        evaluate(&rec, line.number, line.bytes, display, ctx);
-        Ok(())
-    });
+    let res = scan(
+        std::io::Read::take(file, exray_parse::lines::READ_CAP),
+        &*NEEDLES,
+        |line| {
+            if line.bytes.first() == Some(&b'#') || line.bytes.is_empty() {
+                return Ok(());
+            }
+            let Some(rec) = parse_line(&mut csv, line.bytes) else {
+                ctx.error(
+                    display,
+                    Some(line.number),
+                    None,
+                    "not an ECP server log record",
+                );
+                return Ok(());
+            };
+            if first.is_none() {
+                first = rec.timestamp;
+            }
+            evaluate(&rec, line.number, line.bytes, display, ctx);
+            Ok(())
+        },
+    );
     let sum = match res {
         Ok(s) => s,
         Err(e) => {

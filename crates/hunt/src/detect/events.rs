@@ -2,9 +2,11 @@
 //! Exchange cmdlet log (virtual-directory writes, mailbox exports, role assignments) and Unified
 //! Messaging deserialization errors.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use exray_core::{Evidence, SourceKind};
+use exray_files::evidence::Kind;
 use exray_parse::event::Event;
 use exray_parse::evtx_source::read_evtx;
 
@@ -54,50 +56,23 @@ pub fn evaluate(
 
 /// Hunt one JSON-lines export of Windows events, or a zip of such files.
 pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
-    let Some(mut file) = super::open(ctx, path, display) else {
+    let Some(mut ev) = super::open_evidence(ctx, path, display, Kind::EventExport) else {
         return;
     };
     let mut magic = [0u8; 4];
-    let is_zip =
-        std::io::Read::read(&mut file, &mut magic).ok() == Some(4) && &magic == b"PK\x03\x04";
-    drop(file);
-    if is_zip {
-        let archive = std::fs::File::open(path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()));
-        let mut archive = match archive {
-            Ok(a) => a,
-            Err(e) => {
-                ctx.error(display, None, None, format!("not a readable zip: {e}"));
-                return;
-            }
-        };
-        for i in 0..archive.len() {
-            let entry = match archive.by_index(i) {
-                Ok(en) => en,
-                Err(e) => {
-                    ctx.error(display, None, None, format!("zip entry {i}: {e}"));
-                    continue;
-                }
-            };
-            let name = entry.name().to_string();
-            let lower = name.to_ascii_lowercase();
-            if entry.is_dir()
-                || !(lower.ends_with(".json")
-                    || lower.ends_with(".jsonl")
-                    || lower.ends_with(".ndjson"))
-            {
-                continue;
-            }
-            let inner = format!("{display}!{name}");
-            json_stream(std::io::BufReader::new(entry), &inner, ctx);
-        }
+    let is_zip = ev.file.read_exact(&mut magic).is_ok() && &magic == b"PK\x03\x04";
+    if let Err(e) = ev.file.seek(SeekFrom::Start(0)) {
+        ctx.error(display, None, None, format!("read error: {e}"));
         return;
     }
-    match std::fs::File::open(path) {
-        Ok(f) => json_stream(std::io::BufReader::with_capacity(1 << 20, f), display, ctx),
-        Err(e) => ctx.error(display, None, None, format!("cannot open: {e}")),
+    if is_zip {
+        crate::detect::zipped::hunt_zip(ev.file, ev.size, display, ctx);
+        return;
     }
+    // A sparse export's trailing hole holds no line.
+    let limit = exray_parse::sparse::data_end(&ev.file, ev.limit());
+    let reader = std::io::BufReader::with_capacity(1 << 20, ev.file.take(limit));
+    json_stream(reader, display, display, ctx);
 }
 
 /// Report the errors a reader kept, and how many more it only counted.
@@ -117,8 +92,10 @@ fn reader_errors(
     }
 }
 
-fn json_stream<R: std::io::BufRead>(r: R, display: &str, ctx: &mut Ctx<'_>) {
-    let loc = display.to_string();
+/// Read one JSON-lines stream: `display` names it in evidence and errors, `loc` is its coverage
+/// row (the archive, for the entries of a zip).
+pub(crate) fn json_stream<R: std::io::BufRead>(r: R, display: &str, loc: &str, ctx: &mut Ctx<'_>) {
+    let loc = loc.to_string();
     let res = exray_parse::json_events::read_json_events(r, |e| {
         ctx.observe(SourceKind::EventJson, &loc, e.timestamp);
         evaluate(&e, display, SourceKind::EventJson, None, None, ctx);
@@ -139,12 +116,20 @@ fn json_stream<R: std::io::BufRead>(r: R, display: &str, ctx: &mut Ctx<'_>) {
 /// Hunt one EVTX file.
 pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     let loc = display.to_string();
-    let res = read_evtx(path, |e| {
+    let Some(ev) = super::open_evidence(ctx, path, display, Kind::Evtx) else {
+        ctx.cov(SourceKind::Evtx, &loc).errors += 1;
+        return;
+    };
+    let (size, cap) = (ev.size, ev.kind.cap());
+    let res = read_evtx(ev.file, size, cap, |e| {
         ctx.observe(SourceKind::Evtx, &loc, e.timestamp);
         evaluate(&e, display, SourceKind::Evtx, None, None, ctx);
     });
     match res {
         Ok(sum) => {
+            if let Some(d) = &sum.damage {
+                ctx.error(display, None, None, d.clone());
+            }
             let kept = sum
                 .errors
                 .iter()
@@ -154,7 +139,11 @@ pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
             c.files += 1;
             c.records += sum.records;
             c.errors += sum.error_count;
-            c.bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            c.bytes += size.min(cap);
+            if sum.damage.is_some() {
+                c.errors += 1;
+                c.notes.push(format!("{display}: cut short inside a chunk"));
+            }
         }
         Err(msg) => {
             ctx.error(display, None, None, msg);

@@ -6,6 +6,7 @@ pub mod httpproxy;
 pub mod iis;
 pub mod oab;
 pub mod pages;
+pub mod zipped;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -13,6 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeZone, Utc};
 use exray_core::aggregate::Aggregator;
 use exray_core::{Evidence, InputError, RuleMeta, SourceCoverage, SourceKind, ERROR_CAP};
+use exray_files::evidence;
 use exray_parse::lines::Regex;
 use exray_parse::prefilter::{OwnedPat, Pat, Prefilter};
 
@@ -70,9 +72,13 @@ impl Window {
     }
 }
 
-/// Timestamps before this are placeholders (zero FILETIMEs, broken clocks), not coverage.
+/// Timestamps before 2000 are placeholders (zero FILETIMEs, broken clocks), and timestamps more
+/// than two days after the hunt started are forged or broken: neither is coverage (a forged
+/// year 9999 must not stretch what the logs are said to cover).
 fn plausible(t: DateTime<Utc>) -> bool {
-    t.timestamp() > 946_684_800 // 2000-01-01
+    static HORIZON: std::sync::LazyLock<i64> =
+        std::sync::LazyLock::new(|| Utc::now().timestamp() + 2 * 86_400);
+    t.timestamp() > 946_684_800 && t.timestamp() <= *HORIZON
 }
 
 /// A covered period: first and last record time of one file.
@@ -94,6 +100,10 @@ pub struct Ctx<'a> {
     pub intervals: HashMap<(SourceKind, String), Vec<Span>>,
     /// Script pages stacked over the request logs (rarity and behaviour).
     pub pages: pages::PageTable,
+    /// The kind of the file being read (set by the runner).
+    pub current_kind: Option<SourceKind>,
+    /// Bytes read out of zip archives by every worker of the hunt (capped per hunt).
+    pub zip_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -113,6 +123,8 @@ impl<'a> Ctx<'a> {
             requested_pages: HashMap::new(),
             intervals: HashMap::new(),
             pages: pages::PageTable::default(),
+            current_kind: None,
+            zip_bytes: Default::default(),
         }
     }
 
@@ -222,15 +234,78 @@ pub fn location_of(display: &str) -> String {
     }
 }
 
-/// Open a file read-only for a detector, reporting failure as an input error.
-pub fn open(ctx: &mut Ctx<'_>, path: &Path, display: &str) -> Option<std::fs::File> {
-    match std::fs::File::open(path) {
-        Ok(f) => Some(f),
+/// Open an evidence file for a detector (read-only, no atime, no link, never blocking; see
+/// [`exray_files::evidence`]), reporting failure, and a size past the kind's cap, as input
+/// errors.
+pub fn open_evidence(
+    ctx: &mut Ctx<'_>,
+    path: &Path,
+    display: &str,
+    kind: evidence::Kind,
+) -> Option<evidence::Evidence> {
+    match evidence::open(path, kind) {
+        Ok(ev) => {
+            if let Some(note) = ev.size_note() {
+                ctx.error(display, None, None, note);
+            }
+            Some(ev)
+        }
         Err(e) => {
-            ctx.error(display, None, None, format!("cannot open: {e}"));
+            ctx.error(display, None, None, e.to_string());
             None
         }
     }
+}
+
+/// Open a text log for a detector (see [`open_evidence`]). The line scanner reads at most
+/// [`exray_parse::lines::READ_CAP`] bytes of it, the cap of text logs. A log in an encoding the
+/// scanners do not read (UTF-16, CR-only line ends) is named and skipped. A request log that
+/// cannot be read marks its folder unreadable: the verdict cannot rest on that folder.
+pub fn open(ctx: &mut Ctx<'_>, path: &Path, display: &str) -> Option<std::fs::File> {
+    let ev = open_evidence(ctx, path, display, evidence::Kind::TextLog);
+    let problem = match &ev {
+        None => Some("could not be opened".to_string()),
+        Some(ev) => unreadable_encoding(&ev.file).inspect(|why| {
+            ctx.error(display, None, None, why.clone());
+        }),
+    };
+    if let Some(why) = problem {
+        if let Some(kind) = ctx.current_kind.filter(|k| k.is_request_log()) {
+            let c = ctx.cov(kind, &location_of(display));
+            c.unreadable = true;
+            c.errors += 1;
+            let note = format!("{display}: {why}");
+            if c.notes.len() < 5 && !c.notes.contains(&note) {
+                c.notes.push(note);
+            }
+        }
+        return None;
+    }
+    ev.map(|ev| ev.file)
+}
+
+/// Encodings the line scanners do not read, from the first 4 KiB: UTF-16 (a byte-order mark, or
+/// every other byte NUL) and line ends that are CR only.
+fn unreadable_encoding(file: &std::fs::File) -> Option<String> {
+    let mut head = [0u8; 4096];
+    #[cfg(unix)]
+    let n = std::os::unix::fs::FileExt::read_at(file, &mut head, 0).ok()?;
+    #[cfg(not(unix))]
+    let n = 0;
+    let head = &head[..n];
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Some("UTF-16 text (byte-order mark): request logs are read as UTF-8/ASCII; this file was not read (convert it: iconv -f UTF-16 -t UTF-8)".into());
+    }
+    let nul = head.iter().filter(|b| **b == 0).count();
+    if head.len() >= 64 && nul * 3 > head.len() && nul * 3 < head.len() * 2 {
+        return Some("UTF-16 text (no byte-order mark: every other byte is NUL): request logs are read as UTF-8/ASCII; this file was not read (convert it: iconv -f UTF-16LE -t UTF-8)".into());
+    }
+    if !head.contains(&b'\n') && memchr::memchr_iter(b'\r', head).nth(1).is_some() {
+        return Some(
+            "line ends are CR only: this file was not read (convert it: tr '\\r' '\\n')".into(),
+        );
+    }
+    None
 }
 
 // --- Shared by the request-log detectors (HttpProxy, IIS) and the needle sets of all text logs.

@@ -22,24 +22,28 @@ pub fn hunt(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     };
     let loc = super::location_of(display);
     let mut first = None;
-    let res = scan(file, &*NEEDLES, |line| {
-        if first.is_none() {
-            first = find_timestamp(line.bytes);
-        }
-        let Some(fail) = parse_line(line.bytes) else {
-            return Ok(());
-        };
-        if is_inside_oab_folder(&fail.path) {
-            return Ok(());
-        }
-        let mut ev = Evidence::new(SourceKind::OabGenerator, display).with_raw(line.bytes);
-        ev.line = Some(line.number);
-        ev.timestamp = fail.timestamp;
-        ev.fields.insert("path".into(), fail.path.clone());
-        let artifact = fail.path.to_ascii_lowercase();
-        ctx.hit_with_artifacts(&RULE, "oab generator", ev, &[&artifact]);
-        Ok(())
-    });
+    let res = scan(
+        std::io::Read::take(file, exray_parse::lines::READ_CAP),
+        &*NEEDLES,
+        |line| {
+            if first.is_none() {
+                first = find_timestamp(line.bytes);
+            }
+            let Some(fail) = parse_line(line.bytes) else {
+                return Ok(());
+            };
+            if is_inside_oab_folder(&fail.path) {
+                return Ok(());
+            }
+            let mut ev = Evidence::new(SourceKind::OabGenerator, display).with_raw(line.bytes);
+            ev.line = Some(line.number);
+            ev.timestamp = fail.timestamp;
+            ev.fields.insert("path".into(), fail.path.clone());
+            let artifact = fail.path.to_ascii_lowercase();
+            ctx.hit_with_artifacts(&RULE, "oab generator", ev, &[&artifact]);
+            Ok(())
+        },
+    );
     let sum = match res {
         Ok(s) => s,
         Err(e) => {

@@ -274,25 +274,25 @@ fn findings_table(f: &[FindingRow], with_evidence: bool) -> Markup {
             section.finding {
                 h3 { span class=(format!("sev sev-{}", x.severity)) { (x.severity) } " " (shown(&x.title, CELL)) }
                 p.muted {
-                    "rule " code { (x.rule_id) } " · " (x.family) " · stage " (x.stage) " · " (x.count) " record(s) · host "
+                    "rule " code { (shown(&x.rule_id, CELL)) } " · " (x.family) " · stage " (x.stage) " · " (x.count) " record(s) · host "
                     a href=(format!("/hosts/{}", x.host_id)) { (shown(&x.host, CELL)) } " · received " (x.received_at)
                 }
                 @if with_evidence {
-                    @if let Some(d) = x.finding.get("description").and_then(|d| d.as_str()) { p { (d) } }
+                    @if let Some(d) = x.finding.get("description").and_then(|d| d.as_str()) { p { (shown(d, RAW)) } }
                     @if let Some(evs) = x.finding.get("evidence").and_then(|e| e.as_array()) {
                         table.evidence {
                             thead { tr { th { "source" } th { "file:line" } th { "time" } th { "client" } th { "raw / fields" } } }
                             tbody {
                                 @for e in evs {
                                     tr {
-                                        td { (e.get("source").and_then(|v| v.as_str()).unwrap_or("")) }
-                                        td { (e.get("file").and_then(|v| v.as_str()).unwrap_or("")) @if let Some(l) = e.get("line").and_then(|v| v.as_u64()) { ":" (l) } }
-                                        td { (e.get("timestamp").and_then(|v| v.as_str()).unwrap_or("")) }
-                                        td { (e.get("client_ip").and_then(|v| v.as_str()).unwrap_or("")) br; small { (e.get("user_agent").and_then(|v| v.as_str()).unwrap_or("")) } }
+                                        td { (shown(e.get("source").and_then(|v| v.as_str()).unwrap_or(""), CELL)) }
+                                        td { (shown(e.get("file").and_then(|v| v.as_str()).unwrap_or(""), CELL)) @if let Some(l) = e.get("line").and_then(|v| v.as_u64()) { ":" (l) } }
+                                        td { (shown(e.get("timestamp").and_then(|v| v.as_str()).unwrap_or(""), CELL)) }
+                                        td { (shown(e.get("client_ip").and_then(|v| v.as_str()).unwrap_or(""), CELL)) br; small { (shown(e.get("user_agent").and_then(|v| v.as_str()).unwrap_or(""), CELL)) } }
                                         td {
                                             @if let Some(raw) = e.get("raw").and_then(|v| v.as_str()) { pre { (shown(raw, RAW)) } }
                                             @if let Some(fields) = e.get("fields").and_then(|v| v.as_object()) {
-                                                dl { @for (k, v) in fields { dt { (k) } dd { (shown(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()), CELL)) } } }
+                                                dl { @for (k, v) in fields { dt { (shown(k, CELL)) } dd { (shown(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()), CELL)) } } }
                                             }
                                         }
                                     }

@@ -125,3 +125,49 @@ async fn cookies_are_secure_whenever_the_base_url_is_https() {
         }
     }
 }
+
+/// Issue 11, item 8: a huge string with control characters reaches the dashboard capped and
+/// with its control characters shown as escapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_strings_are_capped_and_control_characters_escaped() {
+    use exray_core::{Stage, Verdict};
+    use exray_store::synth::{finding, hunt_report, to_json};
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&dir.path().join("caps.db").to_string_lossy(), |_| {}).await;
+    let payload = format!("\u{1b}[2J\u{7}{}", "A".repeat(300_000));
+    let r = hunt_report(
+        "exch01.victim.example",
+        Verdict::IndicatorsFound,
+        vec![finding("f1", Stage::Foothold, &payload)],
+        common::day(0),
+    );
+    let (st, t) = s
+        .req(
+            "POST",
+            "/api/v1/reports",
+            Some(ADMIN_SECRET),
+            Some(to_json(&r)),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    let (cookie, _) = s.session(ADMIN_SECRET).await;
+    let hosts = s
+        .store
+        .list_hosts(&common::admin(), &Default::default(), Default::default())
+        .await
+        .unwrap();
+    for path in [format!("/hosts/{}", hosts[0].id), "/findings".into()] {
+        let (st, page) = s.page(&cookie, &path).await;
+        assert_eq!(st, 200);
+        assert!(
+            !page.contains('\u{1b}') && !page.contains('\u{7}'),
+            "{path}"
+        );
+        assert!(page.contains("\\u{1b}[2J\\u{7}"), "{path}: escapes shown");
+        assert!(
+            page.len() < 150_000,
+            "{path}: {} bytes for a 300 kB string repeated in several fields",
+            page.len()
+        );
+    }
+}

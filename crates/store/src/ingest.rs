@@ -146,7 +146,8 @@ fn check_names(r: &Report) -> StoreResult<()> {
                 "{field}: {} bytes, at most {max} accepted",
                 v.len()
             )))
-        } else if v.chars().any(|c| c.is_control()) {
+        } else if v.chars().any(|c| c.is_control() || c == '\u{fffd}') {
+            // U+FFFD: where a NUL was (see `without_nul_escapes`).
             Err(StoreError::BadRequest(format!(
                 "{field}: control characters are not accepted"
             )))

@@ -622,3 +622,100 @@ async fn concurrent_ingests_commit_in_groups_and_fail_alone() {
         );
     }
 }
+
+/// Issue 11, item 8: raw reports are kept compressed, read back byte for byte, and cleared by
+/// the retention while the parsed evidence stays; names that are not names are refused, and a
+/// NUL character never reaches the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_reports_are_compressed_and_expire_and_names_are_checked() {
+    let (_d, stores) = stores("raw").await;
+    for s in &stores {
+        let results: Vec<_> = (0..200)
+            .map(|i| {
+                scan_result(
+                    &format!("10.9.{}.{}", i / 200, i % 200),
+                    None,
+                    ScanVerdict::Vulnerable,
+                    day(0),
+                )
+            })
+            .collect();
+        let r = scan_report(results, day(0));
+        let body = to_json(&r);
+        s.ingest(&admin(), &body).await.unwrap();
+        let stored: i64 = sqlx::query(
+            "SELECT CAST(LENGTH(body_zstd) + LENGTH(body) AS BIGINT) FROM reports WHERE report_id = $1",
+        )
+        .bind(&r.report_id)
+        .fetch_one(s.pool())
+        .await
+        .map(|row| sqlx::Row::try_get(&row, 0).unwrap())
+        .unwrap();
+        assert!(
+            (stored as usize) * 5 < body.len(),
+            "stored {stored} bytes for a {} byte report",
+            body.len()
+        );
+        assert_eq!(
+            s.raw_report(&admin(), &r.report_id).await.unwrap().unwrap(),
+            body
+        );
+        let member = Principal {
+            token_id: 0,
+            name: "m".into(),
+            role: Role::OrgMember,
+            org_id: Some(1),
+        };
+        assert!(matches!(
+            s.raw_report(&member, &r.report_id).await,
+            Err(StoreError::Forbidden)
+        ));
+        // Retention: nothing is younger than "now - 1 day" … except this report.
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(s.purge_raw_reports("t", now - 86400).await.unwrap(), 0);
+        assert_eq!(s.purge_raw_reports("t", now + 1).await.unwrap(), 1);
+        assert!(s
+            .raw_report(&admin(), &r.report_id)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(s.count("observations").await.unwrap(), 200);
+        // A 1 MB hostname, a hostname with a NUL or an escape character: 400 naming the field.
+        for bad in [
+            "a".repeat(1 << 20),
+            "mail\0.example".into(),
+            "mail\u{1b}[2J.example".into(),
+        ] {
+            let mut res = scan_result("10.9.9.9", None, ScanVerdict::Vulnerable, day(1));
+            res.hostname = Some(bad);
+            let err = s
+                .ingest(&admin(), &to_json(&scan_report(vec![res], day(1))))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, StoreError::BadRequest(m) if m.contains("scan_results[0].hostname")),
+                "{err}"
+            );
+        }
+        // A NUL elsewhere (evidence text) is kept as U+FFFD (PostgreSQL cannot store NUL).
+        let mut res = scan_result("10.9.9.10", None, ScanVerdict::Vulnerable, day(1));
+        res.evidence[0].value = "15.1\0.2176".into();
+        s.ingest(&admin(), &to_json(&scan_report(vec![res], day(1))))
+            .await
+            .unwrap();
+        let h = s
+            .list_hosts(
+                &admin(),
+                &HostFilter {
+                    q: Some("10.9.9.10".into()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        let d = s.host_detail(&admin(), h[0].id).await.unwrap();
+        let shown = d.observations[0].detail.to_string();
+        assert!(shown.contains("15.1\u{fffd}.2176"), "{shown}");
+    }
+}

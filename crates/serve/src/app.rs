@@ -74,8 +74,8 @@ impl Default for Config {
             secure_cookies: false,
             max_report_bytes: 64 << 20,
             notice_lease_secs: 600,
-            large_report_bytes: 1 << 20,
-            max_large_ingests: 2,
+            large_report_bytes: 8 << 20,
+            max_large_ingests: 1,
             ingest_queue_wait: std::time::Duration::from_secs(60),
             limits: crate::listen::Limits::default(),
         }

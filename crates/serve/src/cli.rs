@@ -67,8 +67,9 @@ pub struct ServeArgs {
     /// Largest accepted report, in MiB.
     #[arg(long, default_value_t = 64)]
     pub max_report_mib: usize,
-    /// Reports above 1 MiB ingested at once at most (the others wait their turn, then 503).
-    #[arg(long, default_value_t = 2)]
+    /// Reports above 8 MiB ingested at once at most (the others wait their turn, then 503).
+    /// Each costs up to ~9x its size in memory while it is ingested.
+    #[arg(long, default_value_t = 1)]
     pub max_large_ingests: usize,
     /// Connections served at once at most (idle and half-open ones are dropped first).
     #[arg(long, default_value_t = 1024)]

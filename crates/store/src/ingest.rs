@@ -300,17 +300,31 @@ enum Target {
 /// zstd level of stored raw reports (fast; JSON compresses ~10x at this level).
 const RAW_ZSTD_LEVEL: i32 = 3;
 
+/// Run CPU-heavy work with `block_in_place` on a multi-threaded runtime (other tasks move to
+/// other workers); inline elsewhere.
+fn cpu_bound<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Reports per group-commit transaction at most.
 const GROUP_MAX: usize = 64;
 
 impl Store {
     /// Ingest one report body on behalf of `p`. Returns after COMMIT: the caller may acknowledge.
     pub async fn ingest(&self, p: &Principal, body: &[u8]) -> StoreResult<IngestOutcome> {
-        let report = parse_report(body)?;
+        // Parsing, hashing and compressing a large report is seconds of CPU: off the async
+        // workers (when the runtime has several), so that other requests keep being answered.
+        let (report, sha, text) = cpu_bound(|| {
+            let report = parse_report(body)?;
+            let sha = sha256_hex(body);
+            let text = zstd::stream::encode_all(body, RAW_ZSTD_LEVEL)
+                .map_err(|e| StoreError::BadRequest(format!("compressing the report: {e}")))?;
+            Ok::<_, StoreError>((report, sha, text))
+        })?;
         self.refresh_attribution().await?;
-        let sha = sha256_hex(body);
-        let text = zstd::bulk::compress(body, RAW_ZSTD_LEVEL)
-            .map_err(|e| StoreError::BadRequest(format!("compressing the report: {e}")))?;
         if self.backend == crate::Backend::Sqlite {
             return self.ingest_grouped(p, report, sha, text).await;
         }

@@ -344,7 +344,10 @@ async fn check_reads(s: &Store, w: &World, after: &Step) -> Result<(), String> {
                 }
             }
         }
-        for h in &all_hosts {
+        // Host detail of some of its own hosts and some of everyone else's.
+        let mine = all_hosts.iter().filter(|h| h.org_id == own).take(4);
+        let theirs = all_hosts.iter().filter(|h| h.org_id != own).take(8);
+        for h in mine.chain(theirs) {
             match s.host_detail(p, h.id).await {
                 Ok(d) if d.host.org_id != own => return bad("host_detail"),
                 Err(StoreError::NotFound) if h.org_id == own => return bad("own host hidden"),

@@ -146,3 +146,45 @@ async fn large_uploads_take_turns_and_get_retry_after() {
         .await;
     assert_eq!(st, 201, "{t}");
 }
+
+/// The upload client waits at least the `Retry-After` a busy service asks for.
+#[test]
+fn the_client_honours_retry_after() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for answer in [
+            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+        ] {
+            let (mut c, _) = l.accept().unwrap();
+            seen.push(Instant::now());
+            let mut r = BufReader::new(c.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            c.write_all(answer.as_bytes()).unwrap();
+        }
+        seen
+    });
+    exray_serve::upload::upload_report_with(&base, "t", b"{}", 3, Duration::from_millis(10))
+        .unwrap();
+    let seen = server.join().unwrap();
+    assert!(
+        seen[1] - seen[0] >= Duration::from_secs(2),
+        "retried after {:?}",
+        seen[1] - seen[0]
+    );
+}

@@ -40,6 +40,15 @@ impl Backend {
             Backend::Postgres => " FOR UPDATE",
         }
     }
+    /// Where the dashboard-login tables (`sessions`, `login_links`, the login audit) live:
+    /// on SQLite the attached `logins` file beside the main database (its own writer, so a
+    /// login never waits for a long ingest), on PostgreSQL the main schema as before.
+    pub fn logins(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "logins.",
+            Backend::Postgres => "",
+        }
+    }
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -55,6 +64,9 @@ pub struct Store {
     /// SQLite allows one writer: writes are serialised in-process so that no transaction ever
     /// has to upgrade a read lock (which SQLite answers with SQLITE_BUSY instead of waiting).
     pub(crate) write_lock: tokio::sync::Mutex<()>,
+    /// Serialises writers of the SQLite `logins` file (sessions, login links, login audit),
+    /// independent of `write_lock`. Order when both are taken: `write_lock` first.
+    pub(crate) login_lock: tokio::sync::Mutex<()>,
     pub(crate) attrib: RwLock<Attribution>,
     /// Reports waiting for the SQLite group commit (see `ingest`).
     pub(crate) pending: std::sync::Mutex<Vec<crate::ingest::Job>>,
@@ -85,6 +97,10 @@ impl Store {
         };
         let opts = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::BadRequest(format!("database URL: {e}")))?;
+        let logins_file = match backend {
+            Backend::Sqlite => Some(logins_path(&url)?),
+            Backend::Postgres => None,
+        };
         let max = match backend {
             Backend::Sqlite => 4,
             Backend::Postgres => 16,
@@ -93,6 +109,7 @@ impl Store {
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
+                let logins_file = logins_file.clone();
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // Durability: WAL with synchronous=FULL fsyncs every commit, so a report
@@ -101,6 +118,14 @@ impl Store {
                         conn.execute("PRAGMA synchronous=FULL").await?;
                         conn.execute("PRAGMA foreign_keys=ON").await?;
                         conn.execute("PRAGMA busy_timeout=30000").await?;
+                        if let Some(file) = &logins_file {
+                            sqlx::query("ATTACH DATABASE $1 AS logins")
+                                .bind(file.as_str())
+                                .execute(&mut *conn)
+                                .await?;
+                            conn.execute("PRAGMA logins.journal_mode=WAL").await?;
+                            conn.execute("PRAGMA logins.synchronous=FULL").await?;
+                        }
                     }
                     Ok(())
                 })
@@ -111,10 +136,12 @@ impl Store {
             pool,
             backend,
             write_lock: tokio::sync::Mutex::new(()),
+            login_lock: tokio::sync::Mutex::new(()),
             attrib: RwLock::new(Attribution::default()),
             pending: std::sync::Mutex::new(Vec::new()),
         };
         store.migrate().await?;
+        store.migrate_logins().await?;
         Ok(store)
     }
 
@@ -171,6 +198,24 @@ impl Store {
         res
     }
 
+    /// Create the tables of the SQLite `logins` file (idempotent). Sessions and login links of
+    /// an older main database are not carried over: users log in again once.
+    async fn migrate_logins(&self) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let _l = self.login_lock.lock().await;
+        let mut conn = self.pool.acquire().await?;
+        for stmt in LOGINS_SCHEMA
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            conn.execute(stmt).await?;
+        }
+        Ok(())
+    }
+
     /// Versions recorded in `schema_migrations`.
     pub async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
         let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
@@ -190,9 +235,90 @@ impl Store {
         }
     }
 
+    /// Serialise writers of the login tables on SQLite; no-op guard on PostgreSQL.
+    pub(crate) async fn login_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.login_lock.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The SQLite file of the login tables: the main file's name + `.logins`, beside it
+/// (`:memory:` for an in-memory main database).
+fn logins_path(url: &str) -> StoreResult<String> {
+    let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::BadRequest(format!("database URL: {e}")))?;
+    let main = opts.get_filename().to_string_lossy().into_owned();
+    if main.is_empty() || main == ":memory:" {
+        return Ok(":memory:".into());
+    }
+    Ok(format!("{main}.logins"))
+}
+
+/// Login audit ids start here so that they never collide with the main audit's ids when the
+/// two are listed together.
+pub(crate) const LOGIN_AUDIT_ID_BASE: i64 = 1 << 52;
+
+/// Tables of the SQLite `logins` file (no foreign keys: they cannot cross files; a session or
+/// link only counts while its token is live in the main database, which is checked on use).
+const LOGINS_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS logins.sessions (
+    id_hash TEXT PRIMARY KEY,
+    token_id BIGINT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logins.sessions_token ON sessions (token_id);
+CREATE TABLE IF NOT EXISTS logins.login_links (
+    id_hash TEXT PRIMARY KEY,
+    token_id BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS logins.audit (
+    id INTEGER PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logins.audit_at ON audit (at)
+"#;
+
+/// Record a login event (session, login link) in the audit log, inside the caller's
+/// transaction on the login tables: on SQLite the `logins` file's audit table (listed with the
+/// main audit), on PostgreSQL the one audit table.
+pub(crate) async fn audit_login<'c, E>(
+    ex: E,
+    backend: Backend,
+    actor: &str,
+    action: &str,
+    object: &str,
+) -> StoreResult<()>
+where
+    E: Executor<'c, Database = sqlx::Any>,
+{
+    if backend == Backend::Postgres {
+        return audit(ex, actor, action, object, "").await;
+    }
+    sqlx::query(
+        "INSERT INTO logins.audit (id, at, actor, action, object, detail) VALUES ((SELECT COALESCE(MAX(id), $1) + 1 FROM logins.audit), $2, $3, $4, $5, '')",
+    )
+    .bind(LOGIN_AUDIT_ID_BASE)
+    .bind(now())
+    .bind(actor)
+    .bind(action)
+    .bind(object)
+    .execute(ex)
+    .await?;
+    Ok(())
 }
 
 /// Unix seconds now.

@@ -719,3 +719,116 @@ async fn raw_reports_are_compressed_and_expire_and_names_are_checked() {
         assert!(shown.contains("15.1\u{fffd}.2176"), "{shown}");
     }
 }
+
+/// A dashboard login (login link, session, session check, logout) and the audit listing never
+/// wait for the main database's writer. On SQLite a large report holds that writer for seconds
+/// (one transaction); here a second connection holds it (`BEGIN IMMEDIATE`) while an ingest
+/// waits behind it holding the store's in-process writer, exactly the state during a long
+/// ingest. Before the login tables had their own file, the login waited for the writer (30 s
+/// busy timeout, then an error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_login_does_not_wait_for_the_main_writer() {
+    use sqlx::{Connection, Executor};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("login.db");
+    let s = std::sync::Arc::new(Store::open(path.to_str().unwrap()).await.unwrap());
+    let (tok, _secret) = s
+        .create_token("test", "analyst", Role::Admin, None)
+        .await
+        .unwrap();
+    let p = Principal {
+        token_id: tok.id,
+        name: tok.name.clone(),
+        role: Role::Admin,
+        org_id: None,
+    };
+
+    // Another writer holds the main database.
+    let mut blocker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    blocker.execute("BEGIN IMMEDIATE").await.unwrap();
+    blocker
+        .execute("INSERT INTO audit (at, actor, action, object, detail) VALUES (0, 'blocker', 'hold', '', '')")
+        .await
+        .unwrap();
+    // An ingest starts and waits behind it, holding the store's writer.
+    let now = Utc::now();
+    let body = to_json(&scan_report(
+        vec![scan_result(
+            "198.51.100.7",
+            None,
+            ScanVerdict::Vulnerable,
+            now,
+        )],
+        now,
+    ));
+    let ingest = {
+        let s = s.clone();
+        tokio::spawn(async move { s.ingest(&admin(), &body).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !ingest.is_finished(),
+        "the ingest should be waiting for the main writer"
+    );
+
+    let t0 = std::time::Instant::now();
+    let login = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let ticket = s.create_login_link(&p).await.unwrap();
+        let who = s
+            .consume_login_link(&ticket)
+            .await
+            .unwrap()
+            .expect("live ticket");
+        assert_eq!(who.token_id, tok.id);
+        assert!(
+            s.consume_login_link(&ticket).await.unwrap().is_none(),
+            "a ticket works once"
+        );
+        let (sid, csrf) = s.create_session(&who).await.unwrap();
+        let (again, c2) = s.session(&sid).await.unwrap().expect("live session");
+        assert_eq!((again.token_id, c2), (tok.id, csrf));
+        let audit = s.list_audit(&admin(), Page::default()).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert!(actions.contains(&"session.create"), "{actions:?}");
+        assert!(actions.contains(&"login_link.create"), "{actions:?}");
+        s.delete_session(&sid).await.unwrap();
+        assert!(s.session(&sid).await.unwrap().is_none());
+    })
+    .await;
+    let took = t0.elapsed();
+    assert!(
+        login.is_ok(),
+        "the login waited for the main writer ({took:?})"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "login took {took:?}"
+    );
+
+    // The writer lets go: the ingest completes, and every audit row (main and login) is listed
+    // with distinct ids.
+    blocker.execute("ROLLBACK").await.unwrap();
+    let out = ingest.await.unwrap().unwrap();
+    assert!(!out.duplicate);
+    let audit = s.list_audit(&admin(), Page::default()).await.unwrap();
+    let mut ids: Vec<i64> = audit.iter().map(|a| a.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), audit.len(), "audit ids are unique");
+    assert!(audit.iter().any(|a| a.action == "token.create"));
+    assert!(audit.iter().all(|a| a.actor != "blocker"));
+
+    // A revoked token's sessions end, and the login file survives a reopen.
+    let (sid, _) = s.create_session(&p).await.unwrap();
+    s.close().await;
+    let s = Store::open(path.to_str().unwrap()).await.unwrap();
+    assert!(
+        s.session(&sid).await.unwrap().is_some(),
+        "sessions are durable"
+    );
+    s.revoke_token("test", tok.id).await.unwrap();
+    assert!(s.session(&sid).await.unwrap().is_none());
+    assert!(path.with_file_name("login.db.logins").exists());
+}

@@ -3,8 +3,8 @@
 //!
 //! 1. `--uploads` (16) parallel uploads of a `--report-mib` (60) MiB scan report, each with its
 //!    own report id, through the real client (`upload_report`, which honours `Retry-After`),
-//!    while `/healthz` is probed every 200 ms and a dashboard login (login link → session) is
-//!    made every second; the server's RSS is sampled every 100 ms.
+//!    while `/healthz` is probed every 200 ms and a dashboard login (login link → session →
+//!    overview page with the cookie) is made every second; the server's RSS is sampled every 100 ms.
 //! 2. `--half-open` (2,000) connections that send part of a request header and stall, then
 //!    `/healthz` probed 20 times.
 //!
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use exray_core::ScanVerdict;
+use exray_serve::app::SESSION_COOKIE;
 use exray_store::synth::{scan_report, scan_result, to_json};
 
 #[derive(Parser, Debug)]
@@ -72,7 +73,8 @@ fn healthz(http: &reqwest::blocking::Client, base: &str) -> (Duration, bool) {
     })
 }
 
-/// A dashboard login: a login link (API), then following it to a session cookie.
+/// A dashboard login: a login link (API), following it to a session cookie, then the dashboard's
+/// overview with that cookie.
 fn login(http: &reqwest::blocking::Client, base: &str) -> (Duration, bool) {
     timed(|| {
         let Ok(r) = http
@@ -91,9 +93,28 @@ fn login(http: &reqwest::blocking::Client, base: &str) -> (Duration, bool) {
         let Some(url) = v["url"].as_str() else {
             return false;
         };
-        http.get(url)
+        let Ok(r) = http.get(url).send() else {
+            return false;
+        };
+        // The session cookie, then a dashboard page with it (the session check of a request).
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split(';')
+                    .next()
+                    .filter(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+            })
+            .map(str::to_string);
+        let Some(cookie) = cookie.filter(|_| r.status().as_u16() == 303) else {
+            return false;
+        };
+        http.get(format!("{base}/"))
+            .header("cookie", cookie)
             .send()
-            .map(|r| r.status().as_u16() == 303)
+            .map(|r| r.status().as_u16() == 200)
             .unwrap_or(false)
     })
 }

@@ -1,8 +1,8 @@
 //! The JSON API (`/api/v1`), documented in `openapi.json`.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use exray_store::notify::{NoticeSettings, Template};
@@ -48,11 +48,51 @@ pub fn notice_settings(st: &AppState) -> NoticeSettings {
     }
 }
 
+/// `POST /api/v1/reports`. The token is checked before a byte of the body is read; a large
+/// report (or one of unknown length) then waits for one of `max_large_ingests` turns, so that
+/// memory is bounded however many clients upload at once; after `ingest_queue_wait` the answer
+/// is 503 with `Retry-After` (the client retries).
 pub async fn post_report(
     State(st): State<AppState>,
     Bearer(p): Bearer,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> ApiResult<impl IntoResponse> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let limit = st.cfg.max_report_bytes;
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let _turn = if declared.is_none_or(|n| n > st.cfg.large_report_bytes) {
+        let wait = tokio::time::timeout(
+            st.cfg.ingest_queue_wait,
+            st.large_ingests.clone().acquire_owned(),
+        );
+        match wait.await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => {
+                return Err(ApiError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy with other large reports, retry later".into(),
+                ))
+            }
+        }
+    } else {
+        None
+    };
+    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.to_string().contains("length limit") {
+            too_large(limit)
+        } else {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("reading the report body: {e}"),
+            )
+        }
+    })?;
     let out = st.store.ingest(&p, &body).await?;
     // Committed (and, on SQLite, fsynced) before this answer: the acknowledgement is durable.
     let status = if out.duplicate {
@@ -61,6 +101,13 @@ pub async fn post_report(
         StatusCode::CREATED
     };
     Ok((status, Json(out)))
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("report larger than {} MiB (--max-report-mib)", limit >> 20),
+    )
 }
 
 pub async fn funnel(

@@ -14,11 +14,29 @@ use exray_store::{Principal, Store, StoreError};
 
 use crate::{api, web};
 
+/// How the SMTP connection is protected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpTls {
+    /// Plain SMTP (a local MTA or a relay on a trusted network).
+    #[default]
+    None,
+    /// STARTTLS required (submission, usually port 587).
+    Starttls,
+    /// Implicit TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+}
+
 /// How notices leave the service.
 #[derive(Clone, Debug, Default)]
 pub struct Delivery {
-    /// Plain SMTP relay `host:port` (a local MTA or the CERT's relay on a trusted network).
+    /// SMTP relay `host:port`.
     pub smtp_relay: Option<String>,
+    /// Transport security to the relay.
+    pub smtp_tls: SmtpTls,
+    /// `(user, password)` for SMTP AUTH (only over TLS).
+    pub smtp_credentials: Option<(String, String)>,
+    /// PEM file of extra trusted CA certificates for the relay (a private CA).
+    pub smtp_ca_file: Option<PathBuf>,
     /// Directory where each notice is also written as an RFC 5322 `.eml` file.
     pub eml_dir: Option<PathBuf>,
 }
@@ -33,6 +51,16 @@ pub struct Config {
     pub delivery: Delivery,
     pub secure_cookies: bool,
     pub max_report_bytes: usize,
+    /// A notice left in `sending` longer than this (its worker crashed) is delivered again.
+    pub notice_lease_secs: i64,
+    /// Reports larger than this (or of unknown length) are "large": at most
+    /// `max_large_ingests` of them are read and ingested at once, the others wait their turn.
+    pub large_report_bytes: usize,
+    pub max_large_ingests: usize,
+    /// How long a large upload waits for its turn before the answer is 503 with `Retry-After`.
+    pub ingest_queue_wait: std::time::Duration,
+    /// Accept-loop bounds (connections, header and idle timeouts).
+    pub limits: crate::listen::Limits,
 }
 
 impl Default for Config {
@@ -45,6 +73,11 @@ impl Default for Config {
             delivery: Delivery::default(),
             secure_cookies: false,
             max_report_bytes: 64 << 20,
+            notice_lease_secs: 600,
+            large_report_bytes: 8 << 20,
+            max_large_ingests: 1,
+            ingest_queue_wait: std::time::Duration::from_secs(60),
+            limits: crate::listen::Limits::default(),
         }
     }
 }
@@ -53,6 +86,18 @@ impl Default for Config {
 pub struct AppState {
     pub store: Arc<Store>,
     pub cfg: Arc<Config>,
+    /// Turns for large ingests (`Config::max_large_ingests`).
+    pub large_ingests: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, cfg: Config) -> AppState {
+        AppState {
+            large_ingests: Arc::new(tokio::sync::Semaphore::new(cfg.max_large_ingests.max(1))),
+            store,
+            cfg: Arc::new(cfg),
+        }
+    }
 }
 
 /// An error answered as JSON `{"error": "..."}` with the matching status.
@@ -77,9 +122,19 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+        let mut res = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        res
     }
 }
+
+/// `Retry-After` of every 503: the service is busy, not down.
+pub const RETRY_AFTER_SECS: &str = "5";
 
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::app::{router, AppState, Config, Delivery};
+use crate::app::{router, AppState, Config, Delivery, SmtpTls};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -28,9 +28,30 @@ pub struct ServeArgs {
     /// From address of notices.
     #[arg(long, default_value = "exray@localhost")]
     pub sender_email: String,
-    /// Plain SMTP relay `host:port` for notices (a local MTA or a relay on a trusted network).
+    /// SMTP relay `host:port` for notices.
     #[arg(long)]
     pub smtp_relay: Option<String>,
+    /// Transport security to the relay: none (a local MTA or a trusted network), starttls
+    /// (required; port 587 by default), tls (implicit TLS; port 465 by default).
+    #[arg(long, value_enum, default_value = "none")]
+    pub smtp_tls: SmtpTls,
+    /// SMTP AUTH user (with `--smtp-password`).
+    #[arg(long, requires = "smtp_password")]
+    pub smtp_user: Option<String>,
+    /// SMTP AUTH password.
+    #[arg(
+        long,
+        env = "EXRAY_SMTP_PASSWORD",
+        hide_env_values = true,
+        requires = "smtp_user"
+    )]
+    pub smtp_password: Option<String>,
+    /// PEM file of extra CA certificates trusted for the relay (a private CA).
+    #[arg(long)]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// A notice left in `sending` longer than this many seconds (its sender crashed) is sent again.
+    #[arg(long, default_value_t = 600)]
+    pub notice_lease_secs: i64,
     /// Also write every delivered notice as an `.eml` file in this directory.
     #[arg(long)]
     pub eml_dir: Option<PathBuf>,
@@ -40,12 +61,29 @@ pub struct ServeArgs {
     /// Deliver queued notices every N seconds (0: only on request).
     #[arg(long, default_value_t = 60)]
     pub deliver_every_secs: u64,
-    /// Mark cookies `Secure` (set this when served over HTTPS).
+    /// Mark cookies `Secure` (implied when `--base-url` is https).
     #[arg(long)]
     pub secure_cookies: bool,
     /// Largest accepted report, in MiB.
     #[arg(long, default_value_t = 64)]
     pub max_report_mib: usize,
+    /// Reports above 8 MiB ingested at once at most (the others wait their turn, then 503).
+    /// Each costs up to ~9x its size in memory while it is ingested.
+    #[arg(long, default_value_t = 1)]
+    pub max_large_ingests: usize,
+    /// Connections served at once at most (idle and half-open ones are dropped first).
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Keep raw reports (compressed) this many days, then clear them (the parsed evidence
+    /// stays). Default: keep all.
+    #[arg(long)]
+    pub keep_raw_days: Option<u32>,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, default_value_t = 60)]
+    pub idle_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -62,10 +100,21 @@ impl ServeArgs {
             renotify_secs: self.renotify_days.max(0) * 86400,
             delivery: Delivery {
                 smtp_relay: self.smtp_relay.clone(),
+                smtp_tls: self.smtp_tls,
+                smtp_credentials: self.smtp_user.clone().zip(self.smtp_password.clone()),
+                smtp_ca_file: self.smtp_ca_file.clone(),
                 eml_dir: self.eml_dir.clone(),
             },
             secure_cookies: self.secure_cookies,
             max_report_bytes: self.max_report_mib.max(1) << 20,
+            notice_lease_secs: self.notice_lease_secs.max(1),
+            max_large_ingests: self.max_large_ingests.max(1),
+            limits: crate::listen::Limits {
+                max_connections: self.max_connections.max(1),
+                header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+                idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+            },
+            ..Config::default()
         }
     }
 }
@@ -95,10 +144,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let bound = listener.local_addr()?.to_string();
-    let state = AppState {
-        store: Arc::new(store),
-        cfg: Arc::new(args.config(&bound)),
-    };
+    let state = AppState::new(Arc::new(store), args.config(&bound));
     tracing::info!(listen = %bound, database = %redact(&args.database), backend = state.store.backend().name(), "exray serve ready");
     println!("{}", serde_json::json!({ "listening": bound }));
     if args.deliver_every_secs > 0 && (args.smtp_relay.is_some() || args.eml_dir.is_some()) {
@@ -117,11 +163,25 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
         });
     }
+    if let Some(days) = args.keep_raw_days {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            loop {
+                let before = chrono::Utc::now().timestamp() - i64::from(days) * 86_400;
+                match store.purge_raw_reports("system:retention", before).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(cleared = n, days, "raw reports past retention cleared")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "raw report retention failed"),
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+    }
     let store = state.store.clone();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serving")?;
+    let limits = state.cfg.limits;
+    crate::listen::serve(listener, router(state), limits, shutdown()).await;
     store.close().await;
     Ok(())
 }

@@ -7,12 +7,14 @@
 //! - [`web`]: the server-rendered dashboard (escaped by construction, CSRF on every form).
 //! - [`deliver`]: notices to an SMTP relay and/or `.eml` files.
 //! - [`upload`]: the client side of `exray hunt|scan --upload`.
+//! - [`listen`]: the accept loop (connection cap, header and idle timeouts).
 //! - [`cli`]: `exray serve` arguments and `run`.
 
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod deliver;
+pub mod listen;
 pub mod upload;
 pub mod web;
 

@@ -16,8 +16,8 @@ pub fn reports_url(url: &str) -> String {
 }
 
 /// Upload one report (its JSON bytes) with a bearer token. Retries network errors, 408, 429 and
-/// 5xx answers with exponential back-off (1 s … 16 s, six attempts); any other 4xx is final and
-/// its message returned. Blocking: call it outside an async runtime (or in `spawn_blocking`).
+/// 5xx answers with exponential back-off (1 s … 16 s, six attempts; at least the `Retry-After`
+/// the service asks for); any other 4xx is final and its message returned. Blocking: call it outside an async runtime (or in `spawn_blocking`).
 pub fn upload_report(url: &str, token: &str, report_json: &[u8]) -> anyhow::Result<()> {
     upload_report_with(url, token, report_json, 6, Duration::from_secs(1))
 }
@@ -53,6 +53,15 @@ pub fn upload_report_with(
             }
             Ok(r) => {
                 let status = r.status();
+                // A busy service says when to come back (seconds form of `Retry-After`).
+                if let Some(secs) = r
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                {
+                    wait = wait.max(Duration::from_secs(secs.min(300)));
+                }
                 let body = r.text().unwrap_or_default();
                 let msg = serde_json::from_str::<serde_json::Value>(&body)
                     .ok()

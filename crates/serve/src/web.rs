@@ -110,8 +110,33 @@ fn check_csrf(s: &Session, token: &str) -> Result<(), WebError> {
     }
 }
 
+/// Longest string shown in a table cell or heading, in characters.
+const CELL: usize = 256;
+/// Longest raw evidence shown, in characters (the full text is in the API).
+const RAW: usize = 16 * 1024;
+
+/// A stored string as the dashboard shows it: at most `max` characters (then "…"), control
+/// characters other than newline and tab written as escapes (`\0`, `\u{1b}`), so that a 1 MB hostname or one with a NUL
+/// byte can neither flood a page nor hide in it. maud escapes the HTML on top of this.
+pub fn shown(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max + 8));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn session_cookie(st: &AppState, name: &str, value: &str, max_age: i64) -> String {
-    let secure = if st.cfg.secure_cookies {
+    let secure = if st.cfg.secure_cookies || st.cfg.base_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
@@ -228,11 +253,11 @@ fn hosts_table(hosts: &[HostRow]) -> Markup {
             tbody {
                 @for h in hosts {
                     tr {
-                        td { a href=(format!("/hosts/{}", h.id)) { (h.hostname.as_deref().unwrap_or("—")) } }
-                        td { (h.ip.as_deref().unwrap_or("—")) }
-                        td { @if let (Some(id), Some(n)) = (h.org_id, &h.org_name) { a href=(format!("/orgs/{id}")) { (n) } } @else { "unattributed" } }
+                        td { a href=(format!("/hosts/{}", h.id)) { (shown(h.hostname.as_deref().unwrap_or("—"), CELL)) } }
+                        td { (shown(h.ip.as_deref().unwrap_or("—"), CELL)) }
+                        td { @if let (Some(id), Some(n)) = (h.org_id, &h.org_name) { a href=(format!("/orgs/{id}")) { (shown(n, CELL)) } } @else { "unattributed" } }
                         td { span class=(format!("state state-{}", h.state)) { (h.state) } }
-                        td { (h.build.as_deref().unwrap_or("—")) }
+                        td { (shown(h.build.as_deref().unwrap_or("—"), CELL)) }
                         td { (h.scan_verdict.as_deref().unwrap_or("—")) }
                         td { (h.hunt_verdict.as_deref().unwrap_or("—")) }
                         td { (h.last_seen) }
@@ -247,27 +272,27 @@ fn findings_table(f: &[FindingRow], with_evidence: bool) -> Markup {
     html! {
         @for x in f {
             section.finding {
-                h3 { span class=(format!("sev sev-{}", x.severity)) { (x.severity) } " " (x.title) }
+                h3 { span class=(format!("sev sev-{}", x.severity)) { (x.severity) } " " (shown(&x.title, CELL)) }
                 p.muted {
-                    "rule " code { (x.rule_id) } " · " (x.family) " · stage " (x.stage) " · " (x.count) " record(s) · host "
-                    a href=(format!("/hosts/{}", x.host_id)) { (x.host) } " · received " (x.received_at)
+                    "rule " code { (shown(&x.rule_id, CELL)) } " · " (x.family) " · stage " (x.stage) " · " (x.count) " record(s) · host "
+                    a href=(format!("/hosts/{}", x.host_id)) { (shown(&x.host, CELL)) } " · received " (x.received_at)
                 }
                 @if with_evidence {
-                    @if let Some(d) = x.finding.get("description").and_then(|d| d.as_str()) { p { (d) } }
+                    @if let Some(d) = x.finding.get("description").and_then(|d| d.as_str()) { p { (shown(d, RAW)) } }
                     @if let Some(evs) = x.finding.get("evidence").and_then(|e| e.as_array()) {
                         table.evidence {
                             thead { tr { th { "source" } th { "file:line" } th { "time" } th { "client" } th { "raw / fields" } } }
                             tbody {
                                 @for e in evs {
                                     tr {
-                                        td { (e.get("source").and_then(|v| v.as_str()).unwrap_or("")) }
-                                        td { (e.get("file").and_then(|v| v.as_str()).unwrap_or("")) @if let Some(l) = e.get("line").and_then(|v| v.as_u64()) { ":" (l) } }
-                                        td { (e.get("timestamp").and_then(|v| v.as_str()).unwrap_or("")) }
-                                        td { (e.get("client_ip").and_then(|v| v.as_str()).unwrap_or("")) br; small { (e.get("user_agent").and_then(|v| v.as_str()).unwrap_or("")) } }
+                                        td { (shown(e.get("source").and_then(|v| v.as_str()).unwrap_or(""), CELL)) }
+                                        td { (shown(e.get("file").and_then(|v| v.as_str()).unwrap_or(""), CELL)) @if let Some(l) = e.get("line").and_then(|v| v.as_u64()) { ":" (l) } }
+                                        td { (shown(e.get("timestamp").and_then(|v| v.as_str()).unwrap_or(""), CELL)) }
+                                        td { (shown(e.get("client_ip").and_then(|v| v.as_str()).unwrap_or(""), CELL)) br; small { (shown(e.get("user_agent").and_then(|v| v.as_str()).unwrap_or(""), CELL)) } }
                                         td {
-                                            @if let Some(raw) = e.get("raw").and_then(|v| v.as_str()) { pre { (raw) } }
+                                            @if let Some(raw) = e.get("raw").and_then(|v| v.as_str()) { pre { (shown(raw, RAW)) } }
                                             @if let Some(fields) = e.get("fields").and_then(|v| v.as_object()) {
-                                                dl { @for (k, v) in fields { dt { (k) } dd { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) } } }
+                                                dl { @for (k, v) in fields { dt { (shown(k, CELL)) } dd { (shown(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()), CELL)) } } }
                                             }
                                         }
                                     }
@@ -341,7 +366,7 @@ async fn orgs_page(
         form method="get" action="/orgs" { input type="search" name="q" value=(qs) placeholder="name contains"; button { "Search" } }
         table {
             thead { tr { th { "name" } th { "sector" } th { "country" } th { "hosts" } } }
-            tbody { @for o in &orgs { tr { td { a href=(format!("/orgs/{}", o.id)) { (o.name) } } td { (o.sector) } td { (o.country) } td { (o.hosts) } } } }
+            tbody { @for o in &orgs { tr { td { a href=(format!("/orgs/{}", o.id)) { (shown(&o.name, CELL)) } } td { (shown(&o.sector, CELL)) } td { (shown(&o.country, CELL)) } td { (o.hosts) } } } }
         }
         (pager(&format!("/orgs?q={}", enc(&qs)), &q, orgs.len()))
     };
@@ -370,7 +395,7 @@ async fn org_page(
         )
         .await?;
     let body = html! {
-        h1 { (org.name) }
+        h1 { (shown(&org.name, CELL)) }
         p.muted { "sector " (org.sector) " · country " (org.country) " · " (org.hosts) " host(s)" }
         h2 { "Funnel" }
         (funnel_svg(&f))
@@ -498,11 +523,11 @@ async fn host_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) 
         .or(h.ip.clone())
         .unwrap_or_else(|| format!("host {id}"));
     let body = html! {
-        h1 { (name) " " span class=(format!("state state-{}", h.state)) { (h.state) } }
+        h1 { (shown(&name, CELL)) " " span class=(format!("state state-{}", h.state)) { (h.state) } }
         dl.kv {
-            dt { "IP" } dd { (h.ip.as_deref().unwrap_or("—")) }
-            dt { "organisation" } dd { @if let (Some(o), Some(n)) = (h.org_id, &h.org_name) { a href=(format!("/orgs/{o}")) { (n) } } @else { "unattributed" } }
-            dt { "build" } dd { (h.build.as_deref().unwrap_or("unknown")) }
+            dt { "IP" } dd { (shown(h.ip.as_deref().unwrap_or("—"), CELL)) }
+            dt { "organisation" } dd { @if let (Some(o), Some(n)) = (h.org_id, &h.org_name) { a href=(format!("/orgs/{o}")) { (shown(n, CELL)) } } @else { "unattributed" } }
+            dt { "build" } dd { (shown(h.build.as_deref().unwrap_or("unknown"), CELL)) }
             dt { "what to install" } dd { (h.fix.as_deref().unwrap_or("—")) }
             dt { "last scan verdict" } dd { (h.scan_verdict.as_deref().unwrap_or("—")) }
             dt { "last hunt verdict" } dd { (h.hunt_verdict.as_deref().unwrap_or("—")) }
@@ -517,7 +542,7 @@ async fn host_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) 
                         td { (t.at) }
                         td { (t.from_state.as_deref().unwrap_or("—")) }
                         td { (t.to_state) @if t.reopened { " " span.reopened { "reopened" } } }
-                        td { (t.cause) }
+                        td { (shown(&t.cause, CELL)) }
                         td { @if let Some(r) = &t.report_id { "report " code { (r) } } @if let Some(n) = t.notification_id { "notification #" (n) } }
                         td { (t.actor) }
                     }
@@ -532,10 +557,10 @@ async fn host_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) 
             tbody {
                 @for o in &d.observations {
                     tr {
-                        td { (o.observed_at) } td { (o.kind) } td { (o.verdict) } td { (o.build.as_deref().unwrap_or("—")) } td { code { (o.report_id) } }
+                        td { (o.observed_at) } td { (o.kind) } td { (o.verdict) } td { (shown(o.build.as_deref().unwrap_or("—"), CELL)) } td { code { (o.report_id) } }
                         td {
                             @if let Some(evs) = o.detail.get("evidence").and_then(|e| e.as_array()) {
-                                ul { @for e in evs { li { (e.get("what").and_then(|v| v.as_str()).unwrap_or("")) " = " code { (e.get("value").and_then(|v| v.as_str()).unwrap_or("")) } " (" (e.get("url").and_then(|v| v.as_str()).unwrap_or("")) ")" } } }
+                                ul { @for e in evs { li { (e.get("what").and_then(|v| v.as_str()).unwrap_or("")) " = " code { (shown(e.get("value").and_then(|v| v.as_str()).unwrap_or(""), CELL)) } " (" (shown(e.get("url").and_then(|v| v.as_str()).unwrap_or(""), CELL)) ")" } } }
                             }
                             @if let Some(r) = o.detail.get("verdict_reason").and_then(|e| e.as_str()) { (r) }
                         }
@@ -750,16 +775,34 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// A local path to go to after login: must be absolute on this site (no scheme, no `//host`).
-fn local_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
-        {
-            n
-        }
-        _ => "/",
+/// A local path to go to after login, else `/`. Accepted: one `/` followed by a character that
+/// is neither `/` nor `\\` (or nothing), no `\\` and no control character anywhere, checked on
+/// the value as given and after every round of percent-decoding (so `/%09/evil.example/`,
+/// `/%2F/evil.example` and their double encodings fall back to `/`).
+pub fn local_next(next: Option<&str>) -> &str {
+    fn safe(p: &str) -> bool {
+        let b = p.as_bytes();
+        b.first() == Some(&b'/')
+            && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
+            && !p.contains('\\')
+            && !p.chars().any(|c| c.is_control())
     }
+    let Some(n) = next else { return "/" };
+    if n.len() >= 512 {
+        return "/";
+    }
+    let mut cur = std::borrow::Cow::Borrowed(n);
+    for _ in 0..4 {
+        if !safe(&cur) {
+            return "/";
+        }
+        let dec = percent_encoding::percent_decode_str(&cur).decode_utf8_lossy();
+        if dec == cur {
+            return n;
+        }
+        cur = std::borrow::Cow::Owned(dec.into_owned());
+    }
+    "/"
 }
 
 async fn login_link(

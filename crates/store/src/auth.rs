@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::db::{audit, now};
+use crate::db::{audit, audit_login, now};
 use crate::{hash_secret, new_secret, Store, StoreError, StoreResult};
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,10 +253,17 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE token_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Order: the main writer, then the login writer (as everywhere both are taken). On
+        // SQLite the two files commit separately; a session outliving its revoked token is
+        // refused anyway (`session` checks the token is live).
+        let _l = self.login_guard().await;
+        sqlx::query(&format!(
+            "DELETE FROM {}sessions WHERE token_id = $1",
+            self.backend.logins()
+        ))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         audit(&mut *tx, actor, "token.revoke", &format!("token:{id}"), "").await?;
         tx.commit().await?;
         Ok(())
@@ -267,13 +274,14 @@ impl Store {
         let sid = new_secret("s_");
         let csrf = new_secret("");
         let t = now();
-        let _w = self.write_guard().await;
+        let l = self.backend.logins();
+        let _l = self.login_guard().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        sqlx::query(&format!("DELETE FROM {l}sessions WHERE expires_at < $1"))
             .bind(t)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO sessions (id_hash, token_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query(&format!("INSERT INTO {l}sessions (id_hash, token_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"))
             .bind(hash_secret(&sid))
             .bind(p.token_id)
             .bind(&csrf)
@@ -281,12 +289,12 @@ impl Store {
             .bind(t + SESSION_SECS)
             .execute(&mut *tx)
             .await?;
-        audit(
+        audit_login(
             &mut *tx,
+            self.backend,
             &p.actor(),
             "session.create",
             &format!("token:{}", p.token_id),
-            "",
         )
         .await?;
         tx.commit().await?;
@@ -295,9 +303,10 @@ impl Store {
 
     /// The principal and CSRF token of a live session.
     pub async fn session(&self, sid: &str) -> StoreResult<Option<(Principal, String)>> {
-        let row = sqlx::query(
-            "SELECT token_id, csrf FROM sessions WHERE id_hash = $1 AND expires_at > $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT token_id, csrf FROM {}sessions WHERE id_hash = $1 AND expires_at > $2",
+            self.backend.logins()
+        ))
         .bind(hash_secret(sid))
         .bind(now())
         .fetch_optional(&self.pool)
@@ -312,31 +321,37 @@ impl Store {
     }
 
     pub async fn delete_session(&self, sid: &str) -> StoreResult<()> {
-        let _w = self.write_guard().await;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(hash_secret(sid))
-            .execute(&self.pool)
-            .await?;
+        let _l = self.login_guard().await;
+        sqlx::query(&format!(
+            "DELETE FROM {}sessions WHERE id_hash = $1",
+            self.backend.logins()
+        ))
+        .bind(hash_secret(sid))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// A one-time, ten-minute login ticket for the principal's own token (for a browser).
     pub async fn create_login_link(&self, p: &Principal) -> StoreResult<String> {
         let ticket = new_secret("l_");
-        let _w = self.write_guard().await;
+        let _l = self.login_guard().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO login_links (id_hash, token_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(hash_secret(&ticket))
-            .bind(p.token_id)
-            .bind(now() + LINK_SECS)
-            .execute(&mut *tx)
-            .await?;
-        audit(
+        sqlx::query(&format!(
+            "INSERT INTO {}login_links (id_hash, token_id, expires_at) VALUES ($1, $2, $3)",
+            self.backend.logins()
+        ))
+        .bind(hash_secret(&ticket))
+        .bind(p.token_id)
+        .bind(now() + LINK_SECS)
+        .execute(&mut *tx)
+        .await?;
+        audit_login(
             &mut *tx,
+            self.backend,
             &p.actor(),
             "login_link.create",
             &format!("token:{}", p.token_id),
-            "",
         )
         .await?;
         tx.commit().await?;
@@ -346,10 +361,11 @@ impl Store {
     /// Consume a login ticket (once) and return its principal.
     pub async fn consume_login_link(&self, ticket: &str) -> StoreResult<Option<Principal>> {
         let token_id = {
-            let _w = self.write_guard().await;
-            let row = sqlx::query(
-                "UPDATE login_links SET used = 1 WHERE id_hash = $1 AND used = 0 AND expires_at > $2 RETURNING token_id",
-            )
+            let _l = self.login_guard().await;
+            let row = sqlx::query(&format!(
+                "UPDATE {}login_links SET used = 1 WHERE id_hash = $1 AND used = 0 AND expires_at > $2 RETURNING token_id",
+                self.backend.logins()
+            ))
             .bind(hash_secret(ticket))
             .bind(now())
             .fetch_optional(&self.pool)

@@ -15,18 +15,45 @@ use crate::state::{self, Event, HostState, Transition};
 use crate::{Principal, Store, StoreError, StoreResult};
 
 /// What one ingest did.
-#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Staff see every counter. An organisation member's answer carries only `report_id`, `kind`,
+/// `duplicate` and `received`: which results changed a host (and which were refused because
+/// the address is another organisation's) would tell a member who owns an address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IngestOutcome {
     pub report_id: String,
     pub kind: String,
     /// True when this report id was already stored with the same content: nothing changed.
     pub duplicate: bool,
+    /// Scan results (scan) or findings (hunt) the report carried.
+    pub received: u64,
     pub hosts: u64,
     pub observations: u64,
     pub findings: u64,
     pub transitions: u64,
     /// Scan results that were not Exchange for an unknown host, or outside the uploader's scope.
     pub skipped: u64,
+    /// Answer with the member view (no counters that depend on other tenants' data).
+    pub member_view: bool,
+}
+
+impl Serialize for IngestOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("report_id", &self.report_id)?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("duplicate", &self.duplicate)?;
+        m.serialize_entry("received", &self.received)?;
+        if !self.member_view {
+            m.serialize_entry("hosts", &self.hosts)?;
+            m.serialize_entry("observations", &self.observations)?;
+            m.serialize_entry("findings", &self.findings)?;
+            m.serialize_entry("transitions", &self.transitions)?;
+            m.serialize_entry("skipped", &self.skipped)?;
+        }
+        m.end()
+    }
 }
 
 /// Counter deltas of one transaction, applied in sorted order (a fixed lock order on PostgreSQL).
@@ -34,6 +61,7 @@ type Deltas = BTreeMap<String, i64>;
 
 struct HostRow {
     id: i64,
+    org_id: Option<i64>,
     state: HostState,
     reached: i64,
     scan_verdict: Option<String>,
@@ -51,13 +79,33 @@ fn host_row(r: &AnyRow) -> StoreResult<HostRow> {
         scan_verdict: r.try_get(3)?,
         last_scan_at: r.try_get(4)?,
         last_hunt_at: r.try_get(5)?,
+        org_id: r.try_get(6)?,
     })
 }
 
-const HOST_COLS: &str = "id, state, reached, scan_verdict, last_scan_at, last_hunt_at";
+const HOST_COLS: &str = "id, state, reached, scan_verdict, last_scan_at, last_hunt_at, org_id";
+
+/// A JSON `\u0000` escape (a NUL character in a string) becomes `\ufffd` (same length):
+/// PostgreSQL cannot store NUL in text, and it has no place in a hostname or on a page.
+fn without_nul_escapes(body: &[u8]) -> Option<Vec<u8>> {
+    const NUL: &[u8] = b"\\u0000";
+    let finder = memchr::memmem::Finder::new(NUL);
+    finder.find(body)?;
+    let mut out = body.to_vec();
+    for at in finder.find_iter(body) {
+        // A real escape: the backslash is not itself escaped (an even run of backslashes before it).
+        let run = body[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        if run % 2 == 0 {
+            out[at..at + NUL.len()].copy_from_slice(b"\\ufffd");
+        }
+    }
+    Some(out)
+}
 
 /// Parse and validate a report body, with the line and column of a JSON error.
 pub fn parse_report(body: &[u8]) -> StoreResult<Report> {
+    let patched = without_nul_escapes(body);
+    let body = patched.as_deref().unwrap_or(body);
     let r: Report = serde_json::from_slice(body).map_err(|e| {
         StoreError::BadRequest(format!(
             "report JSON, line {} column {}: {e}",
@@ -79,7 +127,81 @@ pub fn parse_report(body: &[u8]) -> StoreResult<Report> {
             "report_id must be 1..128 characters without control characters".into(),
         ));
     }
+    check_times(&r, now())?;
+    check_names(&r)?;
     Ok(r)
+}
+
+/// Longest hostname accepted (the DNS limit).
+const MAX_HOSTNAME: usize = 253;
+/// Longest scan target or hunt scope accepted.
+const MAX_TARGET: usize = 2048;
+
+/// Names that become host identities must look like names: a 1 MB hostname, or one with
+/// control characters, is refused (400, naming the field).
+fn check_names(r: &Report) -> StoreResult<()> {
+    let check = |field: String, v: &str, max: usize| {
+        if v.len() > max {
+            Err(StoreError::BadRequest(format!(
+                "{field}: {} bytes, at most {max} accepted",
+                v.len()
+            )))
+        } else if v.chars().any(|c| c.is_control() || c == '\u{fffd}') {
+            // U+FFFD: where a NUL was (see `without_nul_escapes`).
+            Err(StoreError::BadRequest(format!(
+                "{field}: control characters are not accepted"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(h) = &r.host.hostname {
+        check("host.hostname".into(), h, MAX_HOSTNAME)?;
+    }
+    check("scope".into(), &r.scope, MAX_TARGET)?;
+    for (i, s) in r.scan_results.iter().enumerate() {
+        if let Some(h) = &s.hostname {
+            check(format!("scan_results[{i}].hostname"), h, MAX_HOSTNAME)?;
+        }
+        check(format!("scan_results[{i}].target"), &s.target, MAX_TARGET)?;
+    }
+    Ok(())
+}
+
+/// Evidence times before this (2000-01-01T00:00:00Z) are refused.
+const EARLIEST_EVIDENCE: i64 = 946_684_800;
+
+/// Refuse evidence times before 2000 or later than `now` + 1 day, naming the field: a report
+/// dated in year 9999 would otherwise freeze its hosts (every later real report is "older").
+fn check_times(r: &Report, now: i64) -> StoreResult<()> {
+    let latest = now + 86_400;
+    let check = |field: String, t: i64| {
+        if (EARLIEST_EVIDENCE..=latest).contains(&t) {
+            Ok(())
+        } else {
+            Err(StoreError::BadRequest(format!(
+                "{field}: {} is outside the accepted range (2000-01-01 to now + 1 day)",
+                crate::ts(t)
+            )))
+        }
+    };
+    check("started_at".into(), r.started_at.timestamp())?;
+    check("finished_at".into(), r.finished_at.timestamp())?;
+    for (i, s) in r.scan_results.iter().enumerate() {
+        check(
+            format!("scan_results[{i}].scanned_at"),
+            s.scanned_at.timestamp(),
+        )?;
+    }
+    for (i, f) in r.findings.iter().enumerate() {
+        if let Some(t) = f.first_seen {
+            check(format!("findings[{i}].first_seen"), t.timestamp())?;
+        }
+        if let Some(t) = f.last_seen {
+            check(format!("findings[{i}].last_seen"), t.timestamp())?;
+        }
+    }
+    Ok(())
 }
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -159,8 +281,32 @@ pub(crate) struct Job {
     p: Principal,
     report: Report,
     sha: String,
-    text: String,
+    /// The body as received, zstd-compressed.
+    text: Vec<u8>,
     reply: tokio::sync::oneshot::Sender<StoreResult<IngestOutcome>>,
+}
+
+/// What [`Store::write_target`] decided for one piece of evidence.
+enum Target {
+    /// An existing host the uploader may write; `org` is the attribution of the evidence
+    /// (an unattributed host takes it).
+    Existing { host: HostRow, org: Option<i64> },
+    /// No such host yet: create it in `org`.
+    New { org: Option<i64> },
+    /// Not the uploader's to write: leave everything as it is.
+    Refused,
+}
+
+/// zstd level of stored raw reports (fast; JSON compresses ~10x at this level).
+const RAW_ZSTD_LEVEL: i32 = 3;
+
+/// Run CPU-heavy work with `block_in_place` on a multi-threaded runtime (other tasks move to
+/// other workers); inline elsewhere.
+fn cpu_bound<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 /// Reports per group-commit transaction at most.
@@ -169,10 +315,16 @@ const GROUP_MAX: usize = 64;
 impl Store {
     /// Ingest one report body on behalf of `p`. Returns after COMMIT: the caller may acknowledge.
     pub async fn ingest(&self, p: &Principal, body: &[u8]) -> StoreResult<IngestOutcome> {
-        let report = parse_report(body)?;
+        // Parsing, hashing and compressing a large report is seconds of CPU: off the async
+        // workers (when the runtime has several), so that other requests keep being answered.
+        let (report, sha, text) = cpu_bound(|| {
+            let report = parse_report(body)?;
+            let sha = sha256_hex(body);
+            let text = zstd::stream::encode_all(body, RAW_ZSTD_LEVEL)
+                .map_err(|e| StoreError::BadRequest(format!("compressing the report: {e}")))?;
+            Ok::<_, StoreError>((report, sha, text))
+        })?;
         self.refresh_attribution().await?;
-        let sha = sha256_hex(body);
-        let text = String::from_utf8_lossy(body).into_owned();
         if self.backend == crate::Backend::Sqlite {
             return self.ingest_grouped(p, report, sha, text).await;
         }
@@ -200,6 +352,55 @@ impl Store {
         }
     }
 
+    /// The raw report as received (decompressed), or None when unknown or cleared by the
+    /// retention (`purge_raw_reports`). Staff only: a report may name several organisations.
+    pub async fn raw_report(&self, p: &Principal, report_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        p.require_staff()?;
+        let Some(row) = sqlx::query("SELECT body, body_zstd FROM reports WHERE report_id = $1")
+            .bind(report_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let text: String = row.try_get(0)?;
+        let packed: Option<Vec<u8>> = row.try_get(1)?;
+        match packed {
+            Some(z) => zstd::stream::decode_all(&z[..])
+                .map(Some)
+                .map_err(|e| StoreError::BadRequest(format!("stored report {report_id}: {e}"))),
+            None if text.is_empty() => Ok(None),
+            None => Ok(Some(text.into_bytes())),
+        }
+    }
+
+    /// Clear the raw body of reports received before `before` (Unix seconds); the parsed
+    /// evidence (observations, findings, transitions) stays. Returns how many were cleared.
+    pub async fn purge_raw_reports(&self, actor: &str, before: i64) -> StoreResult<u64> {
+        let _w = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE reports SET body = '', body_zstd = NULL WHERE received_at < $1 \
+             AND (body_zstd IS NOT NULL OR body <> '')",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            audit(
+                &mut *tx,
+                actor,
+                "report.purge_raw",
+                "reports",
+                &format!("cleared={n} received_before={}", crate::ts(before)),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// SQLite group commit: every caller queues its report, then takes the writer lock; whoever
     /// holds it ingests all queued reports in one transaction (each in its own savepoint, so a
     /// bad report fails alone), commits once (one fsync), and only then answers every caller.
@@ -208,7 +409,7 @@ impl Store {
         p: &Principal,
         report: Report,
         sha: String,
-        text: String,
+        text: Vec<u8>,
     ) -> StoreResult<IngestOutcome> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.pending
@@ -278,7 +479,7 @@ impl Store {
         p: &Principal,
         r: &Report,
         sha: &str,
-        text: &str,
+        raw_zstd: &[u8],
     ) -> StoreResult<IngestOutcome> {
         let kind = match r.kind {
             ReportKind::Hunt => "hunt",
@@ -287,11 +488,16 @@ impl Store {
         let mut out = IngestOutcome {
             report_id: r.report_id.clone(),
             kind: kind.to_string(),
+            received: match r.kind {
+                ReportKind::Hunt => r.findings.len() as u64,
+                ReportKind::Scan => r.scan_results.len() as u64,
+            },
+            member_view: p.scope().is_some(),
             ..Default::default()
         };
         let inserted = sqlx::query(
-            "INSERT INTO reports (report_id, kind, sha256, token_id, scope, verdict, started_at, finished_at, received_at, findings, results, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (report_id) DO NOTHING RETURNING id",
+            "INSERT INTO reports (report_id, kind, sha256, token_id, scope, verdict, started_at, finished_at, received_at, findings, results, body, body_zstd) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', $12) ON CONFLICT (report_id) DO NOTHING RETURNING id",
         )
         .bind(&r.report_id)
         .bind(kind)
@@ -304,7 +510,7 @@ impl Store {
         .bind(now())
         .bind(r.findings.len() as i64)
         .bind(r.scan_results.len() as i64)
-        .bind(text)
+        .bind(raw_zstd.to_vec())
         .fetch_optional(&mut **tx)
         .await?;
         let Some(row) = inserted else {
@@ -365,7 +571,6 @@ impl Store {
             .map(|s| (s, result_ip(s), result_hostname(s)))
             .collect();
         results.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
-        let fu = self.backend.for_update();
         let mut observations: Vec<(i64, i64, &'static str, Option<String>, String)> =
             Vec::with_capacity(results.len());
         for (res, ip, hostname) in results {
@@ -373,7 +578,7 @@ impl Store {
                 out.skipped += 1;
                 continue;
             }
-            let mut org = {
+            let attributed = {
                 let a = self
                     .attrib
                     .read()
@@ -381,23 +586,22 @@ impl Store {
                 ip.and_then(|i| a.by_ip(i))
                     .or_else(|| hostname.as_deref().and_then(|h| a.by_hostname(h)))
             };
-            if let Some(own) = p.scope() {
-                match org {
-                    Some(o) if o != own => {
-                        out.skipped += 1;
-                        continue;
-                    }
-                    _ => org = Some(own),
-                }
-            }
             let ip_s = ip.map(|i| i.to_string());
             let at = res.scanned_at.timestamp();
             let build = res.assessment.as_ref().map(|a| a.build.clone());
             let fix = fix_text(res.assessment.as_ref());
             let verdict = res.verdict.as_str();
-            let existing = self
-                .find_host(tx, ip_s.as_deref(), hostname.as_deref(), org, fu)
-                .await?;
+            let (existing, org) = match self
+                .write_target(tx, p, ip_s.as_deref(), hostname.as_deref(), attributed)
+                .await?
+            {
+                Target::Refused => {
+                    out.skipped += 1;
+                    continue;
+                }
+                Target::New { org } => (None, org),
+                Target::Existing { host, org } => (Some(host), org),
+            };
             let host_id = match existing {
                 None => {
                     let ev = Event::Scan {
@@ -564,8 +768,14 @@ impl Store {
             findings: r.findings.len(),
             worst,
         };
-        let fu = self.backend.for_update();
-        let existing = self.find_host(tx, None, Some(&hostname), org, fu).await?;
+        let (existing, org) = match self.write_target(tx, p, None, Some(&hostname), org).await? {
+            Target::Refused => {
+                out.skipped += 1;
+                return Ok(());
+            }
+            Target::New { org } => (None, org),
+            Target::Existing { host, org } => (Some(host), org),
+        };
         let host_id = match existing {
             None => {
                 let tr = state::next(None, &ev).unwrap_or(Transition {
@@ -651,6 +861,36 @@ impl Store {
         out.observations += 1;
         out.hosts += 1;
         Ok(())
+    }
+
+    /// The one gate every ingest path goes through before it creates or changes a host: the
+    /// host a piece of evidence is about, and whether `p` may write it.
+    ///
+    /// Staff (admin, analyst) write any host; a new host goes to the `attributed` organisation.
+    /// An organisation member writes only hosts of its own organisation: evidence attributed to
+    /// another organisation, or about an existing host of another organisation or of none, is
+    /// [`Target::Refused`] (nothing is touched, nothing claimed); a new host is its own.
+    async fn write_target(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        p: &Principal,
+        ip: Option<&str>,
+        hostname: Option<&str>,
+        attributed: Option<i64>,
+    ) -> StoreResult<Target> {
+        let org = match p.scope() {
+            None => attributed,
+            Some(own) if attributed.is_none_or(|o| o == own) => Some(own),
+            Some(_) => return Ok(Target::Refused),
+        };
+        let fu = self.backend.for_update();
+        match self.find_host(tx, ip, hostname, org, fu).await? {
+            None => Ok(Target::New { org }),
+            Some(host) if p.scope().is_none_or(|own| host.org_id == Some(own)) => {
+                Ok(Target::Existing { host, org })
+            }
+            Some(_) => Ok(Target::Refused),
+        }
     }
 
     /// A host by IP (scan) or by hostname within the attributed organisation (hunt).

@@ -419,10 +419,22 @@ impl Store {
 
     /// Queued notices for the delivery loop, oldest first.
     pub async fn queued_notifications(&self, limit: i64) -> StoreResult<Vec<NotificationRow>> {
+        self.deliverable_notifications(limit, i64::MAX).await
+    }
+
+    /// Notices to deliver, oldest first: queued ones, and those left in `sending` for longer
+    /// than `lease_secs` (their worker crashed between claim and send).
+    pub async fn deliverable_notifications(
+        &self,
+        limit: i64,
+        lease_secs: i64,
+    ) -> StoreResult<Vec<NotificationRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {NOTE_COLS} FROM notifications WHERE status = 'queued' ORDER BY id LIMIT $1"
+            "SELECT {NOTE_COLS} FROM notifications WHERE status = 'queued' \
+             OR (status = 'sending' AND COALESCE(claimed_at, 0) < $2) ORDER BY id LIMIT $1"
         ))
         .bind(limit)
+        .bind(now().saturating_sub(lease_secs))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(note_from).collect()
@@ -431,11 +443,21 @@ impl Store {
     /// Claim a queued notice for delivery (queued → sending), so that two instances never send
     /// the same notice. Returns false when another worker claimed it first.
     pub async fn claim_notification(&self, id: i64) -> StoreResult<bool> {
+        self.claim_notification_leased(id, i64::MAX).await
+    }
+
+    /// [`Store::claim_notification`], also taking over a notice whose claim is older than
+    /// `lease_secs`: a crash between claim and send leaves it in `sending`, and it is retried.
+    pub async fn claim_notification_leased(&self, id: i64, lease_secs: i64) -> StoreResult<bool> {
         let _w = self.write_guard().await;
+        let t = now();
         let n = sqlx::query(
-            "UPDATE notifications SET status = 'sending' WHERE id = $1 AND status = 'queued'",
+            "UPDATE notifications SET status = 'sending', claimed_at = $2 WHERE id = $1 \
+             AND (status = 'queued' OR (status = 'sending' AND COALESCE(claimed_at, 0) < $3))",
         )
         .bind(id)
+        .bind(t)
+        .bind(t.saturating_sub(lease_secs))
         .execute(&self.pool)
         .await?
         .rows_affected();

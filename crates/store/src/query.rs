@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::db::Backend;
 use crate::state::{HostState, ALL_STATES, FUNNEL};
 use crate::{ts, Page, Principal, Store, StoreError, StoreResult};
 
@@ -438,7 +439,13 @@ impl Store {
 
     pub async fn list_audit(&self, p: &Principal, page: Page) -> StoreResult<Vec<AuditRow>> {
         p.require_admin()?;
-        let rows = sqlx::query("SELECT id, at, actor, action, object, detail FROM audit ORDER BY id DESC LIMIT $1 OFFSET $2")
+        // On SQLite the login events live in the `logins` file (ids from 2^52 on): both are
+        // listed together, newest first.
+        let sql = match self.backend {
+            Backend::Postgres => "SELECT id, at, actor, action, object, detail FROM audit ORDER BY id DESC LIMIT $1 OFFSET $2",
+            Backend::Sqlite => "SELECT id, at, actor, action, object, detail FROM (SELECT id, at, actor, action, object, detail FROM main.audit UNION ALL SELECT id, at, actor, action, object, detail FROM logins.audit) ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
+        };
+        let rows = sqlx::query(sql)
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(&self.pool)

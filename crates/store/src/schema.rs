@@ -1,13 +1,18 @@
 //! The one schema, as an ordered list of migrations.
 //!
-//! The DDL is written once; the only dialect difference (an auto-generated 64-bit primary key)
-//! is the `{ID}` placeholder, expanded per backend by [`crate::db::Backend::expand`]. Every
+//! The DDL is written once; the only dialect differences (an auto-generated 64-bit primary key,
+//! a byte string) are the `{ID}` and `{BLOB}` placeholders, expanded per backend by
+//! [`crate::db::Backend::expand`]. Every
 //! other type is portable: `BIGINT` for integers and Unix-second timestamps, `TEXT` for strings
 //! and JSON documents.
 
 /// `(version, name, sql)`. Never edit an applied migration: append a new one.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", INITIAL), (2, "templates", TEMPLATES)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", INITIAL),
+    (2, "templates", TEMPLATES),
+    (3, "notice_lease", NOTICE_LEASE),
+    (4, "raw_zstd", RAW_ZSTD),
+];
 
 const INITIAL: &str = r#"
 CREATE TABLE meta (
@@ -220,6 +225,17 @@ CREATE TABLE templates (
     host_block TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 )
+"#;
+
+/// When a notice was claimed for delivery: a claim older than the lease is retried.
+const NOTICE_LEASE: &str = r#"
+ALTER TABLE notifications ADD COLUMN claimed_at BIGINT
+"#;
+
+/// Raw reports are kept zstd-compressed (`body` stays empty for new rows; older rows keep
+/// their text until the retention clears them).
+const RAW_ZSTD: &str = r#"
+ALTER TABLE reports ADD COLUMN body_zstd {BLOB}
 "#;
 
 /// The built-in notice, installed on first use and editable through the API.

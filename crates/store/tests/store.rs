@@ -622,3 +622,213 @@ async fn concurrent_ingests_commit_in_groups_and_fail_alone() {
         );
     }
 }
+
+/// Issue 11, item 8: raw reports are kept compressed, read back byte for byte, and cleared by
+/// the retention while the parsed evidence stays; names that are not names are refused, and a
+/// NUL character never reaches the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_reports_are_compressed_and_expire_and_names_are_checked() {
+    let (_d, stores) = stores("raw").await;
+    for s in &stores {
+        let results: Vec<_> = (0..200)
+            .map(|i| {
+                scan_result(
+                    &format!("10.9.{}.{}", i / 200, i % 200),
+                    None,
+                    ScanVerdict::Vulnerable,
+                    day(0),
+                )
+            })
+            .collect();
+        let r = scan_report(results, day(0));
+        let body = to_json(&r);
+        s.ingest(&admin(), &body).await.unwrap();
+        let stored: i64 = sqlx::query(
+            "SELECT CAST(LENGTH(body_zstd) + LENGTH(body) AS BIGINT) FROM reports WHERE report_id = $1",
+        )
+        .bind(&r.report_id)
+        .fetch_one(s.pool())
+        .await
+        .map(|row| sqlx::Row::try_get(&row, 0).unwrap())
+        .unwrap();
+        assert!(
+            (stored as usize) * 5 < body.len(),
+            "stored {stored} bytes for a {} byte report",
+            body.len()
+        );
+        assert_eq!(
+            s.raw_report(&admin(), &r.report_id).await.unwrap().unwrap(),
+            body
+        );
+        let member = Principal {
+            token_id: 0,
+            name: "m".into(),
+            role: Role::OrgMember,
+            org_id: Some(1),
+        };
+        assert!(matches!(
+            s.raw_report(&member, &r.report_id).await,
+            Err(StoreError::Forbidden)
+        ));
+        // Retention: nothing is younger than "now - 1 day" … except this report.
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(s.purge_raw_reports("t", now - 86400).await.unwrap(), 0);
+        assert_eq!(s.purge_raw_reports("t", now + 1).await.unwrap(), 1);
+        assert!(s
+            .raw_report(&admin(), &r.report_id)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(s.count("observations").await.unwrap(), 200);
+        // A 1 MB hostname, a hostname with a NUL or an escape character: 400 naming the field.
+        for bad in [
+            "a".repeat(1 << 20),
+            "mail\0.example".into(),
+            "mail\u{1b}[2J.example".into(),
+        ] {
+            let mut res = scan_result("10.9.9.9", None, ScanVerdict::Vulnerable, day(1));
+            res.hostname = Some(bad);
+            let err = s
+                .ingest(&admin(), &to_json(&scan_report(vec![res], day(1))))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, StoreError::BadRequest(m) if m.contains("scan_results[0].hostname")),
+                "{err}"
+            );
+        }
+        // A NUL elsewhere (evidence text) is kept as U+FFFD (PostgreSQL cannot store NUL).
+        let mut res = scan_result("10.9.9.10", None, ScanVerdict::Vulnerable, day(1));
+        res.evidence[0].value = "15.1\0.2176".into();
+        s.ingest(&admin(), &to_json(&scan_report(vec![res], day(1))))
+            .await
+            .unwrap();
+        let h = s
+            .list_hosts(
+                &admin(),
+                &HostFilter {
+                    q: Some("10.9.9.10".into()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        let d = s.host_detail(&admin(), h[0].id).await.unwrap();
+        let shown = d.observations[0].detail.to_string();
+        assert!(shown.contains("15.1\u{fffd}.2176"), "{shown}");
+    }
+}
+
+/// A dashboard login (login link, session, session check, logout) and the audit listing never
+/// wait for the main database's writer. On SQLite a large report holds that writer for seconds
+/// (one transaction); here a second connection holds it (`BEGIN IMMEDIATE`) while an ingest
+/// waits behind it holding the store's in-process writer, exactly the state during a long
+/// ingest. Before the login tables had their own file, the login waited for the writer (30 s
+/// busy timeout, then an error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_login_does_not_wait_for_the_main_writer() {
+    use sqlx::{Connection, Executor};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("login.db");
+    let s = std::sync::Arc::new(Store::open(path.to_str().unwrap()).await.unwrap());
+    let (tok, _secret) = s
+        .create_token("test", "analyst", Role::Admin, None)
+        .await
+        .unwrap();
+    let p = Principal {
+        token_id: tok.id,
+        name: tok.name.clone(),
+        role: Role::Admin,
+        org_id: None,
+    };
+
+    // Another writer holds the main database.
+    let mut blocker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    blocker.execute("BEGIN IMMEDIATE").await.unwrap();
+    blocker
+        .execute("INSERT INTO audit (at, actor, action, object, detail) VALUES (0, 'blocker', 'hold', '', '')")
+        .await
+        .unwrap();
+    // An ingest starts and waits behind it, holding the store's writer.
+    let now = Utc::now();
+    let body = to_json(&scan_report(
+        vec![scan_result(
+            "198.51.100.7",
+            None,
+            ScanVerdict::Vulnerable,
+            now,
+        )],
+        now,
+    ));
+    let ingest = {
+        let s = s.clone();
+        tokio::spawn(async move { s.ingest(&admin(), &body).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !ingest.is_finished(),
+        "the ingest should be waiting for the main writer"
+    );
+
+    let t0 = std::time::Instant::now();
+    let login = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let ticket = s.create_login_link(&p).await.unwrap();
+        let who = s
+            .consume_login_link(&ticket)
+            .await
+            .unwrap()
+            .expect("live ticket");
+        assert_eq!(who.token_id, tok.id);
+        assert!(
+            s.consume_login_link(&ticket).await.unwrap().is_none(),
+            "a ticket works once"
+        );
+        let (sid, csrf) = s.create_session(&who).await.unwrap();
+        let (again, c2) = s.session(&sid).await.unwrap().expect("live session");
+        assert_eq!((again.token_id, c2), (tok.id, csrf));
+        let audit = s.list_audit(&admin(), Page::default()).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert!(actions.contains(&"session.create"), "{actions:?}");
+        assert!(actions.contains(&"login_link.create"), "{actions:?}");
+        s.delete_session(&sid).await.unwrap();
+        assert!(s.session(&sid).await.unwrap().is_none());
+    })
+    .await;
+    let took = t0.elapsed();
+    assert!(
+        login.is_ok(),
+        "the login waited for the main writer ({took:?})"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "login took {took:?}"
+    );
+
+    // The writer lets go: the ingest completes, and every audit row (main and login) is listed
+    // with distinct ids.
+    blocker.execute("ROLLBACK").await.unwrap();
+    let out = ingest.await.unwrap().unwrap();
+    assert!(!out.duplicate);
+    let audit = s.list_audit(&admin(), Page::default()).await.unwrap();
+    let mut ids: Vec<i64> = audit.iter().map(|a| a.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), audit.len(), "audit ids are unique");
+    assert!(audit.iter().any(|a| a.action == "token.create"));
+    assert!(audit.iter().all(|a| a.actor != "blocker"));
+
+    // A revoked token's sessions end, and the login file survives a reopen.
+    let (sid, _) = s.create_session(&p).await.unwrap();
+    s.close().await;
+    let s = Store::open(path.to_str().unwrap()).await.unwrap();
+    assert!(
+        s.session(&sid).await.unwrap().is_some(),
+        "sessions are durable"
+    );
+    s.revoke_token("test", tok.id).await.unwrap();
+    assert!(s.session(&sid).await.unwrap().is_none());
+    assert!(path.with_file_name("login.db.logins").exists());
+}

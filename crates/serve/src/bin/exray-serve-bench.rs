@@ -189,14 +189,20 @@ async fn main() -> anyhow::Result<()> {
     // The service, in process, on loopback.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let st = AppState {
-        store: store.clone(),
-        cfg: Arc::new(Config {
+    let st = AppState::new(
+        store.clone(),
+        Config {
             base_url: format!("http://{addr}"),
             ..Config::default()
-        }),
-    };
-    tokio::spawn(async move { axum::serve(listener, router(st)).await });
+        },
+    );
+    let limits = st.cfg.limits;
+    tokio::spawn(exray_serve::listen::serve(
+        listener,
+        router(st),
+        limits,
+        std::future::pending(),
+    ));
     let base = format!("http://{addr}");
     let url = format!("{base}/api/v1/reports");
     let http = reqwest::Client::builder()

@@ -43,14 +43,15 @@ pub async fn start(db: &str, tweak: impl FnOnce(&mut Config)) -> Srv {
         ..Config::default()
     };
     tweak(&mut cfg);
-    let st = AppState {
-        store: Arc::new(store),
-        cfg: Arc::new(cfg),
-    };
+    let st = AppState::new(Arc::new(store), cfg);
     let store = st.store.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, router(st)).await.unwrap();
-    });
+    let limits = st.cfg.limits;
+    tokio::spawn(exray_serve::listen::serve(
+        listener,
+        router(st),
+        limits,
+        std::future::pending(),
+    ));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -1,0 +1,393 @@
+//! Tenant isolation over HTTP, on SQLite and (when EXRAY_TEST_POSTGRES_URL is set) PostgreSQL:
+//! the reproductions of issue 11 (cross-tenant write, host takeover, the "skipped" oracle,
+//! timestamps out of range) as regression tests.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::{day, start, Srv, ADMIN_SECRET};
+use exray_core::ScanVerdict;
+use exray_store::synth::{assessment, scan_report, scan_result, test_databases, to_json};
+use serde_json::{json, Value};
+
+async fn org(s: &Srv, name: &str, network: Option<(&str, &str)>, contact: &str) -> i64 {
+    let (st, v) = s
+        .json(
+            "POST",
+            "/api/v1/orgs",
+            ADMIN_SECRET,
+            json!({"name": name, "sector": "", "country": ""}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    if let Some((kind, value)) = network {
+        let (st, v) = s
+            .json(
+                "POST",
+                &format!("/api/v1/orgs/{id}/networks"),
+                ADMIN_SECRET,
+                json!({"kind": kind, "value": value}),
+            )
+            .await;
+        assert_eq!(st, 201, "{v}");
+    }
+    let (st, v) = s
+        .json(
+            "POST",
+            &format!("/api/v1/orgs/{id}/contacts"),
+            ADMIN_SECRET,
+            json!({"name": "soc", "email": contact}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    id
+}
+
+async fn member(s: &Srv, org: i64) -> String {
+    let (st, v) = s
+        .json(
+            "POST",
+            "/api/v1/tokens",
+            ADMIN_SECRET,
+            json!({"name": format!("member-{org}"), "role": "org_member", "org_id": org}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    v["secret"].as_str().unwrap().to_string()
+}
+
+fn scan(
+    ip: &str,
+    hostname: Option<&str>,
+    verdict: ScanVerdict,
+    build: &str,
+    at: chrono::DateTime<Utc>,
+) -> Vec<u8> {
+    let mut res = scan_result(ip, hostname, verdict, at);
+    res.assessment = Some(assessment(build, verdict == ScanVerdict::Vulnerable));
+    to_json(&scan_report(vec![res], at.min(Utc::now())))
+}
+
+async fn upload(s: &Srv, token: &str, body: Vec<u8>) -> (u16, Value) {
+    let (st, t) = s
+        .req("POST", "/api/v1/reports", Some(token), Some(body))
+        .await;
+    (st, serde_json::from_str(&t).unwrap_or(Value::Null))
+}
+
+async fn host_by_ip(s: &Srv, ip: &str) -> Value {
+    let (st, v) = s
+        .json(
+            "GET",
+            &format!("/api/v1/hosts?q={ip}"),
+            ADMIN_SECRET,
+            json!(null),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let hosts = v["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 1, "{v}");
+    hosts[0].clone()
+}
+
+async fn history(s: &Srv, id: i64) -> Value {
+    let (st, v) = s
+        .json(
+            "GET",
+            &format!("/api/v1/hosts/{id}"),
+            ADMIN_SECRET,
+            json!(null),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    v
+}
+
+/// Issue 11, item 1, step by step: a member of A uploads a scan of B's address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_cannot_move_another_organisations_host() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in test_databases(dir.path(), "isorepro").await {
+        let s = start(&db, |_| {}).await;
+        let a = org(&s, "A", None, "soc@org-a.example").await;
+        let _b = org(
+            &s,
+            "B",
+            Some(("domain", "org-b.example")),
+            "soc@org-b.example",
+        )
+        .await;
+        let token_a = member(&s, a).await;
+        let t0 = Utc::now() - chrono::Duration::days(2);
+        let (st, v) = upload(
+            &s,
+            ADMIN_SECRET,
+            scan(
+                "203.0.113.9",
+                Some("mail.org-b.example"),
+                ScanVerdict::Vulnerable,
+                "15.1.2106.2",
+                t0,
+            ),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        let before = host_by_ip(&s, "203.0.113.9").await;
+        assert_eq!(before["state"], "vulnerable");
+        assert_eq!(before["org_name"], "B", "{before}");
+        let hid = before["id"].as_i64().unwrap();
+        let hist_before = history(&s, hid).await;
+
+        // The year-9999 freeze is refused outright, naming the field.
+        let far = Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap();
+        let (st, v) = upload(
+            &s,
+            &token_a,
+            scan(
+                "203.0.113.9",
+                None,
+                ScanVerdict::Patched,
+                "15.1.2507.66",
+                far,
+            ),
+        )
+        .await;
+        assert_eq!(st, 400, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("scanned_at"), "{v}");
+        // With a plausible time it is accepted but changes nothing of B's.
+        let (st, v) = upload(
+            &s,
+            &token_a,
+            scan(
+                "203.0.113.9",
+                None,
+                ScanVerdict::Patched,
+                "15.1.2507.66",
+                Utc::now() - chrono::Duration::hours(1),
+            ),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        assert!(
+            v.get("skipped").is_none() && v.get("transitions").is_none(),
+            "{v}"
+        );
+        let after = host_by_ip(&s, "203.0.113.9").await;
+        assert_eq!(after["state"], "vulnerable", "{after}");
+        assert_eq!(after["build"], before["build"]);
+        assert_eq!(after["org_name"], "B");
+        let hist_after = history(&s, hid).await;
+        assert_eq!(hist_after["observations"], hist_before["observations"]);
+        assert_eq!(hist_after["transitions"], hist_before["transitions"]);
+
+        // B's own later rescan is not "older" than anything A sent; the queue notifies B.
+        let (st, v) = upload(
+            &s,
+            ADMIN_SECRET,
+            scan(
+                "203.0.113.9",
+                Some("mail.org-b.example"),
+                ScanVerdict::Vulnerable,
+                "15.1.2106.2",
+                Utc::now() - chrono::Duration::minutes(5),
+            ),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        let (st, v) = s
+            .json(
+                "POST",
+                "/api/v1/notifications/queue",
+                ADMIN_SECRET,
+                json!({}),
+            )
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["notifications"], 1, "B is told: {v}");
+        assert_eq!(v["host_items"], 1, "{v}");
+    }
+}
+
+/// Issue 11, item 2: an address that no network covers, or whose organisation was deleted,
+/// is not claimed by the first member who scans it, and its history stays unreadable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_cannot_claim_an_unattributed_host() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in test_databases(dir.path(), "isoclaim").await {
+        let s = start(&db, |_| {}).await;
+        let a = org(&s, "A", None, "soc@org-a.example").await;
+        let c = org(&s, "C", Some(("cidr", "198.51.100.0/24")), "soc@c.example").await;
+        let token_a = member(&s, a).await;
+        // A host no network covers (staff scan), and one whose organisation is then deleted.
+        for ip in ["192.0.2.77", "198.51.100.7"] {
+            let (st, v) = upload(
+                &s,
+                ADMIN_SECRET,
+                scan(ip, None, ScanVerdict::Vulnerable, "15.1.2106.2", day(0)),
+            )
+            .await;
+            assert_eq!(st, 201, "{v}");
+        }
+        let (st, _) = s
+            .json(
+                "DELETE",
+                &format!("/api/v1/orgs/{c}"),
+                ADMIN_SECRET,
+                json!(null),
+            )
+            .await;
+        assert_eq!(st, 200);
+        for ip in ["192.0.2.77", "198.51.100.7"] {
+            let before = host_by_ip(&s, ip).await;
+            assert!(before["org_id"].is_null(), "{before}");
+            let (st, v) = upload(
+                &s,
+                &token_a,
+                scan(ip, None, ScanVerdict::Patched, "15.1.2507.66", day(1)),
+            )
+            .await;
+            assert_eq!(st, 201, "{v}");
+            let after = host_by_ip(&s, ip).await;
+            assert!(after["org_id"].is_null(), "not claimed: {after}");
+            assert_eq!(after["state"], "vulnerable");
+            let id = after["id"].as_i64().unwrap();
+            let (st, _) = s
+                .json("GET", &format!("/api/v1/hosts/{id}"), &token_a, json!(null))
+                .await;
+            assert_eq!(st, 404, "the member cannot read it");
+        }
+        // A's own new address is created in A.
+        let (st, v) = upload(
+            &s,
+            &token_a,
+            scan(
+                "192.0.2.200",
+                None,
+                ScanVerdict::Vulnerable,
+                "15.1.2106.2",
+                day(1),
+            ),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        assert_eq!(host_by_ip(&s, "192.0.2.200").await["org_id"], a);
+    }
+}
+
+/// Issue 11, item 3: the member's answer is the same whether an address is someone else's,
+/// its own, or new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ingest_answer_does_not_tell_who_owns_an_address() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in test_databases(dir.path(), "isooracle").await {
+        let s = start(&db, |_| {}).await;
+        let a = org(&s, "A", Some(("cidr", "192.0.2.0/25")), "soc@a.example").await;
+        let _b = org(&s, "B", Some(("cidr", "192.0.2.128/25")), "soc@b.example").await;
+        let token_a = member(&s, a).await;
+        let mut answers = Vec::new();
+        for (i, ip) in ["192.0.2.200", "192.0.2.10", "203.0.113.50"]
+            .into_iter()
+            .enumerate()
+        {
+            let (st, mut v) = upload(
+                &s,
+                &token_a,
+                scan(
+                    ip,
+                    None,
+                    ScanVerdict::Vulnerable,
+                    "15.1.2106.2",
+                    day(i as i64),
+                ),
+            )
+            .await;
+            assert_eq!(st, 201, "{v}");
+            v.as_object_mut().unwrap().remove("report_id");
+            answers.push(v);
+        }
+        assert_eq!(answers[0], answers[1], "foreign vs own");
+        assert_eq!(answers[0], answers[2], "foreign vs new");
+        assert_eq!(answers[0]["received"], 1);
+        // Staff still see every counter.
+        let (st, v) = upload(
+            &s,
+            ADMIN_SECRET,
+            scan(
+                "192.0.2.201",
+                None,
+                ScanVerdict::Vulnerable,
+                "15.1.2106.2",
+                day(3),
+            ),
+        )
+        .await;
+        assert_eq!(st, 201);
+        assert_eq!(
+            (v["hosts"].as_u64(), v["skipped"].as_u64()),
+            (Some(1), Some(0))
+        );
+    }
+}
+
+/// Issue 11, item 5: evidence times before 2000 or after now + 1 day are refused with the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_times_out_of_range_are_refused_with_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in test_databases(dir.path(), "isotime").await {
+        let s = start(&db, |_| {}).await;
+        let year0 = Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap();
+        let y1999 = Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap();
+        let tomorrow2 = Utc::now() + chrono::Duration::hours(49);
+        let far = Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap();
+        for bad in [year0, y1999, tomorrow2, far] {
+            let good = day(0);
+            // The scan time.
+            let mut r = scan_report(
+                vec![scan_result("192.0.2.1", None, ScanVerdict::Vulnerable, bad)],
+                good,
+            );
+            r.report_id = uuid_like();
+            let (st, v) = upload(&s, ADMIN_SECRET, to_json(&r)).await;
+            assert_eq!(st, 400, "{bad}: {v}");
+            assert!(
+                v["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("scan_results[0].scanned_at"),
+                "{v}"
+            );
+            // The report's finish time.
+            let mut r = scan_report(
+                vec![scan_result(
+                    "192.0.2.1",
+                    None,
+                    ScanVerdict::Vulnerable,
+                    good,
+                )],
+                good,
+            );
+            r.finished_at = bad;
+            let (st, v) = upload(&s, ADMIN_SECRET, to_json(&r)).await;
+            assert_eq!(st, 400, "{bad}: {v}");
+            assert!(v["error"].as_str().unwrap().contains("finished_at"), "{v}");
+        }
+        assert_eq!(s.store.count("hosts").await.unwrap(), 0);
+        // The edges are accepted: 2000-01-01 and now + 23 h.
+        for ok in [
+            Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap(),
+            Utc::now() + chrono::Duration::hours(23),
+        ] {
+            let r = scan_report(
+                vec![scan_result("192.0.2.1", None, ScanVerdict::Vulnerable, ok)],
+                ok,
+            );
+            let (st, v) = upload(&s, ADMIN_SECRET, to_json(&r)).await;
+            assert_eq!(st, 201, "{ok}: {v}");
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    format!("r-{}", Utc::now().timestamp_nanos_opt().unwrap_or(0))
+}

@@ -140,25 +140,19 @@ pub struct Iis<'a> {
 }
 
 pub fn iis_line(rng: &mut Rng, r: &Iis<'_>) -> String {
-    let dash = |s: &str| {
-        if s.is_empty() {
-            "-".to_string()
-        } else {
-            s.replace(' ', "+")
-        }
-    };
-    format!(
-        "{} 10.0.0.5 {} {} {} 443 {} {} {} - {} 0 0 {}",
-        r.t.format("%Y-%m-%d %H:%M:%S"),
-        r.method,
-        r.stem,
-        dash(r.query),
-        dash(r.user),
-        r.ip,
-        dash(r.ua),
-        r.status,
-        rng.below(900) + 3
-    )
+    tunnels::line(&tunnels::Req {
+        t: r.t,
+        server: "10.0.0.5",
+        method: r.method,
+        stem: r.stem,
+        query: r.query,
+        user: r.user,
+        ip: r.ip,
+        ua: r.ua,
+        referer: "",
+        status: r.status,
+        time_taken: rng.below(900) + 3,
+    })
 }
 
 pub fn iis_preamble(t: DateTime<Utc>) -> String {

@@ -286,12 +286,9 @@ static PATS: &[Pat] = &[
     Pat::ci("action=createsocket"),
 ];
 
-/// Stock Exchange script pages that carry most of a front end's script traffic: not stacked
-/// (they are requested by everyone; a backdoored stock page is the file sweep's to find).
+/// Stock pages of Exchange's anonymous `auth` folders: not stacked (they are requested by
+/// everyone; a backdoored stock page is the file sweep's to find).
 fn is_stock_page(stem_lower: &[u8]) -> bool {
-    if stem_lower == b"/ews/exchange.asmx" {
-        return true;
-    }
     if let Some(name) = stem_lower.strip_prefix(b"/owa/auth/") {
         return OWA_AUTH_STOCK.iter().any(|n| n.as_bytes() == name);
     }
@@ -335,15 +332,15 @@ fn user_after_stem(hay: &[u8], after_stem: usize) -> Option<&[u8]> {
     fields.next()
 }
 
+/// The script pages that are stacked: ASP.NET pages and handlers, which tunnel and shell clients
+/// call. The stacking needles of [`PATS`] are these extensions followed by an empty query; the
+/// rules must not stack what the needles do not deliver.
+const STACKED_EXT: &[&str] = &[".aspx", ".ashx"];
+
 /// Whether a decoded, lower-cased URL path is a script page that is stacked.
 pub fn is_stacked_page(stem_lower: &str) -> bool {
-    let ext = match stem_lower.rfind('.') {
-        Some(i) if !stem_lower[i..].contains('/') => &stem_lower[i..],
-        _ => return false,
-    };
     stem_lower.starts_with('/')
-        && ext != ".asax"
-        && SCRIPT_EXT.contains(&ext)
+        && STACKED_EXT.iter().any(|e| stem_lower.ends_with(e))
         && !is_stock_page(stem_lower.as_bytes())
 }
 
@@ -476,7 +473,7 @@ fn evaluate(
             c
         }
     };
-    if SCRIPT_EXT
+    if STACKED_EXT
         .iter()
         .any(|e| ends_with_ci(p.get(Field::UriStem), e))
     {
@@ -501,25 +498,7 @@ fn evaluate(
     let query = p.get(Field::UriQuery);
     let method = p.get(Field::Method);
     let status = p.get(Field::Status);
-    let mk = || {
-        let mut ev = Evidence::new(SourceKind::Iis, display).with_raw(raw);
-        ev.line = Some(line_no);
-        ev.timestamp = ts;
-        if !ip.is_empty() {
-            ev.client_ip = Some(ip.clone());
-        }
-        let ua = p.user_agent();
-        if !ua.is_empty() {
-            ev.user_agent = Some(ua);
-        }
-        ev.fields.insert("cs-method".into(), lossy(method));
-        ev.fields.insert("cs-uri-stem".into(), lossy(stem_raw));
-        if !query.is_empty() {
-            ev.fields.insert("cs-uri-query".into(), lossy(query));
-        }
-        ev.fields.insert("sc-status".into(), lossy(status));
-        ev
-    };
+    let mk = || evidence(p, line_no, raw, display, &ip);
 
     if is_carrier(method, &stem) {
         ctx.hit(&rules.carrier, &key, mk());
@@ -661,6 +640,30 @@ fn stack(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The rules stack only what the stacking needles deliver (found in review: `.asp` and
+    // `.asmx` pages were stacked when every line was delivered, never when prefiltered).
+    #[test]
+    fn stacked_pages_are_the_ones_the_needles_deliver() {
+        assert!(is_stacked_page("/erp/conn.aspx"));
+        assert!(is_stacked_page("/api/h.ashx"));
+        for p in [
+            "/x.asp",
+            "/x.asmx",
+            "/global.asax",
+            "/x.cer",
+            "/owa/auth/logon.aspx",
+        ] {
+            assert!(!is_stacked_page(p), "{p}");
+        }
+        for e in STACKED_EXT {
+            let needle = format!("{e} - ");
+            assert!(
+                PATS.iter().any(|p| p.text == needle),
+                "{needle} is not a needle"
+            );
+        }
+    }
 
     #[test]
     fn shell_locations_and_carriers() {

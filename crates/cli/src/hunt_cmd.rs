@@ -218,6 +218,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
             .errors
             .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         exray_core::verdict::conclude(&mut report);
+        report.plan = exray_hunt::plan::PlanRules::builtin().derive(&report);
     }
     if let Some(pb) = bar {
         pb.finish_and_clear();

@@ -33,7 +33,7 @@ pub struct HuntArgs {
     /// Keep findings at or before this time (RFC 3339 or YYYY-MM-DD, UTC).
     #[arg(long)]
     pub until: Option<String>,
-    /// Output format: text, json, jsonl, csv, timesketch.
+    /// Output format: text, json, jsonl, csv, timesketch, html (one self-contained file: use with -o).
     #[arg(long, short = 'f', default_value = "text")]
     pub format: String,
     /// Write the report to FILE instead of stdout.

@@ -15,6 +15,8 @@ pub enum Format {
     Jsonl,
     Csv,
     Timesketch,
+    /// One self-contained HTML document (`crate::html`).
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -26,9 +28,10 @@ impl std::str::FromStr for Format {
             "jsonl" => Format::Jsonl,
             "csv" => Format::Csv,
             "timesketch" => Format::Timesketch,
+            "html" => Format::Html,
             other => {
                 return Err(format!(
-                    "unknown format {other:?} (text, json, jsonl, csv, timesketch)"
+                    "unknown format {other:?} (text, json, jsonl, csv, timesketch, html)"
                 ))
             }
         })
@@ -50,6 +53,7 @@ pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
             w.finish()
         }
         Format::Csv => csv(r, w),
+        Format::Html => crate::html::html(r, w),
         Format::Timesketch => {
             let mut w = C1Escaped::new(w);
             timesketch(r, &mut w)?;

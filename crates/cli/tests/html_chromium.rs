@@ -169,6 +169,48 @@ fn the_sample_report_shows_verdict_plan_and_timeline() {
     assert!(covered > 10_000, "timeline coverage: {covered} pixels");
     assert!(incident > 20, "timeline incident: {incident} pixels");
 
+    // Printed to PDF, the collapsed findings are expanded: the print style sheet opens every
+    // <details> (the same page without that rule prints fewer pages).
+    let pages = |html: &Path, name: &str| {
+        let pdf = dir.path().join(name);
+        let (ok, _, err, _) = chromium(
+            &bin,
+            &dir.path().join(format!("p-{name}")),
+            &[
+                &format!("--print-to-pdf={}", pdf.display()),
+                "--no-pdf-header-footer",
+                &url(html),
+            ],
+        );
+        assert!(ok, "{err}");
+        let bytes = std::fs::read(pdf).unwrap();
+        // Page objects: `/Type /Page` or `/Type/Page`, not `/Pages`.
+        (0..bytes.len())
+            .filter(|&i| {
+                let rest = &bytes[i..];
+                let after = if rest.starts_with(b"/Type /Page") {
+                    11
+                } else if rest.starts_with(b"/Type/Page") {
+                    10
+                } else {
+                    return false;
+                };
+                rest.get(after) != Some(&b's')
+            })
+            .count()
+    };
+    let text = std::fs::read_to_string(&report).unwrap();
+    let rule = "details::details-content{content-visibility:visible;display:contents}";
+    assert!(text.contains(rule));
+    let collapsed = dir.path().join("collapsed.html");
+    std::fs::write(&collapsed, text.replace(rule, "")).unwrap();
+    let (printed, without) = (pages(&report, "r.pdf"), pages(&collapsed, "c.pdf"));
+    println!("sample report printed: {printed} pages ({without} without the print rule)");
+    assert!(
+        printed > without,
+        "{printed} pages printed, {without} collapsed"
+    );
+
     let (full, base) = open_time(&bin, dir.path(), &report);
     println!(
         "sample report: {size} bytes; Chromium start + load + DOM: {} ms (empty page: {} ms)",

@@ -252,6 +252,20 @@ fn clean_without_mitigations(root: &Path) -> HuntOptions {
     opts(root.to_path_buf(), Vec::new())
 }
 
+/// No indicators, but the IIS logs stop for three weeks: the verify step must say so.
+fn clean_with_a_gap(root: &Path) -> HuntOptions {
+    let c = server(root, &[]);
+    let mut rng = Rng::new(9);
+    let start = t("2021-04-10T00:00:00Z");
+    let mut text = iis_preamble(start);
+    for i in 0..50 {
+        text.push_str(&benign_iis(&mut rng, start + Duration::minutes(i * 97)));
+        text.push_str("\r\n");
+    }
+    write(&c.join("inetpub/logs/LogFiles/W3SVC1/u_ex210410.log"), text);
+    opts(root.to_path_buf(), Vec::new())
+}
+
 fn nothing_to_read(root: &Path) -> HuntOptions {
     write(&root.join("notes.txt"), "a collection that holds no logs");
     opts(root.to_path_buf(), Vec::new())
@@ -274,13 +288,14 @@ fn plan_text(r: &exray_core::Report, root: &Path) -> String {
 fn golden_plans() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/plans");
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let shapes: [(&str, Shape); 7] = [
+    let shapes: [(&str, Shape); 8] = [
         ("sample", sample),
         ("shell_only", shell_only),
         ("shell_and_lsass_dump", shell_and_lsass_dump),
         ("mailbox_export", mailbox_export),
         ("proxyshell_pst_in_web_root", proxyshell_pst_in_web_root),
         ("clean_without_mitigations", clean_without_mitigations),
+        ("clean_with_a_gap", clean_with_a_gap),
         ("nothing_to_read", nothing_to_read),
     ];
     let mut given = HashSet::new();

@@ -211,6 +211,13 @@ impl PlanRules {
         self.steps.iter().map(|s| s.id.as_str())
     }
 
+    /// Id, phase and title of every step, in file order.
+    pub fn steps(&self) -> impl Iterator<Item = (&str, PlanPhase, &str)> {
+        self.steps
+            .iter()
+            .map(|s| (s.id.as_str(), s.phase, s.title.as_str()))
+    }
+
     /// The plan for `r`: every step whose conditions hold, ordered by phase, then file order.
     pub fn derive(&self, r: &Report) -> Vec<PlanStep> {
         let facts = Facts::of(r);

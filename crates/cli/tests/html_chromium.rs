@@ -389,6 +389,9 @@ fn a_hostile_report_runs_nothing_and_injects_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("hostile.html");
     write_html(&report(30, 3, 100), &page);
+    if let Ok(keep) = std::env::var("EXRAY_HTML_HOSTILE") {
+        std::fs::copy(&page, keep).unwrap();
+    }
     let (ok, dom, err, _) = chromium(&bin, &dir.path().join("p"), &["--dump-dom", &url(&page)]);
     assert!(ok, "{err}");
     let title = dom

@@ -900,5 +900,14 @@ mod tests {
         // A parameter whose name only starts like another one is not it.
         assert_eq!(cmdlet_param("-MailboxX a", "Mailbox"), None);
         assert_eq!(cmdlet_param("-Mailbox", "Mailbox"), None);
+        // Characters whose lower case is longer (U+0130) do not shift the offsets.
+        assert_eq!(
+            cmdlet_param(
+                "-\u{130}dentity \u{130}\u{130} -Mailbox '\u{e9}x'",
+                "Mailbox"
+            )
+            .as_deref(),
+            Some("\u{e9}x")
+        );
     }
 }

@@ -33,7 +33,7 @@ pub struct HuntArgs {
     /// Keep findings at or before this time (RFC 3339 or YYYY-MM-DD, UTC).
     #[arg(long)]
     pub until: Option<String>,
-    /// Output format: text, json, jsonl, csv, timesketch.
+    /// Output format: text, json, jsonl, csv, timesketch, html (one self-contained file: use with -o).
     #[arg(long, short = 'f', default_value = "text")]
     pub format: String,
     /// Write the report to FILE instead of stdout.
@@ -218,6 +218,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<i32> {
             .errors
             .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         exray_core::verdict::conclude(&mut report);
+        report.plan = exray_hunt::plan::PlanRules::builtin().derive(&report);
     }
     if let Some(pb) = bar {
         pb.finish_and_clear();

@@ -84,6 +84,22 @@ pub fn markdown(w: &mut dyn Write) -> anyhow::Result<()> {
         }
         writeln!(w)?;
     }
+    writeln!(w, "## Response plan steps (crates/hunt/rules/plan.toml)\n")?;
+    writeln!(
+        w,
+        "Not detections: the steps of the response plan, given when their conditions hold.\n"
+    )?;
+    writeln!(w, "| id | phase | title |")?;
+    writeln!(w, "|---|---|---|")?;
+    for (id, phase, title) in exray_hunt::plan::PlanRules::builtin().steps() {
+        writeln!(
+            w,
+            "| {id} | {} | {} |",
+            phase.as_str(),
+            title.replace('|', "\\|")
+        )?;
+    }
+    writeln!(w)?;
     Ok(())
 }
 

@@ -49,6 +49,16 @@ fn machine_formats_parse_and_exit_codes_hold() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["schema"], "exray.report/v1");
     assert_eq!(r["verdict"], "indicators_found");
+    // The response plan: ordered, with the shell's path and hash in an evict step.
+    let plan = r["plan"].as_array().expect("a plan");
+    assert_eq!(plan[0]["phase"], "contain");
+    assert_eq!(plan.last().unwrap()["phase"], "verify");
+    assert!(plan.iter().any(|s| s["phase"] == "evict"
+        && s["items"].as_array().unwrap().iter().any(|i| i["value"]
+            .as_str()
+            .unwrap()
+            .ends_with("discover.aspx")
+            && i["sha256"].as_str().is_some_and(|h| h.len() == 64))));
     let out = exray()
         .args(["hunt", "-f", "jsonl"])
         .arg(&sample)
@@ -60,6 +70,9 @@ fn machine_formats_parse_and_exit_codes_hold() {
         .collect();
     assert_eq!(lines.last().unwrap()["type"], "summary");
     assert!(lines.iter().any(|l| l["type"] == "finding"));
+    assert!(lines.iter().any(|l| l["type"] == "plan_step"));
+    let out = exray().args(["hunt"]).arg(&sample).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("RESPONSE PLAN ("));
     let out = exray()
         .args(["hunt", "-f", "csv"])
         .arg(&sample)

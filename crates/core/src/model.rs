@@ -783,6 +783,122 @@ pub struct Report {
     /// Script pages worth a look (hunt reports; see [`PageLead`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leads: Vec<PageLead>,
+    /// What to do next, in order (hunt reports; see [`PlanStep`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<PlanStep>,
+}
+
+/// The phases of a response, in the order they are done: preserve and isolate, remove what the
+/// attacker left, reset what they could have taken, check the mail they could have read, close
+/// the door, then look again.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanPhase {
+    Contain,
+    Evict,
+    Credentials,
+    Mailboxes,
+    Patch,
+    Mitigations,
+    Verify,
+}
+
+impl PlanPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanPhase::Contain => "contain",
+            PlanPhase::Evict => "evict",
+            PlanPhase::Credentials => "credentials",
+            PlanPhase::Mailboxes => "mailboxes",
+            PlanPhase::Patch => "patch",
+            PlanPhase::Mitigations => "mitigations",
+            PlanPhase::Verify => "verify",
+        }
+    }
+}
+
+/// What a plan item names.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanItemKind {
+    /// A file on the server (a web shell, a dump, an archive, a PST): path and SHA-256.
+    File,
+    /// A log file or log folder to preserve.
+    Log,
+    /// A virtual directory setting to reset.
+    Setting,
+    /// An account or group of accounts to reset.
+    Account,
+    /// A mailbox that was exported.
+    Mailbox,
+    /// Where an export was written.
+    ExportTarget,
+    /// The update to install.
+    Update,
+    /// A mitigation to put in place or repair.
+    Mitigation,
+    /// A command to run.
+    Command,
+    /// Something the evidence could not tell.
+    Limit,
+}
+
+impl PlanItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanItemKind::File => "file",
+            PlanItemKind::Log => "log",
+            PlanItemKind::Setting => "setting",
+            PlanItemKind::Account => "account",
+            PlanItemKind::Mailbox => "mailbox",
+            PlanItemKind::ExportTarget => "export_target",
+            PlanItemKind::Update => "update",
+            PlanItemKind::Mitigation => "mitigation",
+            PlanItemKind::Command => "command",
+            PlanItemKind::Limit => "limit",
+        }
+    }
+}
+
+/// One thing a plan step names: a file with its hash, a mailbox, an account, an update.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PlanItem {
+    pub kind: PlanItemKind,
+    /// The path, mailbox, account, update or command (attacker-influenced where it came from
+    /// evidence: render it escaped).
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// What the evidence says of it (e.g. "named in the OAB generator log; not found on disk").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The findings that name it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+}
+
+/// One step of the response plan: what to do, why, and the evidence that calls for it. A step
+/// never claims more than its evidence: what could not be assessed is listed in `limits`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PlanStep {
+    /// 1-based position in the plan.
+    pub order: u32,
+    pub phase: PlanPhase,
+    /// The plan rule that produced the step (`crates/hunt/rules/plan.toml`).
+    pub rule: String,
+    pub title: String,
+    /// What to do.
+    pub action: String,
+    /// Why: what the evidence shows.
+    pub reason: String,
+    /// Ids of the findings that triggered the step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<PlanItem>,
+    /// What this step cannot rest on: coverage gaps, sources not read, unknown builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<String>,
 }
 
 /// A time forced into years 0001–9999 (RFC 3339 cannot write others: a forged year 10000 or
@@ -828,6 +944,7 @@ impl Report {
             warnings: Vec::new(),
             scan_results: Vec::new(),
             leads: Vec::new(),
+            plan: Vec::new(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::model::{Finding, Report, ReportKind};
+use crate::model::{Finding, PlanStep, Report, ReportKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -15,6 +15,8 @@ pub enum Format {
     Jsonl,
     Csv,
     Timesketch,
+    /// One self-contained HTML document (`crate::html`).
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -26,9 +28,10 @@ impl std::str::FromStr for Format {
             "jsonl" => Format::Jsonl,
             "csv" => Format::Csv,
             "timesketch" => Format::Timesketch,
+            "html" => Format::Html,
             other => {
                 return Err(format!(
-                    "unknown format {other:?} (text, json, jsonl, csv, timesketch)"
+                    "unknown format {other:?} (text, json, jsonl, csv, timesketch, html)"
                 ))
             }
         })
@@ -50,6 +53,7 @@ pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
             w.finish()
         }
         Format::Csv => csv(r, w),
+        Format::Html => crate::html::html(r, w),
         Format::Timesketch => {
             let mut w = C1Escaped::new(w);
             timesketch(r, &mut w)?;
@@ -368,6 +372,11 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(w)?;
     }
+    if !r.plan.is_empty() {
+        writeln!(w, "RESPONSE PLAN ({} steps)", r.plan.len())?;
+        plan_text(&r.plan, w)?;
+        writeln!(w)?;
+    }
     for warning in &r.warnings {
         writeln!(w, "warning: {}", safe(warning, 300))?;
     }
@@ -377,6 +386,40 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         r.verdict.as_str(),
         safe(&r.verdict_reason, 300)
     )?;
+    Ok(())
+}
+
+/// The response plan as text: each step with its reason, items (path, SHA-256, note), the
+/// findings that called for it and its limits. Evidence-derived strings are made safe.
+pub fn plan_text(plan: &[PlanStep], w: &mut dyn Write) -> io::Result<()> {
+    for s in plan {
+        writeln!(
+            w,
+            "  {}. [{}] {} ({})",
+            s.order,
+            s.phase.as_str(),
+            s.title,
+            s.rule
+        )?;
+        writeln!(w, "      do:  {}", s.action)?;
+        writeln!(w, "      why: {}", s.reason)?;
+        for i in &s.items {
+            let mut line = format!("      - {} {}", i.kind.as_str(), safe(&i.value, 300));
+            if let Some(h) = &i.sha256 {
+                line.push_str(&format!("  sha256 {h}"));
+            }
+            if let Some(n) = &i.note {
+                line.push_str(&format!("  ({})", safe(n, 1000)));
+            }
+            writeln!(w, "{line}")?;
+        }
+        if !s.findings.is_empty() {
+            writeln!(w, "      evidence: {}", s.findings.join(", "))?;
+        }
+        for l in &s.limits {
+            writeln!(w, "      not assessed: {}", safe(l, 400))?;
+        }
+    }
     Ok(())
 }
 
@@ -491,6 +534,13 @@ pub fn jsonl(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     for l in &r.leads {
         serde_json::to_writer(&mut *w, &with_type("lead", id, serde_json::to_value(l)?))?;
+        writeln!(w)?;
+    }
+    for s in &r.plan {
+        serde_json::to_writer(
+            &mut *w,
+            &with_type("plan_step", id, serde_json::to_value(s)?),
+        )?;
         writeln!(w)?;
     }
     let summary = json!({

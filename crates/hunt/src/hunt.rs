@@ -331,6 +331,7 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         );
     }
     verdict::conclude(&mut report);
+    report.plan = crate::plan::PlanRules::builtin().derive(&report);
     report.finished_at = Utc::now();
     Ok(report)
 }

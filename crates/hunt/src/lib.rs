@@ -6,6 +6,7 @@ pub mod discover;
 pub mod eventrules;
 pub mod hunt;
 pub mod mitigation;
+pub mod plan;
 pub mod requestrules;
 pub mod rules;
 

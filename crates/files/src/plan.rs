@@ -86,6 +86,10 @@ const SYSTEM_ROOTS: &[(&str, Location)] = &[
         r"Windows\Microsoft.NET\Framework64\v2.0.50727\Temporary ASP.NET Files",
         Location::AspNetTemp,
     ),
+    (
+        r"Windows\Microsoft.NET\Framework\v2.0.50727\Temporary ASP.NET Files",
+        Location::AspNetTemp,
+    ),
     (r"root", Location::Staging),
     (r"Windows\Temp", Location::Staging),
     (r"ProgramData", Location::Staging),

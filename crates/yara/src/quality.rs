@@ -3,7 +3,7 @@
 //!
 //! *One-liner*: a sample whose content has at most 3 non-empty lines, or is under 1 KiB
 //! (1,024 bytes) in total. Documentation files inside the web-shell corpus (`LICENSE*`,
-//! `README*`, `*.md`) are not samples and are skipped. Recall is measured on content only:
+//! `COPYRIGHT*`, `COPYING*`, `README*`, `*.md`) are not samples and are skipped. Recall is measured on content only:
 //! the rules never see a file name.
 
 use std::collections::BTreeMap;
@@ -56,8 +56,11 @@ pub fn is_documentation(path: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let name = name.trim_start_matches('_');
     name.starts_with("license")
         || name.starts_with("licence")
+        || name.starts_with("copyright")
+        || name.starts_with("copying")
         || name.starts_with("readme")
         || name.ends_with(".md")
 }
@@ -712,6 +715,7 @@ mod tests {
     fn documentation_is_skipped() {
         assert!(is_documentation(Path::new("x/LICENSE")));
         assert!(is_documentation(Path::new("x/README.txt")));
+        assert!(is_documentation(Path::new("x/_copyright.txt")));
         assert!(!is_documentation(Path::new("x/shell.aspx")));
     }
 }

@@ -133,6 +133,8 @@ struct Hit {
     fields: Vec<(&'static str, String)>,
     matches: Vec<ContentMatch>,
     artifacts: Vec<String>,
+    /// One line that says what was read from the file (shown in the text report).
+    raw: Option<String>,
 }
 
 impl Hit {
@@ -142,7 +144,12 @@ impl Hit {
             fields: Vec::new(),
             matches: Vec::new(),
             artifacts: Vec::new(),
+            raw: None,
         }
+    }
+    fn raw(mut self, line: String) -> Hit {
+        self.raw = Some(line);
+        self
     }
     fn field(mut self, k: &'static str, v: impl Into<String>) -> Hit {
         self.fields.push((k, v.into()));
@@ -311,7 +318,18 @@ fn compiled_assembly_hits(name: &str, display_lower: &str, data: Option<&[u8]>) 
         if !p.calls.is_empty() {
             h = h.field("calls", p.calls.join("\n"));
         }
-        h
+        let mut line = format!("compiled from {}", or_none(&pages.join(", ")));
+        if !p.classes.is_empty() {
+            line.push_str(&format!(" ({})", p.classes.join(", ")));
+        }
+        if !p.behaviours.is_empty() {
+            let b: Vec<&str> = p.behaviours.iter().map(|b| b.as_str()).collect();
+            line.push_str(&format!("; code: {}", b.join(", ")));
+            if p.reads_request {
+                line.push_str(", reads request data");
+            }
+        }
+        h.raw(line)
     };
     let mut hits = Vec::new();
     if let Some((page, reason)) = shell_pages.first() {
@@ -337,6 +355,14 @@ fn compiled_assembly_hits(name: &str, display_lower: &str, data: Option<&[u8]>) 
         hits.push(h);
     }
     hits
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "no page path stored"
+    } else {
+        s
+    }
 }
 
 /// How strong the code of a compiled page is as a shell: request data and eval, assembly load
@@ -385,7 +411,8 @@ fn name_only_hit(lower_name: &str) -> Option<Hit> {
     let mut h = Hit::new(COMPILED_SHELL_TRACE)
         .field("page", page)
         .field("reason", r)
-        .confidence(Confidence::Medium);
+        .confidence(Confidence::Medium)
+        .raw(format!("assembly named after {page}: {r}"));
     h.artifacts.push(page.to_string());
     Some(h)
 }
@@ -599,6 +626,7 @@ impl<'a> Worker<'a> {
                                 fields: Vec::new(),
                                 matches: ch.matches,
                                 artifacts: Vec::new(),
+                                raw: None,
                             });
                         }
                     }
@@ -701,7 +729,8 @@ impl<'a> Worker<'a> {
                 if let Some(r) = compiled_reason(&vp) {
                     let mut h = Hit::new(COMPILED_SHELL_TRACE)
                         .field("virtual_path", vp.clone())
-                        .field("reason", r);
+                        .field("reason", r)
+                        .raw(format!("compiled from {vp}: {r}"));
                     if let Some(a) = asm {
                         h = h.field("assembly", a);
                     }
@@ -839,6 +868,7 @@ impl<'a> Worker<'a> {
                     ev = ev.field(k, v.clone());
                 }
                 ev.matches = h.matches.clone();
+                ev.raw = h.raw.clone();
                 let mut arts: Vec<&str> = vec![display.as_str()];
                 if let Some(u) = &url {
                     arts.push(u);

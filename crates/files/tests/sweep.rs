@@ -836,6 +836,10 @@ fn compiled_page_assemblies_name_their_source_page() {
     assert_eq!(ev.fields["virtual_paths"], "~/auth/OutlookEN.aspx");
     assert_eq!(ev.fields["page_classes"], "ASP.auth_outlooken_aspx");
     assert_eq!(ev.fields["application"], "owa");
+    assert_eq!(
+        ev.raw.as_deref(),
+        Some("compiled from /owa/auth/outlooken.aspx (ASP.auth_outlooken_aspx); code: JScript eval of a string, reads request data")
+    );
     assert!(ev.fields["reason"].contains("/owa/auth/"));
     assert_eq!(
         ev.file_info.as_ref().unwrap().sha256.as_deref(),

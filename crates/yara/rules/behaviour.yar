@@ -578,3 +578,24 @@ rule EXRAY_SQLOLEDB_Port_Probe
     condition:
         $ds and $timeout and any of ($e*)
 }
+
+rule EXRAY_IIS_Metabase_Password_Read
+{
+    meta:
+        title = "Web shell: page reads IIS account passwords from the metabase"
+        description = "A server page walks the IIS metabase (IIS://localhost/W3SVC through ADSI / DirectoryEntry or GetObject) and reads the AnonymousUserPass or WAMUserPass property: the credential-theft routine of AspxSpy-style shells and stand-alone IIS password readers. A page that only sets these properties (a hosting panel creating sites) does not match."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1552.001"
+    strings:
+        $adsi = /IIS:\/\/localhost\/W3SVC/ nocase ascii wide
+        $p1 = "AnonymousUserPass" nocase ascii wide
+        $p2 = "WAMUserPass" nocase ascii wide
+        $set = /(AnonymousUserPass|WAMUserPass)["'\]) ]{0,3}(\.\s*Value)?\s*=\s*[^=]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $adsi and any of ($p*) and not $set
+}

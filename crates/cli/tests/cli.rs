@@ -122,3 +122,121 @@ fn docs_rules_md_is_current() {
         "docs/rules.md is stale: regenerate with `cargo run -- rules > docs/rules.md`"
     );
 }
+
+/// The compiled-page fixture `crates/files/tests/fixtures/compiled/<name>.cs`, compiled by
+/// mono's `mcs` against the stand-ins there; `None`, with a message, where `mcs` is absent.
+fn compiled_fixture(name: &str) -> Option<Vec<u8>> {
+    let src = root().join("crates/files/tests/fixtures/compiled");
+    let d = tempfile::tempdir().unwrap();
+    let s = |f: &str| src.join(f).to_string_lossy().into_owned();
+    let steps: [Vec<String>; 3] = [
+        vec!["-out:System.Web.dll".into(), s("stubs_web.cs")],
+        vec!["-out:Microsoft.JScript.dll".into(), s("stubs_jscript.cs")],
+        vec![
+            "-r:./System.Web.dll".into(),
+            "-r:./Microsoft.JScript.dll".into(),
+            "-out:page.dll".into(),
+            s(&format!("{name}.cs")),
+        ],
+    ];
+    for args in steps {
+        let out = match Command::new("mcs")
+            .current_dir(d.path())
+            .args(["-nologo", "-target:library"])
+            .args(&args)
+            .output()
+        {
+            Ok(o) => o,
+            Err(_) => {
+                eprintln!("SKIP: mono's mcs is not installed (apt-get install mono-mcs): no compiled-page fixture");
+                return None;
+            }
+        };
+        assert!(
+            out.status.success(),
+            "mcs {args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    Some(std::fs::read(d.path().join("page.dll")).unwrap())
+}
+
+/// A hunt of a system root sweeps Temporary ASP.NET Files (here Framework64 v4 and Framework v2)
+/// and reports a compiled page whose .aspx is gone: the source page, the DLL's SHA-256, and what
+/// its code does.
+#[test]
+fn hunt_names_the_source_page_of_a_compiled_shell() {
+    use sha2::Digest;
+    let (Some(eval), Some(cmd)) = (compiled_fixture("owa_eval"), compiled_fixture("root_cmd"))
+    else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let c = d.path().join("C");
+    for dir in ["Windows/System32", "inetpub/wwwroot", "Program Files"] {
+        std::fs::create_dir_all(c.join(dir)).unwrap();
+    }
+    let put = |rel: &str, data: &[u8]| {
+        let p = c.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    };
+    put(
+        "Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files/owa/1a2b3c4d/5e6f7a8b/App_Web_k3j2h1g0.dll",
+        &eval,
+    );
+    put(
+        "Windows/Microsoft.NET/Framework/v2.0.50727/Temporary ASP.NET Files/root/0f0f0f0f/1e1e1e1e/App_Web_q8w7e6r5.dll",
+        &cmd,
+    );
+    let out = exray()
+        .args(["hunt", "-f", "json"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings → exit 1; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = r["findings"].as_array().unwrap();
+    let find = |rule: &str, dll: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f["rule_id"] == rule
+                    && f["evidence"][0]["file"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with(dll))
+            })
+            .unwrap_or_else(|| panic!("no {rule} on {dll} in {}", r["findings"]))
+    };
+    let trace = find("EXRAY-FS-040", "App_Web_k3j2h1g0.dll");
+    let ev = &trace["evidence"][0];
+    assert!(ev["file"].as_str().unwrap().starts_with(
+        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\owa\"
+    ));
+    assert_eq!(ev["fields"]["page"], "/owa/auth/outlooken.aspx");
+    assert_eq!(
+        ev["file_info"]["sha256"],
+        hex::encode(sha2::Sha256::digest(&eval))
+    );
+    let code = find("EXRAY-FS-041", "App_Web_k3j2h1g0.dll");
+    assert_eq!(code["severity"], "critical");
+    assert_eq!(
+        code["evidence"][0]["fields"]["code"],
+        "JScript eval of a string"
+    );
+    let v2 = find("EXRAY-FS-040", "App_Web_q8w7e6r5.dll");
+    assert_eq!(
+        v2["evidence"][0]["fields"]["page"],
+        "/aspnet_client/system_web/log.aspx"
+    );
+
+    // The text report shows the source page too.
+    let out = exray().arg("hunt").arg(d.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/owa/auth/outlooken.aspx"), "{text}");
+}

@@ -9,6 +9,7 @@
 pub mod artefacts;
 pub mod baseline;
 pub mod cli;
+pub mod dotnet;
 pub mod evidence;
 pub mod ioc;
 pub mod plan;

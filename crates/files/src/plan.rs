@@ -86,6 +86,10 @@ const SYSTEM_ROOTS: &[(&str, Location)] = &[
         r"Windows\Microsoft.NET\Framework64\v2.0.50727\Temporary ASP.NET Files",
         Location::AspNetTemp,
     ),
+    (
+        r"Windows\Microsoft.NET\Framework\v2.0.50727\Temporary ASP.NET Files",
+        Location::AspNetTemp,
+    ),
     (r"root", Location::Staging),
     (r"Windows\Temp", Location::Staging),
     (r"ProgramData", Location::Staging),
@@ -220,6 +224,36 @@ mod tests {
         // The same folder twice is planned once.
         let p2 = plan(&c, 'C', &[v15.clone(), v15], &[]);
         assert_eq!(p2.len(), p.len() - 1);
+    }
+
+    /// The four Temporary ASP.NET Files folders (Framework and Framework64, v2 and v4) are
+    /// swept, whatever their case.
+    #[test]
+    fn every_aspnet_temp_folder_is_planned() {
+        let d = tempfile::tempdir().unwrap();
+        let c = d.path().join("C");
+        for f in [
+            "Framework64/v4.0.30319",
+            "Framework/v4.0.30319",
+            "Framework64/v2.0.50727",
+            "Framework/V2.0.50727",
+        ] {
+            fs::create_dir_all(
+                c.join("Windows/Microsoft.NET")
+                    .join(f)
+                    .join("Temporary ASP.NET Files"),
+            )
+            .unwrap();
+        }
+        let p = plan(&c, 'C', &[], &[]);
+        let temp: Vec<&str> = p
+            .iter()
+            .filter(|r| r.location == Location::AspNetTemp)
+            .map(|r| r.display.as_str())
+            .collect();
+        assert_eq!(temp.len(), 4, "{temp:?}");
+        assert!(temp
+            .contains(&r"C:\Windows\Microsoft.NET\Framework\V2.0.50727\Temporary ASP.NET Files"));
     }
 
     #[test]

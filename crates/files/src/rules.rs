@@ -25,6 +25,7 @@ pub const PROCESS_DUMP: &str = "EXRAY-FS-021";
 pub const STAGED_ARCHIVE: &str = "EXRAY-FS-030";
 pub const PST_FILE: &str = "EXRAY-FS-031";
 pub const COMPILED_SHELL_TRACE: &str = "EXRAY-FS-040";
+pub const COMPILED_SHELL_CODE: &str = "EXRAY-FS-041";
 pub const FILENAME_IOC: &str = "EXRAY-FS-050";
 pub const HASH_IOC: &str = "EXRAY-FS-051";
 pub const BASELINE_NEW: &str = "EXRAY-FS-060";
@@ -176,14 +177,32 @@ pub fn all() -> Vec<RuleMeta> {
         RuleMeta::new(
             COMPILED_SHELL_TRACE,
             "ASP.NET compiled a page that is not stock",
-            "A .compiled file in Temporary ASP.NET Files names a page under owa/auth, ecp/auth, \
-             aspnet_client or oab that Exchange does not ship, or a known shell name: the page was \
-             requested and executed, even if it has since been deleted.",
+            "A .compiled file, or the metadata of a compiled page assembly (App_Web_*.dll: the \
+             AppRelativeVirtualPath and file dependencies ASP.NET stores in it), in Temporary \
+             ASP.NET Files names a page under owa/auth, ecp/auth, aspnet_client or oab that \
+             Exchange does not ship, or a known shell name: the page was requested and executed, \
+             even if it has since been deleted. The finding lists the source pages.",
             g,
             Stage::Foothold,
             &[],
             SHELL,
             S::High,
+            C::High,
+        ),
+        RuleMeta::new(
+            COMPILED_SHELL_CODE,
+            "Compiled ASP.NET page carries web-shell code",
+            "The member references of a compiled page assembly in Temporary ASP.NET Files \
+             (App_Web_*.dll) show what the page's code did: read request data and evaluate it \
+             (JScript eval), load an assembly from bytes or compile source at run time (critical), \
+             or read request data and start a process (high, medium confidence: admin tools do \
+             it too). Critical whenever the source page lies in a shell folder. The finding lists \
+             the source pages and the calls.",
+            g,
+            Stage::Foothold,
+            &[],
+            SHELL,
+            S::Critical,
             C::High,
         ),
         RuleMeta::new(

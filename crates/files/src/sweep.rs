@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::artefacts::{self, FileAt, Magic};
 use crate::baseline::{Baseline, BaselineCheck};
+use crate::dotnet;
 use crate::ioc::{HashNeeds, Iocs};
 use crate::plan::{Location, SweepRoot};
 use crate::rules::{self, *};
@@ -132,6 +133,8 @@ struct Hit {
     fields: Vec<(&'static str, String)>,
     matches: Vec<ContentMatch>,
     artifacts: Vec<String>,
+    /// One line that says what was read from the file (shown in the text report).
+    raw: Option<String>,
 }
 
 impl Hit {
@@ -141,7 +144,12 @@ impl Hit {
             fields: Vec::new(),
             matches: Vec::new(),
             artifacts: Vec::new(),
+            raw: None,
         }
+    }
+    fn raw(mut self, line: String) -> Hit {
+        self.raw = Some(line);
+        self
     }
     fn field(mut self, k: &'static str, v: impl Into<String>) -> Hit {
         self.fields.push((k, v.into()));
@@ -260,6 +268,153 @@ fn compiled_reason(vp: &str) -> Option<&'static str> {
         return Some("page in the OAB virtual directory");
     }
     rules::shell_name_reason(name, false)
+}
+
+/// Is a file under `Temporary ASP.NET Files` an assembly ASP.NET compiled from pages?
+fn is_compiled_page_assembly(lower_name: &str) -> bool {
+    lower_name.ends_with(".dll")
+        && (lower_name.starts_with("app_web_") || lower_name.starts_with("app_global.asax"))
+}
+
+/// Findings on a compiled page assembly (`App_Web_*.dll`, `App_global.asax.*.dll`): the source
+/// pages that lie in shell folders (EXRAY-FS-040) and shell behaviours of its code
+/// (EXRAY-FS-041), read from the .NET metadata; without readable metadata, the page that
+/// non-batch compilation names the assembly after (`App_Web_<page>.aspx.<hash>.….dll`).
+fn compiled_assembly_hits(name: &str, display_lower: &str, data: Option<&[u8]>) -> Vec<Hit> {
+    let lower = name.to_ascii_lowercase();
+    if !is_compiled_page_assembly(&lower) {
+        return Vec::new();
+    }
+    let app = dotnet::temp_app_folder(display_lower);
+    let Some(p) = data.and_then(dotnet::compiled_pages) else {
+        return name_only_hit(&lower).into_iter().collect();
+    };
+    let pages: Vec<String> = p
+        .virtual_paths
+        .iter()
+        .filter_map(|vp| dotnet::absolute_virtual_path(app, vp))
+        .fold(Vec::new(), |mut v, a| {
+            if !v.contains(&a) {
+                v.push(a);
+            }
+            v
+        });
+    let shell_pages: Vec<(&String, &str)> = pages
+        .iter()
+        .filter_map(|a| compiled_reason(a).map(|r| (a, r)))
+        .collect();
+    let describe = |h: Hit| {
+        let mut h = h
+            .field("source_pages", pages.join("\n"))
+            .field("virtual_paths", p.virtual_paths.join("\n"))
+            .field("page_classes", p.classes.join("\n"));
+        if let Some(a) = app {
+            h = h.field("application", a);
+        }
+        if !p.behaviours.is_empty() {
+            let b: Vec<&str> = p.behaviours.iter().map(|b| b.as_str()).collect();
+            h = h.field("code", b.join(", "));
+        }
+        if !p.calls.is_empty() {
+            h = h.field("calls", p.calls.join("\n"));
+        }
+        let mut line = format!("compiled from {}", or_none(&pages.join(", ")));
+        if !p.classes.is_empty() {
+            line.push_str(&format!(" ({})", p.classes.join(", ")));
+        }
+        if !p.behaviours.is_empty() {
+            let b: Vec<&str> = p.behaviours.iter().map(|b| b.as_str()).collect();
+            line.push_str(&format!("; code: {}", b.join(", ")));
+            if p.reads_request {
+                line.push_str(", reads request data");
+            }
+        }
+        h.raw(line)
+    };
+    let mut hits = Vec::new();
+    if let Some((page, reason)) = shell_pages.first() {
+        let mut h = describe(Hit::new(COMPILED_SHELL_TRACE))
+            .field("page", page.as_str())
+            .field("reason", *reason);
+        h.artifacts
+            .extend(shell_pages.iter().map(|(a, _)| (*a).clone()));
+        hits.push(h);
+    } else if pages.is_empty() {
+        // An assembly without page paths (a handler, Global.asax): the name may still tell.
+        hits.extend(name_only_hit(&lower));
+    }
+    if let Some((sev, conf, reason)) = code_grade(&p, !shell_pages.is_empty()) {
+        let mut h = describe(Hit::new(COMPILED_SHELL_CODE))
+            .field("reason", reason)
+            .severity(sev)
+            .confidence(conf);
+        if let Some(first) = pages.first() {
+            h = h.field("page", first.as_str());
+        }
+        h.artifacts.extend(pages.iter().cloned());
+        hits.push(h);
+    }
+    hits
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "no page path stored"
+    } else {
+        s
+    }
+}
+
+/// How strong the code of a compiled page is as a shell: request data and eval, assembly load
+/// or run-time compilation is the shell chain; a process start with request data is what cmd
+/// pages do but also what admin tools do; a process start alone is not reported.
+fn code_grade(
+    p: &dotnet::CompiledPages,
+    in_shell_folder: bool,
+) -> Option<(Severity, Confidence, &'static str)> {
+    use dotnet::Behaviour as B;
+    let strong = p
+        .behaviours
+        .iter()
+        .any(|b| matches!(b, B::Eval | B::AssemblyLoad | B::RuntimeCompile));
+    let process = p.behaviours.contains(&B::ProcessStart);
+    let (sev, conf, reason) = match (strong, process, p.reads_request) {
+        (true, _, true) => (
+            Severity::Critical,
+            Confidence::High,
+            "reads request data and evaluates, loads or compiles code",
+        ),
+        (true, _, false) => (
+            Severity::High,
+            Confidence::Medium,
+            "evaluates, loads or compiles code (no request read seen in its own references)",
+        ),
+        (false, true, true) => (
+            Severity::High,
+            Confidence::Medium,
+            "reads request data and starts a process",
+        ),
+        _ => return None,
+    };
+    if in_shell_folder {
+        return Some((Severity::Critical, Confidence::High, reason));
+    }
+    Some((sev, conf, reason))
+}
+
+/// Non-batch compilation names the assembly after the page: `App_Web_<page>.aspx.<hash>.….dll`.
+fn name_only_hit(lower_name: &str) -> Option<Hit> {
+    let rest = lower_name.strip_prefix("app_web_")?;
+    let i = rest.find(".aspx.")?;
+    let page = &rest[..i + 5];
+    let r = rules::shell_name_reason(page, false)?;
+    let mut h = Hit::new(COMPILED_SHELL_TRACE)
+        .field("page", page)
+        .field("reason", r)
+        .confidence(Confidence::Medium)
+        .raw(format!("assembly named after {page}: {r}"));
+    h.artifacts.push(page.to_string());
+    Some(h)
 }
 
 /// The owner (numeric user id) and permission bits, where the platform has them.
@@ -471,6 +626,7 @@ impl<'a> Worker<'a> {
                                 fields: Vec::new(),
                                 matches: ch.matches,
                                 artifacts: Vec::new(),
+                                raw: None,
                             });
                         }
                     }
@@ -573,7 +729,8 @@ impl<'a> Worker<'a> {
                 if let Some(r) = compiled_reason(&vp) {
                     let mut h = Hit::new(COMPILED_SHELL_TRACE)
                         .field("virtual_path", vp.clone())
-                        .field("reason", r);
+                        .field("reason", r)
+                        .raw(format!("compiled from {vp}: {r}"));
                     if let Some(a) = asm {
                         h = h.field("assembly", a);
                     }
@@ -583,22 +740,11 @@ impl<'a> Worker<'a> {
             }
         }
 
-        // Non-batch compilation names the assembly after the page: App_Web_<page>.aspx.<hash>.….dll
+        // Compiled page assemblies: the source pages and what their code does, from the
+        // metadata; else (damaged, or not read) the page the assembly name carries.
         if loc == Location::AspNetTemp {
-            let lower = name.to_ascii_lowercase();
-            if let Some(rest) = lower.strip_prefix("app_web_") {
-                if let Some(i) = rest.find(".aspx.") {
-                    let page = &rest[..i + 5];
-                    if let Some(r) = rules::shell_name_reason(page, false) {
-                        let mut h = Hit::new(COMPILED_SHELL_TRACE)
-                            .field("page", page)
-                            .field("reason", r)
-                            .confidence(Confidence::Medium);
-                        h.artifacts.push(page.to_string());
-                        hits.push(h);
-                    }
-                }
-            }
+            let page_data = read_whole.then_some(data);
+            hits.extend(compiled_assembly_hits(&name, &display_lower, page_data));
         }
 
         // IOCs.
@@ -722,6 +868,7 @@ impl<'a> Worker<'a> {
                     ev = ev.field(k, v.clone());
                 }
                 ev.matches = h.matches.clone();
+                ev.raw = h.raw.clone();
                 let mut arts: Vec<&str> = vec![display.as_str()];
                 if let Some(u) = &url {
                     arts.push(u);

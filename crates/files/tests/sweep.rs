@@ -12,6 +12,7 @@ use common::*;
 use exray_core::content::{ContentHit, ContentRules, ContentScanner};
 use exray_core::{Confidence, ContentMatch, Family, RuleMeta, Severity, SourceKind, Stage};
 use exray_files::{sweep, Iocs, SweepOptions};
+use sha2::Digest;
 
 fn opts() -> SweepOptions {
     SweepOptions {
@@ -745,4 +746,133 @@ fn sweep_hands_path_owner_and_mode_to_the_rules() {
     }
     #[cfg(not(unix))]
     let _ = (owner, mode);
+}
+
+const TEMP_V4: &str = "Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files";
+const TEMP_V2_32: &str = "Windows/Microsoft.NET/Framework/v2.0.50727/Temporary ASP.NET Files";
+
+/// The metadata reader on real assemblies (compiled by mcs): page classes, the virtual paths
+/// ASP.NET stores, the calls; `Assembly.Load(string)` is not a load of bytes; damaged copies
+/// never panic.
+#[test]
+fn compiled_page_metadata() {
+    let Some(eval) = compiled_page("owa_eval") else {
+        return;
+    };
+    let p = exray_files::dotnet::compiled_pages(&eval).expect("a .NET assembly");
+    assert_eq!(p.classes, ["ASP.auth_outlooken_aspx"]);
+    assert_eq!(p.virtual_paths, ["~/auth/OutlookEN.aspx"]);
+    assert!(p.reads_request);
+    assert_eq!(p.behaviours, [exray_files::dotnet::Behaviour::Eval]);
+    assert!(p
+        .calls
+        .contains(&"Microsoft.JScript.Eval::JScriptEvaluate".to_string()));
+    assert!(p
+        .calls
+        .contains(&"System.Web.HttpRequest::get_Item".to_string()));
+
+    let ordinary = compiled_page("root_ordinary").unwrap();
+    let o = exray_files::dotnet::compiled_pages(&ordinary).unwrap();
+    assert_eq!(o.classes, ["ASP.default_aspx", "ASP.account_login_aspx"]);
+    assert_eq!(o.virtual_paths, ["~/Default.aspx", "~/Account/Login.aspx"]);
+    assert!(o.reads_request);
+    assert!(o.behaviours.is_empty(), "{:?}", o.behaviours);
+
+    let loader = compiled_page("root_loader").unwrap();
+    let l = exray_files::dotnet::compiled_pages(&loader).unwrap();
+    assert_eq!(l.behaviours, [exray_files::dotnet::Behaviour::AssemblyLoad]);
+    assert!(l
+        .calls
+        .contains(&"System.Web.HttpRequest::BinaryRead".to_string()));
+
+    for n in (0..eval.len()).step_by(3) {
+        let _ = exray_files::dotnet::compiled_pages(&eval[..n]);
+        let mut d = eval.clone();
+        d[n] ^= 0xA5;
+        let _ = exray_files::dotnet::compiled_pages(&d);
+    }
+}
+
+/// Compiled page assemblies in Temporary ASP.NET Files (Framework64 v4, Framework v2): each
+/// finding names the source page, with the file's SHA-256; a page from a shell folder is
+/// EXRAY-FS-040, shell code is EXRAY-FS-041; an ordinary application's pages are not findings.
+#[test]
+fn compiled_page_assemblies_name_their_source_page() {
+    let Some(eval) = compiled_page("owa_eval") else {
+        return;
+    };
+    let loader = compiled_page("root_loader").unwrap();
+    let cmd = compiled_page("root_cmd").unwrap();
+    let ordinary = compiled_page("root_ordinary").unwrap();
+    let t = Tree::new();
+    t.write(
+        &format!("{TEMP_V4}/owa/1a2b3c4d/5e6f7a8b/App_Web_k3j2h1g0.dll"),
+        &eval,
+    );
+    t.write(
+        &format!("{TEMP_V4}/root/11aa22bb/33cc44dd/App_Web_upl0ad9x.dll"),
+        &loader,
+    );
+    t.write(
+        &format!("{TEMP_V4}/root/11aa22bb/33cc44dd/App_Web_d3f4ult0.dll"),
+        &ordinary,
+    );
+    t.write(
+        &format!("{TEMP_V2_32}/root/0f0f0f0f/1e1e1e1e/App_Web_q8w7e6r5.dll"),
+        &cmd,
+    );
+    // Not a page assembly: a shadow copy of the application's bin folder.
+    t.write(
+        &format!("{TEMP_V4}/owa/1a2b3c4d/5e6f7a8b/assembly/dl3/9a/8b/Tools.dll"),
+        &loader,
+    );
+    let (f, rest) = findings(sweep(&t.plan(), &opts(), None, &no_iocs(), None));
+    assert_eq!(rest.error_count, 0);
+
+    let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    let trace = finding(&f, "EXRAY-FS-040", "App_Web_k3j2h1g0.dll");
+    let ev = &trace.evidence[0];
+    assert_eq!(ev.fields["page"], "/owa/auth/outlooken.aspx");
+    assert_eq!(ev.fields["virtual_paths"], "~/auth/OutlookEN.aspx");
+    assert_eq!(ev.fields["page_classes"], "ASP.auth_outlooken_aspx");
+    assert_eq!(ev.fields["application"], "owa");
+    assert_eq!(
+        ev.raw.as_deref(),
+        Some("compiled from /owa/auth/outlooken.aspx (ASP.auth_outlooken_aspx); code: JScript eval of a string, reads request data")
+    );
+    assert!(ev.fields["reason"].contains("/owa/auth/"));
+    assert_eq!(
+        ev.file_info.as_ref().unwrap().sha256.as_deref(),
+        Some(sha(&eval).as_str())
+    );
+    assert!(trace
+        .artifacts
+        .contains(&"/owa/auth/outlooken.aspx".to_string()));
+    let code = finding(&f, "EXRAY-FS-041", "App_Web_k3j2h1g0.dll");
+    assert_eq!(code.severity, Severity::Critical);
+    assert_eq!(code.evidence[0].fields["code"], "JScript eval of a string");
+    assert!(code.evidence[0].fields["calls"].contains("Microsoft.JScript.Eval::JScriptEvaluate"));
+
+    assert_eq!(rules_for(&f, "App_Web_upl0ad9x.dll"), ["EXRAY-FS-041"]);
+    let l = finding(&f, "EXRAY-FS-041", "App_Web_upl0ad9x.dll");
+    assert_eq!(l.severity, Severity::Critical);
+    assert_eq!(l.evidence[0].fields["page"], "/upload/img.aspx");
+    assert_eq!(l.evidence[0].fields["code"], "assembly loaded from bytes");
+
+    let c = finding(&f, "EXRAY-FS-040", "App_Web_q8w7e6r5.dll");
+    assert!(c.evidence[0].file.contains(r"\Framework\v2.0.50727\"));
+    assert_eq!(
+        c.evidence[0].fields["page"],
+        "/aspnet_client/system_web/log.aspx"
+    );
+    let cc = finding(&f, "EXRAY-FS-041", "App_Web_q8w7e6r5.dll");
+    assert_eq!(
+        cc.severity,
+        Severity::Critical,
+        "shell folder and process start"
+    );
+    assert_eq!(cc.evidence[0].fields["code"], "process start");
+
+    assert!(rules_for(&f, "App_Web_d3f4ult0.dll").is_empty());
+    assert!(rules_for(&f, "Tools.dll").is_empty());
 }

@@ -539,3 +539,63 @@ rule EXRAY_SQL_Console_Input
     condition:
         any of ($srv*) and $conn and $cmd
 }
+
+rule EXRAY_RDP_Port_Registry_Read
+{
+    meta:
+        title = "Web shell: server script reads the RDP port from the registry"
+        description = "Server-side script reads PortNumber of Terminal Server\\WinStations\\RDP-Tcp through WScript.Shell RegRead or the .NET registry API: the host reconnaissance step of ASP/ASPX shells and their helper modules (find the remote-desktop port before pivoting). Web applications do not read it. Also matches the helper modules that run inside a shell and carry no <% %> of their own."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1012"
+    strings:
+        $key = /Terminal Server\\{1,2}WinStations\\{1,2}RDP-Tcp/ nocase ascii wide
+        $val = "PortNumber" nocase ascii wide
+        $read1 = /\.RegRead\s*\(?/ nocase
+        $read2 = /OpenSubKey\s*\(/ nocase
+        $read3 = /\.GetValue\s*\(/ nocase
+    condition:
+        $key and $val and any of ($read*)
+}
+
+rule EXRAY_SQLOLEDB_Port_Probe
+{
+    meta:
+        title = "Web shell: TCP ports probed through SQL Server OLE DB connections"
+        description = "Server-side script builds an OLE DB / SQL connection string whose Data Source is a host and a port assembled from variables, with a very short connection timeout, and tells open from closed ports by the connection error number (-2147217843 login failed, -2147467259 not reachable): the port scanner of ASP shells and shell plugins, run from inside the victim's network. Database pages connect to a configured server and do not sort error numbers that way."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1046"
+    strings:
+        $ds = /Data Source\s*=\s*["']?\s*[&+]\s*[a-z_][a-z0-9_.]{0,30}(\s*\([^)]{0,20}\))?\s*[&+]\s*["'],["']\s*[&+]/ nocase
+        $timeout = /ConnectionTimeout\s*=\s*[0-5]\b/ nocase
+        $e1 = "-2147217843"
+        $e2 = "-2147467259"
+    condition:
+        $ds and $timeout and any of ($e*)
+}
+
+rule EXRAY_IIS_Metabase_Password_Read
+{
+    meta:
+        title = "Web shell: page reads IIS account passwords from the metabase"
+        description = "A server page walks the IIS metabase (IIS://localhost/W3SVC through ADSI / DirectoryEntry or GetObject) and reads the AnonymousUserPass or WAMUserPass property: the credential-theft routine of AspxSpy-style shells and stand-alone IIS password readers. A page that only sets these properties (a hosting panel creating sites) does not match."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1552.001"
+    strings:
+        $adsi = /IIS:\/\/localhost\/W3SVC/ nocase ascii wide
+        $p1 = "AnonymousUserPass" nocase ascii wide
+        $p2 = "WAMUserPass" nocase ascii wide
+        $set = /(AnonymousUserPass|WAMUserPass)["'\]) ]{0,3}(\.\s*Value)?\s*=\s*[^=]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $adsi and any of ($p*) and not $set
+}

@@ -3,7 +3,7 @@
 //!
 //! *One-liner*: a sample whose content has at most 3 non-empty lines, or is under 1 KiB
 //! (1,024 bytes) in total. Documentation files inside the web-shell corpus (`LICENSE*`,
-//! `README*`, `*.md`) are not samples and are skipped. Recall is measured on content only:
+//! `COPYRIGHT*`, `COPYING*`, `README*`, `*.md`) are not samples and are skipped. Recall is measured on content only:
 //! the rules never see a file name.
 
 use std::collections::BTreeMap;
@@ -56,8 +56,11 @@ pub fn is_documentation(path: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let name = name.trim_start_matches('_');
     name.starts_with("license")
         || name.starts_with("licence")
+        || name.starts_with("copyright")
+        || name.starts_with("copying")
         || name.starts_with("readme")
         || name.ends_with(".md")
 }
@@ -144,6 +147,15 @@ pub struct Sample {
     /// Rules that matched (empty = missed).
     pub rules: Vec<String>,
     pub error: Option<String>,
+    /// Why this file is not a shell by its content ([`not_a_shell`]); such files are counted
+    /// apart, never in the recall.
+    pub not_shell: Option<String>,
+}
+
+impl Sample {
+    pub fn is_shell(&self) -> bool {
+        self.not_shell.is_none()
+    }
 }
 
 /// A benign file that matched.
@@ -168,18 +180,25 @@ pub struct QualityReport {
 }
 
 impl QualityReport {
+    /// The samples that are shells by content (the recall counts these only).
+    pub fn shells(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter().filter(|s| s.is_shell())
+    }
+    /// The files of the web-shell set that are not shells by content, with the reason.
+    pub fn not_shells(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter().filter(|s| !s.is_shell())
+    }
     pub fn unique(&self) -> usize {
-        self.samples.len()
+        self.shells().count()
     }
     pub fn detected(&self) -> usize {
-        self.samples.iter().filter(|s| !s.rules.is_empty()).count()
+        self.shells().filter(|s| !s.rules.is_empty()).count()
     }
     pub fn one_liners(&self) -> usize {
-        self.samples.iter().filter(|s| s.one_liner).count()
+        self.shells().filter(|s| s.one_liner).count()
     }
     pub fn one_liners_detected(&self) -> usize {
-        self.samples
-            .iter()
+        self.shells()
             .filter(|s| s.one_liner && !s.rules.is_empty())
             .count()
     }
@@ -199,7 +218,7 @@ impl QualityReport {
     /// Recall counters grouped by `key`: (unique, detected, one-liners, one-liners detected).
     pub fn grouped(&self, key: impl Fn(&Sample) -> String) -> BTreeMap<String, Counts> {
         let mut m: BTreeMap<String, Counts> = BTreeMap::new();
-        for s in &self.samples {
+        for s in self.shells() {
             let c = m.entry(key(s)).or_default();
             let hit = !s.rules.is_empty();
             c.unique += 1;
@@ -226,7 +245,7 @@ impl QualityReport {
     }
 
     pub fn misses(&self) -> impl Iterator<Item = &Sample> {
-        self.samples.iter().filter(|s| s.rules.is_empty())
+        self.shells().filter(|s| s.rules.is_empty())
     }
 
     /// The quality table and the lists of misses and false positives, as markdown.
@@ -244,6 +263,26 @@ impl QualityReport {
             self.one_liners(),
             self.one_liners_detected(),
             self.recall_one_liners() * 100.0
+        ));
+        let all_ol = self.samples.iter().filter(|x| x.one_liner).count();
+        let all_ol_hit = self
+            .samples
+            .iter()
+            .filter(|x| x.one_liner && !x.rules.is_empty())
+            .count();
+        s.push_str(&format!(
+            "| every file of the web-shell set, not-shells included ({} not shells by content) | {} | {} | {:.1}% |\n",
+            self.samples.len() - self.unique(),
+            self.samples.len(),
+            self.samples.iter().filter(|x| !x.rules.is_empty()).count(),
+            ratio(
+                self.samples.iter().filter(|x| !x.rules.is_empty()).count(),
+                self.samples.len()
+            ) * 100.0
+        ));
+        s.push_str(&format!(
+            "| every one-liner file, not-shells included | {all_ol} | {all_ol_hit} | {:.1}% |\n",
+            ratio(all_ol_hit, all_ol) * 100.0
         ));
         s.push_str(&format!(
             "| web shells, larger | {} | {} | {:.1}% |\n\n",
@@ -296,6 +335,28 @@ impl QualityReport {
         }
         if !any {
             s.push_str("- none\n");
+        }
+        let not: Vec<&Sample> = self.not_shells().collect();
+        s.push_str(&format!(
+            "\n### Not shells by content ({} unique files, counted apart from the recall)\n\n",
+            not.len()
+        ));
+        if not.is_empty() {
+            s.push_str("- none\n");
+        }
+        for m in not {
+            s.push_str(&format!(
+                "- `{}` ({} bytes{}): {}{}\n",
+                m.paths.join("`, `"),
+                m.size,
+                if m.one_liner { ", one-liner" } else { "" },
+                m.not_shell.as_deref().unwrap_or_default(),
+                if m.rules.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (rules fired all the same: {})", m.rules.join(", "))
+                }
+            ));
         }
         s.push_str("\n### False positives\n\n");
         if self.false_positives.is_empty() {
@@ -362,6 +423,135 @@ impl Counts {
     }
 }
 
+/// Files of the shared development set that hold some server code but, on review, no shell
+/// capability of their own (SHA-256, reason). A human judgement, listed in QUALITY.md and
+/// reported apart with its reason; never used by any rule.
+pub const REVIEWED_NOT_SHELLS: &[(&str, &str)] = &[
+    (
+        "c78062956e1ec9934f30391fd0bed33786d011672b7ae8c86d94b179dca0a018",
+        "reviewed: start page of a web SQL-admin tool kit whose only statement is a redirect to its index page",
+    ),
+    (
+        "0013677fa93ed71d57fb4f3df4f64aecf5da5c256c9847e7b821bcf0cda4e6a1",
+        "reviewed: logout page of a web SQL-admin tool kit (clears its cookies, redirects); no shell capability",
+    ),
+    (
+        "1eb3d0d4e933138cdc14f458cb16fedd485346d3ac56695eb277a78ed439051d",
+        "reviewed: instructions and two helper functions (system drive, own URL) cut out of a Serv-U escalation script; the exploit code is not in the file",
+    ),
+];
+
+/// The code of a generator template stands as a placeholder (`<%{code}%>`, `{code}` on a line
+/// of its own): the client writes the shell's code there when it generates one.
+const TEMPLATE: &str =
+    "no server-side code: generator template whose code is a placeholder ({code})";
+/// Every server block is empty or a comment.
+const NO_CODE: &str =
+    "no server-side code: its <% %> / runat=server blocks hold only whitespace or comments";
+
+/// Why a file of the web-shell set is not a shell by its content, if it is not: a reviewed file
+/// ([`REVIEWED_NOT_SHELLS`]), or a file without server-side code ([`no_server_code`]).
+pub fn not_a_shell(sha256: &str, data: &[u8]) -> Option<String> {
+    REVIEWED_NOT_SHELLS
+        .iter()
+        .find(|(h, _)| *h == sha256)
+        .map(|(_, r)| (*r).to_string())
+        .or_else(|| no_server_code(data).map(str::to_string))
+}
+
+/// A file holds no server-side code when its code is a generator placeholder, or when it has
+/// server blocks (`<% … %>` other than `<%@ … %>` directives and `<%-- --%>` comments,
+/// `<script runat="server">` bodies) and every one of them is whitespace or comment lines.
+/// A file without server blocks (a payload module, a handler whose code follows its directive)
+/// is all code and never classified here; neither is a block with any statement in it.
+pub fn no_server_code(data: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(data);
+    let lower = text.to_ascii_lowercase();
+    let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    if lower.lines().any(|l| l.trim() == "{code}") || squeezed.contains("<%{code}%>") {
+        return Some(TEMPLATE);
+    }
+    let mut blocks = 0usize;
+    let mut i = 0;
+    while let Some(j) = lower[i..].find("<%") {
+        let start = i + j + 2;
+        let end = lower[start..].find("%>").map_or(lower.len(), |e| start + e);
+        let body = &lower[start..end];
+        i = (end + 2).min(lower.len());
+        if body.starts_with('@') {
+            // A handler or service directive: the code follows it, outside any block.
+            if body.contains("webhandler") || body.contains("webservice") || body.contains("class")
+            {
+                return None;
+            }
+            continue;
+        }
+        if body.starts_with("--") {
+            continue;
+        }
+        blocks += 1;
+        if has_statement(body.trim_start_matches(['=', ':', '#'])) {
+            return None;
+        }
+    }
+    let mut i = 0;
+    while let Some(j) = lower[i..].find("<script") {
+        let tag_start = i + j;
+        let Some(tag_len) = lower[tag_start..].find('>') else {
+            break;
+        };
+        let tag = &lower[tag_start..tag_start + tag_len];
+        let body_start = tag_start + tag_len + 1;
+        let end = lower[body_start..]
+            .find("</script")
+            .map_or(lower.len(), |e| body_start + e);
+        i = end;
+        if tag.contains("runat") && tag.contains("server") {
+            blocks += 1;
+            if has_statement(&lower[body_start..end]) {
+                return None;
+            }
+        }
+    }
+    (blocks > 0).then_some(NO_CODE)
+}
+
+/// Does a block of server code hold a line that is not blank or a comment (VBScript `'`/`REM`,
+/// C-family `//` and `/* */`)?
+fn has_statement(code: &str) -> bool {
+    let mut in_comment = false;
+    for line in code.lines() {
+        let mut l = line.trim();
+        if in_comment {
+            match l.find("*/") {
+                Some(e) => {
+                    in_comment = false;
+                    l = l[e + 2..].trim();
+                }
+                None => continue,
+            }
+        }
+        if let Some(rest) = l.strip_prefix("/*") {
+            match rest.find("*/") {
+                Some(e) => l = rest[e + 2..].trim(),
+                None => {
+                    in_comment = true;
+                    continue;
+                }
+            }
+        }
+        let comment = l.starts_with('\'')
+            || l.starts_with("//")
+            || l == "rem"
+            || l.starts_with("rem ")
+            || l.starts_with("rem\t");
+        if !l.is_empty() && !comment {
+            return true;
+        }
+    }
+    false
+}
+
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
@@ -407,6 +597,7 @@ pub fn evaluate(rules: &YaraRules, shells: &Path, benign: &Path) -> anyhow::Resu
         }
         by_hash.insert(sha.clone(), rep.samples.len());
         let r = rel(shells, &path);
+        let not_shell = not_a_shell(&sha, &data);
         rep.samples.push(Sample {
             sha256: sha,
             source: source_of(&r),
@@ -414,6 +605,7 @@ pub fn evaluate(rules: &YaraRules, shells: &Path, benign: &Path) -> anyhow::Resu
             paths: vec![r],
             size: data.len(),
             one_liner: is_one_liner(&data),
+            not_shell,
             rules: rules_hit,
             error,
         });
@@ -478,9 +670,52 @@ mod tests {
     }
 
     #[test]
+    fn files_without_server_code() {
+        assert_eq!(
+            no_server_code(b"<%@ Page Language=\"C#\"%><%{code}%>"),
+            Some(TEMPLATE)
+        );
+        assert_eq!(
+            no_server_code(b"public class H : IHttpHandler {\n  public void ProcessRequest(HttpContext c) {\n    {code}\n  }\n}"),
+            Some(TEMPLATE)
+        );
+        // An array initialiser named code is code, not a placeholder.
+        assert_eq!(no_server_code(b"<% var a = new object[]{code}; %>"), None);
+        assert_eq!(no_server_code(b"<%\n   \n%></body></html>"), Some(NO_CODE));
+        assert_eq!(
+            no_server_code(b"<%@LANGUAGE=VBScript.encode%><%\n\n   %>"),
+            Some(NO_CODE)
+        );
+        assert_eq!(
+            no_server_code(b"<%\n' (c) someone\nREM notes\n%>\n<html><frameset></frameset></html>"),
+            Some(NO_CODE)
+        );
+        assert_eq!(
+            no_server_code(
+                b"<script runat=\"server\">\n/* nothing\n here */\n// at all\n</script>"
+            ),
+            Some(NO_CODE)
+        );
+        // Statements, payload modules without blocks, handlers: code.
+        assert_eq!(no_server_code(b"<% Response.Redirect \"i.asp\" %>"), None);
+        assert_eq!(no_server_code(b"<%\n' c\neval request(\"x\")\n%>"), None);
+        assert_eq!(no_server_code(b"Sub Scan()\nEnd Sub"), None);
+        assert_eq!(
+            no_server_code(b"<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H {}"),
+            None
+        );
+        assert_eq!(no_server_code(b"<html><body>static</body></html>"), None);
+        assert_eq!(
+            no_server_code(b"<script runat=server>eval(Request.Item['x'])</script>"),
+            None
+        );
+    }
+
+    #[test]
     fn documentation_is_skipped() {
         assert!(is_documentation(Path::new("x/LICENSE")));
         assert!(is_documentation(Path::new("x/README.txt")));
+        assert!(is_documentation(Path::new("x/_copyright.txt")));
         assert!(!is_documentation(Path::new("x/shell.aspx")));
     }
 }

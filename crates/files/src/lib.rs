@@ -14,6 +14,7 @@ pub mod ioc;
 pub mod plan;
 pub mod rules;
 pub mod sweep;
+pub mod times;
 pub mod walk;
 pub mod winpath;
 

@@ -222,8 +222,13 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
 
     // The file sweep.
     let mut file_cov: Vec<SourceCoverage> = Vec::new();
+    // File times after the last log record are the collection's, not the server's.
+    let last_record = crate::filetimes::last_record(ctx.coverage.values());
+    let mut plan = Vec::new();
+    // Each evidence root's entries in the plan: its collection's times are judged together.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut judged: Vec<crate::filetimes::Judged> = Vec::new();
     if !opts.no_files {
-        let mut plan = Vec::new();
         for r in &d.system_roots {
             let ex: Vec<PathBuf> = d
                 .exchange_roots
@@ -237,15 +242,20 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             } else {
                 &[]
             };
+            let start = plan.len();
             plan.extend(exray_files::plan(&r.path, r.drive, &ex, extra));
+            groups.push(start..plan.len());
         }
         if d.system_roots.is_empty() && !opts.scan_paths.is_empty() {
+            let start = plan.len();
             plan.extend(exray_files::plan(&opts.path, 'c', &[], &opts.scan_paths));
+            groups.push(start..plan.len());
         }
         if !plan.is_empty() {
             let sweep_opts = exray_files::SweepOptions {
                 threads: n,
                 window: Some(exploitation_window(opts)),
+                last_record,
                 ..Default::default()
             };
             let empty_iocs = Iocs::default();
@@ -266,6 +276,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             report.summary.files_read += out.files;
             report.summary.bytes_read += out.bytes;
             file_cov = out.coverage;
+            judged = crate::filetimes::judge(&groups, &out.mtimes, last_record);
+            crate::filetimes::annotate(&plan, &judged, &mut file_cov, &mut report.warnings);
         } else {
             report.warnings.push(
                 "no web roots or staging folders to sweep (no system root under the path): web shells on disk were not looked for"
@@ -275,6 +287,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     }
 
     let mut findings = ctx.agg.into_findings();
+    crate::filetimes::apply(&mut findings, &plan, &judged, last_record);
+    exray_core::aggregate::sort_findings(&mut findings);
     let site_first = |site: &str| {
         ctx.coverage
             .get(&(SourceKind::Iis, site.to_string()))

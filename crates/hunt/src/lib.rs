@@ -4,6 +4,7 @@
 pub mod detect;
 pub mod discover;
 pub mod eventrules;
+pub mod filetimes;
 pub mod hunt;
 pub mod mitigation;
 pub mod requestrules;

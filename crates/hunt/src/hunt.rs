@@ -142,7 +142,24 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         since: opts.since,
         until: opts.until,
     };
-    let d = discover(&opts.path, &opts.overrides);
+    // Problems found before the detectors run (folders not listed, special files, files over
+    // their cap, configs and hives that cannot be read): input errors with their path.
+    let mut early: Vec<InputError> = Vec::new();
+    let mut d = discover(&opts.path, &opts.overrides);
+    // Registry exports and hives, read once: installed updates, service states, install path.
+    let registry = crate::registry::read(&opts.path, &d.system_roots, &mut early);
+    let extra = crate::registry::missing_install_roots(
+        &registry,
+        &d.system_roots,
+        &d.exchange_roots,
+        &mut report.warnings,
+    );
+    if !extra.is_empty() {
+        // The registry names an install folder discovery did not look in: read it too.
+        let mut ov = opts.overrides.clone();
+        ov.exchange_roots.extend(extra);
+        d = discover(&opts.path, &ov);
+    }
     report.warnings.extend(d.notes.iter().cloned());
     if d.unrecognised > 0 {
         report.warnings.push(format!(
@@ -161,14 +178,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             },
         )
         .collect();
-    // Problems found before the detectors run (folders not listed, special files, files over
-    // their cap, configs that cannot be opened): input errors with their path.
-    let mut early: Vec<InputError> = Vec::new();
     installed_build(&d, &mut report, &mut early);
-    // Exported registry files in the triage, read once: installed updates and service states.
-    let (reg_files, reg_texts): (Vec<String>, Vec<String>) =
-        reg_exports(&opts.path, &mut early).into_iter().unzip();
-    installed_updates(&reg_files, &reg_texts, &mut report);
+    installed_updates(&registry.updates, &mut report);
     for r in &d.system_roots {
         let ex: Vec<PathBuf> = d
             .exchange_roots
@@ -178,12 +189,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             .collect();
         let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings, &mut early);
         report.host.mitigations.extend(m);
-        let s = crate::mitigation::audit_services(
-            &r.path,
-            &reg_texts,
-            &mut report.warnings,
-            &mut early,
-        );
+        let s =
+            crate::mitigation::audit_services(&r.path, &registry, &mut report.warnings, &mut early);
         report.host.mitigations.extend(s);
     }
     let empty = HashSet::new();
@@ -526,24 +533,18 @@ pub(crate) fn read_small(
     }
 }
 
-/// Exchange updates listed in exported registry files (`*.reg`) in the hunted folder, compared
+/// Exchange updates listed in the registry (exports and hives) in the hunted folder, compared
 /// with the build ExSetup.exe reports: an SU that is registered but whose build is not reached
 /// usually failed to install (e.g. run without elevation).
-fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
-    let updates: Vec<(String, exray_parse::regexport::InstalledUpdate)> = files
-        .iter()
-        .zip(texts)
-        .flat_map(|(file, text)| {
-            exray_parse::regexport::exchange_updates(text)
-                .into_iter()
-                .map(move |u| (file.clone(), u))
-        })
-        .collect();
+fn installed_updates(
+    updates: &[(String, exray_parse::regexport::InstalledUpdate)],
+    report: &mut Report,
+) {
     if updates.is_empty() {
         return;
     }
     let Some(build) = report.host.build.as_mut() else {
-        for (file, u) in &updates {
+        for (file, u) in updates {
             report.warnings.push(format!(
                 "{file}: registry lists {} ({}), but no ExSetup.exe version was read to confirm it",
                 u.kb,
@@ -552,7 +553,7 @@ fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
         }
         return;
     };
-    for (file, u) in &updates {
+    for (file, u) in updates {
         build.notes.push(format!(
             "registry ({file}) lists {} {}",
             u.kb,
@@ -570,40 +571,4 @@ fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
             }
         }
     }
-}
-
-/// Exported registry files (`*.reg`, up to four folders deep) in the hunted folder: (path, text),
-/// each up to the registry cap and all of them up to [`evidence::REGISTRY_TOTAL_CAP`].
-fn reg_exports(path: &Path, errors: &mut Vec<InputError>) -> Vec<(String, String)> {
-    let mut total = 0u64;
-    let mut out = Vec::new();
-    let files = if path.is_file() {
-        vec![(path.to_path_buf(), crate::discover::file_size(path))]
-    } else {
-        crate::discover::walk(path, 4)
-    };
-    for (p, size) in files {
-        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) {
-            continue;
-        }
-        let shown = p.display().to_string();
-        let take = size.min(Kind::Registry.cap());
-        if total + take > evidence::REGISTRY_TOTAL_CAP {
-            errors.push(InputError {
-                file: shown,
-                line: None,
-                record: None,
-                message: format!(
-                    "not read: registry exports are read up to {} per hunt",
-                    evidence::human(evidence::REGISTRY_TOTAL_CAP)
-                ),
-            });
-            continue;
-        }
-        if let Some(b) = read_small(&p, Kind::Registry, &shown, errors) {
-            total += b.len() as u64;
-            out.push((shown, exray_parse::regexport::decode(&b)));
-        }
-    }
-    out
 }

@@ -7,6 +7,7 @@ pub mod eventrules;
 pub mod filetimes;
 pub mod hunt;
 pub mod mitigation;
+pub mod registry;
 pub mod requestrules;
 pub mod rules;
 

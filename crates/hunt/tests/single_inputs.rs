@@ -286,3 +286,40 @@ fn an_evtx_of_a_channel_no_rule_reads_is_skipped_and_listed() {
         .count();
     assert_eq!(read, kept);
 }
+
+#[test]
+fn a_zip_of_evtx_files_gives_their_findings_and_names_what_it_skips() {
+    use std::io::Write;
+    let Some(samples) = evtx_samples() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (i, s) in samples.iter().enumerate() {
+        let name = format!("evtx/{i:02}.evtx");
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(&std::fs::read(s).unwrap()).unwrap();
+        std::fs::copy(s, plain.join(format!("{i:02}.evtx"))).unwrap();
+    }
+    w.start_file("README.txt", opts).unwrap();
+    w.write_all(b"collected by a responder\n").unwrap();
+    let zipped = dir.path().join("collection.zip");
+    std::fs::write(&zipped, w.finish().unwrap().into_inner()).unwrap();
+    let a = hunt(&plain);
+    let b = hunt(&zipped);
+    assert!(!a.findings.is_empty());
+    assert_eq!(findings(&a), findings(&b));
+    assert_eq!(records(&a), records(&b));
+    assert!(
+        b.coverage.iter().any(|c| c
+            .notes
+            .iter()
+            .any(|n| n.contains("1 entries not read") && n.contains("README.txt"))),
+        "{:?}",
+        b.coverage
+    );
+}

@@ -113,6 +113,47 @@ pub(crate) fn json_stream<R: std::io::BufRead>(r: R, display: &str, loc: &str, c
     }
 }
 
+/// Hunt an EVTX file read out of an archive (`display` names the entry, `loc` the archive's
+/// coverage row): classified by its channel like a file on disk, then read whole.
+pub(crate) fn evtx_buffer(data: Vec<u8>, display: &str, loc: &str, ctx: &mut Ctx<'_>) {
+    if let Ok(peek) =
+        exray_parse::evtx_source::peek_evtx(&mut std::io::Cursor::new(&data), PEEK_RECORDS)
+    {
+        if !ctx.event_rules.reads(&peek.channel, &peek.providers) {
+            let note = format!(
+                "{display}: channel {}, not read (no event rule reads it)",
+                peek.channel
+            );
+            let c = ctx.cov(SourceKind::EventJson, loc);
+            if !c.notes.contains(&note) {
+                c.notes.push(note);
+            }
+            return;
+        }
+    }
+    let loc = loc.to_string();
+    match exray_parse::evtx_source::read_evtx_buffer(data, |e| {
+        ctx.observe(SourceKind::EventJson, &loc, e.timestamp);
+        evaluate(&e, display, SourceKind::Evtx, None, None, ctx);
+    }) {
+        Ok(sum) => {
+            let kept = sum
+                .errors
+                .iter()
+                .map(|m| (None, format!("EVTX record not decoded: {m}")));
+            reader_errors(ctx, display, kept, sum.error_count, "EVTX decode errors");
+            let c = ctx.cov(SourceKind::EventJson, &loc);
+            c.files += 1;
+            c.records += sum.records;
+            c.errors += sum.error_count;
+        }
+        Err(msg) => {
+            ctx.error(display, None, None, msg);
+            ctx.cov(SourceKind::EventJson, &loc).errors += 1;
+        }
+    }
+}
+
 /// Records peeked at to classify an EVTX file by its channel and providers.
 const PEEK_RECORDS: usize = 8;
 

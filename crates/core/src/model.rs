@@ -210,6 +210,40 @@ pub struct FileInfo {
     pub modified: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
+    /// Whether `modified`/`created` can be trusted: kept by the collection, or the time the
+    /// evidence was copied (then the timeline and incidents do not use them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<FileTimes>,
+}
+
+/// How far a file's times can be trusted, and why.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FileTimes {
+    pub trust: TimesTrust,
+    pub reason: String,
+}
+
+/// The trust given to a file's times.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TimesTrust {
+    /// The collection kept the files' times (they are spread out, not one copy time), and this
+    /// file's time is plausible.
+    Preserved,
+    /// Too few files to judge the collection; this file's time is plausible. Used, with care.
+    Unknown,
+    /// The time the evidence was copied (or otherwise implausible): used for nothing.
+    CopyTime,
+}
+
+impl TimesTrust {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimesTrust::Preserved => "preserved",
+            TimesTrust::Unknown => "unknown",
+            TimesTrust::CopyTime => "copy time",
+        }
+    }
 }
 
 /// One match of a content rule inside a file.

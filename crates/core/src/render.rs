@@ -471,6 +471,14 @@ fn finding_text(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
                 fi.sha256.as_deref().unwrap_or("-"),
                 fi.size
             )?;
+            if let Some(t) = &fi.times {
+                writeln!(
+                    w,
+                    "        file times: {} ({})",
+                    t.trust.as_str(),
+                    safe(&t.reason, 200)
+                )?;
+            }
         }
         if let Some(raw) = &e.raw {
             writeln!(w, "        {}", safe(raw, 240))?;

@@ -33,6 +33,8 @@ pub enum Kind {
     Registry,
     /// `Bin\ExSetup.exe` (its version resource).
     Executable,
+    /// Binary registry hives (`SOFTWARE`, `SYSTEM`), read whole: a larger one is not read.
+    Hive,
     /// The first bytes of a file, to tell its kind.
     Sniff,
     /// A file of the web-root sweep (its own cap, `--max-file-size`).
@@ -49,6 +51,7 @@ impl Kind {
             Kind::TextLog | Kind::EventExport | Kind::Evtx => 4 * GIB,
             Kind::Config => 16 * MIB,
             Kind::Registry | Kind::Executable => 64 * MIB,
+            Kind::Hive => 512 * MIB,
             Kind::Sniff => 4096,
             Kind::Swept => u64::MAX,
         }
@@ -62,6 +65,7 @@ impl Kind {
             Kind::Config => "configuration files",
             Kind::Registry => "registry exports",
             Kind::Executable => "ExSetup.exe",
+            Kind::Hive => "registry hives",
             Kind::Sniff => "sniffed heads",
             Kind::Swept => "swept files",
         }

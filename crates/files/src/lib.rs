@@ -15,6 +15,7 @@ pub mod ioc;
 pub mod plan;
 pub mod rules;
 pub mod sweep;
+pub mod times;
 pub mod walk;
 pub mod winpath;
 

@@ -40,6 +40,9 @@ pub struct SweepOptions {
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Called now and then with the files and bytes read so far (and once at the end).
     pub progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+    /// The last log or event record the hunt read: file times later than it are the
+    /// collection's, not the server's, and do not count for the window ([`crate::times`]).
+    pub last_record: Option<DateTime<Utc>>,
 }
 
 impl Default for SweepOptions {
@@ -49,6 +52,7 @@ impl Default for SweepOptions {
             threads: 0,
             window: None,
             progress: None,
+            last_record: None,
         }
     }
 }
@@ -92,6 +96,9 @@ pub struct SweepOutput {
     /// Files not read in full: above the size cap, special files, links, too deep.
     pub skipped: u64,
     pub web_files: Vec<WebFile>,
+    /// Per plan root (same order as the plan), the modification time (seconds since the epoch)
+    /// of every file read: what [`crate::times`] judges the collection's times by.
+    pub mtimes: Vec<Vec<i64>>,
 }
 
 /// Per-root counters kept by a worker.
@@ -104,6 +111,7 @@ struct RootCounts {
     special: u64,
     changed: u64,
     scan_errors: u64,
+    mtimes: Vec<i64>,
 }
 
 struct Shared<'a> {
@@ -511,6 +519,9 @@ impl<'a> Worker<'a> {
             created: to_utc(md.created()),
             ..FileInfo::default()
         };
+        if let Some(m) = info.modified {
+            self.counts[job.root].mtimes.push(m.timestamp());
+        }
         let cap = self.sh.opts.max_file_size;
         let mut hashes = Hashes::default();
         let mut huge = size > cap;
@@ -798,13 +809,20 @@ impl<'a> Worker<'a> {
             }
         }
 
-        // When: written inside the exploitation window.
-        let in_window = self.sh.opts.window.is_some_and(|(a, b)| {
-            [info.created, info.modified]
-                .iter()
-                .flatten()
-                .any(|t| *t >= a && *t <= b)
-        });
+        // When: written inside the exploitation window, by the times that pass the file's own
+        // checks (a copy's time counts for nothing).
+        let kept = crate::times::kept_times(
+            info.modified,
+            info.created,
+            &crate::times::Collection::TooFew { files: 0 },
+            self.sh.opts.last_record,
+            Utc::now(),
+        );
+        let in_window = self
+            .sh
+            .opts
+            .window
+            .is_some_and(|(a, b)| kept.iter().flatten().any(|t| *t >= a && *t <= b));
         if in_window {
             // Stock pages are rewritten by every update installed in the window: not telling.
             let stock_page = match loc {
@@ -988,11 +1006,16 @@ pub fn sweep(
             c.special += wc.special;
             c.changed += wc.changed;
             c.scan_errors += wc.scan_errors;
+            c.mtimes.extend(wc.mtimes);
         }
     }
     out.errors.sort_by(|a, b| a.file.cmp(&b.file));
     out.web_files.sort_by(|a, b| a.display.cmp(&b.display));
     let mut seen_paths = std::collections::HashSet::new();
+    out.mtimes = counts
+        .iter_mut()
+        .map(|c| std::mem::take(&mut c.mtimes))
+        .collect();
     for ((root, c), ws) in plan.iter().zip(&counts).zip(&walk_stats) {
         if !seen_paths.insert(&root.path) {
             continue;

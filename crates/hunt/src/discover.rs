@@ -32,6 +32,8 @@ pub struct Discovery {
     pub sources: Vec<SourceFile>,
     /// Files seen in loose mode that are no known evidence.
     pub unrecognised: u64,
+    /// The first of them (as shown in the report), for the warning that says they were skipped.
+    pub unrecognised_examples: Vec<String>,
     pub notes: Vec<String>,
     /// Folders that could not be listed and special files where evidence was looked for.
     pub problems: Vec<Problem>,
@@ -57,16 +59,6 @@ pub struct Overrides {
 const INSTALL_ROOTS: &[&str] = &[
     r"Program Files\Microsoft\Exchange Server\V15",
     r"Program Files\Microsoft\Exchange Server\V14",
-];
-
-/// EVTX channels exray reads on a system root (others are not Exchange evidence).
-const EVTX_NAMES: &[&str] = &[
-    "application.evtx",
-    "msexchange management.evtx",
-    "security.evtx",
-    "microsoft-windows-sysmon%4operational.evtx",
-    "microsoft-windows-powershell%4operational.evtx",
-    "windows powershell.evtx",
 ];
 
 /// A drive root has `Windows\System32`, or two of `Program Files`, `inetpub`, `Windows`; a single
@@ -279,6 +271,11 @@ pub fn sniff(path: &Path) -> Option<SourceKind> {
     None
 }
 
+/// The size of a file the user named (0 when it cannot be read: opening it says why).
+pub(crate) fn file_size(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
 fn rel_display(base: &Path, p: &Path) -> String {
     p.strip_prefix(base)
         .unwrap_or(p)
@@ -319,12 +316,10 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
             }
         }
         if let Some(ev) = resolve_ci(&root.path, r"Windows\System32\winevt\Logs") {
+            // Every EVTX file, whatever a collector renamed it to: the detector reads its
+            // channel from its first records and skips (and lists) channels no rule reads.
             for (p, size) in d.walk_noting(&ev, 0, &disp, None) {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                    .unwrap_or_default();
-                if EVTX_NAMES.contains(&name.as_str()) {
+                if ext_is(&p, "evtx") {
                     let s = disp(&p);
                     push(&mut d, p, size, s, SourceKind::Evtx);
                 }
@@ -373,7 +368,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
     let plain = |p: &Path| p.display().to_string();
     for dir in &ov.iis_logs {
         for (p, size) in if dir.is_file() {
-            vec![(dir.clone(), 0)]
+            vec![(dir.clone(), file_size(dir))]
         } else {
             d.walk_noting(dir, 3, &plain, Some(SourceKind::Iis))
         } {
@@ -385,7 +380,7 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
     }
     for e in &ov.evtx {
         for (p, size) in if e.is_file() {
-            vec![(e.clone(), 0)]
+            vec![(e.clone(), file_size(e))]
         } else {
             d.walk_noting(e, 3, &plain, None)
         } {
@@ -418,13 +413,22 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
                 r
             }
         };
-        let files = if path.is_file() {
-            vec![(path.to_path_buf(), 0)]
+        // A single file is classified as it would be in a folder holding only it: by its name
+        // and its content.
+        let single = path.is_file();
+        let files = if single {
+            vec![(path.to_path_buf(), file_size(path))]
         } else {
             d.walk_noting(path, 12, &shown, None)
         };
         for (p, size) in files {
-            let rel = rel_display(path, &p);
+            let rel = if single {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            } else {
+                rel_display(path, &p)
+            };
             // Classify by the path below the hunted folder: names above it must not count.
             match classify(Path::new(&rel), &p).or_else(|| sniff(&p)) {
                 Some(kind) => push(
@@ -438,7 +442,18 @@ pub fn discover(path: &Path, ov: &Overrides) -> Discovery {
                     },
                     kind,
                 ),
-                None => d.unrecognised += 1,
+                // Registry exports are read by the hunt itself.
+                None if ext_is(&p, "reg") => {}
+                None => {
+                    d.unrecognised += 1;
+                    if d.unrecognised_examples.len() < 5 {
+                        d.unrecognised_examples.push(if rel.is_empty() {
+                            path.display().to_string()
+                        } else {
+                            rel
+                        });
+                    }
+                }
             }
         }
     } else if d.exchange_roots.is_empty() {
@@ -472,7 +487,8 @@ mod tests {
         assert_eq!(d.system_roots[0].drive, 'c');
         assert_eq!(d.exchange_roots.len(), 1);
         let kinds: Vec<SourceKind> = d.sources.iter().map(|s| s.kind).collect();
-        assert_eq!(d.sources.len(), 4, "{:?}", d.sources);
+        // Every EVTX file is a candidate: its channel, not its name, decides whether it is read.
+        assert_eq!(d.sources.len(), 5, "{:?}", d.sources);
         assert!(kinds.contains(&SourceKind::HttpProxy));
         assert!(kinds.contains(&SourceKind::EcpServer));
         assert!(kinds.contains(&SourceKind::Iis));

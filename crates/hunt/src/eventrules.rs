@@ -11,6 +11,11 @@ pub const BUILTIN: &str = include_str!("../rules/events.toml");
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    /// Event-log channels read in full wherever they are found (besides every channel and
+    /// provider a rule names): an EVTX file of any other channel is skipped, and said so.
+    #[serde(default)]
+    read_channels: Vec<String>,
+    #[serde(default)]
     rule: Vec<RuleDef>,
 }
 
@@ -137,6 +142,10 @@ pub struct EventHit<'a> {
 
 pub struct EventRules {
     rules: Vec<EventRule>,
+    /// Channels read in full (lower case): `read_channels` and every channel a rule names.
+    channels: Vec<String>,
+    /// Providers a rule names (lower case): a file whose first records come from one is read.
+    providers: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -155,6 +164,11 @@ impl EventRules {
     pub fn parse(text: &str, origin: &str) -> Result<EventRules, RuleLoadError> {
         let file: File =
             toml::from_str(text).map_err(|e| RuleLoadError(format!("{origin}: {e}")))?;
+        if file.rule.is_empty() && file.read_channels.is_empty() {
+            return Err(RuleLoadError(format!(
+                "{origin}: no [[rule]] and no read_channels"
+            )));
+        }
         let mut rules = Vec::new();
         for mut d in file.rule {
             let scoped =
@@ -195,7 +209,37 @@ impl EventRules {
                 w[0]
             )));
         }
-        Ok(EventRules { rules })
+        let mut channels: Vec<String> = file
+            .read_channels
+            .iter()
+            .chain(rules.iter().flat_map(|r| r.def.channels.iter()))
+            .map(|c| c.to_lowercase())
+            .collect();
+        channels.sort();
+        channels.dedup();
+        let mut providers: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.def.providers.iter())
+            .map(|p| p.to_lowercase())
+            .collect();
+        providers.sort();
+        providers.dedup();
+        Ok(EventRules {
+            rules,
+            channels,
+            providers,
+        })
+    }
+
+    /// Whether an event-log file of this channel, whose first records come from these
+    /// providers, holds events the rules read. An unknown channel (no record peeked) is read.
+    pub fn reads(&self, channel: &str, providers: &[String]) -> bool {
+        let channel = channel.to_lowercase();
+        channel.is_empty()
+            || self.channels.contains(&channel)
+            || providers
+                .iter()
+                .any(|p| self.providers.contains(&p.to_lowercase()))
     }
 
     pub fn builtin() -> EventRules {
@@ -205,6 +249,14 @@ impl EventRules {
     /// Add the rules of another file (user rules).
     pub fn extend(&mut self, other: EventRules) {
         self.rules.extend(other.rules);
+        for (mine, theirs) in [
+            (&mut self.channels, other.channels),
+            (&mut self.providers, other.providers),
+        ] {
+            mine.extend(theirs);
+            mine.sort();
+            mine.dedup();
+        }
     }
 
     pub fn metas(&self) -> impl Iterator<Item = &RuleMeta> {

@@ -142,8 +142,32 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         since: opts.since,
         until: opts.until,
     };
-    let d = discover(&opts.path, &opts.overrides);
+    // Problems found before the detectors run (folders not listed, special files, files over
+    // their cap, configs and hives that cannot be read): input errors with their path.
+    let mut early: Vec<InputError> = Vec::new();
+    let mut d = discover(&opts.path, &opts.overrides);
+    // Registry exports and hives, read once: installed updates, service states, install path.
+    let registry = crate::registry::read(&opts.path, &d.system_roots, &mut early);
+    let extra = crate::registry::missing_install_roots(
+        &registry,
+        &d.system_roots,
+        &d.exchange_roots,
+        &mut report.warnings,
+    );
+    if !extra.is_empty() {
+        // The registry names an install folder discovery did not look in: read it too.
+        let mut ov = opts.overrides.clone();
+        ov.exchange_roots.extend(extra);
+        d = discover(&opts.path, &ov);
+    }
     report.warnings.extend(d.notes.iter().cloned());
+    if d.unrecognised > 0 {
+        report.warnings.push(format!(
+            "{} file(s) skipped: not evidence exray reads (request logs, EVTX, JSON-lines event exports or zips of them, registry exports), e.g. {}",
+            d.unrecognised,
+            d.unrecognised_examples.join(", ")
+        ));
+    }
     report.host.exchange_roots = d
         .exchange_roots
         .iter()
@@ -154,14 +178,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             },
         )
         .collect();
-    // Problems found before the detectors run (folders not listed, special files, files over
-    // their cap, configs that cannot be opened): input errors with their path.
-    let mut early: Vec<InputError> = Vec::new();
     installed_build(&d, &mut report, &mut early);
-    // Exported registry files in the triage, read once: installed updates and service states.
-    let (reg_files, reg_texts): (Vec<String>, Vec<String>) =
-        reg_exports(&opts.path, &mut early).into_iter().unzip();
-    installed_updates(&reg_files, &reg_texts, &mut report);
+    installed_updates(&registry.updates, &mut report);
     for r in &d.system_roots {
         let ex: Vec<PathBuf> = d
             .exchange_roots
@@ -171,12 +189,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             .collect();
         let m = crate::mitigation::audit(&r.path, &ex, &mut report.warnings, &mut early);
         report.host.mitigations.extend(m);
-        let s = crate::mitigation::audit_services(
-            &r.path,
-            &reg_texts,
-            &mut report.warnings,
-            &mut early,
-        );
+        let s =
+            crate::mitigation::audit_services(&r.path, &registry, &mut report.warnings, &mut early);
         report.host.mitigations.extend(s);
     }
     let empty = HashSet::new();
@@ -215,8 +229,13 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
 
     // The file sweep.
     let mut file_cov: Vec<SourceCoverage> = Vec::new();
+    // File times after the last log record are the collection's, not the server's.
+    let last_record = crate::filetimes::last_record(ctx.coverage.values());
+    let mut plan = Vec::new();
+    // Each evidence root's entries in the plan: its collection's times are judged together.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut judged: Vec<crate::filetimes::Judged> = Vec::new();
     if !opts.no_files {
-        let mut plan = Vec::new();
         for r in &d.system_roots {
             let ex: Vec<PathBuf> = d
                 .exchange_roots
@@ -230,15 +249,20 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             } else {
                 &[]
             };
+            let start = plan.len();
             plan.extend(exray_files::plan(&r.path, r.drive, &ex, extra));
+            groups.push(start..plan.len());
         }
         if d.system_roots.is_empty() && !opts.scan_paths.is_empty() {
+            let start = plan.len();
             plan.extend(exray_files::plan(&opts.path, 'c', &[], &opts.scan_paths));
+            groups.push(start..plan.len());
         }
         if !plan.is_empty() {
             let sweep_opts = exray_files::SweepOptions {
                 threads: n,
                 window: Some(exploitation_window(opts)),
+                last_record,
                 ..Default::default()
             };
             let empty_iocs = Iocs::default();
@@ -259,6 +283,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
             report.summary.files_read += out.files;
             report.summary.bytes_read += out.bytes;
             file_cov = out.coverage;
+            judged = crate::filetimes::judge(&groups, &out.mtimes, last_record);
+            crate::filetimes::annotate(&plan, &judged, &mut file_cov, &mut report.warnings);
         } else {
             report.warnings.push(
                 "no web roots or staging folders to sweep (no system root under the path): web shells on disk were not looked for"
@@ -268,6 +294,8 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
     }
 
     let mut findings = ctx.agg.into_findings();
+    crate::filetimes::apply(&mut findings, &plan, &judged, last_record);
+    exray_core::aggregate::sort_findings(&mut findings);
     let site_first = |site: &str| {
         ctx.coverage
             .get(&(SourceKind::Iis, site.to_string()))
@@ -303,6 +331,16 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         ));
     }
     let mut coverage: Vec<SourceCoverage> = ctx.coverage.into_values().collect();
+    for c in &mut coverage {
+        if c.location.ends_with(detect::events::SKIPPED_SUFFIX) {
+            c.notes.sort();
+            if c.notes.len() > 10 {
+                let all = std::mem::take(&mut c.notes);
+                c.notes
+                    .push(format!("{} files: {}", all.len(), all.join("; ")));
+            }
+        }
+    }
     coverage.sort_by(|a, b| (a.source, &a.location).cmp(&(b.source, &b.location)));
     coverage.extend(file_cov);
     for c in &coverage {
@@ -496,24 +534,18 @@ pub(crate) fn read_small(
     }
 }
 
-/// Exchange updates listed in exported registry files (`*.reg`) in the hunted folder, compared
+/// Exchange updates listed in the registry (exports and hives) in the hunted folder, compared
 /// with the build ExSetup.exe reports: an SU that is registered but whose build is not reached
 /// usually failed to install (e.g. run without elevation).
-fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
-    let updates: Vec<(String, exray_parse::regexport::InstalledUpdate)> = files
-        .iter()
-        .zip(texts)
-        .flat_map(|(file, text)| {
-            exray_parse::regexport::exchange_updates(text)
-                .into_iter()
-                .map(move |u| (file.clone(), u))
-        })
-        .collect();
+fn installed_updates(
+    updates: &[(String, exray_parse::regexport::InstalledUpdate)],
+    report: &mut Report,
+) {
     if updates.is_empty() {
         return;
     }
     let Some(build) = report.host.build.as_mut() else {
-        for (file, u) in &updates {
+        for (file, u) in updates {
             report.warnings.push(format!(
                 "{file}: registry lists {} ({}), but no ExSetup.exe version was read to confirm it",
                 u.kb,
@@ -522,7 +554,7 @@ fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
         }
         return;
     };
-    for (file, u) in &updates {
+    for (file, u) in updates {
         build.notes.push(format!(
             "registry ({file}) lists {} {}",
             u.kb,
@@ -540,35 +572,4 @@ fn installed_updates(files: &[String], texts: &[String], report: &mut Report) {
             }
         }
     }
-}
-
-/// Exported registry files (`*.reg`, up to four folders deep) in the hunted folder: (path, text),
-/// each up to the registry cap and all of them up to [`evidence::REGISTRY_TOTAL_CAP`].
-fn reg_exports(path: &Path, errors: &mut Vec<InputError>) -> Vec<(String, String)> {
-    let mut total = 0u64;
-    let mut out = Vec::new();
-    for (p, size) in crate::discover::walk(path, 4) {
-        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("reg")) {
-            continue;
-        }
-        let shown = p.display().to_string();
-        let take = size.min(Kind::Registry.cap());
-        if total + take > evidence::REGISTRY_TOTAL_CAP {
-            errors.push(InputError {
-                file: shown,
-                line: None,
-                record: None,
-                message: format!(
-                    "not read: registry exports are read up to {} per hunt",
-                    evidence::human(evidence::REGISTRY_TOTAL_CAP)
-                ),
-            });
-            continue;
-        }
-        if let Some(b) = read_small(&p, Kind::Registry, &shown, errors) {
-            total += b.len() as u64;
-            out.push((shown, exray_parse::regexport::decode(&b)));
-        }
-    }
-    out
 }

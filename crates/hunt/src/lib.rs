@@ -4,9 +4,11 @@
 pub mod detect;
 pub mod discover;
 pub mod eventrules;
+pub mod filetimes;
 pub mod hunt;
 pub mod mitigation;
 pub mod plan;
+pub mod registry;
 pub mod requestrules;
 pub mod rules;
 

@@ -168,19 +168,16 @@ pub fn audit(
 
 /// Interim mitigations of March 2021 that are service and pool states: Unified Messaging services
 /// disabled (CVE-2021-26857), the ECP and OAB application pools stopped (CVE-2021-27065,
-/// CVE-2021-26858). Read from `applicationHost.config` and from exported registry files, where the
+/// CVE-2021-26858). Read from `applicationHost.config` and from the registry (exports and hives), where the
 /// triage holds them; nothing is reported where it does not.
 pub fn audit_services(
     system_root: &Path,
-    reg_texts: &[String],
+    registry: &crate::registry::RegistryFacts,
     warnings: &mut Vec<String>,
     errors: &mut Vec<InputError>,
 ) -> Vec<Mitigation> {
     let mut out = Vec::new();
-    let starts: Vec<(String, u32)> = reg_texts
-        .iter()
-        .flat_map(|t| exray_parse::regexport::service_starts(t))
-        .collect();
+    let starts = &registry.service_starts;
     let um: Vec<&(String, u32)> = starts
         .iter()
         .filter(|(n, _)| {
@@ -197,7 +194,11 @@ pub fn audit_services(
             } else {
                 MitigationStatus::Absent
             },
-            evidence: vec!["exported registry (Services\\MSExchangeUM, MSExchangeUMCR)".into()],
+            evidence: registry
+                .service_sources
+                .iter()
+                .map(|f| format!("{f} (Services\\MSExchangeUM, MSExchangeUMCR)"))
+                .collect(),
             note: Some(
                 um.iter()
                     .map(|(n, s)| format!("{n} Start={s}"))
@@ -300,7 +301,12 @@ mod tests {
         )
         .unwrap();
         let reg = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeUM]\r\n\"Start\"=dword:00000004\r\n".to_string();
-        let s = audit_services(root, &[reg], &mut w, &mut Vec::new());
+        let facts = crate::registry::RegistryFacts {
+            service_starts: exray_parse::regexport::service_starts(&reg),
+            service_sources: vec!["services.reg".into()],
+            ..Default::default()
+        };
+        let s = audit_services(root, &facts, &mut w, &mut Vec::new());
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].status, MitigationStatus::Present, "UM disabled");
         assert_eq!(

@@ -53,7 +53,20 @@ fn evtx_samples() {
         "comsvcs MiniDump"
     );
     assert!(fired_in(&r, "Powershell_4104_MiniDumpWriteDump").contains("EXRAY-EV-006"));
-    // The failed transport-agent install and the group changes are not among our rules.
+    // A user added to Exchange Windows Permissions / Exchange Trusted Subsystem (the DCSync
+    // path) is critical; to Exchange role groups, medium.
+    let sev = |file: &str, id: &str| -> Vec<Severity> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule_id == id && f.evidence.iter().any(|e| e.file.contains(file)))
+            .map(|f| f.severity)
+            .collect()
+    };
+    assert!(sev("critical group change (DCsync)", "EXRAY-EV-013").contains(&Severity::Critical));
+    assert!(sev("Exchange admin group change", "EXRAY-EV-013")
+        .iter()
+        .all(|s| *s == Severity::Medium));
+    // The failed transport-agent install is not among our rules.
     assert!(fired_in(&r, "Failed to install an Exchange transport agent").is_empty());
     assert_eq!(r.verdict, Verdict::IndicatorsFound);
     let ev = r

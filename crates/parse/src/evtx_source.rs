@@ -127,6 +127,51 @@ impl<R: Read + Seek> Seek for Padded<R> {
     }
 }
 
+/// What the first records of an EVTX file say about it: an EVTX file holds one channel.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EvtxPeek {
+    /// The channel of its first record (empty: no record could be read).
+    pub channel: String,
+    /// The providers of the records peeked at, in order of first appearance.
+    pub providers: Vec<String>,
+}
+
+/// Peek at the first `records` records of an EVTX file: only its header and first chunk are
+/// read (at most 68 KiB), so classifying a large file costs no more than a small one. The file is
+/// left at offset 0.
+pub fn peek_evtx<R: Read + Seek>(file: &mut R, records: usize) -> Result<EvtxPeek, String> {
+    let mut head = Vec::with_capacity((HEADER_SIZE + CHUNK_SIZE) as usize);
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| {
+            file.by_ref()
+                .take(HEADER_SIZE + CHUNK_SIZE)
+                .read_to_end(&mut head)
+        })
+        .map_err(|e| format!("read error: {e}"))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| format!("read error: {e}"))?;
+    let mut peek = EvtxPeek::default();
+    if (head.len() as u64) < HEADER_SIZE + CHUNK_SIZE {
+        // Not even one whole chunk: nothing to classify by (the full read reports why).
+        return Ok(peek);
+    }
+    let parser = EvtxParser::from_buffer(head)
+        .map_err(|e| format!("not a readable EVTX file: {e}"))?
+        .with_configuration(ParserSettings::new().separate_json_attributes(false));
+    let mut parser = parser;
+    for rec in parser.records_json_value().take(records) {
+        let Ok(r) = rec else { break };
+        let e = from_evtx_json(r.event_record_id, None, &r.data);
+        if peek.channel.is_empty() {
+            peek.channel = e.channel.clone();
+        }
+        if !e.provider.is_empty() && !peek.providers.contains(&e.provider) {
+            peek.providers.push(e.provider);
+        }
+    }
+    Ok(peek)
+}
+
 /// The same over an in-memory buffer (used by the fuzzer and for exported blobs).
 pub fn read_evtx_buffer<F: FnMut(Event)>(
     data: Vec<u8>,

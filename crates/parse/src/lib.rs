@@ -8,6 +8,7 @@ pub mod csvline;
 pub mod ecp;
 pub mod event;
 pub mod evtx_source;
+pub mod hive;
 pub mod httpproxy;
 pub mod iis;
 pub mod json_events;

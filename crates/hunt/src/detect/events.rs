@@ -113,13 +113,85 @@ pub(crate) fn json_stream<R: std::io::BufRead>(r: R, display: &str, loc: &str, c
     }
 }
 
+/// Hunt an EVTX file read out of an archive (`display` names the entry, `loc` the archive's
+/// coverage row): classified by its channel like a file on disk, then read whole.
+pub(crate) fn evtx_buffer(data: Vec<u8>, display: &str, loc: &str, ctx: &mut Ctx<'_>) {
+    if let Ok(peek) =
+        exray_parse::evtx_source::peek_evtx(&mut std::io::Cursor::new(&data), PEEK_RECORDS)
+    {
+        if !ctx.event_rules.reads(&peek.channel, &peek.providers) {
+            let note = format!(
+                "{display}: channel {}, not read (no event rule reads it)",
+                peek.channel
+            );
+            let c = ctx.cov(SourceKind::EventJson, loc);
+            if !c.notes.contains(&note) {
+                c.notes.push(note);
+            }
+            return;
+        }
+    }
+    let loc = loc.to_string();
+    match exray_parse::evtx_source::read_evtx_buffer(data, |e| {
+        ctx.observe(SourceKind::EventJson, &loc, e.timestamp);
+        evaluate(&e, display, SourceKind::Evtx, None, None, ctx);
+    }) {
+        Ok(sum) => {
+            let kept = sum
+                .errors
+                .iter()
+                .map(|m| (None, format!("EVTX record not decoded: {m}")));
+            reader_errors(ctx, display, kept, sum.error_count, "EVTX decode errors");
+            let c = ctx.cov(SourceKind::EventJson, &loc);
+            c.files += 1;
+            c.records += sum.records;
+            c.errors += sum.error_count;
+        }
+        Err(msg) => {
+            ctx.error(display, None, None, msg);
+            ctx.cov(SourceKind::EventJson, &loc).errors += 1;
+        }
+    }
+}
+
+/// Records peeked at to classify an EVTX file by its channel and providers.
+const PEEK_RECORDS: usize = 8;
+
+/// The end of the location of the coverage row listing the EVTX files of a folder that were not
+/// read (their channel holds nothing the event rules read).
+pub const SKIPPED_SUFFIX: &str =
+    "(EVTX files not read: their channels hold no events exray's rules read)";
+
 /// Hunt one EVTX file.
 pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
     let loc = display.to_string();
-    let Some(ev) = super::open_evidence(ctx, path, display, Kind::Evtx) else {
+    let Some(mut ev) = super::open_evidence(ctx, path, display, Kind::Evtx) else {
         ctx.cov(SourceKind::Evtx, &loc).errors += 1;
         return;
     };
+    // Which channel the file holds decides whether it is read, not its name: a peek at its
+    // first records (header and first chunk only) classifies it.
+    match exray_parse::evtx_source::peek_evtx(&mut ev.file, PEEK_RECORDS) {
+        Ok(peek) if !ctx.event_rules.reads(&peek.channel, &peek.providers) => {
+            let folder = format!("{} {SKIPPED_SUFFIX}", super::location_of(display));
+            let name = display.rsplit(['\\', '/']).next().unwrap_or(display);
+            let note = format!("{name}: channel {}", peek.channel);
+            let c = ctx.cov(SourceKind::Evtx, &folder);
+            if !c.notes.contains(&note) {
+                c.notes.push(note);
+            }
+            return;
+        }
+        Ok(_) => {}
+        // Not classified (a damaged header or first chunk): the full read says what it can.
+        Err(_) => {
+            if let Err(e) = ev.file.seek(SeekFrom::Start(0)) {
+                ctx.error(display, None, None, format!("read error: {e}"));
+                ctx.cov(SourceKind::Evtx, &loc).errors += 1;
+                return;
+            }
+        }
+    }
     let (size, cap) = (ev.size, ev.kind.cap());
     let res = read_evtx(ev.file, size, cap, |e| {
         ctx.observe(SourceKind::Evtx, &loc, e.timestamp);

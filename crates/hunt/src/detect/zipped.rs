@@ -125,6 +125,7 @@ pub fn hunt_zip_with<R: Read + Seek>(
     };
     let refused = overlapping(&mut archive, display, ctx);
     let mut archive_read = 0u64;
+    let mut skipped: Vec<String> = Vec::new();
     for i in 0..archive.len() {
         if refused.contains(&i) {
             continue;
@@ -137,7 +138,12 @@ pub fn hunt_zip_with<R: Read + Seek>(
             }
         };
         let name = entry.name().to_string();
-        if entry.is_dir() || !is_export(&name) {
+        let evtx = name.to_ascii_lowercase().ends_with(".evtx");
+        if entry.is_dir() {
+            continue;
+        }
+        if !is_export(&name) && !evtx {
+            skipped.push(name);
             continue;
         }
         let inner = format!("{display}!{name}");
@@ -184,7 +190,16 @@ pub fn hunt_zip_with<R: Read + Seek>(
             limit,
             hit: false,
         };
-        super::events::json_stream(BufReader::new(&mut capped), &inner, display, ctx);
+        if evtx {
+            let mut data = Vec::new();
+            match capped.read_to_end(&mut data) {
+                Ok(_) if !capped.hit => super::events::evtx_buffer(data, &inner, display, ctx),
+                Ok(_) => {}
+                Err(e) => ctx.error(&inner, None, None, format!("read error: {e}")),
+            }
+        } else {
+            super::events::json_stream(BufReader::new(&mut capped), &inner, display, ctx);
+        }
         archive_read += capped.n;
         ctx.zip_bytes.fetch_add(capped.n, Ordering::Relaxed);
         ctx.cov(SourceKind::EventJson, display).bytes += capped.n;
@@ -200,6 +215,14 @@ pub fn hunt_zip_with<R: Read + Seek>(
             );
             ctx.cov(SourceKind::EventJson, display).errors += 1;
         }
+    }
+    if !skipped.is_empty() {
+        let n = skipped.len();
+        skipped.truncate(5);
+        ctx.cov(SourceKind::EventJson, display).notes.push(format!(
+            "{n} entries not read (neither JSON-lines event exports nor EVTX files), e.g. {}",
+            skipped.join(", ")
+        ));
     }
 }
 

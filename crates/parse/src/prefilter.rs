@@ -59,11 +59,62 @@ impl Pat {
 #[derive(Clone)]
 struct Needle {
     bytes: Vec<u8>,
+    /// `bytes` lower-cased where case is ignored, and the bits a haystack byte is ORed with
+    /// before it is compared (0x20 on the letters of a case-insensitive needle, else 0):
+    /// `(x | mask) == lower` holds exactly for the bytes the needle accepts.
+    lower: Vec<u8>,
+    mask: Vec<u8>,
     exact: bool,
     check: Option<Check>,
     /// Offset of the 4-byte anchor in `bytes` (needles shorter than 4 bytes: 0, the missing
     /// bytes are wildcards).
     anchor: usize,
+}
+
+impl Needle {
+    fn new(bytes: &[u8], exact: bool, check: Option<Check>) -> Needle {
+        let folds = |c: &u8| !exact && c.is_ascii_alphabetic();
+        Needle {
+            bytes: bytes.to_vec(),
+            lower: bytes
+                .iter()
+                .map(|c| if folds(c) { fold(*c) } else { *c })
+                .collect(),
+            mask: bytes
+                .iter()
+                .map(|c| if folds(c) { 0x20 } else { 0 })
+                .collect(),
+            exact,
+            check,
+            anchor: 0,
+        }
+    }
+
+    /// Whether `w` (as long as the needle) is the needle, in its case or any case as it asks:
+    /// eight bytes a step.
+    #[inline]
+    fn matches(&self, w: &[u8]) -> bool {
+        let n = w.len();
+        debug_assert_eq!(n, self.lower.len());
+        let word =
+            |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let eq8 = |i: usize| word(w, i) | word(&self.mask, i) == word(&self.lower, i);
+        if n < 8 {
+            return w
+                .iter()
+                .zip(self.mask.iter().zip(&self.lower))
+                .all(|(&x, (&m, &l))| x | m == l);
+        }
+        let mut i = 0;
+        while i + 8 < n {
+            if !eq8(i) {
+                return false;
+            }
+            i += 8;
+        }
+        // The last eight bytes (overlapping what was compared when the length is not a multiple).
+        eq8(n - 8)
+    }
 }
 
 const BUCKETS: usize = 8;
@@ -208,31 +259,68 @@ fn fold(b: u8) -> u8 {
     b.to_ascii_lowercase()
 }
 
-/// Counts of (case-folded) 2-, 3- and 4-byte windows in a sample: exact for pairs, hashed for
-/// longer windows (collisions only over-estimate, which costs speed, never matches).
+/// Counts of (case-folded) 2-, 3- and 4-byte windows in a sample, all exact: a hashed count
+/// would charge every window that shares a slot with a frequent one, and with a few hundred
+/// anchor combinations per bucket that noise outweighs what the planner is trying to see.
 struct Grams {
     pairs: Vec<u16>,
-    g3: Vec<u16>,
-    g4: Vec<u16>,
+    g3: Counts,
+    g4: Counts,
     unigram: [f64; 256],
     len: f64,
 }
 
-impl Grams {
-    const BITS: u32 = 14;
+/// Exact counts of 3- or 4-byte windows (folded, packed into a `u32`): an open-addressing table
+/// at most half full.
+struct Counts {
+    keys: Vec<u32>,
+    counts: Vec<u16>,
+    mask: usize,
+}
 
-    fn hash(w: &[u8]) -> usize {
-        let mut x = 0u32;
-        for &b in w {
-            x = (x ^ u32::from(fold(b))).wrapping_mul(0x9E37_79B1);
+impl Counts {
+    fn new(positions: usize) -> Counts {
+        let slots = (positions * 2).next_power_of_two().max(16);
+        Counts {
+            keys: vec![0; slots],
+            counts: vec![0; slots],
+            mask: slots - 1,
         }
-        (x >> (32 - Self::BITS)) as usize
     }
 
+    fn slot(&self, key: u32) -> usize {
+        let mut i = (key.wrapping_mul(0x9E37_79B1) >> 8) as usize & self.mask;
+        // A slot is free while its count is 0 (every stored key has a count of at least 1).
+        while self.counts[i] != 0 && self.keys[i] != key {
+            i = (i + 1) & self.mask;
+        }
+        i
+    }
+
+    fn add(&mut self, key: u32) {
+        let i = self.slot(key);
+        self.keys[i] = key;
+        self.counts[i] = self.counts[i].saturating_add(1);
+    }
+
+    fn get(&self, key: u32) -> u16 {
+        self.counts[self.slot(key)]
+    }
+}
+
+fn pack(w: &[u8]) -> u32 {
+    w.iter().fold(0u32, |k, &b| (k << 8) | u32::from(fold(b)))
+}
+
+impl Grams {
+    /// Bytes of a sample looked at (callers give [`crate::lines::SAMPLE`]).
+    const MAX_SAMPLE: usize = 64 << 10;
+
     fn new(sample: &[u8]) -> Grams {
+        let sample = &sample[..sample.len().min(Self::MAX_SAMPLE)];
         let mut pairs = vec![0u16; 1 << 16];
-        let mut g3 = vec![0u16; 1 << Self::BITS];
-        let mut g4 = vec![0u16; 1 << Self::BITS];
+        let mut g3 = Counts::new(sample.len());
+        let mut g4 = Counts::new(sample.len());
         for i in 0..sample.len() {
             let w = &sample[i..];
             if w.len() >= 2 {
@@ -240,12 +328,10 @@ impl Grams {
                 pairs[k] = pairs[k].saturating_add(1);
             }
             if w.len() >= 3 {
-                let k = Self::hash(&w[..3]);
-                g3[k] = g3[k].saturating_add(1);
+                g3.add(pack(&w[..3]));
             }
             if w.len() >= 4 {
-                let k = Self::hash(&w[..4]);
-                g4[k] = g4[k].saturating_add(1);
+                g4.add(pack(&w[..4]));
             }
         }
         let mut unigram = [1.0f64; 256];
@@ -273,8 +359,8 @@ impl Grams {
             0 => return 1.0,
             1 => return self.unigram[fold(w[0]) as usize],
             2 => self.pairs[(usize::from(fold(w[0])) << 8) | usize::from(fold(w[1]))],
-            3 => self.g3[Self::hash(w)],
-            _ => self.g4[Self::hash(&w[..4])],
+            3 => self.g3.get(pack(w)),
+            _ => self.g4.get(pack(&w[..4])),
         };
         f64::from(seen) / self.len + uni * 1e-3
     }
@@ -361,12 +447,7 @@ impl Prefilter {
         let mut needles: Vec<Needle> = pats
             .iter()
             .filter(|p| !p.text.is_empty())
-            .map(|p| Needle {
-                bytes: p.text.as_bytes().to_vec(),
-                exact: p.exact,
-                check: p.check,
-                anchor: 0,
-            })
+            .map(|p| Needle::new(p.text.as_bytes(), p.exact, p.check))
             .collect();
         let extra: Vec<&OwnedPat> = extra.iter().filter(|p| !p.text.is_empty()).collect();
         let long_list = (extra.len() > TABLE_EXTRAS).then(|| LongList {
@@ -381,12 +462,11 @@ impl Prefilter {
             next: std::cell::Cell::new(None),
         });
         if long_list.is_none() {
-            needles.extend(extra.iter().map(|p| Needle {
-                bytes: p.text.as_bytes().to_vec(),
-                exact: p.exact,
-                check: None,
-                anchor: 0,
-            }));
+            needles.extend(
+                extra
+                    .iter()
+                    .map(|p| Needle::new(p.text.as_bytes(), p.exact, None)),
+            );
         }
         assert!(needles.len() < u16::MAX as usize, "too many needles");
         let grams = Grams::new(sample);
@@ -542,16 +622,10 @@ impl Prefilter {
                     continue;
                 }
                 let w = &hay[s..e];
-                // The first byte decides most candidates, before a call compares the rest.
-                if fold(w[0]) != fold(n.bytes[0]) {
-                    continue;
-                }
-                let eq = if n.exact {
-                    w == n.bytes.as_slice()
-                } else {
-                    w.eq_ignore_ascii_case(&n.bytes)
-                };
-                if eq && n.check.is_none_or(|c| c(hay, s, e)) && found.is_none_or(|f| s < f) {
+                if n.matches(w)
+                    && n.check.is_none_or(|c| c(hay, s, e))
+                    && found.is_none_or(|f| s < f)
+                {
                     found = Some(s);
                 }
             }

@@ -1136,6 +1136,105 @@ mod tests {
         }
     }
 
+    /// IIS-like lines in which a quarter carry `/owa/auth/` and others `.aspx url=` and
+    /// `.asmx -` (what an Exchange front end logs), deterministic.
+    fn front_end_lines(lines: usize) -> Vec<u8> {
+        let stems = [
+            "/owa/auth/15.1.2176/themes/resources/favicon.ico -",
+            "/owa/service.svc action=GetItem&EP=1",
+            "/owa/auth/logon.aspx url=https%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0",
+            "/mapi/emsmdb/ mailboxId=a1b2c3@contoso.com",
+            "/EWS/Exchange.asmx -",
+            "/Microsoft-Server-ActiveSync/default.eas Cmd=Sync&User=alice&DeviceId=ABC",
+            "/autodiscover/autodiscover.xml -",
+            "/ecp/PersonalSettings/HomePage.aspx showhelp=false",
+        ];
+        let mut out = Vec::new();
+        for i in 0..lines {
+            out.extend_from_slice(
+                format!(
+                    "2021-02-01 09:{:02}:{:02} 10.0.0.5 POST {} 443 CONTOSO\\u{} 10.1.{}.{} Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 {}\r\n",
+                    (i / 60) % 60,
+                    i % 60,
+                    stems[(i * 5) % stems.len()],
+                    i % 97,
+                    i % 7,
+                    i % 250,
+                    i % 900
+                )
+                .as_bytes(),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn the_planner_keeps_frequent_windows_out_of_other_needles_buckets() {
+        // The IIS needle set: `/owa/auth/` is in a quarter of the lines and must be verified
+        // there; no other needle occurs, so every other candidate is a planning cost. With
+        // hashed window counts the planner could not see which anchor combinations are common
+        // and put `.aspx - ` with needles whose bytes make `px u` and `mx -`: a false candidate
+        // on another quarter of the lines.
+        const IIS: &[Pat] = &[
+            Pat::exact("#Fields:"),
+            Pat::ci(".js"),
+            Pat::ci("/ecp/main.css"),
+            Pat::ci("/ecp/default.flt"),
+            Pat::ci("/aspnet_client/"),
+            Pat::ci("/ecp/auth/"),
+            Pat::ci("/owa/auth/"),
+            Pat::ci("/oab/"),
+            Pat::ci("autodiscover.json"),
+            Pat::ci("powershell"),
+            Pat::ci("%2e"),
+            Pat::ci("%5c"),
+            Pat::ci("%25"),
+            Pat::ci("%4"),
+            Pat::ci("%5"),
+            Pat::ci("%6"),
+            Pat::ci("%7"),
+            Pat::ci("whoami"),
+            Pat::ci("cmd.exe"),
+            Pat::ci("cmd+"),
+            Pat::ci("cmd%20"),
+            Pat::ci("cmd /c"),
+            Pat::ci("net+user"),
+            Pat::ci("net%20user"),
+            Pat::ci("net+group"),
+            Pat::ci("net%20group"),
+            Pat::ci("certutil"),
+            Pat::ci("nltest"),
+            Pat::ci("ipconfig"),
+            Pat::ci("tasklist"),
+            Pat::ci(".aspx - "),
+            Pat::ci(".ashx - "),
+            Pat::ci(" proxy"),
+            Pat::ci("cmd=connect"),
+            Pat::ci("action=checkport"),
+            Pat::ci("action=createsocket"),
+        ];
+        let hay = front_end_lines(4000);
+        let sample = &hay[..32 << 10];
+        let pf = Prefilter::with_engine(IIS, &[], sample, Engine::Portable);
+        let (mut candidates, mut matches) = (0usize, 0usize);
+        for p in 0..hay.len() {
+            let m = pf.mask_at(&hay, p);
+            if m != 0 {
+                candidates += 1;
+                if pf.verify(&hay, 0, p, m).is_some() {
+                    matches += 1;
+                }
+            }
+        }
+        let owa = hay.windows(10).filter(|w| w == b"/owa/auth/").count();
+        assert!(matches >= owa, "{matches} matches, {owa} /owa/auth/");
+        assert!(
+            candidates <= matches + hay.len() / 1000,
+            "{candidates} candidate positions for {matches} matches in {} lines",
+            4000
+        );
+    }
+
     #[test]
     fn run_time_needles_and_many_of_them() {
         let extra: Vec<OwnedPat> = (0..200)

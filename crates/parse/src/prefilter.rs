@@ -263,6 +263,8 @@ fn fold(b: u8) -> u8 {
 /// would charge every window that shares a slot with a frequent one, and with a few hundred
 /// anchor combinations per bucket that noise outweighs what the planner is trying to see.
 struct Grams {
+    /// Plan for the AVX2 engine's nibble tables (which accept more than the byte tables).
+    nibbles: bool,
     pairs: Vec<u16>,
     g3: Counts,
     g4: Counts,
@@ -316,7 +318,7 @@ impl Grams {
     /// Bytes of a sample looked at (callers give [`crate::lines::SAMPLE`]).
     const MAX_SAMPLE: usize = 64 << 10;
 
-    fn new(sample: &[u8]) -> Grams {
+    fn new(sample: &[u8], nibbles: bool) -> Grams {
         let sample = &sample[..sample.len().min(Self::MAX_SAMPLE)];
         let mut pairs = vec![0u16; 1 << 16];
         let mut g3 = Counts::new(sample.len());
@@ -343,6 +345,7 @@ impl Grams {
             *u /= total;
         }
         Grams {
+            nibbles,
             pairs,
             g3,
             g4,
@@ -379,10 +382,30 @@ impl Grams {
             .unwrap_or(0);
         let mut sets: Vec<Vec<u8>> = Vec::with_capacity(width);
         for k in 0..width {
-            let mut v: Vec<u8> = members
-                .iter()
-                .map(|n| fold(n.bytes[n.anchor + k]))
-                .collect();
+            let mut v: Vec<u8> = if self.nibbles {
+                // The AVX2 engine's nibble tables accept every byte whose low and high nibbles
+                // some member has here (in either case where case is ignored).
+                let (mut lo, mut hi) = (0u16, 0u16);
+                for n in members {
+                    let c = n.bytes[n.anchor + k];
+                    if c >= 0x80 {
+                        (lo, hi) = (0xffff, 0xffff); // the tables take any byte there
+                    }
+                    for x in [c, c ^ (n.mask[n.anchor + k])] {
+                        lo |= 1 << (x & 15);
+                        hi |= 1 << (x >> 4);
+                    }
+                }
+                (0u8..128)
+                    .filter(|x| lo & (1 << (x & 15)) != 0 && hi & (1 << (x >> 4)) != 0)
+                    .map(fold)
+                    .collect()
+            } else {
+                members
+                    .iter()
+                    .map(|n| fold(n.bytes[n.anchor + k]))
+                    .collect()
+            };
             v.sort_unstable();
             v.dedup();
             sets.push(v);
@@ -469,7 +492,7 @@ impl Prefilter {
             );
         }
         assert!(needles.len() < u16::MAX as usize, "too many needles");
-        let grams = Grams::new(sample);
+        let grams = Grams::new(sample, engine == Engine::Avx2);
         // Anchor: the rarest window of each needle.
         for n in needles.iter_mut() {
             let len = n.bytes.len();

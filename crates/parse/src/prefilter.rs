@@ -190,8 +190,9 @@ impl Engine {
     }
 }
 
-/// A built prefilter, tuned to a sample of the text it will search. Building takes a quarter of a
-/// millisecond; callers reuse one across files of one kind.
+/// A built prefilter, tuned to a sample of the text it will search. Building takes about half a
+/// millisecond (`cargo bench -p exray-parse --bench prefilter`: 533 µs for 22 needles and a 32 KiB
+/// sample); callers reuse one across files of one kind.
 #[derive(Clone)]
 pub struct Prefilter {
     needles: Vec<Needle>,

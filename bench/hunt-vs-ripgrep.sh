@@ -13,9 +13,10 @@ kb=${4:-65536}
 command -v rg >/dev/null || { echo "needs ripgrep (apt-get install ripgrep)"; exit 2; }
 cargo build --release -q -p exray --no-default-features
 cargo build --release -q -p exray-gen
+bin=${CARGO_TARGET_DIR:-target}/release
 if [ ! -f "$dir/.done-$mb-$kb" ]; then
   rm -rf "$dir"; mkdir -p "$dir"
-  ./target/release/exray-gen bench "$dir" "$mb" "$kb"
+  "$bin"/exray-gen bench "$dir" "$mb" "$kb"
   touch "$dir/.done-$mb-$kb"
 fi
 echo "corpus: $(du -sh "$dir" | cut -f1) in $(find "$dir" -type f -name '*.*' | wc -l) files; $(nproc) cores"
@@ -28,10 +29,10 @@ secs() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date 
 : >"$out/rg"; : >"$out/ex"; : >"$out/avx2"
 for _ in $(seq "$runs"); do
   secs rg -c 'ServerInfo~' "$dir" >>"$out/rg"
-  secs ./target/release/exray hunt --no-files -f jsonl -o "$out/r.jsonl" "$dir" >>"$out/ex"
-  secs env EXRAY_PREFILTER=avx2 ./target/release/exray hunt --no-files -f jsonl -o "$out/r2.jsonl" "$dir" >>"$out/avx2"
+  secs "$bin"/exray hunt --no-files -f jsonl -o "$out/r.jsonl" "$dir" >>"$out/ex"
+  secs env EXRAY_PREFILTER=avx2 "$bin"/exray hunt --no-files -f jsonl -o "$out/r2.jsonl" "$dir" >>"$out/avx2"
 done
-/usr/bin/time -f "%M" -o "$out/mem" ./target/release/exray hunt --no-files -f jsonl -o "$out/r.jsonl" "$dir" 2>/dev/null || true
+/usr/bin/time -f "%M" -o "$out/mem" "$bin"/exray hunt --no-files -f jsonl -o "$out/r.jsonl" "$dir" 2>/dev/null || true
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 t_rg=$(median <"$out/rg")
 t_ex=$(median <"$out/ex")

@@ -33,6 +33,10 @@ pub struct IngestOutcome {
     pub transitions: u64,
     /// Scan results that were not Exchange for an unknown host, or outside the uploader's scope.
     pub skipped: u64,
+    /// Scan results stored on a host of an organisation.
+    pub attributed: u64,
+    /// Scan results stored on a host of no organisation (no network, ASN or domain covers it).
+    pub unattributed: u64,
     /// Answer with the member view (no counters that depend on other tenants' data).
     pub member_view: bool,
 }
@@ -51,6 +55,8 @@ impl Serialize for IngestOutcome {
             m.serialize_entry("findings", &self.findings)?;
             m.serialize_entry("transitions", &self.transitions)?;
             m.serialize_entry("skipped", &self.skipped)?;
+            m.serialize_entry("attributed", &self.attributed)?;
+            m.serialize_entry("unattributed", &self.unattributed)?;
         }
         m.end()
     }
@@ -602,6 +608,7 @@ impl Store {
                 Target::New { org } => (None, org),
                 Target::Existing { host, org } => (Some(host), org),
             };
+            let host_org = existing.as_ref().map_or(org, |h| h.org_id.or(org));
             let host_id = match existing {
                 None => {
                     let ev = Event::Scan {
@@ -712,6 +719,11 @@ impl Store {
                 "error": res.error,
             });
             observations.push((host_id, at, verdict, build, detail.to_string()));
+            if host_org.is_some() {
+                out.attributed += 1;
+            } else {
+                out.unattributed += 1;
+            }
             out.observations += 1;
             out.hosts += 1;
         }

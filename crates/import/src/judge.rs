@@ -206,7 +206,10 @@ impl Judge {
         }
     }
 
-    fn assess(&mut self, v: &str) -> Result<(BuildAssessment, ScanVerdict, Option<String>), String> {
+    fn assess(
+        &mut self,
+        v: &str,
+    ) -> Result<(BuildAssessment, ScanVerdict, Option<String>), String> {
         if let Some(hit) = self.cache.get(v) {
             return hit.clone();
         }

@@ -109,9 +109,11 @@ impl Importer {
             Ok(row) => {
                 self.digest_row(&row);
                 match self.judge.judge(&row) {
-                    Judged::Rejected(r) => {
-                        self.reject(row.line, r.kind, format!("line {}: {}", row.line, r.message))
-                    }
+                    Judged::Rejected(r) => self.reject(
+                        row.line,
+                        r.kind,
+                        format!("line {}: {}", row.line, r.message),
+                    ),
                     Judged::Result { result, unjudged } => {
                         self.stats.results += 1;
                         *self

@@ -263,8 +263,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/v1/asn-table",
-            axum::routing::put(api::put_asn_table)
-                .layer(DefaultBodyLimit::max(api::MAX_ASN_TABLE)),
+            axum::routing::put(api::put_asn_table).layer(DefaultBodyLimit::max(api::MAX_ASN_TABLE)),
         )
         .route("/api/v1/funnel", get(api::funnel))
         .route("/api/v1/trend", get(api::trend))

@@ -147,7 +147,12 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .import_asn_table("serve --asn-table", std::io::BufReader::new(f))
             .await
             .with_context(|| format!("{}: ASN table", path.display()))?;
-        tracing::info!(ranges = out.ranges, ipv4 = out.ipv4, ipv6 = out.ipv6, "ASN table imported");
+        tracing::info!(
+            ranges = out.ranges,
+            ipv4 = out.ipv4,
+            ipv6 = out.ipv6,
+            "ASN table imported"
+        );
     }
     if let Some(t) = &args.bootstrap_admin_token {
         store

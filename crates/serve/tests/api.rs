@@ -1012,7 +1012,10 @@ async fn import_endpoint_confines_members_to_their_organisation() {
         assert_eq!(v["import"]["rows"], 5);
         assert_eq!(v["import"]["rejected"], 1);
         assert_eq!(v["import"]["reasons"]["bad_ip"], 1);
-        assert!(v.get("ingest").is_none(), "no ingest counters for a member: {v}");
+        assert!(
+            v.get("ingest").is_none(),
+            "no ingest counters for a member: {v}"
+        );
         let hosts = s
             .store
             .list_hosts(&admin(), &Default::default(), exray_store::Page::default())
@@ -1021,8 +1024,15 @@ async fn import_endpoint_confines_members_to_their_organisation() {
         let find = |ip: &str| hosts.iter().find(|h| h.ip.as_deref() == Some(ip)).cloned();
         let a5 = find("198.51.100.5").unwrap();
         assert_eq!(a5.id, w.host_a);
-        assert_ne!(a5.build.as_deref(), Some("15.1.2176.9"), "A's host untouched");
-        assert!(find("198.51.100.6").is_none(), "no host created in A's network");
+        assert_ne!(
+            a5.build.as_deref(),
+            Some("15.1.2176.9"),
+            "A's host untouched"
+        );
+        assert!(
+            find("198.51.100.6").is_none(),
+            "no host created in A's network"
+        );
         let b9 = find("203.0.113.9").unwrap();
         let b_org = b9.org_id;
         assert!(b_org.is_some() && b_org != a5.org_id);

@@ -106,7 +106,10 @@ async fn every_row_is_accounted_for_and_reimport_is_a_duplicate() {
         assert_eq!(st.results + st.rejected, rows, "{st:?}");
         assert!(st.rejected > 0 && st.reasons["bad_ip"] == st.rejected);
         for reason in ["no_build", "bad_build", "build_undecided"] {
-            assert!(st.reasons.get(reason).is_some_and(|&n| n > 0), "{reason}: {st:?}");
+            assert!(
+                st.reasons.get(reason).is_some_and(|&n| n > 0),
+                "{reason}: {st:?}"
+            );
         }
         assert_eq!(
             st.unjudged,
@@ -164,7 +167,10 @@ async fn a_member_import_writes_only_its_own_organisation() {
         .await
         .unwrap();
         assert!(out.ingest.is_none(), "a member sees no ingest counters");
-        assert!(count_hosts(s, Some(a)).await > 200, "its own hosts are written");
+        assert!(
+            count_hosts(s, Some(a)).await > 200,
+            "its own hosts are written"
+        );
         assert_eq!(count_hosts(s, Some(b)).await, 0, "nothing written into B");
         // Addresses of nobody are claimed by the member's organisation (as for an upload),
         // never by B.

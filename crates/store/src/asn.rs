@@ -292,9 +292,8 @@ async fn insert_ranges(
     if batch.is_empty() {
         return Ok(());
     }
-    let mut sql = String::from(
-        "INSERT INTO asn_ranges (first, last, asn, country, description) VALUES ",
-    );
+    let mut sql =
+        String::from("INSERT INTO asn_ranges (first, last, asn, country, description) VALUES ");
     for i in 0..batch.len() {
         let b = i * 5;
         if i > 0 {
@@ -389,7 +388,10 @@ mod tests {
     #[test]
     fn lines_parse_and_refuse() {
         let (r, cc, d) = parse_line("1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET").unwrap();
-        assert_eq!((r.asn, cc.as_str(), d.as_str()), (13335, "US", "CLOUDFLARENET"));
+        assert_eq!(
+            (r.asn, cc.as_str(), d.as_str()),
+            (13335, "US", "CLOUDFLARENET")
+        );
         let (r, _, _) = parse_line("2001:db8::\t2001:db8::ffff\t0\tNone\tNot routed").unwrap();
         assert_eq!(r.asn, 0);
         assert!(parse_line("1.0.0.9\t1.0.0.1\t1\tXY\tx").is_err());
@@ -402,8 +404,16 @@ mod tests {
         assert!(stored("9.0.0.0".parse().unwrap()) < stored("10.0.0.0".parse().unwrap()));
         assert!(stored("255.0.0.0".parse().unwrap()) < stored("::1".parse().unwrap()));
         let over = vec![
-            AsnRange { first: "10.0.0.0".parse().unwrap(), last: "10.0.0.9".parse().unwrap(), asn: 1 },
-            AsnRange { first: "10.0.0.5".parse().unwrap(), last: "10.0.0.20".parse().unwrap(), asn: 2 },
+            AsnRange {
+                first: "10.0.0.0".parse().unwrap(),
+                last: "10.0.0.9".parse().unwrap(),
+                asn: 1,
+            },
+            AsnRange {
+                first: "10.0.0.5".parse().unwrap(),
+                last: "10.0.0.20".parse().unwrap(),
+                asn: 2,
+            },
         ];
         assert!(AsnTable::from_ranges(over).is_err());
     }

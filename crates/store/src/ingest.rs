@@ -915,7 +915,10 @@ impl Store {
             if !ips.is_empty() {
                 let sql = format!(
                     "SELECT ip FROM hosts WHERE ip IN ({}){fu}",
-                    (1..=ips.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+                    (1..=ips.len())
+                        .map(|n| format!("${n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 let mut q = sqlx::query(&sql);
                 for ip in &ips {
@@ -929,7 +932,9 @@ impl Store {
             for (k, item) in chunk.iter().enumerate() {
                 let (res, ip, hostname) = item;
                 let repeated = |j: usize| {
-                    results.get(j).is_some_and(|o: &(&ScanResult, Option<IpAddr>, Option<String>)| o.1 == *ip)
+                    results
+                        .get(j)
+                        .is_some_and(|o: &(&ScanResult, Option<IpAddr>, Option<String>)| o.1 == *ip)
                 };
                 let at_k = i - chunk.len() + k;
                 let Some(ip) = ip else {

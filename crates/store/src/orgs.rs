@@ -564,7 +564,11 @@ impl Store {
             table
         } else {
             let t = self.load_asn_table().await?;
-            tracing::debug!(ranges = t.len(), bytes = t.heap_bytes(), "ASN table reloaded");
+            tracing::debug!(
+                ranges = t.len(),
+                bytes = t.heap_bytes(),
+                "ASN table reloaded"
+            );
             std::sync::Arc::new(t)
         };
         let rows = sqlx::query(

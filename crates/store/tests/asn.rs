@@ -75,7 +75,10 @@ async fn asn_attribution_comes_after_cidr_and_before_domain_and_follows_reimport
             .import_asn_table("test", std::io::Cursor::new(TABLE))
             .await
             .unwrap();
-        assert_eq!((out.ranges, out.ipv4, out.ipv6, out.not_routed), (4, 3, 1, 1));
+        assert_eq!(
+            (out.ranges, out.ipv4, out.ipv6, out.not_routed),
+            (4, 3, 1, 1)
+        );
         let a = org(&s, "A", &[("asn", "AS64500")]).await;
         let c = org(&s, "C", &[("cidr", "192.0.2.64/26")]).await;
         let d = org(&s, "D", &[("domain", "example.org"), ("asn", "AS0")]).await;
@@ -120,7 +123,9 @@ async fn asn_attribution_comes_after_cidr_and_before_domain_and_follows_reimport
         let e = s
             .import_asn_table(
                 "test",
-                std::io::Cursor::new("10.0.0.0\t10.0.0.9\t1\tXY\tx\n10.0.0.5\t10.0.0.20\t2\tXY\ty\n"),
+                std::io::Cursor::new(
+                    "10.0.0.0\t10.0.0.9\t1\tXY\tx\n10.0.0.5\t10.0.0.20\t2\tXY\ty\n",
+                ),
             )
             .await
             .unwrap_err();

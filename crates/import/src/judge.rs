@@ -41,11 +41,14 @@ const EARLIEST: i64 = 946_684_800;
 /// Distinct versions remembered between rows (feeds repeat a few hundred builds).
 const CACHE_MAX: usize = 4096;
 
+/// The catalogue's answer for one version string: assessment, verdict, why undecided.
+type Assessed = Result<(BuildAssessment, ScanVerdict, Option<String>), String>;
+
 /// Judges rows, remembering the catalogue's answer per version string.
 pub struct Judge {
     feed: &'static str,
     now: DateTime<Utc>,
-    cache: HashMap<String, Result<(BuildAssessment, ScanVerdict, Option<String>), String>>,
+    cache: HashMap<String, Assessed>,
 }
 
 impl Judge {

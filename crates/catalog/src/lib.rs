@@ -15,7 +15,9 @@
 
 use std::sync::LazyLock;
 
-use exray_core::{BuildAssessment, BuildPrecision, Exposure, ExposureStatus, UpdateRef};
+use exray_core::{
+    BuildAssessment, BuildPrecision, Exposure, ExposureStatus, ScanVerdict, UpdateRef,
+};
 
 pub mod cli;
 mod data;
@@ -28,6 +30,41 @@ pub use version::{Build, Version};
 pub const RELEASES_CSV: &str = include_str!("../data/releases.csv");
 pub const FAMILIES_CSV: &str = include_str!("../data/families.csv");
 pub const DECISIONS_CSV: &str = include_str!("../data/decisions.csv");
+
+/// Map an assessment to a verdict: any exposure vulnerable → vulnerable; else any SU unknown →
+/// su_unknown; all patched or not affected → patched; otherwise Exchange with an unknown build,
+/// with the reason.
+pub fn scan_verdict(a: &BuildAssessment) -> (ScanVerdict, Option<String>) {
+    let st = |s: ExposureStatus| a.exposures.iter().any(|e| e.status == s);
+    if st(ExposureStatus::Vulnerable) {
+        return (ScanVerdict::Vulnerable, None);
+    }
+    if st(ExposureStatus::SuUnknown) {
+        return (ScanVerdict::SuUnknown, None);
+    }
+    if !a.exposures.is_empty()
+        && a.exposures.iter().all(|e| {
+            matches!(
+                e.status,
+                ExposureStatus::Patched | ExposureStatus::NotAffected
+            )
+        })
+    {
+        return (ScanVerdict::Patched, None);
+    }
+    let mut reason = String::from("the catalogue cannot decide for this build");
+    let notes: Vec<&str> = a
+        .exposures
+        .iter()
+        .filter(|e| e.status == ExposureStatus::Unknown)
+        .filter_map(|e| e.note.as_deref())
+        .chain(a.notes.iter().map(String::as_str))
+        .collect();
+    if !notes.is_empty() {
+        reason = format!("{reason}: {}", notes.join("; "));
+    }
+    (ScanVerdict::ExchangeUnknownBuild, Some(reason))
+}
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum CatalogError {

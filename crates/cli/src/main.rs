@@ -1,6 +1,7 @@
 //! The `exray` command: argument parsing and wiring only; the work is done in the library crates.
 
 mod hunt_cmd;
+mod import_cmd;
 mod rules_cmd;
 
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ enum Cmd {
     Build(exray_catalog::cli::BuildArgs),
     /// Record the hashes of a known-good server's script files, for `hunt --baseline`.
     Baseline(exray_files::cli::BaselineArgs),
+    /// A third-party feed (Shadowserver, CSV, JSON lines) as exray scan reports, judged by the
+    /// build catalogue; optionally uploaded to `exray serve`.
+    Import(import_cmd::ImportArgs),
     /// Send a saved report (`exray hunt|scan --format json -o FILE`) to an `exray serve` instance.
     Upload(UploadArgs),
     /// List every built-in rule (markdown or JSON).
@@ -72,7 +76,7 @@ fn scan(a: &ScanCmd) -> anyhow::Result<i32> {
 
 #[derive(clap::Args)]
 struct UploadArgs {
-    /// The report file (JSON, schema exray.report/v1).
+    /// The report file (JSON, schema exray.report/v1), or JSON lines of reports (`exray import`).
     file: std::path::PathBuf,
     /// The service: https://host/ (or its /api/v1/reports endpoint).
     #[arg(long)]
@@ -89,6 +93,33 @@ fn upload(a: &UploadArgs) -> anyhow::Result<i32> {
 
 fn upload_file(file: &std::path::Path, url: &str, token: &str) -> anyhow::Result<()> {
     use anyhow::Context;
+    use std::io::BufRead;
+    // JSON lines of reports (`exray import` output): one report per line, sent one by one.
+    let mut lines = std::io::BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("{}: cannot read", file.display()))?,
+    );
+    let mut first = Vec::new();
+    lines.read_until(b'\n', &mut first)?;
+    if serde_json::from_slice::<exray_core::Report>(&first).is_ok() {
+        let mut line = first;
+        let mut n = 0u64;
+        loop {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                n += 1;
+                serde_json::from_slice::<exray_core::Report>(&line).with_context(|| {
+                    format!("{}: report {n} is not an exray report", file.display())
+                })?;
+                exray_serve::upload::upload_report(url, token, &line)
+                    .with_context(|| format!("upload of report {n}"))?;
+            }
+            line.clear();
+            if lines.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+        }
+        eprintln!("uploaded {n} reports");
+        return Ok(());
+    }
     let body = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
     let report: exray_core::Report = serde_json::from_slice(&body)
         .with_context(|| format!("{}: not an exray report", file.display()))?;
@@ -124,6 +155,7 @@ fn main() -> ExitCode {
         Cmd::Serve(a) => exray_serve::cli::run(a),
         Cmd::Rules(a) => rules_cmd::run(a),
         Cmd::Upload(a) => upload(a),
+        Cmd::Import(a) => import_cmd::run(a),
     };
     match res {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -239,4 +239,59 @@ fn hunt_names_the_source_page_of_a_compiled_shell() {
     let out = exray().arg("hunt").arg(d.path()).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("/owa/auth/outlooken.aspx"), "{text}");
+/// `exray import`: a Shadowserver fixture becomes JSON lines of exray scan reports (stdout or
+/// `-o`), the counts go to stderr as one JSON line, and a header that is not Shadowserver's is
+/// an error naming the file.
+#[test]
+fn import_writes_reports_as_json_lines() {
+    let fixture = root().join("crates/import/tests/fixtures/shadowserver-vulnerable-exchange.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports.jsonl");
+    let o = exray()
+        .args([
+            "import",
+            "--format",
+            "shadowserver",
+            "--chunk-rows",
+            "2",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stats: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&o.stderr)
+            .trim()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (stats["rows"].as_u64(), stats["results"].as_u64()),
+        (Some(6), Some(5))
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let reports: Vec<exray_core::Report> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 3);
+    let results: usize = reports.iter().map(|r| r.scan_results.len()).sum();
+    assert_eq!(results, 5);
+    let bad = dir.path().join("other.csv");
+    std::fs::write(&bad, "a,b\n1,2\n").unwrap();
+    let o = exray()
+        .args(["import", "--format", "shadowserver"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("other.csv") && err.contains("no column"),
+        "{err}"
+    );
 }

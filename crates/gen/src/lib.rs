@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+pub mod feeds;
 pub mod hive;
 pub mod tunnels;
 

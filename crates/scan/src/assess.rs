@@ -1,7 +1,7 @@
 //! The one place the scanner asks the build catalogue, and the mapping of its answer to a scan
 //! verdict.
 
-use exray_core::{BuildAssessment, Confidence, ExposureStatus, ScanVerdict};
+use exray_core::{BuildAssessment, Confidence, ScanVerdict};
 
 use crate::fingerprint::Version;
 
@@ -16,39 +16,9 @@ pub fn assess(version: &Version, source: &str) -> BuildAssessment {
     )
 }
 
-/// Map an assessment to a verdict: any exposure vulnerable → vulnerable; else any SU unknown →
-/// su_unknown; all patched or not affected → patched; otherwise Exchange with an unknown build,
-/// with the reason.
+/// Map an assessment to a verdict (the catalogue's judgement, [`exray_catalog::scan_verdict`]).
 pub fn verdict_of(a: &BuildAssessment) -> (ScanVerdict, Option<String>) {
-    let st = |s: ExposureStatus| a.exposures.iter().any(|e| e.status == s);
-    if st(ExposureStatus::Vulnerable) {
-        return (ScanVerdict::Vulnerable, None);
-    }
-    if st(ExposureStatus::SuUnknown) {
-        return (ScanVerdict::SuUnknown, None);
-    }
-    if !a.exposures.is_empty()
-        && a.exposures.iter().all(|e| {
-            matches!(
-                e.status,
-                ExposureStatus::Patched | ExposureStatus::NotAffected
-            )
-        })
-    {
-        return (ScanVerdict::Patched, None);
-    }
-    let mut reason = String::from("the catalogue cannot decide for this build");
-    let notes: Vec<&str> = a
-        .exposures
-        .iter()
-        .filter(|e| e.status == ExposureStatus::Unknown)
-        .filter_map(|e| e.note.as_deref())
-        .chain(a.notes.iter().map(String::as_str))
-        .collect();
-    if !notes.is_empty() {
-        reason = format!("{reason}: {}", notes.join("; "));
-    }
-    (ScanVerdict::ExchangeUnknownBuild, Some(reason))
+    exray_catalog::scan_verdict(a)
 }
 
 /// Confidence of a verdict from how the build was learned.

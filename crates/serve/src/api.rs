@@ -103,6 +103,102 @@ pub async fn post_report(
     Ok((status, Json(out)))
 }
 
+/// Take one of the large-ingest turns (see [`post_report`]), or answer 503.
+async fn large_turn(st: &AppState) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    let wait = tokio::time::timeout(
+        st.cfg.ingest_queue_wait,
+        st.large_ingests.clone().acquire_owned(),
+    );
+    match wait.await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy with other large reports, retry later".into(),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    /// `shadowserver`, `csv` or `jsonl`.
+    pub format: String,
+    /// Name of the feed in the reports (default `upload`).
+    pub name: Option<String>,
+}
+
+/// `POST /api/v1/import?format=shadowserver|csv|jsonl[&name=FILE]`: a third-party feed (the
+/// body, at most `--max-report-mib`), judged by the catalogue and ingested report by report
+/// through the same gate as `POST /api/v1/reports` (a member writes only its organisation's
+/// hosts). Always takes a large-ingest turn.
+pub async fn post_import(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Query(q): Query<ImportQuery>,
+    body: Body,
+) -> ApiResult<impl IntoResponse> {
+    let format = exray_import::Format::parse(&q.format).ok_or_else(|| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("format {:?}: expected shadowserver, csv or jsonl", q.format),
+        )
+    })?;
+    let name: String = q
+        .name
+        .unwrap_or_else(|| "upload".into())
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(128)
+        .collect();
+    let limit = st.cfg.max_report_bytes;
+    let _turn = large_turn(&st).await?;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.to_string().contains("length limit") {
+            too_large(limit)
+        } else {
+            ApiError(StatusCode::BAD_REQUEST, format!("reading the feed: {e}"))
+        }
+    })?;
+    let out = crate::feedimport::import_feed(
+        &st.store,
+        &p,
+        std::io::Cursor::new(body),
+        format,
+        name,
+        exray_import::DEFAULT_CHUNK_ROWS,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::feedimport::FeedImportError::Feed(m) => ApiError(StatusCode::BAD_REQUEST, m),
+        crate::feedimport::FeedImportError::Store(e) => e.into(),
+    })?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Largest IP-to-ASN table accepted by `PUT /api/v1/asn-table` (a full free table is ~30 MB).
+pub const MAX_ASN_TABLE: usize = 256 << 20;
+
+/// `PUT /api/v1/asn-table` (admin): replace the IP-to-ASN table (TSV body).
+pub async fn put_asn_table(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    let _turn = large_turn(&st).await?;
+    let body = axum::body::to_bytes(body, MAX_ASN_TABLE)
+        .await
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("reading the table: {e}")))?;
+    let out = st
+        .store
+        .import_asn_table(&p.actor(), std::io::Cursor::new(body))
+        .await
+        .map_err(|e| match e {
+            exray_store::asn::AsnImportError::Store(e) => e.into(),
+            other => ApiError(StatusCode::BAD_REQUEST, other.to_string()),
+        })?;
+    Ok(Json(serde_json::to_value(out).unwrap_or_default()))
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -218,6 +218,8 @@ async fn security_headers(req: Request, next: Next) -> Response {
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/reports"),
+    ("POST", "/api/v1/import"),
+    ("PUT", "/api/v1/asn-table"),
     ("GET", "/api/v1/funnel"),
     ("GET", "/api/v1/trend"),
     ("GET", "/api/v1/orgs"),
@@ -254,6 +256,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/reports",
             post(api::post_report).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/import",
+            post(api::post_import).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/asn-table",
+            axum::routing::put(api::put_asn_table).layer(DefaultBodyLimit::max(api::MAX_ASN_TABLE)),
         )
         .route("/api/v1/funnel", get(api::funnel))
         .route("/api/v1/trend", get(api::trend))

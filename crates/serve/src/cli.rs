@@ -81,6 +81,12 @@ pub struct ServeArgs {
     /// stays). Default: keep all.
     #[arg(long)]
     pub keep_raw_days: Option<u32>,
+    /// Import (replace) the IP-to-ASN table from this TSV file at start (`range_start range_end
+    /// asn country description`, e.g. iptoasn.com's ip2asn-combined.tsv); organisations'
+    /// claimed ASNs then attribute addresses. Re-run with a newer file to refresh it (or
+    /// `PUT /api/v1/asn-table` while serving).
+    #[arg(long)]
+    pub asn_table: Option<PathBuf>,
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, default_value_t = 60)]
     pub idle_timeout_secs: u64,
@@ -134,6 +140,20 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let store = exray_store::Store::open(&args.database)
         .await
         .with_context(|| format!("opening database {}", redact(&args.database)))?;
+    if let Some(path) = &args.asn_table {
+        let f = std::fs::File::open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        let out = store
+            .import_asn_table("serve --asn-table", std::io::BufReader::new(f))
+            .await
+            .with_context(|| format!("{}: ASN table", path.display()))?;
+        tracing::info!(
+            ranges = out.ranges,
+            ipv4 = out.ipv4,
+            ipv6 = out.ipv6,
+            "ASN table imported"
+        );
+    }
     if let Some(t) = &args.bootstrap_admin_token {
         store
             .ensure_bootstrap_token(t)

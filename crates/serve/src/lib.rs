@@ -14,6 +14,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod deliver;
+pub mod feedimport;
 pub mod listen;
 pub mod upload;
 pub mod web;

@@ -280,6 +280,13 @@ async fn instantiate(
             let (t, _) = st.create_token("t", &format!("victim-{uniq}"), Role::Analyst, None).await.unwrap();
             (format!("/api/v1/tokens/{}", t.id), None)
         }
+        // One JSON-lines row (a JSON object is a valid JSONL body).
+        ("POST", "/api/v1/import") => (
+            "/api/v1/import?format=jsonl&name=matrix".into(),
+            Some(json!({ "ip": "198.51.100.77", "port": 443, "timestamp": "2021-03-10T00:00:00Z", "version": "15.1.2176.2" })),
+        ),
+        // An empty table (no body) is a valid table of no ranges.
+        ("PUT", "/api/v1/asn-table") => (route.into(), None),
         (_, r) if r.contains('{') => panic!("no fixture for {method} {route}"),
         _ => (route.into(), (method != "GET").then(|| json!({}))),
     }
@@ -304,7 +311,7 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
         return 401;
     }
     let ok = match (method, route) {
-        ("POST", "/api/v1/reports") => 201,
+        ("POST", "/api/v1/reports" | "/api/v1/import") => 201,
         (
             "POST",
             "/api/v1/orgs"
@@ -329,6 +336,7 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
             | ("PUT", "/api/v1/templates/{name}")
             | ("GET" | "POST", "/api/v1/tokens")
             | ("GET", "/api/v1/audit")
+            | ("PUT", "/api/v1/asn-table")
     );
     let staff_only = matches!(
         (method, route),
@@ -432,6 +440,7 @@ async fn authorization_matrix_every_role_every_endpoint() {
             "notification.acknowledged",
             "notification.bounced",
             "report.ingest",
+            "asn_table.import",
         ] {
             assert!(
                 audit.iter().any(|a| a.action == action),
@@ -971,5 +980,92 @@ async fn several_instances_over_one_postgres_stay_consistent() {
             60,
             "90 observations per host, the detail shows the latest 60"
         );
+    }
+}
+
+/// `POST /api/v1/import` goes through the ingest gate: organisation B's member importing a
+/// Shadowserver report that names A's, B's and nobody's addresses writes only B's hosts (and
+/// the unclaimed one, which becomes B's as with an upload), never A's, and its answer has no
+/// ingest counters; an analyst's import of the same rows reaches A's host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_endpoint_confines_members_to_their_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in test_databases(dir.path(), "import").await {
+        let s = start(&db, |_| {}).await;
+        let w = world(&s).await;
+        let csv = "\"timestamp\",\"ip\",\"port\",\"hostname\",\"tag\",\"version\"\n\
+            \"2021-03-10 01:00:00\",\"198.51.100.5\",443,,\"cve-2021-26855\",\"15.1.2176.9\"\n\
+            \"2021-03-10 01:00:00\",\"198.51.100.6\",443,,\"cve-2021-26855\",\"15.1.2176.2\"\n\
+            \"2021-03-10 01:00:00\",\"203.0.113.9\",443,,\"cve-2021-26855\",\"15.1.2176.2\"\n\
+            \"2021-03-10 01:00:00\",\"192.0.2.44\",443,,\"cve-2021-26855\",\"15.1.2176.2\"\n\
+            \"2021-03-10 01:00:00\",\"not-an-ip\",443,,\"cve-2021-26855\",\"15.1.2176.2\"\n";
+        let (st, text) = s
+            .req(
+                "POST",
+                "/api/v1/import?format=shadowserver&name=feed.csv",
+                Some(&w.member_b),
+                Some(csv.as_bytes().to_vec()),
+            )
+            .await;
+        assert_eq!(st, 201, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["import"]["rows"], 5);
+        assert_eq!(v["import"]["rejected"], 1);
+        assert_eq!(v["import"]["reasons"]["bad_ip"], 1);
+        assert!(
+            v.get("ingest").is_none(),
+            "no ingest counters for a member: {v}"
+        );
+        let hosts = s
+            .store
+            .list_hosts(&admin(), &Default::default(), exray_store::Page::default())
+            .await
+            .unwrap();
+        let find = |ip: &str| hosts.iter().find(|h| h.ip.as_deref() == Some(ip)).cloned();
+        let a5 = find("198.51.100.5").unwrap();
+        assert_eq!(a5.id, w.host_a);
+        assert_ne!(
+            a5.build.as_deref(),
+            Some("15.1.2176.9"),
+            "A's host untouched"
+        );
+        assert!(
+            find("198.51.100.6").is_none(),
+            "no host created in A's network"
+        );
+        let b9 = find("203.0.113.9").unwrap();
+        let b_org = b9.org_id;
+        assert!(b_org.is_some() && b_org != a5.org_id);
+        assert_eq!(find("192.0.2.44").unwrap().org_id, b_org);
+        // Staff import the same rows (another name: other reports) and reach A's hosts.
+        let (st, text) = s
+            .req(
+                "POST",
+                "/api/v1/import?format=shadowserver&name=feed-staff.csv",
+                Some(&w.analyst),
+                Some(csv.as_bytes().to_vec()),
+            )
+            .await;
+        assert_eq!(st, 201, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["ingest"]["attributed"], 4, "{v}");
+        let hosts = s
+            .store
+            .list_hosts(&admin(), &Default::default(), exray_store::Page::default())
+            .await
+            .unwrap();
+        let a5 = hosts.iter().find(|h| h.id == w.host_a).unwrap();
+        assert_eq!(a5.build.as_deref(), Some("15.1.2176.9"));
+        // A feed that is not one: 400 with the reason.
+        let (st, text) = s
+            .req(
+                "POST",
+                "/api/v1/import?format=shadowserver",
+                Some(&w.analyst),
+                Some(b"a,b\n1,2\n".to_vec()),
+            )
+            .await;
+        assert_eq!(st, 400, "{text}");
+        assert!(text.contains("no column"), "{text}");
     }
 }

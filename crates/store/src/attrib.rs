@@ -1,9 +1,13 @@
 //! Attribution of scanned addresses and hostnames to their owners: longest-prefix CIDR match,
-//! then the longest registered domain suffix. The index lives in memory and is reloaded when
+//! then the AS that routes the address (from the imported IP-to-ASN table, [`crate::asn`]) when
+//! an organisation claims it, then the longest registered domain suffix. The index lives in memory and is reloaded when
 //! `meta.networks_version` changes, so several instances over one database stay consistent.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::asn::AsnTable;
 
 /// A parsed CIDR block, normalised to its network address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,6 +118,11 @@ pub struct Attribution {
     v4_lens: Vec<u8>,
     v6_lens: Vec<u8>,
     domains: HashMap<String, i64>,
+    /// Claimed AS numbers → org id.
+    asns: HashMap<u32, i64>,
+    /// The IP-to-ASN table and the `meta.asn_version` it was loaded at.
+    pub(crate) asn_table: Arc<AsnTable>,
+    pub(crate) asn_version: Option<String>,
 }
 
 impl Attribution {
@@ -128,6 +137,27 @@ impl Attribution {
             lens.push(c.len);
             lens.sort_unstable_by(|a, b| b.cmp(a));
         }
+    }
+
+    /// An organisation's claim of an AS (`AS64500`).
+    pub fn add_asn(&mut self, asn: u32, org: i64) {
+        self.asns.insert(asn, org);
+    }
+
+    /// The organisation of a scanned address and/or name: the longest CIDR, else the claimed
+    /// AS that routes the address, else the longest domain suffix.
+    pub fn attribute(&self, ip: Option<IpAddr>, hostname: Option<&str>) -> Option<i64> {
+        ip.and_then(|i| self.by_ip(i))
+            .or_else(|| ip.and_then(|i| self.by_asn(i)))
+            .or_else(|| hostname.and_then(|h| self.by_hostname(h)))
+    }
+
+    /// The organisation claiming the AS that routes `ip`.
+    pub fn by_asn(&self, ip: IpAddr) -> Option<i64> {
+        if self.asns.is_empty() {
+            return None;
+        }
+        self.asns.get(&self.asn_table.lookup(ip)?).copied()
     }
 
     pub fn add_domain(&mut self, d: String, org: i64) {
@@ -167,6 +197,7 @@ impl Attribution {
             .map(|m| m.len())
             .sum::<usize>()
             + self.domains.len()
+            + self.asns.len()
     }
 }
 

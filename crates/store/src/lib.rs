@@ -10,6 +10,7 @@
 //! per-host state transitions with their cause ([`state`]), notifications, bearer tokens (SHA-256
 //! hashes only), dashboard sessions, and an audit log of every change.
 
+pub mod asn;
 pub mod attrib;
 pub mod auth;
 pub mod db;

@@ -531,20 +531,48 @@ impl Store {
 
     /// Reload the attribution index if another writer (or instance) changed the networks.
     pub(crate) async fn refresh_attribution(&self) -> StoreResult<()> {
-        let v: String = sqlx::query("SELECT v FROM meta WHERE k = 'networks_version'")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        if self
-            .attrib
-            .read()
-            .map(|a| a.version.as_deref() == Some(v.as_str()))
-            .unwrap_or(false)
-        {
+        let rows = sqlx::query(
+            "SELECT k, v FROM meta WHERE k IN ('networks_version', 'asn_version') ORDER BY k",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut v = String::new();
+        let mut asn_v = String::new();
+        for r in rows {
+            let k: String = r.try_get(0)?;
+            if k == "asn_version" {
+                asn_v = r.try_get(1)?;
+            } else {
+                v = r.try_get(1)?;
+            }
+        }
+        let (same_nets, same_asn, table) = {
+            let a = self
+                .attrib
+                .read()
+                .map_err(|_| StoreError::BadRequest("attribution index poisoned".into()))?;
+            (
+                a.version.as_deref() == Some(v.as_str()),
+                a.asn_version.as_deref() == Some(asn_v.as_str()),
+                a.asn_table.clone(),
+            )
+        };
+        if same_nets && same_asn {
             return Ok(());
         }
+        let table = if same_asn {
+            table
+        } else {
+            let t = self.load_asn_table().await?;
+            tracing::debug!(
+                ranges = t.len(),
+                bytes = t.heap_bytes(),
+                "ASN table reloaded"
+            );
+            std::sync::Arc::new(t)
+        };
         let rows = sqlx::query(
-            "SELECT org_id, kind, value FROM networks WHERE kind IN ('cidr', 'domain')",
+            "SELECT org_id, kind, value FROM networks WHERE kind IN ('cidr', 'domain', 'asn')",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -558,10 +586,16 @@ impl Store {
                     Ok(c) => a.add_cidr(c, org),
                     Err(e) => tracing::warn!(%value, error = %e, "stored network does not parse"),
                 },
+                "asn" => match value.trim_start_matches("AS").parse::<u32>() {
+                    Ok(n) => a.add_asn(n, org),
+                    Err(_) => tracing::warn!(%value, "stored ASN does not parse"),
+                },
                 _ => a.add_domain(value, org),
             }
         }
         a.version = Some(v);
+        a.asn_version = Some(asn_v);
+        a.asn_table = table;
         tracing::debug!(networks = a.networks(), "attribution index reloaded");
         if let Ok(mut w) = self.attrib.write() {
             *w = a;

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "templates", TEMPLATES),
     (3, "notice_lease", NOTICE_LEASE),
     (4, "raw_zstd", RAW_ZSTD),
+    (5, "asn_ranges", ASN_RANGES),
 ];
 
 const INITIAL: &str = r#"
@@ -236,6 +237,19 @@ ALTER TABLE notifications ADD COLUMN claimed_at BIGINT
 /// their text until the retention clears them).
 const RAW_ZSTD: &str = r#"
 ALTER TABLE reports ADD COLUMN body_zstd {BLOB}
+"#;
+
+/// The user-supplied IP-to-ASN table (`exray_store::asn`): addresses stored as a family digit
+/// and 32 hex digits, so that text order is address order.
+const ASN_RANGES: &str = r#"
+CREATE TABLE asn_ranges (
+    first TEXT NOT NULL PRIMARY KEY,
+    last TEXT NOT NULL,
+    asn BIGINT NOT NULL,
+    country TEXT NOT NULL,
+    description TEXT NOT NULL
+);
+INSERT INTO meta (k, v) VALUES ('asn_version', '0')
 "#;
 
 /// The built-in notice, installed on first use and editable through the API.

@@ -239,6 +239,8 @@ fn hunt_names_the_source_page_of_a_compiled_shell() {
     let out = exray().arg("hunt").arg(d.path()).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("/owa/auth/outlooken.aspx"), "{text}");
+}
+
 /// `exray import`: a Shadowserver fixture becomes JSON lines of exray scan reports (stdout or
 /// `-o`), the counts go to stderr as one JSON line, and a header that is not Shadowserver's is
 /// an error naming the file.

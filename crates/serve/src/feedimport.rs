@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use exray_import::{Format, ImportStats};
-use exray_store::{IngestOutcome, Principal, Store, StoreError};
+use exray_store::{IngestOutcome, PreparedReport, Principal, Store, StoreError};
 use serde::Serialize;
 
 /// What one feed import did: the rows (import side) and what the reports changed (ingest side).
@@ -56,19 +56,22 @@ pub async fn import_feed<R: Read + Send + 'static>(
     source_name: String,
     chunk_rows: usize,
 ) -> Result<FeedOutcome, FeedImportError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<PreparedReport, StoreError>>(2);
     let producer = std::thread::spawn(move || {
         exray_import::import(input, format, &source_name, chunk_rows, |report| {
             let body = serde_json::to_vec(&report).map_err(std::io::Error::other)?;
-            tx.blocking_send(body)
+            // Validated, hashed and compressed here, so that the store only writes.
+            tx.blocking_send(PreparedReport::new(report, &body))
                 .map_err(|_| std::io::Error::other("the ingest side stopped"))
         })
     });
     let mut out = FeedOutcome::default();
     let mut totals = IngestTotals::default();
     let mut failed = None;
-    while let Some(body) = rx.recv().await {
-        match store.ingest(p, &body).await {
+    while let Some(prepared) = rx.recv().await {
+        // The report as built, with its serialisation: stored and hashed like an upload,
+        // validated like one, not parsed again.
+        match async { store.ingest_prepared(p, prepared?).await }.await {
             Ok(o) => add(&mut out, &mut totals, &o),
             Err(e) => {
                 failed = Some(e);

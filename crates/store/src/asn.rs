@@ -218,11 +218,11 @@ impl Store {
             out.not_routed += u64::from(r.asn == 0);
             batch.push((r, cc, desc));
             if batch.len() == INSERT_ROWS {
-                insert_ranges(&mut tx, &batch).await?;
+                insert_ranges(self.backend, &mut tx, &batch).await?;
                 batch.clear();
             }
         }
-        insert_ranges(&mut tx, &batch).await?;
+        insert_ranges(self.backend, &mut tx, &batch).await?;
         sqlx::query("UPDATE meta SET v = $1 WHERE k = 'asn_version'")
             .bind(uuid::Uuid::new_v4().to_string())
             .execute(&mut *tx)
@@ -286,28 +286,17 @@ impl Store {
 }
 
 async fn insert_ranges(
+    backend: crate::Backend,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     batch: &[(AsnRange, String, String)],
 ) -> StoreResult<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let mut sql =
-        String::from("INSERT INTO asn_ranges (first, last, asn, country, description) VALUES ");
-    for i in 0..batch.len() {
-        let b = i * 5;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5
-        ));
-    }
+    let sql = format!(
+        "INSERT INTO asn_ranges (first, last, asn, country, description) VALUES {}",
+        backend.values(&[""; 5], batch.len())
+    );
     let mut q = sqlx::query(&sql);
     for (r, cc, desc) in batch {
         q = q

@@ -34,6 +34,56 @@ impl Backend {
         }
     }
     /// Row lock for read-modify-write of a host (PostgreSQL; SQLite writers are serialised).
+    /// `($1, $2, …), (…)` for `rows` rows of a multi-row INSERT; a non-empty entry of `cols` is
+    /// a literal in that column.
+    ///
+    /// On SQLite the parameters are anonymous `?` (bound in order): SQLite keeps the names of
+    /// `$N` parameters in a list that it walks for every name lookup, and sqlx looks every
+    /// parameter's name up while binding, so a statement of n named parameters cost O(n²) to
+    /// bind (57% of a feed import's time, with 5,200 parameters per statement).
+    pub fn values(self, cols: &[&str], rows: usize) -> String {
+        let mut out = String::with_capacity(rows * cols.len() * 5);
+        let mut n = 0;
+        for r in 0..rows {
+            out.push_str(if r == 0 { "(" } else { ", (" });
+            for (i, c) in cols.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if c.is_empty() {
+                    n += 1;
+                    self.push_param(&mut out, n);
+                } else {
+                    out.push_str(c);
+                }
+            }
+            out.push(')');
+        }
+        out
+    }
+
+    /// `$1, $2, …, $n` (`?, ?, …` on SQLite, see [`Backend::values`]): an `IN` list.
+    pub fn params(self, n: usize) -> String {
+        let mut out = String::with_capacity(n * 5);
+        for i in 1..=n {
+            if i > 1 {
+                out.push_str(", ");
+            }
+            self.push_param(&mut out, i);
+        }
+        out
+    }
+
+    fn push_param(self, out: &mut String, n: usize) {
+        use std::fmt::Write;
+        match self {
+            Backend::Sqlite => out.push('?'),
+            Backend::Postgres => {
+                let _ = write!(out, "${n}");
+            }
+        }
+    }
+
     pub fn for_update(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
@@ -348,4 +398,23 @@ where
     .execute(ex)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn multi_row_parameters_are_numbered_on_postgres_and_anonymous_on_sqlite() {
+        assert_eq!(
+            Backend::Postgres.values(&["", "'x'", ""], 2),
+            "($1, 'x', $2), ($3, 'x', $4)"
+        );
+        assert_eq!(
+            Backend::Sqlite.values(&["", "'x'", ""], 2),
+            "(?, 'x', ?), (?, 'x', ?)"
+        );
+        assert_eq!(Backend::Postgres.params(3), "$1, $2, $3");
+        assert_eq!(Backend::Sqlite.params(2), "?, ?");
+    }
 }

@@ -24,7 +24,7 @@ pub mod synth;
 
 pub use auth::{Principal, Role};
 pub use db::{Backend, Store};
-pub use ingest::IngestOutcome;
+pub use ingest::{IngestOutcome, PreparedReport};
 pub use state::HostState;
 
 /// Errors of the store, mapped to HTTP statuses by the service.

@@ -376,8 +376,9 @@ impl Store {
         })
         .collect::<StoreResult<Vec<_>>>()?;
         let observations = sqlx::query(
-            "SELECT o.observed_at, o.kind, o.verdict, o.build, r.report_id, o.detail FROM observations o \
-             JOIN reports r ON r.id = o.report_id WHERE o.host_id = $1 ORDER BY o.observed_at DESC, o.id DESC LIMIT 60",
+            "SELECT o.observed_at, o.kind, o.verdict, o.build, r.report_id, o.detail, a.body FROM observations o \
+             JOIN reports r ON r.id = o.report_id LEFT JOIN assessments a ON a.key = o.assessment_key \
+             WHERE o.host_id = $1 ORDER BY o.observed_at DESC, o.id DESC LIMIT 60",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -385,13 +386,21 @@ impl Store {
         .iter()
         .map(|r| {
             let d: String = r.try_get(5)?;
+            let mut detail = serde_json::from_str(&d).unwrap_or(serde_json::Value::Null);
+            // A scan's assessment is stored once per build (`assessments`): put it back.
+            if let (Some(a), Some(map)) = (r.try_get::<Option<String>, _>(6)?, detail.as_object_mut()) {
+                map.insert(
+                    "assessment".into(),
+                    serde_json::from_str(&a).unwrap_or(serde_json::Value::Null),
+                );
+            }
             Ok(ObservationRow {
                 observed_at: ts(r.try_get(0)?),
                 kind: r.try_get(1)?,
                 verdict: r.try_get(2)?,
                 build: r.try_get(3)?,
                 report_id: r.try_get(4)?,
-                detail: serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),
+                detail,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;

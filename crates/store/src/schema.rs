@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "notice_lease", NOTICE_LEASE),
     (4, "raw_zstd", RAW_ZSTD),
     (5, "asn_ranges", ASN_RANGES),
+    (6, "assessments", ASSESSMENTS),
 ];
 
 const INITIAL: &str = r#"
@@ -250,6 +251,17 @@ CREATE TABLE asn_ranges (
     description TEXT NOT NULL
 );
 INSERT INTO meta (k, v) VALUES ('asn_version', '0')
+"#;
+
+/// A scan observation's build assessment (the catalogue's verdict, exposures and update: about
+/// 2 KB of JSON, the same for every host of a build) is stored once, keyed by the SHA-256 of its
+/// JSON; older observations keep theirs inline in `detail`.
+const ASSESSMENTS: &str = r#"
+CREATE TABLE assessments (
+    key TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+ALTER TABLE observations ADD COLUMN assessment_key TEXT
 "#;
 
 /// The built-in notice, installed on first use and editable through the API.

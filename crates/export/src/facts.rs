@@ -437,6 +437,46 @@ pub(crate) fn fqdn(s: &str) -> Option<String> {
         && h.parse::<IpAddr>().is_err()
         && h.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-        && !h.split('.').any(str::is_empty);
+        && h.split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63);
     ok.then_some(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqdn_takes_only_what_dns_and_intelmq_take() {
+        assert_eq!(
+            fqdn("EX01.Contoso.local.").as_deref(),
+            Some("ex01.contoso.local")
+        );
+        assert_eq!(fqdn("ex01").as_deref(), Some("ex01"));
+        for bad in [
+            "",
+            "a..b",
+            "192.0.2.1",
+            "::1",
+            "x<script>",
+            "a b",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(fqdn(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cve_ids() {
+        assert!(is_cve("CVE-2021-26855") && is_cve("cve-2024-1234567"));
+        for bad in [
+            "CVE-21-26855",
+            "CVE-2021-12",
+            "CVE-2021-26855x",
+            "CVE-2021-26855-1",
+            "<b>",
+        ] {
+            assert!(!is_cve(bad), "{bad}");
+        }
+    }
 }

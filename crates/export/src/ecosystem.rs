@@ -1,5 +1,5 @@
 //! The exports read back by the ecosystem's own tools: PyMISP, OASIS's stix2-validator and stix2,
-//! IntelMQ's event model (scripts in `tests/validate/`). The interpreter is `$EXRAY_PYTHON`
+//! IntelMQ's event model, Python's csv module (scripts in `tests/validate/`). The interpreter is `$EXRAY_PYTHON`
 //! (default `python3`); a missing module makes a test skip with a message, unless
 //! `EXRAY_PYTHON` is set: then the validators are expected and their absence fails the test.
 //! `.ci/run` installs them into a virtual environment and sets `EXRAY_PYTHON`.
@@ -106,8 +106,32 @@ fn intelmq_accepts_the_events() {
             validate("check_intelmq.py", &f, &[]);
         }
     }
-    // Not a validator, but the same "reads back" bar for CSV: every row has the header's width.
-    let mut out = Vec::new();
-    csv(&hunt_report(), &Options::default(), &mut out).unwrap();
-    assert!(out.len() > crate::CSV_HEADER.len());
+}
+
+#[test]
+fn python_csv_reads_the_csv() {
+    let o = Options {
+        organisation: Some("-Contoso".into()),
+        ..Options::default()
+    };
+    let mut hunt = Vec::new();
+    csv(&hunt_report(), &o, &mut hunt).unwrap();
+    let (_dir, f) = temp("hunt.csv", &hunt);
+    validate(
+        "check_csv.py",
+        &f,
+        &[
+            "value=C:\\inetpub\\wwwroot\\aspnet_client\\a'b\"c<x>.aspx",
+            "value=203.0.113.7",
+            "organisation='-Contoso",
+        ],
+    );
+    let mut scan = Vec::new();
+    csv(&scan_report(), &o, &mut scan).unwrap();
+    let (_dir, f) = temp("scan.csv", &scan);
+    validate(
+        "check_csv.py",
+        &f,
+        &["type=vulnerable_host", "value=192.0.2.10"],
+    );
 }

@@ -1,8 +1,8 @@
-//! The exports read back by the ecosystem's own tools: PyMISP, OASIS's stix2-validator and stix2,
-//! IntelMQ's event model, Python's csv module (scripts in `tests/validate/`). The interpreter is `$EXRAY_PYTHON`
-//! (default `python3`); a missing module makes a test skip with a message, unless
-//! `EXRAY_PYTHON` is set: then the validators are expected and their absence fails the test.
-//! `.ci/run` installs them into a virtual environment and sets `EXRAY_PYTHON`.
+//! The exports read back by the ecosystem's own tools: PyMISP, OASIS's stix2-validator and
+//! stix2, IntelMQ's event model, Python's csv module (scripts in `tests/validate/`). The
+//! interpreter is `$EXRAY_PYTHON` (default `python3`); a missing module makes a test skip with a
+//! message, unless `EXRAY_PYTHON` is set: then the validators are expected and their absence
+//! fails the test. `.ci/run` installs them into a virtual environment and sets `EXRAY_PYTHON`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

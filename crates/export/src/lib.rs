@@ -3,7 +3,7 @@
 //! | function | writes | what a hunt report gives | what a scan report gives |
 //! |---|---|---|---|
 //! | [`misp`] | MISP events (core format, `{"Event": …}`) | one event per incident, plus one for the findings outside any incident | one event with every vulnerable host (and every possible web shell a probe found) |
-//! | [`stix`] | one STIX 2.1 bundle | identity, indicators, observed-data, sightings, vulnerabilities, relationships | identity, observed-data of each vulnerable host, sightings of its vulnerabilities |
+//! | [`stix`] | one STIX 2.1 bundle | identity, indicators, observed-data, sightings, vulnerabilities, relationships | identity, observed-data of each vulnerable host (address, name, build), sightings of its vulnerabilities; observed-data of each possible web shell's URL |
 //! | [`intelmq`] | IntelMQ events, one JSON object per line | `intrusion-attempts`/`exploit` or `intrusions`/`system-compromise` per attacker IP, `intrusions`/`system-compromise` per web shell | `vulnerable`/`vulnerable-system` per vulnerable host, `intrusions`/`system-compromise` per possible web shell |
 //! | [`csv`] | one row per exported indicator, with the organisation | the same indicators | the same hosts |
 //!

@@ -1,5 +1,6 @@
 //! The `exray` command: argument parsing and wiring only; the work is done in the library crates.
 
+mod export_cmd;
 mod hunt_cmd;
 mod import_cmd;
 mod rules_cmd;
@@ -35,6 +36,8 @@ enum Cmd {
     /// A third-party feed (Shadowserver, CSV, JSON lines) as exray scan reports, judged by the
     /// build catalogue; optionally uploaded to `exray serve`.
     Import(import_cmd::ImportArgs),
+    /// A saved report as MISP events, a STIX 2.1 bundle, IntelMQ events or CSV.
+    Export(export_cmd::ExportArgs),
     /// Send a saved report (`exray hunt|scan --format json -o FILE`) to an `exray serve` instance.
     Upload(UploadArgs),
     /// List every built-in rule (markdown or JSON).
@@ -156,6 +159,7 @@ fn main() -> ExitCode {
         Cmd::Rules(a) => rules_cmd::run(a),
         Cmd::Upload(a) => upload(a),
         Cmd::Import(a) => import_cmd::run(a),
+        Cmd::Export(a) => export_cmd::run(a),
     };
     match res {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

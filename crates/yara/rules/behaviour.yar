@@ -263,8 +263,9 @@ rule EXRAY_Remote_Fetch_To_Disk
     strings:
         $h1 = /(Server)?XMLHTTP|WinHttp\.WinHttpRequest|WebClient|HttpWebRequest|WebRequest\s*\.\s*Create/ nocase
         $body = /responseBody|DownloadData|DownloadFile|DownloadString|GetResponseStream/ nocase
-        $save1 = /SaveToFile[\s(]{1,4}"[^"\r\n]{1,200}\.(asp|aspx|ashx|asmx|asa|cer|cdx|config)"/ nocase
-        $save2 = /MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        // (quotes as ASCII, or as the curly quotes a page pasted from a GBK or UTF-8 text keeps)
+        $save1 = /SaveToFile[\s(]{1,4}("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,200}\.(asp|aspx|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
+        $save2 = /MapPath\s*\(\s*("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
         $save3 = /(SaveToFile|DownloadFile|CreateTextFile|WriteAll(Bytes|Text)|CreateText|File\s*\.\s*Create)[\s(]{1,4}[^)\r\n]{0,60}request/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

@@ -16,7 +16,8 @@ rule EXRAY_Eval_Request_Direct
         attack = "T1505.003"
     strings:
         // eval(Request.Item["x"]...) / eval request("x") / Execute(Request.Form("x")) / ExecuteGlobal request(...)
-        $direct = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        // (eval_r: the name some filters rewrite eval to; the one-liner keeps its shape)
+        $direct = /[^.a-z0-9_](eval|eval_r|execute|executeglobal)[\s(]{1,8}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         // JScript through HttpContext: eval(Context.Request["x"], ...)
         $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.)?(context|httpcontext\.current)\.request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         // session-cached payload: execute session("x")
@@ -60,7 +61,8 @@ rule EXRAY_VBS_Eval_Request_Variable
     strings:
         $req = /[^.a-z0-9_](request|session)(\.(item|form|querystring|headers|cookies)){0,2}\s*[\[(]/ nocase
         // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier
-        $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|;|%>|\))/ nocase
+        // (a trailing ' comment included: eVal x 'pass:...)
+        $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|;|%>|\)|')/ nocase
         $asp = "<%"
     condition:
         filesize < 8KB and $asp and $req and $run
@@ -105,11 +107,29 @@ rule EXRAY_JScript_Eval_Alias
         confidence = "high"
         attack = "T1505.003, T1027"
     strings:
-        $alias = /[:=,(]\s*eval\s*[,;})\]]/
+        // {'E':eval} / f = eval; / return eval (a function that hands eval out)
+        $alias = /([:=,(]\s*|return\s+)eval\s*[,;})\]\r\n]/
         $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
         $js2 = /<script[^>]{0,100}runat\s*=\s*["']?server[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s>]/ nocase
         $js3 = /<script[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s][^>]{0,100}runat\s*=\s*["']?server/ nocase
         $req = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
     condition:
         any of ($js*) and $alias and $req
+}
+
+rule EXRAY_JScript_Service_Eval
+{
+    meta:
+        title = "Web shell: JScript.NET web service or handler evaluates its input"
+        description = "An .asmx WebService or .ashx WebHandler written in JScript.NET calls eval on a variable (a web method's parameter, a request value): code execution by a SOAP/JSON call. Benign web services do not evaluate their input."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003"
+    strings:
+        $svc = /<%\s*@\s*(webservice|webhandler)[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
+        $eval = /[^.a-z0-9_]eval\s*\(\s*[a-z_][a-z0-9_.]{0,60}\s*[,)]/ nocase
+    condition:
+        $svc and $eval
 }

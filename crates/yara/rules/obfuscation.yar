@@ -20,9 +20,33 @@ rule EXRAY_ASP_Execute_Decoder
         $repl = /=\s*replace\s*\(/ nocase
         $alpha = /Array\s*\(\s*("[^"\r\n]{1,2}"\s*,\s*){40}/
         $run_var = /[\s:(%>](execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>)/ nocase
+        // x = Replace(x, "0", ""): junk characters stripped out of a hidden statement, then run
+        $strip = /[a-z_][a-z0-9_]{0,30}\s*=\s*replace\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,\s*"[^"\r\n]{1,4}"\s*,\s*""\s*\)/ nocase
+        $run_any = /[\s:(%>](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>|')/ nocase
+        // Execute(d(6)&d(10)&d(9)&...): the statement spelled by calls that pick characters
+        $picks = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}([a-z_][a-z0-9_]{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}/ nocase
         $asp = "<%"
     condition:
-        $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and $alpha))
+        $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and $alpha)
+            or (filesize < 8KB and $run_any and $strip) or $picks)
+}
+
+rule EXRAY_ASP_Execute_Char_Pieces
+{
+    meta:
+        title = "Web shell: code run from a string glued together one or two characters at a time"
+        description = "A classic ASP page runs Eval/Execute and spells a string out of one- and two-character literals (\"e\"&\"v\"&\"a\"&\"l\"&...): the keyword-splitting that hides eval(request(...)) from signatures. Benign pages do not build text six characters at a time."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        $pieces = /"[^"\r\n]{1,2}"\s*&\s*\(?\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"/
+        $run = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{0,8}["(&]/ nocase
+        $asp = "<%"
+    condition:
+        $asp and $run and $pieces
 }
 
 rule EXRAY_ASP_Chr_Keyword_Split
@@ -94,8 +118,10 @@ rule EXRAY_ScriptControl_Request
         $run1 = ".ExecuteStatement" nocase
         $run2 = ".Eval" nocase
         $run3 = ".AddCode" nocase
+        // .AddCode(Request("x")) then .Run: code from the request, objects passed to Run
+        $code_req = /\.addcode[\s(]{1,8}request\s*[\[(]/ nocase
     condition:
-        $sc and $add and any of ($run*)
+        $sc and (($add and any of ($run*)) or $code_req)
 }
 
 rule EXRAY_JScript_String_Split_Eval

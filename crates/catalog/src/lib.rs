@@ -300,6 +300,19 @@ impl Catalog {
         }
     }
 
+    /// The Exchange 2010 rollup (`RU32`) a version's build number identifies.
+    fn rollup_of(&self, p: Product, v: &Version) -> Option<&str> {
+        if p != Product::Exchange2010 {
+            return None;
+        }
+        let b = v.build?;
+        self.releases
+            .iter()
+            .find(|r| r.product == p && r.build.minor == v.minor && r.build.build == b)
+            .map(|r| r.update.as_str())
+            .filter(|u| u.starts_with("RU"))
+    }
+
     /// The CU (by name) a version belongs to, if the catalogue knows it.
     fn cu_of(&self, p: Product, v: &Version) -> Option<&str> {
         if p == Product::Exchange2010 {
@@ -605,6 +618,7 @@ impl Catalog {
             recommended_update: None,
             notes: Vec::new(),
             source,
+            cpe: None,
         };
         let Some(p) = self.product_of(&v) else {
             a.product = legacy_product(&v).map(str::to_string);
@@ -639,6 +653,10 @@ impl Catalog {
             .map(|r| r.build)
             .max();
         let cu = self.cu_of(p, &v);
+        // 15.2 without a build may be 2019 or SE: no name rather than a guess.
+        if !(p == Product::Exchange2019 && v.build.is_none()) {
+            a.cpe = cpe_name(p, cu, self.rollup_of(p, &v));
+        }
         let newer = match (v.build, line_max) {
             (Some(b), Some(m)) => cu.is_none() && (v.major, v.minor, b) > m.cu_triple(),
             (Some(_), None) => true,
@@ -749,4 +767,35 @@ fn legacy_product(v: &Version) -> Option<&'static str> {
         (6, 0) => Some("Exchange 2000 Server"),
         _ => None,
     }
+}
+
+/// The CPE 2.3 name NVD gives an Exchange product and CU (`cu` as the catalogue names it:
+/// `RTM`, `SP3`, `CU23`; `rollup` an Exchange 2010 `RU32`): version `2010`..`2019`, update
+/// `cumulative_update_N`, `spN`, `spN_rollup_N`, `-` for RTM, `*` where the CU is not known.
+/// NVD's names carry no security update. None for Exchange SE, whose NVD name the catalogue
+/// does not hold.
+pub fn cpe_name(p: Product, cu: Option<&str>, rollup: Option<&str>) -> Option<String> {
+    let version = match p {
+        Product::Exchange2010 => "2010",
+        Product::Exchange2013 => "2013",
+        Product::Exchange2016 => "2016",
+        Product::Exchange2019 => "2019",
+        Product::ExchangeSe => return None,
+    };
+    let update = match cu {
+        Some("RTM") => "-".to_string(),
+        Some(c) if c.starts_with("CU") && c[2..].chars().all(|d| d.is_ascii_digit()) => {
+            format!("cumulative_update_{}", &c[2..])
+        }
+        Some(c) if c.starts_with("SP") && c[2..].chars().all(|d| d.is_ascii_digit()) => {
+            match rollup.and_then(|r| r.strip_prefix("RU")) {
+                Some(n) => format!("sp{}_rollup_{n}", &c[2..]),
+                None => format!("sp{}", &c[2..]),
+            }
+        }
+        _ => "*".to_string(),
+    };
+    Some(format!(
+        "cpe:2.3:a:microsoft:exchange_server:{version}:{update}:*:*:*:*:*:*"
+    ))
 }

@@ -533,3 +533,29 @@ fn bad_data_files_give_file_and_line() {
         "{e}"
     );
 }
+
+/// CPE 2.3 names as NVD gives Exchange: product year and CU, SP or SP rollup; no name where the
+/// product cannot be told (15.2 alone) or NVD's name is not known (SE).
+#[test]
+fn assessments_carry_nvd_cpe_names() {
+    let c = Catalog::embedded();
+    let cpe = |v: &str| c.assess(v).unwrap().cpe;
+    let name = |v: &str, u: &str| {
+        Some(format!(
+            "cpe:2.3:a:microsoft:exchange_server:{v}:{u}:*:*:*:*:*:*"
+        ))
+    };
+    // A full build, a CU-only build and an SU of the same CU give the CU's name.
+    assert_eq!(cpe("15.2.1118.7"), name("2019", "cumulative_update_12"));
+    assert_eq!(cpe("15.2.1118"), name("2019", "cumulative_update_12"));
+    assert_eq!(cpe("15.2.1118.20"), name("2019", "cumulative_update_12"));
+    assert_eq!(cpe("15.0.1497.2"), name("2013", "cumulative_update_23"));
+    assert_eq!(cpe("15.0.847.32"), name("2013", "sp1"));
+    assert_eq!(cpe("15.2.221.12"), name("2019", "-"));
+    assert_eq!(cpe("14.3.513.0"), name("2010", "sp3_rollup_32"));
+    assert_eq!(cpe("15.1"), name("2016", "*"));
+    // 15.2 alone is 2019 or SE; SE has no name in the catalogue; 8.0 is outside it.
+    assert_eq!(cpe("15.2"), None);
+    assert_eq!(cpe("15.2.2562.17"), None);
+    assert_eq!(cpe("8.0.685.24"), None);
+}

@@ -647,6 +647,12 @@ pub struct BuildAssessment {
     /// Where the build came from (e.g. `Bin\ExSetup.exe file version`, `X-OWA-Version header`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The CPE 2.3 name of the product and CU as NVD names Exchange
+    /// (`cpe:2.3:a:microsoft:exchange_server:2019:cumulative_update_12:*:*:*:*:*:*`; security
+    /// updates are not part of NVD's names). None where the name cannot be told: Exchange SE,
+    /// a 15.2 build whose product is unknown, a version outside the catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
 }
 
 /// The verdict of a passive fingerprint of one network target.

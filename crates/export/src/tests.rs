@@ -198,6 +198,7 @@ pub(crate) fn scan_report() -> Report {
             }),
             notes: vec![],
             source: None,
+            cpe: None,
         }),
         evidence: vec![ScanEvidence {
             method: "FEED".into(),

@@ -161,7 +161,7 @@ impl Sink for CsvSink {
             self.header = true;
             writeln!(
                 self.out,
-                "target,ip,port,hostname,verdict,confidence,build,precision,release,recommended_update,source,evidence,error,scanned_at"
+                "target,ip,port,hostname,verdict,confidence,build,precision,release,recommended_update,source,evidence,error,scanned_at,cpe"
             )?;
         }
         let a = r.assessment.as_ref();
@@ -187,6 +187,7 @@ impl Sink for CsvSink {
             evidence.join(" | "),
             r.error.clone().unwrap_or_default(),
             r.scanned_at.to_rfc3339(),
+            a.and_then(|a| a.cpe.clone()).unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(self.out, "{}", line.join(","))?;
@@ -296,6 +297,29 @@ mod tests {
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let row = text.lines().nth(1).unwrap();
         assert!(row.contains("\"'=cmd|' /C calc'!A0, \"\"x\"\"\""), "{row}");
+    }
+
+    #[test]
+    fn csv_names_the_cpe_of_the_assessed_build() {
+        let buf = Shared::default();
+        let mut s = sink(Format::Csv, Box::new(buf.clone()));
+        let mut r = result("https://192.0.2.1:443", ScanVerdict::Vulnerable);
+        r.error = None;
+        r.assessment = Some(
+            exray_catalog::Catalog::embedded()
+                .assess("15.1.2176.2")
+                .unwrap(),
+        );
+        s.result(&r).unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().ends_with(",scanned_at,cpe"));
+        assert!(
+            lines.next().unwrap().ends_with(
+                ",cpe:2.3:a:microsoft:exchange_server:2016:cumulative_update_19:*:*:*:*:*:*"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub fn assessment(build: &str, vulnerable: bool) -> BuildAssessment {
         },
         notes: vec![],
         source: Some("X-OWA-Version header".into()),
+        cpe: Some(
+            "cpe:2.3:a:microsoft:exchange_server:2016:cumulative_update_19:*:*:*:*:*:*".into(),
+        ),
     }
 }
 

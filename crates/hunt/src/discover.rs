@@ -246,8 +246,13 @@ pub fn sniff(path: &Path) -> Option<SourceKind> {
     if !ext_is(path, "log") {
         return None;
     }
-    let head = evidence::head(path, 1024)?;
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    sniff_head(&evidence::head(path, 1024)?)
+}
+
+/// Classify a text log by its first bytes (up to 1 KiB): HttpProxy, ECP server or IIS W3C.
+pub fn sniff_head(head: &[u8]) -> Option<SourceKind> {
+    let head = &head[..head.len().min(1024)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
     if head.contains("#log-type: httpproxy logs") {
         return Some(SourceKind::HttpProxy);
     }

@@ -104,7 +104,7 @@ pub fn hunt_sources<'a>(
                         SourceKind::EcpServer => detect::ecp::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::OabGenerator => detect::oab::hunt(&src.path, &src.display, &mut ctx),
                         SourceKind::Evtx => detect::events::hunt_evtx(&src.path, &src.display, &mut ctx),
-                        SourceKind::EventJson => detect::events::hunt_json(&src.path, &src.display, &mut ctx),
+                        SourceKind::EventJson => detect::events::hunt_json(&src.path, &src.display, &mut ctx, &ioc_pats),
                         _ => {}
                     }));
                     if res.is_err() {

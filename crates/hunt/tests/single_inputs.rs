@@ -323,3 +323,67 @@ fn a_zip_of_evtx_files_gives_their_findings_and_names_what_it_skips() {
         b.coverage
     );
 }
+
+/// Request logs handed over zipped (IIS and HttpProxy, recognised by their first bytes) give the
+/// findings and records the same logs give as files; an ECP server log in the zip is named.
+#[test]
+fn a_zip_of_request_logs_gives_the_findings_of_the_logs() {
+    use std::io::Write;
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/compromised-exchange/C");
+    let v15 = sample.join("Program Files/Microsoft/Exchange Server/V15/Logging");
+    let logs: Vec<(PathBuf, String)> = vec![
+        (
+            sample.join("inetpub/logs/LogFiles/W3SVC1/u_ex210303.log"),
+            "W3SVC1/u_ex210303.log".into(),
+        ),
+        (
+            v15.join("HttpProxy/Owa/HttpProxy_2021030300-1.LOG"),
+            "HttpProxy/Owa/HttpProxy_2021030300-1.LOG".into(),
+        ),
+        (
+            v15.join("HttpProxy/Ecp/HttpProxy_2021030300-1.LOG"),
+            "HttpProxy/Ecp/HttpProxy_2021030300-1.LOG".into(),
+        ),
+        (
+            v15.join("HttpProxy/Autodiscover/HttpProxy_2021030300-1.LOG"),
+            "HttpProxy/Autodiscover/HttpProxy_2021030300-1.LOG".into(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (src, rel) in &logs {
+        let data = std::fs::read(src).unwrap();
+        let to = plain.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(&to, &data).unwrap();
+        // In the zip under names that say nothing: the first bytes decide.
+        w.start_file(format!("logs/{}", rel.replace('/', "_")), opts)
+            .unwrap();
+        w.write_all(&data).unwrap();
+    }
+    w.start_file("logs/ECPServer2021030300-1.LOG", opts).unwrap();
+    w.write_all(&std::fs::read(v15.join("ECP/Server/ECPServer2021030300-1.LOG")).unwrap())
+        .unwrap();
+    let zipped = dir.path().join("triage.zip");
+    std::fs::write(&zipped, w.finish().unwrap().into_inner()).unwrap();
+    let a = hunt(&plain);
+    let b = hunt(&zipped);
+    assert!(
+        a.findings.iter().any(|f| f.severity.as_str() == "critical"),
+        "the sample's logs hold critical findings"
+    );
+    assert_eq!(findings(&a), findings(&b));
+    assert_eq!(records(&a), records(&b));
+    assert_eq!(a.verdict, b.verdict);
+    assert!(
+        b.coverage.iter().any(|c| c
+            .notes
+            .iter()
+            .any(|n| n.contains("1 entries not read") && n.contains("ECPServer"))),
+        "{:?}",
+        b.coverage
+    );
+}

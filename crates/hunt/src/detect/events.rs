@@ -55,7 +55,12 @@ pub fn evaluate(
 }
 
 /// Hunt one JSON-lines export of Windows events, or a zip of such files.
-pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
+pub fn hunt_json(
+    path: &Path,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[exray_parse::prefilter::OwnedPat],
+) {
     let Some(mut ev) = super::open_evidence(ctx, path, display, Kind::EventExport) else {
         return;
     };
@@ -66,7 +71,7 @@ pub fn hunt_json(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
         return;
     }
     if is_zip {
-        crate::detect::zipped::hunt_zip(ev.file, ev.size, display, ctx);
+        crate::detect::zipped::hunt_zip(ev.file, ev.size, display, ctx, iocs);
         return;
     }
     // A sparse export's trailing hole holds no line.

@@ -7,12 +7,10 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use exray_core::{Evidence, RuleMeta, SourceKind};
 use exray_parse::httpproxy::{quick_timestamp, Col, HttpProxyParser, LineType};
-use exray_parse::lines::{scan, scan_file_with, LineKind};
+use exray_parse::lines::LineKind;
 use exray_parse::prefilter::{OwnedPat, Pat};
 
-use super::{
-    contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, starts_with_ci, Ctx,
-};
+use super::{contains_ci, decode_lower, is_autodiscover_confusion, lossy, starts_with_ci, Ctx};
 use crate::rules;
 
 /// Every line a rule can fire on contains one of these. Exact case for what the server writes
@@ -80,7 +78,18 @@ pub fn hunt_with(
     iocs: &[OwnedPat],
     delivery: super::Delivery,
 ) {
-    let Some(file) = open(ctx, path, display) else {
+    hunt_source(super::LogSource::Path(path), display, ctx, iocs, delivery)
+}
+
+/// Hunt a log from `src`: a file, or a reader (an entry of a zip, opened within its caps).
+pub fn hunt_source(
+    src: super::LogSource<'_>,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[OwnedPat],
+    delivery: super::Delivery,
+) {
+    let Some(input) = super::LogInput::open(src, ctx, display) else {
         return;
     };
     let loc = super::location_of(display);
@@ -108,14 +117,11 @@ pub fn hunt_with(
         evaluate(&p, ts, line.number, line.bytes, display, ctx, rules);
         Ok(())
     };
-    let res = match delivery {
-        super::Delivery::Prefiltered => scan_file_with(
-            &file,
-            |sample| super::prefilter_for(PATS, iocs, sample),
-            on_line,
-        ),
-        super::Delivery::Every => scan(file, &exray_parse::lines::EveryLine, on_line),
-    };
+    let res = input.scan(
+        delivery,
+        |sample| super::prefilter_for(PATS, iocs, sample),
+        on_line,
+    );
     let sum = match res {
         Ok(s) => s,
         Err(e) => {

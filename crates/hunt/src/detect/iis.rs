@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use exray_core::{Evidence, RuleMeta, SourceKind};
 use exray_parse::iis::{Field, IisLine, IisParser};
-use exray_parse::lines::{scan, scan_file_with, LineKind};
+use exray_parse::lines::LineKind;
 use exray_parse::prefilter::{OwnedPat, Pat};
 
-use super::{contains_ci, decode_lower, is_autodiscover_confusion, lossy, open, Ctx, Delivery};
+use super::{contains_ci, decode_lower, is_autodiscover_confusion, lossy, Ctx, Delivery};
 use crate::rules;
 
 /// Words that make a query string worth decoding: commands sent to a shell, and the double
@@ -385,7 +385,18 @@ pub fn hunt_with(
     iocs: &[OwnedPat],
     delivery: Delivery,
 ) {
-    let Some(file) = open(ctx, path, display) else {
+    hunt_source(super::LogSource::Path(path), display, ctx, iocs, delivery)
+}
+
+/// Hunt a log from `src`: a file, or a reader (an entry of a zip, opened within its caps).
+pub fn hunt_source(
+    src: super::LogSource<'_>,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[OwnedPat],
+    delivery: Delivery,
+) {
+    let Some(input) = super::LogInput::open(src, ctx, display) else {
         return;
     };
     let loc = super::location_of(display);
@@ -415,14 +426,11 @@ pub fn hunt_with(
         evaluate(&p, line.number, line.bytes, display, &loc, ctx, rules);
         Ok(())
     };
-    let res = match delivery {
-        Delivery::Prefiltered => scan_file_with(
-            &file,
-            |sample| super::prefilter_for(PATS, iocs, sample),
-            on_line,
-        ),
-        Delivery::Every => scan(file, &exray_parse::lines::EveryLine, on_line),
-    };
+    let res = input.scan(
+        delivery,
+        |sample| super::prefilter_for(PATS, iocs, sample),
+        on_line,
+    );
     let sum = match res {
         Ok(s) => s,
         Err(e) => {

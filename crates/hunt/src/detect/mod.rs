@@ -56,6 +56,52 @@ pub enum Delivery {
     Every,
 }
 
+/// Where a request log's bytes come from: an evidence file (opened here, mapped when large), or
+/// a reader the caller opened within its caps (an entry of a zip).
+pub enum LogSource<'a> {
+    Path(&'a std::path::Path),
+    Reader(Box<dyn std::io::Read + 'a>),
+}
+
+/// A request log opened for its detector: the file, or the reader it was handed.
+pub(crate) enum LogInput<'a> {
+    File(std::fs::File),
+    Reader(Box<dyn std::io::Read + 'a>),
+}
+
+impl<'a> LogInput<'a> {
+    /// Open `src` (a file through the evidence module; None, with the error recorded, when it
+    /// cannot be read).
+    pub(crate) fn open(src: LogSource<'a>, ctx: &mut Ctx<'_>, display: &str) -> Option<Self> {
+        match src {
+            LogSource::Path(p) => open(ctx, p, display).map(LogInput::File),
+            LogSource::Reader(r) => Some(LogInput::Reader(r)),
+        }
+    }
+
+    /// Scan it line by line: a file mapped a window at a time, a reader in chunks; the matcher
+    /// from a sample of its start (`Prefiltered`) or every line (`Every`).
+    pub(crate) fn scan<N, M, F>(
+        self,
+        delivery: Delivery,
+        make: M,
+        on_line: F,
+    ) -> std::io::Result<exray_parse::lines::ScanSummary>
+    where
+        N: exray_parse::lines::Needles,
+        M: FnOnce(&[u8]) -> N,
+        F: FnMut(exray_parse::lines::Line<'_>) -> std::io::Result<()>,
+    {
+        use exray_parse::lines::{scan, scan_file_with, scan_with, EveryLine};
+        match (self, delivery) {
+            (LogInput::File(f), Delivery::Prefiltered) => scan_file_with(&f, make, on_line),
+            (LogInput::File(f), Delivery::Every) => scan(f, &EveryLine, on_line),
+            (LogInput::Reader(r), Delivery::Prefiltered) => scan_with(r, make, on_line),
+            (LogInput::Reader(r), Delivery::Every) => scan(r, &EveryLine, on_line),
+        }
+    }
+}
+
 /// The time window findings are kept for (`--since`/`--until`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window {

@@ -1,4 +1,5 @@
-//! Zipped JSON-lines event exports, read within caps ([`ZIP_CAPS`]): entries per archive (counted
+//! Zipped evidence: JSON-lines event exports, EVTX files and request logs (IIS, HttpProxy,
+//! recognised by their first bytes), read within caps ([`ZIP_CAPS`]): entries per archive (counted
 //! from the end-of-central-directory record before the directory is loaded), bytes per entry,
 //! per archive and per hunt, and the compression ratio of an entry. Entries whose data overlap
 //! another's are refused. Every cap is reported when it is hit. An archive is one coverage row,
@@ -10,12 +11,19 @@ use std::sync::atomic::Ordering;
 
 use exray_core::SourceKind;
 use exray_files::evidence::{human, ZipCaps, ZIP_CAPS};
+use exray_parse::prefilter::OwnedPat;
 
 use super::Ctx;
 
-/// Hunt a zip of JSON-lines event exports with the product's caps.
-pub fn hunt_zip<R: Read + Seek>(file: R, size: u64, display: &str, ctx: &mut Ctx<'_>) {
-    hunt_zip_with(file, size, display, ctx, &ZIP_CAPS)
+/// Hunt a zip of event exports, EVTX files and request logs with the product's caps.
+pub fn hunt_zip<R: Read + Seek>(
+    file: R,
+    size: u64,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[OwnedPat],
+) {
+    hunt_zip_with(file, size, display, ctx, &ZIP_CAPS, iocs)
 }
 
 const EOCD: &[u8] = b"PK\x05\x06";
@@ -97,6 +105,7 @@ pub fn hunt_zip_with<R: Read + Seek>(
     display: &str,
     ctx: &mut Ctx<'_>,
     caps: &ZipCaps,
+    iocs: &[OwnedPat],
 ) {
     let refuse = |ctx: &mut Ctx<'_>, msg: String| {
         ctx.error(display, None, None, msg);
@@ -142,7 +151,8 @@ pub fn hunt_zip_with<R: Read + Seek>(
         if entry.is_dir() {
             continue;
         }
-        if !is_export(&name) && !evtx {
+        let log = name.to_ascii_lowercase().ends_with(".log");
+        if !is_export(&name) && !evtx && !log {
             skipped.push(name);
             continue;
         }
@@ -190,6 +200,54 @@ pub fn hunt_zip_with<R: Read + Seek>(
             limit,
             hit: false,
         };
+        if log {
+            // A request log is recognised by its first bytes, as a loose file is.
+            let mut head = Vec::with_capacity(1024);
+            if let Err(e) = (&mut capped).take(1024).read_to_end(&mut head) {
+                ctx.error(&inner, None, None, format!("read error: {e}"));
+                continue;
+            }
+            let kind = crate::discover::sniff_head(&head)
+                .filter(|k| matches!(k, SourceKind::Iis | SourceKind::HttpProxy));
+            let Some(kind) = kind else {
+                skipped.push(name);
+                continue;
+            };
+            let before = ctx.current_kind.replace(kind);
+            let reader = Box::new(io::Cursor::new(head).chain(&mut capped));
+            match kind {
+                SourceKind::Iis => super::iis::hunt_source(
+                    super::LogSource::Reader(reader),
+                    &inner,
+                    ctx,
+                    iocs,
+                    super::Delivery::Prefiltered,
+                ),
+                _ => super::httpproxy::hunt_source(
+                    super::LogSource::Reader(reader),
+                    &inner,
+                    ctx,
+                    iocs,
+                    super::Delivery::Prefiltered,
+                ),
+            }
+            ctx.current_kind = before;
+            archive_read += capped.n;
+            ctx.zip_bytes.fetch_add(capped.n, Ordering::Relaxed);
+            if capped.hit {
+                ctx.error(
+                    &inner,
+                    None,
+                    None,
+                    format!(
+                        "read to {} only: the cap of {why}; the rest of the entry was not read",
+                        human(limit)
+                    ),
+                );
+                ctx.cov(kind, &super::location_of(&inner)).errors += 1;
+            }
+            continue;
+        }
         if evtx {
             let mut data = Vec::new();
             match capped.read_to_end(&mut data) {
@@ -220,7 +278,7 @@ pub fn hunt_zip_with<R: Read + Seek>(
         let n = skipped.len();
         skipped.truncate(5);
         ctx.cov(SourceKind::EventJson, display).notes.push(format!(
-            "{n} entries not read (neither JSON-lines event exports nor EVTX files), e.g. {}",
+            "{n} entries not read (neither JSON-lines event exports, EVTX files nor IIS or HttpProxy logs), e.g. {}",
             skipped.join(", ")
         ));
     }
@@ -303,7 +361,7 @@ mod tests {
         let rules = crate::eventrules::EventRules::builtin();
         let mut ctx = Ctx::new(Window::default(), &ips, &rules);
         let size = bytes.len() as u64;
-        hunt_zip_with(Cursor::new(bytes), size, "x.zip", &mut ctx, caps);
+        hunt_zip_with(Cursor::new(bytes), size, "x.zip", &mut ctx, caps, &[]);
         let records = ctx.coverage.values().map(|c| c.records).sum();
         let rows = ctx.coverage.len();
         (

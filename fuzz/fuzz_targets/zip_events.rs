@@ -23,5 +23,5 @@ const CAPS: ZipCaps = ZipCaps {
 fuzz_target!(|data: &[u8]| {
     let ips = HashSet::new();
     let mut ctx = Ctx::new(Window::default(), &ips, &RULES);
-    hunt_zip_with(Cursor::new(data), data.len() as u64, "f.zip", &mut ctx, &CAPS);
+    hunt_zip_with(Cursor::new(data), data.len() as u64, "f.zip", &mut ctx, &CAPS, &[]);
 });

@@ -364,7 +364,8 @@ fn a_zip_of_request_logs_gives_the_findings_of_the_logs() {
             .unwrap();
         w.write_all(&data).unwrap();
     }
-    w.start_file("logs/ECPServer2021030300-1.LOG", opts).unwrap();
+    w.start_file("logs/ECPServer2021030300-1.LOG", opts)
+        .unwrap();
     w.write_all(&std::fs::read(v15.join("ECP/Server/ECPServer2021030300-1.LOG")).unwrap())
         .unwrap();
     let zipped = dir.path().join("triage.zip");

@@ -168,9 +168,18 @@ impl IntoResponse for Export {
 /// The reports of one export, gathered page by page under the caps.
 struct Gathered {
     scans: Vec<ScanResult>,
-    /// Per host id: (host name or address, its findings, when the newest was received).
-    hunts: BTreeMap<i64, (String, Vec<Finding>, Option<DateTime<Utc>>)>,
+    /// Per host id, its findings.
+    hunts: BTreeMap<i64, HostFindings>,
     findings: usize,
+}
+
+/// One hunted host's findings.
+struct HostFindings {
+    /// Its name, else its address.
+    name: String,
+    findings: Vec<Finding>,
+    /// When the newest of them was received.
+    received: Option<DateTime<Utc>>,
 }
 
 /// Build the export of `target` for `p`, record it in the audit log, and return it.
@@ -231,8 +240,8 @@ pub async fn build(
     if !g.scans.is_empty() {
         reports.push(exray_export::scan_report_from_results(g.scans, &label));
     }
-    for (host_id, (name, findings, last)) in g.hunts {
-        reports.push(hunt_report(host_id, name, findings, last));
+    for (host_id, h) in g.hunts {
+        reports.push(hunt_report(host_id, h.name, h.findings, h.received));
     }
     let hunted = reports
         .iter()
@@ -290,7 +299,8 @@ async fn gather(st: &AppState, p: &Principal, target: Target) -> ApiResult<Gathe
     };
     // Scan results: the latest of each host, kept if the library exports it.
     let exportable = |s: &ScanResult| {
-        s.verdict == ScanVerdict::Vulnerable || s.evidence.iter().any(|e| e.what == "webshell-probe")
+        s.verdict == ScanVerdict::Vulnerable
+            || s.evidence.iter().any(|e| e.what == "webshell-probe")
     };
     match target {
         Target::Host(id) => {
@@ -360,12 +370,13 @@ async fn gather(st: &AppState, p: &Principal, target: Target) -> ApiResult<Gathe
             let received = DateTime::parse_from_rfc3339(&row.received_at)
                 .ok()
                 .map(|d| d.with_timezone(&Utc));
-            let entry = g
-                .hunts
-                .entry(row.host_id)
-                .or_insert_with(|| (row.host.clone(), Vec::new(), None));
-            entry.1.push(f);
-            entry.2 = entry.2.max(received);
+            let entry = g.hunts.entry(row.host_id).or_insert_with(|| HostFindings {
+                name: row.host.clone(),
+                findings: Vec::new(),
+                received: None,
+            });
+            entry.findings.push(f);
+            entry.received = entry.received.max(received);
         }
         if (page.len() as i64) < PAGE {
             break;

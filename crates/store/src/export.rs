@@ -125,7 +125,14 @@ impl Store {
         detail: &serde_json::Value,
     ) -> StoreResult<()> {
         let _w = self.write_guard().await;
-        audit(&self.pool, &p.actor(), "export", object, &detail.to_string()).await?;
+        audit(
+            &self.pool,
+            &p.actor(),
+            "export",
+            object,
+            &detail.to_string(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -252,9 +252,11 @@ pub async fn build(
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let (_, ext) = format.media();
+    // The level is in the name too: CSV has no column for it.
+    let level = tlp.as_str().replace('+', "-");
     let filename = match target {
-        Target::Org(id) => format!("exray-org-{id}.{ext}"),
-        Target::Host(id) => format!("exray-host-{id}.{ext}"),
+        Target::Org(id) => format!("exray-org-{id}-tlp-{level}.{ext}"),
+        Target::Host(id) => format!("exray-host-{id}-tlp-{level}.{ext}"),
     };
     st.store
         .record_export(

@@ -135,7 +135,7 @@ async fn every_format_exports_the_organisations_evidence() {
         assert_eq!(h["content-type"], "application/json");
         assert_eq!(
             h["content-disposition"],
-            format!("attachment; filename=\"exray-org-{org}.misp.json\"")
+            format!("attachment; filename=\"exray-org-{org}-tlp-amber.misp.json\"")
         );
         let events: Vec<Value> = serde_json::from_str(&body).unwrap();
         // The scan report, then the two incidents the hunt's correlation finds again (f1 and
@@ -312,6 +312,18 @@ async fn the_organisations_tlp_setting_marks_its_exports() {
         // Every format, organisation and host, is now marked AMBER+STRICT by default.
         let (_, body, _) = get(&s, &misp(""), &member).await;
         assert!(body.contains("tlp:amber+strict"), "{body}");
+        // CSV has no TLP column: the file name carries it.
+        let (st, _, h) = get(
+            &s,
+            &format!("/api/v1/orgs/{org}/export?format=csv"),
+            &member,
+        )
+        .await;
+        assert_eq!(st, 200);
+        assert_eq!(
+            h["content-disposition"],
+            format!("attachment; filename=\"exray-org-{org}-tlp-amber-strict.csv\"")
+        );
         let (_, body, _) = get(
             &s,
             &format!("/api/v1/hosts/{hunted}/export?format=stix"),

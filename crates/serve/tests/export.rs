@@ -545,3 +545,51 @@ async fn the_dashboard_links_the_downloads() {
         assert!(body.contains("tlp:red"), "{body}");
     }
 }
+
+/// Hostile strings everywhere (organisation, host names, evidence): every export is still
+/// well-formed, and the download's name is built from ids only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_evidence_exports_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&dir.path().join("hostile.db").to_string_lossy(), |_| {}).await;
+    let host = common::hostile_world(&s).await;
+    let (_, v) = s
+        .json("GET", "/api/v1/orgs", ADMIN_SECRET, json!(null))
+        .await;
+    let org = v["orgs"][0]["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/v1/orgs/{org}/export"),
+        format!("/api/v1/hosts/{host}/export"),
+    ] {
+        for f in ["misp", "stix", "intelmq", "csv"] {
+            let (st, body, h) = get(&s, &format!("{path}?format={f}"), ADMIN_SECRET).await;
+            assert_eq!(st, 200, "{path} {f}: {body}");
+            let name = h["content-disposition"].to_str().unwrap();
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " ;=\"-.".contains(c)),
+                "{name}"
+            );
+            match f {
+                "misp" | "stix" => {
+                    serde_json::from_str::<Value>(&body).unwrap();
+                }
+                "intelmq" => {
+                    for l in body.lines() {
+                        serde_json::from_str::<Value>(l).unwrap();
+                    }
+                }
+                _ => {
+                    // No field starts a formula.
+                    assert!(
+                        !body
+                            .lines()
+                            .skip(1)
+                            .any(|l| l.starts_with(['=', '+', '-', '@'])),
+                        "{body}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::{ApiError, ApiResult, AppState, Bearer};
-use crate::deliver;
+use crate::{deliver, export};
 
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -239,16 +239,30 @@ pub async fn list_orgs(
     ))
 }
 
+/// An organisation as created or updated: its fields and, optionally, its TLP setting.
+#[derive(Deserialize)]
+pub struct OrgBody {
+    #[serde(flatten)]
+    pub org: NewOrg,
+    /// The TLP level its exports are marked with at least (`clear`, `green`, `amber`,
+    /// `amber+strict`, `red`); absent: `amber` for a new organisation, unchanged on update.
+    #[serde(default)]
+    pub tlp: Option<String>,
+}
+
 pub async fn create_org(
     State(st): State<AppState>,
     Bearer(p): Bearer,
-    Json(o): Json<NewOrg>,
+    Json(o): Json<OrgBody>,
 ) -> ApiResult<impl IntoResponse> {
     p.require_admin()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(st.store.create_org(&p.actor(), &o).await?),
-    ))
+    let tlp = o.tlp.as_deref().map(export::parse_setting).transpose()?;
+    let mut row = st.store.create_org(&p.actor(), &o.org).await?;
+    if let Some(t) = tlp {
+        st.store.set_org_tlp(&p.actor(), row.id, t).await?;
+        row.tlp = t.to_string();
+    }
+    Ok((StatusCode::CREATED, Json(row)))
 }
 
 pub async fn get_org(
@@ -269,11 +283,36 @@ pub async fn update_org(
     State(st): State<AppState>,
     Bearer(p): Bearer,
     Path(id): Path<i64>,
-    Json(o): Json<NewOrg>,
+    Json(o): Json<OrgBody>,
 ) -> ApiResult<Json<Value>> {
     p.require_admin()?;
-    st.store.update_org(&p.actor(), id, &o).await?;
+    let tlp = o.tlp.as_deref().map(export::parse_setting).transpose()?;
+    st.store.update_org(&p.actor(), id, &o.org).await?;
+    if let Some(t) = tlp {
+        st.store.set_org_tlp(&p.actor(), id, t).await?;
+    }
     Ok(Json(json!({ "updated": id })))
+}
+
+/// `GET /api/v1/orgs/{id}/export?format=misp|stix|intelmq|csv[&tlp=LEVEL]`: the
+/// organisation's evidence in one of the four formats (see [`crate::export`]).
+pub async fn export_org(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+    Query(q): Query<export::ExportQuery>,
+) -> ApiResult<export::Export> {
+    export::build(&st, &p, export::Target::Org(id), &q).await
+}
+
+/// `GET /api/v1/hosts/{id}/export?format=misp|stix|intelmq|csv[&tlp=LEVEL]`: one host's.
+pub async fn export_host(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+    Query(q): Query<export::ExportQuery>,
+) -> ApiResult<export::Export> {
+    export::build(&st, &p, export::Target::Host(id), &q).await
 }
 
 pub async fn delete_org(

@@ -61,6 +61,10 @@ pub struct Config {
     pub ingest_queue_wait: std::time::Duration,
     /// Accept-loop bounds (connections, header and idle timeouts).
     pub limits: crate::listen::Limits,
+    /// Most hosts one export holds (scanned hosts with something to export); above it: 413.
+    pub max_export_hosts: usize,
+    /// Most findings one export holds; above it: 413.
+    pub max_export_findings: usize,
 }
 
 impl Default for Config {
@@ -78,6 +82,8 @@ impl Default for Config {
             max_large_ingests: 1,
             ingest_queue_wait: std::time::Duration::from_secs(60),
             limits: crate::listen::Limits::default(),
+            max_export_hosts: 10_000,
+            max_export_findings: 5_000,
         }
     }
 }
@@ -88,12 +94,17 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     /// Turns for large ingests (`Config::max_large_ingests`).
     pub large_ingests: Arc<tokio::sync::Semaphore>,
+    /// Turns for building exports (`export::CONCURRENT_EXPORTS`).
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(store: Arc<Store>, cfg: Config) -> AppState {
         AppState {
             large_ingests: Arc::new(tokio::sync::Semaphore::new(cfg.max_large_ingests.max(1))),
+            exports: Arc::new(tokio::sync::Semaphore::new(
+                crate::export::CONCURRENT_EXPORTS,
+            )),
             store,
             cfg: Arc::new(cfg),
         }
@@ -225,6 +236,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/orgs"),
     ("POST", "/api/v1/orgs"),
     ("GET", "/api/v1/orgs/{id}"),
+    ("GET", "/api/v1/orgs/{id}/export"),
     ("PUT", "/api/v1/orgs/{id}"),
     ("DELETE", "/api/v1/orgs/{id}"),
     ("POST", "/api/v1/orgs/{id}/networks"),
@@ -233,6 +245,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/contacts/{id}"),
     ("GET", "/api/v1/hosts"),
     ("GET", "/api/v1/hosts/{id}"),
+    ("GET", "/api/v1/hosts/{id}/export"),
     ("GET", "/api/v1/findings"),
     ("GET", "/api/v1/notifications"),
     ("GET", "/api/v1/notifications/{id}"),
@@ -274,12 +287,14 @@ pub fn router(state: AppState) -> Router {
                 .put(api::update_org)
                 .delete(api::delete_org),
         )
+        .route("/api/v1/orgs/{id}/export", get(api::export_org))
         .route("/api/v1/orgs/{id}/networks", post(api::add_network))
         .route("/api/v1/networks/{id}", delete(api::delete_network))
         .route("/api/v1/orgs/{id}/contacts", post(api::add_contact))
         .route("/api/v1/contacts/{id}", delete(api::delete_contact))
         .route("/api/v1/hosts", get(api::list_hosts))
         .route("/api/v1/hosts/{id}", get(api::get_host))
+        .route("/api/v1/hosts/{id}/export", get(api::export_host))
         .route("/api/v1/findings", get(api::list_findings))
         .route("/api/v1/notifications", get(api::list_notifications))
         .route("/api/v1/notifications/{id}", get(api::get_notification))

@@ -6,6 +6,7 @@
 //! - [`api`]: the JSON API under `/api/v1`, described by `openapi.json`.
 //! - [`web`]: the server-rendered dashboard (escaped by construction, CSRF on every form).
 //! - [`deliver`]: notices to an SMTP relay and/or `.eml` files.
+//! - [`export`]: an organisation's or a host's evidence as MISP, STIX 2.1, IntelMQ or CSV.
 //! - [`upload`]: the client side of `exray hunt|scan --upload`.
 //! - [`listen`]: the accept loop (connection cap, header and idle timeouts).
 //! - [`cli`]: `exray serve` arguments and `run`.
@@ -14,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod deliver;
+pub mod export;
 pub mod feedimport;
 pub mod listen;
 pub mod upload;

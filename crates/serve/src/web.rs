@@ -31,8 +31,11 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}", get(org_page))
         .route("/orgs/{id}/networks", post(org_add_network))
         .route("/orgs/{id}/contacts", post(org_add_contact))
+        .route("/orgs/{id}/tlp", post(org_set_tlp))
+        .route("/orgs/{id}/export", get(org_export))
         .route("/hosts", get(hosts_page))
         .route("/hosts/{id}", get(host_page))
+        .route("/hosts/{id}/export", get(host_export))
         .route("/findings", get(findings_page))
         .route("/notifications", get(notifications_page))
         .route("/notifications/queue", post(notifications_queue))
@@ -397,6 +400,19 @@ async fn org_page(
     let body = html! {
         h1 { (shown(&org.name, CELL)) }
         p.muted { "sector " (org.sector) " · country " (org.country) " · " (org.hosts) " host(s)" }
+        h2 { "Export" }
+        (export_links(&format!("/orgs/{id}/export"), &org.tlp))
+        @if s.p.is_admin() {
+            form method="post" action=(format!("/orgs/{id}/tlp")) {
+                input type="hidden" name="csrf" value=(s.csrf);
+                select name="tlp" {
+                    @for level in exray_store::export::TLP_LEVELS {
+                        option value=(level) selected[*level == org.tlp] { "TLP:" (level.to_uppercase()) }
+                    }
+                }
+                button { "Set the TLP of exports" }
+            }
+        }
         h2 { "Funnel" }
         (funnel_svg(&f))
         h2 { "Networks" }
@@ -424,6 +440,59 @@ async fn org_page(
         (pager(&format!("/orgs/{id}"), &q, hosts.len()))
     };
     Ok(page(&org.name, Some(&s), body).into_response())
+}
+
+/// Download links for the four formats (plain GETs with the session cookie).
+fn export_links(base: &str, tlp: &str) -> Markup {
+    html! {
+        p.actions {
+            @for f in crate::export::Format::ALL {
+                a href=(format!("{base}?format={}", f.as_str())) download { (f.as_str().to_uppercase()) } " "
+            }
+            @if !tlp.is_empty() { span.muted { " marked TLP:" (tlp.to_uppercase()) } }
+        }
+    }
+}
+
+/// `GET /orgs/{id}/export?format=…`: the same export as the API, as a download.
+async fn org_export(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<crate::export::ExportQuery>,
+) -> WebResult {
+    let e = crate::export::build(&st, &s.p, crate::export::Target::Org(id), &q).await?;
+    Ok(e.into_response())
+}
+
+/// `GET /hosts/{id}/export?format=…`.
+async fn host_export(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<crate::export::ExportQuery>,
+) -> WebResult {
+    let e = crate::export::build(&st, &s.p, crate::export::Target::Host(id), &q).await?;
+    Ok(e.into_response())
+}
+
+#[derive(Deserialize)]
+struct TlpForm {
+    csrf: String,
+    tlp: String,
+}
+
+async fn org_set_tlp(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<TlpForm>,
+) -> WebResult {
+    check_csrf(&s, &f.csrf)?;
+    s.p.require_admin()?;
+    let tlp = crate::export::parse_setting(&f.tlp)?;
+    st.store.set_org_tlp(&s.p.actor(), id, tlp).await?;
+    Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -532,6 +601,7 @@ async fn host_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) 
             dt { "last scan verdict" } dd { (h.scan_verdict.as_deref().unwrap_or("—")) }
             dt { "last hunt verdict" } dd { (h.hunt_verdict.as_deref().unwrap_or("—")) }
             dt { "first / last seen" } dd { (h.first_seen) " / " (h.last_seen) }
+            dt { "export" } dd { (export_links(&format!("/hosts/{id}/export"), "")) }
         }
         h2 { "State history" }
         table {

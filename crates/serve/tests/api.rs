@@ -237,7 +237,7 @@ async fn instantiate(
         }
         ("POST", "/api/v1/orgs") => (route.into(), Some(json!({ "name": format!("new-{uniq}") }))),
         ("PUT", "/api/v1/orgs/{id}") => {
-            (format!("/api/v1/orgs/{}", w.org_a), Some(json!({ "name": "OrgA-secret-marker", "sector": "water" })))
+            (format!("/api/v1/orgs/{}", w.org_a), Some(json!({ "name": "OrgA-secret-marker", "sector": "water", "tlp": "amber" })))
         }
         ("DELETE", "/api/v1/orgs/{id}") => {
             let o = st.create_org("t", &NewOrg { name: format!("doomed-{uniq}"), ..Default::default() }).await.unwrap();
@@ -264,6 +264,8 @@ async fn instantiate(
         }
         ("GET", "/api/v1/orgs/{id}") => (format!("/api/v1/orgs/{}", w.org_a), None),
         ("GET", "/api/v1/hosts/{id}") => (format!("/api/v1/hosts/{}", w.host_a), None),
+        ("GET", "/api/v1/orgs/{id}/export") => (format!("/api/v1/orgs/{}/export?format=csv", w.org_a), None),
+        ("GET", "/api/v1/hosts/{id}/export") => (format!("/api/v1/hosts/{}/export?format=stix", w.host_a), None),
         ("GET", "/api/v1/notifications/{id}") => (format!("/api/v1/notifications/{}", notice(s, w, false).await), None),
         ("POST", "/api/v1/notifications/{id}/ack") => {
             (format!("/api/v1/notifications/{}/ack", notice(s, w, true).await), None)
@@ -352,7 +354,11 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
         (method, route),
         (
             "GET",
-            "/api/v1/orgs/{id}" | "/api/v1/hosts/{id}" | "/api/v1/notifications/{id}"
+            "/api/v1/orgs/{id}"
+                | "/api/v1/hosts/{id}"
+                | "/api/v1/notifications/{id}"
+                | "/api/v1/orgs/{id}/export"
+                | "/api/v1/hosts/{id}/export"
         ) | ("POST", "/api/v1/notifications/{id}/ack")
     );
     match who {
@@ -441,6 +447,8 @@ async fn authorization_matrix_every_role_every_endpoint() {
             "notification.bounced",
             "report.ingest",
             "asn_table.import",
+            "org.tlp",
+            "export",
         ] {
             assert!(
                 audit.iter().any(|a| a.action == action),

@@ -391,3 +391,245 @@ async fn evidence_times_out_of_range_are_refused_with_the_field() {
 fn uuid_like() -> String {
     format!("r-{}", Utc::now().timestamp_nanos_opt().unwrap_or(0))
 }
+
+/// What one organisation's evidence is marked with in the export test: a scanned vulnerable
+/// address, an attacker address and a web shell (path and hash) found by a hunt.
+struct Marks {
+    name: &'static str,
+    cidr: &'static str,
+    domain: &'static str,
+    scanned_ip: &'static str,
+    attacker_ip: &'static str,
+    sha256: String,
+    shell: &'static str,
+}
+
+impl Marks {
+    fn all(&self) -> Vec<String> {
+        vec![
+            self.name.to_string(),
+            self.scanned_ip.to_string(),
+            self.attacker_ip.to_string(),
+            self.sha256.clone(),
+            self.shell.to_string(),
+        ]
+    }
+}
+
+/// A hunt of `host` that found a web shell on disk, requested from `attacker_ip`.
+fn shell_hunt(host: &str, m: &Marks, at: chrono::DateTime<Utc>) -> Vec<u8> {
+    use exray_core::{Evidence, FileInfo, SourceKind, Stage, Verdict};
+    let mut f = exray_store::synth::finding(&format!("shell-{}", m.name), Stage::Foothold, "x");
+    f.client_ips = vec![m.attacker_ip.to_string()];
+    f.artifacts = vec![format!("C:\\inetpub\\wwwroot\\aspnet_client\\{}", m.shell)];
+    let mut ev = Evidence::new(
+        SourceKind::FileSystem,
+        format!("C:\\inetpub\\wwwroot\\aspnet_client\\{}", m.shell),
+    );
+    ev.file_info = Some(FileInfo {
+        size: 1234,
+        sha256: Some(m.sha256.clone()),
+        sha1: None,
+        md5: None,
+        modified: None,
+        created: None,
+        times: None,
+    });
+    f.evidence.push(ev);
+    for e in &mut f.evidence {
+        e.client_ip = Some(m.attacker_ip.to_string());
+    }
+    to_json(&exray_store::synth::hunt_report(
+        host,
+        Verdict::IndicatorsFound,
+        vec![f],
+        at,
+    ))
+}
+
+/// Issue 13, item 5: a member's export, in every format, of its organisation or of one of its
+/// hosts, holds none of another organisation's addresses, hashes or names (nor of an
+/// unattributed host), and another organisation's export answers 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_export_holds_only_its_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in test_databases(dir.path(), "export_iso").await {
+        let s = start(&db, |_| {}).await;
+        let marks = [
+            Marks {
+                name: "OrgA-export-marker",
+                cidr: "198.51.100.0/24",
+                domain: "orga.example",
+                scanned_ip: "198.51.100.10",
+                attacker_ip: "192.0.2.66",
+                sha256: "a1".repeat(32),
+                shell: "shellA.aspx",
+            },
+            Marks {
+                name: "OrgB-export-marker",
+                cidr: "203.0.113.0/24",
+                domain: "orgb.example",
+                scanned_ip: "203.0.113.10",
+                attacker_ip: "192.0.2.77",
+                sha256: "b2".repeat(32),
+                shell: "shellB.aspx",
+            },
+        ];
+        let mut orgs = Vec::new();
+        for m in &marks {
+            let id = org(
+                &s,
+                m.name,
+                Some(("cidr", m.cidr)),
+                &format!("soc@{}", m.domain),
+            )
+            .await;
+            let (st, v) = s
+                .json(
+                    "POST",
+                    &format!("/api/v1/orgs/{id}/networks"),
+                    ADMIN_SECRET,
+                    json!({"kind": "domain", "value": m.domain}),
+                )
+                .await;
+            assert_eq!(st, 201, "{v}");
+            let (st, v) = upload(
+                &s,
+                ADMIN_SECRET,
+                scan(
+                    m.scanned_ip,
+                    None,
+                    ScanVerdict::Vulnerable,
+                    "15.1.2176.2",
+                    day(0),
+                ),
+            )
+            .await;
+            assert_eq!(st, 201, "{v}");
+            let (st, v) = upload(
+                &s,
+                ADMIN_SECRET,
+                shell_hunt(&format!("ex01.{}", m.domain), m, day(1)),
+            )
+            .await;
+            assert_eq!(st, 201, "{v}");
+            orgs.push((id, member(&s, id).await));
+        }
+        // An address no organisation claims: staff only.
+        let (st, v) = upload(
+            &s,
+            ADMIN_SECRET,
+            scan(
+                "100.64.0.9",
+                None,
+                ScanVerdict::Vulnerable,
+                "15.1.2176.2",
+                day(0),
+            ),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        let unattributed = host_by_ip(&s, "100.64.0.9").await["id"].as_i64().unwrap();
+
+        for (me, (org_id, token)) in orgs.iter().enumerate() {
+            let other = 1 - me;
+            let (other_org, _) = orgs[other];
+            let own_hosts = s
+                .json(
+                    "GET",
+                    &format!("/api/v1/hosts?org_id={org_id}"),
+                    token,
+                    json!(null),
+                )
+                .await
+                .1["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect::<Vec<_>>();
+            assert_eq!(own_hosts.len(), 2, "a scanned and a hunted host");
+            let other_hosts = s
+                .json(
+                    "GET",
+                    &format!("/api/v1/hosts?org_id={other_org}"),
+                    ADMIN_SECRET,
+                    json!(null),
+                )
+                .await
+                .1["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect::<Vec<_>>();
+            for format in ["misp", "stix", "intelmq", "csv"] {
+                let mut bodies = Vec::new();
+                let (st, body) = s
+                    .req(
+                        "GET",
+                        &format!("/api/v1/orgs/{org_id}/export?format={format}"),
+                        Some(token),
+                        None,
+                    )
+                    .await;
+                assert_eq!(st, 200, "{format}: {body}");
+                // Not vacuous: its own evidence is there.
+                for own in [marks[me].scanned_ip, marks[me].attacker_ip] {
+                    assert!(
+                        body.contains(own),
+                        "{db} {format}: {own} missing from\n{body}"
+                    );
+                }
+                bodies.push(body);
+                for h in &own_hosts {
+                    let (st, body) = s
+                        .req(
+                            "GET",
+                            &format!("/api/v1/hosts/{h}/export?format={format}"),
+                            Some(token),
+                            None,
+                        )
+                        .await;
+                    assert_eq!(st, 200, "{format}: {body}");
+                    bodies.push(body);
+                }
+                // Staff exports of the same organisation hold no more of the others either.
+                let (st, body) = s
+                    .req(
+                        "GET",
+                        &format!("/api/v1/orgs/{org_id}/export?format={format}"),
+                        Some(ADMIN_SECRET),
+                        None,
+                    )
+                    .await;
+                assert_eq!(st, 200, "{format}: {body}");
+                bodies.push(body);
+                for body in &bodies {
+                    for theirs in marks[other]
+                        .all()
+                        .iter()
+                        .chain(["100.64.0.9".to_string()].iter())
+                    {
+                        assert!(
+                            !body.contains(theirs.as_str()),
+                            "{db} {format}: organisation {me}'s export holds {theirs}:\n{body}"
+                        );
+                    }
+                }
+                // The other organisation's exports, and the unattributed host's: not found.
+                let mut foreign = vec![format!("/api/v1/orgs/{other_org}/export?format={format}")];
+                for h in other_hosts.iter().chain([unattributed].iter()) {
+                    foreign.push(format!("/api/v1/hosts/{h}/export?format={format}"));
+                }
+                for path in foreign {
+                    let (st, body) = s.req("GET", &path, Some(token), None).await;
+                    assert_eq!(st, 404, "{path}: {body}");
+                    for theirs in marks[other].all() {
+                        assert!(!body.contains(theirs.as_str()), "{path}: {body}");
+                    }
+                }
+            }
+        }
+    }
+}

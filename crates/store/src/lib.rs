@@ -14,6 +14,7 @@ pub mod asn;
 pub mod attrib;
 pub mod auth;
 pub mod db;
+pub mod export;
 pub mod ingest;
 pub mod notify;
 pub mod orgs;

@@ -23,6 +23,8 @@ pub struct OrgRow {
     pub sector: String,
     pub country: String,
     pub hosts: i64,
+    /// The TLP level its exports are marked with at least (default `amber`).
+    pub tlp: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -120,6 +122,7 @@ impl Store {
             sector: o.sector.clone(),
             country: o.country.clone(),
             hosts: 0,
+            tlp: crate::export::DEFAULT_TLP.to_string(),
         })
     }
 
@@ -196,7 +199,7 @@ impl Store {
                 .replace('_', "\\_")
         );
         let rows = sqlx::query(
-            "SELECT o.id, o.name, o.sector, o.country FROM orgs o \
+            "SELECT o.id, o.name, o.sector, o.country, o.tlp FROM orgs o \
              WHERE ($1 < 0 OR o.id = $1) AND LOWER(o.name) LIKE $2 ESCAPE '\\' ORDER BY o.name LIMIT $3 OFFSET $4",
         )
         .bind(p.scope().unwrap_or(-1))
@@ -214,6 +217,7 @@ impl Store {
                 sector: r.try_get(2)?,
                 country: r.try_get(3)?,
                 hosts: 0,
+                tlp: r.try_get(4)?,
             });
         }
         // Host counts per listed org (one indexed query each page, not a scan of all hosts).
@@ -231,7 +235,7 @@ impl Store {
         if !p.can_see_org(Some(id)) {
             return Err(StoreError::NotFound);
         }
-        let r = sqlx::query("SELECT id, name, sector, country FROM orgs WHERE id = $1")
+        let r = sqlx::query("SELECT id, name, sector, country, tlp FROM orgs WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -247,6 +251,7 @@ impl Store {
             sector: r.try_get(2)?,
             country: r.try_get(3)?,
             hosts,
+            tlp: r.try_get(4)?,
         })
     }
 

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "raw_zstd", RAW_ZSTD),
     (5, "asn_ranges", ASN_RANGES),
     (6, "assessments", ASSESSMENTS),
+    (7, "org_tlp", ORG_TLP),
 ];
 
 const INITIAL: &str = r#"
@@ -262,6 +263,12 @@ CREATE TABLE assessments (
     body TEXT NOT NULL
 );
 ALTER TABLE observations ADD COLUMN assessment_key TEXT
+"#;
+
+/// The TLP level an organisation's exports are marked with at least (`clear`, `green`,
+/// `amber`, `amber+strict`, `red`; `exray_store::export`). Existing organisations get `amber`.
+const ORG_TLP: &str = r#"
+ALTER TABLE orgs ADD COLUMN tlp TEXT NOT NULL DEFAULT 'amber'
 "#;
 
 /// The built-in notice, installed on first use and editable through the API.

@@ -4,8 +4,8 @@
 //!
 //! - no host of organisation X (or of none) has an observation, finding or transition caused by
 //!   a report of a member of organisation Y ≠ X;
-//! - every read a member can make (hosts, host detail, findings, notifications, organisations,
-//!   funnel) answers only with its own organisation's rows.
+//! - every read a member can make (hosts, host detail, findings, latest scans, notifications,
+//!   organisations, funnel) answers only with its own organisation's rows.
 //!
 //! Fixed seed; `EXRAY_PROPTEST_CASES` (default 4) sequences of 250–400 steps per engine.
 
@@ -355,6 +355,13 @@ async fn check_reads(s: &Store, w: &World, after: &Step) -> Result<(), String> {
                     return bad("host_detail findings")
                 }
                 _ => {}
+            }
+        }
+        // The export's read of the latest scans, asked for every host (issue 13, item 5).
+        let ids: Vec<i64> = all_hosts.iter().map(|h| h.id).collect();
+        for (id, _) in s.latest_scans(p, &ids).await.unwrap() {
+            if all_hosts.iter().find(|h| h.id == id).map(|h| h.org_id) != Some(own) {
+                return bad("latest_scans");
             }
         }
         let ns = s

@@ -197,11 +197,15 @@ rule EXRAY_HTTP_Proxy_Request_Url
         $h3 = "WebClient" nocase
         $url1 = /[a-z_][a-z0-9_]{0,30}\s*=\s*(String\s*\(\s*)?request(\.querystring|\.form|\.item)?\s*[\[(]\s*"(url|u|target|host|uri)"/ nocase
         $url2 = /(\.Open\s*\(?\s*"(GET|POST)"\s*,|WebRequest\s*\.\s*Create\s*\(|Download(String|Data)\s*\()\s*request/ nocase
+        // the caller's own body forwarded into the outgoing request: a relay whatever the names
+        $in = /Request\s*\.\s*(InputStream|BinaryRead)/ nocase
+        $fwd = /GetRequestStream\s*\(\s*\)/ nocase
+        $form = /request(\.form|\.querystring|\.item|\.params)?\s*\[\s*"[a-z_][a-z0-9_]{0,30}"\s*\]/ nocase
         $out = /Response\.(Write|BinaryWrite)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and any of ($h*) and any of ($url*) and $out
+        any of ($srv*) and any of ($h*) and $out and (any of ($url*) or ($h2 and $in and $fwd and $form))
 }
 
 rule EXRAY_NET_PowerShell_Runspace

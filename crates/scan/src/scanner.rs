@@ -714,6 +714,7 @@ impl Scanner {
             None => (ScanVerdict::Error, "no response".to_string()),
         };
         let mut r = Self::result(target, verdict, Confidence::High);
+        r.evidence = f.evidence;
         r.error = Some(msg);
         r
     }

@@ -344,6 +344,9 @@ mod tests {
         assert_eq!(ports.len(), 3);
         assert!(ports[1].tls);
         let t = T::try_parse_from(["exray", "--mail-ports", "8025", "x.org"]).unwrap();
-        assert!(config(&t.a).unwrap_err().to_string().contains("--mail-ports"));
+        assert!(config(&t.a)
+            .unwrap_err()
+            .to_string()
+            .contains("--mail-ports"));
     }
 }

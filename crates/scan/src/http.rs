@@ -110,13 +110,16 @@ pub struct Client {
 
 /// The certificate policy of fingerprinting, shared by the mail probes: any certificate is
 /// accepted (self-signed certificates are the norm, and nothing secret is sent).
-pub fn accept_any_cert(provider: Arc<rustls::crypto::CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
+pub fn accept_any_cert(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Arc<dyn ServerCertVerifier> {
     Arc::new(AcceptAnyCert(provider))
 }
 
 /// The rustls error inside an I/O error from tokio-rustls, if there is one.
 fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
-    e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 /// Does this handshake error mean "the server speaks only TLS 1.0/1.1 (or SSL)"? True when the

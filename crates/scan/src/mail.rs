@@ -95,7 +95,9 @@ impl MailPort {
             .ok_or_else(|| format!("`{s}`: not a port number"))?;
         match proto {
             None => MailPort::well_known(port).ok_or_else(|| {
-                format!("`{s}`: not a well-known mail port; write it as {port}/smtp, {port}/imaps, …")
+                format!(
+                    "`{s}`: not a well-known mail port; write it as {port}/smtp, {port}/imaps, …"
+                )
             }),
             Some(p) => {
                 let (proto, tls) = match p.to_ascii_lowercase().as_str() {
@@ -105,11 +107,9 @@ impl MailPort {
                     "imaps" => (MailProto::Imap, true),
                     "pop3" => (MailProto::Pop3, false),
                     "pop3s" => (MailProto::Pop3, true),
-                    other => {
-                        return Err(format!(
-                            "`{s}`: unknown protocol `{other}` (smtp, smtps, imap, imaps, pop3, pop3s)"
-                        ))
-                    }
+                    other => return Err(format!(
+                        "`{s}`: unknown protocol `{other}` (smtp, smtps, imap, imaps, pop3, pop3s)"
+                    )),
                 };
                 Ok(MailPort { port, proto, tls })
             }
@@ -313,8 +313,7 @@ pub fn analyse(proto: MailProto, obs: &MailObservation) -> BannerFacts {
                         facts.version_text = Some(v);
                     }
                     None => {
-                        facts.product =
-                            Some("Microsoft Exchange transport (2007 or later)".into());
+                        facts.product = Some("Microsoft Exchange transport (2007 or later)".into());
                         facts.exchange = Some(
                             "SMTP banner \"Microsoft ESMTP MAIL Service ready\" (Exchange transport)"
                                 .into(),
@@ -351,7 +350,10 @@ pub fn analyse(proto: MailProto, obs: &MailObservation) -> BannerFacts {
                 "POP3"
             };
             if lower.contains("microsoft exchange") {
-                facts.exchange = Some(format!("{} greeting names Microsoft Exchange", proto.method()));
+                facts.exchange = Some(format!(
+                    "{} greeting names Microsoft Exchange",
+                    proto.method()
+                ));
                 match version_after(&text, "server version") {
                     Some((v, major, minor)) => {
                         facts.version_product = product_line(major, minor);
@@ -405,7 +407,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<S> {
                 return Ok(line);
             }
             if self.buf.len() > MAX_LINE {
-                return Err(format!("line longer than {MAX_LINE} bytes without a newline"));
+                return Err(format!(
+                    "line longer than {MAX_LINE} bytes without a newline"
+                ));
             }
             if self.total >= MAX_BYTES {
                 return Err(format!("more than {MAX_BYTES} bytes: stopped reading"));
@@ -627,10 +631,18 @@ mod tests {
             Some("Microsoft Exchange IMAP4 service")
         );
         // Not base64, odd length, not a host name, too long: no name, no panic.
-        for junk in ["[!!!]", "[QQ==]", "[AAA=]", &format!("[{}]", "A".repeat(5000))] {
+        for junk in [
+            "[!!!]",
+            "[QQ==]",
+            "[AAA=]",
+            &format!("[{}]", "A".repeat(5000)),
+        ] {
             assert_eq!(decode_server_name(junk), None, "{junk}");
         }
-        let bad = b64(&"a b".encode_utf16().flat_map(|u| u.to_le_bytes()).collect::<Vec<_>>());
+        let bad = b64(&"a b"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect::<Vec<_>>());
         assert_eq!(decode_server_name(&format!("[{bad}]")), None);
     }
 
@@ -643,7 +655,11 @@ mod tests {
                 &["EX01.contoso.com Hello [192.0.2.1]", "SIZE 37748736", "X-ANONYMOUSTLS", "XRDST"],
             ),
         );
-        assert!(f.exchange.as_deref().unwrap().contains("X-ANONYMOUSTLS, XRDST"));
+        assert!(f
+            .exchange
+            .as_deref()
+            .unwrap()
+            .contains("X-ANONYMOUSTLS, XRDST"));
         assert_eq!(f.version_text, None);
 
         let f = analyse(
@@ -656,11 +672,16 @@ mod tests {
         assert!(f.exchange.is_some());
 
         // The IIS SMTP service alone is not Exchange; with XEXCH50 it carries Exchange 2003.
-        let g = "mail.example.org Microsoft ESMTP MAIL Service, Version: 6.0.3790.4675 ready at Mon";
-        assert!(analyse(MailProto::Smtp, &obs(g, &["SIZE", "DSN"])).exchange.is_none());
-        assert!(analyse(MailProto::Smtp, &obs(g, &["XEXCH50", "X-LINK2STATE"]))
+        let g =
+            "mail.example.org Microsoft ESMTP MAIL Service, Version: 6.0.3790.4675 ready at Mon";
+        assert!(analyse(MailProto::Smtp, &obs(g, &["SIZE", "DSN"]))
             .exchange
-            .is_some());
+            .is_none());
+        assert!(
+            analyse(MailProto::Smtp, &obs(g, &["XEXCH50", "X-LINK2STATE"]))
+                .exchange
+                .is_some()
+        );
 
         let f = analyse(
             MailProto::Pop3,
@@ -669,8 +690,21 @@ mod tests {
         assert_eq!(f.version_product, Some("Exchange 2003"));
         assert_eq!(f.version_text.as_deref(), Some("6.5.7638.1"));
 
-        assert!(analyse(MailProto::Smtp, &obs("mx.example.org ESMTP Postfix (Debian/GNU)", &["PIPELINING", "STARTTLS"])).exchange.is_none());
-        assert!(analyse(MailProto::Imap, &obs("* OK [CAPABILITY IMAP4rev1] Dovecot ready.", &[])).exchange.is_none());
+        assert!(analyse(
+            MailProto::Smtp,
+            &obs(
+                "mx.example.org ESMTP Postfix (Debian/GNU)",
+                &["PIPELINING", "STARTTLS"]
+            )
+        )
+        .exchange
+        .is_none());
+        assert!(analyse(
+            MailProto::Imap,
+            &obs("* OK [CAPABILITY IMAP4rev1] Dovecot ready.", &[])
+        )
+        .exchange
+        .is_none());
         assert_eq!(sanitise(b"220 a\x1b[31mb\r\n"), "220 a?[31mb");
     }
 }

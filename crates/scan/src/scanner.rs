@@ -807,7 +807,8 @@ fn mail_findings(target: &Target, answers: &[(MailPort, MailObservation)], f: &m
         }
         let facts = mail::analyse(port.proto, obs);
         if let Some(name) = &facts.server_name {
-            f.evidence.push(ev("banner:server-name", None, name.clone()));
+            f.evidence
+                .push(ev("banner:server-name", None, name.clone()));
         }
         let Some(why) = &facts.exchange else {
             continue;

@@ -122,7 +122,10 @@ async fn exchange_recognised_by_its_mail_banners_when_https_is_closed() {
     assert!(evidence(&r, "ehlo")[0].contains("X-ANONYMOUSTLS"));
     assert_eq!(evidence(&r, "banner:server-name"), ["EX01.contoso.com"]);
     let smtp_ev = r.evidence.iter().find(|e| e.method == "SMTP").unwrap();
-    assert_eq!(smtp_ev.url, format!("smtp://127.0.0.61:{}", smtp.addr.port()));
+    assert_eq!(
+        smtp_ev.url,
+        format!("smtp://127.0.0.61:{}", smtp.addr.port())
+    );
     assert_eq!(smtp_ev.status, Some(220));
     assert!(r
         .evidence
@@ -130,11 +133,17 @@ async fn exchange_recognised_by_its_mail_banners_when_https_is_closed() {
         .any(|e| e.method == "POP3" && e.url.starts_with("pop3s://")));
     let why = evidence(&r, "banner:exchange").join("\n");
     assert!(why.contains("X-ANONYMOUSTLS, XRDST"), "{why}");
-    assert!(why.contains("IMAP greeting names Microsoft Exchange"), "{why}");
+    assert!(
+        why.contains("IMAP greeting names Microsoft Exchange"),
+        "{why}"
+    );
     // Exactly the benign conversation: EHLO and QUIT; LOGOUT; QUIT.
     assert_eq!(
         smtp.lines(),
-        [b"EHLO exray-scan.invalid\r\n".to_vec(), b"QUIT\r\n".to_vec()]
+        [
+            b"EHLO exray-scan.invalid\r\n".to_vec(),
+            b"QUIT\r\n".to_vec()
+        ]
     );
     assert_eq!(imap.lines(), [b"a1 LOGOUT\r\n".to_vec()]);
     assert_eq!(pop3s.lines(), [b"QUIT\r\n".to_vec()]);
@@ -174,7 +183,11 @@ async fn other_mail_servers_are_not_exchange_and_mail_is_off_by_default() {
         false,
         MailPersona::Speaks {
             greeting: vec!["220 mx.example.org ESMTP Postfix (Debian/GNU)".into()],
-            ehlo: vec!["mx.example.org".into(), "PIPELINING".into(), "STARTTLS".into()],
+            ehlo: vec![
+                "mx.example.org".into(),
+                "PIPELINING".into(),
+                "STARTTLS".into(),
+            ],
         },
     )
     .await;
@@ -242,8 +255,14 @@ async fn old_versions_in_banners_are_named_and_said_to_be_outside_the_catalogue(
     assert_eq!(r.verdict, ScanVerdict::ExchangeUnknownBuild, "{r:#?}");
     assert!(r.assessment.is_none());
     let cat = evidence(&r, "catalogue").join("\n");
-    assert!(cat.contains("Exchange 2003 6.5.7638.1 (from the POP3 banner) is outside"), "{cat}");
-    assert!(cat.contains("Exchange 2007 8.1.263.0 (from the SMTP banner) is outside"), "{cat}");
+    assert!(
+        cat.contains("Exchange 2003 6.5.7638.1 (from the POP3 banner) is outside"),
+        "{cat}"
+    );
+    assert!(
+        cat.contains("Exchange 2007 8.1.263.0 (from the SMTP banner) is outside"),
+        "{cat}"
+    );
 }
 
 #[tokio::test]
@@ -295,8 +314,14 @@ async fn hostile_mail_servers_cost_one_small_buffer_and_one_timeout() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(6), "took {took:?}");
     let silent_ev = evidence(&r, "mail:no-banner").join("\n");
-    assert!(silent_ev.contains("line longer than 1024 bytes"), "{silent_ev}");
-    assert!(silent_ev.contains("no greeting before the deadline"), "{silent_ev}");
+    assert!(
+        silent_ev.contains("line longer than 1024 bytes"),
+        "{silent_ev}"
+    );
+    assert!(
+        silent_ev.contains("no greeting before the deadline"),
+        "{silent_ev}"
+    );
     // The floods were cut after at most a line's worth plus one read (the kernel buffers the
     // rest: the server's writes stall once the socket buffers are full).
     for f in [&flood, &flood_tls] {
@@ -361,4 +386,80 @@ async fn a_tls_1_0_only_mail_port_is_named_as_such() {
     let ev = evidence(&r, "tls:legacy-only");
     assert_eq!(ev.len(), 1, "{r:#?}");
     assert!(ev[0].starts_with("TLS 1.0/1.1 only"), "{ev:?}");
+}
+
+/// The same against a real TLS 1.0-only server: `openssl s_server -tls1` at security level 0.
+/// Skips with a message when `openssl` is not installed or refuses.
+#[tokio::test]
+async fn a_real_openssl_tls_1_0_server_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=ex.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: no openssl to make a certificate");
+        return;
+    }
+    let ip: IpAddr = "127.0.0.72".parse().unwrap();
+    let port = closed_port(ip).await;
+    let Ok(child) = std::process::Command::new("openssl")
+        .args([
+            "s_server",
+            "-tls1",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+            "-www",
+            "-accept",
+        ])
+        .arg(format!("{ip}:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: openssl s_server did not start");
+        return;
+    };
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(child);
+    let addr = SocketAddr::new(ip, port);
+    let mut up = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !up {
+        eprintln!("skipped: openssl s_server -tls1 is not listening");
+        return;
+    }
+    let r = Scanner::new(config(Vec::new()))
+        .scan(&target(ip, port))
+        .await;
+    assert_eq!(r.verdict, ScanVerdict::Error, "{r:#?}");
+    assert!(
+        r.error.as_deref().unwrap().starts_with("TLS 1.0/1.1 only"),
+        "{r:#?}"
+    );
 }

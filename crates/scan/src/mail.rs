@@ -107,9 +107,11 @@ impl MailPort {
                     "imaps" => (MailProto::Imap, true),
                     "pop3" => (MailProto::Pop3, false),
                     "pop3s" => (MailProto::Pop3, true),
-                    other => return Err(format!(
+                    other => {
+                        return Err(format!(
                         "`{s}`: unknown protocol `{other}` (smtp, smtps, imap, imaps, pop3, pop3s)"
-                    )),
+                    ))
+                    }
                 };
                 Ok(MailPort { port, proto, tls })
             }

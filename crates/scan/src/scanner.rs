@@ -445,9 +445,11 @@ impl Scanner {
             let answers = self.mail_answers(addr.ip(), sni).await;
             mail_findings(target, &answers, &mut f);
         }
+        let http_answered = f.responses > 0;
         let mut result = self.conclude(target, f);
         result.ip = Some(addr.ip().to_string());
         if self.config.probe_webshells
+            && http_answered
             && !matches!(
                 result.verdict,
                 ScanVerdict::NotExchange | ScanVerdict::Unreachable | ScanVerdict::Error
@@ -680,11 +682,17 @@ impl Scanner {
                 Confidence::Low
             };
             let mut r = Self::result(target, ScanVerdict::ExchangeUnknownBuild, conf);
-            if f.responses == 0 {
-                // Recognised by its mail banners only: say why HTTP(S) told nothing.
-                r.error = f.first_error.map(|e| e.to_string());
-            }
             r.evidence = f.evidence;
+            if let (0, Some(e)) = (f.responses, &f.first_error) {
+                // Recognised by its mail banners only: say why HTTP(S) told nothing.
+                r.evidence.push(ScanEvidence {
+                    method: "-".into(),
+                    url: target.base_url(),
+                    status: None,
+                    what: "http:no-answer".into(),
+                    value: e.to_string(),
+                });
+            }
             r.evidence.push(ScanEvidence {
                 method: "-".into(),
                 url: "summary".into(),

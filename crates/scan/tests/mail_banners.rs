@@ -115,7 +115,16 @@ async fn exchange_recognised_by_its_mail_banners_when_https_is_closed() {
         .scan(&target(ip, closed_port(ip).await))
         .await;
     assert_eq!(r.verdict, ScanVerdict::ExchangeUnknownBuild, "{r:#?}");
-    assert!(r.error.as_deref().unwrap().contains("connect"), "{r:#?}");
+    assert!(r.error.is_none(), "{r:#?}");
+    assert!(
+        evidence(&r, "http:no-answer")[0].contains("connect"),
+        "{r:#?}"
+    );
+    let summary = evidence(&r, "discovery").join("");
+    assert!(
+        summary.contains("Exchange recognised by SMTP banner, IMAP banner, POP3 banner"),
+        "{summary}"
+    );
     let banners = evidence(&r, "banner");
     assert_eq!(banners.len(), 3, "{r:#?}");
     assert!(banners[0].starts_with("220 EX01.contoso.com Microsoft ESMTP MAIL Service"));

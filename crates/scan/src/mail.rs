@@ -62,6 +62,17 @@ pub struct MailPort {
     pub tls: bool,
 }
 
+/// A `--mail-ports` entry that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailPortError {
+    #[error("`{0}`: not a port number")]
+    NotAPort(String),
+    #[error("{0}: not a well-known mail port; write it as {0}/smtp, {0}/imaps, …")]
+    NotWellKnown(u16),
+    #[error("{port}/{protocol}: unknown protocol (smtp, smtps, imap, imaps, pop3, pop3s)")]
+    UnknownProtocol { port: u16, protocol: String },
+}
+
 /// The ports `--mail` probes: SMTP 25, 587, 465 (TLS); IMAP 143, 993 (TLS); POP3 110, 995 (TLS).
 pub const DEFAULT_MAIL_PORTS: &[u16] = &[25, 587, 465, 143, 993, 110, 995];
 
@@ -82,7 +93,7 @@ impl MailPort {
 
     /// `25`, `993` (well-known ports) or `PORT/PROTO` with PROTO one of `smtp`, `smtps`, `imap`,
     /// `imaps`, `pop3`, `pop3s` (e.g. `2526/smtp`, `10993/imaps`).
-    pub fn parse(s: &str) -> Result<MailPort, String> {
+    pub fn parse(s: &str) -> Result<MailPort, MailPortError> {
         let s = s.trim();
         let (num, proto) = match s.split_once('/') {
             Some((n, p)) => (n, Some(p)),
@@ -92,30 +103,25 @@ impl MailPort {
             .parse()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| format!("`{s}`: not a port number"))?;
-        match proto {
-            None => MailPort::well_known(port).ok_or_else(|| {
-                format!(
-                    "`{s}`: not a well-known mail port; write it as {port}/smtp, {port}/imaps, …"
-                )
-            }),
-            Some(p) => {
-                let (proto, tls) = match p.to_ascii_lowercase().as_str() {
-                    "smtp" => (MailProto::Smtp, false),
-                    "smtps" => (MailProto::Smtp, true),
-                    "imap" => (MailProto::Imap, false),
-                    "imaps" => (MailProto::Imap, true),
-                    "pop3" => (MailProto::Pop3, false),
-                    "pop3s" => (MailProto::Pop3, true),
-                    other => {
-                        return Err(format!(
-                        "`{s}`: unknown protocol `{other}` (smtp, smtps, imap, imaps, pop3, pop3s)"
-                    ))
-                    }
-                };
-                Ok(MailPort { port, proto, tls })
+            .ok_or_else(|| MailPortError::NotAPort(s.to_string()))?;
+        let Some(p) = proto else {
+            return MailPort::well_known(port).ok_or(MailPortError::NotWellKnown(port));
+        };
+        let (proto, tls) = match p.to_ascii_lowercase().as_str() {
+            "smtp" => (MailProto::Smtp, false),
+            "smtps" => (MailProto::Smtp, true),
+            "imap" => (MailProto::Imap, false),
+            "imaps" => (MailProto::Imap, true),
+            "pop3" => (MailProto::Pop3, false),
+            "pop3s" => (MailProto::Pop3, true),
+            _ => {
+                return Err(MailPortError::UnknownProtocol {
+                    port,
+                    protocol: p.to_string(),
+                })
             }
-        }
+        };
+        Ok(MailPort { port, proto, tls })
     }
 
     /// `smtp`, `smtps`, `imap`, `imaps`, `pop3`, `pop3s`: the scheme of evidence URLs.
@@ -611,9 +617,18 @@ mod tests {
         );
         assert_eq!(MailPort::parse("2526/SMTP").unwrap().scheme(), "smtp");
         assert_eq!(MailPort::parse("10995/pop3s").unwrap().scheme(), "pop3s");
-        assert!(MailPort::parse("8025").is_err());
-        assert!(MailPort::parse("0").is_err());
-        assert!(MailPort::parse("25/ftp").is_err());
+        assert_eq!(
+            MailPort::parse("8025"),
+            Err(MailPortError::NotWellKnown(8025))
+        );
+        assert!(matches!(
+            MailPort::parse("0"),
+            Err(MailPortError::NotAPort(_))
+        ));
+        assert!(matches!(
+            MailPort::parse("25/ftp"),
+            Err(MailPortError::UnknownProtocol { port: 25, .. })
+        ));
         assert_eq!(default_mail_ports().len(), DEFAULT_MAIL_PORTS.len());
     }
 

@@ -472,3 +472,34 @@ async fn a_real_openssl_tls_1_0_server_is_named_as_such() {
         "{r:#?}"
     );
 }
+
+/// Every mail connection waits for the global rate limiter like an HTTP request.
+#[tokio::test]
+async fn mail_connections_count_against_the_rate_limit() {
+    let ip: IpAddr = "127.0.0.73".parse().unwrap();
+    let mut ports = Vec::new();
+    for _ in 0..6 {
+        ports.push(MailPort {
+            port: closed_port(ip).await,
+            proto: MailProto::Smtp,
+            tls: false,
+        });
+    }
+    let http = closed_port(ip).await;
+    let timed = |mail: Vec<MailPort>| async move {
+        let mut cfg = config(mail);
+        cfg.rate = 10;
+        let started = Instant::now();
+        let r = Scanner::new(cfg).scan(&target(ip, http)).await;
+        (started.elapsed(), r)
+    };
+    // One HTTP connection and six mail connections at 10/s (a burst of 0.2 s allowed).
+    let (with_mail, r) = timed(ports).await;
+    assert!(with_mail >= Duration::from_millis(350), "{with_mail:?}");
+    assert!(
+        evidence(&r, "mail:no-banner")[0].contains("connect"),
+        "{r:#?}"
+    );
+    let (without, _) = timed(Vec::new()).await;
+    assert!(without < Duration::from_millis(300), "{without:?}");
+}

@@ -306,9 +306,9 @@ pub fn analyse(proto: MailProto, obs: &MailObservation) -> BannerFacts {
                 match version_after(&text, "version:") {
                     // The Windows (IIS) SMTP service: Windows 2000 (5.0) / 2003 (6.0). It
                     // carried Exchange 2000/2003, but also runs alone: Exchange only with XEXCH50.
+                    // The version is Windows', not Exchange's: kept in the product only.
                     Some((v, 5 | 6, _)) => {
                         facts.product = Some(format!("Microsoft IIS SMTP service {v} (Windows; the transport of Exchange 2000/2003, or IIS SMTP alone)"));
-                        facts.version_text = Some(v);
                     }
                     Some((v, major, minor)) => {
                         facts.version_product = product_line(major, minor);
@@ -694,11 +694,13 @@ mod tests {
         assert!(analyse(MailProto::Smtp, &obs(g, &["SIZE", "DSN"]))
             .exchange
             .is_none());
-        assert!(
-            analyse(MailProto::Smtp, &obs(g, &["XEXCH50", "X-LINK2STATE"]))
-                .exchange
-                .is_some()
-        );
+        let f = analyse(MailProto::Smtp, &obs(g, &["XEXCH50", "X-LINK2STATE"]));
+        assert!(f.exchange.is_some());
+        assert_eq!(f.version_text, None, "Windows' version is not Exchange's");
+        assert!(f
+            .product
+            .unwrap()
+            .contains("IIS SMTP service 6.0.3790.4675"));
 
         let f = analyse(
             MailProto::Pop3,

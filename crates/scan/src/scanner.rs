@@ -497,7 +497,19 @@ impl Scanner {
             let outer = self.config.target_timeout + Duration::from_secs(1);
             match tokio::time::timeout(outer, all).await {
                 Ok(v) => Arc::new(v),
-                Err(_) => Arc::new(Vec::new()),
+                Err(_) => Arc::new(
+                    self.config
+                        .mail_ports
+                        .iter()
+                        .map(|p| {
+                            let obs = MailObservation {
+                                error: Some("not finished before the target deadline".into()),
+                                ..Default::default()
+                            };
+                            (*p, obs)
+                        })
+                        .collect(),
+                ),
             }
         })
         .await

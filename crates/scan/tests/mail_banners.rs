@@ -503,3 +503,21 @@ async fn mail_connections_count_against_the_rate_limit() {
     let (without, _) = timed(Vec::new()).await;
     assert!(without < Duration::from_millis(300), "{without:?}");
 }
+
+#[tokio::test]
+async fn mail_banners_over_ipv6_loopback() {
+    let ip: IpAddr = "::1".parse().unwrap();
+    let Ok(l) = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0)).await else {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    };
+    drop(l);
+    let imaps = common::spawn_mail(ip, true, exchange_imap("EX02.contoso.com")).await;
+    let r = Scanner::new(config(vec![port(imaps.addr, MailProto::Imap, true)]))
+        .scan(&target(ip, closed_port(ip).await))
+        .await;
+    assert_eq!(r.verdict, ScanVerdict::ExchangeUnknownBuild, "{r:#?}");
+    let ev = r.evidence.iter().find(|e| e.what == "banner").unwrap();
+    assert_eq!(ev.url, format!("imaps://[::1]:{}", imaps.addr.port()));
+    assert_eq!(evidence(&r, "banner:server-name"), ["EX02.contoso.com"]);
+}

@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::blocklist::Blocklist;
 use crate::http::Limits;
+use crate::mail::{default_mail_ports, MailPort};
 use crate::output::{self, Format};
 use crate::request::{default_user_agent, validate_user_agent};
 use crate::runner::{self, RunOptions};
@@ -106,6 +107,17 @@ pub struct ScanArgs {
     #[arg(long)]
     pub probe_webshells: bool,
 
+    /// Opt-in: also read the SMTP, IMAP and POP3 greetings of every scanned host (25, 587,
+    /// 465/TLS, 143, 993/TLS, 110, 995/TLS) as extra Exchange evidence. Sends only `EHLO`,
+    /// `QUIT` and `LOGOUT`; each connection counts against --rate and --host-interval-ms.
+    #[arg(long)]
+    pub mail: bool,
+
+    /// The mail ports for --mail (implies it), comma separated: well-known ports, or
+    /// `PORT/PROTO` with PROTO smtp, smtps, imap, imaps, pop3 or pop3s (e.g. `25,2526/smtp`).
+    #[arg(long, value_delimiter = ',', value_name = "PORTS")]
+    pub mail_ports: Vec<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -160,6 +172,16 @@ pub fn config(args: &ScanArgs) -> Result<ScanConfig> {
     if args.max_body < 1024 {
         bail!("--max-body must be at least 1024 bytes");
     }
+    let mut mail_ports = Vec::new();
+    for p in &args.mail_ports {
+        let port = MailPort::parse(p).map_err(|e| anyhow::anyhow!("--mail-ports: {e}"))?;
+        if !mail_ports.contains(&port) {
+            mail_ports.push(port);
+        }
+    }
+    if args.mail && mail_ports.is_empty() {
+        mail_ports = default_mail_ports();
+    }
     Ok(ScanConfig {
         limits: Limits {
             connect_timeout: secs("connect-timeout", args.connect_timeout)?,
@@ -174,6 +196,7 @@ pub fn config(args: &ScanArgs) -> Result<ScanConfig> {
         user_agent,
         probe_webshells: args.probe_webshells,
         blocklist,
+        mail_ports,
     })
 }
 
@@ -311,5 +334,19 @@ mod tests {
         assert!(config(&t.a).unwrap_err().to_string().contains("exray"));
         let t = T::try_parse_from(["exray", "--target-timeout", "0", "x.org"]).unwrap();
         assert!(config(&t.a).is_err());
+        // Mail probes: off by default, defaults with --mail, a list with --mail-ports.
+        let t = T::try_parse_from(["exray", "x.org"]).unwrap();
+        assert!(config(&t.a).unwrap().mail_ports.is_empty());
+        let t = T::try_parse_from(["exray", "--mail", "x.org"]).unwrap();
+        assert_eq!(config(&t.a).unwrap().mail_ports, default_mail_ports());
+        let t = T::try_parse_from(["exray", "--mail-ports", "25,993,2526/smtp", "x.org"]).unwrap();
+        let ports = config(&t.a).unwrap().mail_ports;
+        assert_eq!(ports.len(), 3);
+        assert!(ports[1].tls);
+        let t = T::try_parse_from(["exray", "--mail-ports", "8025", "x.org"]).unwrap();
+        assert!(config(&t.a)
+            .unwrap_err()
+            .to_string()
+            .contains("--mail-ports"));
     }
 }

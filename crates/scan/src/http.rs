@@ -51,6 +51,10 @@ pub enum HttpError {
     Connect(SocketAddr, std::io::Error),
     #[error("TLS handshake: {0}")]
     Tls(std::io::Error),
+    /// The server chose TLS 1.0/1.1 (or older), or refused 1.2 and 1.3 with a
+    /// `protocol_version` alert: rustls speaks only TLS 1.2 and 1.3.
+    #[error("TLS 1.0/1.1 only: handshake refused by exray's TLS stack (rustls speaks TLS 1.2 and 1.3): {0}")]
+    TlsLegacy(std::io::Error),
     #[error("TLS handshake timed out")]
     TlsTimeout,
     #[error("request timed out after {0:?}")]
@@ -102,6 +106,43 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 pub struct Client {
     tls: TlsConnector,
     pub limits: Limits,
+}
+
+/// The certificate policy of fingerprinting, shared by the mail probes: any certificate is
+/// accepted (self-signed certificates are the norm, and nothing secret is sent).
+pub fn accept_any_cert(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Arc<dyn ServerCertVerifier> {
+    Arc::new(AcceptAnyCert(provider))
+}
+
+/// The rustls error inside an I/O error from tokio-rustls, if there is one.
+fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+/// Does this handshake error mean "the server speaks only TLS 1.0/1.1 (or SSL)"? True when the
+/// server's ServerHello chose a version below 1.2, or it answered with a `protocol_version`
+/// alert.
+pub fn is_legacy_tls(e: &std::io::Error) -> bool {
+    matches!(
+        rustls_error(e),
+        Some(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13
+        )) | Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::ProtocolVersion
+        ))
+    )
+}
+
+/// A handshake error in words, saying so plainly when the server speaks only TLS 1.0/1.1.
+pub fn describe_tls_error(e: &std::io::Error) -> String {
+    if is_legacy_tls(e) {
+        HttpError::TlsLegacy(std::io::Error::new(e.kind(), e.to_string())).to_string()
+    } else {
+        format!("TLS handshake: {e}")
+    }
 }
 
 #[derive(Debug)]
@@ -183,6 +224,7 @@ impl Client {
                 };
                 match timeout_at(deadline, self.tls.connect(name, tcp)).await {
                     Err(_) => return Err(HttpError::TlsTimeout),
+                    Ok(Err(e)) if is_legacy_tls(&e) => return Err(HttpError::TlsLegacy(e)),
                     Ok(Err(e)) => return Err(HttpError::Tls(e)),
                     Ok(Ok(s)) => Box::new(s),
                 }

@@ -4,6 +4,9 @@
 //! request the scanner can send, so a test can prove none of them is attack traffic: GET or HEAD
 //! only, no cookies at all, no `autodiscover.json`, no `/powershell`, no ECP POST or DDI paths, no
 //! query strings. The host header and user agent are validated before they are written.
+//!
+//! The opt-in mail-banner probes (`crate::mail`) send only [`MailCommand`]s, enumerated by
+//! [`every_mail_command`]: `EHLO`, `QUIT`, `LOGOUT`, nothing else.
 
 use std::fmt;
 
@@ -219,6 +222,46 @@ pub fn every_request() -> Vec<Request> {
     probes.iter().map(Request::from_probe).collect()
 }
 
+/// The name the scanner gives in SMTP `EHLO`: identifies the scan in mail logs. `.invalid`
+/// (RFC 6761) so it can never be mistaken for a real mail domain.
+pub const EHLO_NAME: &str = "exray-scan.invalid";
+
+/// Everything the opt-in mail-banner probes may send (SMTP, IMAP, POP3), after reading the
+/// server's greeting. There is deliberately no other variant: no `AUTH`, no `MAIL FROM`/`RCPT`,
+/// no `STARTTLS`, no `LOGIN`/`USER`/`PASS`, no data. Each is one fixed line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailCommand {
+    /// SMTP: ask for the extensions (Exchange's `X-ANONYMOUSTLS`, `XRDST`, `XEXCH50`…).
+    SmtpEhlo,
+    /// SMTP: close the session.
+    SmtpQuit,
+    /// IMAP: close the session (tag `a1`).
+    ImapLogout,
+    /// POP3: close the session.
+    Pop3Quit,
+}
+
+impl MailCommand {
+    /// The exact bytes sent, CRLF included.
+    pub fn wire(self) -> &'static [u8] {
+        match self {
+            MailCommand::SmtpEhlo => b"EHLO exray-scan.invalid\r\n",
+            MailCommand::SmtpQuit | MailCommand::Pop3Quit => b"QUIT\r\n",
+            MailCommand::ImapLogout => b"a1 LOGOUT\r\n",
+        }
+    }
+}
+
+/// Every line the mail-banner probes can send: the input of the "never attack traffic" test.
+pub fn every_mail_command() -> Vec<MailCommand> {
+    vec![
+        MailCommand::SmtpEhlo,
+        MailCommand::SmtpQuit,
+        MailCommand::ImapLogout,
+        MailCommand::Pop3Quit,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +279,18 @@ mod tests {
         assert!(validate_user_agent(&default_user_agent()).is_ok());
         assert!(validate_user_agent("curl/8").is_err());
         assert!(validate_user_agent("exray\r\nCookie: X-BEResource=x").is_err());
+    }
+
+    #[test]
+    fn mail_commands_are_single_lines() {
+        for c in every_mail_command() {
+            let w = c.wire();
+            assert!(w.ends_with(b"\r\n"));
+            assert_eq!(w.iter().filter(|&&b| b == b'\n').count(), 1);
+        }
+        assert!(std::str::from_utf8(MailCommand::SmtpEhlo.wire())
+            .unwrap()
+            .contains(EHLO_NAME));
     }
 
     #[test]

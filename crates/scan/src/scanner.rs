@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -15,6 +15,7 @@ use crate::assess;
 use crate::blocklist::Blocklist;
 use crate::fingerprint::{self, Version};
 use crate::http::{Client, Conn, HttpError, Limits, Response};
+use crate::mail::{self, MailObservation, MailPort};
 use crate::request::{ControlName, Probe, Request, WEBSHELL_FOLDERS, WEBSHELL_NAMES};
 use crate::target::{Host, Scheme, Target};
 
@@ -33,6 +34,9 @@ pub struct ScanConfig {
     pub user_agent: String,
     pub probe_webshells: bool,
     pub blocklist: Blocklist,
+    /// Opt-in mail-banner probes: the SMTP/IMAP/POP3 ports read on every scanned host (once
+    /// per IP address). Empty (the default): no mail port is contacted.
+    pub mail_ports: Vec<MailPort>,
 }
 
 impl Default for ScanConfig {
@@ -46,6 +50,7 @@ impl Default for ScanConfig {
             user_agent: crate::request::default_user_agent(),
             probe_webshells: false,
             blocklist: Blocklist::new(false, false),
+            mail_ports: Vec::new(),
         }
     }
 }
@@ -128,12 +133,20 @@ impl Politeness {
     }
 }
 
+/// What the mail ports of one IP address said, shared by every target on that address.
+type MailAnswers = Arc<Vec<(MailPort, MailObservation)>>;
+
+/// Most IP addresses whose mail answers are remembered (then the finished ones are forgotten).
+const MAIL_CACHE_HOSTS: usize = 65_536;
+
 /// The scanner: shared by every in-flight target.
 pub struct Scanner {
     pub config: ScanConfig,
     client: Client,
     rate: RateLimiter,
     polite: Politeness,
+    mail_tls: tokio_rustls::TlsConnector,
+    mail_cache: Mutex<HashMap<IpAddr, Arc<tokio::sync::OnceCell<MailAnswers>>>>,
 }
 
 /// Where the best version so far came from; lower is more precise.
@@ -143,6 +156,7 @@ enum Rank {
     Header = 2,
     OwaVer = 3,
     Folder = 4,
+    Banner = 5,
 }
 
 #[derive(Default)]
@@ -305,6 +319,8 @@ impl Scanner {
             client: Client::new(config.limits.clone()),
             rate: RateLimiter::new(config.rate),
             polite: Politeness::new(config.host_interval),
+            mail_tls: mail::tls_connector(),
+            mail_cache: Mutex::new(HashMap::new()),
             config,
         }
     }
@@ -409,9 +425,31 @@ impl Scanner {
         if finished.is_err() && f.first_error.is_none() {
             f.first_error = Some(HttpError::Timeout(self.config.target_timeout));
         }
+        if let Some(HttpError::TlsLegacy(_)) = &f.first_error {
+            f.evidence.push(ScanEvidence {
+                method: "TLS".into(),
+                url: target.base_url(),
+                status: None,
+                what: "tls:legacy-only".into(),
+                value: "the server speaks only TLS 1.0/1.1 (or older): exray's TLS stack (rustls) \
+                        refused the handshake, so the build could not be read over HTTPS; an \
+                        Exchange this old is likely out of date"
+                    .into(),
+            });
+        }
+        if !self.config.mail_ports.is_empty() {
+            let sni = match &target.host {
+                Host::Name(n) => Some(n.as_str()),
+                Host::Ip(_) => None,
+            };
+            let answers = self.mail_answers(addr.ip(), sni).await;
+            mail_findings(target, &answers, &mut f);
+        }
+        let http_answered = f.responses > 0;
         let mut result = self.conclude(target, f);
         result.ip = Some(addr.ip().to_string());
         if self.config.probe_webshells
+            && http_answered
             && !matches!(
                 result.verdict,
                 ScanVerdict::NotExchange | ScanVerdict::Unreachable | ScanVerdict::Error
@@ -423,6 +461,59 @@ impl Scanner {
                 .await;
         }
         result
+    }
+
+    /// The mail ports of `ip`, each read once per scanner (targets on the same address share
+    /// the answers). Every connection passes the blocklist, the global rate limit and the
+    /// per-host interval, like an HTTP request.
+    async fn mail_answers(&self, ip: IpAddr, sni: Option<&str>) -> MailAnswers {
+        let cell = {
+            let mut cache = self.mail_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= MAIL_CACHE_HOSTS {
+                cache.retain(|_, c| !c.initialized());
+            }
+            cache.entry(ip).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            if self.config.blocklist.check_ip(ip).is_some() {
+                return Arc::new(Vec::new());
+            }
+            let limits = &self.config.limits;
+            let probes = self.config.mail_ports.iter().map(|port| async move {
+                self.rate.acquire().await;
+                self.polite.acquire(ip).await;
+                let obs = mail::probe(
+                    &self.mail_tls,
+                    SocketAddr::new(ip, port.port),
+                    sni,
+                    *port,
+                    limits.connect_timeout,
+                    limits.request_timeout,
+                )
+                .await;
+                (*port, obs)
+            });
+            let all = futures_util::future::join_all(probes);
+            let outer = self.config.target_timeout + Duration::from_secs(1);
+            match tokio::time::timeout(outer, all).await {
+                Ok(v) => Arc::new(v),
+                Err(_) => Arc::new(
+                    self.config
+                        .mail_ports
+                        .iter()
+                        .map(|p| {
+                            let obs = MailObservation {
+                                error: Some("not finished before the target deadline".into()),
+                                ..Default::default()
+                            };
+                            (*p, obs)
+                        })
+                        .collect(),
+                ),
+            }
+        })
+        .await
+        .clone()
     }
 
     async fn fingerprint(&self, s: &mut Session<'_>, f: &mut Findings) {
@@ -450,7 +541,12 @@ impl Scanner {
             }
             Err(e) => {
                 // Nothing answered the first request: no point in more.
-                if e.is_unreachable() || matches!(e, HttpError::Tls(_) | HttpError::TlsTimeout) {
+                if e.is_unreachable()
+                    || matches!(
+                        e,
+                        HttpError::Tls(_) | HttpError::TlsLegacy(_) | HttpError::TlsTimeout
+                    )
+                {
                     f.first_error = Some(e);
                     return;
                 }
@@ -591,7 +687,7 @@ impl Scanner {
             let strong = f
                 .signals
                 .iter()
-                .any(|s| s.contains("header") || s.contains("favicon"));
+                .any(|s| s.contains("header") || s.contains("favicon") || s.contains("banner"));
             let conf = if strong || f.signals.len() >= 2 {
                 Confidence::Medium
             } else {
@@ -599,6 +695,16 @@ impl Scanner {
             };
             let mut r = Self::result(target, ScanVerdict::ExchangeUnknownBuild, conf);
             r.evidence = f.evidence;
+            if let (0, Some(e)) = (f.responses, &f.first_error) {
+                // Recognised by its mail banners only: say why HTTP(S) told nothing.
+                r.evidence.push(ScanEvidence {
+                    method: "-".into(),
+                    url: target.base_url(),
+                    status: None,
+                    what: "http:no-answer".into(),
+                    value: e.to_string(),
+                });
+            }
             r.evidence.push(ScanEvidence {
                 method: "-".into(),
                 url: "summary".into(),
@@ -628,6 +734,7 @@ impl Scanner {
             None => (ScanVerdict::Error, "no response".to_string()),
         };
         let mut r = Self::result(target, verdict, Confidence::High);
+        r.evidence = f.evidence;
         r.error = Some(msg);
         r
     }
@@ -679,6 +786,85 @@ impl Scanner {
                 result.webshell_probes.push(m);
             }
         }
+    }
+}
+
+/// Mail answers as evidence, signals and (for 14.x/15.x versions, when HTTP gave none) a build
+/// for the catalogue. Banners never override what HTTP(S) revealed.
+fn mail_findings(target: &Target, answers: &[(MailPort, MailObservation)], f: &mut Findings) {
+    let mut silent = Vec::new();
+    for (port, obs) in answers {
+        let method = port.proto.method();
+        let url = format!("{}://{}:{}", port.scheme(), target.host, port.port);
+        let ev = |what: &str, status: Option<u16>, value: String| ScanEvidence {
+            method: method.to_string(),
+            url: url.clone(),
+            status,
+            what: what.to_string(),
+            value: exray_core::cap_lossy(value.as_bytes(), mail::EVIDENCE_CAP),
+        };
+        if obs.greeting.is_empty() {
+            if obs.legacy_tls {
+                f.evidence.push(ev(
+                    "tls:legacy-only",
+                    None,
+                    obs.error.clone().unwrap_or_default(),
+                ));
+            }
+            silent.push(format!(
+                "{port} ({})",
+                obs.error.as_deref().unwrap_or("no greeting")
+            ));
+            continue;
+        }
+        let banner = match obs.code {
+            Some(c) => format!("{c} {}", obs.greeting.join(" / ")),
+            None => obs.greeting.join(" / "),
+        };
+        f.evidence.push(ev("banner", obs.code, banner));
+        if !obs.ehlo.is_empty() {
+            f.evidence.push(ev("ehlo", None, obs.ehlo.join(", ")));
+        }
+        let facts = mail::analyse(port.proto, obs);
+        if let Some(name) = &facts.server_name {
+            f.evidence
+                .push(ev("banner:server-name", None, name.clone()));
+        }
+        let Some(why) = &facts.exchange else {
+            continue;
+        };
+        let product = facts.product.clone().unwrap_or_default();
+        f.evidence
+            .push(ev("banner:exchange", None, format!("{why}: {product}")));
+        f.signal(format!("{method} banner"));
+        if let Some(v) = facts.version_text.as_deref() {
+            match facts.catalogue_version {
+                Some(cv) if f.best.is_none() => {
+                    f.offer(cv, Rank::Banner, format!("{method} banner version"));
+                }
+                Some(_) => {}
+                None => f.evidence.push(ScanEvidence {
+                    method: "-".into(),
+                    url: "catalogue".into(),
+                    status: None,
+                    what: "catalogue".into(),
+                    value: format!(
+                        "{} {v} (from the {method} banner) is outside exray's build catalogue \
+                         (Exchange 2010 to SE): long out of support, not assessed per CVE",
+                        facts.version_product.unwrap_or("Exchange")
+                    ),
+                }),
+            }
+        }
+    }
+    if !silent.is_empty() {
+        f.evidence.push(ScanEvidence {
+            method: "-".into(),
+            url: format!("mail://{}", target.host),
+            status: None,
+            what: "mail:no-banner".into(),
+            value: exray_core::cap_lossy(silent.join(", ").as_bytes(), mail::EVIDENCE_CAP),
+        });
     }
 }
 

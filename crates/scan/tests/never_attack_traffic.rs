@@ -1,16 +1,21 @@
 //! "Never attack traffic": no request the scanner can send carries the cookies, paths or methods
 //! that the ProxyLogon family's exploits send (notes §1, §4, §6). Checked two ways: on every
 //! request the request builder can produce, and on what a fake server actually received from a
-//! full scan with every option on.
+//! full scan with every option on. The same for the opt-in mail-banner probes: every line they
+//! can send ([`every_mail_command`]) is checked, and what fake SMTP/IMAP/POP3 servers received
+//! from a full scan is only those lines.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Exchange, Persona};
+use common::{Exchange, MailPersona, Persona};
 use exray_scan::blocklist::Blocklist;
 use exray_scan::http::Limits;
-use exray_scan::request::{default_user_agent, every_request, Method};
+use exray_scan::mail::{MailPort, MailProto};
+use exray_scan::request::{
+    default_user_agent, every_mail_command, every_request, MailCommand, Method, EHLO_NAME,
+};
 use exray_scan::target::{Host, Scheme, Target};
 use exray_scan::{ScanConfig, Scanner};
 
@@ -95,6 +100,184 @@ fn every_request_the_builder_can_make_is_harmless() {
             assert_harmless(req.method().as_str(), req.path(), &wire);
         }
     }
+}
+
+/// Mail verbs that must never be sent: authentication, mail transactions, TLS upgrades (and
+/// their downgrade tricks), address probing, logins, mailbox access, Exchange's own verbs.
+const FORBIDDEN_MAIL: &[&str] = &[
+    "auth",
+    "mail from",
+    "rcpt",
+    "data",
+    "bdat",
+    "starttls",
+    "stls",
+    "vrfy",
+    "expn",
+    "turn",
+    "etrn",
+    "xexch50",
+    "x-",
+    "xclient",
+    "xforward",
+    "login",
+    "user",
+    "pass",
+    "apop",
+    "retr",
+    "select",
+    "examine",
+    "fetch",
+    "append",
+    "@",
+    "<",
+    ":",
+];
+
+/// One line, printable ASCII, a benign verb, nothing forbidden.
+fn assert_harmless_mail_line(line: &[u8]) {
+    let text = std::str::from_utf8(line).expect("ASCII");
+    let body = text.strip_suffix("\r\n").expect("ends with CRLF");
+    assert!(
+        !body.is_empty() && body.bytes().all(|b| (0x20..0x7f).contains(&b)),
+        "one printable line: {text:?}"
+    );
+    let words: Vec<&str> = body.split(' ').collect();
+    let ok = match words.as_slice() {
+        ["EHLO", name] => *name == EHLO_NAME && name.ends_with(".invalid"),
+        ["QUIT"] => true,
+        ["a1", "LOGOUT"] => true,
+        _ => false,
+    };
+    assert!(
+        ok,
+        "not one of EHLO exray-scan.invalid / QUIT / a1 LOGOUT: {body:?}"
+    );
+    let lower = body.to_ascii_lowercase();
+    for bad in FORBIDDEN_MAIL {
+        let hit = if *bad == "x-" || *bad == "@" || *bad == "<" || *bad == ":" {
+            lower.contains(bad)
+        } else {
+            lower.split([' ', '.', '-']).any(|w| w == *bad)
+        };
+        assert!(!hit, "mail line {body:?} contains `{bad}`");
+    }
+}
+
+#[test]
+fn every_line_the_mail_probes_can_send_is_harmless() {
+    let all = every_mail_command();
+    assert_eq!(all.len(), 4);
+    for c in all {
+        assert_harmless_mail_line(c.wire());
+    }
+}
+
+#[tokio::test]
+async fn what_mail_servers_receive_from_a_full_scan_is_harmless() {
+    let ip = "127.0.0.41".parse().unwrap();
+    let web = common::spawn(ip, true, Persona::NotExchange).await;
+    let smtp = MailPersona::Speaks {
+        greeting: vec![
+            "220-EX01.contoso.com Microsoft ESMTP MAIL Service ready".into(),
+            "220 at Tue, 2 Mar 2021 10:00:00 +0000".into(),
+        ],
+        ehlo: vec!["EX01 Hello".into(), "STARTTLS".into(), "AUTH NTLM".into()],
+    };
+    let refusing = MailPersona::Speaks {
+        greeting: vec!["554 5.7.1 no service".into()],
+        ehlo: vec![],
+    };
+    let imap = MailPersona::Speaks {
+        greeting: vec!["* OK The Microsoft Exchange IMAP4 service is ready.".into()],
+        ehlo: vec![],
+    };
+    let pop3 = MailPersona::Speaks {
+        greeting: vec!["+OK The Microsoft Exchange POP3 service is ready.".into()],
+        ehlo: vec![],
+    };
+    let servers = vec![
+        (
+            common::spawn_mail(ip, false, smtp.clone()).await,
+            MailProto::Smtp,
+            false,
+        ),
+        (
+            common::spawn_mail(ip, true, smtp).await,
+            MailProto::Smtp,
+            true,
+        ),
+        (
+            common::spawn_mail(ip, false, refusing).await,
+            MailProto::Smtp,
+            false,
+        ),
+        (
+            common::spawn_mail(ip, false, imap.clone()).await,
+            MailProto::Imap,
+            false,
+        ),
+        (
+            common::spawn_mail(ip, true, imap).await,
+            MailProto::Imap,
+            true,
+        ),
+        (
+            common::spawn_mail(ip, false, pop3.clone()).await,
+            MailProto::Pop3,
+            false,
+        ),
+        (
+            common::spawn_mail(ip, true, pop3).await,
+            MailProto::Pop3,
+            true,
+        ),
+    ];
+    let cfg = ScanConfig {
+        limits: Limits {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            ..Limits::default()
+        },
+        target_timeout: Duration::from_secs(10),
+        rate: 0,
+        host_interval: Duration::ZERO,
+        probe_webshells: true,
+        blocklist: Blocklist::new(true, false),
+        mail_ports: servers
+            .iter()
+            .map(|(s, proto, tls)| MailPort {
+                port: s.addr.port(),
+                proto: *proto,
+                tls: *tls,
+            })
+            .collect(),
+        ..ScanConfig::default()
+    };
+    let t = Target {
+        scheme: Scheme::Https,
+        host: Host::Ip(web.addr.ip()),
+        port: web.addr.port(),
+    };
+    let r = Scanner::new(cfg).scan(&t).await;
+    assert_eq!(
+        r.evidence.iter().filter(|e| e.what == "banner").count(),
+        servers.len(),
+        "{r:#?}"
+    );
+    let known: Vec<&[u8]> = every_mail_command().iter().map(|c| c.wire()).collect();
+    let mut seen = 0;
+    for (srv, _, _) in &servers {
+        assert_eq!(srv.connections(), 1);
+        for line in srv.lines() {
+            assert_harmless_mail_line(&line);
+            assert!(known.contains(&line.as_slice()), "not enumerated: {line:?}");
+            seen += 1;
+        }
+    }
+    // SMTP twice EHLO + QUIT, the refusing one QUIT only; LOGOUT twice; QUIT twice.
+    assert_eq!(seen, 2 * 2 + 1 + 2 + 2);
+    assert!(known.contains(&MailCommand::SmtpEhlo.wire()));
 }
 
 #[tokio::test]

@@ -415,3 +415,235 @@ fn route(persona: &Persona, method: &str, path: &str) -> (u16, Vec<(String, Stri
     let (s, _, b) = not_found();
     (s, headers, b)
 }
+
+/// How a fake mail server behaves.
+#[derive(Clone, Debug)]
+pub enum MailPersona {
+    /// Sends `greeting` (CRLF lines), answers EHLO with `ehlo` (SMTP), QUIT/LOGOUT with a bye.
+    Speaks {
+        greeting: Vec<String>,
+        ehlo: Vec<String>,
+    },
+    /// Sends bytes without a newline, for as long as the client reads.
+    Flood,
+    /// Accepts, never sends a byte.
+    Silent,
+    /// Sends one line, then bytes without a newline forever (after an EHLO).
+    FloodAfterEhlo { greeting: String },
+}
+
+pub struct FakeMail {
+    pub addr: SocketAddr,
+    /// Every byte received, per connection.
+    pub received: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Most bytes the server wrote on one connection (floods).
+    pub written: Arc<Mutex<usize>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeMail {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeMail {
+    pub fn connections(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+    /// Every line received on every connection.
+    pub fn lines(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for conn in self.received.lock().unwrap().iter() {
+            for l in conn.split_inclusive(|&b| b == b'\n') {
+                out.push(l.to_vec());
+            }
+        }
+        out
+    }
+}
+
+/// The UTF-16LE base64 that Exchange 2013+ appends to IMAP/POP3 greetings.
+pub fn exchange_name_b64(name: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes: Vec<u8> = name.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Start a fake mail server on `ip` (port chosen by the OS); `tls` for implicit TLS.
+pub async fn spawn_mail(ip: IpAddr, tls: bool, persona: MailPersona) -> FakeMail {
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let written = Arc::new(Mutex::new(0usize));
+    let (rec, wr) = (received.clone(), written.clone());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                continue;
+            };
+            let persona = persona.clone();
+            let idx = {
+                let mut r = rec.lock().unwrap();
+                r.push(Vec::new());
+                r.len() - 1
+            };
+            let (rec, wr) = (rec.clone(), wr.clone());
+            tokio::spawn(async move {
+                if tls {
+                    if let Ok(s) = tls_acceptor().accept(sock).await {
+                        serve_mail(s, persona, rec, idx, wr).await;
+                    }
+                } else {
+                    serve_mail(sock, persona, rec, idx, wr).await;
+                }
+            });
+        }
+    });
+    FakeMail {
+        addr,
+        received,
+        written,
+        task,
+    }
+}
+
+async fn flood<S: AsyncWrite + Unpin>(s: &mut S, wr: &Arc<Mutex<usize>>) {
+    let block = vec![b'A'; 4096];
+    let mut n = 0;
+    while n < 64 * 1024 * 1024 && s.write_all(&block).await.is_ok() {
+        n += block.len();
+        let mut w = wr.lock().unwrap();
+        *w = (*w).max(n);
+    }
+}
+
+async fn serve_mail<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    persona: MailPersona,
+    rec: Arc<Mutex<Vec<Vec<u8>>>>,
+    idx: usize,
+    wr: Arc<Mutex<usize>>,
+) {
+    let (greeting, ehlo) = match persona {
+        MailPersona::Silent => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            return;
+        }
+        MailPersona::Flood => {
+            flood(&mut s, &wr).await;
+            return;
+        }
+        MailPersona::FloodAfterEhlo { greeting } => (vec![greeting], None),
+        MailPersona::Speaks { greeting, ehlo } => (greeting, Some(ehlo)),
+    };
+    let mut out = String::new();
+    for g in &greeting {
+        out.push_str(g);
+        out.push_str("\r\n");
+    }
+    if s.write_all(out.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut buf = Vec::new();
+    loop {
+        let mut chunk = [0u8; 1024];
+        let n = match s.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        rec.lock().unwrap()[idx].extend_from_slice(&chunk[..n]);
+        buf.extend_from_slice(&chunk[..n]);
+        while let Some(p) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=p).collect();
+            let upper = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            let reply = if upper.starts_with("EHLO") {
+                match &ehlo {
+                    None => {
+                        flood(&mut s, &wr).await;
+                        return;
+                    }
+                    Some(lines) => {
+                        let mut r = String::new();
+                        for (i, l) in lines.iter().enumerate() {
+                            let sep = if i + 1 == lines.len() { ' ' } else { '-' };
+                            r.push_str(&format!("250{sep}{l}\r\n"));
+                        }
+                        r
+                    }
+                }
+            } else if upper.starts_with("QUIT") {
+                if greeting.first().is_some_and(|g| g.starts_with('+')) {
+                    "+OK bye\r\n".to_string()
+                } else {
+                    "221 2.0.0 Service closing transmission channel\r\n".to_string()
+                }
+            } else if upper.contains("LOGOUT") {
+                "* BYE logging out\r\na1 OK LOGOUT completed.\r\n".to_string()
+            } else {
+                "500 unrecognised\r\n".to_string()
+            };
+            if s.write_all(reply.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// A fake HTTPS server that answers every ClientHello as a TLS 1.0-only server would: a
+/// ServerHello choosing TLS 1.0 (`alert: false`), or a fatal `protocol_version` alert.
+pub async fn spawn_tls10(ip: IpAddr, alert: bool) -> FakeServer {
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                if sock.read(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                let reply: Vec<u8> = if alert {
+                    vec![0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]
+                } else {
+                    // ServerHello: version 3.1, 32 random bytes, empty session id,
+                    // TLS_RSA_WITH_AES_128_CBC_SHA, no compression.
+                    let mut body = vec![0x03, 0x01];
+                    body.extend((0..32u8).map(|i| i.wrapping_mul(37)));
+                    body.extend([0x00, 0x00, 0x2f, 0x00]);
+                    let mut hs = vec![0x02, 0x00, 0x00, body.len() as u8];
+                    hs.extend(body);
+                    let mut rec = vec![0x16, 0x03, 0x01, 0x00, hs.len() as u8];
+                    rec.extend(hs);
+                    rec
+                };
+                let _ = sock.write_all(&reply).await;
+                let _ = sock.read(&mut buf).await;
+            });
+        }
+    });
+    FakeServer {
+        addr,
+        requests: Arc::new(Mutex::new(Vec::new())),
+        task,
+    }
+}

@@ -8,6 +8,7 @@
 //! - [`deliver`]: notices to an SMTP relay and/or `.eml` files.
 //! - [`upload`]: the client side of `exray hunt|scan --upload`.
 //! - [`listen`]: the accept loop (connection cap, header and idle timeouts).
+//! - [`verify`]: `--verify-every`: notified hosts re-fingerprinted by the passive scanner.
 //! - [`cli`]: `exray serve` arguments and `run`.
 
 pub mod api;
@@ -17,6 +18,7 @@ pub mod deliver;
 pub mod feedimport;
 pub mod listen;
 pub mod upload;
+pub mod verify;
 pub mod web;
 
 pub use upload::upload_report;

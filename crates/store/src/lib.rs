@@ -21,6 +21,7 @@ pub mod query;
 pub mod schema;
 pub mod state;
 pub mod synth;
+pub mod verify;
 
 pub use auth::{Principal, Role};
 pub use db::{Backend, Store};

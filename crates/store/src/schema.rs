@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "raw_zstd", RAW_ZSTD),
     (5, "asn_ranges", ASN_RANGES),
     (6, "assessments", ASSESSMENTS),
+    (7, "org_verify_opt_out", ORG_VERIFY_OPT_OUT),
 ];
 
 const INITIAL: &str = r#"
@@ -262,6 +263,12 @@ CREATE TABLE assessments (
     body TEXT NOT NULL
 );
 ALTER TABLE observations ADD COLUMN assessment_key TEXT
+"#;
+
+/// An organisation may opt out of `exray serve --verify-every` (its hosts are never probed by
+/// the verification rounds; 1 = opted out).
+const ORG_VERIFY_OPT_OUT: &str = r#"
+ALTER TABLE orgs ADD COLUMN verify_opt_out BIGINT NOT NULL DEFAULT 0
 "#;
 
 /// The built-in notice, installed on first use and editable through the API.

@@ -19,6 +19,8 @@ use exray_store::{Page, Principal, Role, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+mod common;
+
 const VULNERABLE: &str = "15.1.2176.2"; // Exchange 2016 CU19 without the March 2021 SU
 const PATCHED: &str = "15.2.1748.43"; // Exchange 2019 CU13 with its SUs
 
@@ -435,6 +437,50 @@ async fn rounds_on(db: &str) {
         .iter()
         .any(|a| a.action == "report.ingest" && a.actor == "system:verify"));
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_out_is_set_over_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = common::start(&dir.path().join("optout.db").to_string_lossy(), |_| {}).await;
+    let org = org_with_contact(&s.store, "Gamma", "127.63.0.0/16").await;
+    let path = format!("/api/v1/orgs/{org}/verify");
+    let (st, v) = s
+        .json("GET", &path, common::ADMIN_SECRET, serde_json::json!({}))
+        .await;
+    assert_eq!((st, v["opt_out"].as_bool()), (200, Some(false)), "{v}");
+    let (st, v) = s
+        .json(
+            "PUT",
+            &path,
+            common::ADMIN_SECRET,
+            serde_json::json!({ "opt_out": true }),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (_, v) = s
+        .json("GET", &path, common::ADMIN_SECRET, serde_json::json!({}))
+        .await;
+    assert_eq!(v["opt_out"].as_bool(), Some(true));
+    assert!(s.store.verify_opt_out(org).await.unwrap());
+    let (st, _) = s
+        .json(
+            "PUT",
+            &path,
+            common::ADMIN_SECRET,
+            serde_json::json!({ "opt_out": "yes" }),
+        )
+        .await;
+    assert!(st == 400 || st == 422, "{st}");
+    let (st, _) = s
+        .json(
+            "PUT",
+            "/api/v1/orgs/999999/verify",
+            common::ADMIN_SECRET,
+            serde_json::json!({ "opt_out": true }),
+        )
+        .await;
+    assert_eq!(st, 404);
 }
 
 /// The rate bar: one round over N loopback fake hosts (default 10,000; `EXRAY_VERIFY_BENCH_HOSTS`)

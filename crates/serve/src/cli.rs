@@ -286,3 +286,55 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn verification_is_off_by_default_and_takes_a_duration() {
+        let off = Cmd::try_parse_from(["exray-serve"]).unwrap().serve;
+        assert_eq!(off.verify_every, None);
+        let on = Cmd::try_parse_from([
+            "exray-serve",
+            "--verify-every",
+            "24h",
+            "--verify-rate",
+            "20",
+            "--verify-allow-loopback",
+        ])
+        .unwrap()
+        .serve;
+        assert_eq!(on.verify_every, Some(Duration::from_secs(86_400)));
+        let cfg = verify_config(&on, on.verify_every.unwrap()).unwrap();
+        assert_eq!((cfg.scan.rate, cfg.scan.concurrency), (20, 64));
+        assert_eq!(
+            cfg.scan.blocklist.check_ip("127.0.0.1".parse().unwrap()),
+            None
+        );
+        assert!(cfg
+            .scan
+            .blocklist
+            .check_ip("10.0.0.1".parse().unwrap())
+            .is_some());
+        assert!(Cmd::try_parse_from(["exray-serve", "--verify-every", "soon"]).is_err());
+        let missing = Cmd::try_parse_from([
+            "exray-serve",
+            "--verify-every",
+            "1h",
+            "--verify-blocklist",
+            "/nonexistent/blocklist.txt",
+        ])
+        .unwrap()
+        .serve;
+        assert!(verify_config(&missing, Duration::from_secs(3600)).is_err());
+    }
+}

@@ -439,6 +439,58 @@ async fn rounds_on(db: &str) {
     store.close().await;
 }
 
+/// The loop `exray serve --verify-every` starts: a round at once, then one per interval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_runs_rounds_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        Store::open(&dir.path().join("loop.db").to_string_lossy())
+            .await
+            .unwrap(),
+    );
+    org_with_contact(&store, "Delta", "127.64.0.0/16").await;
+    let server = fake("127.64.0.1", VULNERABLE, None).await;
+    store
+        .ingest(
+            &admin(),
+            &to_json(&scan_report(
+                vec![earlier_result(server.addr, ScanVerdict::Vulnerable)],
+                Utc::now() - chrono::Duration::hours(1),
+            )),
+        )
+        .await
+        .unwrap();
+    notify_all(&store).await;
+    let h = host_id(&store, server.addr.ip()).await;
+    let mut cfg = config(Blocklist::new(true, false));
+    cfg.every = Duration::from_secs(1);
+    let task = exray_serve::verify::spawn(store.clone(), cfg);
+    *server.build.lock().unwrap() = PATCHED.to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state_of(&store, h).await != "patched" {
+        assert!(Instant::now() < deadline, "no round moved the host");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Later rounds find nothing awaiting verification and probe nothing.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    task.abort();
+    let requests = server.requests.load(Ordering::Relaxed);
+    let audit = store
+        .list_audit(&admin(), Page::new(Some(500), None))
+        .await
+        .unwrap();
+    let rounds = audit
+        .iter()
+        .filter(|a| a.action == "verify.round.finish")
+        .count();
+    assert!(rounds >= 2, "{rounds} rounds");
+    assert_eq!(
+        audit.iter().filter(|a| a.action == "verify.probe").count() as u64,
+        requests,
+        "one request per probe (the manifest answers), one probe per round until patched"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opt_out_is_set_over_the_api() {
     let dir = tempfile::tempdir().unwrap();

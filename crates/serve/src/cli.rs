@@ -94,8 +94,8 @@ pub struct ServeArgs {
     /// scanner, and move it by the result. Off by default. Run it on one instance only.
     #[arg(long, value_parser = crate::verify::parse_duration)]
     pub verify_every: Option<Duration>,
-    /// Requests per second of a verification round, over all hosts.
-    #[arg(long, default_value_t = 50)]
+    /// Requests per second of a verification round, over all hosts (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub verify_rate: u32,
     /// Hosts probed at once by a verification round.
     #[arg(long, default_value_t = 64)]
@@ -326,6 +326,7 @@ mod tests {
             .check_ip("10.0.0.1".parse().unwrap())
             .is_some());
         assert!(Cmd::try_parse_from(["exray-serve", "--verify-every", "soon"]).is_err());
+        assert!(Cmd::try_parse_from(["exray-serve", "--verify-rate", "0"]).is_err());
         let missing = Cmd::try_parse_from([
             "exray-serve",
             "--verify-every",

@@ -315,6 +315,37 @@ pub async fn export_host(
     export::build(&st, &p, export::Target::Host(id), &q).await
 }
 
+/// Body of `PUT /api/v1/orgs/{id}/verify`.
+#[derive(Deserialize)]
+pub struct VerifySetting {
+    /// True: the verification rounds (`--verify-every`) never probe this organisation's hosts.
+    pub opt_out: bool,
+}
+
+/// Whether the organisation's hosts are re-fingerprinted by the verification rounds.
+pub async fn get_org_verify(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    st.store.get_org(&p, id).await?; // visibility: a member sees only its organisation
+    let opt_out = st.store.verify_opt_out(id).await?;
+    Ok(Json(json!({ "org_id": id, "opt_out": opt_out })))
+}
+
+pub async fn put_org_verify(
+    State(st): State<AppState>,
+    Bearer(p): Bearer,
+    Path(id): Path<i64>,
+    Json(v): Json<VerifySetting>,
+) -> ApiResult<Json<Value>> {
+    p.require_admin()?;
+    st.store
+        .set_verify_opt_out(&p.actor(), id, v.opt_out)
+        .await?;
+    Ok(Json(json!({ "org_id": id, "opt_out": v.opt_out })))
+}
+
 pub async fn delete_org(
     State(st): State<AppState>,
     Bearer(p): Bearer,

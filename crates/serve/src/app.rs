@@ -239,6 +239,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/orgs/{id}/export"),
     ("PUT", "/api/v1/orgs/{id}"),
     ("DELETE", "/api/v1/orgs/{id}"),
+    ("GET", "/api/v1/orgs/{id}/verify"),
+    ("PUT", "/api/v1/orgs/{id}/verify"),
     ("POST", "/api/v1/orgs/{id}/networks"),
     ("DELETE", "/api/v1/networks/{id}"),
     ("POST", "/api/v1/orgs/{id}/contacts"),
@@ -288,6 +290,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::delete_org),
         )
         .route("/api/v1/orgs/{id}/export", get(api::export_org))
+        .route(
+            "/api/v1/orgs/{id}/verify",
+            get(api::get_org_verify).put(api::put_org_verify),
+        )
         .route("/api/v1/orgs/{id}/networks", post(api::add_network))
         .route("/api/v1/networks/{id}", delete(api::delete_network))
         .route("/api/v1/orgs/{id}/contacts", post(api::add_contact))

@@ -90,6 +90,26 @@ pub struct ServeArgs {
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, default_value_t = 60)]
     pub idle_timeout_secs: u64,
+    /// Re-fingerprint every notified host this often (`24h`, `30m`, `7d`) with the passive
+    /// scanner, and move it by the result. Off by default. Run it on one instance only.
+    #[arg(long, value_parser = crate::verify::parse_duration)]
+    pub verify_every: Option<Duration>,
+    /// Requests per second of a verification round, over all hosts (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub verify_rate: u32,
+    /// Hosts probed at once by a verification round.
+    #[arg(long, default_value_t = 64)]
+    pub verify_concurrency: usize,
+    /// Never probe these addresses, CIDRs or host names (the format of `exray scan --exclude`).
+    #[arg(long)]
+    pub verify_blocklist: Option<PathBuf>,
+    /// Let verification probe private, shared and link-local addresses (a CERT of an internal
+    /// network).
+    #[arg(long)]
+    pub verify_allow_private: bool,
+    /// Let verification probe loopback addresses (tests).
+    #[arg(long)]
+    pub verify_allow_loopback: bool,
 }
 
 impl ServeArgs {
@@ -199,11 +219,41 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
         });
     }
+    if let Some(every) = args.verify_every {
+        let cfg = verify_config(args, every)?;
+        tracing::info!(
+            every_secs = every.as_secs(),
+            rate = args.verify_rate,
+            "verification rounds on"
+        );
+        crate::verify::spawn(state.store.clone(), cfg);
+    }
     let store = state.store.clone();
     let limits = state.cfg.limits;
     crate::listen::serve(listener, router(state), limits, shutdown()).await;
     store.close().await;
     Ok(())
+}
+
+/// The verification rounds' scanner settings from the `--verify-*` options.
+fn verify_config(args: &ServeArgs, every: Duration) -> anyhow::Result<crate::verify::VerifyConfig> {
+    let mut blocklist = exray_scan::blocklist::Blocklist::new(
+        args.verify_allow_loopback,
+        args.verify_allow_private,
+    );
+    if let Some(path) = &args.verify_blocklist {
+        let f = std::fs::File::open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        blocklist
+            .add_exclude_file(&path.display().to_string(), std::io::BufReader::new(f))
+            .map_err(|e| anyhow::anyhow!("--verify-blocklist {e}"))?;
+    }
+    Ok(crate::verify::VerifyConfig::new(
+        every,
+        args.verify_rate,
+        args.verify_concurrency,
+        blocklist,
+    ))
 }
 
 async fn shutdown() {
@@ -234,5 +284,58 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn verification_is_off_by_default_and_takes_a_duration() {
+        let off = Cmd::try_parse_from(["exray-serve"]).unwrap().serve;
+        assert_eq!(off.verify_every, None);
+        let on = Cmd::try_parse_from([
+            "exray-serve",
+            "--verify-every",
+            "24h",
+            "--verify-rate",
+            "20",
+            "--verify-allow-loopback",
+        ])
+        .unwrap()
+        .serve;
+        assert_eq!(on.verify_every, Some(Duration::from_secs(86_400)));
+        let cfg = verify_config(&on, on.verify_every.unwrap()).unwrap();
+        assert_eq!((cfg.scan.rate, cfg.scan.concurrency), (20, 64));
+        assert_eq!(
+            cfg.scan.blocklist.check_ip("127.0.0.1".parse().unwrap()),
+            None
+        );
+        assert!(cfg
+            .scan
+            .blocklist
+            .check_ip("10.0.0.1".parse().unwrap())
+            .is_some());
+        assert!(Cmd::try_parse_from(["exray-serve", "--verify-every", "soon"]).is_err());
+        assert!(Cmd::try_parse_from(["exray-serve", "--verify-rate", "0"]).is_err());
+        let missing = Cmd::try_parse_from([
+            "exray-serve",
+            "--verify-every",
+            "1h",
+            "--verify-blocklist",
+            "/nonexistent/blocklist.txt",
+        ])
+        .unwrap()
+        .serve;
+        assert!(verify_config(&missing, Duration::from_secs(3600)).is_err());
     }
 }

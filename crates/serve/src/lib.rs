@@ -9,6 +9,7 @@
 //! - [`export`]: an organisation's or a host's evidence as MISP, STIX 2.1, IntelMQ or CSV.
 //! - [`upload`]: the client side of `exray hunt|scan --upload`.
 //! - [`listen`]: the accept loop (connection cap, header and idle timeouts).
+//! - [`verify`]: `--verify-every`: notified hosts re-fingerprinted by the passive scanner.
 //! - [`cli`]: `exray serve` arguments and `run`.
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod export;
 pub mod feedimport;
 pub mod listen;
 pub mod upload;
+pub mod verify;
 pub mod web;
 
 pub use upload::upload_report;

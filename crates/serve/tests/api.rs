@@ -263,6 +263,10 @@ async fn instantiate(
             (format!("/api/v1/contacts/{}", c.id), None)
         }
         ("GET", "/api/v1/orgs/{id}") => (format!("/api/v1/orgs/{}", w.org_a), None),
+        ("GET", "/api/v1/orgs/{id}/verify") => (format!("/api/v1/orgs/{}/verify", w.org_a), None),
+        ("PUT", "/api/v1/orgs/{id}/verify") => {
+            (format!("/api/v1/orgs/{}/verify", w.org_a), Some(json!({ "opt_out": false })))
+        }
         ("GET", "/api/v1/hosts/{id}") => (format!("/api/v1/hosts/{}", w.host_a), None),
         ("GET", "/api/v1/orgs/{id}/export") => (format!("/api/v1/orgs/{}/export?format=csv", w.org_a), None),
         ("GET", "/api/v1/hosts/{id}/export") => (format!("/api/v1/hosts/{}/export?format=stix", w.host_a), None),
@@ -327,6 +331,7 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
         (method, route),
         ("POST", "/api/v1/orgs")
             | ("PUT" | "DELETE", "/api/v1/orgs/{id}")
+            | ("PUT", "/api/v1/orgs/{id}/verify")
             | (
                 "POST",
                 "/api/v1/orgs/{id}/networks" | "/api/v1/orgs/{id}/contacts"
@@ -355,6 +360,7 @@ fn expected(who: Who, method: &str, route: &str) -> u16 {
         (
             "GET",
             "/api/v1/orgs/{id}"
+                | "/api/v1/orgs/{id}/verify"
                 | "/api/v1/hosts/{id}"
                 | "/api/v1/notifications/{id}"
                 | "/api/v1/orgs/{id}/export"

@@ -64,8 +64,21 @@ impl Principal {
     pub fn is_staff(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Analyst)
     }
+    /// A principal of the service itself (a background task, e.g. `system:verify`): staff, no
+    /// token (its `token_id` is negative, which no token has).
+    pub fn system(name: &str) -> Principal {
+        Principal {
+            token_id: -1,
+            name: name.to_string(),
+            role: Role::Analyst,
+            org_id: None,
+        }
+    }
     /// Name used in the audit log.
     pub fn actor(&self) -> String {
+        if self.token_id < 0 {
+            return format!("system:{}", self.name);
+        }
         format!("token:{}:{}", self.token_id, self.name)
     }
     pub fn require_admin(&self) -> StoreResult<()> {

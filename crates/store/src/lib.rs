@@ -22,6 +22,7 @@ pub mod query;
 pub mod schema;
 pub mod state;
 pub mod synth;
+pub mod verify;
 
 pub use auth::{Principal, Role};
 pub use db::{Backend, Store};

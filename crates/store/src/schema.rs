@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "asn_ranges", ASN_RANGES),
     (6, "assessments", ASSESSMENTS),
     (7, "org_tlp", ORG_TLP),
+    (8, "org_verify_opt_out", ORG_VERIFY_OPT_OUT),
 ];
 
 const INITIAL: &str = r#"
@@ -269,6 +270,12 @@ ALTER TABLE observations ADD COLUMN assessment_key TEXT
 /// `amber`, `amber+strict`, `red`; `exray_store::export`). Existing organisations get `amber`.
 const ORG_TLP: &str = r#"
 ALTER TABLE orgs ADD COLUMN tlp TEXT NOT NULL DEFAULT 'amber'
+"#;
+
+/// An organisation may opt out of `exray serve --verify-every` (its hosts are never probed by
+/// the verification rounds; 1 = opted out).
+const ORG_VERIFY_OPT_OUT: &str = r#"
+ALTER TABLE orgs ADD COLUMN verify_opt_out BIGINT NOT NULL DEFAULT 0
 "#;
 
 /// The built-in notice, installed on first use and editable through the API.

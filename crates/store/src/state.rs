@@ -42,6 +42,13 @@ pub const FUNNEL: [HostState; 7] = [
     HostState::Remediated,
 ];
 
+/// The states whose hosts a verification round (`exray serve --verify-every`) re-fingerprints:
+/// the owner was told to patch, and only a later scan can say whether they did. The round's
+/// results go through the ordinary scan event, so a fixed build moves the host to *patched*, a
+/// still-vulnerable build leaves it *notified* (no new evidence), and an unreachable or
+/// erroneous result says nothing about the build and moves nothing.
+pub const AWAITING_VERIFICATION: [HostState; 1] = [HostState::Notified];
+
 impl HostState {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -285,6 +292,43 @@ mod tests {
         );
         assert_eq!(next(None, &scan(ScanVerdict::NotExchange, None)), None);
         assert_eq!(next(Some(Clean), &hunt(Verdict::NoIndicatorsFound)), None);
+    }
+
+    #[test]
+    fn verification_outcomes_of_a_notified_host() {
+        use HostState::*;
+        for awaiting in AWAITING_VERIFICATION {
+            // Patched between two rounds: the fixed build moves it.
+            let tr = next(
+                Some(awaiting),
+                &scan(ScanVerdict::Patched, Some("vulnerable")),
+            )
+            .unwrap();
+            assert_eq!((tr.to, tr.reopened), (Patched, false));
+            // Still vulnerable: no new evidence, it stays notified.
+            assert_eq!(
+                next(
+                    Some(awaiting),
+                    &scan(ScanVerdict::Vulnerable, Some("vulnerable"))
+                ),
+                None
+            );
+            // Neither an unreachable server nor one that no longer looks like Exchange, nor a
+            // build without its SU, claims a fix.
+            for v in [
+                ScanVerdict::Unreachable,
+                ScanVerdict::Error,
+                ScanVerdict::NotExchange,
+                ScanVerdict::SuUnknown,
+                ScanVerdict::ExchangeUnknownBuild,
+            ] {
+                assert_eq!(
+                    next(Some(awaiting), &scan(v, Some("vulnerable"))),
+                    None,
+                    "{v:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -846,7 +846,12 @@ async fn assessments_are_stored_once_per_build_and_shown_whole() {
                 } else {
                     ScanVerdict::Vulnerable
                 };
-                scan_result(&format!("10.7.{}.{}", i / 200, i % 200), None, verdict, day(0))
+                scan_result(
+                    &format!("10.7.{}.{}", i / 200, i % 200),
+                    None,
+                    verdict,
+                    day(0),
+                )
             })
             .collect();
         let expected: std::collections::HashMap<String, serde_json::Value> = results

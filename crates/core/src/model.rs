@@ -759,6 +759,28 @@ pub struct HostInfo {
     pub mitigations: Vec<Mitigation>,
 }
 
+/// Whether `s` is a DNS host name (one label or several): labels of ASCII letters, digits, `-`
+/// and `_`, 1–63 bytes each, not starting or ending with `-`, 253 bytes at most, and not an
+/// address (the last label is not all digits). A trailing dot is not accepted.
+pub fn is_dns_name(s: &str) -> bool {
+    if s.is_empty() || s.len() > 253 {
+        return false;
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    s.split('.').all(label_ok)
+        && !s
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Which identity of the host a piece of evidence gives.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -1038,5 +1060,37 @@ impl Report {
             leads: Vec::new(),
             plan: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::is_dns_name;
+
+    #[test]
+    fn dns_names() {
+        for ok in [
+            "ex01",
+            "EX01.contoso.local",
+            "mail-1.example.org",
+            "_x.example",
+        ] {
+            assert!(is_dns_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "10.0.0.5",
+            "ex01.",
+            ".ex01",
+            "a..b",
+            "-a.example",
+            "a b",
+            "C:\\triage\\ex01",
+            "./kape-output",
+            "ex01.contoso.local:443",
+        ] {
+            assert!(!is_dns_name(bad), "{bad}");
+        }
+        assert!(!is_dns_name(&"a".repeat(64)));
     }
 }

@@ -1137,7 +1137,11 @@ async fn hunts_join_by_address_or_fqdn_never_by_a_bare_name() {
         )
         .await;
         let hs = hosts().await;
-        assert_eq!(hs.len(), scanned.len() + 5, "10.2.0.5's hunt made its own host");
+        assert_eq!(
+            hs.len(),
+            scanned.len() + 5,
+            "10.2.0.5's hunt made its own host"
+        );
         assert_eq!(
             by_ip(&hs, "10.1.0.5").hunt_verdict.as_deref(),
             Some("no_indicators_found")

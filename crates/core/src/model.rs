@@ -805,6 +805,8 @@ pub enum IdentitySource {
     Iis,
     /// Exchange's HttpProxy logs (`ServerHostName`).
     HttpProxy,
+    /// Windows event logs: the `Computer` of the first records of each EVTX file.
+    Evtx,
 }
 
 /// One name or address of the host and where it was read.

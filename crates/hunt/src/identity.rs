@@ -1,7 +1,8 @@
 //! The host's identity: its names and addresses, from the registry (the `SYSTEM` hive or a
 //! `.reg` export: computer name, TCP/IP host name and primary DNS suffix, interface addresses)
-//! and from what Exchange's own logs write of the server (HttpProxy `ServerHostName`, IIS `s-ip`
-//! and `s-computername`), each with where it was read (`host.identity`).
+//! and from what the host's own logs write of it (the `Computer` of the first records of each
+//! EVTX file, HttpProxy `ServerHostName`, IIS `s-ip` and `s-computername`), each with where it
+//! was read (`host.identity`).
 //!
 //! The logs are not searched for these: the request-log detectors hand over the values of the
 //! records they parse anyway (the first lines of each file and its last data line), so the
@@ -57,7 +58,7 @@ impl FileNames {
                 None => return,
             }
         } else if is_dns_name(text) && text.contains('.') {
-            (IdentityField::Fqdn, text.to_ascii_lowercase())
+            (IdentityField::Fqdn, text.to_string())
         } else if is_dns_name(text) {
             (IdentityField::Hostname, text.to_string())
         } else {
@@ -187,20 +188,21 @@ pub fn assemble(
             first_file.as_deref().unwrap_or("?"),
         ));
     }
+    let evtx_names = logs.ranked(IdentitySource::Evtx, IdentityField::Hostname);
+    let evtx_fqdns = logs.ranked(IdentitySource::Evtx, IdentityField::Fqdn);
     let proxy_names = logs.ranked(IdentitySource::HttpProxy, IdentityField::Hostname);
     let proxy_fqdns = logs.ranked(IdentitySource::HttpProxy, IdentityField::Fqdn);
     let iis_names = logs.ranked(IdentitySource::Iis, IdentityField::Hostname);
     let iis_fqdns = logs.ranked(IdentitySource::Iis, IdentityField::Fqdn);
     if host.hostname.is_none() {
+        let short = |v: &str| v.split('.').next().unwrap_or(v).to_string();
         host.hostname = computer
             .clone()
             .or(dns_host.clone())
+            .or_else(|| evtx_fqdns.first().map(|(v, _)| short(v)))
+            .or_else(|| evtx_names.first().map(|(v, _)| v.to_string()))
             .or_else(|| proxy_names.first().map(|(v, _)| v.to_string()))
-            .or_else(|| {
-                proxy_fqdns
-                    .first()
-                    .map(|(v, _)| v.split('.').next().unwrap_or(v).to_string())
-            })
+            .or_else(|| proxy_fqdns.first().map(|(v, _)| short(v)))
             .or_else(|| iis_names.first().map(|(v, _)| v.to_string()));
     }
     if host.fqdn.is_none() {
@@ -212,10 +214,11 @@ pub fn assemble(
         .filter(|f| is_dns_name(f))
         .or_else(|| {
             // A dotted server name from the logs, if it is the host the names above name.
-            proxy_fqdns
+            evtx_fqdns
                 .iter()
+                .chain(proxy_fqdns.iter())
                 .chain(iis_fqdns.iter())
-                .map(|(v, _)| v.to_string())
+                .map(|(v, _)| v.to_ascii_lowercase())
                 .find(|v| {
                     let short = v.split('.').next().unwrap_or(v);
                     host.hostname
@@ -223,6 +226,40 @@ pub fn assemble(
                         .is_none_or(|h| h.eq_ignore_ascii_case(short))
                 })
         });
+    }
+    // Logs of several servers in one hunted folder: say so (the addresses are all listed).
+    let mut logged: Vec<String> = evtx_fqdns
+        .iter()
+        .chain(proxy_fqdns.iter())
+        .map(|(v, _)| v.split('.').next().unwrap_or(v).to_ascii_lowercase())
+        .chain(
+            evtx_names
+                .iter()
+                .chain(proxy_names.iter())
+                .map(|(v, _)| v.to_ascii_lowercase()),
+        )
+        .collect();
+    logged.sort();
+    logged.dedup();
+    let known: Vec<String> = computer
+        .iter()
+        .chain(dns_host.iter())
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    let strangers = logged
+        .iter()
+        .any(|n| !known.is_empty() && !known.contains(n));
+    if strangers {
+        logged.extend(known.iter().cloned());
+        logged.sort();
+        logged.dedup();
+    }
+    if logged.len() > 1 || strangers {
+        warnings.push(format!(
+            "the logs were written by more than one server ({}): the host is named {} (the registry's name, else the one in most files), every address the logs give is listed, and the findings may be about any of them",
+            logged.join(", "),
+            host.hostname.as_deref().unwrap_or("?")
+        ));
     }
     let mut ips: Vec<String> = Vec::new();
     for (_, v) in reg(IdentityKind::Ip) {
@@ -255,7 +292,11 @@ pub fn assemble(
             files: None,
         });
     }
-    for source in [IdentitySource::HttpProxy, IdentitySource::Iis] {
+    for source in [
+        IdentitySource::Evtx,
+        IdentitySource::HttpProxy,
+        IdentitySource::Iis,
+    ] {
         for field in [
             IdentityField::Hostname,
             IdentityField::Fqdn,
@@ -340,7 +381,8 @@ mod tests {
             (IdentitySource::Iis, Some(2), "b.log", "s-ip")
         );
         assert!(host.identity.iter().any(|e| e.value == "EX02"));
-        assert!(warnings.is_empty());
+        assert_eq!(warnings.len(), 1, "the HttpProxy logs name a second server");
+        assert!(warnings[0].contains("ex02"), "{warnings:?}");
     }
 
     #[test]
@@ -360,6 +402,33 @@ mod tests {
             host.fqdn.as_deref(),
             Some("ex01.contoso.local"),
             "the dotted name of the server the logs name, not another one"
+        );
+    }
+
+    #[test]
+    fn event_logs_give_the_fqdn_without_a_registry() {
+        let mut logs = LogNames::default();
+        for file in ["Security.evtx", "Application.evtx"] {
+            let mut f = FileNames::default();
+            f.note("Computer", b"EX01.Contoso.local");
+            logs.add_file(IdentitySource::Evtx, file, f);
+        }
+        let mut proxy = FileNames::default();
+        proxy.note("ServerHostName", b"EX01");
+        logs.add_file(IdentitySource::HttpProxy, "p.log", proxy);
+        let mut host = HostInfo::default();
+        assemble(&RegistryFacts::default(), &logs, &mut host, &mut Vec::new());
+        assert_eq!(host.hostname.as_deref(), Some("EX01"));
+        assert_eq!(host.fqdn.as_deref(), Some("ex01.contoso.local"));
+        let e = &host.identity[0];
+        assert_eq!(
+            (e.source, e.field, e.files, e.location.as_str()),
+            (
+                IdentitySource::Evtx,
+                IdentityField::Fqdn,
+                Some(2),
+                "Computer"
+            )
         );
     }
 

@@ -473,6 +473,31 @@ mod tests {
         assert!(host_identity("[HKEY_LOCAL_MACHINE\\SOFTWARE\\x]\r\n\"a\"=\"b\"").is_empty());
     }
 
+    /// Cut and overwritten exports (multi-byte characters, stray quotes, backslashes, brackets
+    /// at every place) are read or give nothing, never a panic.
+    #[test]
+    fn damaged_exports_never_panic() {
+        let base = "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{ä}]\r\n\
+\"IPAddress\"=hex(7):31,00,30,00,2e,00,30,00,2e,00,30,00,2e,00,35,00,00,00,\\\r\n  00,00\r\n\
+\"Dh\\\"cp\"=\"é\\\\\"\r\n@=dword:zz\r\n\"EnableDHCP\"=hex(4):01\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\r\n\"Current\"=dword:00000001\r\n";
+        let chars: Vec<char> = base.chars().collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for cut in 0..chars.len() {
+            let text: String = chars[..cut].iter().collect();
+            let _ = host_identity(&text);
+        }
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut c = chars.clone();
+            let at = (seed as usize) % c.len();
+            c[at] =
+                ['\\', '"', '[', ']', '=', ',', 'é', '\n', ':', '('][(seed >> 32) as usize % 10];
+            let _ = host_identity(&c.iter().collect::<String>());
+        }
+    }
+
     #[test]
     fn addresses_that_name_no_host_are_left_out() {
         for bad in [

@@ -697,6 +697,23 @@ async fn raw_reports_are_compressed_and_expire_and_names_are_checked() {
                 "{err}"
             );
         }
+        // A hunt's FQDN and addresses are names too; and a host lists a handful of addresses.
+        let mut r = hunt_report("ex01", Verdict::NoIndicatorsFound, vec![], day(1));
+        r.host.fqdn = Some("ex01\u{1b}[2J.example".into());
+        let err = s.ingest(&admin(), &to_json(&r)).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::BadRequest(m) if m.contains("host.fqdn")),
+            "{err}"
+        );
+        r.host.fqdn = None;
+        r.host.ips = (0..300)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        let err = s.ingest(&admin(), &to_json(&r)).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::BadRequest(m) if m.contains("host.ips")),
+            "{err}"
+        );
         // A NUL elsewhere (evidence text) is kept as U+FFFD (PostgreSQL cannot store NUL).
         let mut res = scan_result("10.9.9.10", None, ScanVerdict::Vulnerable, day(1));
         res.evidence[0].value = "15.1\0.2176".into();

@@ -719,14 +719,52 @@ fn scans(r: &Report, s: &mut String) {
     s.push_str("</table></section>");
 }
 
+/// A serde enum's name as it is written in the JSON report.
+fn snake<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 fn host(r: &Report, s: &mut String) {
     let h = &r.host;
-    if h.build.is_none() && h.mitigations.is_empty() && h.exchange_roots.is_empty() {
+    if h.build.is_none()
+        && h.mitigations.is_empty()
+        && h.exchange_roots.is_empty()
+        && h.identity.is_empty()
+    {
         return;
     }
     s.push_str("<section id=\"host\"><h2>Host</h2>");
     if let Some(n) = &h.hostname {
         let _ = write!(s, "<div>host <code>{}</code></div>", esc_cap(n, 200));
+    }
+    if let Some(n) = &h.fqdn {
+        let _ = write!(s, "<div>FQDN <code>{}</code></div>", esc_cap(n, 260));
+    }
+    if !h.ips.is_empty() {
+        let _ = write!(
+            s,
+            "<div>addresses <code>{}</code></div>",
+            esc_cap(&h.ips.join(", "), 2000)
+        );
+    }
+    if !h.identity.is_empty() {
+        s.push_str("<details><summary>where the names and addresses were read</summary><table><tr><th>what</th><th>value</th><th>source</th><th>file</th><th>where</th><th>files</th></tr>");
+        for e in &h.identity {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                escape(&snake(&e.field)),
+                esc_cap(&e.value, 260),
+                escape(&snake(&e.source)),
+                esc_cap(&e.file, 500),
+                esc_cap(&e.location, 500),
+                e.files.map(|n| n.to_string()).unwrap_or_default()
+            );
+        }
+        s.push_str("</table></details>");
     }
     for root in &h.exchange_roots {
         let _ = write!(

@@ -735,8 +735,24 @@ pub struct ToolInfo {
 /// What the hunt learned of the host itself.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct HostInfo {
+    /// The host's name as the hunted system gives it: the registry's computer name, else the
+    /// server name Exchange's HttpProxy logs give (`ServerHostName`). See `identity` for why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The host's fully qualified name (lower case): the registry's TCP/IP `Hostname` and
+    /// `Domain` (or `NV Domain`, or an interface's domain), else a dotted server name from
+    /// Exchange's logs. Absent when neither gives a name with a domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
+    /// The host's own addresses (canonical text form): its network interfaces in the registry
+    /// first, then the server addresses its IIS logs were written with (`s-ip`), most files
+    /// first. Loopback, unspecified and link-local addresses are left out; an `s-ip` may be an
+    /// address a load balancer or NAT puts in front of other servers too (see `identity`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ips: Vec<String>,
+    /// Why exray believes each name and address: where it was read (bounded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity: Vec<IdentityEvidence>,
     /// Exchange install roots found under the hunted path.
     #[serde(default)]
     pub exchange_roots: Vec<String>,
@@ -747,6 +763,72 @@ pub struct HostInfo {
     /// Microsoft's published mitigations found (or not) in the IIS configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mitigations: Vec<Mitigation>,
+}
+
+/// Whether `s` is a DNS host name (one label or several): labels of ASCII letters, digits, `-`
+/// and `_`, 1–63 bytes each, not starting or ending with `-`, 253 bytes at most, and not an
+/// address (the last label is not all digits). A trailing dot is not accepted.
+pub fn is_dns_name(s: &str) -> bool {
+    if s.is_empty() || s.len() > 253 {
+        return false;
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    s.split('.').all(label_ok)
+        && !s
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Which identity of the host a piece of evidence gives.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityField {
+    /// A host name without its domain (`EX01`).
+    Hostname,
+    /// The DNS domain of the host (`contoso.local`).
+    Domain,
+    /// A fully qualified name (`ex01.contoso.local`).
+    Fqdn,
+    /// An address of the host.
+    Ip,
+}
+
+/// Where a name or address of the host was read.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySource {
+    /// A registry hive or `.reg` export (`SYSTEM`: computer name, TCP/IP parameters, interfaces).
+    Registry,
+    /// IIS logs (`s-ip`, `s-computername`): what the web server wrote of itself.
+    Iis,
+    /// Exchange's HttpProxy logs (`ServerHostName`).
+    HttpProxy,
+    /// Windows event logs: the `Computer` of the first records of each EVTX file.
+    Evtx,
+}
+
+/// One name or address of the host and where it was read.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct IdentityEvidence {
+    pub field: IdentityField,
+    /// As read (an address in canonical form).
+    pub value: String,
+    pub source: IdentitySource,
+    /// The file it was read from: the hive or export, or the first log file it was seen in.
+    pub file: String,
+    /// Where in that file: the registry key and value name, or the log column.
+    pub location: String,
+    /// Log files it was seen in (logs only: a value in a few files of many is weaker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -986,5 +1068,37 @@ impl Report {
             leads: Vec::new(),
             plan: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::is_dns_name;
+
+    #[test]
+    fn dns_names() {
+        for ok in [
+            "ex01",
+            "EX01.contoso.local",
+            "mail-1.example.org",
+            "_x.example",
+        ] {
+            assert!(is_dns_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "10.0.0.5",
+            "ex01.",
+            ".ex01",
+            "a..b",
+            "-a.example",
+            "a b",
+            "C:\\triage\\ex01",
+            "./kape-output",
+            "ex01.contoso.local:443",
+        ] {
+            assert!(!is_dns_name(bad), "{bad}");
+        }
+        assert!(!is_dns_name(&"a".repeat(64)));
     }
 }

@@ -196,6 +196,12 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(w)?;
     }
+    if let Some(n) = r.host.fqdn.as_ref().or(r.host.hostname.as_ref()) {
+        writeln!(w, "Host: {}", safe(n, 260))?;
+    }
+    if !r.host.ips.is_empty() {
+        writeln!(w, "Host addresses: {}", safe(&r.host.ips.join(", "), 2000))?;
+    }
     if !r.host.exchange_roots.is_empty() {
         writeln!(w, "Exchange install: {}", r.host.exchange_roots.join(", "))?;
     }

@@ -420,12 +420,13 @@ pub(crate) fn possible_shells(r: &Report) -> Vec<PossibleShell<'_>> {
     out
 }
 
-/// The name a hunt's host goes by: its host name, else the hunted scope.
+/// The name a hunt's host goes by: its FQDN, else its host name, else the hunted scope.
 pub(crate) fn host_name(r: &Report) -> &str {
     r.host
-        .hostname
+        .fqdn
         .as_deref()
         .filter(|h| !h.trim().is_empty())
+        .or(r.host.hostname.as_deref().filter(|h| !h.trim().is_empty()))
         .unwrap_or(&r.scope)
 }
 

@@ -107,7 +107,12 @@ fn vulnerabilities(cves: &BTreeSet<String>) -> Option<String> {
 }
 
 fn hunt(report: &Report, opts: &Options, out: &mut Vec<Value>) {
-    let host = report.host.hostname.as_deref().and_then(facts::fqdn);
+    let host = report
+        .host
+        .fqdn
+        .as_deref()
+        .or(report.host.hostname.as_deref())
+        .and_then(facts::fqdn);
     for g in facts::groups(report) {
         for ip in facts::attacker_ips(&g.findings) {
             let mut e = base(report, opts);

@@ -227,6 +227,14 @@ pub fn run(opts: &HuntOptions, content: Option<&dyn ContentRules>) -> Result<Rep
         }
     }
 
+    // The host's names and addresses: the registry's, and what the request logs wrote.
+    crate::identity::assemble(
+        &registry,
+        &ctx.names,
+        &mut report.host,
+        &mut report.warnings,
+    );
+
     // The file sweep.
     let mut file_cov: Vec<SourceCoverage> = Vec::new();
     // File times after the last log record are the collection's, not the server's.

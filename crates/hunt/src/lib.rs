@@ -6,6 +6,7 @@ pub mod discover;
 pub mod eventrules;
 pub mod filetimes;
 pub mod hunt;
+pub mod identity;
 pub mod mitigation;
 pub mod plan;
 pub mod registry;

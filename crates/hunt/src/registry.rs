@@ -1,13 +1,13 @@
 //! The registry facts of a hunt, from exported registry files (`*.reg`) and from binary hives
 //! (`Windows\System32\config\SOFTWARE|SYSTEM` under each system root, and any file in the hunted
 //! folder that is a primary hive by its `regf` base block, whatever its name): installed Exchange
-//! updates, service start types and Exchange's install path.
+//! updates, service start types, Exchange's install path and the host's names and addresses.
 
 use std::path::{Path, PathBuf};
 
 use exray_core::InputError;
 use exray_files::evidence::{self, Kind};
-use exray_parse::regexport::InstalledUpdate;
+use exray_parse::regexport::{IdentityValue, InstalledUpdate};
 
 use crate::discover::SystemRoot;
 
@@ -20,6 +20,8 @@ pub struct RegistryFacts {
     pub install_paths: Vec<(String, String, String)>,
     /// Where the service start types came from, for the mitigation's evidence.
     pub service_sources: Vec<String>,
+    /// (file, name or address of the host): `SYSTEM` hives and exports, in the order read.
+    pub identity: Vec<(String, IdentityValue)>,
 }
 
 /// Extensions never sniffed for a hive (a speed shortcut over large folders: none of them is a
@@ -77,6 +79,9 @@ pub fn read(path: &Path, roots: &[SystemRoot], errors: &mut Vec<InputError>) -> 
                     facts.service_sources.push(shown.clone());
                 }
                 facts.service_starts.extend(starts);
+                for v in exray_parse::regexport::host_identity(&text) {
+                    facts.identity.push((shown.clone(), v));
+                }
             }
         } else if *size >= MIN_HIVE
             && !NOT_HIVES.contains(&ext.as_str())
@@ -149,6 +154,9 @@ fn hive(p: &Path, shown: &str, facts: &mut RegistryFacts, errors: &mut Vec<Input
             facts.service_starts.extend(h.service_starts);
             for (key, path) in h.install_paths {
                 facts.install_paths.push((shown.to_string(), key, path));
+            }
+            for v in h.identity {
+                facts.identity.push((shown.to_string(), v));
             }
         }
         Err(e) => err(e.to_string()),

@@ -132,3 +132,24 @@ fn otrf_json_exports() {
         .sum();
     assert!(records > 10_000, "{records}");
 }
+
+/// An EVTX file names the host that wrote it (`Computer` of its first records): a public
+/// sample of a domain-joined file server gives its FQDN, with the file as evidence.
+#[test]
+fn an_evtx_file_names_its_host() {
+    let Some(p) = shared(
+        "evtx/hayabusa-sample-evtx/EVTX-to-MITRE-Attack/TA0006-Credential Access/T1003-Credential dumping/ID10-Mimikatz LSASS process dump.evtx",
+    ) else {
+        return;
+    };
+    let r = hunt(&p);
+    assert_eq!(r.host.fqdn.as_deref(), Some("fs03.offsec.lan"));
+    assert_eq!(r.host.hostname.as_deref(), Some("FS03"));
+    assert!(r.host.ips.is_empty(), "an event log gives no address");
+    let e = &r.host.identity[0];
+    assert_eq!(
+        (e.source, e.location.as_str(), e.files),
+        (exray_core::IdentitySource::Evtx, "Computer", Some(1))
+    );
+    assert!(e.file.ends_with("process dump.evtx"), "{e:?}");
+}

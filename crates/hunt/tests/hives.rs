@@ -262,3 +262,118 @@ fn damaged_and_oversized_hives_are_input_errors() {
         r.errors
     );
 }
+
+/// The host's names and addresses: current control set 2 names EX01 in contoso.local with a
+/// static and a DHCP interface; control set 1 names a stale host that must not be taken.
+fn identity_keys() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("Select", vec![r#""Current"=dword:00000002"#]),
+        (
+            r"ControlSet001\Control\ComputerName\ComputerName",
+            vec![r#""ComputerName"="OLDNAME""#],
+        ),
+        (
+            r"ControlSet002\Control\ComputerName\ComputerName",
+            vec![r#""ComputerName"="EX01""#],
+        ),
+        (
+            r"ControlSet002\Services\Tcpip\Parameters",
+            vec![
+                r#""Hostname"="ex01""#,
+                r#""Domain"="""#,
+                r#""NV Domain"="Contoso.local""#,
+            ],
+        ),
+        (
+            r"ControlSet002\Services\Tcpip\Parameters\Interfaces\{11111111-2222-3333-4444-555555555555}",
+            vec![
+                r#""EnableDHCP"=dword:00000000"#,
+                // REG_MULTI_SZ "192.0.2.25", "10.0.0.5".
+                "\"IPAddress\"=hex(7):31,00,39,00,32,00,2e,00,30,00,2e,00,32,00,2e,00,32,00,35,00,00,00,31,00,30,00,2e,00,30,00,2e,00,30,00,2e,00,35,00,00,00,00,00",
+            ],
+        ),
+        (
+            r"ControlSet002\Services\Tcpip\Parameters\Interfaces\{66666666-2222-3333-4444-555555555555}",
+            vec![
+                r#""EnableDHCP"=dword:00000001"#,
+                r#""DhcpIPAddress"="198.51.100.40""#,
+                // A static placeholder DHCP interfaces keep: not an address of the host.
+                "\"IPAddress\"=hex(7):30,00,2e,00,30,00,2e,00,30,00,2e,00,30,00,00,00,00,00",
+            ],
+        ),
+    ]
+}
+
+fn check_identity(r: &exray_core::Report, file: &str) {
+    use exray_core::{IdentityField, IdentitySource};
+    assert_eq!(r.host.hostname.as_deref(), Some("EX01"));
+    assert_eq!(r.host.fqdn.as_deref(), Some("ex01.contoso.local"));
+    // The registry's interfaces first, then the sample's IIS server address.
+    assert_eq!(
+        r.host.ips,
+        ["192.0.2.25", "10.0.0.5", "198.51.100.40"],
+        "{:?}",
+        r.host.identity
+    );
+    let domain = r
+        .host
+        .identity
+        .iter()
+        .find(|e| e.field == IdentityField::Domain)
+        .expect("the domain's evidence");
+    assert_eq!(domain.source, IdentitySource::Registry);
+    assert!(domain.file.contains(file), "{domain:?}");
+    assert!(
+        domain
+            .location
+            .ends_with(r"ControlSet002\Services\Tcpip\Parameters\NV Domain"),
+        "{domain:?}"
+    );
+    let s_ip = r
+        .host
+        .identity
+        .iter()
+        .find(|e| e.source == IdentitySource::Iis && e.field == IdentityField::Ip)
+        .expect("the IIS logs' server address");
+    assert_eq!(
+        (s_ip.value.as_str(), s_ip.location.as_str()),
+        ("10.0.0.5", "s-ip")
+    );
+    assert!(s_ip.files.unwrap() >= 1);
+    assert!(!r
+        .host
+        .identity
+        .iter()
+        .any(|e| e.value == "OLDNAME" || e.value == "0.0.0.0"));
+}
+
+#[test]
+fn the_system_hive_and_its_export_name_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    exray_gen::write_sample(dir.path()).unwrap();
+    let config = dir.path().join("C/Windows/System32/config");
+    std::fs::create_dir_all(&config).unwrap();
+    let keys = identity_keys();
+    let keys: Vec<(&str, &[&str])> = keys.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+    let opts = |p: &Path| HuntOptions {
+        path: p.to_path_buf(),
+        no_files: true,
+        ..Default::default()
+    };
+    // A `.reg` export of the same keys (as `reg export` or a collector writes it).
+    let export = dir.path().join("SYSTEM.reg");
+    std::fs::write(&export, reg_text(SYSTEM, &keys)).unwrap();
+    check_identity(&run(&opts(dir.path()), None).unwrap(), "SYSTEM.reg");
+    std::fs::remove_file(&export).unwrap();
+    // The live hive.
+    if !write_hive(&config.join("SYSTEM"), SYSTEM, &keys).unwrap() {
+        return skip();
+    }
+    let r = run(&opts(dir.path()), None).unwrap();
+    check_identity(&r, r"config\SYSTEM");
+    assert_eq!(r.summary.input_errors, 0, "{:?}", r.errors);
+    // The JSON report carries them; a report without them still reads.
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["host"]["fqdn"], "ex01.contoso.local");
+    assert_eq!(json["schema"], "exray.report/v1");
+}

@@ -239,3 +239,28 @@ fn a_registered_but_incomplete_update_is_called_out() {
         .iter()
         .any(|n| n.contains("KB5000871")));
 }
+
+/// Without a registry, the request logs name the server: HttpProxy's `ServerHostName` the host,
+/// IIS's `s-ip` its address, each with the files it was seen in; no FQDN is made up.
+#[test]
+fn the_request_logs_name_the_server() {
+    use exray_core::{IdentityField, IdentitySource};
+    let dir = tempfile::tempdir().unwrap();
+    exray_gen::write_sample(dir.path()).unwrap();
+    let r = hunt(dir.path());
+    assert_eq!(r.host.hostname.as_deref(), Some("EX01"));
+    assert_eq!(r.host.fqdn, None, "ServerHostName is a bare name");
+    assert_eq!(r.host.ips, ["10.0.0.5"]);
+    let proxy = r
+        .host
+        .identity
+        .iter()
+        .find(|e| e.source == IdentitySource::HttpProxy)
+        .unwrap();
+    assert_eq!(
+        (proxy.field, proxy.location.as_str()),
+        (IdentityField::Hostname, "ServerHostName")
+    );
+    assert!(proxy.file.contains(r"Logging\HttpProxy\"), "{proxy:?}");
+    assert!(proxy.files.unwrap() > 1);
+}

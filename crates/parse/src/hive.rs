@@ -1,6 +1,7 @@
 //! Binary registry hives (`regf`: `SOFTWARE`, `SYSTEM`, and triage copies of them) through the
 //! `notatin` parser: the facts `.reg` exports give ([`crate::regexport`]: installed Exchange
-//! updates, service start types), plus Exchange's install path (`MsiInstallPath`).
+//! updates, service start types, the host's names and addresses), plus Exchange's install path
+//! (`MsiInstallPath`).
 //!
 //! The hive is read from a buffer the caller read within its size cap. A damaged hive is an
 //! error with a reason, never a panic: the parser runs behind `catch_unwind`, and key walks are
@@ -13,7 +14,7 @@ use notatin::cell_value::CellValue;
 use notatin::parser::Parser;
 use notatin::parser_builder::ParserBuilder;
 
-use crate::regexport::InstalledUpdate;
+use crate::regexport::{identity_of, IdentityValue, InstalledUpdate, Interface, MAX_INTERFACES};
 
 /// The magic of a registry hive file.
 pub const MAGIC: &[u8; 4] = b"regf";
@@ -27,6 +28,9 @@ pub struct HiveFacts {
     pub service_starts: Vec<(String, u32)>,
     /// `MsiInstallPath` under `Microsoft\ExchangeServer\v15\Setup` (or v14), with its key.
     pub install_paths: Vec<(String, String)>,
+    /// The host's computer name, TCP/IP host name and domain, and interface addresses, from the
+    /// current control set (SYSTEM hive; bounded by [`crate::regexport::MAX_ADDRESSES`]).
+    pub identity: Vec<IdentityValue>,
 }
 
 /// Why a hive could not be read.
@@ -93,7 +97,54 @@ fn facts(data: Vec<u8>) -> Result<HiveFacts, HiveError> {
             }
         }
     }
+    out.identity = identity(&mut parser, set);
     Ok(out)
+}
+
+/// The names and addresses of the host in control set `set`.
+fn identity(parser: &mut Parser, set: u32) -> Vec<IdentityValue> {
+    let cs = format!(r"ControlSet{set:03}");
+    let shown = |rel: &str| format!(r"HKEY_LOCAL_MACHINE\SYSTEM\{cs}\{rel}");
+    let rel = r"Control\ComputerName\ComputerName";
+    let computer = key(parser, &format!(r"{cs}\{rel}"))
+        .and_then(|k| string(&k, "ComputerName"))
+        .map(|n| (shown(rel), n));
+    let rel = r"Services\Tcpip\Parameters";
+    let tcpip = key(parser, &format!(r"{cs}\{rel}")).map(|k| {
+        let values = ["Hostname", "NV Hostname", "Domain", "NV Domain"]
+            .iter()
+            .filter_map(|n| string(&k, n).map(|v| (n.to_string(), v)))
+            .collect();
+        (shown(rel), values)
+    });
+    let mut interfaces = Vec::new();
+    let rel = r"Services\Tcpip\Parameters\Interfaces";
+    if let Some(mut list) = key(parser, &format!(r"{cs}\{rel}")) {
+        for k in subkeys(&mut list, parser).into_iter().take(MAX_INTERFACES) {
+            let iface = Interface {
+                enable_dhcp: number(&k, "EnableDHCP"),
+                static_ips: strings(&k, "IPAddress"),
+                dhcp_ip: string(&k, "DhcpIPAddress"),
+            };
+            interfaces.push((shown(&format!(r"{rel}\{}", k.key_name)), iface));
+        }
+    }
+    identity_of(computer, tcpip, interfaces)
+}
+
+/// A string or multi-string value as its strings.
+fn strings(k: &CellKeyNode, name: &str) -> Vec<String> {
+    let Some(v) = k.get_value(name) else {
+        return Vec::new();
+    };
+    match v.get_content().0 {
+        CellValue::String(s) => vec![s.trim_end_matches('\0').to_string()],
+        CellValue::MultiString(v) => v
+            .into_iter()
+            .take(crate::regexport::MAX_ADDRESSES)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn key(parser: &mut Parser, path: &str) -> Option<CellKeyNode> {

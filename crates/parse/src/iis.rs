@@ -26,9 +26,11 @@ pub enum Field {
     TimeTaken,
     /// `X-Forwarded-For` when logged as a custom field.
     ForwardedFor,
+    /// `s-computername`: the server's name (not in Exchange's default field list).
+    ComputerName,
 }
 
-const NAMES: [(Field, &str); 15] = [
+const NAMES: [(Field, &str); 16] = [
     (Field::Date, "date"),
     (Field::Time, "time"),
     (Field::ServerIp, "s-ip"),
@@ -44,6 +46,7 @@ const NAMES: [(Field, &str); 15] = [
     (Field::Host, "cs-host"),
     (Field::TimeTaken, "time-taken"),
     (Field::ForwardedFor, "x-forwarded-for"),
+    (Field::ComputerName, "s-computername"),
 ];
 
 /// Exchange's IIS default field list.
@@ -51,12 +54,12 @@ pub const EXCHANGE_DEFAULT_FIELDS: &str = "date time s-ip cs-method cs-uri-stem 
 
 #[derive(Debug, Clone)]
 pub struct W3cLayout {
-    idx: [Option<usize>; 15],
+    idx: [Option<usize>; 16],
 }
 
 impl W3cLayout {
     pub fn from_fields(names: &[u8]) -> W3cLayout {
-        let mut idx = [None; 15];
+        let mut idx = [None; 16];
         for (i, n) in names
             .split(|c| *c == b' ')
             .filter(|n| !n.is_empty())

@@ -5,6 +5,9 @@
 //! the tests skip, saying so. Every file in the folder that starts with `regf` is read:
 //! - the facts our reader takes from it (service start types of the current control set) are
 //!   the ones an independent reader, hivex's `hivexregedit --export`, gives for the same keys;
+//! - the host's names and addresses our reader takes from it (computer name, TCP/IP host name
+//!   and domain, interface addresses) are the ones our `.reg` reader takes from hivex's export
+//!   of the same keys;
 //! - damaged copies of it (cut short at many lengths, bytes overwritten at many offsets) are read
 //!   or refused with a reason, never a panic.
 
@@ -110,6 +113,60 @@ fn public_hives_give_the_facts_hivex_gives() {
         "{compared} public SYSTEM hive(s) read as hivex reads them, of {}",
         hives.len()
     );
+}
+
+/// The current control set's keys that name the host, as hivex exports them (None without
+/// hivexregedit).
+fn hivex_identity(hive: &Path) -> Option<Vec<regexport::IdentityValue>> {
+    let export = |key: &str| {
+        let out = Command::new("hivexregedit")
+            .arg("--export")
+            .arg("--prefix")
+            .arg(r"HKEY_LOCAL_MACHINE\SYSTEM")
+            .arg(hive)
+            .arg(key)
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let mut text = export(r"\Select")?;
+    let current = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("\"Current\"=dword:"))
+        .map(|v| u32::from_str_radix(v.trim(), 16).unwrap())
+        .unwrap_or(1);
+    for key in [r"Control\ComputerName", r"Services\Tcpip\Parameters"] {
+        text.push_str(&export(&format!(r"\ControlSet{current:03}\{key}"))?);
+    }
+    Some(regexport::host_identity(&text))
+}
+
+#[test]
+fn public_hives_name_the_host_as_hivex_reads_it() {
+    let Some(hives) = public_hives() else { return };
+    for hive in &hives {
+        let facts = read_hive(std::fs::read(hive).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", hive.display()));
+        let Some(expected) = hivex_identity(hive) else {
+            eprintln!("skipped the comparison with hivex: hivexregedit is not installed");
+            return;
+        };
+        assert_eq!(
+            facts.identity,
+            expected,
+            "{}: the host's identity differs from hivex's",
+            hive.display()
+        );
+        eprintln!(
+            "{}: {:?}",
+            hive.display(),
+            facts
+                .identity
+                .iter()
+                .map(|v| format!("{:?} {} ({})", v.kind, v.value, v.name))
+                .collect::<Vec<_>>()
+        );
+    }
 }
 
 /// A small deterministic generator (no dependency for one test).

@@ -73,6 +73,8 @@ struct HostRow {
     scan_verdict: Option<String>,
     last_scan_at: Option<i64>,
     last_hunt_at: Option<i64>,
+    /// How a hunt found this host (`ip …`, `fqdn …`, `name …`), for its observation.
+    joined_by: String,
 }
 
 fn host_row(r: &AnyRow) -> StoreResult<HostRow> {
@@ -86,6 +88,7 @@ fn host_row(r: &AnyRow) -> StoreResult<HostRow> {
         last_scan_at: r.try_get(4)?,
         last_hunt_at: r.try_get(5)?,
         org_id: r.try_get(6)?,
+        joined_by: String::new(),
     })
 }
 
@@ -146,6 +149,8 @@ fn validate_report(r: &Report) -> StoreResult<()> {
 
 /// Longest hostname accepted (the DNS limit).
 const MAX_HOSTNAME: usize = 253;
+/// Most addresses a hunt report's host may list (exray writes at most 32).
+const MAX_REPORT_IPS: usize = 256;
 /// Longest scan target or hunt scope accepted.
 const MAX_TARGET: usize = 2048;
 
@@ -169,6 +174,18 @@ fn check_names(r: &Report) -> StoreResult<()> {
     };
     if let Some(h) = &r.host.hostname {
         check("host.hostname".into(), h, MAX_HOSTNAME)?;
+    }
+    if let Some(h) = &r.host.fqdn {
+        check("host.fqdn".into(), h, MAX_HOSTNAME)?;
+    }
+    if r.host.ips.len() > MAX_REPORT_IPS {
+        return Err(StoreError::BadRequest(format!(
+            "host.ips: {} addresses, at most {MAX_REPORT_IPS} accepted",
+            r.host.ips.len()
+        )));
+    }
+    for (i, ip) in r.host.ips.iter().enumerate() {
+        check(format!("host.ips[{i}]"), ip, 64)?;
     }
     check("scope".into(), &r.scope, MAX_TARGET)?;
     for (i, s) in r.scan_results.iter().enumerate() {
@@ -354,6 +371,92 @@ enum Target {
     New { org: Option<i64> },
     /// Not the uploader's to write: leave everything as it is.
     Refused,
+}
+
+/// What a piece of evidence says its host is, for [`Store::write_target`].
+enum About<'a> {
+    /// A scan result: its address, else its name.
+    Scan {
+        ip: Option<&'a str>,
+        hostname: Option<&'a str>,
+    },
+    /// A hunt: its addresses, else its fully qualified name, else its bare name.
+    Hunt(&'a HuntIdentity),
+}
+
+/// Addresses of a hunt considered (a host has a handful; the report model caps them too).
+const MAX_HUNT_IPS: usize = 32;
+
+/// Who a hunt report says its host is (`host.ips`, `host.fqdn`, `host.hostname`).
+#[derive(Debug)]
+pub(crate) struct HuntIdentity {
+    /// The host's addresses in the report's order (registry first), parsed and deduplicated.
+    ips: Vec<IpAddr>,
+    /// A fully qualified name (lower case, a DNS name with a dot): `host.fqdn`, else a dotted
+    /// `host.hostname` (reports written before `fqdn` existed put the FQDN there).
+    fqdn: Option<String>,
+    /// The name a new host is shown and keyed by: the FQDN, else the bare host name, else the
+    /// hunted path (lower case).
+    key: String,
+}
+
+impl HuntIdentity {
+    pub(crate) fn of(r: &Report) -> HuntIdentity {
+        let mut ips: Vec<IpAddr> = Vec::new();
+        for ip in r
+            .host
+            .ips
+            .iter()
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        {
+            if ips.len() < MAX_HUNT_IPS && !ips.contains(&ip) {
+                ips.push(ip);
+            }
+        }
+        let dotted = |s: &String| {
+            let l = s.trim().to_ascii_lowercase();
+            (l.contains('.') && exray_core::is_dns_name(&l)).then_some(l)
+        };
+        let fqdn = r
+            .host
+            .fqdn
+            .as_ref()
+            .and_then(dotted)
+            .or_else(|| r.host.hostname.as_ref().and_then(dotted));
+        let key = fqdn.clone().unwrap_or_else(|| {
+            r.host
+                .hostname
+                .clone()
+                .unwrap_or_else(|| r.scope.clone())
+                .to_ascii_lowercase()
+        });
+        HuntIdentity { ips, fqdn, key }
+    }
+}
+
+/// An address that names one host wherever it is seen: not private, shared, loopback,
+/// link-local, documentation-free or otherwise reserved for local use. A private address
+/// (`10.0.0.5`) names a host only inside its organisation.
+fn is_global(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            !(v.is_private()
+                || v.is_loopback()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            !(v.is_loopback()
+                || v.is_unspecified()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80)
+        }
+    }
 }
 
 /// zstd level of stored raw reports (fast; JSON compresses ~10x at this level).
@@ -705,7 +808,15 @@ impl Store {
             let fix = fix_text(res.assessment.as_ref());
             let verdict = res.verdict.as_str();
             let (existing, org) = match self
-                .write_target(tx, p, ip_s.as_deref(), hostname.as_deref(), attributed)
+                .write_target(
+                    tx,
+                    p,
+                    About::Scan {
+                        ip: ip_s.as_deref(),
+                        hostname: hostname.as_deref(),
+                    },
+                    attributed,
+                )
                 .await?
             {
                 Target::Refused => {
@@ -875,19 +986,34 @@ impl Store {
         out: &mut IngestOutcome,
         deltas: &mut Deltas,
     ) -> StoreResult<()> {
-        let hostname = r
-            .host
-            .hostname
-            .clone()
-            .unwrap_or_else(|| r.scope.clone())
-            .to_ascii_lowercase();
+        let id = HuntIdentity::of(r);
+        // Each address's attribution, as for a scan result (CIDR, then ASN).
+        let ip_orgs: Vec<(IpAddr, Option<i64>)> = match self.attrib.read() {
+            Ok(a) => id
+                .ips
+                .iter()
+                .map(|ip| (*ip, a.attribute(Some(*ip), None)))
+                .collect(),
+            Err(_) => id.ips.iter().map(|ip| (*ip, None)).collect(),
+        };
+        // The hunt's organisation: the member's own; for staff, that of its global addresses,
+        // then of its domain, then of its other addresses.
         let org = match p.scope() {
             Some(own) => Some(own),
-            None => self
-                .attrib
-                .read()
-                .ok()
-                .and_then(|a| a.by_hostname(&hostname)),
+            None => {
+                let by_ip = |global: bool| {
+                    ip_orgs
+                        .iter()
+                        .filter(|(ip, _)| is_global(*ip) == global)
+                        .find_map(|(_, o)| *o)
+                };
+                by_ip(true)
+                    .or_else(|| {
+                        let a = self.attrib.read().ok()?;
+                        id.fqdn.as_deref().and_then(|f| a.by_hostname(f))
+                    })
+                    .or_else(|| by_ip(false))
+            }
         };
         let at = r.finished_at.timestamp();
         let build = r.host.build.as_ref().map(|b| b.build.clone());
@@ -898,7 +1024,7 @@ impl Store {
             findings: r.findings.len(),
             worst,
         };
-        let (existing, org) = match self.write_target(tx, p, None, Some(&hostname), org).await? {
+        let (existing, org) = match self.write_target(tx, p, About::Hunt(&id), org).await? {
             Target::Refused => {
                 out.skipped += 1;
                 return Ok(());
@@ -906,6 +1032,7 @@ impl Store {
             Target::New { org } => (None, org),
             Target::Existing { host, org } => (Some(host), org),
         };
+        let joined_by = existing.as_ref().map(|h| h.joined_by.clone());
         let host_id = match existing {
             None => {
                 let tr = state::next(None, &ev).unwrap_or(Transition {
@@ -914,8 +1041,18 @@ impl Store {
                     reopened: false,
                 });
                 let reached = tr.to.reached_bits();
+                // The host's first global address that no host has yet and that is not
+                // attributed to another organisation (as a scan result of it would be refused);
+                // a private one names it only inside its organisation, so it is not made the
+                // host's address.
+                let usable: Vec<IpAddr> = ip_orgs
+                    .iter()
+                    .filter(|(_, o)| o.is_none() || *o == org)
+                    .map(|(ip, _)| *ip)
+                    .collect();
+                let ip = self.free_global_ip(tx, &usable).await?;
                 let id = self
-                    .insert_host(tx, org, None, Some(&hostname), tr.to, reached, at)
+                    .insert_host(tx, org, ip.as_deref(), Some(&id.key), tr.to, reached, at)
                     .await?
                     .ok_or_else(|| StoreError::Retry)?;
                 sqlx::query("UPDATE hosts SET hunt_verdict = $1, build = $2, fix = $3, last_hunt_at = $4 WHERE id = $5")
@@ -939,13 +1076,15 @@ impl Store {
                 if h.last_hunt_at.is_none_or(|l| at >= l) {
                     sqlx::query(
                         "UPDATE hosts SET hunt_verdict = $1, build = COALESCE($2, build), fix = COALESCE($3, fix), \
-                         last_hunt_at = $4, last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END WHERE id = $5",
+                         last_hunt_at = $4, last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END, \
+                         hostname = COALESCE(hostname, $6), hostname_key = COALESCE(hostname_key, $6) WHERE id = $5",
                     )
                     .bind(verdict_str(r.verdict))
                     .bind(&build)
                     .bind(&fix)
                     .bind(at)
                     .bind(h.id)
+                    .bind(&id.fqdn)
                     .execute(&mut **tx)
                     .await?;
                     if let Some(tr) = state::next(Some(h.state), &ev) {
@@ -968,6 +1107,12 @@ impl Store {
         }
         let detail = serde_json::json!({
             "scope": r.scope,
+            "hostname": r.host.hostname,
+            "fqdn": id.fqdn,
+            "ips": id.ips.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+            // Why this hunt is about this host: "ip 192.0.2.7", "fqdn ex01.contoso.local",
+            // "name ex01", or absent for the host it created.
+            "joined_by": joined_by,
             "verdict_reason": r.verdict_reason,
             "findings": r.findings.len(),
             "incidents": r.incidents.iter().map(|i| &i.summary).collect::<Vec<_>>(),
@@ -1164,19 +1309,28 @@ impl Store {
     /// An organisation member writes only hosts of its own organisation: evidence attributed to
     /// another organisation, or about an existing host of another organisation or of none, is
     /// [`Target::Refused`] (nothing is touched, nothing claimed); a new host is its own.
+    ///
+    /// Which host the evidence is about: a scan result's address (else its name within the
+    /// organisation); a hunt's addresses, else its fully qualified name, else its bare name
+    /// ([`Store::find_hunt_host`]). A member's hunt only ever looks among its own
+    /// organisation's hosts, so an address of another organisation's host in it is not a match
+    /// (its hunt makes or joins its own host, the other is untouched).
     async fn write_target(
         &self,
         tx: &mut Transaction<'static, Any>,
         p: &Principal,
-        ip: Option<&str>,
-        hostname: Option<&str>,
+        about: About<'_>,
         attributed: Option<i64>,
     ) -> StoreResult<Target> {
         let Some(org) = gate_org(p, attributed) else {
             return Ok(Target::Refused);
         };
         let fu = self.backend.for_update();
-        match self.find_host(tx, ip, hostname, org, fu).await? {
+        let found = match about {
+            About::Scan { ip, hostname } => self.find_host(tx, ip, hostname, org, fu).await?,
+            About::Hunt(id) => self.find_hunt_host(tx, p, id, org, fu).await?,
+        };
+        match found {
             None => Ok(Target::New { org }),
             Some(host) if p.scope().is_none_or(|own| host.org_id == Some(own)) => {
                 Ok(Target::Existing { host, org })
@@ -1185,7 +1339,144 @@ impl Store {
         }
     }
 
-    /// A host by IP (scan) or by hostname within the attributed organisation (hunt).
+    /// The host a hunt is about, in this order:
+    ///
+    /// 1. a host whose address is one of the hunt's: any host for a global address, a host of
+    ///    the hunt's organisation for a private one (`10.0.0.5` is a different host in each
+    ///    organisation), only the member's own hosts for a member. Several hosts: the one
+    ///    whose name is the hunt's FQDN, else the first in the hunt's order (its registry's
+    ///    addresses come first) when the organisation is known; an unattributed hunt does not
+    ///    choose between them;
+    /// 2. a host whose name is the hunt's fully qualified name (case-insensitive, whole name):
+    ///    within the hunt's organisation, or the only host of that name for an unattributed
+    ///    hunt;
+    /// 3. with no FQDN, a bare name (`ex01`, or the hunted path) joins only a host of the same
+    ///    organisation with that name and no address: one an earlier hunt made. A bare name
+    ///    never joins a scanned host: `exch01` is a name in every organisation.
+    async fn find_hunt_host(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        p: &Principal,
+        id: &HuntIdentity,
+        org: Option<i64>,
+        fu: &str,
+    ) -> StoreResult<Option<HostRow>> {
+        if !id.ips.is_empty() {
+            let texts: Vec<String> = id.ips.iter().map(|i| i.to_string()).collect();
+            let marks: Vec<String> = (1..=texts.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {HOST_COLS}, ip, hostname_key FROM hosts WHERE ip IN ({}) ORDER BY id{fu}",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for t in &texts {
+                q = q.bind(t.as_str());
+            }
+            let rows = q.fetch_all(&mut **tx).await?;
+            // (position of its address in the hunt, host, name key).
+            let mut candidates: Vec<(usize, HostRow, Option<String>)> = Vec::new();
+            for row in &rows {
+                let host = host_row(row)?;
+                let ip: Option<String> = row.try_get(7)?;
+                let key: Option<String> = row.try_get(8)?;
+                let Some(pos) = ip.and_then(|i| texts.iter().position(|t| *t == i)) else {
+                    continue;
+                };
+                let allowed = match p.scope() {
+                    Some(own) => host.org_id == Some(own),
+                    None if is_global(id.ips[pos]) => true,
+                    None => org.is_some() && host.org_id == org,
+                };
+                if allowed {
+                    candidates.push((pos, host, key));
+                }
+            }
+            candidates.sort_by_key(|c| c.0);
+            let by_name = candidates
+                .iter()
+                .position(|c| c.2.is_some() && c.2 == id.fqdn);
+            let pick = match (candidates.len(), by_name) {
+                (0, _) => None,
+                (1, _) => Some(0),
+                (_, Some(i)) => Some(i),
+                (_, None) if org.is_some() => Some(0),
+                (_, None) => None,
+            };
+            if let Some(i) = pick {
+                let (pos, mut host, _) = candidates.swap_remove(i);
+                host.joined_by = format!("ip {}", texts[pos]);
+                return Ok(Some(host));
+            }
+        }
+        if let Some(fqdn) = &id.fqdn {
+            let mut rows = match org {
+                Some(o) => {
+                    sqlx::query(&format!(
+                        "SELECT {HOST_COLS} FROM hosts WHERE hostname_key = $1 AND org_id = $2 ORDER BY id LIMIT 1{fu}"
+                    ))
+                    .bind(fqdn.as_str())
+                    .bind(o)
+                    .fetch_all(&mut **tx)
+                    .await?
+                }
+                // Unattributed: the one host of that name (scanned and attributed by its
+                // address), never a guess between several.
+                None => {
+                    sqlx::query(&format!(
+                        "SELECT {HOST_COLS} FROM hosts WHERE hostname_key = $1 ORDER BY id LIMIT 2{fu}"
+                    ))
+                    .bind(fqdn.as_str())
+                    .fetch_all(&mut **tx)
+                    .await?
+                }
+            };
+            if rows.len() == 1 {
+                let mut host = host_row(&rows.pop().expect("one row"))?;
+                host.joined_by = format!("fqdn {fqdn}");
+                return Ok(Some(host));
+            }
+            return Ok(None);
+        }
+        let Some(o) = org else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {HOST_COLS} FROM hosts WHERE hostname_key = $1 AND org_id = $2 AND ip IS NULL ORDER BY id LIMIT 1{fu}"
+        ))
+        .bind(id.key.as_str())
+        .bind(o)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.as_ref()
+            .map(|r| {
+                host_row(r).map(|mut h| {
+                    h.joined_by = format!("name {}", id.key);
+                    h
+                })
+            })
+            .transpose()
+    }
+
+    /// The first global address of `ips` that no host has (for a new host of a hunt).
+    async fn free_global_ip(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        ips: &[IpAddr],
+    ) -> StoreResult<Option<String>> {
+        for ip in ips.iter().filter(|ip| is_global(**ip)) {
+            let text = ip.to_string();
+            let taken = sqlx::query("SELECT id FROM hosts WHERE ip = $1")
+                .bind(text.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+            if taken.is_none() {
+                return Ok(Some(text));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A host by IP, else by hostname within the attributed organisation (scan results).
     async fn find_host(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -1209,8 +1500,7 @@ impl Store {
             .await?;
             match (scoped, org) {
                 (Some(r), _) => Some(r),
-                // Unattributed hunt: join the one host of that name (scanned and attributed by
-                // its address), but never guess between several.
+                // Unattributed: join the one host of that name, but never guess between several.
                 (None, None) => {
                     let mut rows = sqlx::query(&format!("SELECT {HOST_COLS} FROM hosts WHERE hostname_key = $1 ORDER BY id LIMIT 2{fu}"))
                         .bind(h)

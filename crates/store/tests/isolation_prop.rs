@@ -71,8 +71,11 @@ enum Step {
     Token(u8, usize),
     /// A scan from token index: (ip index or hostname-only, hostname, verdict, day).
     Scan(usize, Vec<ResultSpec>),
-    /// A hunt from token index: hostname, verdict, findings, day.
-    Hunt(usize, (usize, usize), bool, usize, i64),
+    /// A hunt from token index: hostname, verdict, findings, day, the host's addresses
+    /// (indexes; past the pool, private addresses every organisation may have), and how it
+    /// names itself (0: a dotted `hostname`, as reports before `fqdn`; 1: a bare `hostname`
+    /// and an `fqdn`; 2: a bare `hostname` only).
+    Hunt(usize, (usize, usize), bool, usize, i64, Vec<usize>, u8),
     Notify,
 }
 
@@ -96,8 +99,12 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0usize..8).prop_map(Step::DeleteOrg),
         3 => (0u8..5, 0usize..8).prop_map(|(r, o)| Step::Token(r, o)),
         10 => (0usize..16, prop::collection::vec(result, 1..6)).prop_map(|(t, r)| Step::Scan(t, r)),
-        5 => (0usize..16, (0usize..NAMES, 0usize..4), any::<bool>(), 0usize..3, 0i64..40)
-            .prop_map(|(t, h, v, f, d)| Step::Hunt(t, h, v, f, d)),
+        5 => (
+            (0usize..16, (0usize..NAMES, 0usize..4), any::<bool>(), 0usize..3, 0i64..40),
+            prop::collection::vec(0usize..IPS + 4, 0..3),
+            0u8..3,
+        )
+            .prop_map(|((t, h, v, f, d), ips, naming)| Step::Hunt(t, h, v, f, d, ips, naming)),
         1 => Just(Step::Notify),
     ]
 }
@@ -127,6 +134,8 @@ fn verdict(v: u8) -> ScanVerdict {
 
 struct World {
     orgs: Vec<i64>,
+    /// Organisations created so far (for unique names).
+    orgs_made: usize,
     tokens: Vec<Principal>,
     reports: u64,
     /// Report id → organisation of the member who sent it (members' reports only).
@@ -141,7 +150,8 @@ async fn run_step(s: &Store, w: &mut World, st: &Step) {
                 .create_org(
                     "prop",
                     &NewOrg {
-                        name: format!("org-{}", w.orgs.len() + w.reports as usize),
+                        // Unique even after deletions (a count of live organisations is not).
+                        name: format!("org-{}", w.orgs_made),
                         ..Default::default()
                     },
                 )
@@ -161,6 +171,7 @@ async fn run_step(s: &Store, w: &mut World, st: &Step) {
                 let _ = s.add_network("prop", o.id, &n.network()).await;
             }
             w.orgs.push(o.id);
+            w.orgs_made += 1;
         }
         Step::Network(o, n) => {
             if let Some(o) = pick(&w.orgs, *o) {
@@ -225,7 +236,7 @@ async fn run_step(s: &Store, w: &mut World, st: &Step) {
                 w.by_member.insert(r.report_id, o);
             }
         }
-        Step::Hunt(t, (n, dom), dirty, nf, d) => {
+        Step::Hunt(t, (n, dom), dirty, nf, d, ips, naming) => {
             let p = w
                 .tokens
                 .get(t % w.tokens.len().max(1))
@@ -244,8 +255,25 @@ async fn run_step(s: &Store, w: &mut World, st: &Step) {
                 Verdict::NoIndicatorsFound
             };
             w.reports += 1;
-            let mut r = hunt_report(&hostname(*n, *dom), v, fs, day(*d));
+            let fqdn = hostname(*n, *dom);
+            let mut r = hunt_report(&fqdn, v, fs, day(*d));
             r.report_id = format!("hunt-{}", w.reports);
+            if *naming > 0 {
+                r.host.hostname = Some(format!("H{n}"));
+            }
+            if *naming == 1 {
+                r.host.fqdn = Some(fqdn.to_ascii_uppercase());
+            }
+            r.host.ips = ips
+                .iter()
+                .map(|i| {
+                    if *i < IPS {
+                        ip(*i)
+                    } else {
+                        format!("10.0.0.{}", i - IPS)
+                    }
+                })
+                .collect();
             s.ingest(&p, &to_json(&r)).await.unwrap();
             if let Some(o) = p.scope() {
                 w.by_member.insert(r.report_id, o);
@@ -424,6 +452,7 @@ fn members_never_touch_or_see_another_organisation() {
                 let s = Store::open(&url).await.unwrap();
                 let mut w = World {
                     orgs: vec![],
+                    orgs_made: 0,
                     tokens: vec![],
                     reports: 0,
                     by_member: Default::default(),

@@ -697,6 +697,23 @@ async fn raw_reports_are_compressed_and_expire_and_names_are_checked() {
                 "{err}"
             );
         }
+        // A hunt's FQDN and addresses are names too; and a host lists a handful of addresses.
+        let mut r = hunt_report("ex01", Verdict::NoIndicatorsFound, vec![], day(1));
+        r.host.fqdn = Some("ex01\u{1b}[2J.example".into());
+        let err = s.ingest(&admin(), &to_json(&r)).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::BadRequest(m) if m.contains("host.fqdn")),
+            "{err}"
+        );
+        r.host.fqdn = None;
+        r.host.ips = (0..300)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        let err = s.ingest(&admin(), &to_json(&r)).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::BadRequest(m) if m.contains("host.ips")),
+            "{err}"
+        );
         // A NUL elsewhere (evidence text) is kept as U+FFFD (PostgreSQL cannot store NUL).
         let mut res = scan_result("10.9.9.10", None, ScanVerdict::Vulnerable, day(1));
         res.evidence[0].value = "15.1\0.2176".into();
@@ -898,5 +915,282 @@ async fn assessments_are_stored_once_per_build_and_shown_whole() {
                 assert_eq!(o.detail["evidence"][0]["what"], "header:X-OWA-Version");
             }
         }
+    }
+}
+
+/// A hunt report of the host `hostname` with the addresses and FQDN its registry and logs give.
+fn hunt_with(
+    id: &str,
+    hostname: &str,
+    fqdn: Option<&str>,
+    ips: &[&str],
+    verdict: Verdict,
+    at: chrono::DateTime<Utc>,
+) -> exray_core::Report {
+    let findings = if verdict == Verdict::IndicatorsFound {
+        vec![finding(id, Stage::Foothold, "shell")]
+    } else {
+        vec![]
+    };
+    let mut r = hunt_report(hostname, verdict, findings, at);
+    r.report_id = id.into();
+    r.host.fqdn = fqdn.map(str::to_string);
+    r.host.ips = ips.iter().map(|s| s.to_string()).collect();
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hunts_join_by_address_or_fqdn_never_by_a_bare_name() {
+    let (_d, stores) = stores("identity").await;
+    for s in &stores {
+        let a = org_with_net(s, "A", "198.51.100.0/24").await;
+        for (kind, value) in [("domain", "a.example"), ("cidr", "10.1.0.0/16")] {
+            s.add_network(
+                "t",
+                a,
+                &NewNetwork {
+                    kind: kind.into(),
+                    value: value.into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let b = org_with_net(s, "B", "203.0.113.0/24").await;
+        let (tok, _) = s
+            .create_token("t", "a-member", Role::OrgMember, Some(a))
+            .await
+            .unwrap();
+        let member = Principal {
+            token_id: tok.id,
+            name: tok.name.clone(),
+            role: Role::OrgMember,
+            org_id: Some(a),
+        };
+        let scanned = [
+            ("198.51.100.7", Some("mail.a.example")),
+            ("198.51.100.8", Some("ex01")),
+            ("198.51.100.20", Some("mail2.a.example")),
+            ("203.0.113.9", Some("exch01.b.example")),
+            ("10.1.0.5", None),
+            ("10.2.0.5", None),
+        ];
+        let r = scan_report(
+            scanned
+                .iter()
+                .map(|(ip, h)| scan_result(ip, *h, ScanVerdict::Vulnerable, day(0)))
+                .collect(),
+            day(0),
+        );
+        s.ingest(&admin(), &to_json(&r)).await.unwrap();
+        let ingest = |p: Principal, r: exray_core::Report| async move {
+            s.ingest(&p, &to_json(&r)).await.unwrap();
+        };
+        let hosts = || async {
+            s.list_hosts(&admin(), &HostFilter::default(), Page::default())
+                .await
+                .unwrap()
+        };
+        let by_ip = |hs: &[exray_store::query::HostRow], ip: &str| {
+            hs.iter()
+                .find(|h| h.ip.as_deref() == Some(ip))
+                .unwrap_or_else(|| panic!("no host {ip}"))
+                .clone()
+        };
+        let observed_by = |id: i64| async move {
+            s.host_detail(&admin(), id)
+                .await
+                .unwrap()
+                .observations
+                .into_iter()
+                .filter(|o| o.kind == "hunt")
+                .map(|o| (o.report_id, o.detail["joined_by"].clone()))
+                .collect::<Vec<_>>()
+        };
+
+        // By address: the registry's private address first, then the scanned public one.
+        ingest(
+            admin(),
+            hunt_with(
+                "h-ip",
+                "EX01",
+                None,
+                &["10.0.0.5", "198.51.100.7"],
+                Verdict::IndicatorsFound,
+                day(1),
+            ),
+        )
+        .await;
+        let hs = hosts().await;
+        assert_eq!(hs.len(), scanned.len(), "joined, no new host");
+        let h = by_ip(&hs, "198.51.100.7");
+        assert_eq!(h.hunt_verdict.as_deref(), Some("indicators_found"));
+        assert_eq!(
+            observed_by(h.id).await,
+            [("h-ip".to_string(), serde_json::json!("ip 198.51.100.7"))]
+        );
+
+        // By FQDN (any case, the whole name), attributed by its domain.
+        ingest(
+            admin(),
+            hunt_with(
+                "h-fqdn",
+                "MAIL2",
+                Some("Mail2.A.Example"),
+                &["10.9.9.9"],
+                Verdict::NoIndicatorsFound,
+                day(1),
+            ),
+        )
+        .await;
+        let hs = hosts().await;
+        assert_eq!(hs.len(), scanned.len());
+        let h = by_ip(&hs, "198.51.100.20");
+        assert_eq!(h.hunt_verdict.as_deref(), Some("no_indicators_found"));
+        assert_eq!(
+            observed_by(h.id).await[0].1,
+            serde_json::json!("fqdn mail2.a.example")
+        );
+        // A name that only starts like it is not it.
+        ingest(
+            admin(),
+            hunt_with(
+                "h-prefix",
+                "mail2",
+                Some("mail2.a.example.org"),
+                &[],
+                Verdict::NoIndicatorsFound,
+                day(1),
+            ),
+        )
+        .await;
+        assert_eq!(hosts().await.len(), scanned.len() + 1);
+
+        // A bare name never joins the scanned host of that name: a host of its own.
+        ingest(
+            admin(),
+            hunt_with(
+                "h-bare",
+                "ex01",
+                None,
+                &[],
+                Verdict::NoIndicatorsFound,
+                day(2),
+            ),
+        )
+        .await;
+        let hs = hosts().await;
+        assert_eq!(hs.len(), scanned.len() + 2);
+        assert_eq!(by_ip(&hs, "198.51.100.8").hunt_verdict, None);
+        // A member's hunts of a bare name: the second joins the first (same organisation, a
+        // host with no address), never the unattributed one above nor the scanned one.
+        for id in ["m-bare-1", "m-bare-2"] {
+            ingest(
+                member.clone(),
+                hunt_with(id, "EX01", None, &[], Verdict::NoIndicatorsFound, day(3)),
+            )
+            .await;
+        }
+        let hs = hosts().await;
+        assert_eq!(hs.len(), scanned.len() + 3);
+        let mine: Vec<_> = hs
+            .iter()
+            .filter(|h| h.org_id == Some(a) && h.ip.is_none())
+            .collect();
+        assert_eq!(mine.len(), 1, "{hs:?}");
+        assert_eq!(observed_by(mine[0].id).await.len(), 2);
+
+        // A member's hunt naming another organisation's address (and FQDN) does not touch
+        // that host: the member gets a host of its own, without that address.
+        let theirs = by_ip(&hs, "203.0.113.9");
+        ingest(
+            member.clone(),
+            hunt_with(
+                "m-cross",
+                "exch01",
+                Some("exch01.b.example"),
+                &["203.0.113.9"],
+                Verdict::IndicatorsFound,
+                day(4),
+            ),
+        )
+        .await;
+        let hs = hosts().await;
+        assert_eq!(hs.len(), scanned.len() + 4);
+        let after = by_ip(&hs, "203.0.113.9");
+        assert_eq!((after.org_id, after.hunt_verdict.clone()), (Some(b), None));
+        assert_eq!(after.state, theirs.state);
+        assert!(observed_by(after.id).await.is_empty());
+        let own = hs
+            .iter()
+            .find(|h| h.hostname.as_deref() == Some("exch01.b.example") && h.org_id == Some(a))
+            .unwrap();
+        assert_eq!(own.ip, None);
+
+        // A private address joins only within the hunt's organisation: 10.1.0.5 is A's
+        // (attributed by A's network), 10.2.0.5 is no one's and joins nothing.
+        ingest(
+            admin(),
+            hunt_with(
+                "h-private-a",
+                "ex05",
+                None,
+                &["10.1.0.5"],
+                Verdict::NoIndicatorsFound,
+                day(5),
+            ),
+        )
+        .await;
+        ingest(
+            admin(),
+            hunt_with(
+                "h-private-none",
+                "ex06",
+                None,
+                &["10.2.0.5"],
+                Verdict::NoIndicatorsFound,
+                day(5),
+            ),
+        )
+        .await;
+        let hs = hosts().await;
+        assert_eq!(
+            hs.len(),
+            scanned.len() + 5,
+            "10.2.0.5's hunt made its own host"
+        );
+        assert_eq!(
+            by_ip(&hs, "10.1.0.5").hunt_verdict.as_deref(),
+            Some("no_indicators_found")
+        );
+        assert_eq!(by_ip(&hs, "10.2.0.5").hunt_verdict, None);
+
+        // A new host takes the hunt's first free global address; a later scan of it joins it.
+        ingest(
+            admin(),
+            hunt_with(
+                "h-new",
+                "ex07",
+                Some("ex07.c.example"),
+                &["10.3.0.7", "192.0.2.77"],
+                Verdict::NoIndicatorsFound,
+                day(6),
+            ),
+        )
+        .await;
+        let hs = hosts().await;
+        let new = by_ip(&hs, "192.0.2.77");
+        assert_eq!(new.hostname.as_deref(), Some("ex07.c.example"));
+        let r = scan_report(
+            vec![scan_result(
+                "192.0.2.77",
+                None,
+                ScanVerdict::Patched,
+                day(7),
+            )],
+            day(7),
+        );
+        s.ingest(&admin(), &to_json(&r)).await.unwrap();
+        assert_eq!(hosts().await.len(), hs.len());
     }
 }

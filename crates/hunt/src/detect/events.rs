@@ -159,6 +159,9 @@ pub(crate) fn evtx_buffer(data: Vec<u8>, display: &str, loc: &str, ctx: &mut Ctx
     }
 }
 
+/// Records of each EVTX file whose `Computer` names the host.
+const NAMING_RECORDS: usize = 4;
+
 /// Records peeked at to classify an EVTX file by its channel and providers.
 const PEEK_RECORDS: usize = 8;
 
@@ -198,10 +201,19 @@ pub fn hunt_evtx(path: &Path, display: &str, ctx: &mut Ctx<'_>) {
         }
     }
     let (size, cap) = (ev.size, ev.kind.cap());
+    // The host that wrote the file, from its first records (`Computer`).
+    let mut names = crate::identity::FileNames::default();
+    let mut named = 0;
     let res = read_evtx(ev.file, size, cap, |e| {
         ctx.observe(SourceKind::Evtx, &loc, e.timestamp);
+        if named < NAMING_RECORDS {
+            names.note("Computer", e.computer.as_bytes());
+            named += 1;
+        }
         evaluate(&e, display, SourceKind::Evtx, None, None, ctx);
     });
+    ctx.names
+        .add_file(exray_core::IdentitySource::Evtx, display, names);
     match res {
         Ok(sum) => {
             if let Some(d) = &sum.damage {

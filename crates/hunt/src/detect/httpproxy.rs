@@ -95,6 +95,8 @@ pub fn hunt_source(
     let loc = super::location_of(display);
     let mut p = HttpProxyParser::new();
     let mut first_ts = None;
+    // The server's name, from the records read anyway (head and last line).
+    let mut names = crate::identity::FileNames::default();
     let rules = &*RULES;
     let on_line = |line: exray_parse::lines::Line<'_>| {
         match p.feed(line.bytes) {
@@ -102,8 +104,11 @@ pub fn hunt_source(
             _ => return Ok(()),
         }
         let ts = p.timestamp();
-        if line.kind == LineKind::Head && first_ts.is_none() {
-            first_ts = ts;
+        if line.kind == LineKind::Head {
+            if first_ts.is_none() {
+                first_ts = ts;
+            }
+            names.note("ServerHostName", p.get(Col::ServerHostName));
         }
         if ts.is_none() && p.field_count() < 3 {
             ctx.error(
@@ -136,6 +141,13 @@ pub fn hunt_source(
         .last_data_line
         .as_ref()
         .and_then(|(_, l)| quick_timestamp(l));
+    if let Some((_, l)) = &sum.last_data_line {
+        if p.feed(l) == LineType::Record {
+            names.note("ServerHostName", p.get(Col::ServerHostName));
+        }
+    }
+    ctx.names
+        .add_file(exray_core::IdentitySource::HttpProxy, display, names);
     ctx.file_span(SourceKind::HttpProxy, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::HttpProxy, &loc);
     c.files += 1;

@@ -403,6 +403,8 @@ pub fn hunt_source(
     let mut p = IisParser::new();
     let mut first_ts = None;
     let mut format_error = None;
+    // What the server wrote of itself, from the records read anyway (head and last line).
+    let mut names = crate::identity::FileNames::default();
     let rules = &*RULES;
     let on_line = |line: exray_parse::lines::Line<'_>| {
         match p.feed(line.bytes) {
@@ -420,8 +422,11 @@ pub fn hunt_source(
             }
             _ => return Ok(()),
         }
-        if line.kind == LineKind::Head && first_ts.is_none() {
-            first_ts = p.timestamp();
+        if line.kind == LineKind::Head {
+            if first_ts.is_none() {
+                first_ts = p.timestamp();
+            }
+            server_names(&p, &mut names);
         }
         evaluate(&p, line.number, line.bytes, display, &loc, ctx, rules);
         Ok(())
@@ -450,14 +455,25 @@ pub fn hunt_source(
     let last_ts = sum.last_data_line.as_ref().and_then(|(_, l)| {
         let mut q = p.clone();
         (q.feed(l) == IisLine::Record)
-            .then(|| q.timestamp())
+            .then(|| {
+                server_names(&q, &mut names);
+                q.timestamp()
+            })
             .flatten()
     });
+    ctx.names
+        .add_file(exray_core::IdentitySource::Iis, display, names);
     ctx.file_span(SourceKind::Iis, &loc, first_ts, last_ts);
     let c = ctx.cov(SourceKind::Iis, &loc);
     c.files += 1;
     c.bytes += sum.bytes;
     c.records += sum.lines.saturating_sub(sum.comment_lines);
+}
+
+/// The server's address and name in the current record (`s-ip`, `s-computername`).
+fn server_names(p: &IisParser, names: &mut crate::identity::FileNames) {
+    names.note("s-ip", p.get(Field::ServerIp));
+    names.note("s-computername", p.get(Field::ComputerName));
 }
 
 fn evaluate(

@@ -150,6 +150,8 @@ pub struct Ctx<'a> {
     pub current_kind: Option<SourceKind>,
     /// Bytes read out of zip archives by every worker of the hunt (capped per hunt).
     pub zip_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The server's own names and addresses as the request logs write them (bounded).
+    pub names: crate::identity::LogNames,
 }
 
 impl<'a> Ctx<'a> {
@@ -171,6 +173,7 @@ impl<'a> Ctx<'a> {
             pages: pages::PageTable::default(),
             current_kind: None,
             zip_bytes: Default::default(),
+            names: Default::default(),
         }
     }
 
@@ -269,6 +272,7 @@ impl<'a> Ctx<'a> {
             self.intervals.entry(k).or_default().extend(v);
         }
         self.pages.merge(other.pages);
+        self.names.merge(other.names);
     }
 }
 

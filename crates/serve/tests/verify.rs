@@ -633,3 +633,123 @@ async fn round_keeps_the_configured_rate() {
     );
     store.close().await;
 }
+
+/// A fake like [`fake`] on a chosen port (8080: a feed row's port, which the round probes over
+/// plain HTTP as a scan of it would).
+async fn fake_on(ip: &str, port: u16, build: &str) -> Fake {
+    let listener = TcpListener::bind((ip.parse::<IpAddr>().unwrap(), port))
+        .await
+        .unwrap_or_else(|e| panic!("bind {ip}:{port}: {e}"));
+    let addr = listener.local_addr().unwrap();
+    let build = Arc::new(Mutex::new(build.to_string()));
+    let requests = Arc::new(AtomicU64::new(0));
+    let (b, r) = (build.clone(), requests.clone());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(serve_conn(sock, b.clone(), r.clone(), None));
+        }
+    });
+    Fake {
+        addr,
+        build,
+        requests,
+        task,
+    }
+}
+
+/// A CERT's whole loop through the service: a Shadowserver feed imported over the API, notices
+/// queued over the API and sent, one of the two servers patched, a verification round, and the
+/// organisation's export, which names the server still vulnerable and not the patched one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cert_loop_import_notify_verify_export() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, db) in test_databases(dir.path(), "certloop")
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        cert_loop_on(&db, i as u8).await;
+    }
+}
+
+async fn cert_loop_on(db: &str, n: u8) {
+    let s = common::start(db, |_| {}).await;
+    let net = format!("127.63.{n}");
+    let org = org_with_contact(&s.store, &format!("Gamma{n}"), &format!("{net}.0/24")).await;
+    let patched_later = fake_on(&format!("{net}.1"), 8080, VULNERABLE).await;
+    let still_vulnerable = fake_on(&format!("{net}.2"), 8080, VULNERABLE).await;
+
+    // 1. Import: the feed as CERTs receive it.
+    let mut csv = format!("{}\n", exray_gen::feeds::SHADOWSERVER_EXCHANGE_HEADER);
+    for (i, f) in [&patched_later, &still_vulnerable].iter().enumerate() {
+        csv.push_str(&format!(
+            "\"2021-03-10 0{i}:00:00\",\"{}\",{},\"mail{i}.gamma.example\",\"cve-2021-26855\",64500,\"XY\",\"REGION\",\"CITY\",0,0,\"Communications\",\"{VULNERABLE}\",\"EXCH0{i}\",\"https://mail{i}.gamma.example/owa/\"\n",
+            f.addr.ip(),
+            f.addr.port()
+        ));
+    }
+    let (status, body) = s
+        .req(
+            "POST",
+            "/api/v1/import?format=shadowserver&name=feed.csv",
+            Some(common::ADMIN_SECRET),
+            Some(csv.into_bytes()),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (ha, hb) = (
+        host_id(&s.store, patched_later.addr.ip()).await,
+        host_id(&s.store, still_vulnerable.addr.ip()).await,
+    );
+    assert_eq!(state_of(&s.store, ha).await, "vulnerable");
+
+    // 2. Notify: queued over the API, then sent.
+    let (status, body) = s
+        .req(
+            "POST",
+            "/api/v1/notifications/queue",
+            Some(common::ADMIN_SECRET),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let queued = s.store.queued_notifications(100).await.unwrap();
+    assert_eq!(queued.len(), 1, "one notice for the organisation's contact");
+    for q in queued {
+        assert!(s.store.claim_notification(q.id).await.unwrap());
+        s.store.mark_sent("t", q.id, "eml").await.unwrap();
+    }
+    for h in [ha, hb] {
+        assert_eq!(state_of(&s.store, h).await, "notified");
+    }
+
+    // 3. Verify: one server was patched in the meantime.
+    *patched_later.build.lock().unwrap() = PATCHED.to_string();
+    let r = verify_round(&s.store, &config(Blocklist::new(true, false)))
+        .await
+        .unwrap();
+    assert_eq!((r.probed, r.transitions), (2, 1), "{r:?}");
+    assert_eq!(state_of(&s.store, ha).await, "patched");
+    assert_eq!(state_of(&s.store, hb).await, "notified");
+    assert!(patched_later.requests.load(Ordering::Relaxed) > 0);
+
+    // 4. Export: what the organisation still has to fix.
+    let (status, bundle) = s
+        .req(
+            "GET",
+            &format!("/api/v1/orgs/{org}/export?format=stix"),
+            Some(common::ADMIN_SECRET),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{bundle}");
+    let v: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(v["type"], "bundle");
+    let vulnerable_ip = still_vulnerable.addr.ip().to_string();
+    let patched_ip = patched_later.addr.ip().to_string();
+    assert!(bundle.contains(&format!("\"{vulnerable_ip}\"")), "{bundle}");
+    assert!(!bundle.contains(&format!("\"{patched_ip}\"")), "{bundle}");
+}

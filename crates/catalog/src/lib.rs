@@ -788,7 +788,12 @@ pub fn cpe_name(p: Product, cu: Option<&str>, rollup: Option<&str>) -> Option<St
             format!("cumulative_update_{}", &c[2..])
         }
         Some(c) if c.starts_with("SP") && c[2..].chars().all(|d| d.is_ascii_digit()) => {
-            match rollup.and_then(|r| r.strip_prefix("RU")) {
+            // `RU8v2` (a re-release) is NVD's rollup 8.
+            let n = rollup
+                .and_then(|r| r.strip_prefix("RU"))
+                .map(|r| r.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))
+                .filter(|n| !n.is_empty());
+            match n {
                 Some(n) => format!("sp{}_rollup_{n}", &c[2..]),
                 None => format!("sp{}", &c[2..]),
             }

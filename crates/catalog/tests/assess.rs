@@ -553,6 +553,9 @@ fn assessments_carry_nvd_cpe_names() {
     assert_eq!(cpe("15.0.847.32"), name("2013", "sp1"));
     assert_eq!(cpe("15.2.221.12"), name("2019", "-"));
     assert_eq!(cpe("14.3.513.0"), name("2010", "sp3_rollup_32"));
+    // A re-released rollup (RU8v1, RU8v2) is NVD's rollup 8.
+    assert_eq!(cpe("14.3.224.1"), name("2010", "sp3_rollup_8"));
+    assert_eq!(cpe("14.3.224.2"), name("2010", "sp3_rollup_8"));
     assert_eq!(cpe("15.1"), name("2016", "*"));
     // 15.2 alone is 2019 or SE; SE has no name in the catalogue; 8.0 is outside it.
     assert_eq!(cpe("15.2"), None);

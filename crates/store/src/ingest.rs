@@ -294,13 +294,20 @@ fn result_hostname(r: &ScanResult) -> Option<String> {
 
 /// The distinct build assessments of one report: each is serialised and hashed once, stored
 /// once in `assessments` (keyed by the SHA-256 of its JSON), and referenced by the key from
-/// every observation that carries it.
+/// every observation that carries it. Equal assessments are found by comparison among the few
+/// kept per build; past those (a report whose results share a build but differ in notes or
+/// source) by their hash, so no report makes the search quadratic.
 #[derive(Default)]
 struct AssessmentCache<'r> {
     by_build: std::collections::HashMap<&'r str, Vec<(&'r exray_core::BuildAssessment, String)>>,
+    /// Keys already in `new`.
+    seen: std::collections::HashSet<String>,
     /// `(key, JSON)` of the assessments first seen in this report.
     new: Vec<(String, String)>,
 }
+
+/// Assessments compared per build before falling back to hashing.
+const ASSESSMENTS_PER_BUILD: usize = 8;
 
 impl<'r> AssessmentCache<'r> {
     fn key(&mut self, a: &'r exray_core::BuildAssessment) -> String {
@@ -310,8 +317,12 @@ impl<'r> AssessmentCache<'r> {
         }
         let json = serde_json::to_string(a).unwrap_or_default();
         let key = sha256_hex(json.as_bytes());
-        bucket.push((a, key.clone()));
-        self.new.push((key.clone(), json));
+        if bucket.len() < ASSESSMENTS_PER_BUILD {
+            bucket.push((a, key.clone()));
+        }
+        if self.seen.insert(key.clone()) {
+            self.new.push((key.clone(), json));
+        }
         key
     }
 }

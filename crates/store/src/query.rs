@@ -387,12 +387,18 @@ impl Store {
         .map(|r| {
             let d: String = r.try_get(5)?;
             let mut detail = serde_json::from_str(&d).unwrap_or(serde_json::Value::Null);
-            // A scan's assessment is stored once per build (`assessments`): put it back.
-            if let (Some(a), Some(map)) = (r.try_get::<Option<String>, _>(6)?, detail.as_object_mut()) {
-                map.insert(
-                    "assessment".into(),
-                    serde_json::from_str(&a).unwrap_or(serde_json::Value::Null),
-                );
+            // A scan's assessment is stored once per build (`assessments`): put it back (null
+            // when the scan had none, as details stored before kept it).
+            let kind: String = r.try_get(1)?;
+            if let (true, Some(map)) = (kind == "scan", detail.as_object_mut()) {
+                if let Some(a) = r.try_get::<Option<String>, _>(6)? {
+                    map.insert(
+                        "assessment".into(),
+                        serde_json::from_str(&a).unwrap_or(serde_json::Value::Null),
+                    );
+                } else {
+                    map.entry("assessment").or_insert(serde_json::Value::Null);
+                }
             }
             Ok(ObservationRow {
                 observed_at: ts(r.try_get(0)?),

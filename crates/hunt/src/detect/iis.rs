@@ -439,7 +439,11 @@ pub fn hunt_source(
     let sum = match res {
         Ok(s) => s,
         Err(e) => {
+            // Lines before the error were judged, but the log cannot vouch for its period.
             ctx.error(display, None, None, format!("read error: {e}"));
+            let c = ctx.cov(SourceKind::Iis, &loc);
+            c.unreadable = true;
+            c.errors += 1;
             return;
         }
     };

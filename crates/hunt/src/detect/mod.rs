@@ -342,7 +342,12 @@ fn unreadable_encoding(file: &std::fs::File) -> Option<String> {
     let n = std::os::unix::fs::FileExt::read_at(file, &mut head, 0).ok()?;
     #[cfg(not(unix))]
     let n = 0;
-    let head = &head[..n];
+    encoding_problem(&head[..n])
+}
+
+/// Why a text log whose first bytes are `head` cannot be read line by line (UTF-16, CR-only
+/// line ends), if it cannot.
+pub(crate) fn encoding_problem(head: &[u8]) -> Option<String> {
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         return Some("UTF-16 text (byte-order mark): request logs are read as UTF-8/ASCII; this file was not read (convert it: iconv -f UTF-16 -t UTF-8)".into());
     }

@@ -157,33 +157,44 @@ pub fn hunt_zip_with<R: Read + Seek>(
             continue;
         }
         let inner = format!("{display}!{name}");
-        let used = ctx.zip_bytes.load(Ordering::Relaxed);
         let ratio_cap = (1u64 << 20).max(entry.compressed_size().saturating_mul(caps.ratio));
-        let (limit, why) = [
-            (
-                caps.entry_bytes,
-                format!("{} per entry", human(caps.entry_bytes)),
-            ),
-            (
-                caps.archive_bytes.saturating_sub(archive_read),
-                format!("{} per archive", human(caps.archive_bytes)),
-            ),
-            (
-                caps.hunt_bytes.saturating_sub(used),
-                format!("{} from archives per hunt", human(caps.hunt_bytes)),
-            ),
-            (
-                ratio_cap,
-                format!(
-                    "a compression ratio of {}:1 ({} compressed)",
-                    caps.ratio,
-                    human(entry.compressed_size())
+        // The entry's bytes are reserved from the hunt's budget before it is read (workers read
+        // archives in parallel); what it did not use is given back after.
+        let (limit, why) = loop {
+            let used = ctx.zip_bytes.load(Ordering::Relaxed);
+            let (limit, why) = [
+                (
+                    caps.entry_bytes,
+                    format!("{} per entry", human(caps.entry_bytes)),
                 ),
-            ),
-        ]
-        .into_iter()
-        .min_by_key(|(l, _)| *l)
-        .expect("four caps");
+                (
+                    caps.archive_bytes.saturating_sub(archive_read),
+                    format!("{} per archive", human(caps.archive_bytes)),
+                ),
+                (
+                    caps.hunt_bytes.saturating_sub(used),
+                    format!("{} from archives per hunt", human(caps.hunt_bytes)),
+                ),
+                (
+                    ratio_cap,
+                    format!(
+                        "a compression ratio of {}:1 ({} compressed)",
+                        caps.ratio,
+                        human(entry.compressed_size())
+                    ),
+                ),
+            ]
+            .into_iter()
+            .min_by_key(|(l, _)| *l)
+            .expect("four caps");
+            if ctx
+                .zip_bytes
+                .compare_exchange(used, used + limit, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                break (limit, why);
+            }
+        };
         if limit == 0 {
             ctx.error(
                 &inner,
@@ -201,51 +212,18 @@ pub fn hunt_zip_with<R: Read + Seek>(
             hit: false,
         };
         if log {
-            // A request log is recognised by its first bytes, as a loose file is.
-            let mut head = Vec::with_capacity(1024);
-            if let Err(e) = (&mut capped).take(1024).read_to_end(&mut head) {
-                ctx.error(&inner, None, None, format!("read error: {e}"));
-                continue;
-            }
-            let kind = crate::discover::sniff_head(&head)
-                .filter(|k| matches!(k, SourceKind::Iis | SourceKind::HttpProxy));
-            let Some(kind) = kind else {
-                skipped.push(name);
-                continue;
-            };
-            let before = ctx.current_kind.replace(kind);
-            let reader = Box::new(io::Cursor::new(head).chain(&mut capped));
-            match kind {
-                SourceKind::Iis => super::iis::hunt_source(
-                    super::LogSource::Reader(reader),
-                    &inner,
-                    ctx,
-                    iocs,
-                    super::Delivery::Prefiltered,
-                ),
-                _ => super::httpproxy::hunt_source(
-                    super::LogSource::Reader(reader),
-                    &inner,
-                    ctx,
-                    iocs,
-                    super::Delivery::Prefiltered,
-                ),
-            }
-            ctx.current_kind = before;
+            hunt_log_entry(
+                &mut capped,
+                &inner,
+                &name,
+                display,
+                ctx,
+                iocs,
+                &mut skipped,
+                &why,
+            );
             archive_read += capped.n;
-            ctx.zip_bytes.fetch_add(capped.n, Ordering::Relaxed);
-            if capped.hit {
-                ctx.error(
-                    &inner,
-                    None,
-                    None,
-                    format!(
-                        "read to {} only: the cap of {why}; the rest of the entry was not read",
-                        human(limit)
-                    ),
-                );
-                ctx.cov(kind, &super::location_of(&inner)).errors += 1;
-            }
+            ctx.zip_bytes.fetch_sub(limit - capped.n, Ordering::AcqRel);
             continue;
         }
         if evtx {
@@ -259,7 +237,7 @@ pub fn hunt_zip_with<R: Read + Seek>(
             super::events::json_stream(BufReader::new(&mut capped), &inner, display, ctx);
         }
         archive_read += capped.n;
-        ctx.zip_bytes.fetch_add(capped.n, Ordering::Relaxed);
+        ctx.zip_bytes.fetch_sub(limit - capped.n, Ordering::AcqRel);
         ctx.cov(SourceKind::EventJson, display).bytes += capped.n;
         if capped.hit {
             ctx.error(
@@ -281,6 +259,68 @@ pub fn hunt_zip_with<R: Read + Seek>(
             "{n} entries not read (neither JSON-lines event exports, EVTX files nor IIS or HttpProxy logs), e.g. {}",
             skipped.join(", ")
         ));
+    }
+}
+
+/// One `.log` entry: hunted as an IIS or HttpProxy log when its first bytes say it is one and its
+/// encoding can be read line by line; otherwise named (in `skipped`, or as an input error).
+#[allow(clippy::too_many_arguments)]
+fn hunt_log_entry<R: Read>(
+    capped: &mut Capped<R>,
+    inner: &str,
+    name: &str,
+    display: &str,
+    ctx: &mut Ctx<'_>,
+    iocs: &[OwnedPat],
+    skipped: &mut Vec<String>,
+    why: &str,
+) {
+    let mut head = Vec::with_capacity(4096);
+    if let Err(e) = (&mut *capped).take(4096).read_to_end(&mut head) {
+        ctx.error(inner, None, None, format!("read error: {e}"));
+        ctx.cov(SourceKind::EventJson, display).errors += 1;
+        return;
+    }
+    let kind = crate::discover::sniff_head(&head)
+        .filter(|k| matches!(k, SourceKind::Iis | SourceKind::HttpProxy));
+    if let Some(problem) = super::encoding_problem(&head) {
+        // As for a loose log: named with the reason, and its folder cannot vouch for its period.
+        ctx.error(inner, None, None, problem);
+        match kind {
+            Some(k) => {
+                let c = ctx.cov(k, &super::location_of(inner));
+                c.unreadable = true;
+                c.errors += 1;
+            }
+            None => ctx.cov(SourceKind::EventJson, display).errors += 1,
+        }
+        return;
+    }
+    let Some(kind) = kind else {
+        skipped.push(name.to_string());
+        return;
+    };
+    let before = ctx.current_kind.replace(kind);
+    let reader = Box::new(io::Cursor::new(head).chain(&mut *capped));
+    let src = super::LogSource::Reader(reader);
+    match kind {
+        SourceKind::Iis => {
+            super::iis::hunt_source(src, inner, ctx, iocs, super::Delivery::Prefiltered)
+        }
+        _ => super::httpproxy::hunt_source(src, inner, ctx, iocs, super::Delivery::Prefiltered),
+    }
+    ctx.current_kind = before;
+    if capped.hit {
+        ctx.error(
+            inner,
+            None,
+            None,
+            format!(
+                "read to {} only: the cap of {why}; the rest of the entry was not read",
+                human(capped.limit)
+            ),
+        );
+        ctx.cov(kind, &super::location_of(inner)).errors += 1;
     }
 }
 
@@ -372,6 +412,35 @@ mod tests {
                 .collect(),
             rows,
         )
+    }
+
+    #[test]
+    fn a_zipped_log_that_cannot_be_read_by_lines_is_named_and_its_folder_cannot_vouch() {
+        let iis = "#Software: Microsoft Internet Information Services 10.0\r#Fields: date time s-ip cs-method cs-uri-stem\r2021-03-03 01:00:00 10.0.0.5 GET /owa/auth/x.aspx\r";
+        let mut log = iis.as_bytes().to_vec();
+        log.extend(std::iter::repeat_n(b'a', 300));
+        let bytes = zip_of(&[("W3SVC1/u_ex210303.log", log)]);
+        let ips = HashSet::new();
+        let rules = crate::eventrules::EventRules::builtin();
+        let mut ctx = Ctx::new(Window::default(), &ips, &rules);
+        let size = bytes.len() as u64;
+        hunt_zip_with(Cursor::new(bytes), size, "t.zip", &mut ctx, &ZIP_CAPS, &[]);
+        assert!(
+            ctx.errors
+                .iter()
+                .any(|e| e.file == "t.zip!W3SVC1/u_ex210303.log" && e.message.contains("CR only")),
+            "{:?}",
+            ctx.errors
+        );
+        assert!(
+            ctx.coverage
+                .iter()
+                .any(|(k, c)| k.0 == SourceKind::Iis && c.unreadable),
+            "{:?}",
+            ctx.coverage
+        );
+        // Nothing stays reserved from the hunt's budget but what was read.
+        assert!(ctx.zip_bytes.load(Ordering::Relaxed) <= 4096);
     }
 
     #[test]

@@ -736,12 +736,17 @@ async fn cert_loop_on(db: &str, n: u8) {
     assert_eq!(state_of(&s.store, hb).await, "notified");
     assert!(patched_later.requests.load(Ordering::Relaxed) > 0);
 
-    // 4. Export: what the organisation still has to fix.
+    // 4. Export: what the organisation still has to fix, as its own member fetches it.
+    let (_, member) = s
+        .store
+        .create_token("t", "gamma-member", Role::OrgMember, Some(org))
+        .await
+        .unwrap();
     let (status, bundle) = s
         .req(
             "GET",
             &format!("/api/v1/orgs/{org}/export?format=stix"),
-            Some(common::ADMIN_SECRET),
+            Some(&member),
             None,
         )
         .await;

@@ -28,27 +28,8 @@ impl Store {
                 TLP_LEVELS.join(", ")
             )));
         }
-        let _w = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE orgs SET tlp = $1 WHERE id = $2")
-            .bind(tlp)
-            .bind(org_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        audit(
-            &mut *tx,
-            actor,
-            "org.tlp",
-            &format!("org:{org_id}"),
-            &serde_json::json!({ "tlp": tlp }).to_string(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.set_org_setting(actor, org_id, crate::orgs::OrgSetting::Tlp(tlp))
+            .await
     }
 
     /// The latest scan result (by observation time) of each of `host_ids` that `p` may see, as

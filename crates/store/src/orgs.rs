@@ -82,7 +82,50 @@ pub fn valid_email(e: &str) -> bool {
         && parse_domain(domain).is_ok()
 }
 
+/// One admin setting of an organisation, a column of `orgs` (`export`: the TLP level, `verify`:
+/// the verification opt-out).
+pub(crate) enum OrgSetting<'a> {
+    Tlp(&'a str),
+    VerifyOptOut(bool),
+}
+
 impl Store {
+    /// Set one organisation setting, audited as `org.tlp` / `org.verify_opt_out`; NotFound for
+    /// an unknown organisation.
+    pub(crate) async fn set_org_setting(
+        &self,
+        actor: &str,
+        org_id: i64,
+        setting: OrgSetting<'_>,
+    ) -> StoreResult<()> {
+        let (sql, action, detail) = match setting {
+            OrgSetting::Tlp(t) => (
+                "UPDATE orgs SET tlp = $1 WHERE id = $2",
+                "org.tlp",
+                serde_json::json!({ "tlp": t }).to_string(),
+            ),
+            OrgSetting::VerifyOptOut(o) => (
+                "UPDATE orgs SET verify_opt_out = $1 WHERE id = $2",
+                "org.verify_opt_out",
+                format!("opt_out={o}"),
+            ),
+        };
+        let _w = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let q = sqlx::query(sql);
+        let q = match setting {
+            OrgSetting::Tlp(t) => q.bind(t.to_string()),
+            OrgSetting::VerifyOptOut(o) => q.bind(i64::from(o)),
+        };
+        let n = q.bind(org_id).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit(&mut *tx, actor, action, &format!("org:{org_id}"), &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn create_org(&self, actor: &str, o: &NewOrg) -> StoreResult<OrgRow> {
         check_text("name", &o.name, 200, true)?;
         check_text("sector", &o.sector, 100, false)?;

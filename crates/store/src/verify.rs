@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::db::{audit, now};
+use crate::db::now;
 use crate::state::AWAITING_VERIFICATION;
 use crate::{Store, StoreError, StoreResult};
 
@@ -84,27 +84,12 @@ impl Store {
         org_id: i64,
         opt_out: bool,
     ) -> StoreResult<()> {
-        let _w = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE orgs SET verify_opt_out = $1 WHERE id = $2")
-            .bind(i64::from(opt_out))
-            .bind(org_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        audit(
-            &mut *tx,
+        self.set_org_setting(
             actor,
-            "org.verify_opt_out",
-            &format!("org:{org_id}"),
-            &format!("opt_out={opt_out}"),
+            org_id,
+            crate::orgs::OrgSetting::VerifyOptOut(opt_out),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Whether an organisation opted out of verification.

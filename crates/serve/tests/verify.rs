@@ -101,27 +101,7 @@ async fn serve_conn(
 }
 
 async fn fake(ip: &str, build: &str, log: Option<Arc<Mutex<Vec<Instant>>>>) -> Fake {
-    let listener = TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0))
-        .await
-        .unwrap_or_else(|e| panic!("bind {ip}: {e}"));
-    let addr = listener.local_addr().unwrap();
-    let build = Arc::new(Mutex::new(build.to_string()));
-    let requests = Arc::new(AtomicU64::new(0));
-    let (b, r) = (build.clone(), requests.clone());
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((sock, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(serve_conn(sock, b.clone(), r.clone(), log.clone()));
-        }
-    });
-    Fake {
-        addr,
-        build,
-        requests,
-        task,
-    }
+    fake_on(ip, 0, build, log).await
 }
 
 /// A port on `ip` where nothing listens.
@@ -634,9 +614,9 @@ async fn round_keeps_the_configured_rate() {
     store.close().await;
 }
 
-/// A fake like [`fake`] on a chosen port (8080: a feed row's port, which the round probes over
-/// plain HTTP as a scan of it would).
-async fn fake_on(ip: &str, port: u16, build: &str) -> Fake {
+/// A fake on a chosen port (0: any; 8080: a feed row's port, which the round probes over plain
+/// HTTP as a scan of it would).
+async fn fake_on(ip: &str, port: u16, build: &str, log: Option<Arc<Mutex<Vec<Instant>>>>) -> Fake {
     let listener = TcpListener::bind((ip.parse::<IpAddr>().unwrap(), port))
         .await
         .unwrap_or_else(|e| panic!("bind {ip}:{port}: {e}"));
@@ -649,7 +629,7 @@ async fn fake_on(ip: &str, port: u16, build: &str) -> Fake {
             let Ok((sock, _)) = listener.accept().await else {
                 continue;
             };
-            tokio::spawn(serve_conn(sock, b.clone(), r.clone(), None));
+            tokio::spawn(serve_conn(sock, b.clone(), r.clone(), log.clone()));
         }
     });
     Fake {
@@ -679,8 +659,8 @@ async fn cert_loop_on(db: &str, n: u8) {
     let s = common::start(db, |_| {}).await;
     let net = format!("127.63.{n}");
     let org = org_with_contact(&s.store, &format!("Gamma{n}"), &format!("{net}.0/24")).await;
-    let patched_later = fake_on(&format!("{net}.1"), 8080, VULNERABLE).await;
-    let still_vulnerable = fake_on(&format!("{net}.2"), 8080, VULNERABLE).await;
+    let patched_later = fake_on(&format!("{net}.1"), 8080, VULNERABLE, None).await;
+    let still_vulnerable = fake_on(&format!("{net}.2"), 8080, VULNERABLE, None).await;
 
     // 1. Import: the feed as CERTs receive it.
     let mut csv = format!("{}\n", exray_gen::feeds::SHADOWSERVER_EXCHANGE_HEADER);

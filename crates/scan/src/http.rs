@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 use tokio_rustls::TlsConnector;
 
+use crate::legacy_tls::{wants_fallback, LegacyTls, Negotiated};
 use crate::request::{Method, Request};
 use crate::target::Scheme;
 
@@ -52,8 +53,9 @@ pub enum HttpError {
     #[error("TLS handshake: {0}")]
     Tls(std::io::Error),
     /// The server chose TLS 1.0/1.1 (or older), or refused 1.2 and 1.3 with a
-    /// `protocol_version` alert: rustls speaks only TLS 1.2 and 1.3.
-    #[error("TLS 1.0/1.1 only: handshake refused by exray's TLS stack (rustls speaks TLS 1.2 and 1.3): {0}")]
+    /// `protocol_version` alert, and the legacy stack could not talk to it either (or exray was
+    /// built without it).
+    #[error("TLS 1.0/1.1 only: {0}")]
     TlsLegacy(std::io::Error),
     #[error("TLS handshake timed out")]
     TlsTimeout,
@@ -98,13 +100,16 @@ impl Response {
     }
 }
 
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+/// A byte stream a connection runs over: TCP, rustls or the legacy stack.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// Shared client state: TLS configuration and limits.
 #[derive(Clone)]
 pub struct Client {
     tls: TlsConnector,
+    /// The fallback for servers rustls cannot talk to (None: built without it).
+    legacy: Option<LegacyTls>,
     pub limits: Limits,
 }
 
@@ -137,11 +142,29 @@ pub fn is_legacy_tls(e: &std::io::Error) -> bool {
 }
 
 /// A handshake error in words, saying so plainly when the server speaks only TLS 1.0/1.1.
-pub fn describe_tls_error(e: &std::io::Error) -> String {
+/// `legacy` is why the legacy stack failed too, when it was tried.
+pub fn describe_tls_error(e: &std::io::Error, legacy: Option<&str>) -> String {
+    tls_error(e, legacy).to_string()
+}
+
+/// The error for a rustls handshake failure `e`, and the legacy stack's failure if it was tried.
+fn tls_error(e: &std::io::Error, legacy: Option<&str>) -> HttpError {
+    let what = match legacy {
+        Some(l) => format!("{e}; the legacy TLS stack (OpenSSL, TLS 1.0-1.2) failed too: {l}"),
+        None => e.to_string(),
+    };
     if is_legacy_tls(e) {
-        HttpError::TlsLegacy(std::io::Error::new(e.kind(), e.to_string())).to_string()
+        let what = if legacy.is_some() {
+            what
+        } else {
+            format!(
+                "handshake refused by exray's TLS stack (rustls speaks TLS 1.2 and 1.3; this exray \
+                 was built without its legacy TLS stack): {what}"
+            )
+        };
+        HttpError::TlsLegacy(std::io::Error::new(e.kind(), what))
     } else {
-        format!("TLS handshake: {e}")
+        HttpError::Tls(std::io::Error::new(e.kind(), what))
     }
 }
 
@@ -196,36 +219,67 @@ impl Client {
         config.resumption = rustls::client::Resumption::disabled();
         Client {
             tls: TlsConnector::from(Arc::new(config)),
+            legacy: LegacyTls::new(),
             limits,
         }
     }
 
-    /// Open a connection. `sni` is the DNS name for TLS (None for IP targets).
+    /// The legacy TLS stack, when this build has it.
+    pub fn legacy(&self) -> Option<&LegacyTls> {
+        self.legacy.as_ref()
+    }
+
+    /// Open a connection. `sni` is the DNS name for TLS (None for IP targets). With
+    /// `legacy_first` (the target already needed the legacy stack) HTTPS goes straight to it;
+    /// otherwise rustls first, and the legacy stack on a fresh connection when rustls's
+    /// handshake is refused the way old servers refuse it ([`wants_fallback`]).
     pub async fn connect(
         &self,
         addr: SocketAddr,
         scheme: Scheme,
         sni: Option<&str>,
         connect_timeout: Duration,
+        legacy_first: bool,
     ) -> Result<Conn, HttpError> {
         let deadline = Instant::now() + connect_timeout;
-        let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
-            Err(_) => return Err(HttpError::ConnectTimeout(addr)),
-            Ok(Err(e)) => return Err(HttpError::Connect(addr, e)),
-            Ok(Ok(s)) => s,
-        };
-        let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Stream> = match scheme {
-            Scheme::Http => Box::new(tcp),
-            Scheme::Https => {
+        let tcp = tcp_connect(addr, deadline).await?;
+        let mut negotiated = None;
+        let stream: Box<dyn Stream> = match (scheme, &self.legacy) {
+            (Scheme::Http, _) => Box::new(tcp),
+            (Scheme::Https, Some(legacy)) if legacy_first => {
+                let (s, n) = match timeout_at(deadline, legacy.connect(tcp, sni)).await {
+                    Err(_) => return Err(HttpError::TlsTimeout),
+                    Ok(Err(e)) => {
+                        return Err(HttpError::TlsLegacy(std::io::Error::other(format!(
+                            "the legacy TLS stack (OpenSSL, TLS 1.0-1.2): {e}"
+                        ))))
+                    }
+                    Ok(Ok(sn)) => sn,
+                };
+                negotiated = Some(n);
+                s
+            }
+            (Scheme::Https, _) => {
                 let name = match sni.and_then(|n| ServerName::try_from(n.to_string()).ok()) {
                     Some(n) => n,
                     None => ServerName::IpAddress(addr.ip().into()),
                 };
                 match timeout_at(deadline, self.tls.connect(name, tcp)).await {
                     Err(_) => return Err(HttpError::TlsTimeout),
-                    Ok(Err(e)) if is_legacy_tls(&e) => return Err(HttpError::TlsLegacy(e)),
-                    Ok(Err(e)) => return Err(HttpError::Tls(e)),
+                    Ok(Err(e)) => match &self.legacy {
+                        Some(legacy) if wants_fallback(&e) => {
+                            let tcp = tcp_connect(addr, deadline).await?;
+                            match timeout_at(deadline, legacy.connect(tcp, sni)).await {
+                                Err(_) => return Err(HttpError::TlsTimeout),
+                                Ok(Err(le)) => return Err(tls_error(&e, Some(&le))),
+                                Ok(Ok((s, n))) => {
+                                    negotiated = Some(n);
+                                    s
+                                }
+                            }
+                        }
+                        _ => return Err(tls_error(&e, None)),
+                    },
                     Ok(Ok(s)) => Box::new(s),
                 }
             }
@@ -236,8 +290,19 @@ impl Client {
             start: 0,
             reusable: true,
             used: false,
+            legacy: negotiated,
         })
     }
+}
+
+async fn tcp_connect(addr: SocketAddr, deadline: Instant) -> Result<TcpStream, HttpError> {
+    let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
+        Err(_) => return Err(HttpError::ConnectTimeout(addr)),
+        Ok(Err(e)) => return Err(HttpError::Connect(addr, e)),
+        Ok(Ok(s)) => s,
+    };
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
 }
 
 /// One connection, reused for the requests of one target while the server keeps it open.
@@ -247,9 +312,14 @@ pub struct Conn {
     start: usize,
     reusable: bool,
     used: bool,
+    legacy: Option<Negotiated>,
 }
 
 impl Conn {
+    /// What the legacy TLS stack negotiated, when this connection runs over it.
+    pub fn legacy(&self) -> Option<&Negotiated> {
+        self.legacy.as_ref()
+    }
     pub fn reusable(&self) -> bool {
         self.reusable
     }

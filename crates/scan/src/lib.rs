@@ -17,6 +17,7 @@ pub mod blocklist;
 pub mod cli;
 pub mod fingerprint;
 pub mod http;
+pub mod legacy_tls;
 pub mod mail;
 pub mod output;
 pub mod request;

@@ -2,7 +2,8 @@
 //! Exchange evidence (product, and version where an old server still shows one).
 //!
 //! Per host, each mail port is contacted once (plain, or implicit TLS for 465/993/995 with the
-//! same accept-any-certificate policy as the HTTP scanner, without ALPN). The greeting is read;
+//! same accept-any-certificate policy as the HTTP scanner, without ALPN, and the same fallback to
+//! the legacy TLS stack for servers that speak only TLS 1.0/1.1). The greeting is read;
 //! then only fixed [`MailCommand`]s are sent: SMTP `EHLO exray-scan.invalid` and `QUIT`, IMAP
 //! `a1 LOGOUT`, POP3 `QUIT`. Nothing else: no `STARTTLS`, `AUTH`, `MAIL FROM`, `RCPT`, login.
 //!
@@ -23,6 +24,8 @@ use tokio::time::{timeout_at, Instant};
 use tokio_rustls::TlsConnector;
 
 use crate::fingerprint::{parse_version, Version};
+use crate::http::Stream;
+use crate::legacy_tls::{wants_fallback, LegacyTls, Negotiated};
 use crate::request::MailCommand;
 
 /// Longest line kept from a mail server (RFC 5321 allows 512 for replies; 1 KiB is generous).
@@ -164,6 +167,8 @@ pub struct MailObservation {
     pub error: Option<String>,
     /// A TLS error that looks like a server speaking only TLS 1.0/1.1.
     pub legacy_tls: bool,
+    /// What the legacy TLS stack negotiated, when rustls was refused and it was used instead.
+    pub legacy_negotiated: Option<Negotiated>,
 }
 
 /// What a banner says about Exchange, derived from an observation.
@@ -396,9 +401,6 @@ pub fn tls_connector() -> TlsConnector {
     TlsConnector::from(Arc::new(config))
 }
 
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
-
 /// Reads CRLF lines with caps on line length and total bytes.
 struct Lines<S> {
     stream: S,
@@ -485,6 +487,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<S> {
 /// `connect_timeout` bounds the TCP connect and TLS handshake, `io_timeout` the conversation.
 pub async fn probe(
     tls: &TlsConnector,
+    legacy: Option<&LegacyTls>,
     addr: SocketAddr,
     sni: Option<&str>,
     port: MailPort,
@@ -517,8 +520,38 @@ pub async fn probe(
             }
             Ok(Err(e)) => {
                 obs.legacy_tls = crate::http::is_legacy_tls(&e);
-                obs.error = Some(crate::http::describe_tls_error(&e));
-                return obs;
+                let Some(legacy) = legacy.filter(|_| wants_fallback(&e)) else {
+                    obs.error = Some(crate::http::describe_tls_error(&e, None));
+                    return obs;
+                };
+                let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(ce)) => {
+                        let why = format!("reconnect: {ce}");
+                        obs.error = Some(crate::http::describe_tls_error(&e, Some(&why)));
+                        return obs;
+                    }
+                    Err(_) => {
+                        obs.error = Some("TLS handshake timed out".into());
+                        return obs;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                match timeout_at(deadline, legacy.connect(tcp, sni)).await {
+                    Err(_) => {
+                        obs.error = Some("TLS handshake timed out".into());
+                        return obs;
+                    }
+                    Ok(Err(le)) => {
+                        obs.error = Some(crate::http::describe_tls_error(&e, Some(&le)));
+                        return obs;
+                    }
+                    Ok(Ok((s, n))) => {
+                        obs.legacy_tls = obs.legacy_tls || n.evidence_kind() == "tls:legacy-only";
+                        obs.legacy_negotiated = Some(n);
+                        s
+                    }
+                }
             }
             Ok(Ok(s)) => Box::new(s),
         }

@@ -15,6 +15,7 @@ use crate::assess;
 use crate::blocklist::Blocklist;
 use crate::fingerprint::{self, Version};
 use crate::http::{Client, Conn, HttpError, Limits, Response};
+use crate::legacy_tls::Negotiated;
 use crate::mail::{self, MailObservation, MailPort};
 use crate::request::{ControlName, Probe, Request, WEBSHELL_FOLDERS, WEBSHELL_NAMES};
 use crate::target::{Host, Scheme, Target};
@@ -200,6 +201,9 @@ struct Session<'a> {
     base: String,
     conn: Option<Conn>,
     deadline: Instant,
+    /// What the legacy TLS stack negotiated, once the target needed it (every later
+    /// connection then goes straight to it).
+    legacy: Option<Negotiated>,
 }
 
 impl Session<'_> {
@@ -225,8 +229,12 @@ impl Session<'_> {
                         self.scheme,
                         self.sni.as_deref(),
                         limits.connect_timeout,
+                        self.legacy.is_some(),
                     )
                     .await?;
+                if self.legacy.is_none() {
+                    self.legacy = conn.legacy().cloned();
+                }
                 self.conn = Some(conn);
             }
             let conn = self.conn.as_mut().expect("connected above");
@@ -418,6 +426,7 @@ impl Scanner {
             base: target.base_url(),
             conn: None,
             deadline,
+            legacy: None,
         };
         let outer = deadline + Duration::from_secs(1);
         let mut f = Findings::default();
@@ -425,15 +434,23 @@ impl Scanner {
         if finished.is_err() && f.first_error.is_none() {
             f.first_error = Some(HttpError::Timeout(self.config.target_timeout));
         }
-        if let Some(HttpError::TlsLegacy(_)) = &f.first_error {
+        if let Some(n) = &session.legacy {
+            f.evidence.push(ScanEvidence {
+                method: "TLS".into(),
+                url: target.base_url(),
+                status: None,
+                what: n.evidence_kind().into(),
+                value: n.describe(),
+            });
+        } else if let Some(HttpError::TlsLegacy(_)) = &f.first_error {
             f.evidence.push(ScanEvidence {
                 method: "TLS".into(),
                 url: target.base_url(),
                 status: None,
                 what: "tls:legacy-only".into(),
-                value: "the server speaks only TLS 1.0/1.1 (or older): exray's TLS stack (rustls) \
-                        refused the handshake, so the build could not be read over HTTPS; an \
-                        Exchange this old is likely out of date"
+                value: "the server speaks only TLS 1.0/1.1 (or older) and exray could not \
+                        complete a handshake with it, so the build could not be read over HTTPS; \
+                        an Exchange this old is likely out of date"
                     .into(),
             });
         }
@@ -484,6 +501,7 @@ impl Scanner {
                 self.polite.acquire(ip).await;
                 let obs = mail::probe(
                     &self.mail_tls,
+                    self.client.legacy(),
                     SocketAddr::new(ip, port.port),
                     sni,
                     *port,
@@ -803,8 +821,11 @@ fn mail_findings(target: &Target, answers: &[(MailPort, MailObservation)], f: &m
             what: what.to_string(),
             value: exray_core::cap_lossy(value.as_bytes(), mail::EVIDENCE_CAP),
         };
+        if let Some(n) = &obs.legacy_negotiated {
+            f.evidence.push(ev(n.evidence_kind(), None, n.describe()));
+        }
         if obs.greeting.is_empty() {
-            if obs.legacy_tls {
+            if obs.legacy_tls && obs.legacy_negotiated.is_none() {
                 f.evidence.push(ev(
                     "tls:legacy-only",
                     None,

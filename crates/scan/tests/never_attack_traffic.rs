@@ -280,19 +280,35 @@ async fn what_mail_servers_receive_from_a_full_scan_is_harmless() {
     assert!(known.contains(&MailCommand::SmtpEhlo.wire()));
 }
 
+fn full_scan_persona() -> Persona {
+    Persona::Exchange(Box::new(Exchange {
+        logon_redirect: true,
+        fe_headers: true,
+        logon_page: Some(common::generated_logon_page(None)),
+        ..Default::default()
+    }))
+}
+
 #[tokio::test]
 async fn what_a_server_receives_from_a_full_scan_is_harmless() {
-    let srv = common::spawn(
-        "127.0.0.40".parse().unwrap(),
-        true,
-        Persona::Exchange(Box::new(Exchange {
-            logon_redirect: true,
-            fe_headers: true,
-            logon_page: Some(common::generated_logon_page(None)),
-            ..Default::default()
-        })),
+    let srv = common::spawn("127.0.0.40".parse().unwrap(), true, full_scan_persona()).await;
+    full_scan_is_harmless(&srv).await;
+}
+
+/// The same over the legacy TLS stack (a TLS 1.0-only server): the same requests, nothing more.
+#[cfg(feature = "legacy-tls")]
+#[tokio::test]
+async fn what_a_tls_1_0_server_receives_from_a_full_scan_is_harmless() {
+    let srv = common::spawn_legacy(
+        "127.0.0.42".parse().unwrap(),
+        common::LegacyServer::Tls10,
+        full_scan_persona(),
     )
     .await;
+    full_scan_is_harmless(&srv).await;
+}
+
+async fn full_scan_is_harmless(srv: &common::FakeServer) {
     let cfg = ScanConfig {
         limits: Limits {
             connect_timeout: Duration::from_secs(2),

@@ -161,6 +161,103 @@ pub async fn spawn(ip: IpAddr, tls: bool, persona: Persona) -> FakeServer {
 }
 
 pub async fn spawn_opts(ip: IpAddr, tls: bool, persona: Persona, record: bool) -> FakeServer {
+    let wrap = if tls { Wrap::Rustls } else { Wrap::Plain };
+    spawn_with(ip, wrap, persona, record).await
+}
+
+/// The old TLS an Exchange on an old Windows speaks, served by OpenSSL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegacyServer {
+    /// TLS 1.0 only.
+    Tls10,
+    /// TLS 1.1 only.
+    Tls11,
+    /// TLS 1.2 with CBC suites only (Windows Server 2008 R2 with an RSA certificate).
+    Tls12Cbc,
+}
+
+/// How a fake server wraps its connections.
+#[derive(Clone, Copy, Debug)]
+pub enum Wrap {
+    Plain,
+    Rustls,
+    Legacy(LegacyServer),
+}
+
+/// A self-signed RSA-2048 certificate with SHA-1 (as an old Exchange's own certificate).
+fn legacy_cert() -> (
+    openssl::x509::X509,
+    openssl::pkey::PKey<openssl::pkey::Private>,
+) {
+    use openssl::{asn1, bn, hash, pkey, rsa, x509};
+    static CERT: std::sync::OnceLock<(x509::X509, pkey::PKey<pkey::Private>)> =
+        std::sync::OnceLock::new();
+    CERT.get_or_init(|| {
+        let key = pkey::PKey::from_rsa(rsa::Rsa::generate(2048).expect("rsa")).expect("key");
+        let mut name = x509::X509NameBuilder::new().expect("name");
+        name.append_entry_by_text("CN", "EX2010.contoso.test")
+            .expect("cn");
+        let name = name.build();
+        let mut b = x509::X509Builder::new().expect("builder");
+        b.set_version(2).expect("version");
+        let serial = bn::BigNum::from_u32(0x2010).and_then(|n| n.to_asn1_integer());
+        b.set_serial_number(&serial.expect("serial"))
+            .expect("serial");
+        b.set_subject_name(&name).expect("subject");
+        b.set_issuer_name(&name).expect("issuer");
+        b.set_pubkey(&key).expect("pubkey");
+        b.set_not_before(&asn1::Asn1Time::days_from_now(0).expect("time"))
+            .expect("not before");
+        b.set_not_after(&asn1::Asn1Time::days_from_now(2).expect("time"))
+            .expect("not after");
+        b.sign(&key, hash::MessageDigest::sha1()).expect("sign");
+        (b.build(), key)
+    })
+    .clone()
+}
+
+/// An OpenSSL acceptor that speaks only `legacy`, with a self-signed RSA certificate.
+pub fn legacy_acceptor(legacy: LegacyServer) -> openssl::ssl::SslAcceptor {
+    use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
+    let (cert, key) = legacy_cert();
+    let mut b = SslAcceptor::mozilla_intermediate(SslMethod::tls_server()).expect("acceptor");
+    let (v, ciphers) = match legacy {
+        LegacyServer::Tls10 => (SslVersion::TLS1, "ALL:@SECLEVEL=0"),
+        LegacyServer::Tls11 => (SslVersion::TLS1_1, "ALL:@SECLEVEL=0"),
+        LegacyServer::Tls12Cbc => (
+            SslVersion::TLS1_2,
+            "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA:AES128-SHA256:@SECLEVEL=0",
+        ),
+    };
+    b.set_min_proto_version(Some(v)).expect("min");
+    b.set_max_proto_version(Some(v)).expect("max");
+    b.set_cipher_list(ciphers).expect("ciphers");
+    b.set_certificate(&cert).expect("certificate");
+    b.set_private_key(&key).expect("private key");
+    b.build()
+}
+
+/// Start a fake server on `ip` that speaks only the old TLS `legacy`.
+pub async fn spawn_legacy(ip: IpAddr, legacy: LegacyServer, persona: Persona) -> FakeServer {
+    spawn_with(ip, Wrap::Legacy(legacy), persona, true).await
+}
+
+/// Accept `legacy` TLS on `sock`, or None when the handshake fails.
+pub async fn accept_legacy(
+    acceptor: &openssl::ssl::SslAcceptor,
+    sock: tokio::net::TcpStream,
+) -> Option<tokio_openssl::SslStream<tokio::net::TcpStream>> {
+    let ssl = openssl::ssl::Ssl::new(acceptor.context()).ok()?;
+    let mut s = tokio_openssl::SslStream::new(ssl, sock).ok()?;
+    std::pin::Pin::new(&mut s).accept().await.ok()?;
+    Some(s)
+}
+
+pub async fn spawn_with(ip: IpAddr, wrap: Wrap, persona: Persona, record: bool) -> FakeServer {
+    let acceptor = match wrap {
+        Wrap::Legacy(l) => Some(Arc::new(legacy_acceptor(l))),
+        _ => None,
+    };
     let listener = TcpListener::bind(SocketAddr::new(ip, 0))
         .await
         .expect("bind loopback");
@@ -175,6 +272,7 @@ pub async fn spawn_opts(ip: IpAddr, tls: bool, persona: Persona, record: bool) -
             };
             let persona = persona.clone();
             let rec = if record { Some(rec.clone()) } else { None };
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let _ = sock.set_nodelay(true);
                 if matches!(*persona, Persona::Garbage) {
@@ -191,12 +289,18 @@ pub async fn spawn_opts(ip: IpAddr, tls: bool, persona: Persona, record: bool) -
                     tokio::time::sleep(Duration::from_secs(60)).await;
                     return;
                 }
-                if tls {
-                    if let Ok(s) = tls_acceptor().accept(sock).await {
-                        serve_conn(s, &persona, rec).await;
+                match (wrap, acceptor) {
+                    (Wrap::Rustls, _) => {
+                        if let Ok(s) = tls_acceptor().accept(sock).await {
+                            serve_conn(s, &persona, rec).await;
+                        }
                     }
-                } else {
-                    serve_conn(sock, &persona, rec).await;
+                    (Wrap::Legacy(_), Some(acceptor)) => {
+                        if let Some(s) = accept_legacy(&acceptor, sock).await {
+                            serve_conn(s, &persona, rec).await;
+                        }
+                    }
+                    _ => serve_conn(sock, &persona, rec).await,
                 }
             });
         }
@@ -485,6 +589,15 @@ pub fn exchange_name_b64(name: &str) -> String {
 
 /// Start a fake mail server on `ip` (port chosen by the OS); `tls` for implicit TLS.
 pub async fn spawn_mail(ip: IpAddr, tls: bool, persona: MailPersona) -> FakeMail {
+    let wrap = if tls { Wrap::Rustls } else { Wrap::Plain };
+    spawn_mail_with(ip, wrap, persona).await
+}
+
+pub async fn spawn_mail_with(ip: IpAddr, wrap: Wrap, persona: MailPersona) -> FakeMail {
+    let acceptor = match wrap {
+        Wrap::Legacy(l) => Some(Arc::new(legacy_acceptor(l))),
+        _ => None,
+    };
     let listener = TcpListener::bind(SocketAddr::new(ip, 0))
         .await
         .expect("bind loopback");
@@ -504,13 +617,20 @@ pub async fn spawn_mail(ip: IpAddr, tls: bool, persona: MailPersona) -> FakeMail
                 r.len() - 1
             };
             let (rec, wr) = (rec.clone(), wr.clone());
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                if tls {
-                    if let Ok(s) = tls_acceptor().accept(sock).await {
-                        serve_mail(s, persona, rec, idx, wr).await;
+                match (wrap, acceptor) {
+                    (Wrap::Rustls, _) => {
+                        if let Ok(s) = tls_acceptor().accept(sock).await {
+                            serve_mail(s, persona, rec, idx, wr).await;
+                        }
                     }
-                } else {
-                    serve_mail(sock, persona, rec, idx, wr).await;
+                    (Wrap::Legacy(_), Some(acceptor)) => {
+                        if let Some(s) = accept_legacy(&acceptor, sock).await {
+                            serve_mail(s, persona, rec, idx, wr).await;
+                        }
+                    }
+                    _ => serve_mail(sock, persona, rec, idx, wr).await,
                 }
             });
         }

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/networks", post(org_add_network))
         .route("/orgs/{id}/contacts", post(org_add_contact))
         .route("/orgs/{id}/tlp", post(org_set_tlp))
+        .route("/orgs/{id}/verify", post(org_set_verify))
         .route("/orgs/{id}/export", get(org_export))
         .route("/hosts", get(hosts_page))
         .route("/hosts/{id}", get(host_page))
@@ -383,6 +384,7 @@ async fn org_page(
     Query(q): Query<ListQuery>,
 ) -> WebResult {
     let org = st.store.get_org(&s.p, id).await?;
+    let opt_out = st.store.verify_opt_out(id).await?;
     let f = st.store.funnel(&s.p, Some(id)).await?;
     let nets = st.store.list_networks(id).await?;
     let contacts = st.store.list_contacts(id).await?;
@@ -411,6 +413,42 @@ async fn org_page(
                     }
                 }
                 button { "Set the TLP of exports" }
+            }
+        }
+        h2 { "Verification" }
+        p {
+            @if opt_out {
+                "Opted out: the verification rounds (" code { "--verify-every" } ") never probe this \
+                 organisation's hosts; a host moves only when a new scan or hunt report arrives."
+            } @else {
+                "Notified hosts and hosts awaiting verification are re-fingerprinted by the \
+                 verification rounds (" code { "--verify-every" } ", when the server runs them) and \
+                 moved by what the scanner finds."
+            }
+        }
+        @if s.p.is_admin() {
+            form method="post" action=(format!("/orgs/{id}/verify")) {
+                input type="hidden" name="csrf" value=(s.csrf);
+                input type="hidden" name="opt_out" value=(if opt_out { "false" } else { "true" });
+                button { @if opt_out { "Verify this organisation's hosts again" } @else { "Opt out of verification" } }
+            }
+        }
+        h2 { "Verification" }
+        p {
+            @if opt_out {
+                "Opted out: the verification rounds (" code { "--verify-every" } ") never probe this \
+                 organisation's hosts; a host moves only when a new scan or hunt report arrives."
+            } @else {
+                "Notified hosts and hosts awaiting verification are re-fingerprinted by the \
+                 verification rounds (" code { "--verify-every" } ", when the server runs them) and \
+                 moved by what the scanner finds."
+            }
+        }
+        @if s.p.is_admin() {
+            form method="post" action=(format!("/orgs/{id}/verify")) {
+                input type="hidden" name="csrf" value=(s.csrf);
+                input type="hidden" name="opt_out" value=(if opt_out { "false" } else { "true" });
+                button { @if opt_out { "Verify this organisation's hosts again" } @else { "Opt out of verification" } }
             }
         }
         h2 { "Funnel" }
@@ -492,6 +530,26 @@ async fn org_set_tlp(
     s.p.require_admin()?;
     let tlp = crate::export::parse_setting(&f.tlp)?;
     st.store.set_org_tlp(&s.p.actor(), id, tlp).await?;
+    Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct VerifyForm {
+    csrf: String,
+    opt_out: bool,
+}
+
+async fn org_set_verify(
+    State(st): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<VerifyForm>,
+) -> WebResult {
+    check_csrf(&s, &f.csrf)?;
+    s.p.require_admin()?;
+    st.store
+        .set_verify_opt_out(&s.p.actor(), id, f.opt_out)
+        .await?;
     Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
 }
 

@@ -515,6 +515,69 @@ async fn opt_out_is_set_over_the_api() {
     assert_eq!(st, 404);
 }
 
+/// The dashboard shows the setting on the organisation page; only an admin's session (with its
+/// CSRF token) changes it, and the change is the same the API makes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_out_is_shown_and_set_on_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = common::start(&dir.path().join("optout-web.db").to_string_lossy(), |_| {}).await;
+    let org = org_with_contact(&s.store, "Delta", "127.64.0.0/16").await;
+    let (cookie, csrf) = s.session(common::ADMIN_SECRET).await;
+    let page_path = format!("/orgs/{org}");
+    let form_path = format!("/orgs/{org}/verify");
+    let (st, page) = s.page(&cookie, &page_path).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("are re-fingerprinted by the verification rounds"));
+    assert!(page.contains(&format!("action=\"{form_path}\"")));
+    assert_eq!(
+        s.form(
+            &cookie,
+            &form_path,
+            &[("csrf", "forged"), ("opt_out", "true")]
+        )
+        .await,
+        403
+    );
+    assert!(!s.store.verify_opt_out(org).await.unwrap());
+    assert_eq!(
+        s.form(&cookie, &form_path, &[("csrf", &csrf), ("opt_out", "true")])
+            .await,
+        303
+    );
+    assert!(s.store.verify_opt_out(org).await.unwrap());
+    let (_, page) = s.page(&cookie, &page_path).await;
+    assert!(page.contains("Opted out"), "{page}");
+    let (_, v) = s
+        .json(
+            "GET",
+            &format!("/api/v1/orgs/{org}/verify"),
+            common::ADMIN_SECRET,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(v["opt_out"].as_bool(), Some(true));
+    assert_eq!(
+        s.form(
+            &cookie,
+            &form_path,
+            &[("csrf", &csrf), ("opt_out", "false")]
+        )
+        .await,
+        303
+    );
+    assert!(!s.store.verify_opt_out(org).await.unwrap());
+    // Another organisation's setting is not found for it.
+    assert_eq!(
+        s.form(
+            &cookie,
+            "/orgs/999999/verify",
+            &[("csrf", &csrf), ("opt_out", "true")]
+        )
+        .await,
+        404
+    );
+}
+
 /// The rate bar: one round over N loopback fake hosts (default 10,000; `EXRAY_VERIFY_BENCH_HOSTS`)
 /// at R requests/s (default 500; `EXRAY_VERIFY_BENCH_RATE`) must take the time the rate implies
 /// (requests / R) within ±10%. Each fake answers the manifest, so one request per host.

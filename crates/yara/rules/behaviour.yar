@@ -375,11 +375,49 @@ rule EXRAY_Dropper_Embedded_Page
     strings:
         $w = /(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx)"/ nocase
         $lit = /"[^"\r\n]{0,200}<%[^"\r\n]{0,200}(eval|execute|request|process)/ nocase
+        // a server-side include written into the new page pulls in code kept under another name
+        $inc = /"[^"\r\n]{0,40}<!--\s*#include\s+(file|virtual)\s*=/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        any of ($srv*) and $w and $lit
+        any of ($srv*) and $w and ($lit or $inc)
+}
+rule EXRAY_Script_Page_Writer_Request
+{
+    meta:
+        title = "Web shell: page writes request data into a server page it names"
+        description = "A small server page creates a script file under a name fixed in its code (CreateTextFile / File.CreateText / StreamWriter on Server.MapPath(\"x.asp\")) and writes what the request carries into it: an uploader that turns any text the caller posts into a second web shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $w = /(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        $req = /(context\.)?Request(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[(]\s*"/ nocase
+        $write = /\.Write(Line)?[\s(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 16KB and any of ($srv*) and $w and $req and $write
+}
+rule EXRAY_NET_Precompiled_Class_Stub
+{
+    meta:
+        title = "Web shell: page whose only code starts a class from a compiled assembly"
+        description = "A server script block holds nothing but one field initialised with a new object of a class from outside the .NET framework, given a key-like string (WebAdmin2Y.x.y a = new WebAdmin2Y.x.y(\"add6bb58e139be10\")): the page is a stub, the shell is the class, compiled into an assembly in the application's bin folder. Look for that assembly."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $stub = /<script[^>]{0,80}runat\s*=\s*["']?server["']?[^>]{0,40}>\s*([a-z_][a-z0-9_]{0,40}\.){1,5}[a-z_][a-z0-9_]{0,40}\s+[a-z_][a-z0-9_]{0,40}\s*=\s*new\s+([a-z_][a-z0-9_]{0,40}\.){1,5}[a-z_][a-z0-9_]{0,40}\s*\(\s*"[^"\r\n]{4,128}"\s*\)\s*;\s*<\/script>/ nocase
+        $framework = /runat\s*=\s*["']?server["']?[^>]{0,40}>\s*(System|Microsoft)\./ nocase
+    condition:
+        filesize < 4KB and $stub and not $framework
 }
 
 rule EXRAY_Credential_Logger

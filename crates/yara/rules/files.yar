@@ -49,10 +49,12 @@ rule EXRAY_File_Writer_Request
         $w_ctor = /(StreamWriter|WriteAllText|WriteAllBytes|CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?request/ nocase
         // path and content both from form text boxes (ASP.NET server controls)
         $w_box = /(StreamWriter|WriteAllText|WriteAllBytes|FileStream)\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*[,)][^\r\n]{0,300}[\r\n][^\r\n]{0,200}\.Write(Line)?\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)/ nocase
+        // the same through a FileInfo on the path box: new FileInfo(T1.Text).CreateText(), then Write(T2.Text)
+        $w_info = /FileInfo\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)[^\r\n]{0,200}[\r\n][^\r\n]{0,200}\.(CreateText|AppendText|OpenWrite|Create)\s*\(\s*\)[^\r\n]{0,200}[\r\n][^\r\n]{0,200}\.Write(Line)?\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 32KB and any of ($srv*) and $f1 and (#w_any > #w_resp or $w_ctor or $w_box)
+        filesize < 32KB and any of ($srv*) and ($f1 or $w_info) and (#w_any > #w_resp or $w_ctor or $w_box or $w_info)
 }
 
 rule EXRAY_Remote_Dropper
@@ -215,6 +217,71 @@ rule EXRAY_File_Attribute_Tamper
         $srv and $req and $path and any of ($attr*, $time*)
 }
 
+rule EXRAY_SQL_Console_Request_Variables
+{
+    meta:
+        title = "Web shell: database console (connection string and SQL read from the request into variables)"
+        description = "A small server page reads two or more request parameters into variables, opens a database connection whose connection string is a variable (not a literal or the configuration) and runs a command whose text is a variable, without query parameters: the caller chooses both the database and the SQL. A database dump console."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1213"
+    strings:
+        $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?(context\.)?Request(\.QueryString|\.Form|\.Params|\.Item)?\s*[\[(]/ nocase
+        $conn_net = /new\s+(System\.Data\.(SqlClient|OleDb|Odbc)\.)?(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)/ nocase
+        $cmd_net = /new\s+(System\.Data\.(SqlClient|OleDb|Odbc)\.)?(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,/ nocase
+        $run_net = /\.(ExecuteReader|ExecuteNonQuery|ExecuteScalar)\s*\(/ nocase
+        $conn_asp = /\.Open\s*\(?\s*[a-z_][a-z0-9_]{0,30}\s*\)?\s*[\r\n:]/ nocase
+        $ado = "ADODB.Connection" nocase
+        $cmd_asp = /\.Execute\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)/ nocase
+        $param = /Parameters\s*\.\s*(Add|AddWithValue)\s*\(/ nocase
+        $config = /ConfigurationManager|ConnectionStrings\s*\[|AppSettings\s*\[/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 16KB and any of ($srv*) and #assign >= 2 and not $param and not $config and
+        (($conn_net and $cmd_net and $run_net) or ($ado and $conn_asp and $cmd_asp))
+}
+rule EXRAY_Upload_Beside_Page
+{
+    meta:
+        title = "Web shell: upload kept under the sender's file name in the page's own folder"
+        description = "A small ASP.NET page saves an uploaded file (SaveAs or a FileStream) under the name the client sent, in the folder the page itself runs from (Request.PhysicalPath, MapPath(\".\")): whatever the caller uploads, a second .aspx included, is served and run next to it."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $here = /Request\s*\.\s*PhysicalPath|MapPath\s*\(\s*"\.\/?"\s*\)/ nocase
+        $files = /Request\s*\.\s*Files/ nocase
+        $name = /\.FileName\b/ nocase
+        $save = /\.SaveAs\s*\(|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 16KB and any of ($srv*) and $here and $files and $name and $save
+}
+rule EXRAY_ASP_Raw_Upload_Path_Form
+{
+    meta:
+        title = "Web shell: classic ASP uploader writing to a path typed into the form"
+        description = "A classic ASP page parses the raw multipart request body itself (Request.BinaryRead, filename=) and writes the file with FileSystemObject or ADODB.Stream, and its form offers a target-path field prefilled with a drive (value=\"C:\\\"): an uploader that places a file anywhere on the server."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $bin = /Request\s*\.\s*BinaryRead/ nocase
+        $multipart = "filename=" nocase
+        $write = /\.CreateTextFile|\.SaveToFile/ nocase
+        $drive = /<input[^>]{0,160}value\s*=\s*["']?[a-z]:\\/ nocase
+        $asp = "<%"
+    condition:
+        filesize < 64KB and $asp and $bin and $multipart and $write and $drive
+}
 rule EXRAY_Upload_Request_Named
 {
     meta:

@@ -247,6 +247,31 @@ fn cases() -> Vec<Case> {
             "<%\nmsg = Request.Form(\"msg\")\nwho = Request.Form(\"who\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fs.OpenTextFile(Server.MapPath(\"guestbook.txt\"), 8, True)\nf.WriteLine Server.HTMLEncode(who & \": \" & msg)\nf.Close\n%>\n",
         ),
         case(
+            "EXRAY_SQL_Console_Request_Variables",
+            "<%@ Page Language=\"C#\" %>\n<% string cs = Request.QueryString[\"c\"];\nstring q = Request.QueryString[\"q\"];\nusing (var db = new SqlConnection(cs)) { db.Open();\n var cmd = new SqlCommand(q, db);\n var r = cmd.ExecuteReader();\n while (r.Read()) Response.Write(r[0]); } %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% string id = Request.QueryString[\"id\"];\nstring sort = Request.QueryString[\"sort\"];\nstring cs = ConfigurationManager.ConnectionStrings[\"main\"].ConnectionString;\nusing (var db = new SqlConnection(cs)) { db.Open();\n var cmd = new SqlCommand(sql, db);\n cmd.Parameters.AddWithValue(\"@id\", id);\n var r = cmd.ExecuteReader(); } %>\n",
+        ),
+        case(
+            "EXRAY_Script_Page_Writer_Request",
+            "<%\nbody = Request.Form(\"t\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet o = fs.CreateTextFile(Server.MapPath(\"pic.asp\"))\no.Write body\no.Close\n%>\n",
+            "<%\nnote = Request.Form(\"t\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet o = fs.OpenTextFile(Server.MapPath(\"notes.txt\"), 8, True)\no.WriteLine Server.HTMLEncode(note)\no.Close\n%>\n",
+        ),
+        case(
+            "EXRAY_NET_Precompiled_Class_Stub",
+            "<script language=\"C#\" runat=\"server\">\nAcme.Tools.Runner r = new Acme.Tools.Runner(\"9f2c41d07be3aa15\");\n</script>\n",
+            "<script language=\"C#\" runat=\"server\">\nSystem.Text.StringBuilder sb = new System.Text.StringBuilder(\"header\");\n</script>\n<%= sb %>\n",
+        ),
+        case(
+            "EXRAY_Upload_Beside_Page",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n if (Request.Files.Count == 0) return;\n var f = Request.Files[0];\n var dir = new System.IO.FileInfo(Request.PhysicalPath).DirectoryName;\n f.SaveAs(System.IO.Path.Combine(dir, System.IO.Path.GetFileName(f.FileName)));\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n if (Request.Files.Count == 0) return;\n var f = Request.Files[0];\n if (System.IO.Path.GetExtension(f.FileName) != \".png\") return;\n f.SaveAs(Server.MapPath(\"~/App_Data/avatars/\" + Guid.NewGuid() + \".png\"));\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_ASP_Raw_Upload_Path_Form",
+            "<%\nraw = Request.BinaryRead(Request.TotalBytes)\np = InStrB(raw, ToBytes(\"filename=\"))\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet o = fs.CreateTextFile(target & name)\n%>\n<form method=post enctype=multipart/form-data><input type=file name=f>\n<input type=text name=target value=\"D:\\\">\n</form>\n",
+            "<%\nraw = Request.BinaryRead(Request.TotalBytes)\np = InStrB(raw, ToBytes(\"filename=\"))\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.SaveToFile Server.MapPath(\"uploads/\" & safeName), 2\n%>\n<form method=post enctype=multipart/form-data><input type=file name=f><input type=submit value=\"Send\"></form>\n",
+        ),
+        case(
             "EXRAY_SQL_Console_Request",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object o, EventArgs e) {\n using (var c = new System.Data.SqlClient.SqlConnection(txtConn.Text)) {\n  c.Open();\n  var cmd = new System.Data.SqlClient.SqlCommand(txtSql.Text, c);\n  grid.DataSource = cmd.ExecuteReader(); grid.DataBind();\n }\n}\n</script>\n",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Load(object o, EventArgs e) {\n using (var c = new System.Data.SqlClient.SqlConnection(System.Configuration.ConfigurationManager.ConnectionStrings[\"db\"].ConnectionString)) {\n  c.Open();\n  var cmd = new System.Data.SqlClient.SqlCommand(\"SELECT Title FROM Posts WHERE Id = @id\", c);\n  cmd.Parameters.AddWithValue(\"@id\", Request[\"id\"]);\n }\n}\n</script>\n",
@@ -530,6 +555,12 @@ fn obfuscated_one_liner_variants() {
     // ASP.NET writer: path and content from text boxes.
     let boxes = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Save(object o, EventArgs e) {\n var w = new System.IO.StreamWriter(txtFile.Text, true);\n w.Write(txtBody.Text);\n w.Close();\n}\n</script>";
     assert!(hits(boxes).contains("EXRAY_File_Writer_Request"));
+    // The same through a FileInfo made from the path box.
+    let info = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Save(object o, EventArgs e) {\n var fi = new System.IO.FileInfo(txtPath.Text);\n var w = fi.CreateText();\n w.Write(txtBody.Text);\n w.Close();\n}\n</script>";
+    assert!(hits(info).contains("EXRAY_File_Writer_Request"));
+    // A handler that writes a server-side include into a page it creates.
+    let inc = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var w = File.CreateText(c.Server.MapPath(\"status.aspx\"));\n w.Write(\"<!--#include file=\\\"notes.txt\\\" -->\");\n w.Close(); } public bool IsReusable { get { return false; } } }";
+    assert!(hits(inc).contains("EXRAY_Dropper_Embedded_Page"));
     // eval_r: the one-liner after a filter renamed eval.
     let eval_r = "<%eval_r(Request(\"k2\"))%>";
     assert!(hits(eval_r).contains("EXRAY_Eval_Request_Direct"));

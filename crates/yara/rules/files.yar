@@ -247,15 +247,15 @@ rule EXRAY_Upload_Beside_Page
 {
     meta:
         title = "Web shell: upload kept under the sender's file name in the page's own folder"
-        description = "A small ASP.NET page saves an uploaded file (SaveAs or a FileStream) under the name the client sent, in the folder the page itself runs from (Request.PhysicalPath, MapPath(\".\")): whatever the caller uploads, a second .aspx included, is served and run next to it."
+        description = "A small ASP.NET page saves an uploaded file (SaveAs or a FileStream) under the name the client sent, in the folder the page itself runs from or the application's root (Request.PhysicalPath, MapPath(\".\"), AppDomain.CurrentDomain.BaseDirectory): whatever the caller uploads, a second .aspx included, is served and run there."
         family = "generic"
         stage = "foothold"
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1105"
     strings:
-        $here = /Request\s*\.\s*PhysicalPath|MapPath\s*\(\s*"\.\/?"\s*\)/ nocase
-        $files = /Request\s*\.\s*Files/ nocase
+        $here = /Request\s*\.\s*PhysicalPath|MapPath\s*\(\s*"\.\/?"\s*\)|AppDomain\s*\.\s*CurrentDomain\s*\.\s*BaseDirectory|HttpRuntime\s*\.\s*AppDomainAppPath/ nocase
+        $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b/ nocase
         $name = /\.FileName\b/ nocase
         $save = /\.SaveAs\s*\(|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
         $srv1 = "<%"

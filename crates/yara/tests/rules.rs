@@ -558,6 +558,9 @@ fn obfuscated_one_liner_variants() {
     // The same through a FileInfo made from the path box.
     let info = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Save(object o, EventArgs e) {\n var fi = new System.IO.FileInfo(txtPath.Text);\n var w = fi.CreateText();\n w.Write(txtBody.Text);\n w.Close();\n}\n</script>";
     assert!(hits(info).contains("EXRAY_File_Writer_Request"));
+    // An upload control saved into the application's root under the sender's name.
+    let root = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Send(object o, EventArgs e) {\n if (up.HasFile) up.SaveAs(AppDomain.CurrentDomain.BaseDirectory + up.FileName);\n}\n</script>";
+    assert!(hits(root).contains("EXRAY_Upload_Beside_Page"));
     // A handler that writes a server-side include into a page it creates.
     let inc = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var w = File.CreateText(c.Server.MapPath(\"status.aspx\"));\n w.Write(\"<!--#include file=\\\"notes.txt\\\" -->\");\n w.Close(); } public bool IsReusable { get { return false; } } }";
     assert!(hits(inc).contains("EXRAY_Dropper_Embedded_Page"));

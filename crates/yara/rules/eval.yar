@@ -63,9 +63,13 @@ rule EXRAY_VBS_Eval_Request_Variable
         // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier
         // (a trailing ' comment included: eVal x 'pass:...)
         $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|;|%>|\)|')/ nocase
+        // the same through one pass-through function: Execute(check(x))
+        $run_fn = /[\s:(%>](eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)\s*\)?\s*(\r|\n|:|;|%>|')/ nocase
+        // or what was stored in a dictionary: Execute(d.Item("k"))
+        $run_item = /[\s:(%>](eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\.Item\s*\(/ nocase
         $asp = "<%"
     condition:
-        filesize < 8KB and $asp and $req and $run
+        filesize < 8KB and $asp and $req and ($run or $run_fn or $run_item)
 }
 
 rule EXRAY_Eval_Decoded_Request

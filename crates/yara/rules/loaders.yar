@@ -18,6 +18,8 @@ rule EXRAY_NET_Reflective_Loader_Request
         $load2 = /GetMethod\s*\(\s*"Load"/ nocase
         $load3 = /Assembly\)\s*typeof/ nocase
         $load4 = "System.Reflection.Assembly.Load" nocase
+        // the method found by its byte[] signature, its name hidden: GetMethod(d("TG9hZA=="), new Type[]{typeof(byte[])})
+        $load5 = /GetMethod\s*\([^;\r\n]{1,400}typeof\s*\(\s*byte\s*\[\s*\]\s*\)/ nocase
         $in1 = "BinaryRead" nocase
         $in2 = "InputStream" nocase
         $in3 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*\[/ nocase
@@ -28,6 +30,8 @@ rule EXRAY_NET_Reflective_Loader_Request
         $dec4 = "FromBase64String" nocase
         $dec5 = "TransformFinalBlock" nocase
         $dec6 = /\^\s*[a-z_][a-z0-9_]{0,20}\s*\[\s*[a-z_(]/ nocase
+        // type and method names spelled one character at a time: new string(new char[] {'L','o','a','d'})
+        $dec7 = /new\s+string\s*\(\s*new\s+char\s*\[\s*\]\s*\{\s*'[^']'\s*,/ nocase
         $use1 = "CreateInstance" nocase
         $use2 = /Session\s*(\[|\.Add\s*\()/ nocase
         $use3 = ".Invoke(" nocase

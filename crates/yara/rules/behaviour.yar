@@ -638,3 +638,32 @@ rule EXRAY_IIS_Metabase_Password_Read
     condition:
         any of ($srv*) and $adsi and any of ($p*) and not $set
 }
+rule EXRAY_ASP_Component_Probe
+{
+    meta:
+        title = "Recon page: classic ASP probe of which COM components the server has"
+        description = "A classic ASP page tries to create many third-party upload and mail components by name (Persits.Upload, SoftArtisans.FileUp, LyfUpload, JMail, …) together with WScript.Shell, errors suppressed, to learn what the server offers: the server probe (探针) of shell kits, run before choosing an uploader or a way to execute commands. No legitimate page on an Exchange server does this."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003, T1518"
+    strings:
+        $c1 = "Persits.Upload" nocase
+        $c2 = "SoftArtisans.FileUp" nocase
+        $c3 = "LyfUpload" nocase
+        $c4 = "w3.upload" nocase
+        $c5 = "JMail" nocase
+        $c6 = "Persits.MailSender" nocase
+        $c7 = "CDONTS.NewMail" nocase
+        $c8 = "SoftArtisans.ImageGen" nocase
+        $c9 = "Persits.Jpeg" nocase
+        $c10 = "aspSmartUpload" nocase
+        $c11 = "Dundas.Upload" nocase
+        $c12 = "SoftArtisans.FileManager" nocase
+        $shell = "WScript.Shell" nocase
+        $quiet = /On\s+Error\s+Resume\s+Next/ nocase
+        $asp = "<%"
+    condition:
+        $asp and $shell and $quiet and 5 of ($c*)
+}

@@ -272,6 +272,11 @@ fn cases() -> Vec<Case> {
             "<%\nraw = Request.BinaryRead(Request.TotalBytes)\np = InStrB(raw, ToBytes(\"filename=\"))\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.SaveToFile Server.MapPath(\"uploads/\" & safeName), 2\n%>\n<form method=post enctype=multipart/form-data><input type=file name=f><input type=submit value=\"Send\"></form>\n",
         ),
         case(
+            "EXRAY_ASP_Component_Probe",
+            "<%\nOn Error Resume Next\nFunction Has(id)\n Err.Clear : Set o = Server.CreateObject(id) : Has = (Err.Number = 0)\nEnd Function\nFor Each id In Array(\"Persits.Upload\", \"SoftArtisans.FileUp\", \"LyfUpload.UploadFile\", \"JMail.Message\", \"CDONTS.NewMail\", \"WScript.Shell\")\n Response.Write id & \": \" & Has(id) & \"<br>\"\nNext\n%>\n",
+            "<%\nOn Error Resume Next\nSet up = Server.CreateObject(\"Persits.Upload\")\nup.Save Server.MapPath(\"uploads\")\nSet mail = Server.CreateObject(\"Persits.MailSender\")\nmail.Host = \"smtp.example.org\"\n%>\n",
+        ),
+        case(
             "EXRAY_SQL_Console_Request",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object o, EventArgs e) {\n using (var c = new System.Data.SqlClient.SqlConnection(txtConn.Text)) {\n  c.Open();\n  var cmd = new System.Data.SqlClient.SqlCommand(txtSql.Text, c);\n  grid.DataSource = cmd.ExecuteReader(); grid.DataBind();\n }\n}\n</script>\n",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Load(object o, EventArgs e) {\n using (var c = new System.Data.SqlClient.SqlConnection(System.Configuration.ConfigurationManager.ConnectionStrings[\"db\"].ConnectionString)) {\n  c.Open();\n  var cmd = new System.Data.SqlClient.SqlCommand(\"SELECT Title FROM Posts WHERE Id = @id\", c);\n  cmd.Parameters.AddWithValue(\"@id\", Request[\"id\"]);\n }\n}\n</script>\n",

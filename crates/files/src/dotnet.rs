@@ -73,6 +73,10 @@ impl MemberRef {
 #[derive(Clone, Debug, Default)]
 pub struct Metadata {
     pub types: Vec<TypeName>,
+    /// The base type of each entry of `types` (None: none, or a generic instance).
+    pub bases: Vec<Option<TypeName>>,
+    /// (index into `types`, interface) pairs of the InterfaceImpl table.
+    pub interfaces: Vec<(usize, TypeName)>,
     pub type_refs: Vec<TypeName>,
     pub member_refs: Vec<MemberRef>,
     pub user_strings: Vec<String>,
@@ -358,8 +362,34 @@ fn parse_metadata(md: &[u8]) -> Option<Metadata> {
     for i in 0..t.rows[0x01] {
         out.type_refs.push(name_of(&t.row(0x01, i)?, 2, 1));
     }
+    // TypeDefOrRef: 2 tag bits (0 TypeDef, 1 TypeRef, 2 TypeSpec), then a 1-based row.
+    let def_or_ref = |v: u32, defs: &[TypeName], refs: &[TypeName]| match (v & 3, (v >> 2) as usize)
+    {
+        (_, 0) => None,
+        (0, i) => defs.get(i - 1).cloned(),
+        (1, i) => refs.get(i - 1).cloned(),
+        _ => None,
+    };
+    let mut extends = Vec::new();
     for i in 0..t.rows[0x02] {
-        out.types.push(name_of(&t.row(0x02, i)?, 2, 1));
+        let r = t.row(0x02, i)?;
+        out.types.push(name_of(&r, 2, 1));
+        extends.push(r[3]);
+    }
+    out.bases = extends
+        .iter()
+        .map(|&v| def_or_ref(v, &out.types, &out.type_refs))
+        .collect();
+    for i in 0..t.rows[0x09] {
+        let r = t.row(0x09, i)?;
+        if let (Some(class), Some(iface)) = (
+            (r[0] as usize).checked_sub(1),
+            def_or_ref(r[1], &out.types, &out.type_refs),
+        ) {
+            if class < out.types.len() {
+                out.interfaces.push((class, iface));
+            }
+        }
     }
     for i in 0..t.rows[0x0A] {
         let r = t.row(0x0A, i)?;
@@ -513,6 +543,67 @@ fn judge(md: &Metadata) -> CompiledPages {
     }
     out.behaviours.sort();
     out
+}
+
+/// What an assembly in a web application's `bin` folder is and does: the classes IIS can run
+/// from it (pages, user controls, handlers, modules), whether it carries an Authenticode
+/// signature, and the behaviours of its code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BinAssembly {
+    /// Classes deriving from `System.Web.UI.Page` / `UserControl` / `MasterPage` or implementing
+    /// `System.Web.IHttpHandler` / `IHttpModule`.
+    pub web_classes: Vec<String>,
+    /// The PE file has a certificate table (an embedded Authenticode signature; not verified).
+    pub signed: bool,
+    pub code: CompiledPages,
+}
+
+/// `None` when the file is not a .NET assembly.
+pub fn bin_assembly(data: &[u8]) -> Option<BinAssembly> {
+    let md = read(data)?;
+    let mut web = Vec::new();
+    let mut add = |i: usize| {
+        if let Some(t) = md.types.get(i) {
+            let n = t.full();
+            if !web.contains(&n) {
+                web.push(n);
+            }
+        }
+    };
+    for (i, b) in md.bases.iter().enumerate() {
+        if b.as_ref().is_some_and(|b| {
+            b.is("System.Web.UI", "Page")
+                || b.is("System.Web.UI", "UserControl")
+                || b.is("System.Web.UI", "MasterPage")
+        }) {
+            add(i);
+        }
+    }
+    for (i, iface) in &md.interfaces {
+        if iface.is("System.Web", "IHttpHandler") || iface.is("System.Web", "IHttpModule") {
+            add(*i);
+        }
+    }
+    Some(BinAssembly {
+        web_classes: web,
+        signed: has_certificate_table(data),
+        code: judge(&md),
+    })
+}
+
+/// Does the PE file carry a certificate table (IMAGE_DIRECTORY_ENTRY_SECURITY)?
+fn has_certificate_table(data: &[u8]) -> bool {
+    fn of<H: ImageNtHeaders>(data: &[u8]) -> Option<bool> {
+        let pe = PeFile::<H>::parse(data).ok()?;
+        let dir = pe.data_directory(object::pe::IMAGE_DIRECTORY_ENTRY_SECURITY)?;
+        Some(dir.size.get(LE) > 0 && dir.virtual_address.get(LE) > 0)
+    }
+    match object::FileKind::parse(data) {
+        Ok(object::FileKind::Pe32) => of::<object::pe::ImageNtHeaders32>(data),
+        Ok(object::FileKind::Pe64) => of::<object::pe::ImageNtHeaders64>(data),
+        _ => None,
+    }
+    .unwrap_or(false)
 }
 
 /// The app-relative path `~/auth/x.aspx` of a page in the application whose folder under

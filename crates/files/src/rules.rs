@@ -26,6 +26,7 @@ pub const STAGED_ARCHIVE: &str = "EXRAY-FS-030";
 pub const PST_FILE: &str = "EXRAY-FS-031";
 pub const COMPILED_SHELL_TRACE: &str = "EXRAY-FS-040";
 pub const COMPILED_SHELL_CODE: &str = "EXRAY-FS-041";
+pub const BIN_ASSEMBLY_SHELL_CODE: &str = "EXRAY-FS-042";
 pub const FILENAME_IOC: &str = "EXRAY-FS-050";
 pub const HASH_IOC: &str = "EXRAY-FS-051";
 pub const BASELINE_NEW: &str = "EXRAY-FS-060";
@@ -204,6 +205,25 @@ pub fn all() -> Vec<RuleMeta> {
             SHELL,
             S::Critical,
             C::High,
+        ),
+        RuleMeta::new(
+            BIN_ASSEMBLY_SHELL_CODE,
+            "Unsigned assembly in a web application's bin folder carries web-shell code",
+            "An assembly in a `bin` folder under a web root has no Authenticode signature (every \
+             Exchange assembly has one), holds a page, user-control, handler or module class IIS \
+             can run, and the member references of the whole assembly show request data read together\
+             with JScript \
+             eval, an assembly loaded from bytes or source compiled at run time (high), or a \
+             process started (medium). This is where the code of a stub page lives \
+             (`new Acme.Web.Panel(\"key\")` in a page with nothing else). Medium confidence: \
+             third-party applications ship unsigned plug-in loaders; the finding lists the \
+             classes and the calls.",
+            g,
+            Stage::Foothold,
+            &[],
+            SHELL,
+            S::High,
+            C::Medium,
         ),
         RuleMeta::new(
             FILENAME_IOC,

@@ -365,6 +365,51 @@ fn compiled_assembly_hits(name: &str, display_lower: &str, data: Option<&[u8]>) 
     hits
 }
 
+/// A `.dll` inside a `bin` folder.
+fn is_bin_assembly(display_lower: &str) -> bool {
+    display_lower.ends_with(".dll") && display_lower.contains("\\bin\\")
+}
+
+/// EXRAY-FS-042 on an unsigned bin assembly whose page or handler classes run request data.
+fn bin_assembly_hit(data: &[u8]) -> Option<Hit> {
+    use dotnet::Behaviour as B;
+    let b = dotnet::bin_assembly(data)?;
+    if b.signed || b.web_classes.is_empty() || !b.code.reads_request {
+        return None;
+    }
+    let strong = b
+        .code
+        .behaviours
+        .iter()
+        .any(|x| matches!(x, B::Eval | B::AssemblyLoad | B::RuntimeCompile));
+    let (sev, reason) = if strong {
+        (
+            Severity::High,
+            "reads request data and evaluates, loads or compiles code",
+        )
+    } else if b.code.behaviours.contains(&B::ProcessStart) {
+        (Severity::Medium, "reads request data and starts a process")
+    } else {
+        return None;
+    };
+    let code: Vec<&str> = b.code.behaviours.iter().map(|x| x.as_str()).collect();
+    Some(
+        Hit::new(BIN_ASSEMBLY_SHELL_CODE)
+            .field("classes", b.web_classes.join("\n"))
+            .field("code", code.join(", "))
+            .field("calls", b.code.calls.join("\n"))
+            .field("signed", "no")
+            .field("reason", reason)
+            .severity(sev)
+            .confidence(Confidence::Medium)
+            .raw(format!(
+                "unsigned assembly; classes {}; code: {}, reads request data",
+                b.web_classes.join(", "),
+                code.join(", ")
+            )),
+    )
+}
+
 fn or_none(s: &str) -> &str {
     if s.is_empty() {
         "no page path stored"
@@ -756,6 +801,11 @@ impl<'a> Worker<'a> {
         if loc == Location::AspNetTemp {
             let page_data = read_whole.then_some(data);
             hits.extend(compiled_assembly_hits(&name, &display_lower, page_data));
+        }
+
+        // Assemblies in a web application's bin folder: where a stub page's code lives.
+        if web && read_whole && is_bin_assembly(&display_lower) {
+            hits.extend(bin_assembly_hit(data));
         }
 
         // IOCs.

@@ -876,3 +876,63 @@ fn compiled_page_assemblies_name_their_source_page() {
     assert!(rules_for(&f, "App_Web_d3f4ult0.dll").is_empty());
     assert!(rules_for(&f, "Tools.dll").is_empty());
 }
+
+/// Assemblies in a web application's bin folder (compiled by mcs): an unsigned one whose page or
+/// handler class runs request data is EXRAY-FS-042 (high for a byte loader, medium for a
+/// process start), with its classes and calls; a library whose loader has no page or handler
+/// class, a signed copy, and the same assembly outside a bin folder are not findings.
+#[test]
+fn bin_assemblies_behind_stub_pages() {
+    let Some(loader) = compiled_page("bin_loader") else {
+        return;
+    };
+    let handler = compiled_page("bin_handler_cmd").unwrap();
+    let library = compiled_page("bin_library").unwrap();
+    // The same loader with a certificate table (as an Authenticode-signed assembly has).
+    let mut signed = loader.clone();
+    let pe = u32::from_le_bytes(signed[0x3c..0x40].try_into().unwrap()) as usize;
+    let opt = pe + 24;
+    let dirs = match u16::from_le_bytes([signed[opt], signed[opt + 1]]) {
+        0x10b => opt + 96,
+        _ => opt + 112,
+    };
+    let sec = dirs + 4 * 8;
+    let end = signed.len() as u32;
+    signed[sec..sec + 4].copy_from_slice(&end.to_le_bytes());
+    signed[sec + 4..sec + 8].copy_from_slice(&16u32.to_le_bytes());
+    signed.extend_from_slice(&[0u8; 16]);
+    assert!(exray_files::dotnet::bin_assembly(&signed).unwrap().signed);
+    assert!(!exray_files::dotnet::bin_assembly(&loader).unwrap().signed);
+
+    let t = Tree::new();
+    t.write("inetpub/wwwroot/bin/Acme.Web.dll", &loader);
+    t.write("inetpub/wwwroot/tools/bin/Contoso.Tools.dll", &handler);
+    t.write("inetpub/wwwroot/bin/Fabrikam.dll", &library);
+    t.write("inetpub/wwwroot/legacy/bin/Signed.Web.dll", &signed);
+    t.write("inetpub/wwwroot/Acme.Web.dll", &loader);
+    t.write(
+        "inetpub/wwwroot/panel.aspx",
+        b"<script language=\"C#\" runat=\"server\">\nAcme.Web.Panel p = new Acme.Web.Panel(\"7c1e\");\n</script>\n",
+    );
+    let (f, rest) = findings(sweep(&t.plan(), &opts(), None, &no_iocs(), None));
+    assert_eq!(rest.error_count, 0);
+
+    let l = finding(&f, "EXRAY-FS-042", r"\bin\Acme.Web.dll");
+    assert_eq!(l.severity, Severity::High);
+    assert_eq!(l.confidence, Confidence::Medium);
+    let ev = &l.evidence[0];
+    assert_eq!(ev.fields["classes"], "Acme.Web.Panel");
+    assert_eq!(ev.fields["code"], "assembly loaded from bytes");
+    assert!(ev.fields["calls"].contains("System.Web.HttpRequest::BinaryRead"));
+    assert_eq!(ev.fields["signed"], "no");
+    assert!(ev.file_info.as_ref().unwrap().sha256.is_some());
+
+    let h = finding(&f, "EXRAY-FS-042", "Contoso.Tools.dll");
+    assert_eq!(h.severity, Severity::Medium);
+    assert_eq!(h.evidence[0].fields["classes"], "Contoso.Tools.Status");
+    assert_eq!(h.evidence[0].fields["code"], "process start");
+
+    assert!(rules_for(&f, "Fabrikam.dll").is_empty());
+    assert!(rules_for(&f, "Signed.Web.dll").is_empty());
+    assert!(!rules_for(&f, r"wwwroot\Acme.Web.dll").contains(&"EXRAY-FS-042".to_string()));
+}

@@ -494,7 +494,7 @@ rule EXRAY_NET_Reverse_Shell
     strings:
         $sock = /new\s+(System\.Net\.Sockets\.)?(Socket|TcpClient)\s*\(/ nocase
         $conn = /\.Connect\s*\(|TcpClient\s*\(\s*[a-z_"]/ nocase
-        $proc = /ProcessStartInfo|Process\s*\.\s*Start\s*\(/ nocase
+        $proc = /ProcessStartInfo|Process\s*\.\s*Start\s*\(|new\s+(System\.Diagnostics\.)?Process\s*\(\s*\)|\.StartInfo\s*\.\s*FileName/ nocase
         $redir = /RedirectStandard(Input|Output)/ nocase
         $cmd = /cmd(\.exe)?"|powershell(\.exe)?"|"\/c\s/ nocase
         $srv1 = "<%"
@@ -666,4 +666,135 @@ rule EXRAY_ASP_Component_Probe
         $asp = "<%"
     condition:
         $asp and $shell and $quiet and 5 of ($c*)
+}
+rule EXRAY_Windows_Account_Tamper
+{
+    meta:
+        title = "Web shell: page creates Windows accounts or changes group membership"
+        description = "A server page creates a local or domain account, sets its password or adds members to a group (AccountManagement UserPrincipal/GroupPrincipal, ADSI WinNT:// or LDAP:// Create/SetPassword/Add, net user /add): the persistence step of a shell that makes itself an administrator or a Remote Desktop user."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "medium"
+        attack = "T1505.003, T1136.001, T1098"
+    strings:
+        $a1 = /new\s+(System\.DirectoryServices\.AccountManagement\.)?UserPrincipal\s*\(/ nocase
+        $a2 = /GroupPrincipal\s*\.\s*FindByIdentity[^;\r\n]{0,200}[\r\n]{0,2}[^;\r\n]{0,200}\.Members\s*\.\s*Add\s*\(/ nocase
+        $a3 = /\.Members\s*\.\s*Add\s*\(/ nocase
+        $a4 = /\.SetPassword\s*\(/ nocase
+        $a5 = /\.Create\s*\(\s*"user"/ nocase
+        $a6 = /\.Invoke\s*\(\s*"(Add|SetPassword)"/ nocase
+        $a7 = /net(1)?(\.exe)?\s+(user\s+[^\r\n"]{1,60}\/add|localgroup\s+[^\r\n"]{1,60}\/add)/ nocase
+        $prov = /"WinNT:\/\/|"LDAP:\/\/|PrincipalContext\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and ($a7 or ($prov and 2 of ($a*)) or $a2)
+}
+rule EXRAY_ADSI_Local_Enumeration
+{
+    meta:
+        title = "Recon page: local users and groups listed through ADSI WinNT://"
+        description = "A classic ASP or ASP.NET page binds the WinNT:// provider of the machine (GetObject(\"WinNT://…\"), DirectoryEntry(\"WinNT://…\")) and walks its users or groups: the account recon of shell kits. No page of an Exchange server does this."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003, T1087.001"
+    strings:
+        $bind = /(GetObject|DirectoryEntry)\s*\(\s*"WinNT:\/\// nocase
+        $walk = /For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+[a-z_][a-z0-9_]{0,30}|\.Children\b|\.Class\s*=\s*"(User|Group)"|SchemaClassName/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $bind and $walk
+}
+rule EXRAY_Reserved_Device_Name_Page
+{
+    meta:
+        title = "Web shell persistence: a script page under a reserved device name"
+        description = "A page names a script file whose name is a DOS device (lpt1, com1, aux, nul, con, prn) reached through the \\\\.\\ prefix (\\\\.\\d:\\web\\lpt1.x.asp): Explorer and ordinary tools cannot open or delete such a file, so shell kits hide their 'undying' shells under these names; a page that writes, reads or deletes one is part of that kit."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1564"
+    strings:
+        $dev = /\\\\\.\\[a-z]:\\[^"\r\n]{0,200}\\(lpt[1-9]|com[1-9]|aux|nul|con|prn)\.[^"\\\r\n]{0,40}\.(asp|aspx|asa|cer|cdx|ashx|asmx)"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and $dev
+}
+rule EXRAY_Include_Of_Non_Script_File
+{
+    meta:
+        title = "Web shell: page that only includes a file with a non-script name"
+        description = "A classic ASP page whose whole content is a server-side include of a .txt, image, style or data file (<!--#include file=\"x.txt\"-->): the include runs whatever the included file holds as script, so the code sits in a file that scanners and reviewers skip as text. Read the included file."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        $inc = /^\s*<!--\s*#include\s+(file|virtual)\s*=\s*"[^"\r\n]{1,120}\.(txt|jpg|jpeg|gif|png|bmp|ico|css|log|dat|rar|zip|doc|pdf)"\s*-->\s*$/ nocase
+    condition:
+        filesize < 300 and $inc
+}
+rule EXRAY_ASP_Command_Output_Page
+{
+    meta:
+        title = "Web shell: classic ASP page that runs a command and prints its output"
+        description = "A classic ASP page creates WScript.Shell, runs a command with Exec and writes the command's standard output into the response: a command page, even where the command is still a placeholder or comes from elsewhere."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1059.003"
+    strings:
+        $obj = /CreateObject\s*\(\s*"WScript\.Shell/ nocase
+        $exec = /\.Exec\s*\(/ nocase
+        $out = /\.StdOut\s*\.\s*ReadAll/ nocase
+        $resp = /Response\s*\.\s*Write/ nocase
+        $asp = "<%"
+    condition:
+        filesize < 16KB and $asp and $obj and $exec and $out and $resp
+}
+rule EXRAY_NET_Unicode_Escaped_Code
+{
+    meta:
+        title = "Web shell: C# server code spelled with Unicode escapes"
+        description = "Identifiers of a page's server code (namespaces, Request, Assembly, Load, …) are written as \\uXXXX / \\UXXXXXXXX escapes, which the C# compiler accepts in identifiers: no page is written that way except to hide its calls from signatures."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        // four or more escaped letters in a row, used as code: followed by . ( [ or a quote of a directive
+        $ident = /(\\u00[4-7][0-9a-f]|\\U0000[4-7][0-9a-f]){4,}\s*[.(\[]/ nocase
+        $dir = /<%@\s*Import\s+Namespace\s*=\s*"(\\u00[4-7][0-9a-f]){3,}/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and (#ident >= 2 or $dir)
+}
+rule EXRAY_Page_Embedded_Executable
+{
+    meta:
+        title = "Dropper: server page carrying a Windows executable as text"
+        description = "A server page holds the start of a Windows PE file (MZ header, DOS stub) spelled as hex or base64 text: it writes a program to disk to run it (a tool, a privilege-escalation exploit, a tunnel). Pages do not carry executables."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1105"
+    strings:
+        $hex = "4d5a90000300000004000000ffff0000" nocase
+        $hex_sep = /4d[^0-9a-z\r\n]{1,4}5a[^0-9a-z\r\n]{1,4}90[^0-9a-z\r\n]{1,4}00[^0-9a-z\r\n]{1,4}03[^0-9a-z\r\n]{1,4}00/ nocase
+        $b64 = "TVqQAAMAAAAEAAAA//8AAL"
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and any of ($hex, $hex_sep, $b64)
 }

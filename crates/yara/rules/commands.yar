@@ -81,8 +81,14 @@ rule EXRAY_XSLT_Script_Exec
         $t2 = "XslCompiledTransform" nocase
         $t3 = "TrustedXslt" nocase
         $srv = "<%"
+        // the stylesheet arrives with the request or in a text box, script enabled for it
+        $on1 = /new\s+(System\.Xml\.Xsl\.)?XsltSettings\s*\(\s*(true|false)\s*,\s*true\s*\)|EnableScript\s*=\s*true/ nocase
+        $on2 = /\.LoadXml\s*\(/ nocase
+        $on3 = /Request\s*[\[(.]|\.Text\b|FromBase64String/ nocase
+        $srv2 = "runat" nocase
     condition:
-        $xsl_block and any of ($x*) and any of ($t*) and $srv
+        ($xsl_block and any of ($x*) and any of ($t*) and $srv) or
+        ($t2 and $on1 and $on2 and $on3 and ($srv or $srv2))
 }
 
 rule EXRAY_Shell_Toolkit

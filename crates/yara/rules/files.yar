@@ -229,9 +229,11 @@ rule EXRAY_SQL_Console_Request_Variables
         attack = "T1505.003, T1213"
     strings:
         $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?(context\.)?Request(\.QueryString|\.Form|\.Params|\.Item)?\s*[\[(]/ nocase
+        // or from the page's text boxes: string server = txtServer.Text;
+        $assign_box = /[a-z_][a-z0-9_]{0,30}\s*=\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*(\.Trim\s*\(\s*\)\s*)?;/ nocase
         $conn_net = /new\s+(System\.Data\.(SqlClient|OleDb|Odbc)\.)?(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)/ nocase
         $cmd_net = /new\s+(System\.Data\.(SqlClient|OleDb|Odbc)\.)?(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,/ nocase
-        $run_net = /\.(ExecuteReader|ExecuteNonQuery|ExecuteScalar)\s*\(/ nocase
+        $run_net = /\.(ExecuteReader|ExecuteNonQuery|ExecuteScalar|Fill)\s*\(/ nocase
         $conn_asp = /\.Open\s*\(?\s*[a-z_][a-z0-9_]{0,30}\s*\)?\s*[\r\n:]/ nocase
         $ado = "ADODB.Connection" nocase
         $cmd_asp = /\.Execute\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)/ nocase
@@ -240,7 +242,7 @@ rule EXRAY_SQL_Console_Request_Variables
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 16KB and any of ($srv*) and #assign >= 2 and not $param and not $config and
+        filesize < 16KB and any of ($srv*) and #assign + #assign_box >= 2 and not $param and not $config and
         (($conn_net and $cmd_net and $run_net) or ($ado and $conn_asp and $cmd_asp))
 }
 rule EXRAY_Upload_Beside_Page
@@ -294,11 +296,13 @@ rule EXRAY_Upload_Request_Named
         attack = "T1505.003, T1105"
     strings:
         $save = /\.SaveAs\s*\([^;\r\n]{0,120}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        // or into a folder typed into a text box: up.SaveAs(folderBox.Text + "\\" + name)
+        $save_box = /\.SaveAs\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\+/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        filesize < 16KB and any of ($srv*) and $save
+        filesize < 16KB and any of ($srv*) and ($save or $save_box)
 }
 
 rule EXRAY_Config_Copied_To_Served_File

@@ -72,17 +72,18 @@ rule EXRAY_ASP_Script_Encoded
 {
     meta:
         title = "Suspicious: encoded ASP script (VBScript.Encode / JScript.Encode)"
-        description = "Server-side script encoded with the Windows Script Encoder (#@~^ ... ^#~@). Web shells use it to hide their code; legitimate pages on an Exchange server never need it."
+        description = "Server-side script encoded with the Windows Script Encoder (#@~^ ... ^#~@), in a single-byte or a UTF-16 page. Web shells use it to hide their code; legitimate pages on an Exchange server never need it."
         family = "generic"
         stage = "foothold"
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1027"
     strings:
-        $start = /#@~\^[a-z0-9+\/]{6}==/ nocase
-        $end = /==\^#~@/
-        $lang = /language\s*=\s*["']?(vbscript|jscript)\.encode/ nocase
-        $asp = "<%"
+        // UTF-16 pages too: the encoder's markers and the directive, each byte followed by a zero
+        $start = /#@~\^[a-z0-9+\/]{6}==/ nocase ascii wide
+        $end = /==\^#~@/ ascii wide
+        $lang = /language\s*=\s*["']?(vbscript|jscript)\.encode/ nocase ascii wide
+        $asp = "<%" ascii wide
     condition:
         ($start and $end and $asp) or ($lang and $start)
 }

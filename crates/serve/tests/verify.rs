@@ -528,7 +528,11 @@ async fn opt_out_is_shown_and_set_on_the_dashboard() {
     let (st, page) = s.page(&cookie, &page_path).await;
     assert_eq!(st, 200);
     assert!(page.contains("are re-fingerprinted by the verification rounds"));
-    assert!(page.contains(&format!("action=\"{form_path}\"")));
+    assert_eq!(
+        page.matches(&format!("action=\"{form_path}\"")).count(),
+        1,
+        "one setting form"
+    );
     assert_eq!(
         s.form(
             &cookie,

@@ -9,8 +9,8 @@ mod common;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use common::{Exchange, LegacyServer, MailPersona, Persona, Wrap};
-use exray_core::{ScanResult, ScanVerdict};
+use common::{evidence, Exchange, LegacyServer, MailPersona, Persona, Wrap};
+use exray_core::ScanVerdict;
 use exray_scan::blocklist::Blocklist;
 use exray_scan::http::Limits;
 use exray_scan::mail::{MailPort, MailProto};
@@ -43,14 +43,6 @@ fn target(addr: SocketAddr) -> Target {
         host: Host::Ip(addr.ip()),
         port: addr.port(),
     }
-}
-
-fn evidence<'a>(r: &'a ScanResult, what: &str) -> Vec<&'a str> {
-    r.evidence
-        .iter()
-        .filter(|e| e.what == what)
-        .map(|e| e.value.as_str())
-        .collect()
 }
 
 /// An Exchange 2013 CU23 without the March 2021 update: the build shows only in the OWA header

@@ -9,8 +9,8 @@ mod common;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use common::{Exchange, MailPersona, Persona};
-use exray_core::{ScanResult, ScanVerdict};
+use common::{evidence, Exchange, MailPersona, Persona};
+use exray_core::ScanVerdict;
 use exray_scan::blocklist::Blocklist;
 use exray_scan::http::Limits;
 use exray_scan::mail::{MailPort, MailProto, MAX_BYTES};
@@ -55,14 +55,6 @@ fn target(ip: IpAddr, port: u16) -> Target {
         host: Host::Ip(ip),
         port,
     }
-}
-
-fn evidence<'a>(r: &'a ScanResult, what: &str) -> Vec<&'a str> {
-    r.evidence
-        .iter()
-        .filter(|e| e.what == what)
-        .map(|e| e.value.as_str())
-        .collect()
 }
 
 fn exchange_smtp() -> MailPersona {

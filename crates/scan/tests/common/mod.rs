@@ -12,6 +12,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+/// The values of a scan result's evidence of one kind.
+pub fn evidence<'a>(r: &'a exray_core::ScanResult, what: &str) -> Vec<&'a str> {
+    r.evidence
+        .iter()
+        .filter(|e| e.what == what)
+        .map(|e| e.value.as_str())
+        .collect()
+}
+
 /// `../shared/data` relative to the workspace root, if present.
 pub fn shared_data() -> Option<PathBuf> {
     let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));

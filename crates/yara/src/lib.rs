@@ -21,6 +21,7 @@ use exray_core::{Confidence, ContentMatch, Family, RuleMeta, Severity, Stage};
 
 pub mod cache;
 pub mod externals;
+pub mod joined;
 pub mod quality;
 
 /// The built-in rule files, by file name, in the order they are compiled.
@@ -850,11 +851,21 @@ impl YaraScanner<'_> {
     /// [`Self::matching_ids`] with the external variables filled from `path` and the bytes.
     pub fn matching_ids_at(&mut self, path: &str, data: &[u8]) -> Result<Vec<String>, String> {
         self.set_file(&externals::FileFacts::from_path(path, data))?;
-        let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
-        Ok(res
-            .matching_rules()
-            .map(|r| r.identifier().to_string())
-            .collect())
+        let mut ids: Vec<String> = {
+            let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
+            res.matching_rules()
+                .map(|r| r.identifier().to_string())
+                .collect()
+        };
+        if let Some((view, _)) = joined::joined(data) {
+            let res = self.scanner.scan(&view).map_err(|e| e.to_string())?;
+            for r in res.matching_rules() {
+                if !ids.iter().any(|i| i == r.identifier()) {
+                    ids.push(r.identifier().to_string());
+                }
+            }
+        }
+        Ok(ids)
     }
 }
 
@@ -879,6 +890,25 @@ impl YaraScanner<'_> {
         data: &[u8],
     ) -> Result<Vec<ContentHit>, String> {
         self.set_file(facts).map_err(|e| format!("{path}: {e}"))?;
+        let mut hits = self.hits_in(path, data, None)?;
+        if let Some((view, map)) = joined::joined(data) {
+            for h in self.hits_in(path, &view, Some(&map))? {
+                if !hits.iter().any(|k| k.meta.id == h.meta.id) {
+                    hits.push(h);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The hits of one scan of `data`; with `map`, `data` is the joined view
+    /// ([`joined::joined`]) and offsets are mapped back to the file.
+    fn hits_in(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        map: Option<&[u32]>,
+    ) -> Result<Vec<ContentHit>, String> {
         let res = self
             .scanner
             .scan(data)
@@ -897,11 +927,31 @@ impl YaraScanner<'_> {
                         break 'pat;
                     }
                     let r = m.range();
+                    let (offset, length, identifier) = match map {
+                        None => (
+                            r.start as u64,
+                            (r.end - r.start) as u64,
+                            pat.identifier().to_string(),
+                        ),
+                        Some(map) => {
+                            let start = map.get(r.start).copied().unwrap_or(0);
+                            let end = r
+                                .end
+                                .checked_sub(1)
+                                .and_then(|e| map.get(e))
+                                .map_or(start, |&e| e + 1);
+                            (
+                                u64::from(start),
+                                u64::from(end.saturating_sub(start)),
+                                format!("{} (split string literals joined)", pat.identifier()),
+                            )
+                        }
+                    };
                     matches.push(ContentMatch {
                         rule: meta.id.clone(),
-                        identifier: Some(pat.identifier().to_string()),
-                        offset: r.start as u64,
-                        length: (r.end - r.start) as u64,
+                        identifier: Some(identifier),
+                        offset,
+                        length,
                         excerpt: excerpt(m.data()),
                     });
                 }

@@ -626,6 +626,37 @@ fn obfuscated_one_liner_variants() {
     // Script-encoded VBScript in a UTF-16 page.
     let enc = "UTF16:<%@ LANGUAGE = VBScript.Encode %>\r\n<%#@~^CAAAAA==v+.s6E^3uHgAAAA==^#~@%>";
     assert!(hits(enc).contains("EXRAY_ASP_Script_Encoded"));
+    // Names split into joined string literals are read in the joined view, and say so.
+    let split = "<%response.write CreateObject(\"WScr\"&\"ipt.Shell\").Exec(Request.QueryString(\"c\"&\"md\")).StdOut.ReadAll()%>";
+    assert!(hits(split).contains("EXRAY_ASP_WScript_Shell_Exec"));
+    let mut sc = rules().scanner();
+    let h = sc.scan("split.asp", split.as_bytes()).unwrap();
+    let m = h
+        .iter()
+        .find(|h| h.meta.id == "EXRAY_ASP_WScript_Shell_Exec")
+        .unwrap();
+    let joined = m
+        .matches
+        .iter()
+        .find(|x| {
+            x.identifier
+                .as_deref()
+                .is_some_and(|i| i.ends_with("(split string literals joined)"))
+        })
+        .expect("a match from the joined view");
+    let at = joined.offset as usize;
+    assert!(
+        at < split.len() && at + joined.length as usize <= split.len(),
+        "{joined:?}"
+    );
+    assert!(
+        split[at..].starts_with("WScr")
+            || split[at..].starts_with('.')
+            || split[at..].starts_with('E'),
+        "{joined:?}"
+    );
+    // A join in ordinary text changes nothing.
+    assert!(hits("<p>\"Tom\" & \"Jerry\"</p>").is_empty());
     // A handler that writes a server-side include into a page it creates.
     let inc = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler { public void ProcessRequest(HttpContext c) {\n var w = File.CreateText(c.Server.MapPath(\"status.aspx\"));\n w.Write(\"<!--#include file=\\\"notes.txt\\\" -->\");\n w.Close(); } public bool IsReusable { get { return false; } } }";
     assert!(hits(inc).contains("EXRAY_Dropper_Embedded_Page"));

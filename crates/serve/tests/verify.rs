@@ -584,7 +584,8 @@ async fn opt_out_is_shown_and_set_on_the_dashboard() {
 
 /// The rate bar: one round over N loopback fake hosts (default 10,000; `EXRAY_VERIFY_BENCH_HOSTS`)
 /// at R requests/s (default 500; `EXRAY_VERIFY_BENCH_RATE`) must take the time the rate implies
-/// (requests / R) within ±10%. Each fake answers the manifest, so one request per host.
+/// (requests / R) within ±10%. Each fake answers the manifest, so one request per host. On SQLite,
+/// and on PostgreSQL too when `EXRAY_TEST_POSTGRES_URL` is set.
 #[ignore]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_keeps_the_configured_rate() {
@@ -597,9 +598,20 @@ async fn round_keeps_the_configured_rate() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bench.db").to_string_lossy().into_owned();
-    let store = Store::open(&db).await.unwrap();
+    for db in test_databases(dir.path(), "verifyrate").await {
+        rate_round(&db, n, rate).await;
+    }
+}
+
+/// One measured round of the rate bar on the database `db`.
+async fn rate_round(db: &str, n: usize, rate: u32) {
+    let store = Store::open(db).await.unwrap();
     org_with_contact(&store, "Bench", "127.0.0.0/8").await;
+    let engine = if db.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
 
     // N fake servers, each on its own loopback address (127.70.x.y), one listening socket each.
     let log = Arc::new(Mutex::new(Vec::with_capacity(n + 16)));
@@ -655,7 +667,7 @@ async fn round_keeps_the_configured_rate() {
     let implied = requests as f64 / f64::from(rate);
     let achieved = (requests.saturating_sub(1)) as f64 / span.max(1e-9);
     println!(
-        "verification round: {n} hosts, {requests} requests at --verify-rate {rate}: round {round:.2} s \
+        "verification round on {engine}: {n} hosts, {requests} requests at --verify-rate {rate}: round {round:.2} s \
          (rate implies {implied:.2} s: {:+.1}%), requests spread over {span:.2} s = {achieved:.1} requests/s; \
          probed {} {:?}, {} reports",
         (round - implied) / implied * 100.0,

@@ -578,22 +578,9 @@ impl FakeMail {
 
 /// The UTF-16LE base64 that Exchange 2013+ appends to IMAP/POP3 greetings.
 pub fn exchange_name_b64(name: &str) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    use base64::Engine;
     let bytes: Vec<u8> = name.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Start a fake mail server on `ip` (port chosen by the OS); `tls` for implicit TLS.

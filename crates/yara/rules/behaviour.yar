@@ -284,9 +284,10 @@ rule EXRAY_Remote_Content_Relay
         severity = "medium"
         confidence = "medium"
         attack = "T1505.003"
+        verify = "visitor-relay"
     strings:
         $h = /ServerXMLHTTP|MSXML2\.XMLHTTP|WinHttp\.WinHttpRequest|new\s+WebClient|HttpWebRequest/ nocase
-        $visitor = /ServerVariables\s*\(\s*.{1,3}(HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT)|Request\s*\.\s*(Url|RawUrl|QueryString\s*\.\s*ToString|UserAgent)/ nocase
+        $visitor = /ServerVariables\s*\(\s*.{1,3}(HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT|HTTP_REFERER)|Request\s*\.\s*(Url|RawUrl|QueryString\s*\.\s*ToString|UserAgent)/ nocase
         $out = /Response\s*\.\s*(Write|BinaryWrite)/ nocase
         $url = /=\s*"https?:\/\/[a-z0-9.\-]{4,100}(:[0-9]{2,5})?\/?[^"\r\n]{0,100}"/ nocase
         $srv1 = "<%"
@@ -328,8 +329,9 @@ rule EXRAY_ASP_Execute_Assembled_String
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1027"
+        verify = "assembled-exec"
     strings:
-        $run = /(^|[\r\n:]|<%)[ \t]*(execute|executeglobal)[ \t]*\(?[ \t]*[a-z_][a-z0-9_]{0,40}[ \t]*(\)|&|\r|\n|:|%>)/ nocase
+        $run = /(^|[\r\n:]|<%)[ \t]*(execute|executeglobal)([ \t]+|[ \t]*\([ \t]*)[a-z_][a-z0-9_]{0,40}[ \t]*(\)|&|\r|\n|:|%>)/ nocase
         $t1 = /chr[wb]?\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*[()\-+*\/]/ nocase
         $t2 = /join\s*\(/ nocase
         $t3 = /strreverse\s*\(/ nocase
@@ -433,7 +435,7 @@ rule EXRAY_Credential_Logger
     strings:
         $pw = /request\s*(\.\s*(form|querystring|item|params))?\s*[\[(]\s*.{1,3}(pass|password|passwd|pwd|pw)\W/ nocase
         $f1 = /OpenTextFile\s*\([^\r\n]{1,200},\s*8\s*[,)]/ nocase
-        $f2 = /CreateTextFile|AppendAllText|AppendText\s*\(|new\s+StreamWriter\s*\([^)\r\n]{1,200},\s*true/ nocase
+        $f2 = /AppendAllText|AppendText\s*\(|new\s+StreamWriter\s*\([^)\r\n]{1,200},\s*true/ nocase
         $w = /\.(writeline|write)[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
@@ -704,10 +706,13 @@ rule EXRAY_ADSI_Local_Enumeration
     strings:
         $bind = /(GetObject|DirectoryEntry)\s*\(\s*"WinNT:\/\// nocase
         $walk = /For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+[a-z_][a-z0-9_]{0,30}|\.Children\b|\.Class\s*=\s*"(User|Group)"|SchemaClassName/ nocase
+        // an intranet application reading the signed-in user's own groups binds that user
+        $authuser = /ServerVariables\s*\(\s*"(AUTH_USER|LOGON_USER|REMOTE_USER)"|User\s*\.\s*Identity\s*\.\s*Name/ nocase
+        $machine = /"WinNT:\/\/\.|WinNT:\/\/"\s*[&+]\s*[^\r\n]{0,40}(ComputerName|MachineName)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and $bind and $walk
+        any of ($srv*) and (not $authuser or $machine) and for any i in (1..#bind) : (for any j in (1..#walk) : (@walk[j] > @bind[i] and @walk[j] < @bind[i] + 1500))
 }
 rule EXRAY_Reserved_Device_Name_Page
 {
@@ -772,12 +777,17 @@ rule EXRAY_NET_Unicode_Escaped_Code
         attack = "T1505.003, T1027"
     strings:
         // four or more escaped letters in a row, used as code: followed by . ( [ or a quote of a directive
-        $ident = /(\\u00[4-7][0-9a-f]|\\U0000[4-7][0-9a-f]){4,}\s*[.(\[]/ nocase
+        $ident = /(\\u00[4-7][0-9a-f]|\\U000000[4-7][0-9a-f]){4,}\s*[.(\[]/ nocase
         $dir = /<%@\s*Import\s+Namespace\s*=\s*"(\\u00[4-7][0-9a-f]){3,}/ nocase
+        // an escaped letter followed by an escaped zero-width or format character (U+200B..200F,
+        // U+180B..180E, U+2060, U+FEFF), which the compiler drops from identifiers
+        $zw_esc = /(\\u00[4-7][0-9a-f]|\\U000000[4-7][0-9a-f])\\(U0000|u)(200[b-f]|180[b-e]|2060|feff)/ nocase
+        // or the zero-width characters themselves, raw in UTF-8, between letters of code
+        $zw_raw = /[a-zA-Z]\xE2\x80[\x8B-\x8F][a-zA-Z]/
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and (#ident >= 2 or $dir)
+        any of ($srv*) and (#ident >= 2 or $dir or #zw_esc >= 3 or #zw_raw >= 3)
 }
 rule EXRAY_Page_Embedded_Executable
 {
@@ -793,8 +803,13 @@ rule EXRAY_Page_Embedded_Executable
         $hex = "4d5a90000300000004000000ffff0000" nocase
         $hex_sep = /4d[^0-9a-z\r\n]{1,4}5a[^0-9a-z\r\n]{1,4}90[^0-9a-z\r\n]{1,4}00[^0-9a-z\r\n]{1,4}03[^0-9a-z\r\n]{1,4}00/ nocase
         $b64 = "TVqQAAMAAAAEAAAA//8AAL"
+        // the same bytes as character codes or array items: Chr(77)&Chr(90)&Chr(144), {77, 90, 144, 0, 3,
+        // 0x4d, 0x5a, 0x90, 0x00, 0x03
+        $chr = /chr[wb]?\s*\(\s*77\s*\)\s*[&+]\s*chr[wb]?\s*\(\s*90\s*\)\s*[&+]\s*chr[wb]?\s*\(\s*144\s*\)/ nocase
+        $dec = /[^0-9.]77\s*,\s*90\s*,\s*144\s*,\s*0\s*,\s*3\s*,\s*0\s*,/
+        $hex0x = /0x4d\s*,\s*0x5a\s*,\s*0x90\s*,\s*0x0?0\s*,\s*0x0?3\s*,/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and any of ($hex, $hex_sep, $b64)
+        any of ($srv*) and any of ($hex, $hex_sep, $b64, $chr, $dec, $hex0x)
 }

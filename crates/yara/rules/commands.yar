@@ -158,9 +158,10 @@ rule EXRAY_ASP_ServerVariables_Dump
         attack = "T1505.003, T1082"
     strings:
         $loop = /For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
+        $inc = /<!--\s*#include\s/ nocase
         $asp = "<%"
     condition:
-        filesize < 16KB and $asp and $loop
+        filesize < 16KB and $asp and $loop and not $inc
 }
 
 rule EXRAY_Tunnel_Socket_Session
@@ -241,4 +242,31 @@ rule EXRAY_NET_PowerShell_Runspace
         $srv3 = "IHttpHandler" nocase
     condition:
         any of ($srv*) and any of ($ps*) and any of ($run*) and any of ($in*)
+}
+
+rule EXRAY_Page_Starts_Download_Cradle
+{
+    meta:
+        title = "Stager: page starts PowerShell or a LOLBin that downloads and runs code"
+        description = "A server page starts a process (Process.Start, ProcessStartInfo, WScript.Shell Run/Exec) whose command line downloads and runs code: PowerShell IEX with DownloadString, an encoded command, a hidden window with the execution policy bypassed, or certutil/bitsadmin/mshta fetching a URL. No request input is needed: opening the page runs the stager. A page of a web application does not start PowerShell."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059.001, T1105"
+    strings:
+        $p1 = "ProcessStartInfo" nocase
+        $p2 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
+        $p4 = /WScript\.Shell/ nocase
+        $c1 = /\bIEX\s*\(|Invoke-Expression/ nocase
+        $c2 = /\.DownloadString\s*\(|\.DownloadFile\s*\(|Invoke-WebRequest|\biwr\s+http|Net\.WebClient/ nocase
+        $c3 = /\s-(e|ec|enc|encodedcommand)\s+[A-Za-z0-9+\/]{40}/ nocase
+        $c4 = /\s-(w|windowstyle)\s+hidden\b[^\r\n]{0,80}\s-(ep|exec|executionpolicy)\s+bypass|\s-(ep|exec|executionpolicy)\s+bypass[^\r\n]{0,80}\s-(w|windowstyle)\s+hidden\b/ nocase
+        $c5 = /certutil(\.exe)?\s+[^\r\n]{0,40}-urlcache|bitsadmin(\.exe)?\s+[^\r\n]{0,40}\/transfer|mshta(\.exe)?\s+["']?https?:/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or $c4 or $c5)
 }

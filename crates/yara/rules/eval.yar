@@ -58,6 +58,7 @@ rule EXRAY_VBS_Eval_Request_Variable
         severity = "high"
         confidence = "medium"
         attack = "T1505.003"
+        verify = "request-to-exec"
     strings:
         $req = /[^.a-z0-9_](request|session)(\.(item|form|querystring|headers|cookies)){0,2}\s*[\[(]/ nocase
         // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier

@@ -46,7 +46,7 @@ rule EXRAY_File_Writer_Request
         $f1 = /CreateTextFile|OpenTextFile|StreamWriter|ADODB\.Stream|File\s*\.\s*(WriteAll|Create\s*\(|AppendAll)|FileStream\s*\(/ nocase
         $w_any = /\.write(line|alltext|allbytes)?\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
         $w_resp = /response\.write\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
-        $w_ctor = /(StreamWriter|WriteAllText|WriteAllBytes|CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?request/ nocase
+        $w_ctor = /(StreamWriter|WriteAllText|WriteAllBytes|CreateTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?request|OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?request[^\r\n]{0,80},\s*[28]\s*[,)]/ nocase
         // path and content both from form text boxes (ASP.NET server controls)
         $w_box = /(StreamWriter|WriteAllText|WriteAllBytes|FileStream)\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*[,)][^\r\n]{0,300}[\r\n][^\r\n]{0,200}\.Write(Line)?\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)/ nocase
         // the same through a FileInfo on the path box: new FileInfo(T1.Text).CreateText(), then Write(T2.Text)
@@ -227,6 +227,7 @@ rule EXRAY_SQL_Console_Request_Variables
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1213"
+        verify = "request-to-connection"
     strings:
         $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?(context\.)?Request(\.QueryString|\.Form|\.Params|\.Item)?\s*[\[(]/ nocase
         // or from the page's text boxes: string server = txtServer.Text;
@@ -257,7 +258,7 @@ rule EXRAY_Upload_Beside_Page
         attack = "T1505.003, T1105"
     strings:
         $here = /Request\s*\.\s*PhysicalPath|MapPath\s*\(\s*"\.\/?"\s*\)|AppDomain\s*\.\s*CurrentDomain\s*\.\s*BaseDirectory|HttpRuntime\s*\.\s*AppDomainAppPath/ nocase
-        $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b/ nocase
+        $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b|<asp:FileUpload\b/ nocase
         $name = /\.FileName\b/ nocase
         $save = /\.SaveAs\s*\(|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
         $srv1 = "<%"

@@ -103,3 +103,45 @@ rule EXRAY_NET_Deserialize_Request
     condition:
         any of ($srv*) and any of ($f*) and $des
 }
+
+rule EXRAY_NET_Dynamic_PInvoke
+{
+    meta:
+        title = "Web shell: page declares native calls at run time"
+        description = "A server page builds a dynamic assembly and defines P/Invoke methods in it (AssemblyBuilder, DefineDynamicModule, DefinePInvokeMethod), so the names of the Windows functions it calls (VirtualAlloc, CreateThread, …) can stay encrypted in the page: the way shellcode loaders hide from signatures. Pages that call native code declare it with DllImport."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1620, T1027"
+    strings:
+        $pinvoke = /\.DefinePInvokeMethod\s*\(/ nocase
+        $module = /\.DefineDynamicModule\s*\(/ nocase
+        $native = /"(kernel32|ntdll|advapi32)(\.dll)?"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $module and ($pinvoke or $native)
+}
+
+rule EXRAY_NET_Page_Rewrites_Itself_And_Compiles
+{
+    meta:
+        title = "Web shell: page rewrites a page file and has ASP.NET compile it"
+        description = "A server page writes a page file (its own, found through Request.PhysicalPath, or another .aspx/.ashx) and then asks ASP.NET to compile and run a virtual path (BuildManager.CreateInstanceFromVirtualPath, GetCompiledType, GetCompiledAssembly): the code it runs never sits on disk for long, and the page usually puts its innocent text back afterwards. Applications compile what they ship, not what they just wrote."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $build = /BuildManager\s*\.\s*(CreateInstanceFromVirtualPath|GetCompiledType|GetCompiledAssembly)\s*\(/ nocase
+        $write = /File\s*\.\s*(WriteAllText|WriteAllBytes|WriteAllLines)\s*\(|new\s+(System\.IO\.)?StreamWriter\s*\(/ nocase
+        // the page's own file, or another page
+        $path = /Request\s*\.\s*(PhysicalPath|FilePath|CurrentExecutionFilePath)\b|MapPath\s*\([^)\r\n]{0,80}\.as[hp]x"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and $build and $write and $path
+}

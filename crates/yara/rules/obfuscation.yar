@@ -12,6 +12,7 @@ rule EXRAY_ASP_Execute_Decoder
         severity = "high"
         confidence = "medium"
         attack = "T1505.003"
+        verify = "decoder-exec"
     strings:
         $run = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\(/ nocase
         $chr_arith = /chr[wb]?\s*\([^\r\n]{0,60}(xor|[-+]\s*[0-9]|-\s*[a-z_(])/ nocase

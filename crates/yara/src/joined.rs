@@ -3,36 +3,141 @@
 //! Shells spell the names rules look for in pieces: `CreateObject("WScrip"&"t.Shell")`,
 //! `Request("pa"&"ss")`, `eval(x, "un"+"safe")`, `ServerVariables("HTTP"&"_HOST")`. A rule cannot
 //! allow a join between every two characters of every name without losing its atoms (and its
-//! speed), so the scanner reads such a page twice: as it is, and with every join of two string
-//! literals on one line (`"` blanks `&` or `+` blanks `"`, and `'` blanks `+` blanks `'`) removed,
-//! which turns `"WScrip"&"t.Shell"` into `"WScript.Shell"`. Only files that hold such a join get
-//! the second scan, and only up to [`MAX_JOINED_VIEW`] bytes (one-liners, droppers and mid-size
-//! pages are where the splitting hides the names; a large kit carries many other signals); a
-//! match found only in the joined view says so, and its offset is mapped back to the file.
+//! speed), so the scanner reads such a page twice: as it is, and as the script engine would read
+//! its tokens. The view
+//! - drops short block comments (`eval/*-*/(Request/**/.Item[…])`: JScript shells put one between
+//!   every two tokens), leaving a space only where two words would otherwise run together;
+//! - reads typographic quotes as the ASCII ones (`“e”+“v”` in UTF-8 or in GB2312/GBK, where a page
+//!   copied through a Chinese blog or editor carries them);
+//! - removes every join of two string literals on one line (`"` blanks `&` or `+` blanks `"`, and
+//!   `'` blanks `+` blanks `'`), which turns `"WScrip"&"t.Shell"` into `"WScript.Shell"`.
+//!
+//! Only files that hold one of these get the second scan, and only up to [`MAX_JOINED_VIEW`]
+//! bytes (one-liners, droppers and mid-size pages are where the splitting hides the names; a large
+//! kit carries many other signals); a match found only in the view says so, and its offset is
+//! mapped back to the file.
 
 /// Files larger than this get no joined view (it would add their size to the scan once more).
 pub const MAX_JOINED_VIEW: usize = 64 * 1024;
 
+/// Block comments longer than this are left in the view (comment splitting uses short ones; a
+/// licence header is no hiding place for a token).
+const MAX_DROPPED_COMMENT: usize = 256;
+
 /// The joined view of `data` and, for each of its bytes, the offset in `data` it came from;
-/// `None` when `data` holds no join of two string literals or is larger than
+/// `None` when `data` holds nothing the view would change or is larger than
 /// [`MAX_JOINED_VIEW`].
 pub fn joined(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     if data.len() > MAX_JOINED_VIEW {
         return None;
     }
+    match tokens(data) {
+        None => join_literals(data, None),
+        Some((norm, map1)) => match join_literals(&norm, Some(&map1)) {
+            Some(v) => Some(v),
+            None => Some((norm, map1)),
+        },
+    }
+}
+
+/// `data` with short block comments dropped and typographic quotes read as ASCII ones, or `None`
+/// when it holds neither.
+fn tokens(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
+    let mut out: Vec<u8> = Vec::new();
+    let mut map: Vec<u32> = Vec::new();
+    let mut changed = false;
+    let mut from = 0usize;
+    let mut i = 0usize;
+    // Candidates: `/` (a comment), 0xE2 (UTF-8 quotes), 0xA1 (GB2312/GBK quotes).
+    while let Some(off) = memchr::memchr3(b'/', 0xE2, 0xA1, &data[i..]) {
+        let at = i + off;
+        let (skip, repl): (usize, Option<u8>) = match data[at] {
+            b'/' if data.get(at + 1) == Some(&b'*') => {
+                let body = &data[at + 2..data.len().min(at + 2 + MAX_DROPPED_COMMENT)];
+                match memchr::memmem::find(body, b"*/") {
+                    Some(end) => {
+                        let len = 2 + end + 2;
+                        let before = out_last(&out, data, from, at);
+                        let after = data.get(at + len).copied();
+                        let space = before.is_some_and(is_word) && after.is_some_and(is_word);
+                        (len, space.then_some(b' '))
+                    }
+                    None => (0, None),
+                }
+            }
+            0xE2 => match data.get(at + 1..at + 3) {
+                Some([0x80, 0x9C | 0x9D]) => (3, Some(b'"')),
+                Some([0x80, 0x98 | 0x99]) => (3, Some(b'\'')),
+                _ => (0, None),
+            },
+            // A GBK quote only where a character starts: after ASCII or after another quote
+            // (inside a run of double-byte characters 0xA1 may be a trail byte).
+            0xA1 if at == 0 || data[at - 1] < 0x80 || (changed && at == from) => {
+                match data.get(at + 1) {
+                    Some(0xB0 | 0xB1) => (2, Some(b'"')),
+                    Some(0xAE | 0xAF) => (2, Some(b'\'')),
+                    _ => (0, None),
+                }
+            }
+            _ => (0, None),
+        };
+        if skip == 0 {
+            i = at + 1;
+            continue;
+        }
+        if !changed {
+            changed = true;
+            out.reserve(data.len());
+            map.reserve(data.len());
+        }
+        out.extend_from_slice(&data[from..at]);
+        map.extend((from..at).map(|k| k as u32));
+        if let Some(b) = repl {
+            out.push(b);
+            map.push(at as u32);
+        }
+        from = at + skip;
+        i = from;
+    }
+    if !changed {
+        return None;
+    }
+    out.extend_from_slice(&data[from..]);
+    map.extend((from..data.len()).map(|k| k as u32));
+    Some((out, map))
+}
+
+/// The byte before `at` as the view will hold it: the last byte written, or the last unwritten
+/// byte of `data[from..at]`.
+fn out_last(out: &[u8], data: &[u8], from: usize, at: usize) -> Option<u8> {
+    if at > from {
+        Some(data[at - 1])
+    } else {
+        out.last().copied()
+    }
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// `data` with every join of two string literals on one line removed; `map`, when `data` is
+/// itself a view, carries the offsets back to the file.
+fn join_literals(data: &[u8], map_in: Option<&[u32]>) -> Option<(Vec<u8>, Vec<u32>)> {
     let first = find_join(data, 0)?;
+    let back = |i: usize| map_in.map_or(i as u32, |m| m[i]);
     let mut out = Vec::with_capacity(data.len());
     let mut map = Vec::with_capacity(data.len());
     let mut from = 0usize;
     let mut next = Some(first);
     while let Some((start, end)) = next {
         out.extend_from_slice(&data[from..start]);
-        map.extend((from..start).map(|i| i as u32));
+        map.extend((from..start).map(back));
         from = end;
         next = find_join(data, end);
     }
     out.extend_from_slice(&data[from..]);
-    map.extend((from..data.len()).map(|i| i as u32));
+    map.extend((from..data.len()).map(back));
     Some((out, map))
 }
 
@@ -88,6 +193,45 @@ mod tests {
             view("var a = 'ev' + 'al';").as_deref(),
             Some("var a = 'eval';")
         );
+    }
+
+    #[test]
+    fn drops_short_block_comments_between_tokens() {
+        assert_eq!(
+            view("eval/*-/*-*/(Request/*x*/.Item[\"z\"])").as_deref(),
+            Some("eval(Request.Item[\"z\"])")
+        );
+        // Two words stay two words.
+        assert_eq!(view("var/*-*/P=1").as_deref(), Some("var P=1"));
+        // Comments across lines go, and the joins they hid are then made.
+        assert_eq!(
+            view("x=\"ev\"/*a\n*/+\"al\"").as_deref(),
+            Some("x=\"eval\"")
+        );
+        // A long comment (a licence header) stays.
+        let long = format!("/*{}*/x", "a".repeat(MAX_DROPPED_COMMENT + 1));
+        assert_eq!(view(&long), None);
+        assert_eq!(view("a /* unclosed"), None);
+    }
+
+    #[test]
+    fn reads_typographic_quotes_as_ascii() {
+        // UTF-8 curly quotes.
+        assert_eq!(
+            view("eval(\u{201c}Req\u{201d}+\u{201c}uest\u{201d})").as_deref(),
+            Some("eval(\"Request\")")
+        );
+        // GB2312/GBK curly quotes (A1B0/A1B1 and A1AE/A1AF), as bytes.
+        let gbk = b"P=\xa1\xb0e\xa1\xb1+\xa1\xb0v\xa1\xb1+\xa1\xaeal\xa1\xaf";
+        let (v, map) = joined(gbk).unwrap();
+        assert_eq!(v, b"P=\"ev\"+'al'");
+        assert_eq!(map.len(), v.len());
+        assert_eq!(
+            gbk[map[2] as usize], 0xA1,
+            "the quote maps to its first byte"
+        );
+        // Inside a run of double-byte characters, 0xA1 may be a trail byte: left alone.
+        assert_eq!(joined(b"\xc4\xa1\xb0\xa1"), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use exray_core::{Confidence, ContentMatch, Family, RuleMeta, Severity, Stage};
 
 pub mod cache;
 pub mod externals;
+pub mod flow;
 pub mod joined;
 pub mod quality;
 
@@ -174,6 +175,8 @@ pub struct LoadOptions {
 pub struct YaraRules {
     rules: yara_x::Rules,
     metas: HashMap<(String, String), RuleMeta>,
+    /// Built-in rules whose hits stand only when a data-flow check holds ([`flow`]).
+    checks: HashMap<(String, String), flow::Check>,
     count: usize,
     user_files: Vec<PathBuf>,
     skipped: Vec<SkippedRule>,
@@ -445,6 +448,7 @@ fn finish(
     from_cache: bool,
 ) -> Result<YaraRules, LoadError> {
     let mut metas = HashMap::new();
+    let mut checks = HashMap::new();
     let mut count = 0usize;
     for rule in rules.iter() {
         if rule.is_private() {
@@ -456,6 +460,18 @@ fn finish(
             .map(|(k, v)| (k.to_string(), MetaVal::from(v)))
             .collect();
         let meta = if rule.namespace() == BUILTIN_NAMESPACE {
+            if let Some(v) = get_str(&pairs, "verify") {
+                let check = flow::Check::parse(v).ok_or_else(|| {
+                    LoadError::Builtin(format!(
+                        "rule {}: meta `verify` has invalid value {v:?}",
+                        rule.identifier()
+                    ))
+                })?;
+                checks.insert(
+                    (rule.namespace().to_string(), rule.identifier().to_string()),
+                    check,
+                );
+            }
             builtin_meta(rule.identifier(), &pairs).map_err(LoadError::Builtin)?
         } else {
             let file = rule
@@ -482,6 +498,7 @@ fn finish(
     Ok(YaraRules {
         rules,
         metas,
+        checks,
         count,
         user_files: files,
         skipped,
@@ -821,6 +838,7 @@ impl YaraRules {
         YaraScanner {
             scanner,
             metas: &self.metas,
+            checks: &self.checks,
         }
     }
 }
@@ -839,6 +857,7 @@ impl ContentRules for YaraRules {
 pub struct YaraScanner<'r> {
     scanner: yara_x::Scanner<'r>,
     metas: &'r HashMap<(String, String), RuleMeta>,
+    checks: &'r HashMap<(String, String), flow::Check>,
 }
 
 impl YaraScanner<'_> {
@@ -851,21 +870,38 @@ impl YaraScanner<'_> {
     /// [`Self::matching_ids`] with the external variables filled from `path` and the bytes.
     pub fn matching_ids_at(&mut self, path: &str, data: &[u8]) -> Result<Vec<String>, String> {
         self.set_file(&externals::FileFacts::from_path(path, data))?;
+        let checks = self.checks;
         let mut ids: Vec<String> = {
             let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
             res.matching_rules()
+                .filter(|r| confirmed(checks, r, data))
                 .map(|r| r.identifier().to_string())
                 .collect()
         };
         if let Some((view, _)) = joined::joined(data) {
             let res = self.scanner.scan(&view).map_err(|e| e.to_string())?;
             for r in res.matching_rules() {
-                if !ids.iter().any(|i| i == r.identifier()) {
+                if !ids.iter().any(|i| i == r.identifier()) && confirmed(checks, &r, &view) {
                     ids.push(r.identifier().to_string());
                 }
             }
         }
         Ok(ids)
+    }
+}
+
+/// A rule's hit stands unless the rule names a data-flow check that does not hold on `data`.
+fn confirmed(
+    checks: &HashMap<(String, String), flow::Check>,
+    rule: &yara_x::Rule<'_, '_>,
+    data: &[u8],
+) -> bool {
+    if checks.is_empty() {
+        return true;
+    }
+    match checks.get(&(rule.namespace().to_string(), rule.identifier().to_string())) {
+        Some(&check) => flow::holds(check, data),
+        None => true,
     }
 }
 
@@ -915,6 +951,9 @@ impl YaraScanner<'_> {
             .map_err(|e| format!("{path}: yara scan failed: {e}"))?;
         let mut hits = Vec::new();
         for rule in res.matching_rules() {
+            if !confirmed(self.checks, &rule, data) {
+                continue;
+            }
             let key = (rule.namespace().to_string(), rule.identifier().to_string());
             let meta = match self.metas.get(&key) {
                 Some(m) => m.clone(),

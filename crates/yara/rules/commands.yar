@@ -270,3 +270,51 @@ rule EXRAY_Page_Starts_Download_Cradle
     condition:
         filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or $c4 or $c5)
 }
+
+rule EXRAY_WMI_Process_Create
+{
+    meta:
+        title = "Web shell: page starts a process through WMI"
+        description = "A server page creates a process with WMI's Win32_Process.Create (GetObject(\"winmgmts:…\"), SWbemServices, System.Management ManagementClass/InvokeMethod): the way shells run commands when WScript.Shell or Process.Start is blocked or watched. Web applications do not start processes through WMI."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1047"
+    strings:
+        // the class itself (Get("Win32_Process"), ManagementClass("Win32_Process"), "…cimv2:Win32_Process"),
+        // not a query over it (SELECT … FROM Win32_Process lists processes)
+        $class = /["':]\s*Win32_Process\s*["']/ nocase
+        $wmi1 = /winmgmts:/ nocase
+        $wmi2 = /ManagementClass\s*\(|ManagementPath\s*\(|ManagementScope\s*\(/ nocase
+        $wmi3 = /WbemScripting\.SWbemLocator/ nocase
+        $create1 = /InvokeMethod\s*\(\s*"Create"/ nocase
+        $create2 = /\.Create\s*\(?\s*[a-z_"]/ nocase
+        $create3 = /ExecMethod_?\s*\(\s*"Create"/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $class and any of ($wmi*) and ($create1 or $create3 or
+            for any i in (1..#class) : (for any j in (1..#create2) : (@create2[j] > @class[i] and @create2[j] < @class[i] + 600)))
+}
+
+rule EXRAY_ASP_Object_From_Request
+{
+    meta:
+        title = "Web shell: page creates the COM object or .NET type the request names"
+        description = "A server page passes request data as the name of the object to create (CreateObject(Request(\"o\")), Server.CreateObject(Session(…)), Type.GetTypeFromProgID(Request[…]), Activator.CreateInstance(Type.GetType(Request[…]))): the caller picks WScript.Shell, Shell.Application or any other component without the page naming it. Applications name the components they use."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1559.001"
+    strings:
+        $asp = /CreateObject\s*\(\s*(trim\s*\(\s*)?(request|session)\s*[.(\[]/ nocase
+        $net = /(GetTypeFromProgID|GetTypeFromCLSID|Type\s*\.\s*GetType)\s*\(\s*(HttpContext\s*\.\s*Current\s*\.\s*|context\s*\.\s*|this\s*\.\s*)?Request\s*[.\[(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and ($asp or $net)
+}

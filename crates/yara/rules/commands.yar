@@ -158,10 +158,12 @@ rule EXRAY_ASP_ServerVariables_Dump
         attack = "T1505.003, T1082"
     strings:
         $loop = /For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
+        // each variable printed as the loop goes (not picked over for a log line)
+        $print = /Response\s*\.\s*Write|<%=/ nocase
         $inc = /<!--\s*#include\s/ nocase
         $asp = "<%"
     condition:
-        filesize < 16KB and $asp and $loop and not $inc
+        filesize < 16KB and $asp and not $inc and for any i in (1..#loop) : (for any j in (1..#print) : (@print[j] > @loop[i] and @print[j] < @loop[i] + !loop[i] + 300))
 }
 
 rule EXRAY_Tunnel_Socket_Session

@@ -138,3 +138,25 @@ rule EXRAY_JScript_Service_Eval
     condition:
         $svc and $eval
 }
+
+rule EXRAY_Eval_Request_Flow
+{
+    meta:
+        title = "Web shell: page evaluates code that flows from the request"
+        description = "A server page runs eval/Execute/ExecuteGlobal on a variable or a call, and the page's own assignments, functions and collections carry request data (Request collections, the raw body, the session it filled) into it, whatever the names, the junk-stripping loops or the helper functions in between. The eval one-liner in any of its rewrites; an application that evaluates code the client sends is a web shell too."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1059"
+        verify = "request-to-exec"
+    strings:
+        $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*[(),;:\r\n]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        // the page-wide reading of names is too coarse for large programs (many procedures,
+        // shared names, frameworks that evaluate their own code); rewritten one-liners and small
+        // droppers are where it is needed, and large kits carry other signals
+        filesize < 16KB and any of ($srv*) and $run
+}

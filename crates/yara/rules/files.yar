@@ -15,7 +15,9 @@ rule EXRAY_File_Manager_Request
     strings:
         $l1 = ".SubFolders" nocase
         $l2 = /GetFolder\s*\(/ nocase
-        $l3 = /Directory\s*\.\s*GetFiles|GetDirectories\s*\(|DirectoryInfo\s*\(|\.GetFileSystemInfos\s*\(/ nocase
+        $l3 = /Directory\s*\.\s*GetFiles|\.GetFiles\s*\(|\.EnumerateFiles\s*\(/ nocase
+        $l6 = /GetDirectories\s*\(|\.EnumerateDirectories\s*\(/ nocase
+        $l7 = /DirectoryInfo\s*\(|\.GetFileSystemInfos\s*\(/ nocase
         $l4 = "GetLogicalDrives" nocase
         $l5 = "Scripting.FileSystemObject" nocase
         $m1 = /\.DeleteFile|\.DeleteFolder|File\s*\.\s*Delete\s*\(|Directory\s*\.\s*Delete\s*\(/ nocase
@@ -28,8 +30,11 @@ rule EXRAY_File_Manager_Request
         $in = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
+        // a page that includes its application's own files is part of that application (an admin
+        // module behind the application's login); the kits this rule is for stand alone
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        any of ($srv*) and $in and 2 of ($l*) and 3 of ($m*)
+        any of ($srv*) and $in and 2 of ($l*) and 3 of ($m*) and not $app_inc
 }
 
 rule EXRAY_File_Writer_Request
@@ -53,8 +58,11 @@ rule EXRAY_File_Writer_Request
         $w_info = /FileInfo\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)[^\r\n]{0,200}[\r\n][^\r\n]{0,200}\.(CreateText|AppendText|OpenWrite|Create)\s*\(\s*\)[^\r\n]{0,200}[\r\n][^\r\n]{0,200}\.Write(Line)?\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
+        // a page that includes its application's own files is part of that application (an admin
+        // module behind the application's login); the kits this rule is for stand alone
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        filesize < 32KB and any of ($srv*) and ($f1 or $w_info) and (#w_any > #w_resp or $w_ctor or $w_box or $w_info)
+        filesize < 32KB and any of ($srv*) and ($f1 or $w_info) and (#w_any > #w_resp or $w_ctor or $w_box or $w_info) and not $app_inc
 }
 
 rule EXRAY_Remote_Dropper
@@ -145,8 +153,11 @@ rule EXRAY_File_Writer_Variable_Path
         $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
         $write = /\.write(line)?[\s(]/ nocase
         $asp = "<%"
+        // a page that includes its application's own files is part of that application (an admin
+        // module behind the application's login); the kits this rule is for stand alone
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        filesize < 16KB and $asp and $fso and $open and #assign >= 2 and $write
+        filesize < 16KB and $asp and $fso and $open and #assign >= 2 and $write and not $app_inc
 }
 
 rule EXRAY_SQL_Console_Request
@@ -260,11 +271,13 @@ rule EXRAY_Upload_Beside_Page
         $here = /Request\s*\.\s*PhysicalPath|MapPath\s*\(\s*"\.\/?"\s*\)|AppDomain\s*\.\s*CurrentDomain\s*\.\s*BaseDirectory|HttpRuntime\s*\.\s*AppDomainAppPath/ nocase
         $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b|<asp:FileUpload\b/ nocase
         $name = /\.FileName\b/ nocase
+        // or the raw request body, whatever its name
+        $body = /Request\s*\.\s*(InputStream|BinaryRead\s*\(|GetBufferlessInputStream)/ nocase
         $save = /\.SaveAs\s*\(|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 16KB and any of ($srv*) and $here and $files and $name and $save
+        filesize < 16KB and any of ($srv*) and $here and (($files and $name) or $body) and $save
 }
 rule EXRAY_ASP_Raw_Upload_Path_Form
 {
@@ -328,4 +341,23 @@ rule EXRAY_Config_Copied_To_Served_File
         any of ($srv*) and #served > #private
         and for any i in (1..#copy) : ($cfg in (@copy[i] - 400 .. @copy[i] + 400))
         and for any i in (1..#copy) : ($served in (@copy[i] - 400 .. @copy[i] + 400))
+}
+
+rule EXRAY_Image_Polyglot_Server_Code
+{
+    meta:
+        title = "Web shell: image file carrying server page code"
+        description = "A file that starts as a JPEG, GIF or PNG image and also holds ASP/ASP.NET page code (a <%@ Page/WebHandler directive, <% … %> blocks or <script runat=\"server\">): a shell made to pass an upload filter that checks the first bytes, saved or renamed as a page. Images do not carry page directives."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1036.008"
+    strings:
+        $dir = /<%\s*@\s*(Page|WebHandler|WebService|Language|Import|Assembly)\b/ nocase
+        $runat = /<script[^>\r\n]{0,80}runat\s*=\s*["']?server/ nocase
+        $code = /<%[=\s]{0,4}(eval|execute|response\.|request|server\.|set |dim |var |string |if\s*\()/ nocase
+    condition:
+        (uint16(0) == 0xD8FF or uint32(0) == 0x38464947 or uint32(0) == 0x474E5089) and
+        ($dir or $runat or $code)
 }

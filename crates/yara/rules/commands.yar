@@ -263,7 +263,7 @@ rule EXRAY_Page_Starts_Download_Cradle
         $p4 = /WScript\.Shell/ nocase
         $c1 = /\bIEX\s*\(|Invoke-Expression/ nocase
         $c2 = /\.DownloadString\s*\(|\.DownloadFile\s*\(|Invoke-WebRequest|\biwr\s+http|Net\.WebClient/ nocase
-        $c3 = /\s-(e|ec|enc|encodedcommand)\s+[A-Za-z0-9+\/]{40}/ nocase
+        $c3 = /\s-(ec|enc|encodedcommand)\s+[A-Za-z0-9+\/]{40}/ nocase
         $c4 = /\s-(w|windowstyle)\s+hidden\b[^\r\n]{0,80}\s-(ep|exec|executionpolicy)\s+bypass|\s-(ep|exec|executionpolicy)\s+bypass[^\r\n]{0,80}\s-(w|windowstyle)\s+hidden\b/ nocase
         $c5 = /certutil(\.exe)?\s+[^\r\n]{0,40}-urlcache|bitsadmin(\.exe)?\s+[^\r\n]{0,40}\/transfer|mshta(\.exe)?\s+["']?https?:/ nocase
         $srv1 = "<%"

@@ -356,7 +356,7 @@ rule EXRAY_Image_Polyglot_Server_Code
     strings:
         $dir = /<%\s*@\s*(Page|WebHandler|WebService|Language|Import|Assembly)\b/ nocase
         $runat = /<script[^>\r\n]{0,80}runat\s*=\s*["']?server/ nocase
-        $code = /<%[=\s]{0,4}(eval|execute|response\.|request|server\.|set |dim |var |string |if\s*\()/ nocase
+        $code = /<%[=\s]{0,4}(eval|execute)\b/ nocase
     condition:
         (uint16(0) == 0xD8FF or uint32(0) == 0x38464947 or uint32(0) == 0x474E5089) and
         ($dir or $runat or $code)

@@ -17,7 +17,7 @@
 //! pattern occurs in the sink's slice. The reading errs towards holding (a name defined
 //! anywhere counts), so it removes hits only where the page shows no path at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -66,7 +66,39 @@ const MAX_SLICE: usize = 256 * 1024;
 
 /// Does `check` hold on the page `data`?
 pub fn holds(check: Check, data: &[u8]) -> bool {
-    let page = Page::read(data);
+    Reading::new(data).holds(check)
+}
+
+/// One page read once for all the checks its hits ask for, with each check's answer kept.
+pub struct Reading<'a> {
+    data: &'a [u8],
+    page: Option<Page<'a>>,
+    answers: Vec<(Check, bool)>,
+}
+
+impl<'a> Reading<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Reading {
+            data,
+            page: None,
+            answers: Vec::new(),
+        }
+    }
+
+    pub fn holds(&mut self, check: Check) -> bool {
+        if let Some(&(_, a)) = self.answers.iter().find(|(c, _)| *c == check) {
+            return a;
+        }
+        let data = self.data;
+        let page = self.page.get_or_insert_with(|| Page::read(data));
+        let a = check_page(page, check);
+        self.answers.push((check, a));
+        a
+    }
+}
+
+fn check_page(page: &Page<'_>, check: Check) -> bool {
+    let data = page.data;
     let (sinks, patterns): (&Regex, &[&Regex]) = match check {
         Check::RequestToExec => (&EXEC_SINK, &[&REQUEST]),
         Check::AssembledExec => (&EXEC_SINK, &[&ASSEMBLY]),
@@ -74,8 +106,15 @@ pub fn holds(check: Check, data: &[u8]) -> bool {
         Check::RequestToConnection => (&CONN_SINK, &[&REQUEST_OR_BOX]),
         Check::VisitorRelay => (&RELAY_SINK, &[&FETCHED, &VISITOR]),
     };
+    // With one pattern, a name whose definitions were searched without a match needs no second
+    // search from a later sink (unless that sink reaches it in fewer steps); with two, each sink
+    // starts afresh, since what one sink's slice found is not another's.
+    let mut memo = Memo::new();
     page.statements.iter().any(|(st, scope)| {
         let text = &data[st.clone()];
+        if !sinks.is_match(text) {
+            return false;
+        }
         sinks.captures_iter(text).any(|c| {
             // A commented-out line runs nothing.
             let lead = text.trim_ascii_start();
@@ -93,7 +132,10 @@ pub fn holds(check: Check, data: &[u8]) -> bool {
             let arg = (1..c.len())
                 .find_map(|i| c.get(i))
                 .map_or(&[][..], |m| m.as_bytes());
-            let r = page.slice_has_all(arg, *scope, patterns);
+            if patterns.len() > 1 {
+                memo.clear();
+            }
+            let r = page.slice_has_all(arg, *scope, patterns, &mut memo);
             if r {
                 tracing::trace!(?check, sink = %String::from_utf8_lossy(text), "data-flow check holds");
             }
@@ -103,11 +145,11 @@ pub fn holds(check: Check, data: &[u8]) -> bool {
 }
 
 static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:^|[^.\w])(?:execute|executeglobal|eval)\b\s*\(?(.+)$").unwrap()
+    Regex::new(r"(?i-u)(?:^|[^.\w])(?:execute|executeglobal|eval)\b\s*\(?(.+)$").unwrap()
 });
 static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:\.Open\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
+        r"(?i-u)(?:\.Open\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
     )
     .unwrap()
 });
@@ -115,16 +157,16 @@ static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
 /// markup with a value in it.
 static RELAY_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)Response\s*\.\s*(?:Write|BinaryWrite)\s*\(?\s*([a-z_][\w.]*(?:\s*\([^()]*\))?)\s*\)?\s*$",
+        r"(?i-u)Response\s*\.\s*(?:Write|BinaryWrite)\s*\(?\s*([a-z_][\w.]*(?:\s*\([^()]*\))?)\s*\)?\s*$",
     )
     .unwrap()
 });
 static FETCHED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\.\s*(?:responseText|responseBody|DownloadString|DownloadData|GetResponseStream|GetStringAsync)\b").unwrap()
+    Regex::new(r"(?i-u)\.\s*(?:responseText|responseBody|DownloadString|DownloadData|GetResponseStream|GetStringAsync)\b").unwrap()
 });
 static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)ServerVariables\s*[\[(]\s*\x22(?:HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT|HTTP_REFERER)\x22|Request\s*\.\s*(?:Url|RawUrl|UserAgent|UrlReferrer|QueryString\s*\.\s*ToString|QueryString\s*(?:$|[^\s(\[\w.])|Headers\s*\[\s*\x22(?:Host|User-Agent)\x22)",
+        r"(?i-u)ServerVariables\s*[\[(]\s*\x22(?:HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT|HTTP_REFERER)\x22|Request\s*\.\s*(?:Url|RawUrl|UserAgent|UrlReferrer|QueryString\s*\.\s*ToString|QueryString\s*(?:$|[^\s(\[\w.])|Headers\s*\[\s*\x22(?:Host|User-Agent)\x22)",
     )
     .unwrap()
 });
@@ -133,12 +175,12 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
 /// XMLHttpRequest named `request` is not it.)
 const REQUEST_SRC: &str = r"(?:^|[^.\w])(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream)\b)|session\b\s*(?:[.(\[]|$))";
 static REQUEST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("(?i){REQUEST_SRC}")).unwrap());
+    LazyLock::new(|| Regex::new(&format!("(?i-u){REQUEST_SRC}")).unwrap());
 static REQUEST_OR_BOX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"(?i)(?:{REQUEST_SRC}|\w\.Text\b)")).unwrap());
+    LazyLock::new(|| Regex::new(&format!(r"(?i-u)(?:{REQUEST_SRC}|\w\.Text\b)")).unwrap());
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)(?:",
+        r"(?i-u)(?:",
         // character codes of a variable: Chr(x - 3), ChrW(a(i) Xor k)
         r"chr[wb]?\s*\(\s*[a-z_]\w*(?:\s*\([^()]*\))?\s*(?:[-+*/\\^]|xor\b)",
         r"|strreverse\s*\(",
@@ -163,7 +205,7 @@ static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DECODER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)(?:",
+        r"(?i-u)(?:",
         r"chr[wb]?\s*\([^\r\n]{0,60}(?:\bxor\b|[-+]\s*[0-9]|-\s*[a-z_(])",
         r"|asc[wb]?\s*\(\s*mid[b]?\s*\(",
         r"|strreverse\s*\(",
@@ -173,7 +215,7 @@ static DECODER: LazyLock<Regex> = LazyLock::new(|| {
         // a substitution alphabet: a character taken with Mid and looked up with InStr
         r"|mid[b]?\s*\([^()]*\)(?s:.{0,200})instr[b]?\s*\(",
         // an alphabet to pick from, and the picks: Execute(d(6)&d(10)&d(9)&…)
-        r"|array\s*\(\s*(?:\x22[^\x22\r\n]{1,2}\x22\s*,\s*){40}",
+        r"|array\s*\(\s*(?:\x22[^\x22\r\n]{1,2}\x22\s*,\s*){12}",
         r"|(?:[a-z_]\w{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}",
         r")"
     ))
@@ -181,23 +223,23 @@ static DECODER: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\))?\s*[+&]?=([^=].*)$",
+        r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\))?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
 });
 /// A value stored into a collection (`d.Add k, v`, `d.Item(k) = v`) or handed to a request
 /// object (`h.Open "GET", url`, `h.Send body`): the object is then defined by what it was given.
 static STORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*([a-z_]\w*)\s*\.\s*(?:add|item|setitem|insert|push|open|send|setrequestheader)\b\s*\(?(.+)$").unwrap()
+    Regex::new(r"(?i-u)^\s*([a-z_]\w*)\s*\.\s*(?:add|item|setitem|insert|push|open|send|setrequestheader)\b\s*\(?(.+)$").unwrap()
 });
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\s*(?:(?:public|private)\s+)?(?:function|sub)\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
+        r"(?i-u)^\s*(?:(?:public|private)\s+)?(?:function|sub)\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
     )
     .unwrap()
 });
 static FUNC_END: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*end\s+(?:function|sub)\b").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i-u)^\s*end\s+(?:function|sub)\b").unwrap());
 static CS_METHOD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?m)^[ \t]*(?:(?:public|private|protected|internal|static|override|virtual|async)\s+)+[\w<>\[\],.]+\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{",
@@ -205,11 +247,14 @@ static CS_METHOD: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 static JS_FUNCTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bfunction\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{").unwrap());
-static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z_]\w*").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i-u)\bfunction\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{").unwrap());
+static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)[A-Za-z_]\w*").unwrap());
 
 /// A name in its scope, and the texts (each with the scope its names resolve in) defining it.
 type Defs = HashMap<(usize, Vec<u8>), Vec<(Range<usize>, usize)>>;
+
+/// The names a check has already expanded, with the fewest steps from a sink they were reached in.
+type Memo = HashMap<(usize, Vec<u8>), usize>;
 
 /// One page cut into statements, with every name's definitions. Names are scoped: a name
 /// assigned inside a VBScript `Function`/`Sub` is that procedure's own (scope = its index + 1),
@@ -233,14 +278,17 @@ impl<'a> Page<'a> {
             let text = &data[st.clone()];
             let scope = open_fn.as_ref().map_or(0, |f| f.2);
             if let Some((name, start, fscope)) = &open_fn {
-                if FUNC_END.is_match(text) {
+                if may_end_procedure(text) && FUNC_END.is_match(text) {
                     defs.entry((0, name.clone()))
                         .or_default()
                         .push((*start..st.start, *fscope));
                     open_fn = None;
                     continue;
                 }
-            } else if let Some(c) = FUNC_START.captures(text) {
+            } else if let Some(c) = may_start_procedure(text)
+                .then(|| FUNC_START.captures(text))
+                .flatten()
+            {
                 procs += 1;
                 params.insert(
                     c[1].to_ascii_lowercase(),
@@ -257,11 +305,16 @@ impl<'a> Page<'a> {
                     .or_default()
                     .push((st.start + r.start..st.start + r.end, scope));
             };
+            let has_eq = memchr::memchr(b'=', text).is_some();
+            if !has_eq && memchr::memchr(b'.', text).is_none() {
+                statements.push((st, scope));
+                continue;
+            }
             if let Some(c) = STORE.captures(text) {
                 let (name, args) = (c.get(1).unwrap(), c.get(2).unwrap());
                 define(name.as_bytes(), args.range());
             }
-            if let Some(c) = ASSIGN.captures(text) {
+            if let Some(c) = has_eq.then(|| ASSIGN.captures(text)).flatten() {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                 define(name.as_bytes(), rhs.range());
             }
@@ -274,18 +327,21 @@ impl<'a> Page<'a> {
         }
         // C# methods and JScript functions: the body (braces matched) defines the name; their
         // statements stay in the global scope.
-        for c in CS_METHOD
-            .captures_iter(data)
-            .chain(JS_FUNCTION.captures_iter(data))
-        {
-            let (name, open) = (c.get(1).unwrap(), c.get(0).unwrap().end() - 1);
-            params
-                .entry(name.as_bytes().to_ascii_lowercase())
-                .or_insert_with(|| (param_names(&c[2]), 0));
-            let end = matching_brace(data, open);
-            defs.entry((0, name.as_bytes().to_ascii_lowercase()))
-                .or_default()
-                .push((open..end, 0));
+        // (The fast search finds each header; the capture groups are read on the header alone:
+        // a capturing search over the whole page is far slower.)
+        for re in [&*CS_METHOD, &*JS_FUNCTION] {
+            for m in re.find_iter(data) {
+                let Some(c) = re.captures(m.as_bytes()) else {
+                    continue;
+                };
+                let name = c[1].to_ascii_lowercase();
+                let open = m.end() - 1;
+                params
+                    .entry(name.clone())
+                    .or_insert_with(|| (param_names(&c[2]), 0));
+                let end = matching_brace(data, open);
+                defs.entry((0, name)).or_default().push((open..end, 0));
+            }
         }
         // A call hands its arguments to the procedure's parameters: `run(t)` defines `x` of
         // `function run(x)` by `t` (every parameter by the whole argument text).
@@ -315,7 +371,13 @@ impl<'a> Page<'a> {
 
     /// Does each of `patterns` occur in `expr` (a text of scope `scope`) or in the definitions
     /// it reaches?
-    fn slice_has_all(&self, expr: &[u8], scope: usize, patterns: &[&Regex]) -> bool {
+    fn slice_has_all(
+        &self,
+        expr: &[u8],
+        scope: usize,
+        patterns: &[&Regex],
+        memo: &mut Memo,
+    ) -> bool {
         let mut found = vec![false; patterns.len()];
         let mut note = |text: &[u8]| {
             for (f, p) in found.iter_mut().zip(patterns) {
@@ -328,7 +390,6 @@ impl<'a> Page<'a> {
         if note(expr) {
             return true;
         }
-        let mut seen: HashSet<(usize, Vec<u8>)> = HashSet::new();
         let mut todo: Vec<(&[u8], usize, usize)> = vec![(expr, scope, 0)];
         let mut size = expr.len();
         while let Some((text, scope, depth)) = todo.pop() {
@@ -342,13 +403,15 @@ impl<'a> Page<'a> {
                 } else {
                     (0, name)
                 };
-                if seen.contains(&key) {
-                    continue;
-                }
                 let Some(defs) = self.defs.get(&key) else {
                     continue;
                 };
-                seen.insert(key);
+                match memo.get(&key) {
+                    Some(&d) if d <= depth => continue,
+                    _ => {
+                        memo.insert(key, depth);
+                    }
+                }
                 for (r, def_scope) in defs {
                     let def = &self.data[r.clone()];
                     if note(def) {
@@ -364,6 +427,23 @@ impl<'a> Page<'a> {
         }
         false
     }
+}
+
+/// Could `text` open a VBScript procedure (`Function`, `Sub`)? A cheap test before the regex.
+fn may_start_procedure(text: &[u8]) -> bool {
+    let mut t = text.trim_ascii_start();
+    for access in [&b"public "[..], b"private "] {
+        if t.len() >= access.len() && t[..access.len()].eq_ignore_ascii_case(access) {
+            t = t[access.len()..].trim_ascii_start();
+        }
+    }
+    t.len() > 4 && (t[..4].eq_ignore_ascii_case(b"func") || t[..4].eq_ignore_ascii_case(b"sub "))
+}
+
+/// Could `text` close one (`End Function`, `End Sub`)?
+fn may_end_procedure(text: &[u8]) -> bool {
+    let t = text.trim_ascii_start();
+    t.len() > 6 && t[..4].eq_ignore_ascii_case(b"end ")
 }
 
 /// The names of a parameter list: `ByVal a, b`, `string x, int n`, `x, y`: the last word of

@@ -5,8 +5,9 @@
 //! allow a join between every two characters of every name without losing its atoms (and its
 //! speed), so the scanner reads such a page twice: as it is, and as the script engine would read
 //! its tokens. The view
-//! - drops short block comments (`eval/*-*/(Request/**/.Item[…])`: JScript shells put one between
-//!   every two tokens), leaving a space only where two words would otherwise run together;
+//! - drops short block comments wedged between two tokens (`eval/*-*/(Request/**/.Item[…])`:
+//!   JScript shells put one between every two), leaving a space only where two words would
+//!   otherwise run together; a comment with white space beside it (CSS, licence headers) stays;
 //! - reads typographic quotes as the ASCII ones (`“e”+“v”` in UTF-8 or in GB2312/GBK, where a page
 //!   copied through a Chinese blog or editor carries them);
 //! - removes every join of two string literals on one line (`"` blanks `&` or `+` blanks `"`, and
@@ -59,8 +60,16 @@ fn tokens(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
                         let len = 2 + end + 2;
                         let before = out_last(&out, data, from, at);
                         let after = data.get(at + len).copied();
-                        let space = before.is_some_and(is_word) && after.is_some_and(is_word);
-                        (len, space.then_some(b' '))
+                        // Only a comment wedged between two tokens hides one: a comment with
+                        // space on either side (a CSS or licence comment) changes nothing.
+                        let wedged = before.is_some_and(|b| !b.is_ascii_whitespace())
+                            && after.is_some_and(|b| !b.is_ascii_whitespace());
+                        if !wedged {
+                            (0, None)
+                        } else {
+                            let space = before.is_some_and(is_word) && after.is_some_and(is_word);
+                            (len, space.then_some(b' '))
+                        }
                     }
                     None => (0, None),
                 }
@@ -209,9 +218,11 @@ mod tests {
             Some("x=\"eval\"")
         );
         // A long comment (a licence header) stays.
-        let long = format!("/*{}*/x", "a".repeat(MAX_DROPPED_COMMENT + 1));
+        let long = format!("y/*{}*/x", "a".repeat(MAX_DROPPED_COMMENT + 1));
         assert_eq!(view(&long), None);
         assert_eq!(view("a /* unclosed"), None);
+        // A stylesheet's comments hide nothing.
+        assert_eq!(view("body { color: red; } /* header */\n.x { }"), None);
     }
 
     #[test]

@@ -873,15 +873,17 @@ impl YaraScanner<'_> {
         let checks = self.checks;
         let mut ids: Vec<String> = {
             let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
+            let mut reading = flow::Reading::new(data);
             res.matching_rules()
-                .filter(|r| confirmed(checks, r, data))
+                .filter(|r| confirmed(checks, r, &mut reading))
                 .map(|r| r.identifier().to_string())
                 .collect()
         };
         if let Some((view, _)) = joined::joined(data) {
             let res = self.scanner.scan(&view).map_err(|e| e.to_string())?;
+            let mut reading = flow::Reading::new(&view);
             for r in res.matching_rules() {
-                if !ids.iter().any(|i| i == r.identifier()) && confirmed(checks, &r, &view) {
+                if !ids.iter().any(|i| i == r.identifier()) && confirmed(checks, &r, &mut reading) {
                     ids.push(r.identifier().to_string());
                 }
             }
@@ -890,17 +892,18 @@ impl YaraScanner<'_> {
     }
 }
 
-/// A rule's hit stands unless the rule names a data-flow check that does not hold on `data`.
+/// A rule's hit stands unless the rule names a data-flow check that does not hold on the page
+/// `reading` reads.
 fn confirmed(
     checks: &HashMap<(String, String), flow::Check>,
     rule: &yara_x::Rule<'_, '_>,
-    data: &[u8],
+    reading: &mut flow::Reading<'_>,
 ) -> bool {
     if checks.is_empty() {
         return true;
     }
     match checks.get(&(rule.namespace().to_string(), rule.identifier().to_string())) {
-        Some(&check) => flow::holds(check, data),
+        Some(&check) => reading.holds(check),
         None => true,
     }
 }
@@ -950,8 +953,9 @@ impl YaraScanner<'_> {
             .scan(data)
             .map_err(|e| format!("{path}: yara scan failed: {e}"))?;
         let mut hits = Vec::new();
+        let mut reading = flow::Reading::new(data);
         for rule in res.matching_rules() {
-            if !confirmed(self.checks, &rule, data) {
+            if !confirmed(self.checks, &rule, &mut reading) {
                 continue;
             }
             let key = (rule.namespace().to_string(), rule.identifier().to_string());

@@ -61,6 +61,18 @@ impl Check {
 /// stops meaning anything.
 const MAX_DEPTH: usize = 4;
 
+/// A check reads at most this many bytes of definitions over all its sinks; past it (a page
+/// built to exhaust the reading, or a huge generated one) the check holds, so the hit stands on
+/// its strings as plain YARA would have it.
+const MAX_WORK: usize = 8 * 1024 * 1024;
+
+/// A procedure's first this many parameters are bound at its calls, and a page gets at most
+/// this many definitions in all: the reading stays linear in the page.
+const MAX_PARAMS: usize = 16;
+const MAX_DEFS: usize = 65_536;
+/// C# methods and JScript functions whose bodies are matched (each a scan to its closing brace).
+const MAX_BODIES: usize = 2_048;
+
 /// The slice of a sink stops growing past this many bytes (the check then reads what it has).
 const MAX_SLICE: usize = 256 * 1024;
 
@@ -73,7 +85,7 @@ pub fn holds(check: Check, data: &[u8]) -> bool {
 pub struct Reading<'a> {
     data: &'a [u8],
     page: Option<Page<'a>>,
-    answers: Vec<(Check, bool)>,
+    answers: Vec<(Check, Option<Range<usize>>)>,
 }
 
 impl<'a> Reading<'a> {
@@ -86,18 +98,41 @@ impl<'a> Reading<'a> {
     }
 
     pub fn holds(&mut self, check: Check) -> bool {
-        if let Some(&(_, a)) = self.answers.iter().find(|(c, _)| *c == check) {
-            return a;
+        self.sink(check).is_some()
+    }
+
+    /// The statement (byte range of the page) whose sink the check found fed, when it holds:
+    /// the evidence a finding shows.
+    pub fn sink(&mut self, check: Check) -> Option<Range<usize>> {
+        if let Some((_, a)) = self.answers.iter().find(|(c, _)| *c == check) {
+            return a.clone();
         }
         let data = self.data;
         let page = self.page.get_or_insert_with(|| Page::read(data));
         let a = check_page(page, check);
-        self.answers.push((check, a));
+        self.answers.push((check, a.clone()));
         a
     }
 }
 
-fn check_page(page: &Page<'_>, check: Check) -> bool {
+impl Check {
+    /// What a holding check says about its sink, for the finding's evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Check::RequestToExec => "data flow: request data reaches this Execute/Eval",
+            Check::AssembledExec => "data flow: text assembled at run time reaches this Execute/Eval",
+            Check::DecoderExec => "data flow: a decoder's output reaches this Execute/Eval",
+            Check::VisitorRelay => {
+                "data flow: a page fetched with the visitor's request values is written here as it is"
+            }
+            Check::RequestToConnection => {
+                "data flow: request data reaches this database connection string"
+            }
+        }
+    }
+}
+
+fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     let data = page.data;
     let (sinks, patterns): (&Regex, &[&Regex]) = match check {
         Check::RequestToExec => (&EXEC_SINK, &[&REQUEST]),
@@ -110,7 +145,8 @@ fn check_page(page: &Page<'_>, check: Check) -> bool {
     // search from a later sink (unless that sink reaches it in fewer steps); with two, each sink
     // starts afresh, since what one sink's slice found is not another's.
     let mut memo = Memo::new();
-    page.statements.iter().any(|(st, scope)| {
+    let mut budget = MAX_WORK;
+    let found = page.statements.iter().find(|(st, scope)| {
         let text = &data[st.clone()];
         if !sinks.is_match(text) {
             return false;
@@ -135,13 +171,17 @@ fn check_page(page: &Page<'_>, check: Check) -> bool {
             if patterns.len() > 1 {
                 memo.clear();
             }
-            let r = page.slice_has_all(arg, *scope, patterns, &mut memo);
+            // Out of budget: the hit stands on its strings.
+            let r = page
+                .slice_has_all(arg, *scope, patterns, &mut memo, &mut budget)
+                .unwrap_or(true);
             if r {
                 tracing::trace!(?check, sink = %String::from_utf8_lossy(text), "data-flow check holds");
             }
             r
         })
-    })
+    });
+    found.map(|(st, _)| st.clone())
 }
 
 static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -270,6 +310,7 @@ impl<'a> Page<'a> {
         let cut = statements(data);
         let mut statements = Vec::with_capacity(cut.len());
         let mut defs: Defs = HashMap::new();
+        let mut ndefs = 0usize;
         let mut open_fn: Option<(Vec<u8>, usize, usize)> = None;
         let mut procs = 0usize;
         // Procedures with their parameters and the scope those live in.
@@ -279,9 +320,12 @@ impl<'a> Page<'a> {
             let scope = open_fn.as_ref().map_or(0, |f| f.2);
             if let Some((name, start, fscope)) = &open_fn {
                 if may_end_procedure(text) && FUNC_END.is_match(text) {
-                    defs.entry((0, name.clone()))
-                        .or_default()
-                        .push((*start..st.start, *fscope));
+                    add(
+                        &mut defs,
+                        &mut ndefs,
+                        (0, name.clone()),
+                        (*start..st.start, *fscope),
+                    );
                     open_fn = None;
                     continue;
                 }
@@ -301,9 +345,13 @@ impl<'a> Page<'a> {
                 continue;
             }
             let mut define = |name: &[u8], r: Range<usize>| {
-                defs.entry((scope, name.to_ascii_lowercase()))
-                    .or_default()
-                    .push((st.start + r.start..st.start + r.end, scope));
+                let key = (scope, name.to_ascii_lowercase());
+                add(
+                    &mut defs,
+                    &mut ndefs,
+                    key,
+                    (st.start + r.start..st.start + r.end, scope),
+                );
             };
             let has_eq = memchr::memchr(b'=', text).is_some();
             if !has_eq && memchr::memchr(b'.', text).is_none() {
@@ -321,16 +369,19 @@ impl<'a> Page<'a> {
             statements.push((st, scope));
         }
         if let Some((name, start, fscope)) = open_fn {
-            defs.entry((0, name))
-                .or_default()
-                .push((start..data.len(), fscope));
+            add(
+                &mut defs,
+                &mut ndefs,
+                (0, name),
+                (start..data.len(), fscope),
+            );
         }
         // C# methods and JScript functions: the body (braces matched) defines the name; their
         // statements stay in the global scope.
         // (The fast search finds each header; the capture groups are read on the header alone:
         // a capturing search over the whole page is far slower.)
         for re in [&*CS_METHOD, &*JS_FUNCTION] {
-            for m in re.find_iter(data) {
+            for m in re.find_iter(data).take(MAX_BODIES) {
                 let Some(c) = re.captures(m.as_bytes()) else {
                     continue;
                 };
@@ -340,7 +391,7 @@ impl<'a> Page<'a> {
                     .entry(name.clone())
                     .or_insert_with(|| (param_names(&c[2]), 0));
                 let end = matching_brace(data, open);
-                defs.entry((0, name)).or_default().push((open..end, 0));
+                add(&mut defs, &mut ndefs, (0, name), (open..end, 0));
             }
         }
         // A call hands its arguments to the procedure's parameters: `run(t)` defines `x` of
@@ -355,9 +406,8 @@ impl<'a> Page<'a> {
                     };
                     let args = st.start + w.end()..st.end;
                     for p in names {
-                        defs.entry((*fscope, p.clone()))
-                            .or_default()
-                            .push((args.clone(), *scope));
+                        let def = (args.clone(), *scope);
+                        add(&mut defs, &mut ndefs, (*fscope, p.clone()), def);
                     }
                 }
             }
@@ -377,7 +427,8 @@ impl<'a> Page<'a> {
         scope: usize,
         patterns: &[&Regex],
         memo: &mut Memo,
-    ) -> bool {
+        budget: &mut usize,
+    ) -> Option<bool> {
         let mut found = vec![false; patterns.len()];
         let mut note = |text: &[u8]| {
             for (f, p) in found.iter_mut().zip(patterns) {
@@ -387,8 +438,9 @@ impl<'a> Page<'a> {
             }
             found.iter().all(|&f| f)
         };
+        *budget = budget.checked_sub(expr.len())?;
         if note(expr) {
-            return true;
+            return Some(true);
         }
         let mut todo: Vec<(&[u8], usize, usize)> = vec![(expr, scope, 0)];
         let mut size = expr.len();
@@ -414,18 +466,27 @@ impl<'a> Page<'a> {
                 }
                 for (r, def_scope) in defs {
                     let def = &self.data[r.clone()];
+                    *budget = budget.checked_sub(def.len())?;
                     if note(def) {
-                        return true;
+                        return Some(true);
                     }
                     size += def.len();
                     if size > MAX_SLICE {
-                        return false;
+                        return Some(false);
                     }
                     todo.push((def, *def_scope, depth + 1));
                 }
             }
         }
-        false
+        Some(false)
+    }
+}
+
+/// One more definition, unless the page already has [`MAX_DEFS`].
+fn add(defs: &mut Defs, ndefs: &mut usize, key: (usize, Vec<u8>), def: (Range<usize>, usize)) {
+    if *ndefs < MAX_DEFS {
+        *ndefs += 1;
+        defs.entry(key).or_default().push(def);
     }
 }
 
@@ -450,6 +511,7 @@ fn may_end_procedure(text: &[u8]) -> bool {
 /// each item, lowercased.
 fn param_names(list: &[u8]) -> Vec<Vec<u8>> {
     list.split(|&b| b == b',')
+        .take(MAX_PARAMS)
         .filter_map(|item| WORD.find_iter(item).last())
         .map(|m| m.as_bytes().to_ascii_lowercase())
         .collect()
@@ -551,6 +613,16 @@ mod tests {
         let page = b"<%\nd.Add n, Session(n)\nExecute(d(n))\n%>";
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%\nx = Request.Form(m(0))\nSession(m(1)) = x\nExecute(Session(m(1)))\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // A page built to exhaust the reading: the hit stands on its strings.
+        let mut big = b"<%\nFunction f(a)\nf = a\nEnd Function\n".to_vec();
+        for i in 0..40_000 {
+            big.extend_from_slice(format!("v{i} = f(v{})\n", i + 1).as_bytes());
+        }
+        big.extend_from_slice(b"Execute f(v0)\n%>");
+        let t = std::time::Instant::now();
+        let _ = holds(Check::RequestToExec, &big);
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>";
         assert!(holds(Check::RequestToExec, page));

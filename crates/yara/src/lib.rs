@@ -999,6 +999,31 @@ impl YaraScanner<'_> {
                     });
                 }
             }
+            // A hit a data-flow check confirmed also shows the statement the check found fed.
+            let check = self
+                .checks
+                .get(&(rule.namespace().to_string(), rule.identifier().to_string()));
+            if let Some(&check) = check {
+                if let Some(st) = reading.sink(check) {
+                    let (start, end) = match map {
+                        None => (st.start as u64, st.end as u64),
+                        Some(map) => (
+                            u64::from(map.get(st.start).copied().unwrap_or(0)),
+                            st.end
+                                .checked_sub(1)
+                                .and_then(|e| map.get(e))
+                                .map_or(0, |&e| u64::from(e) + 1),
+                        ),
+                    };
+                    matches.push(ContentMatch {
+                        rule: meta.id.clone(),
+                        identifier: Some(check.describe().to_string()),
+                        offset: start,
+                        length: end.saturating_sub(start),
+                        excerpt: excerpt(&data[st]),
+                    });
+                }
+            }
             hits.push(ContentHit { meta, matches });
         }
         Ok(hits)

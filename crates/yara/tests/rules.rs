@@ -836,3 +836,28 @@ fn data_flow_tells_applications_from_shells() {
         assert!(hits(page).contains(rule), "{rule} missed:\n{page}");
     }
 }
+
+/// A hit a data-flow check confirmed shows the statement the check found fed, at its offset.
+#[test]
+fn data_flow_hits_show_their_sink() {
+    let page = "<%\nk = Request.Form(\"k\")\nv = Trim(k)\nExecute(v)\n%>\n";
+    let mut s = rules().scanner();
+    let hits = s.scan("fixture", page.as_bytes()).expect("scan");
+    let hit = hits
+        .iter()
+        .find(|h| h.meta.id == "EXRAY_Eval_Request_Flow")
+        .expect("the flow rule fires");
+    let flow = hit
+        .matches
+        .iter()
+        .find(|m| {
+            m.identifier
+                .as_deref()
+                .is_some_and(|i| i.starts_with("data flow: request data"))
+        })
+        .expect("the sink is part of the evidence");
+    let at = page.find("Execute(v)").unwrap() as u64;
+    assert_eq!(flow.offset, at);
+    assert_eq!(flow.length, "Execute(v)".len() as u64);
+    assert!(flow.excerpt.contains("Execute(v)"), "{}", flow.excerpt);
+}

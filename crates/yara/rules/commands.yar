@@ -291,7 +291,7 @@ rule EXRAY_WMI_Process_Create
         $wmi2 = /ManagementClass\s*\(|ManagementPath\s*\(|ManagementScope\s*\(/ nocase
         $wmi3 = /WbemScripting\.SWbemLocator/ nocase
         $create1 = /InvokeMethod\s*\(\s*"Create"/ nocase
-        $create2 = /\.Create\s*\(?\s*[a-z_"]/ nocase
+        $create2 = /\.Create\b\s*\(?\s*[a-z_"]/ nocase
         $create3 = /ExecMethod_?\s*\(\s*"Create"/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

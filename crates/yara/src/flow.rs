@@ -15,7 +15,11 @@
 //! definition of its name. The *slice* of an expression is the expression with, recursively,
 //! every definition of every name it uses. A check holds when, for some sink of its kind, a
 //! pattern occurs in the sink's slice. The reading errs towards holding (a name defined
-//! anywhere counts), so it removes hits only where the page shows no path at all.
+//! anywhere counts), so it removes hits only where the page shows no path at all, with two known
+//! limits: a value copied through more than [`MAX_DEPTH`] plain variables is not followed, and a
+//! C#/JScript `\"` inside a literal is read as its end. Where the reading hits one of its
+//! bounds (definitions, bodies, parameters, bytes read), the check holds and the hit stands on
+//! its strings, so padding a page cannot switch a rule off.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -56,10 +60,11 @@ impl Check {
     }
 }
 
-/// The slice follows definitions this many steps from the sink: a shell's value travels a short
+/// The slice follows definitions this many steps from the sink (a value copied through more
+/// plain variables than this is not followed: a known limit): a shell's value travels a short
 /// way (read, clean, run); the long chains of a framework are where a page-wide reading of names
 /// stops meaning anything.
-const MAX_DEPTH: usize = 4;
+const MAX_DEPTH: usize = 6;
 
 /// A check reads at most this many bytes of definitions over all its sinks; past it (a page
 /// built to exhaust the reading, or a huge generated one) the check holds, so the hit stands on
@@ -68,7 +73,7 @@ const MAX_WORK: usize = 8 * 1024 * 1024;
 
 /// A procedure's first this many parameters are bound at its calls, and a page gets at most
 /// this many definitions in all: the reading stays linear in the page.
-const MAX_PARAMS: usize = 16;
+const MAX_PARAMS: usize = 64;
 const MAX_DEFS: usize = 65_536;
 /// C# methods and JScript functions whose bodies are matched (each a scan to its closing brace).
 const MAX_BODIES: usize = 2_048;
@@ -148,38 +153,45 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     let mut budget = MAX_WORK;
     let found = page.statements.iter().find(|(st, scope)| {
         let text = &data[st.clone()];
-        if !sinks.is_match(text) {
+        // A commented-out line runs nothing.
+        let lead = text.trim_ascii_start();
+        if lead.starts_with(b"'") || lead.starts_with(b"//") || !sinks.is_match(text) {
             return false;
         }
-        sinks.captures_iter(text).any(|c| {
-            // A commented-out line runs nothing.
-            let lead = text.trim_ascii_start();
-            if lead.starts_with(b"'") || lead.starts_with(b"//") {
-                return false;
+        let mut pos = 0;
+        while let Some(c) = sinks.captures_at(text, pos) {
+            let m = c.get(0).expect("group 0");
+            // A sink spelled inside a literal is text the page builds, not a call it makes; the
+            // search goes on after it (`If a = "Execute" Then Execute(c)`).
+            let at = m.start() + m.as_bytes().iter().take_while(|b| !b.is_ascii_alphabetic()).count();
+            pos = at + 1;
+            if in_literal(&text[..at]) {
+                continue;
             }
-            // A sink spelled inside a literal is text the page builds, not a call it makes.
-            let at = c.get(0).map_or(0, |m| {
-                let lead = m.as_bytes().iter().take_while(|b| !b.is_ascii_alphabetic());
-                m.start() + lead.count()
-            });
-            if text[..at].iter().filter(|&&b| b == b'"').count() % 2 == 1 {
-                return false;
+            // `x.Open arg` opens a connection only when `x` is one (`rs.Open sql, conn` runs SQL).
+            if let Some(recv) = c.name("recv") {
+                if !page.defined_as(recv.as_bytes(), *scope, &CONNECTION) {
+                    continue;
+                }
             }
             let arg = (1..c.len())
+                .filter(|&i| c.name("recv").is_none_or(|r| c.get(i) != Some(r)))
                 .find_map(|i| c.get(i))
                 .map_or(&[][..], |m| m.as_bytes());
             if patterns.len() > 1 {
                 memo.clear();
             }
-            // Out of budget: the hit stands on its strings.
-            let r = page
-                .slice_has_all(arg, *scope, patterns, &mut memo, &mut budget)
-                .unwrap_or(true);
+            // A page too large or too tangled for the reading: the hit stands on its strings.
+            let r = page.saturated
+                || page
+                    .slice_has_all(arg, *scope, patterns, &mut memo, &mut budget)
+                    .unwrap_or(true);
             if r {
                 tracing::trace!(?check, sink = %String::from_utf8_lossy(text), "data-flow check holds");
+                return true;
             }
-            r
-        })
+        }
+        false
     });
     found.map(|(st, _)| st.clone())
 }
@@ -189,7 +201,7 @@ static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(?:\.Open\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
+        r"(?i-u)(?:(?P<recv>[a-z_]\w*)\s*\.Open\b\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
     )
     .unwrap()
 });
@@ -288,6 +300,9 @@ static CS_METHOD: LazyLock<Regex> = LazyLock::new(|| {
 });
 static JS_FUNCTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)\bfunction\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{").unwrap());
+static CONNECTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)connection|\.Connection\b|ActiveConnection").unwrap());
+static THEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\sthen\s").unwrap());
 static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)[A-Za-z_]\w*").unwrap());
 
 /// A name in its scope, and the texts (each with the scope its names resolve in) defining it.
@@ -303,6 +318,9 @@ struct Page<'a> {
     data: &'a [u8],
     statements: Vec<(Range<usize>, usize)>,
     defs: Defs,
+    /// A bound of the reading was reached (definitions, bodies, parameters): what it did not
+    /// read could hold the path, so every check holds.
+    saturated: bool,
 }
 
 impl<'a> Page<'a> {
@@ -311,13 +329,13 @@ impl<'a> Page<'a> {
         let mut statements = Vec::with_capacity(cut.len());
         let mut defs: Defs = HashMap::new();
         let mut ndefs = 0usize;
+        let mut saturated = false;
         let mut open_fn: Option<(Vec<u8>, usize, usize)> = None;
         let mut procs = 0usize;
         // Procedures with their parameters and the scope those live in.
         let mut params: HashMap<Vec<u8>, (Vec<Vec<u8>>, usize)> = HashMap::new();
         for st in cut {
             let text = &data[st.clone()];
-            let scope = open_fn.as_ref().map_or(0, |f| f.2);
             if let Some((name, start, fscope)) = &open_fn {
                 if may_end_procedure(text) && FUNC_END.is_match(text) {
                     add(
@@ -329,21 +347,26 @@ impl<'a> Page<'a> {
                     open_fn = None;
                     continue;
                 }
-            } else if let Some(c) = may_start_procedure(text)
-                .then(|| FUNC_START.captures(text))
-                .flatten()
-            {
+            }
+            // A VBScript procedure header (a JScript `function f(x) {` is read with the braces
+            // below); VBScript procedures do not nest, so a header closes one left open.
+            let vbs_header = may_start_procedure(text)
+                && data[st.end..]
+                    .iter()
+                    .find(|b| !b.is_ascii_whitespace())
+                    .is_none_or(|&b| b != b'{');
+            if let Some(c) = vbs_header.then(|| FUNC_START.captures(text)).flatten() {
+                if let Some((name, start, fscope)) = open_fn.take() {
+                    add(&mut defs, &mut ndefs, (0, name), (start..st.start, fscope));
+                }
                 procs += 1;
-                params.insert(
-                    c[1].to_ascii_lowercase(),
-                    (
-                        param_names(c.get(2).map_or(&[][..], |m| m.as_bytes())),
-                        procs,
-                    ),
-                );
+                let list = c.get(2).map_or(&[][..], |m| m.as_bytes());
+                saturated |= list.split(|&b| b == b',').count() > MAX_PARAMS;
+                params.insert(c[1].to_ascii_lowercase(), (param_names(list), procs));
                 open_fn = Some((c[1].to_ascii_lowercase(), st.end, procs));
                 continue;
             }
+            let scope = open_fn.as_ref().map_or(0, |f| f.2);
             let mut define = |name: &[u8], r: Range<usize>| {
                 let key = (scope, name.to_ascii_lowercase());
                 add(
@@ -366,6 +389,15 @@ impl<'a> Page<'a> {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                 define(name.as_bytes(), rhs.range());
             }
+            // `If cond Then x = …` on one line: the assignment after `Then`.
+            if let Some(then) = has_eq.then(|| THEN.find(text)).flatten() {
+                let tail = &text[then.end()..];
+                if let Some(c) = ASSIGN.captures(tail) {
+                    let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
+                    let off = then.end();
+                    define(name.as_bytes(), off + rhs.start()..off + rhs.end());
+                }
+            }
             statements.push((st, scope));
         }
         if let Some((name, start, fscope)) = open_fn {
@@ -380,19 +412,24 @@ impl<'a> Page<'a> {
         // statements stay in the global scope.
         // (The fast search finds each header; the capture groups are read on the header alone:
         // a capturing search over the whole page is far slower.)
+        let mut headers = Vec::new();
         for re in [&*CS_METHOD, &*JS_FUNCTION] {
-            for m in re.find_iter(data).take(MAX_BODIES) {
-                let Some(c) = re.captures(m.as_bytes()) else {
-                    continue;
-                };
-                let name = c[1].to_ascii_lowercase();
-                let open = m.end() - 1;
-                params
-                    .entry(name.clone())
-                    .or_insert_with(|| (param_names(&c[2]), 0));
-                let end = matching_brace(data, open);
-                add(&mut defs, &mut ndefs, (0, name), (open..end, 0));
+            for m in re.find_iter(data) {
+                if headers.len() == MAX_BODIES {
+                    saturated = true;
+                    break;
+                }
+                if let Some(c) = re.captures(m.as_bytes()) {
+                    let list = c.get(2).map_or(&[][..], |m| m.as_bytes());
+                    saturated |= list.split(|&b| b == b',').count() > MAX_PARAMS;
+                    headers.push((c[1].to_ascii_lowercase(), param_names(list), m.end() - 1));
+                }
             }
+        }
+        let ends = block_ends(data, headers.iter().map(|h| h.2));
+        for ((name, names, open), end) in headers.into_iter().zip(ends) {
+            params.entry(name.clone()).or_insert((names, 0));
+            add(&mut defs, &mut ndefs, (0, name), (open..end, 0));
         }
         // A call hands its arguments to the procedure's parameters: `run(t)` defines `x` of
         // `function run(x)` by `t` (every parameter by the whole argument text).
@@ -412,11 +449,23 @@ impl<'a> Page<'a> {
                 }
             }
         }
+        saturated |= ndefs >= MAX_DEFS;
         Page {
             data,
             statements,
             defs,
+            saturated,
         }
+    }
+
+    /// Is `name` (in `scope`) defined by a text in which `pattern` occurs?
+    fn defined_as(&self, name: &[u8], scope: usize, pattern: &Regex) -> bool {
+        let name = name.to_ascii_lowercase();
+        [(scope, name.clone()), (0, name)]
+            .iter()
+            .filter_map(|k| self.defs.get(k))
+            .flatten()
+            .any(|(r, _)| pattern.is_match(&self.data[r.clone()]))
     }
 
     /// Does each of `patterns` occur in `expr` (a text of scope `scope`) or in the definitions
@@ -472,7 +521,7 @@ impl<'a> Page<'a> {
                     }
                     size += def.len();
                     if size > MAX_SLICE {
-                        return Some(false);
+                        return None;
                     }
                     todo.push((def, *def_scope, depth + 1));
                 }
@@ -493,18 +542,21 @@ fn add(defs: &mut Defs, ndefs: &mut usize, key: (usize, Vec<u8>), def: (Range<us
 /// Could `text` open a VBScript procedure (`Function`, `Sub`)? A cheap test before the regex.
 fn may_start_procedure(text: &[u8]) -> bool {
     let mut t = text.trim_ascii_start();
-    for access in [&b"public "[..], b"private "] {
-        if t.len() >= access.len() && t[..access.len()].eq_ignore_ascii_case(access) {
-            t = t[access.len()..].trim_ascii_start();
+    for access in [&b"public"[..], b"private"] {
+        let n = access.len();
+        if t.len() > n && t[..n].eq_ignore_ascii_case(access) && t[n].is_ascii_whitespace() {
+            t = t[n..].trim_ascii_start();
         }
     }
-    t.len() > 4 && (t[..4].eq_ignore_ascii_case(b"func") || t[..4].eq_ignore_ascii_case(b"sub "))
+    t.len() > 4
+        && (t[..4].eq_ignore_ascii_case(b"func")
+            || (t[..3].eq_ignore_ascii_case(b"sub") && t[3].is_ascii_whitespace()))
 }
 
 /// Could `text` close one (`End Function`, `End Sub`)?
 fn may_end_procedure(text: &[u8]) -> bool {
     let t = text.trim_ascii_start();
-    t.len() > 6 && t[..4].eq_ignore_ascii_case(b"end ")
+    t.len() > 6 && t[..3].eq_ignore_ascii_case(b"end") && t[3].is_ascii_whitespace()
 }
 
 /// The names of a parameter list: `ByVal a, b`, `string x, int n`, `x, y`: the last word of
@@ -517,25 +569,40 @@ fn param_names(list: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The end of the block whose `{` is at `open` (string literals skipped), or the end of `data`.
-fn matching_brace(data: &[u8], open: usize) -> usize {
-    let mut depth = 0usize;
+/// Does `before` end inside a double-quoted literal? Quotes are counted as VBScript reads them
+/// (`"C:\"` is a whole literal there), the same way [`statements`] cuts; a C# or JScript `\"`
+/// inside a literal therefore reads as its end (a known limit).
+fn in_literal(before: &[u8]) -> bool {
+    memchr::memchr_iter(b'"', before).count() % 2 == 1
+}
+
+/// The end of each block whose `{` is at one of `opens` (string literals skipped), or the end
+/// of `data`: one pass over the page with a stack, however many blocks are asked for.
+fn block_ends(data: &[u8], opens: impl Iterator<Item = usize>) -> Vec<usize> {
+    let opens: Vec<usize> = opens.collect();
+    let mut ends = vec![data.len(); opens.len()];
+    if opens.is_empty() {
+        return ends;
+    }
+    let wanted: HashMap<usize, usize> = opens.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+    let first = opens.iter().copied().min().unwrap_or(0);
+    // The stack holds, for every open brace, which asked-for block it is (if any).
+    let mut stack: Vec<Option<usize>> = Vec::new();
     let mut in_str = false;
-    for (i, &b) in data.iter().enumerate().skip(open) {
+    for (i, &b) in data.iter().enumerate().skip(first) {
         match b {
             b'"' => in_str = !in_str,
             b'\n' => in_str = false,
-            b'{' if !in_str => depth += 1,
+            b'{' if !in_str => stack.push(wanted.get(&i).copied()),
             b'}' if !in_str => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
+                if let Some(Some(k)) = stack.pop() {
+                    ends[k] = i + 1;
                 }
             }
             _ => {}
         }
     }
-    data.len()
+    ends
 }
 
 /// Lines cut at `:`, `;`, braces and script delimiters (`<%`, `<%=`, `%>`) outside
@@ -609,6 +676,13 @@ mod tests {
         let page = b"<% Response.Write(Now) %><script>var request = new XMLHttpRequest();\n\
             var data = eval(request.responseText);</script>";
         assert!(!holds(Check::RequestToExec, page));
+        // A browser script's function is no open VBScript procedure.
+        let page = b"<script>\nfunction go(u) {\n location = u;\n}\n</script><%\nFunction g()\n g = Request(\"p\")\n\
+            End Function\nExecute g()\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // `If … Then x = Request(…)` on one line, and a sink after a literal that names one.
+        let page = b"<%\nIf Request(\"c\") <> \"\" Then c = Request(\"c\")\nIf m = \"Execute\" Then Execute(c)\n%>";
+        assert!(holds(Check::RequestToExec, page));
         // Through a dictionary: d.Add k, Session(k) … Execute(d(k)).
         let page = b"<%\nd.Add n, Session(n)\nExecute(d(n))\n%>";
         assert!(holds(Check::RequestToExec, page));
@@ -621,7 +695,10 @@ mod tests {
         }
         big.extend_from_slice(b"Execute f(v0)\n%>");
         let t = std::time::Instant::now();
-        let _ = holds(Check::RequestToExec, &big);
+        assert!(
+            holds(Check::RequestToExec, &big),
+            "an exhausted reading keeps the hit"
+        );
         assert!(t.elapsed() < std::time::Duration::from_secs(20));
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>";
@@ -662,6 +739,11 @@ mod tests {
         assert!(holds(Check::RequestToConnection, page));
         let page = b"string c = txtConn.Text;\nvar conn = new SqlConnection(c);";
         assert!(holds(Check::RequestToConnection, page));
+        // A recordset opened with request-built SQL is an application page, not a console.
+        let page = b"<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Application(\"cs\")\n\
+            Set rs = Server.CreateObject(\"ADODB.Recordset\")\nsql = \"SELECT * FROM t WHERE id=\" & Request(\"id\")\n\
+            rs.Open sql, conn, 1, 1\n%>";
+        assert!(!holds(Check::RequestToConnection, page));
         let page = b"<!--#include file=\"config.asp\"-->\n<%\nx = Request.Form(\"a\")\nmy_Conn.Open strConnString\n%>";
         assert!(!holds(Check::RequestToConnection, page));
     }

@@ -892,6 +892,16 @@ impl YaraScanner<'_> {
     }
 }
 
+/// A byte range of the normalised view as a range of the file (`map` from [`joined::joined`]).
+fn back_to_file(map: &[u32], start: usize, end: usize) -> (u64, u64) {
+    let s = map.get(start).copied().unwrap_or(0);
+    let e = end
+        .checked_sub(1)
+        .and_then(|e| map.get(e))
+        .map_or(s, |&e| e + 1);
+    (u64::from(s), u64::from(e.max(s)))
+}
+
 /// A rule's hit stands unless the rule names a data-flow check that does not hold on the page
 /// `reading` reads.
 fn confirmed(
@@ -977,15 +987,10 @@ impl YaraScanner<'_> {
                             pat.identifier().to_string(),
                         ),
                         Some(map) => {
-                            let start = map.get(r.start).copied().unwrap_or(0);
-                            let end = r
-                                .end
-                                .checked_sub(1)
-                                .and_then(|e| map.get(e))
-                                .map_or(start, |&e| e + 1);
+                            let (start, end) = back_to_file(map, r.start, r.end);
                             (
-                                u64::from(start),
-                                u64::from(end.saturating_sub(start)),
+                                start,
+                                end.saturating_sub(start),
                                 format!("{} (split string literals joined)", pat.identifier()),
                             )
                         }
@@ -1007,13 +1012,7 @@ impl YaraScanner<'_> {
                 if let Some(st) = reading.sink(check) {
                     let (start, end) = match map {
                         None => (st.start as u64, st.end as u64),
-                        Some(map) => (
-                            u64::from(map.get(st.start).copied().unwrap_or(0)),
-                            st.end
-                                .checked_sub(1)
-                                .and_then(|e| map.get(e))
-                                .map_or(0, |&e| u64::from(e) + 1),
-                        ),
+                        Some(map) => back_to_file(map, st.start, st.end),
                     };
                     matches.push(ContentMatch {
                         rule: meta.id.clone(),

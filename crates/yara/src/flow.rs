@@ -58,6 +58,21 @@ impl Check {
             _ => return None,
         })
     }
+
+    /// What a holding check says about its sink, for the finding's evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Check::RequestToExec => "data flow: request data reaches this Execute/Eval",
+            Check::AssembledExec => "data flow: text assembled at run time reaches this Execute/Eval",
+            Check::DecoderExec => "data flow: a decoder's output reaches this Execute/Eval",
+            Check::VisitorRelay => {
+                "data flow: a page fetched with the visitor's request values is written here as it is"
+            }
+            Check::RequestToConnection => {
+                "data flow: request data reaches this database connection string"
+            }
+        }
+    }
 }
 
 /// The slice follows definitions this many steps from the sink (a value copied through more
@@ -117,23 +132,6 @@ impl<'a> Reading<'a> {
         let a = check_page(page, check);
         self.answers.push((check, a.clone()));
         a
-    }
-}
-
-impl Check {
-    /// What a holding check says about its sink, for the finding's evidence.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Check::RequestToExec => "data flow: request data reaches this Execute/Eval",
-            Check::AssembledExec => "data flow: text assembled at run time reaches this Execute/Eval",
-            Check::DecoderExec => "data flow: a decoder's output reaches this Execute/Eval",
-            Check::VisitorRelay => {
-                "data flow: a page fetched with the visitor's request values is written here as it is"
-            }
-            Check::RequestToConnection => {
-                "data flow: request data reaches this database connection string"
-            }
-        }
     }
 }
 

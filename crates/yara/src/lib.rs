@@ -875,7 +875,7 @@ impl YaraScanner<'_> {
             let res = self.scanner.scan(data).map_err(|e| e.to_string())?;
             let mut reading = flow::Reading::new(data);
             res.matching_rules()
-                .filter(|r| confirmed(checks, r, &mut reading))
+                .filter(|r| check_of(checks, r).is_none_or(|c| reading.holds(c)))
                 .map(|r| r.identifier().to_string())
                 .collect()
         };
@@ -883,7 +883,9 @@ impl YaraScanner<'_> {
             let res = self.scanner.scan(&view).map_err(|e| e.to_string())?;
             let mut reading = flow::Reading::new(&view);
             for r in res.matching_rules() {
-                if !ids.iter().any(|i| i == r.identifier()) && confirmed(checks, &r, &mut reading) {
+                if !ids.iter().any(|i| i == r.identifier())
+                    && check_of(checks, &r).is_none_or(|c| reading.holds(c))
+                {
                     ids.push(r.identifier().to_string());
                 }
             }
@@ -902,20 +904,18 @@ fn back_to_file(map: &[u32], start: usize, end: usize) -> (u64, u64) {
     (u64::from(s), u64::from(e.max(s)))
 }
 
-/// A rule's hit stands unless the rule names a data-flow check that does not hold on the page
-/// `reading` reads.
-fn confirmed(
+/// The data-flow check a rule names in its `verify` meta, if any: its hit stands only where
+/// the check holds.
+fn check_of(
     checks: &HashMap<(String, String), flow::Check>,
     rule: &yara_x::Rule<'_, '_>,
-    reading: &mut flow::Reading<'_>,
-) -> bool {
+) -> Option<flow::Check> {
     if checks.is_empty() {
-        return true;
+        return None;
     }
-    match checks.get(&(rule.namespace().to_string(), rule.identifier().to_string())) {
-        Some(&check) => reading.holds(check),
-        None => true,
-    }
+    checks
+        .get(&(rule.namespace().to_string(), rule.identifier().to_string()))
+        .copied()
 }
 
 impl YaraScanner<'_> {
@@ -965,7 +965,8 @@ impl YaraScanner<'_> {
         let mut hits = Vec::new();
         let mut reading = flow::Reading::new(data);
         for rule in res.matching_rules() {
-            if !confirmed(self.checks, &rule, &mut reading) {
+            let check = check_of(self.checks, &rule);
+            if check.is_some_and(|c| !reading.holds(c)) {
                 continue;
             }
             let key = (rule.namespace().to_string(), rule.identifier().to_string());
@@ -1005,10 +1006,7 @@ impl YaraScanner<'_> {
                 }
             }
             // A hit a data-flow check confirmed also shows the statement the check found fed.
-            let check = self
-                .checks
-                .get(&(rule.namespace().to_string(), rule.identifier().to_string()));
-            if let Some(&check) = check {
+            if let Some(check) = check {
                 if let Some(st) = reading.sink(check) {
                     let (start, end) = match map {
                         None => (st.start as u64, st.end as u64),

@@ -113,7 +113,9 @@ rule EXRAY_Execute_Decoder_Output
         // Execute/ExecuteGlobal are VBScript's own; eval is also every browser script's, so it
         // counts only in a server page
         $run_vbs = /(^|[^a-z0-9_.])(execute|executeglobal)\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
-        $run_eval = /(^|[^a-z0-9_.])eval\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        // (not Eval(Replace(…)) / Eval(Mid(…)): VBScript's Eval computes expressions, and
+        // applications evaluate formulas that way)
+        $run_eval = /(^|[^a-z0-9_.])eval\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $js = /<%\s*@[^%]{0,200}language\s*=\s*["']?c#/ nocase
@@ -151,7 +153,8 @@ rule EXRAY_NET_Assembly_From_Request
         confidence = "high"
         attack = "T1505.003, T1620"
     strings:
-        $asm1 = /Assembly\s*\.\s*Load\s*\(/ nocase
+        // (Assembly.Load("App_Code") loads an assembly by its name: the application's own code)
+        $asm1 = /Assembly\s*\.\s*Load\s*\(\s*[^"\s]/ nocase
         $asm2 = "System.Reflection.Assembly" nocase
         $asm3 = /typeof\s*\(\s*(System\.Reflection\.)?Assembly\s*\)/ nocase
         $asm4 = /\.Load\s*\(\s*(Convert\.FromBase64String|[a-z_][a-z0-9_]{0,30}\s*\))/ nocase
@@ -243,7 +246,8 @@ rule EXRAY_Socket_Tunnel_Request
     strings:
         $s1 = /new\s+(System\.Net\.Sockets\.)?(Socket|TcpClient)\s*\(/ nocase
         $s2 = "System.Net.Sockets" nocase
-        $conn = /\.(Connect|BeginConnect|ConnectAsync)\s*\(|TcpClient\s*\(\s*[a-z_]/ nocase
+        // (or the other way round: a listener the caller's port opens, a socket it accepts)
+        $conn = /\.(Connect|BeginConnect|ConnectAsync|AcceptSocket|AcceptTcpClient)\s*\(|TcpClient\s*\(\s*[a-z_]/ nocase
         $io1 = /\.(Receive|Read|BeginReceive)\s*\(/ nocase
         $io2 = /\.(Send|Write|BeginSend)\s*\(/ nocase
         $keep = /(Session|Application)\s*(\[|\.Add\s*\(|\.Set\s*\()|(static|internal)\s+[a-z_.<>, ]{0,60}(Hashtable|Dictionary|ConcurrentDictionary)|TcpListener/ nocase
@@ -346,7 +350,8 @@ rule EXRAY_ASP_Execute_Assembled_String
         $t7 = /replace\s*\(/ nocase
         $t9 = /"[a-z]"\s*,\s*"[a-z]"\s*,\s*"[a-z]"\s*,\s*"[a-z]"/ nocase
         $t10 = /"[a-z]([|,;][a-z]){3,}"/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $asp and $run and (any of ($t1, $t2, $t3, $t5, $t6, $t9, $t10) or #t4 >= 3 or #t7 >= 3)
 }
@@ -361,10 +366,14 @@ rule EXRAY_ASP_Eval_Wrapper_Function
         severity = "critical"
         confidence = "high"
         attack = "T1505.003"
+        // the wrapper's parameter must be fed by the request (an ERP's TryExecuteProc(name)
+        // runs the procedure names it is given by its own code)
+        verify = "request-to-exec"
     strings:
         $wrap = /(function|sub)\s+[a-z_][a-z0-9_]{0,30}\s*\(\s*(byval\s+)?[a-z_][a-z0-9_]{0,30}\s*\)[\s:]{0,10}(eval|execute|executeglobal)[\s(]{1,4}[a-z_][a-z0-9_]{0,30}[\s)]{0,4}(:|\r|\n|end\s+(function|sub))/ nocase
         $req = /[^a-z0-9_.]request\s*(\.\s*(item|form|querystring|cookies))?\s*[\[(]/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $asp and $wrap and $req
 }
@@ -670,7 +679,8 @@ rule EXRAY_ASP_Component_Probe
         $c12 = "SoftArtisans.FileManager" nocase
         $shell = "WScript.Shell" nocase
         $quiet = /On\s+Error\s+Resume\s+Next/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $asp and $shell and $quiet and 5 of ($c*)
 }
@@ -766,7 +776,8 @@ rule EXRAY_ASP_Command_Output_Page
         $exec = /\.Exec\s*\(/ nocase
         $out = /\.StdOut\s*\.\s*ReadAll/ nocase
         $resp = /Response\s*\.\s*Write/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         filesize < 16KB and $asp and $obj and $exec and $out and $resp
 }
@@ -817,4 +828,25 @@ rule EXRAY_Page_Embedded_Executable
         $srv2 = "runat" nocase
     condition:
         any of ($srv*) and any of ($hex, $hex_sep, $b64, $chr, $dec, $hex0x)
+}
+
+rule EXRAY_Named_Pipe_Relay
+{
+    meta:
+        title = "Tunnel: page relays HTTP bodies to and from a named pipe"
+        description = "A server page opens a named pipe (NamedPipeClientStream or NamedPipeServerStream), writes the raw request body into it and answers with what it reads back: a C2 channel bridged through the web server to an implant's pipe on the host or the internal network (an SMB beacon, a pipe-based shell), so the traffic looks like requests to one page."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1090.001, T1572"
+    strings:
+        $pipe = /NamedPipe(Client|Server)Stream/ nocase
+        $in = /Request\s*\.\s*(BinaryRead|InputStream|GetBufferlessInputStream)/ nocase
+        $out = /Response\s*\.\s*(BinaryWrite|OutputStream)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 256KB and any of ($srv*) and $pipe and $in and $out
 }

@@ -61,6 +61,35 @@ rule EXRAY_ASP_WScript_Shell_Exec
         any of ($obj*) and any of ($run*) and any of ($in*) and any of ($srv*)
 }
 
+rule EXRAY_Request_Process_Flow
+{
+    meta:
+        title = "Web shell: request data flows into a process command line"
+        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059"
+        verify = "request-to-process"
+    strings:
+        $p1 = "ProcessStartInfo" nocase
+        $p2 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p3 = "WScript.Shell" nocase
+        $p4 = "Shell.Application" nocase
+        $p5 = "72C24DD5-D70A-438B-8A42-98424B88AFB8" nocase
+        $p6 = "13709620-C279-11CE-A49E-444553540000" nocase
+        $p7 = "Win32_Process" nocase
+        $p8 = /[^.a-z0-9_]Shell\s*\(/ nocase
+        $p9 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv4 = "WebMethod" nocase
+    condition:
+        any of ($srv*) and any of ($p*)
+}
+
 rule EXRAY_XSLT_Script_Exec
 {
     meta:
@@ -161,7 +190,8 @@ rule EXRAY_ASP_ServerVariables_Dump
         // each variable printed as the loop goes (not picked over for a log line)
         $print = /Response\s*\.\s*Write|<%=/ nocase
         $inc = /<!--\s*#include\s/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         filesize < 16KB and $asp and not $inc and for any i in (1..#loop) : (for any j in (1..#print) : (@print[j] > @loop[i] and @print[j] < @loop[i] + !loop[i] + 300))
 }
@@ -250,7 +280,7 @@ rule EXRAY_Page_Starts_Download_Cradle
 {
     meta:
         title = "Stager: page starts PowerShell or a LOLBin that downloads and runs code"
-        description = "A server page starts a process (Process.Start, ProcessStartInfo, WScript.Shell Run/Exec) whose command line downloads and runs code: PowerShell IEX with DownloadString, an encoded command, a hidden window with the execution policy bypassed, or certutil/bitsadmin/mshta fetching a URL. No request input is needed: opening the page runs the stager. A page of a web application does not start PowerShell."
+        description = "A server page starts a process (Process.Start, ProcessStartInfo, WScript.Shell Run/Exec) whose command line downloads and runs code: PowerShell IEX with DownloadString, an encoded command, a hidden window with the execution policy bypassed, or certutil/bitsadmin/mshta/curl/wget fetching a URL. No request input is needed: opening the page runs the stager. A page of a web application does not start PowerShell."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -266,11 +296,14 @@ rule EXRAY_Page_Starts_Download_Cradle
         $c3 = /\s-(ec|enc|encodedcommand)\s+[A-Za-z0-9+\/]{40}/ nocase
         $c4 = /\s-(w|windowstyle)\s+hidden\b[^\r\n]{0,80}\s-(ep|exec|executionpolicy)\s+bypass|\s-(ep|exec|executionpolicy)\s+bypass[^\r\n]{0,80}\s-(w|windowstyle)\s+hidden\b/ nocase
         $c5 = /certutil(\.exe)?\s+[^\r\n]{0,40}-urlcache|bitsadmin(\.exe)?\s+[^\r\n]{0,40}\/transfer|mshta(\.exe)?\s+["']?https?:/ nocase
+        // curl and wget fetching a URL (curl ships with Windows since Server 2019): a beacon to
+        // the attacker's listener, or a payload fetched
+        $c6 = /\b(curl|wget)(\.exe)?\s+[^\r\n"]{0,60}https?:\/\// nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or $c4 or $c5)
+        filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or $c4 or $c5 or $c6)
 }
 
 rule EXRAY_WMI_Process_Create
@@ -319,4 +352,27 @@ rule EXRAY_ASP_Object_From_Request
         $srv3 = "IHttpHandler" nocase
     condition:
         any of ($srv*) and ($asp or $net)
+}
+
+rule EXRAY_ServU_Local_Admin_Escalation
+{
+    meta:
+        title = "Attacker tool: Serv-U local administration escalation page"
+        description = "A server page speaks Serv-U's local administration protocol to its admin port (43958) with the built-in LocalAdministrator account to add a system-level FTP user or run a command as SYSTEM (SITE MAINTENANCE, -SETUSERSETUP): the classic privilege escalation from a web shell on a host that runs Serv-U."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1068, T1505.003"
+    strings:
+        $port = "43958"
+        $acct = "LocalAdministrator" nocase
+        $pw = "#l@$ak#.lk;0@P"
+        $c1 = "SITE MAINTENANCE" nocase
+        $c2 = "-SETUSERSETUP" nocase
+        $c3 = "-SETDOMAIN" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        any of ($srv*) and (($port and ($acct or $pw)) or (($acct or $pw) and any of ($c*)))
 }

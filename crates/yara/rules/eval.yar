@@ -17,9 +17,9 @@ rule EXRAY_Eval_Request_Direct
     strings:
         // eval(Request.Item["x"]...) / eval request("x") / Execute(Request.Form("x")) / ExecuteGlobal request(...)
         // (eval_r: the name some filters rewrite eval to; the one-liner keeps its shape)
-        $direct = /[^.a-z0-9_](eval|eval_r|execute|executeglobal)[\s(]{1,8}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $direct = /[^.a-z0-9_](eval|eval_r|execute|executeglobal)[\s(]{1,8}request(\.(item|form|querystring|params|headers|cookies|servervariables)){0,2}\s*[\[(]/ nocase
         // JScript through HttpContext: eval(Context.Request["x"], ...)
-        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.)?(context|httpcontext\.current)\.request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.|page\.|(this\.)?(context|httpcontext\.current)\.)request(\.(item|form|querystring|params|headers|cookies|servervariables)){0,2}\s*[\[(]/ nocase
         // session-cached payload: execute session("x")
         $session = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}session\s*[\[(]/ nocase
     condition:
@@ -60,7 +60,7 @@ rule EXRAY_VBS_Eval_Request_Variable
         attack = "T1505.003"
         verify = "request-to-exec"
     strings:
-        $req = /[^.a-z0-9_](request|session)(\.(item|form|querystring|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $req = /[^.a-z0-9_](request|session)(\.(item|form|querystring|headers|cookies|servervariables)){0,2}\s*[\[(]/ nocase
         // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier
         // (a trailing ' comment included: eVal x 'pass:...)
         $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|;|%>|\)|')/ nocase
@@ -68,7 +68,8 @@ rule EXRAY_VBS_Eval_Request_Variable
         $run_fn = /[\s:(%>](eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)\s*\)?\s*(\r|\n|:|;|%>|')/ nocase
         // or what was stored in a dictionary: Execute(d.Item("k"))
         $run_item = /[\s:(%>](eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\.Item\s*\(/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         filesize < 8KB and $asp and $req and ($run or $run_fn or $run_item)
 }
@@ -143,7 +144,7 @@ rule EXRAY_Eval_Request_Flow
 {
     meta:
         title = "Web shell: page evaluates code that flows from the request"
-        description = "A server page runs eval/Execute/ExecuteGlobal on a variable or a call, and the page's own assignments, functions and collections carry request data (Request collections, the raw body, the session it filled) into it, whatever the names, the junk-stripping loops or the helper functions in between. The eval one-liner in any of its rewrites; an application that evaluates code the client sends is a web shell too."
+        description = "A server page runs eval/Execute/ExecuteGlobal (or new Function, a script control's AddCode) on a variable or a call, and the page's own assignments, functions and collections carry request data (Request collections, the raw body, the session it filled) into it, whatever the names, the junk-stripping loops or the helper functions in between. The eval one-liner in any of its rewrites; an application that evaluates code the client sends is a web shell too."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -152,11 +153,14 @@ rule EXRAY_Eval_Request_Flow
         verify = "request-to-exec"
     strings:
         $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*[(),;:\r\n]/ nocase
+        // JScript's Function constructor, a script control's AddCode/ExecuteStatement
+        $run_ctor = /[^.a-z0-9_]new\s+Function\s*\(/ nocase
+        $run_sc = /\.(addcode|executestatement)[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
         // the page-wide reading of names is too coarse for large programs (many procedures,
         // shared names, frameworks that evaluate their own code); rewritten one-liners and small
         // droppers are where it is needed, and large kits carry other signals
-        filesize < 16KB and any of ($srv*) and $run
+        filesize < 16KB and any of ($srv*) and any of ($run*)
 }

@@ -152,7 +152,8 @@ rule EXRAY_File_Writer_Variable_Path
         $open = /(CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]/ nocase
         $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
         $write = /\.write(line)?[\s(]/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
         // a page that includes its application's own files is part of that application (an admin
         // module behind the application's login); the kits this rule is for stand alone
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
@@ -232,13 +233,13 @@ rule EXRAY_SQL_Console_Request_Variables
 {
     meta:
         title = "Web shell: database console (connection string and SQL read from the request into variables)"
-        description = "A small server page reads two or more request parameters into variables, opens a database connection whose connection string is a variable (not a literal or the configuration) and runs a command whose text is a variable, without query parameters: the caller chooses both the database and the SQL. A database dump console."
+        description = "A small server page reads two or more request parameters into variables, opens a database connection whose connection string is a variable (not a literal or the configuration) and runs a command whose text is a variable, without query parameters, and the page's data flow carries the request into both: the caller chooses both the database and the SQL. A database dump console (an upgrade page that connects where its form says and runs its own SQL is not one)."
         family = "generic"
         stage = "foothold"
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1213"
-        verify = "request-to-connection"
+        verify = "sql-console"
     strings:
         $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?(context\.)?Request(\.QueryString|\.Form|\.Params|\.Item)?\s*[\[(]/ nocase
         // or from the page's text boxes: string server = txtServer.Text;
@@ -257,11 +258,77 @@ rule EXRAY_SQL_Console_Request_Variables
         filesize < 16KB and any of ($srv*) and #assign + #assign_box >= 2 and not $param and not $config and
         (($conn_net and $cmd_net and $run_net) or ($ado and $conn_asp and $cmd_asp))
 }
+rule EXRAY_SQL_Console_Flow
+{
+    meta:
+        title = "Web shell: database console (the caller names the database and writes the SQL)"
+        description = "A server page opens a database connection and runs SQL, and the page's data flow carries request data, a text box or the view state into both the connection string and the SQL text, whatever the variables, session values and helper methods in between: the caller picks the server and runs any query. A database administration or dump console planted on the server (an upgrade page that connects where its form says and runs its own SQL is not one)."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1213"
+        verify = "sql-console"
+    strings:
+        $c1 = /(Sql|OleDb|Odbc|MySql|Oracle)Connection\b/ nocase
+        $c2 = "ADODB.Connection" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        // a page that includes its application's own files is that application's (an import
+        // or admin module behind its login); the consoles this rule is for stand alone
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
+    condition:
+        filesize < 256KB and any of ($srv*) and any of ($c*) and not $app_inc
+}
+
+rule EXRAY_SQL_Query_From_Request
+{
+    meta:
+        title = "Web shell: database console (the SQL run is what the caller typed)"
+        description = "A small server page runs, on a database connection, SQL that is a request value as a whole (a query box, a form field, a text box), perhaps trimmed or copied through variables first; not request values spliced into the page's own statement. Whatever server the connection names, the caller runs any query there: a dump console planted with the database's credentials. An application's own pages run their own SQL; a page that includes its application's files is left to that application (an admin module)."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1213"
+        verify = "request-to-sql"
+    strings:
+        $c1 = /(Sql|OleDb|Odbc|MySql|Oracle)(Connection|Command)\b/ nocase
+        $c2 = "ADODB.Connection" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and any of ($c*) and not $app_inc
+}
+
+rule EXRAY_Upload_Unchecked_Name
+{
+    meta:
+        title = "Web shell: uploader that keeps the sender's file name in a served folder, unchecked"
+        description = "A small ASP.NET page whose job is an upload: it saves the posted file (SaveAs) under the name the client sent, in a folder of the web site (Server.MapPath), without looking at the name's extension or the content type. Whatever the caller sends, a second .aspx included, is then served and run. An application's upload handler checks what it accepts."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+    strings:
+        $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b|<asp:FileUpload\b/ nocase
+        $name = /\.FileName\b/ nocase
+        $save = /\.SaveAs\s*\(/ nocase
+        $map = /MapPath\s*\(/ nocase
+        $check = /GetExtension|\.Extension\b|EndsWith|LastIndexOf\s*\(\s*["']\.|ContentType\s*(==|!=|\.(Equals|StartsWith|Contains))|"\.(jpe?g|png|gif|bmp|pdf|docx?|xlsx?|zip|txt)"|allowed|whitelist|blacklist|AllowedExt|ValidExt|\.Length\s*>|ContentLength\s*>/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 8KB and any of ($srv*) and $files and $name and $save and $map and not $check
+}
+
 rule EXRAY_Upload_Beside_Page
 {
     meta:
         title = "Web shell: upload kept under the sender's file name in the page's own folder"
-        description = "A small ASP.NET page saves an uploaded file (SaveAs or a FileStream) under the name the client sent, in the folder the page itself runs from or the application's root (Request.PhysicalPath, MapPath(\".\"), AppDomain.CurrentDomain.BaseDirectory): whatever the caller uploads, a second .aspx included, is served and run there."
+        description = "A small server page (ASP.NET, or classic ASP with an upload parser) saves an uploaded file (SaveAs, SaveToFile or a FileStream) under the name the client sent, in the folder the page itself runs from or the application's root (Request.PhysicalPath, MapPath(\".\"), AppDomain.CurrentDomain.BaseDirectory): whatever the caller uploads, a second .aspx included, is served and run there."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -269,11 +336,12 @@ rule EXRAY_Upload_Beside_Page
         attack = "T1505.003, T1105"
     strings:
         $here = /Request\s*\.\s*PhysicalPath|MapPath\s*\(\s*"\.\/?"\s*\)|AppDomain\s*\.\s*CurrentDomain\s*\.\s*BaseDirectory|HttpRuntime\s*\.\s*AppDomainAppPath/ nocase
-        $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b|<asp:FileUpload\b/ nocase
+        // (classic ASP has no Request.Files: its upload parsers read a multipart form)
+        $files = /Request\s*\.\s*Files|\.PostedFile\b|\.HasFile\b|<asp:FileUpload\b|multipart\/form-data/ nocase
         $name = /\.FileName\b/ nocase
         // or the raw request body, whatever its name
         $body = /Request\s*\.\s*(InputStream|BinaryRead\s*\(|GetBufferlessInputStream)/ nocase
-        $save = /\.SaveAs\s*\(|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
+        $save = /\.SaveAs\s*\(|\.(SaveAs|SaveToFile)\s+[a-z_]|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
@@ -294,7 +362,8 @@ rule EXRAY_ASP_Raw_Upload_Path_Form
         $multipart = "filename=" nocase
         $write = /\.CreateTextFile|\.SaveToFile/ nocase
         $drive = /<input[^>]{0,160}value\s*=\s*["']?[a-z]:\\/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         filesize < 64KB and $asp and $bin and $multipart and $write and $drive
 }

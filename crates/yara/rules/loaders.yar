@@ -168,3 +168,29 @@ rule EXRAY_NET_Script_Engine_Eval
     condition:
         any of ($srv*) and ($roslyn or ($dm and $il and $emit and $bytes))
 }
+
+rule EXRAY_NET_Reflection_Request
+{
+    meta:
+        title = "Web shell: the request names the assembly, type or method the page invokes"
+        description = "A server page loads an assembly, creates a type or invokes a method or property through reflection (Assembly.Load*, GetType, CreateInstance, GetMethod, InvokeMember, GetProperty), and the page's data flow carries request data (often decrypted first) into the name: the caller drives any .NET API through the page without a single suspicious call name in the file (reflection web shells)."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1620"
+        verify = "request-to-reflection"
+    strings:
+        $r1 = /Assembly\s*\.\s*Load\w*\s*\(/ nocase
+        $r2 = /\.(GetType|GetMethod|GetProperty|InvokeMember)\s*\(/ nocase
+        $r3 = /Activator\s*\.\s*CreateInstance\s*\(/ nocase
+        $inv = /\.(Invoke|InvokeMember|SetValue)\s*\(/ nocase
+        // the caller can reach any assembly or type: not one the page names
+        // (Assembly.Load("App_Code") keeps reflection inside the application's own code)
+        $open1 = /(Assembly\s*\.\s*Load\w*|AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load|Type\s*\.\s*GetType)\s*\(\s*[^"\s)]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 256KB and any of ($srv*) and 2 of ($r*) and $inv and $open1
+}

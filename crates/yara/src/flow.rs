@@ -66,6 +66,8 @@ pub enum Check {
     /// The request names the database server or the credentials of a connection (`Server=`,
     /// `Data Source=`, `Uid=`, `Pwd=` beside request data in the connection string's slice).
     RequestNamesServer,
+    /// The connection string is request data as a whole (the caller sends all of it).
+    ConnectionIsRequest,
     /// Request data names what reflection loads or calls: an assembly (`Assembly.Load*`), a
     /// type (`GetType`, `CreateInstance`), a method or property (`GetMethod`, `InvokeMember`,
     /// `GetProperty`): the caller drives any .NET API through the page.
@@ -104,7 +106,7 @@ impl Check {
             Check::VisitorRelay => {
                 "data flow: a page fetched with the visitor's request values is written here as it is"
             }
-            Check::RequestToConnection | Check::RequestNamesServer => {
+            Check::RequestToConnection | Check::RequestNamesServer | Check::ConnectionIsRequest => {
                 "data flow: request data reaches this database connection string"
             }
         }
@@ -172,6 +174,7 @@ impl<'a> Reading<'a> {
             self.sink(Check::RequestToConnection).and_then(|_| {
                 self.sink(Check::RequestToSql).or_else(|| {
                     self.sink(Check::RequestNamesServer)
+                        .or_else(|| self.sink(Check::ConnectionIsRequest))
                         .and_then(|_| self.sink(Check::RequestInSql))
                 })
             })
@@ -193,6 +196,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::RequestToConnection => (&CONN_SINK, &[&REQUEST_OR_BOX]),
         Check::RequestToProcess => (&PROC_SINK, &[&REQUEST_OR_BOX]),
         Check::RequestToSql => (&SQL_SINK, &[]),
+        Check::ConnectionIsRequest => (&CONN_SINK, &[]),
         Check::RequestInSql => (&SQL_SINK, &[&REQUEST_OR_BOX]),
         Check::RequestNamesServer => (&CONN_SINK, &[&REQUEST_OR_BOX, &SERVER_KEY]),
         Check::RequestToReflection => (&REFLECT_SINK, &[&REQUEST]),
@@ -211,21 +215,29 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     // request data.
     let near_hidden_code =
         matches!(check, Check::AssembledExec | Check::DecoderExec) && data.len() > LARGE_PAGE;
+    // these ask for request data as a whole, not in any part of the value
+    let whole = matches!(check, Check::RequestToSql | Check::ConnectionIsRequest);
     let exec = matches!(
         check,
         Check::RequestToExec | Check::AssembledExec | Check::DecoderExec
     );
-    let own_execute = exec && OWN_EXECUTE.is_match(data);
+    // (read from the page's server statements, not comments or markup: in real code, a use of
+    // `Execute` as a value does not even compile unless the page has its own function)
+    let own_execute = exec
+        && page.statements.iter().any(|(st, _)| {
+            let text = &data[st.clone()];
+            let lead = text.trim_ascii_start();
+            !lead.starts_with(b"'")
+                && !lead.starts_with(b"//")
+                && OWN_EXECUTE.is_match(text)
+                && page.is_server(st.start)
+        });
     let found = page.statements.iter().find(|(st, scope)| {
         let text = &data[st.clone()];
         // A commented-out line runs nothing, and a browser script or markup runs nothing on
         // the server.
         let lead = text.trim_ascii_start();
-        if lead.starts_with(b"'")
-            || lead.starts_with(b"//")
-            || !sinks.is_match(text)
-            || !page.is_server(st.start)
-        {
+        if lead.starts_with(b"'") || lead.starts_with(b"//") || !sinks.is_match(text) {
             return false;
         }
         let mut pos = 0;
@@ -235,7 +247,9 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             // search goes on after it (`If a = "Execute" Then Execute(c)`).
             let at = m.start() + m.as_bytes().iter().take_while(|b| !b.is_ascii_alphabetic()).count();
             pos = at + 1;
-            if in_literal(&text[..at]) {
+            // (asked at the sink: a `<script runat="server">` tag and its first statement
+            // may share a line)
+            if in_literal(&text[..at]) || !page.is_server(st.start + at) {
                 continue;
             }
             // A database helper called `Execute`, not the statement.
@@ -246,7 +260,11 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                 }
             }
             // `Eval("&H" & hex)`: a number read from hex or octal digits, not code.
-            if exec && is_word(&text[at..], b"eval") && NUMBER_EVAL.is_match(&text[at + 4..]) {
+            if exec
+                && is_word(&text[at..], b"eval")
+                && NUMBER_EVAL.is_match(&text[at + 4..])
+                && !REQUEST.is_match(&text[at + 4..])
+            {
                 continue;
             }
             // `x.Open arg` opens a connection only when `x` is one (`rs.Open sql, conn` runs SQL);
@@ -284,8 +302,8 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             }
             // A page too large or too tangled for the reading: the hit stands on its strings.
             let r = page.saturated
-                || if check == Check::RequestToSql {
-                    page.whole_request(arg, *scope, &mut memo)
+                || if whole {
+                    page.whole_request(arg, *scope, &mut memo, &mut budget)
                 } else {
                     page.slice_has_all(arg, *scope, patterns, MAX_DEPTH, &mut memo, &mut budget)
                         .unwrap_or(true)
@@ -372,18 +390,28 @@ static REQUEST_OR_BOX: LazyLock<Regex> =
 /// SQL of a console is what its caller typed; request values spliced into an application's own
 /// statement (`"… WHERE id=" & Request("id")`) are not that.
 static WHOLE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i-u)^\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring|server\s*\.\s*htmldecode|httputility\s*\.\s*(?:url|html)decode)\s*\(\s*)*",
-        r"(?:(?:context|httpcontext\s*\.\s*current|this|page)\s*\.\s*)?",
-        r"(?:request\s*(?:\.\s*(?:form|querystring|item|params))?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
-        r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
-        r"|session\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
-        r"|viewstate\s*\[[^\[\]]*\]",
-        r"|[a-z_]\w*\s*\.\s*text)",
-        r"(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\))*\s*\)*\s*(?:,.*)?$"
+    Regex::new(&format!(
+        concat!(
+            r"(?i-u)^{WRAP_OPEN}",
+            r"(?:(?:context|httpcontext\s*\.\s*current|this|page)\s*\.\s*)?",
+            r"(?:request\s*(?:\.\s*(?:form|querystring|item|params))?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
+            r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
+            r"|session\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
+            r"|viewstate\s*\[[^\[\]]*\]",
+            r"|[a-z_]\w*\s*\.\s*text)",
+            r"{WRAP_CLOSE}"
+        ),
+        WRAP_OPEN = WRAP_OPEN,
+        WRAP_CLOSE = WRAP_CLOSE
     ))
     .unwrap()
 });
+/// What may wrap a value and leave it whole: trimming, conversion to text, decoding, an empty
+/// literal appended (`Trim(x)`, `x.ToString()`, `x & ""`); and the further arguments of the
+/// call it is the first of (`sql, conn, 1, 1`).
+const WRAP_OPEN: &str = r"\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring|server\s*\.\s*htmldecode|httputility\s*\.\s*(?:url|html)decode)\s*\(\s*)*";
+const WRAP_CLOSE: &str =
+    r#"(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\)|\s*[&+]\s*""|\s*\))*\s*(?:,.*)?$"#;
 /// The parts of a connection string that name a server or an account (not `Data Source=`,
 /// which is as often the path of an Access or Excel file).
 static SERVER_KEY: LazyLock<Regex> = LazyLock::new(|| {
@@ -391,13 +419,8 @@ static SERVER_KEY: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A value that is one name, perhaps trimmed or converted to text (and the further arguments
 /// of the call it is the first of): `sql`, `Trim(q)`, `sql, conn, 1, 1`, `q.ToString())`.
-static ONE_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i-u)^\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring)\s*\(\s*)*",
-        r"([a-z_]\w*)(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\))*\s*\)*\s*(?:,.*)?$"
-    ))
-    .unwrap()
-});
+static ONE_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i-u)^{WRAP_OPEN}([a-z_]\w*){WRAP_CLOSE}")).unwrap());
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:",
@@ -492,9 +515,8 @@ static CONNECTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)connection|\.Connection\b|ActiveConnection").unwrap());
 static HANDLER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)<%@\s*(?:webhandler|webservice)\b").unwrap());
-static SERVER_SCRIPT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)<script\b[^>]{0,200}runat\s*=\s*[\x22']?server[^>]{0,200}>").unwrap()
-});
+static SERVER_SCRIPT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)<script\b[^>]*runat\s*=\s*[\x22']?server[^>]*>").unwrap());
 static CLOSE_SCRIPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)</script\s*>").unwrap());
 /// VBScript's `Execute` is a statement: a page that uses it as a value (`Set rs = Execute(sql)`,
 /// `If Execute(…).Eof`) or defines it calls its own function of that name (a database helper).
@@ -504,12 +526,12 @@ static OWN_EXECUTE: LazyLock<Regex> = LazyLock::new(|| {
 /// SQL handed to `Execute(…)`: no VBScript statement starts so (a database helper named
 /// `Execute`).
 static SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*\(?\s*\x22\s*(?:select\s[^\x22]*\sfrom\b|update\s+\S+\s+set\s|insert\s+into\s|delete\s+(?:from\s|\[)|create\s+(?:table|index|view)\s|drop\s+(?:table|index|view)\s|alter\s+table\s)").unwrap()
+    Regex::new(r"(?i-u)^\s*\(?\s*\x22\s*(?:select\s+(?:\*|top\s|distinct\s|count\s*\(|[\w\[\].]+\s*(?:,|\s+from\s))|update\s+\S+\s+set\s|insert\s+into\s|delete\s+(?:from\s|\[)|create\s+(?:table|index|view)\s|drop\s+(?:table|index|view)\s|alter\s+table\s)").unwrap()
 });
 /// `Execute "call bill_Window_" & k & "(ap)"`: a call of one of the page's own procedures, the
 /// one whose name ends as the request says (a dispatcher, not a shell's statement).
 static DISPATCH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(?\s*"\s*call\s+[a-z_]\w*"\s*&"#).unwrap());
+    LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(?\s*"\s*call\s+[a-z_]\w*_"\s*&"#).unwrap());
 static NUMBER_EVAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(\s*"&[ho]"\s*&"#).unwrap());
 static ONE_LINE_END: LazyLock<Regex> =
@@ -539,6 +561,9 @@ fn names(text: &[u8]) -> impl Iterator<Item = regex::bytes::Match<'_>> {
 /// A name in its scope, and the texts (each with the scope its names resolve in) defining it.
 type Defs = HashMap<(usize, Vec<u8>), Vec<(Range<usize>, usize)>>;
 
+/// A procedure's parameter names, and the scope they live in.
+type Procedure = (Vec<Vec<u8>>, usize);
+
 /// The names a check has already expanded, with the fewest steps from a sink they were reached in.
 type Memo = HashMap<(usize, Vec<u8>), usize>;
 
@@ -566,7 +591,9 @@ impl<'a> Page<'a> {
         let mut open_fn: Option<(Vec<u8>, usize, usize)> = None;
         let mut procs = 0usize;
         // Procedures with their parameters and the scope those live in.
-        let mut params: HashMap<Vec<u8>, (Vec<Vec<u8>>, usize)> = HashMap::new();
+        // (a list per name: `Property Let p(v)` and `Property Get p()`, or a method of the same
+        // name in two classes, are each bound)
+        let mut params: HashMap<Vec<u8>, Vec<Procedure>> = HashMap::new();
         for st in cut {
             let text = &data[st.clone()];
             if let Some((name, start, fscope)) = &open_fn {
@@ -595,7 +622,10 @@ impl<'a> Page<'a> {
                 procs += 1;
                 let list = c.get(2).map_or(&[][..], |m| m.as_bytes());
                 saturated |= list.split(|&b| b == b',').count() > MAX_PARAMS;
-                params.insert(c[1].to_ascii_lowercase(), (param_names(list), procs));
+                params
+                    .entry(c[1].to_ascii_lowercase())
+                    .or_default()
+                    .push((param_names(list), procs));
                 // `Function f(s) eval s End Function` on one line: the body is the rest of the
                 // statement, and its sink a statement of the procedure's scope
                 let body = st.start + c.get(0).expect("group 0").end()..st.end;
@@ -659,11 +689,16 @@ impl<'a> Page<'a> {
         // (The fast search finds each header; the capture groups are read on the header alone:
         // a capturing search over the whole page is far slower.)
         let mut headers = Vec::new();
+        // (a JScript `function f(x) {` reads as both kinds of header: one body per brace)
+        let mut opened = std::collections::HashSet::new();
         for re in [&*CS_METHOD, &*JS_FUNCTION] {
             for m in re.find_iter(data) {
                 if headers.len() == MAX_BODIES {
                     saturated = true;
                     break;
+                }
+                if !opened.insert(m.end() - 1) {
+                    continue;
                 }
                 if let Some(c) = re.captures(m.as_bytes()) {
                     // a method needs no modifier in a page's script block, so `else if (x) {`
@@ -679,7 +714,7 @@ impl<'a> Page<'a> {
         }
         let ends = block_ends(data, headers.iter().map(|h| h.2));
         for ((name, names, open), end) in headers.into_iter().zip(ends) {
-            params.entry(name.clone()).or_insert((names, 0));
+            params.entry(name.clone()).or_default().push((names, 0));
             add(&mut defs, &mut ndefs, (0, name), (open..end, 0));
         }
         // A call hands its arguments to the procedure's parameters: `run(t)` defines `x` of
@@ -688,14 +723,15 @@ impl<'a> Page<'a> {
             for (st, scope) in &statements {
                 let text = &data[st.clone()];
                 for w in WORD.find_iter(text) {
-                    let Some((names, fscope)) = params.get(&w.as_bytes().to_ascii_lowercase())
-                    else {
+                    let Some(procs) = params.get(&w.as_bytes().to_ascii_lowercase()) else {
                         continue;
                     };
                     let args = st.start + w.end()..st.end;
-                    for p in names {
-                        let def = (args.clone(), *scope);
-                        add(&mut defs, &mut ndefs, (*fscope, p.clone()), def);
+                    for (names, fscope) in procs {
+                        for p in names {
+                            let def = (args.clone(), *scope);
+                            add(&mut defs, &mut ndefs, (*fscope, p.clone()), def);
+                        }
                     }
                 }
             }
@@ -731,9 +767,20 @@ impl<'a> Page<'a> {
     /// Is `expr` request data as a whole ([`WHOLE_REQUEST`]), or a name (perhaps trimmed) one
     /// of whose definitions is, a copy at a time up to [`MAX_DEPTH`] copies away? Unlike a
     /// slice, this does not look into the parts of a value built by concatenation.
-    fn whole_request(&self, expr: &[u8], scope: usize, seen: &mut Memo) -> bool {
+    /// Past the budget (a page built to exhaust the reading) it holds.
+    fn whole_request(
+        &self,
+        expr: &[u8],
+        scope: usize,
+        seen: &mut Memo,
+        budget: &mut usize,
+    ) -> bool {
         let mut todo = vec![(expr, scope, 0usize)];
         while let Some((text, scope, depth)) = todo.pop() {
+            let Some(left) = budget.checked_sub(text.len()) else {
+                return true;
+            };
+            *budget = left;
             if WHOLE_REQUEST.is_match(text) {
                 return true;
             }
@@ -1150,6 +1197,12 @@ mod tests {
         let page = b"<%@ WebHandler Language=\"JScript\" Class=\"H\" %>\nclass H { function ProcessRequest(context) {\n\
             var v = context.Request.Form(\"q\");\neval(v);\n} }";
         assert!(holds(Check::RequestToExec, page));
+        // the tag and the first statement on one line; a long tag
+        let page = b"<script language=vbscript runat=server>Execute Request(\"c\")</script>";
+        assert!(holds(Check::RequestToExec, page));
+        let pad = "x".repeat(400);
+        let page = format!("<script data-a=\"{pad}\" runat=\"server\" language=\"vbscript\">\nExecute Request(\"c\")\n</script>");
+        assert!(holds(Check::RequestToExec, page.as_bytes()));
         // a block left open runs to the end of the page
         assert!(holds(Check::RequestToExec, b"<%eval request(\"z\")"));
     }
@@ -1169,6 +1222,13 @@ mod tests {
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%\nc = Request(\"c\")\nExecute(c)\n%>";
         assert!(holds(Check::RequestToExec, page));
+        // a decoy in a comment or in markup switches nothing off
+        let page = b"<a onclick=\"r=execute(1)\">x</a><%\n' Set rs = Execute(sql)\nExecute(Request(\"c\"))\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // `select case` is VBScript, not SQL
+        let page =
+            b"<%\nExecute \"select case 1: case else: from=1: end select: \" & Request(\"c\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
         // a procedure on one line, called with request data
         let page =
             b"<%Function xxxx(str) eval str End Function%><%D = request(\"ant\")%><%xxxx D%>";
@@ -1176,8 +1236,13 @@ mod tests {
         // a dispatcher: the request picks which of the page's own procedures runs
         let page = b"<%\nk = Request(\"k\")\nExecute \"call bill_Window_\" & k & \" ( ap ) \"\n%>";
         assert!(!holds(Check::RequestToExec, page));
-        // (a call of whatever the request names is no dispatcher)
+        // (a call of whatever the request names is no dispatcher, nor a prefix it completes)
         let page = b"<%\nk = Request(\"k\")\nExecute \"call \" & k\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nExecute \"call e\" & Request(\"k\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // an expression the request sends after a hex prefix is code
+        let page = b"<%\ns = Eval(\"&H\" & Request(\"h\"))\n%>";
         assert!(holds(Check::RequestToExec, page));
         // a number read from hex digits the request sent
         let page = b"<%\nh = Request(\"h\")\ns = ChrW(Eval(\"&H\" & h))\n%>";
@@ -1197,10 +1262,16 @@ mod tests {
             Set rs = conn.Execute(\"select * from [\" & Request(\"sheet\") & \"$]\")\n%>";
         assert!(holds(Check::RequestToConnection, page));
         assert!(!holds(Check::SqlConsole, page));
-        // Request values spliced into the page's own statement, through variables.
-        let page = b"<%\ncs = Request(\"cs\")\nSet conn = CreateObject(\"ADODB.Connection\")\nconn.Open cs\nt = Request(\"t\")\n\
+        // Request values spliced into the page's own statement, through variables, on the
+        // database file the request names.
+        let page = b"<%\ncs = \"Provider=Microsoft.Jet.OLEDB.4.0;Data Source=\" & Server.MapPath(Request(\"db\"))\nSet conn = CreateObject(\"ADODB.Connection\")\nconn.Open cs\nt = Request(\"t\")\n\
             q = \"INSERT INTO \" & t & \" VALUES (1)\"\nconn.Execute(q)\n%>";
         assert!(!holds(Check::SqlConsole, page));
+        // The caller sends the whole connection string, and SQL with an empty literal appended.
+        let page =
+            b"<%\nSet conn = CreateObject(\"ADODB.Connection\")\nconn.Open Request(\"cs\")\n\
+            Set rs = conn.Execute(Request(\"q\") & \"\")\n%>";
+        assert!(holds(Check::SqlConsole, page));
         // A dumper: the caller names the server and the account, and the table to read.
         let page = b"string h = Request[\"h\"]; string t = Request[\"t\"];\n\
             string cs = \"server=\" + h + \";uid=sa\";\nvar conn = new SqlConnection(cs);\n\

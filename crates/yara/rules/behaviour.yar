@@ -112,15 +112,17 @@ rule EXRAY_Execute_Decoder_Output
     strings:
         // Execute/ExecuteGlobal are VBScript's own; eval is also every browser script's, so it
         // counts only in a server page
-        $run_vbs = /(^|[^a-z0-9_.])(execute|executeglobal)\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        $run_vbs = /(^|[^a-z0-9_.])(execute|executeglobal)(\s*\(\s*|\s+)[a-z_]{0,20}(decrypt|decode|unescape|strreverse|replace|mid|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
         // (not Eval(Replace(…)) / Eval(Mid(…)): VBScript's Eval computes expressions, and
         // applications evaluate formulas that way)
-        $run_eval = /(^|[^a-z0-9_.])eval\s*\(?\s*[a-z_]{0,20}(decrypt|decode|unescape|strreverse|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
+        $run_eval = /(^|[^a-z0-9_.])eval(\s*\(\s*|\s+)[a-z_]{0,20}(decrypt|decode|unescape|strreverse|base64|getparameter|param)[a-z0-9_]{0,20}\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $js = /<%\s*@[^%]{0,200}language\s*=\s*["']?c#/ nocase
+        // a C# source file (a data layer's ExecuteDataset(…) helpers), not VBScript
+        $cs = /(^|[\r\n])\s*using\s+System(\.[A-Za-z.]+)?\s*;/
     condition:
-        ($run_vbs or (any of ($srv*) and $run_eval)) and not $js
+        ($run_vbs or (any of ($srv*) and $run_eval)) and not $js and not ($cs and not any of ($srv*))
 }
 
 rule EXRAY_JScript_Eval_Request_Split
@@ -166,8 +168,17 @@ rule EXRAY_NET_Assembly_From_Request
         $req1 = /[^a-z0-9_]request\s*(\.\s*(item|form|querystring|params|headers|cookies))?\s*(\.\s*get\s*)?\s*[\[(]/ nocase
         $req2 = /request\s*\.\s*(inputstream|binaryread|cookies|form)/ nocase
         $req3 = "WebMethod" nocase
+        // a page, a handler or a small file: a large class library that loads its plug-ins
+        // and also reads request values elsewhere is an application
+        $page1 = "<%"
+        $page2 = "runat" nocase
+        $page3 = "IHttpHandler" nocase
+        $page4 = "IHttpModule" nocase
+        $page5 = "IHttpAsyncHandler" nocase
+        $page6 = /:\s*(System\.Web\.UI\.)?Page\b|Inherits\s+(System\.Web\.UI\.)?Page\b|HttpApplication/
     condition:
         any of ($req*) and $use and (any of ($asm1, $asm5) or (any of ($asm2, $asm3, $asm4, $asm6) and ($load or $dec)))
+            and (any of ($page*) or filesize < 24KB)
 }
 
 rule EXRAY_NET_Embedded_Assembly_Loader
@@ -316,7 +327,8 @@ rule EXRAY_UTF16_Server_Script_Exec
         confidence = "high"
         attack = "T1505.003, T1027"
     strings:
-        $srv1 = "<%" wide
+        // an opening of server code (not "<%" inside a pattern of a script library: '[_:=><%#@]+')
+        $srv1 = /<%[^#\]]/ wide
         $srv2 = "runat" wide nocase
         $x1 = "eval" wide nocase
         $x2 = "execute" wide nocase
@@ -416,8 +428,13 @@ rule EXRAY_Script_Page_Writer_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        // a settings page reads its configuration page first and writes it back with one value
+        // changed; a dropper writes a page it did not read
+        // (a classic ASP settings page of .asp constants: read, then written within a few lines;
+        // never a web.config or an .aspx, which droppers rewrite)
+        $readback = /OpenTextFile\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*(,\s*1\s*)?\)[^\x00]{0,1500}(CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*,\s*(2|true)/ nocase
     condition:
-        filesize < 16KB and any of ($srv*) and $w and $req and $write
+        filesize < 16KB and any of ($srv*) and $w and $req and $write and not $readback
 }
 rule EXRAY_NET_Precompiled_Class_Stub
 {
@@ -523,12 +540,13 @@ rule EXRAY_SEO_Cloaking_Relay
 {
     meta:
         title = "Suspicious: search-engine cloaking (remote content for crawlers)"
-        description = "Server code (often Global.asax/global.asa) checks whether the visitor is a search-engine crawler (googlebot, baiduspider, ...) and serves content fetched from a remote server or redirects: SEO spam planted on a compromised site. Not a command shell; someone had write access to the web root."
+        description = "Server code (often Global.asax/global.asa) checks whether the visitor is a search-engine crawler (googlebot, baiduspider, ...) and serves content fetched from a remote server: SEO spam planted on a compromised site. Not a command shell; someone had write access to the web root."
         family = "generic"
         stage = "foothold"
         severity = "medium"
         confidence = "medium"
         attack = "T1505.003"
+        verify = "fetched-relay"
     strings:
         $bot = /googlebot|baiduspider|sogou\s*(web)?\s*spider|bingbot|yahoo!?\s*slurp/ nocase
         $fetch = /(Server)?XMLHTTP|WinHttp\.WinHttpRequest|WebClient|HttpWebRequest|WebRequest\s*\.\s*Create/ nocase
@@ -681,8 +699,11 @@ rule EXRAY_ASP_Component_Probe
         $quiet = /On\s+Error\s+Resume\s+Next/ nocase
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
+        // an application's own server-information page (its admin includes the application's
+        // files); the probes of shell kits stand alone
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        $asp and $shell and $quiet and 5 of ($c*)
+        $asp and $shell and $quiet and 5 of ($c*) and not $app_inc
 }
 rule EXRAY_Windows_Account_Tamper
 {
@@ -849,4 +870,47 @@ rule EXRAY_Named_Pipe_Relay
         $srv3 = "IHttpHandler" nocase
     condition:
         filesize < 256KB and any of ($srv*) and $pipe and $in and $out
+}
+
+rule EXRAY_Membership_Password_Dump
+{
+    meta:
+        title = "Web shell: page shows the passwords of the application's users"
+        description = "A server page enumerates the application's users (DotNetNuke's UserController, ASP.NET Membership) and decrypts their passwords (GetPassword) into the page: a credential dumper dropped beside the application, often showing the super users first. Applications mail a forgotten password to its owner; they do not list users with their passwords."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1555"
+    strings:
+        $gp = /\.GetPassword\s*\(/ nocase
+        // every user, not the one a reminder is for
+        $users = /[^a-z0-9_](GetUsers|GetAllUsers|GetUsersByRole|GetSuperUsers)\s*\(/ nocase
+        $loop = /for\s*each|foreach\s*\(/ nocase
+        $show = /\.(Text|InnerHtml|InnerText)\s*(\+=|&=|=)|Response\s*\.\s*Write/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and $gp and $users and $loop and $show
+}
+
+rule EXRAY_NET_Impersonate_Request_Logon
+{
+    meta:
+        title = "Web shell: page logs on with credentials the caller sends and acts as that account"
+        description = "A server page calls LogonUser with a user name and password from the request or its text boxes and impersonates the token (WindowsIdentity.Impersonate, ImpersonateLoggedOnUser): a run-as shell that lists files or starts commands as any account whose password the attacker holds. Applications that impersonate use their configured service account."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1134.001"
+        verify = "request-to-logon"
+    strings:
+        $logon = /LogonUser[AW]?\s*\(/ nocase
+        $imp = /\.Impersonate\s*\(|ImpersonateLoggedOnUser|RunImpersonated\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and $logon and $imp
 }

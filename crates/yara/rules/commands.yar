@@ -22,7 +22,7 @@ rule EXRAY_NET_Process_Start_Cmd
         $cmd3 = "powershell" nocase
         $cmd4 = /["']cmd["']/ nocase
         $cmd5 = "RedirectStandardOutput" nocase
-        $in1 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /<asp:TextBox/ nocase
         $in3 = /\.Text\s*[,;)+]/ nocase
         $in4 = "[WebMethod" nocase
@@ -52,7 +52,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $run1 = /\.exec\s*\(/ nocase
         $run2 = /\.run\s*[\s(]/ nocase
         $run3 = "ShellExecute" nocase
-        $in1 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /cmd(\.exe)?\s*\/c/ nocase
         $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase
         $srv1 = "<%"
@@ -148,8 +148,12 @@ rule EXRAY_Shell_Toolkit
         $k15 = "ServerVariables(\"LOCAL_ADDR\")" nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
+        // an injection filter that lists the attacker's words to refuse them:
+        // InStr(LCase(s), "xp_cmdshell") > 0 Or InStr(…, "net user") …
+        $filter = /instr\s*\([^,\r\n]{1,60},\s*"[^"\r\n]{0,20}(xp_cmdshell|net user|localgroup administrators|cmd\.exe|sp_oacreate|xp_regread|sp_makewebtask|wscript\.shell)/ nocase
     condition:
         any of ($srv*) and 3 of ($k*)
+            and (#filter < 2 or 2 of ($k2, $k6, $k8, $k9, $k11, $k12, $k15))
 }
 
 rule EXRAY_NET_Registry_Walk
@@ -266,7 +270,7 @@ rule EXRAY_NET_PowerShell_Runspace
         $run1 = /AddScript\s*\(/ nocase
         $run2 = /AddCommand\s*\(/ nocase
         $run3 = /CreatePipeline\s*\(/ nocase
-        $in1 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /\.Text\s*[,;)+]/ nocase
         $in3 = "[WebMethod" nocase
         $srv1 = "<%"

@@ -17,9 +17,9 @@ rule EXRAY_Eval_Request_Direct
     strings:
         // eval(Request.Item["x"]...) / eval request("x") / Execute(Request.Form("x")) / ExecuteGlobal request(...)
         // (eval_r: the name some filters rewrite eval to; the one-liner keeps its shape)
-        $direct = /[^.a-z0-9_](eval|eval_r|execute|executeglobal)[\s(]{1,8}request(\.(item|form|querystring|params|headers|cookies|servervariables)){0,2}\s*[\[(]/ nocase
+        $direct = /[^.a-z0-9_](eval|eval_r|execute|executeglobal)[\s(]{1,8}request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
         // JScript through HttpContext: eval(Context.Request["x"], ...)
-        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.|page\.|(this\.)?(context|httpcontext\.current)\.)request(\.(item|form|querystring|params|headers|cookies|servervariables)){0,2}\s*[\[(]/ nocase
+        $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.|page\.|(this\.)?(context|httpcontext\.current)\.)request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
         // session-cached payload: execute session("x")
         $session = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}session\s*[\[(]/ nocase
     condition:
@@ -60,7 +60,7 @@ rule EXRAY_VBS_Eval_Request_Variable
         attack = "T1505.003"
         verify = "request-to-exec"
     strings:
-        $req = /[^.a-z0-9_](request|session)(\.(item|form|querystring|headers|cookies|servervariables)){0,2}\s*[\[(]/ nocase
+        $req = /[^.a-z0-9_](request|session)(\s*\.\s*(item|form|querystring|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
         // eval x / execute(x) / ExecuteGlobal (x) as a statement on a single identifier
         // (a trailing ' comment included: eVal x 'pass:...)
         $run = /[\s:(%>](eval|execute|executeglobal)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|;|%>|\)|')/ nocase
@@ -114,13 +114,15 @@ rule EXRAY_JScript_Eval_Alias
         attack = "T1505.003, T1027"
     strings:
         // {'E':eval} / f = eval; / return eval (a function that hands eval out)
-        $alias = /([:=,(]\s*|return\s+)eval\s*[,;})\]\r\n]/
+        $alias = /([\[:=(,]\s*|return\s+)eval\s*[,;})\]\r\n]/
+        // a word in the comma-separated list of a keyword filter ("…,executeglobal,eval,script,…")
+        $kw = /[a-z_],eval,[a-z_]/
         $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
         $js2 = /<script[^>]{0,100}runat\s*=\s*["']?server[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s>]/ nocase
         $js3 = /<script[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s][^>]{0,100}runat\s*=\s*["']?server/ nocase
-        $req = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $req = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
     condition:
-        any of ($js*) and $alias and $req
+        any of ($js*) and #alias > #kw and $req
 }
 
 rule EXRAY_JScript_Service_Eval
@@ -152,7 +154,7 @@ rule EXRAY_Eval_Request_Flow
         attack = "T1505.003, T1059"
         verify = "request-to-exec"
     strings:
-        $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*[(),;:\r\n]/ nocase
+        $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*[(),;:\r\n'%]/ nocase
         // JScript's Function constructor, a script control's AddCode/ExecuteStatement
         $run_ctor = /[^.a-z0-9_]new\s+Function\s*\(/ nocase
         $run_sc = /\.(addcode|executestatement)[\s(]/ nocase

@@ -12,6 +12,7 @@ rule EXRAY_File_Manager_Request
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1083"
+        verify = "request-to-path"
     strings:
         $l1 = ".SubFolders" nocase
         $l2 = /GetFolder\s*\(/ nocase
@@ -29,7 +30,7 @@ rule EXRAY_File_Manager_Request
         $m7 = /\.Attributes\s*=/ nocase
         // a file of the listing sent to the caller (the download of a file manager)
         $m8 = /Response\s*\.\s*(WriteFile|TransmitFile)\s*\(/ nocase
-        $in = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $in = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         // a page that includes its application's own files is part of that application (an admin
@@ -380,7 +381,7 @@ rule EXRAY_Upload_Request_Named
         confidence = "medium"
         attack = "T1505.003, T1105"
     strings:
-        $save = /\.SaveAs\s*\([^;\r\n]{0,120}request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $save = /\.SaveAs\s*\([^;\r\n]{0,120}request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         // or into a folder typed into a text box: up.SaveAs(folderBox.Text + "\\" + name)
         $save_box = /\.SaveAs\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\+/ nocase
         $srv1 = "<%"

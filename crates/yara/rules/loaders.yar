@@ -22,7 +22,7 @@ rule EXRAY_NET_Reflective_Loader_Request
         $load5 = /GetMethod\s*\([^;\r\n]{1,400}typeof\s*\(\s*byte\s*\[\s*\]\s*\)/ nocase
         $in1 = "BinaryRead" nocase
         $in2 = "InputStream" nocase
-        $in3 = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*\[/ nocase
+        $in3 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*\[/ nocase
         $in4 = /Request\.(Form|Params|QueryString)\s*\.Get\s*\(/ nocase
         $dec1 = "RijndaelManaged" nocase
         $dec2 = "CreateDecryptor" nocase
@@ -35,8 +35,17 @@ rule EXRAY_NET_Reflective_Loader_Request
         $use1 = "CreateInstance" nocase
         $use2 = /Session\s*(\[|\.Add\s*\()/ nocase
         $use3 = ".Invoke(" nocase
+        // a page, a handler or a small file: a large class library that loads its plug-ins
+        // and also reads request values elsewhere is an application
+        $page1 = "<%"
+        $page2 = "runat" nocase
+        $page3 = "IHttpHandler" nocase
+        $page4 = "IHttpModule" nocase
+        $page5 = "IHttpAsyncHandler" nocase
+        $page6 = /:\s*(System\.Web\.UI\.)?Page\b|Inherits\s+(System\.Web\.UI\.)?Page\b|HttpApplication/
     condition:
         any of ($load*) and any of ($in*) and any of ($dec*) and any of ($use*)
+            and (any of ($page*) or filesize < 24KB)
 }
 
 rule EXRAY_ASP_Decrypt_Request_Execute
@@ -72,7 +81,7 @@ rule EXRAY_NET_Dynamic_Compile_Request
         $c2 = "JScriptEvaluate" nocase
         $c3 = "CSharpCodeProvider" nocase
         $c4 = "VBCodeProvider" nocase
-        $in = /request(\.(item|form|querystring|params|headers|cookies)){0,2}\s*[\[(]/ nocase
+        $in = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
@@ -193,4 +202,24 @@ rule EXRAY_NET_Reflection_Request
         $srv3 = "IHttpHandler" nocase
     condition:
         filesize < 256KB and any of ($srv*) and 2 of ($r*) and $inv and $open1
+}
+
+rule EXRAY_NET_Assembly_Load_Request_Path
+{
+    meta:
+        title = "Suspicious: page loads an assembly the caller names"
+        description = "A server page loads an assembly (Assembly.LoadFrom, LoadFile, UnsafeLoadFrom, Load) whose path or name comes from the request or a text box: a tool that runs or inspects any DLL the attacker points it at (uploaded tools, the application's own assemblies for secrets). Applications load their own plug-ins, never one a visitor names."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003, T1620"
+        verify = "request-to-load"
+    strings:
+        $load = /Assembly\s*\.\s*(LoadFrom|LoadFile|UnsafeLoadFrom|Load|ReflectionOnlyLoadFrom)\s*\(\s*[^"\s)]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 256KB and any of ($srv*) and $load
 }

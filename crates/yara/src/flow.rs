@@ -42,6 +42,9 @@ pub enum Check {
     /// The page writes into its response, as it is, what it fetched from a URL built with
     /// the visitor's request values (host, path, query, user agent): an SEO or phishing relay.
     VisitorRelay,
+    /// The page writes into its response, as it is, what it fetched from a URL: a relay of
+    /// remote content (SEO cloaking serves search engines a page fetched from elsewhere).
+    FetchedRelay,
     /// A database connection is opened with a connection string fed by the request (or a
     /// text box of the page).
     RequestToConnection,
@@ -72,6 +75,14 @@ pub enum Check {
     /// type (`GetType`, `CreateInstance`), a method or property (`GetMethod`, `InvokeMember`,
     /// `GetProperty`): the caller drives any .NET API through the page.
     RequestToReflection,
+    /// Request data names the file or folder a file-system operation acts on (list, open,
+    /// delete, copy, move, save): a file manager the caller drives, not an application working
+    /// in folders of its own.
+    RequestToPath,
+    /// Request data names the assembly a page loads (`Assembly.LoadFrom(box.Text)`).
+    RequestToLoad,
+    /// Request data is the account a page logs on with (`LogonUser(user.Text, …)`).
+    RequestToLogon,
 }
 
 impl Check {
@@ -82,10 +93,14 @@ impl Check {
             "decoder-exec" => Check::DecoderExec,
             "request-to-connection" => Check::RequestToConnection,
             "visitor-relay" => Check::VisitorRelay,
+            "fetched-relay" => Check::FetchedRelay,
             "request-to-process" => Check::RequestToProcess,
             "sql-console" => Check::SqlConsole,
             "request-to-reflection" => Check::RequestToReflection,
             "request-to-sql" => Check::RequestToSql,
+            "request-to-path" => Check::RequestToPath,
+            "request-to-load" => Check::RequestToLoad,
+            "request-to-logon" => Check::RequestToLogon,
             _ => return None,
         })
     }
@@ -106,6 +121,12 @@ impl Check {
             Check::VisitorRelay => {
                 "data flow: a page fetched with the visitor's request values is written here as it is"
             }
+            Check::FetchedRelay => "data flow: a fetched page is written here as it is",
+            Check::RequestToPath => {
+                "data flow: request data names the file or folder of this operation"
+            }
+            Check::RequestToLoad => "data flow: request data names the assembly loaded here",
+            Check::RequestToLogon => "data flow: request data is the account logged on here",
             Check::RequestToConnection | Check::RequestNamesServer | Check::ConnectionIsRequest => {
                 "data flow: request data reaches this database connection string"
             }
@@ -199,9 +220,28 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::ConnectionIsRequest => (&CONN_SINK, &[]),
         Check::RequestInSql => (&SQL_SINK, &[&REQUEST_OR_BOX]),
         Check::RequestNamesServer => (&CONN_SINK, &[&REQUEST_OR_BOX, &SERVER_KEY]),
-        Check::RequestToReflection => (&REFLECT_SINK, &[&REQUEST]),
+        Check::RequestToReflection => (&REFLECT_SINK, &[&REQUEST_OR_BOX]),
         Check::SqlConsole => unreachable!("read as its two halves"),
         Check::VisitorRelay => (&RELAY_SINK, &[&FETCHED, &VISITOR]),
+        Check::RequestToPath => (&PATH_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestToLoad => (&LOAD_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestToLogon => (&LOGON_SINK, &[&REQUEST_OR_BOX]),
+        Check::FetchedRelay => (&WRITE_SINK, &[&FETCHED]),
+    };
+    // where the page has server-side HTML inputs, their values are what the caller typed too
+    let with_controls: Vec<&Regex>;
+    let patterns = match &page.controls {
+        Some(controls)
+            if patterns
+                .first()
+                .is_some_and(|p| std::ptr::eq(*p, &*REQUEST_OR_BOX)) =>
+        {
+            with_controls = std::iter::once(controls)
+                .chain(patterns[1..].iter().copied())
+                .collect();
+            &with_controls[..]
+        }
+        _ => patterns,
     };
     // With one pattern, a name whose definitions were searched without a match needs no second
     // search from a later sink (unless that sink reaches it in fewer steps); with two, each sink
@@ -289,7 +329,10 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                         .all(|(g, _)| c.name(g).is_none_or(|r| c.get(i) != Some(r)))
                 })
                 .find_map(|i| c.get(i))
-                .map_or(&[][..], |m| m.as_bytes());
+                .map_or(&[][..], |m| {
+                    let open = text[..m.start()].trim_ascii_end().ends_with(b"(");
+                    call_args(data, st.start + m.start(), m.as_bytes(), open)
+                });
             if patterns.len() > 1 {
                 memo.clear();
             }
@@ -353,6 +396,35 @@ static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// Where a page loads an assembly (see [`Check::RequestToLoad`]).
+static LOAD_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)\bassembly\s*\.\s*(?:load\w*|unsafeloadfrom)\s*\((.*)$").unwrap()
+});
+/// Where a page logs on an account (see [`Check::RequestToLogon`]).
+static LOGON_SINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)\blogonuser[aw]?\s*\((.*)$").unwrap());
+/// What a page writes into its response (see [`Check::FetchedRelay`]).
+static WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i-u)\bResponse\s*\.\s*(?:Write|BinaryWrite|OutputStream\s*\.\s*Write)\b\s*\(?(.+)$",
+    )
+    .unwrap()
+});
+/// What acts on a file or folder by its path (see [`Check::RequestToPath`]).
+static PATH_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\b(?:getfolder|getfile|deletefile|deletefolder|movefile|movefolder|copyfile|copyfolder",
+        r"|opentextfile|createtextfile|createfolder|savetofile|loadfromfile|saveas|writefile|transmitfile)\b",
+        r"|\b(?:file|directory)\s*\.\s*(?:delete|copy|move|getfiles|getdirectories|enumeratefiles",
+        r"|readalltext|readallbytes|readalllines|writealltext|writeallbytes|appendalltext|openread|openwrite",
+        r"|opentext|open|create|createtext|appendtext|createdirectory|getfilesystementries",
+        r"|enumeratedirectories|setattributes|setlastwritetime|setcreationtime)\b",
+        r"|\.\s*(?:moveto|copyto)\b",
+        r"|\b(?:directoryinfo|fileinfo|streamwriter|streamreader|filestream)\s*(?:\(|$))",
+        r"\s*\(?(.+)$"
+    ))
+    .unwrap()
+});
 static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i-u)(?:(?P<recv>[a-z_]\w*)\s*\.Open\b\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
@@ -380,11 +452,24 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
 /// body, and the session the request filled; also reached through `Context.`, `HttpContext.Current.`,
 /// `this.` or `Page.`; and the view state, which the client sends back. (`request.responseText` of a browser script's
 /// XMLHttpRequest named `request` is not it.)
-const REQUEST_SRC: &str = r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream)\b)|session\b\s*(?:[.(\[]|$)|viewstate\s*[(\[])";
+const REQUEST_SRC: &str = r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b)|session\b\s*(?:[.(\[]|$)|viewstate\s*[(\[])";
 static REQUEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("(?i-u){REQUEST_SRC}")).unwrap());
 static REQUEST_OR_BOX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"(?i-u)(?:{REQUEST_SRC}|\w\.Text\b)")).unwrap());
+    LazyLock::new(|| Regex::new(&format!(r"(?i-u)(?:{REQUEST_SRC}|{BOX_TEXT})")).unwrap());
+/// What a text box holds: `txt.Text`, `txt.Text.Trim()`; not the `System.Text` namespace
+/// (`System.Text.Encoding…`).
+const BOX_TEXT: &str = r"\w\.Text\b\s*(?:[^.\s\w]|$|\.\s*(?:trim|tostring|split|replace|substring|tolower|toupper|remove)\b)";
+/// An HTML control run at the server: `<input id="cmd" runat="server">`, whose `.Value` is what
+/// the caller typed (see [`Page::controls`]).
+static SERVER_INPUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i-u)<(?:input|textarea|select)\b[^<>]{0,300}\brunat\s*=\s*["']?server[^<>]{0,300}>"#,
+    )
+    .unwrap()
+});
+static CONTROL_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i-u)\bid\s*=\s*["']?([a-z_]\w{0,60})"#).unwrap());
 /// A value that is request data as a whole (perhaps trimmed or converted to text):
 /// `Request.Form("sql")`, `Trim(Request("q"))`, `txtSql.Text`, `ViewState["q"].ToString()`. The
 /// SQL of a console is what its caller typed; request values spliced into an application's own
@@ -579,6 +664,9 @@ struct Page<'a> {
     saturated: bool,
     /// Where the server's code is, when the page mixes it with markup (see [`server_code`]).
     server: Option<Vec<Range<usize>>>,
+    /// Where the page declares HTML inputs that run at the server, [`REQUEST_OR_BOX`] with
+    /// their values (`cmd.Value` of `<input id="cmd" runat="server">`) as request data too.
+    controls: Option<Regex>,
 }
 
 impl<'a> Page<'a> {
@@ -743,6 +831,7 @@ impl<'a> Page<'a> {
             defs,
             saturated,
             server: server_code(data),
+            controls: server_controls(data),
         }
     }
 
@@ -991,6 +1080,64 @@ fn block_ends(data: &[u8], opens: impl Iterator<Item = usize>) -> Vec<usize> {
     ends
 }
 
+/// The arguments of a call that go on below its line (`LogonUser(\n user,\n …)`): from `at`
+/// to the parenthesis that closes the call (`open`: the call's own parenthesis is just before
+/// `at`), within 2 KB and the server block; `arg` itself where it closes on its line.
+fn call_args<'d>(data: &'d [u8], at: usize, arg: &'d [u8], open: bool) -> &'d [u8] {
+    // (closed on its line when the depth comes back to zero anywhere in it: `GetType().Name`)
+    let mut d = i64::from(open);
+    for b in arg {
+        match b {
+            b'(' => d += 1,
+            b')' => d -= 1,
+            _ => {}
+        }
+        if d <= 0 {
+            return arg;
+        }
+    }
+    let start = at + arg.len();
+    let end = (start + 2048).min(data.len());
+    let mut i = start;
+    while i < end {
+        match data[i] {
+            b'(' => d += 1,
+            b')' => {
+                d -= 1;
+                if d == 0 {
+                    return &data[at..i];
+                }
+            }
+            b'%' if data.get(i + 1) == Some(&b'>') => break,
+            b'<' if data.get(i + 1) == Some(&b'/') => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    arg
+}
+
+/// [`REQUEST_OR_BOX`] with the values of the page's server-side HTML inputs, by their ids.
+fn server_controls(data: &[u8]) -> Option<Regex> {
+    let mut ids: Vec<String> = SERVER_INPUT
+        .find_iter(data)
+        .filter_map(|tag| CONTROL_ID.captures(tag.as_bytes()))
+        .filter_map(|c| c.get(1))
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.truncate(200);
+    if ids.is_empty() {
+        return None;
+    }
+    Regex::new(&format!(
+        r"(?i-u)(?:{REQUEST_SRC}|{BOX_TEXT}|\b(?:{})\s*\.\s*(?:Value|InnerText)\b)",
+        ids.join("|")
+    ))
+    .ok()
+}
+
 /// Lines cut at `:`, `;`, braces and script delimiters (`<%`, `<%=`, `%>`) outside
 /// double-quoted literals, blank ones left out.
 fn statements(data: &[u8]) -> Vec<Range<usize>> {
@@ -1042,6 +1189,17 @@ fn push(out: &mut Vec<Range<usize>>, data: &[u8], start: usize, end: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_arguments_below_the_line_are_read() {
+        let page = b"<script runat=\"server\">\nvoid Go() {\n if (LogonUser(\n  txtUser.Text,\n  txtDomain.Text,\n  txtPass.Text, 2, 0, ref h) != 0) { }\n}\n</script>";
+        assert!(holds(Check::RequestToLogon, page));
+        let page = b"<script runat=\"server\">\nvoid Go() {\n if (LogonUser(\n  cfg.User,\n  \"CORP\",\n  cfg.Password, 2, 0, ref h) != 0) { }\n lbl.Text = txtNote.Text;\n}\n</script>";
+        assert!(!holds(Check::RequestToLogon, page));
+        // a call closed on its line reads no further (`GetType()` then a later request value)
+        let page = b"<script runat=\"server\">\nvoid Go() {\n w.GetType().GetMethod(\"Render\").Invoke(w, new object[] { Request[\"id\"] });\n}\n</script>";
+        assert!(!holds(Check::RequestToReflection, page));
+    }
 
     #[test]
     fn request_reaches_execute_through_variables_and_functions() {

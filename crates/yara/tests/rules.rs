@@ -961,6 +961,8 @@ fn application_kinds_trip_nothing() {
         "using System;\nusing System.Data;\npublic sealed class SqlHelper {\n public static int ExecuteNonQueryTypedParams(string cs, string sp, DataRow row) {\n  return ExecuteNonQuery(cs, sp, GetParameterValues(row));\n }\n}\n",
         // a settings page that reads its configuration page and writes it back with one value changed
         "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\npassword = Request.Form(\"pwd\")\nSet f = fso.OpenTextFile(Server.MapPath(\"/config/const.asp\"), 1)\nMB = f.ReadAll\nf.Close\nMB = Replace(MB, old, md5(password))\nSet f = fso.CreateTextFile(Server.MapPath(\"/config/const.asp\"), True)\nf.Write MB\nf.Close\n%>\n",
+        // a settings form that shows the current values with <%= %> in its markup
+        "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(Server.MapPath(\"/config/const.asp\"), 1)\nMB = f.ReadAll\nf.Close\nMB = Replace(MB, oldLogo, Request.Form(\"logo\"))\nSet f = fso.CreateTextFile(Server.MapPath(\"/config/const.asp\"), True)\nf.Write MB\nf.Close\n%>\n<form method=\"post\"><input name=\"logo\" value=\"<%=request(\"logo\")%>\"></form>\n",
         // a forum's list of crawler names beside an update check
         "<%\nFunction BotName(ua)\n If InStr(ua, \"Googlebot\") > 0 Then BotName = \"Google\"\n If InStr(ua, \"bingbot\") > 0 Then BotName = \"Bing\"\nEnd Function\nSet x = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.Open \"GET\", \"http://updates.example.org/version.txt\", False\nx.Send\nIf x.responseText <> strVersion Then Response.Write \"<p>An update is available</p>\"\n%>\n",
     ];

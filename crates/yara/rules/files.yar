@@ -52,7 +52,7 @@ rule EXRAY_File_Op_Request_Path
         attack = "T1505.003, T1083"
         verify = "request-is-path"
     strings:
-        $op1 = /\.(GetFolder|GetFile|OpenTextFile|CreateTextFile|SaveToFile|LoadFromFile|SaveAs|WriteFile|TransmitFile)\b/ nocase
+        $op1 = /\.(GetFolder|OpenTextFile|CreateTextFile|SaveToFile|LoadFromFile|SaveAs)\b/ nocase
         $op2 = /\b(File|Directory)\s*\.\s*(GetFiles|GetDirectories|GetFileSystemEntries|EnumerateFiles|EnumerateDirectories|ReadAll\w*|WriteAll\w*|AppendAll\w*|OpenRead|OpenWrite|OpenText|Open|Create|CreateText|AppendText)\s*\(/ nocase
         $op3 = /\b(DirectoryInfo|FileInfo|StreamWriter|StreamReader|FileStream)\s*\(/ nocase
         $in = /request\s*(\.\s*(item|form|querystring|params|cookies|headers|get)){0,2}\s*[\[(]/ nocase

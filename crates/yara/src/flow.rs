@@ -1038,9 +1038,9 @@ impl<'a> Page<'a> {
     }
 
     /// Is `expr` request data as a whole (`whole`: [`WHOLE_REQUEST`] or [`WHOLE_CALLER`]), or a
-    /// name (perhaps trimmed) one
-    /// of whose definitions is, a copy at a time up to [`MAX_DEPTH`] copies away? Unlike a
-    /// slice, this does not look into the parts of a value built by concatenation.
+    /// name (perhaps trimmed) one of whose definitions is, a copy at a time up to [`MAX_DEPTH`]
+    /// copies away? Unlike a slice, this does not look into the parts of a value built by
+    /// concatenation.
     /// Past the budget (a page built to exhaust the reading) it holds.
     fn whole_request(
         &self,

@@ -1326,8 +1326,9 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
         if in_literal(&text[..at]) || !page.is_server(st.start + at) {
             continue;
         }
-        // what is written, and the paths of where it goes
-        let (content, paths): (&[u8], Vec<&[u8]>) = if let Some(x) = c.name("fw") {
+        // what is written (`None`: an upload, which is the caller's file as it is), and the
+        // paths of where it goes
+        let (content, paths): (Option<&[u8]>, Vec<&[u8]>) = if let Some(x) = c.name("fw") {
             let name = x.as_bytes();
             if name.eq_ignore_ascii_case(b"response") {
                 continue;
@@ -1336,13 +1337,13 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
                 .entry((*scope, name.to_ascii_lowercase()))
                 .or_insert_with(|| page.stream_paths(name, *scope))
                 .clone();
-            (c.name("c1").map_or(&[][..], |m| m.as_bytes()), paths)
+            (Some(c.name("c1").map_or(&[][..], |m| m.as_bytes())), paths)
         } else if let (Some(p), Some(v)) = (c.name("p2"), c.name("c2")) {
-            (v.as_bytes(), vec![p.as_bytes()])
+            (Some(v.as_bytes()), vec![p.as_bytes()])
         } else if let Some(a) = c.name("a3") {
             let path = first_arg(a.as_bytes());
             let rest = &a.as_bytes()[path.len()..];
-            (rest.strip_prefix(b",").unwrap_or(rest), vec![path])
+            (Some(rest.strip_prefix(b",").unwrap_or(rest)), vec![path])
         } else if let (Some(u), Some(a)) = (c.name("up"), c.name("a4")) {
             // an upload's SaveAs writes what the caller sent
             let upload = u.as_bytes();
@@ -1352,7 +1353,7 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             {
                 continue;
             }
-            (b"Request.Files".as_slice(), vec![a.as_bytes()])
+            (None, vec![a.as_bytes()])
         } else {
             continue;
         };
@@ -1362,26 +1363,31 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
         if page.saturated {
             return Some(st.clone());
         }
-        let content_in = page
-            .slice_has_all(
-                content,
-                *scope,
-                &[typed],
-                MAX_DEPTH,
-                &mut Memo::new(),
-                &mut budget,
-            )
-            .unwrap_or(true);
-        if !content_in {
-            continue;
-        }
-        let content_whole = page.whole_request(
-            &WHOLE_REQUEST,
-            first_arg(content),
-            *scope,
-            &mut Memo::new(),
-            &mut budget,
-        ) || content == b"Request.Files";
+        let content_whole = match content {
+            None => true,
+            Some(content) => {
+                let content_in = page
+                    .slice_has_all(
+                        content,
+                        *scope,
+                        &[typed],
+                        MAX_DEPTH,
+                        &mut Memo::new(),
+                        &mut budget,
+                    )
+                    .unwrap_or(true);
+                if !content_in {
+                    continue;
+                }
+                page.whole_request(
+                    &WHOLE_REQUEST,
+                    first_arg(content),
+                    *scope,
+                    &mut Memo::new(),
+                    &mut budget,
+                )
+            }
+        };
         for path in paths {
             let mut p = first_arg(path);
             if let Some(m) = MAP_PATH.find(p) {

@@ -287,11 +287,13 @@ rule EXRAY_Remote_Fetch_To_Disk
         $save1 = /SaveToFile[\s(]{1,4}("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,200}\.(asp|aspx|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
         $save2 = /(SaveToFile|CreateTextFile|OpenTextFile|WriteAllText|WriteAllBytes|StreamWriter|FileStream|CreateText)[\s(]{1,4}[a-z_.\s]{0,40}MapPath\s*\(\s*("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
         $save3 = /(SaveToFile|DownloadFile|CreateTextFile|WriteAll(Bytes|Text)|CreateText|File\s*\.\s*Create)[\s(]{1,4}[^)\r\n]{0,60}request/ nocase
+        // the same save in a VBScript comment line runs nothing (one per commented save)
+        $off2 = /[\r\n][ \t]*'[^\r\n]{0,60}(SaveToFile|CreateTextFile|OpenTextFile|WriteAllText|WriteAllBytes|StreamWriter|FileStream|CreateText)[\s(]{1,4}[a-z_.\s]{0,40}MapPath\s*\(\s*("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)("|\xa1[\xb0\xb1]|\xe2\x80[\x9c\x9d])/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        any of ($srv*) and $h1 and $body and any of ($save*)
+        any of ($srv*) and $h1 and $body and ($save1 or #save2 > #off2 or $save3)
 }
 
 rule EXRAY_Remote_Content_Relay
@@ -308,7 +310,7 @@ rule EXRAY_Remote_Content_Relay
     strings:
         $h = /ServerXMLHTTP|MSXML2\.XMLHTTP|WinHttp\.WinHttpRequest|new\s+WebClient|HttpWebRequest/ nocase
         $visitor = /ServerVariables\s*\(\s*.{1,3}(HTTP_HOST|SERVER_NAME|SCRIPT_NAME|QUERY_STRING|URL|PATH_INFO|HTTP_USER_AGENT|HTTP_REFERER)|Request\s*\.\s*(Url|RawUrl|QueryString\s*\.\s*ToString|UserAgent)/ nocase
-        $out = /Response\s*\.\s*(Write|BinaryWrite)/ nocase
+        $out = /Response\s*\.\s*(Write|BinaryWrite)|<%=\s*[a-z_]|\.CopyTo\s*\([^)]{0,40}Response\s*\.\s*OutputStream/ nocase
         $url = /=\s*"https?:\/\/[a-z0-9.\-]{4,100}(:[0-9]{2,5})?\/?[^"\r\n]{0,100}"/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
@@ -435,11 +437,17 @@ rule EXRAY_Script_Page_Writer_Request
         // never a web.config or an .aspx, which droppers rewrite)
         $readback = /OpenTextFile\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*(,\s*1\s*)?\)/ nocase
         $rewrite = /(CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(asp|inc)"\s*\)\s*,\s*(2|true)/ nocase
+        // a settings page writes each request value between quotes, as a string constant of
+        // the page it writes (`f.Write "Const a=" & Chr(34) & Trim(Request("a")) & Chr(34)`):
+        // data, not code; a dropper writes what it is sent as code
+        $w_req = /\.Write(Line)?[\s(][^\r\n]{0,80}request\s*\(/ nocase
+        $w_quoted = /\.Write(Line)?[\s(][^\r\n]{0,80}(chr\s*\(\s*34\s*\)|"""")\s*&\s*((trim|cstr|replace)\s*\(\s*)?request\s*\(/ nocase
     condition:
         filesize < 16KB and any of ($srv*) and $w and $req and $write
             and not for any i in (1..#readback) : (
                 for any j in (1..#rewrite) : (@rewrite[j] > @readback[i] and @rewrite[j] - @readback[i] < 1500)
             )
+            and not (#w_req > 0 and #w_quoted == #w_req)
 }
 rule EXRAY_NET_Precompiled_Class_Stub
 {
@@ -555,7 +563,7 @@ rule EXRAY_SEO_Cloaking_Relay
     strings:
         $bot = /googlebot|baiduspider|sogou\s*(web)?\s*spider|bingbot|yahoo!?\s*slurp/ nocase
         $fetch = /(Server)?XMLHTTP|WinHttp\.WinHttpRequest|WebClient|HttpWebRequest|WebRequest\s*\.\s*Create/ nocase
-        $out = /Response\s*\.\s*(Write|BinaryWrite|Redirect)/ nocase
+        $out = /Response\s*\.\s*(Write|BinaryWrite|Redirect)|<%=\s*[a-z_]|\.CopyTo\s*\([^)]{0,40}Response\s*\.\s*OutputStream/ nocase
         $url = /"https?:\/\/[^"\r\n]{4,200}"/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

@@ -311,11 +311,75 @@ rule EXRAY_Page_Starts_Download_Cradle
         // curl and wget fetching a URL (curl ships with Windows since Server 2019): a beacon to
         // the attacker's listener, or a payload fetched
         $c6 = /\b(curl|wget)(\.exe)?\s+[^\r\n"]{0,60}https?:\/\// nocase
+        // a hidden, policy-bypassing PowerShell that runs a script file from a local drive
+        // fetches nothing (an intranet tool's maintenance page does this)
+        $local_file = /\s-(f|file)\s+["']?[a-z]:\\/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or $c4 or $c5 or $c6)
+        filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or ($c4 and not $local_file) or $c5 or $c6)
+}
+
+rule EXRAY_NET_Page_Runs_Command_Shell
+{
+    meta:
+        title = "Web shell: ASP.NET page runs cmd.exe or PowerShell and reads its output"
+        description = "An ASP.NET page, handler or web service starts cmd.exe or PowerShell (Process.Start, ProcessStartInfo) and reads what it prints (redirected standard output), even with a command line fixed in the page (`cmd.exe /c whoami`): the proof-of-execution page an intruder drops first, or a shell whose command arrives another way. A web application does not run a command interpreter."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1059.003"
+    strings:
+        $p1 = "ProcessStartInfo" nocase
+        $p2 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
+        $sh1 = /["'@](c:\\{1,2}windows\\{1,2}system32\\{1,2})?(cmd|powershell|pwsh)(\.exe)?["'\s]/ nocase
+        $sh2 = /["'@]\/[ck]\s/ nocase
+        $out = /StandardOutput|RedirectStandardOutput/ nocase
+        $dir = /<%@\s*(Page|Control|WebService|WebHandler)\b/ nocase
+        $srv = /<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
+    condition:
+        filesize < 256KB and ($dir or $srv) and any of ($p*) and any of ($sh*) and $out
+}
+
+rule EXRAY_NET_Service_Starts_Program
+{
+    meta:
+        title = "Suspicious: web service starts a program on the server"
+        description = "A .asmx or .soap web service (a <%@ WebService %> page) starts a process: any request for the service runs a program as the application pool's account. Proof-of-execution pages uploaded under the extensions upload filters forget look like this; a web service of an application has no reason to start programs. Medium: the program may be harmless, what it shows is that someone could place code that runs."
+        family = "generic"
+        stage = "foothold"
+        severity = "medium"
+        confidence = "medium"
+        attack = "T1505.003, T1059"
+    strings:
+        $ws = /<%@\s*WebService\b/ nocase
+        $p1 = /Process\s*\.\s*Start\s*\(/ nocase
+        $p2 = "ProcessStartInfo" nocase
+    condition:
+        filesize < 256KB and $ws in (0..1024) and any of ($p*)
+}
+
+rule EXRAY_Identity_Recon_Page
+{
+    meta:
+        title = "Recon: tiny page that shows which Windows account the site runs as"
+        description = "A page of a few lines whose code reads the account the worker process runs as (USERNAME/USERDOMAIN, Environment.UserName, WindowsIdentity.GetCurrent, WScript.Network's UserName) and prints it: the whoami test an intruder requests after an upload, before the real shell. Low: a diagnostic page left by an administrator looks the same; it still means someone could place code there."
+        family = "generic"
+        stage = "foothold"
+        severity = "low"
+        confidence = "medium"
+        attack = "T1505.003, T1033"
+    strings:
+        $id = /(GetEnvironmentVariable\s*\(\s*"(USERNAME|USERDOMAIN)"|Environment\s*\.\s*(UserName|UserDomainName)\b|WindowsIdentity\s*\.\s*GetCurrent\s*\(\s*\)\s*\.\s*Name|WScript\.Network|ExpandEnvironmentStrings\s*\(\s*"%(USERNAME|USERDOMAIN)%)/ nocase
+        // the same in a comment line reads nothing (one per commented line)
+        $id_off = /[\r\n][ \t]*('|\/\/)[^\r\n]{0,80}(GetEnvironmentVariable\s*\(\s*"(USERNAME|USERDOMAIN)"|Environment\s*\.\s*(UserName|UserDomainName)\b|WindowsIdentity\s*\.\s*GetCurrent\s*\(\s*\)\s*\.\s*Name|WScript\.Network|ExpandEnvironmentStrings\s*\(\s*"%(USERNAME|USERDOMAIN)%)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 2KB and any of ($srv*) and #id > #id_off
 }
 
 rule EXRAY_WMI_Process_Create

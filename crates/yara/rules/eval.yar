@@ -22,8 +22,11 @@ rule EXRAY_Eval_Request_Direct
         $ctx = /[^.a-z0-9_]eval[\s(]{1,8}(this\.|page\.|(this\.)?(context|httpcontext\.current)\.)request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
         // session-cached payload: execute session("x")
         $session = /[^.a-z0-9_](eval|execute|executeglobal)[\s(]{1,8}session\s*[\[(]/ nocase
+        // ASP.NET data binding, which reads a field the request names and runs no code:
+        // <%# Eval(Request.QueryString["f"]) %> (one per $direct it explains)
+        $bind = /<%#\s*eval[\s(]{1,8}request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
     condition:
-        any of them
+        #direct > #bind or $ctx or $session
 }
 
 rule EXRAY_JScript_Eval_Unsafe

@@ -61,10 +61,11 @@ rule EXRAY_ASP_Decrypt_Request_Execute
     strings:
         $read = "BinaryRead" nocase
         $xor = /(xor|chr[wb]?\s*\(\s*ascb?\s*\()/ nocase
-        // a statement (at the start of a line or after `:`, `=`, `(` or `Then`), not a word in a
-        // comment: an upload page that parses the body with the same byte functions says it
-        // will "execute it" (its SQL)
-        $run = /(^|[\r\n:=(]|\bthen)[ \t]*(execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>)/ nocase
+        // a statement (at the start of a line or after `:`, `(` or `Then`), not a word in a
+        // comment (an upload page that parses the body with the same byte functions says it
+        // will "execute it", its SQL), nor an expression's value (the same kind of page
+        // evaluates its folder setting: `dir = eval(dir)`)
+        $run = /(^|[\r\n:(]|\bthen)[ \t]*(execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>)/ nocase
     condition:
         filesize < 64KB and $read and $xor and $run
 }

@@ -26,10 +26,18 @@ rule EXRAY_ASP_Execute_Decoder
         $run_any = /[\s:(%>](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>|')/ nocase
         // Execute(d(6)&d(10)&d(9)&...): the statement spelled by calls that pick characters
         $picks = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}([a-z_][a-z0-9_]{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}/ nocase
+        // a base64 decoder's alphabet, or character codes split out of a text and turned back
+        // into characters (For Each c In Split(d, "B") : s = s & Chr(c))
+        $b64_alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        $codes = /split\s*\([^()\r\n]{1,60}\)[^\r\n]{0,80}chr[wb]?\s*\(\s*[a-z_]/ nocase
+        // a character made of an item of a list (Chr(CInt(a(i)))), or of a hex pair
+        // (Chr("&H" & Mid(d, i, 2)))
+        $codes_item = /chr[wb]?\s*\(\s*(c(int|lng|byte)\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*\(\s*[a-z_][a-z0-9_]{0,10}\s*\)\s*\)/ nocase
+        $hex = /chr[wb]?\s*\(\s*(c(lng|int|byte)\s*\(\s*)?"&h"\s*&/ nocase
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
-        $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and $alpha)
+        $asp and (($run and ($chr_arith or $asc or $rev or #repl >= 4)) or ($run_var and ($alpha or $b64_alpha or $codes or $codes_item or $hex))
             or (filesize < 8KB and for any i in (1..#run_any) : ($strip in (@run_any[i] - 300 .. @run_any[i])))
             or $picks)
 }

@@ -272,7 +272,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
     // reads), as a long literal or number list that a decoder turns back into code, or as
     // request data.
     let near_hidden_code =
-        matches!(check, Check::AssembledExec | Check::DecoderExec) && data.len() > LARGE_PAGE;
+        matches!(check, Check::AssembledExec | Check::DecoderExec) && page.code_len() > LARGE_PAGE;
     // these ask for request data as a whole, not in any part of the value
     let whole = matches!(
         check,
@@ -328,6 +328,11 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             {
                 continue;
             }
+            // `Eval(…)` of ASP.NET binds data (`<%# Eval("Name") %>`, `TemplateControl.Eval` of a
+            // C# or VB page): it reads a field of the bound item and runs no code.
+            if exec && is_word(&text[at..], b"eval") && (lead.starts_with(b"#") || page.binds_eval) {
+                continue;
+            }
             // `x.Open arg` opens a connection only when `x` is one (`rs.Open sql, conn` runs SQL);
             // `x.Run arg` starts a process only when `x` is a COM object the page created, and
             // `x.Create arg` only when `x` is WMI's process class.
@@ -375,9 +380,13 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             if patterns.len() > 1 {
                 memo.clear();
             }
+            // (code kept as encoded data, a base64 text or character codes, may be a loop's
+            // list a few names away: `For Each c In Split(d, "B")`)
             if near_hidden_code
                 && !page.saturated
                 && page.slice_has_all(arg, *scope, &[&HIDDEN_CODE], 1, &mut Memo::new(), &mut budget)
+                    == Some(false)
+                && page.slice_has_all(arg, *scope, &[&CODE_DATA], 3, &mut Memo::new(), &mut budget)
                     == Some(false)
             {
                 continue;
@@ -393,6 +402,17 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                         &*WHOLE_REQUEST
                     };
                     page.whole_request(whole, first_arg(arg), *scope, &mut memo, &mut budget)
+                        // or the path joins what the caller sends to a drive's root
+                        // (`Path.Combine("C:\\", Request["dir"])`): the whole disk is reachable
+                        || check == Check::RequestIsPath
+                            && page.slice_has_all(
+                                first_arg(arg),
+                                *scope,
+                                &[typed, &DRIVE_ROOT],
+                                MAX_DEPTH,
+                                &mut Memo::new(),
+                                &mut budget,
+                            ) == Some(true)
                 } else {
                     page.slice_has_all(arg, *scope, patterns, MAX_DEPTH, &mut memo, &mut budget)
                         .unwrap_or(true)
@@ -412,6 +432,20 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
 /// of an object the page made a script control).
 static EXEC_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)(?:^|[^.\w])(?:execute|executeglobal|eval|new\s+function)\b\s*\(?(.+)$|\.\s*(?:addcode|executestatement)\b\s*\(?(.+)$|\b(?P<sc>[a-z_]\w*)\s*\.\s*eval\b\s*\(?(.+)$").unwrap()
+});
+/// A literal that is a drive's root (`"C:\"`, `"D:\\"`, `'E:/'`), as a whole.
+static DRIVE_ROOT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)(?:@?"[a-z]:(?:\\{1,2}|/)?"|'[a-z]:(?:\\{1,2}|/)?')"#).unwrap()
+});
+/// A value that is the text of a file: `f.ReadAll` of a text stream the FileSystemObject opened.
+static FILE_CONTENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*[a-z_]\w*\s*\.\s*readall\b\s*(?:\(\s*\))?\s*\)?\s*$").unwrap()
+});
+/// The directive of an ASP.NET page, control or handler in C# or VB: languages without an
+/// `eval`, where `Eval(…)` is the page's data binding. (Classic ASP's `<%@ Language=VBScript %>`
+/// names no `Page`, and JScript.NET's `eval` runs code.)
+static NET_NO_EVAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)<%@\s*(?:page|control|master|webhandler|webservice|application)\b[^%>]{0,300}\blanguage\s*=\s*["']?(?:c#|cs|csharp|vb|vbnet|vb\.net|visualbasic)(?:["'\s%]|$)"#).unwrap()
 });
 static SCRIPT_CONTROL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)scriptcontrol").unwrap());
@@ -452,10 +486,11 @@ static LOAD_SINK: LazyLock<Regex> = LazyLock::new(|| {
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)\blogonuser[aw]?\s*\((.*)$").unwrap());
-/// What a page writes into its response (see [`Check::FetchedRelay`]).
+/// What a page writes into its response (see [`Check::FetchedRelay`]): `Response.Write x`,
+/// `<%= x %>` (a statement that starts with its `=`), and `x.CopyTo(Response.OutputStream)`.
 static WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)\bResponse\s*\.\s*(?:Write|BinaryWrite|OutputStream\s*\.\s*Write)\b\s*\(?(.+)$",
+        r"(?i-u)\bResponse\s*\.\s*(?:Write|BinaryWrite|OutputStream\s*\.\s*Write)\b\s*\(?(.+)$|^\s*=(.+)$|\b([a-z_][\w.]*(?:\s*\([^()]*\))?)\s*\.\s*CopyTo\s*\(\s*(?:(?:HttpContext\s*\.\s*Current|context|this|Page)\s*\.\s*)?Response\s*\.\s*OutputStream\b",
     )
     .unwrap()
 });
@@ -546,11 +581,11 @@ static CONN_SINK: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
-/// `Response.Write x` or `Response.Write(f(y))`: one value written as it is, not a string of
+/// `Response.Write x`, `Response.Write(f(y))` or `<%= x %>`: one value written as it is, not a string of
 /// markup with a value in it.
 static RELAY_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)Response\s*\.\s*(?:Write|BinaryWrite)\s*\(?\s*([a-z_][\w.]*(?:\s*\([^()]*\))?)\s*\)?\s*$",
+        r"(?i-u)(?:Response\s*\.\s*(?:Write|BinaryWrite)\s*\(?|^\s*=)\s*([a-z_][\w.]*(?:\s*\([^()]*\))?)\s*\)?\s*$",
     )
     .unwrap()
 });
@@ -678,23 +713,37 @@ static DECODER: LazyLock<Regex> = LazyLock::new(|| {
         // an alphabet to pick from, and the picks: Execute(d(6)&d(10)&d(9)&…)
         r"|array\s*\(\s*(?:\x22[^\x22\r\n]{1,2}\x22\s*,\s*){12}",
         r"|(?:[a-z_]\w{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}",
+        // a base64 alphabet to look characters up in
+        r"|abcdefghijklmnopqrstuvwxyz0123456789",
+        // character codes as text, split apart again: \x2220B116B10B100B…\x22
+        r"|\x22(?:[0-9]{1,3}[^0-9\x22\s]{1,2}){12}",
         r")"
     ))
     .unwrap()
 });
-/// Code hidden as data: a literal of 200 characters or more, a list of 48 numbers or more, or
-/// request data.
+/// Code hidden as data: a literal of 200 characters or more, [`CODE_DATA`], or request data.
 static HIDDEN_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i-u)\x22[^\x22\r\n]{{200}}|(?:[0-9]{{1,3}}\s*,\s*){{48}}|{REQUEST_SRC}"
+        r"(?i-u)\x22[^\x22\r\n]{{200}}|{CODE_DATA_SRC}|{REQUEST_SRC}"
     ))
     .unwrap()
 });
+/// Code kept as encoded data: a base64 or hex literal of 60 characters or more, a list of 48
+/// numbers or more, a literal of 12 character codes (`"60B37B32B…"`), or a literal of 40
+/// characters or more appended to the name it is read from (`d = d & "…"`, a generator's text
+/// spread over many lines).
+static CODE_DATA: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i-u){CODE_DATA_SRC}")).unwrap());
+const CODE_DATA_SRC: &str = r"\x22[a-z0-9+/]{60}|(?:[0-9]{1,3}\s*,\s*){48}|\x22(?:[0-9]{2,3}[^0-9\x22\s]{1,2}){12}|^\s*[a-z_]\w*\s*&\s*\x22[^\x22\r\n]{40}";
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\))?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
+});
+/// A loop over a list: VBScript's `For Each x In list`, C#'s `foreach (T x in list)`.
+static FOR_EACH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*(?:for\s+each|foreach\s*\(\s*(?:[a-z_][\w.<>\[\]]*\s+)?)\s*([a-z_]\w*)\s+in\s+(.+)$").unwrap()
 });
 /// A value stored into a collection (`d.Add k, v`, `d.Item(k) = v`) or handed to a request
 /// object (`h.Open "GET", url`, `h.Send body`): the object is then defined by what it was given.
@@ -807,6 +856,8 @@ struct Page<'a> {
     /// Where the page declares HTML inputs that run at the server, [`REQUEST_OR_BOX`] with
     /// their values (`cmd.Value` of `<input id="cmd" runat="server">`) as request data too.
     controls: Option<Regex>,
+    /// An ASP.NET page in C# or VB, where `Eval` is data binding (see [`NET_NO_EVAL`]).
+    binds_eval: bool,
 }
 
 impl<'a> Page<'a> {
@@ -880,6 +931,12 @@ impl<'a> Page<'a> {
                     (st.start + r.start..st.start + r.end, scope),
                 );
             };
+            // `For Each x In list`, `foreach (var x in list)`: the loop's variable is defined
+            // by its list
+            if let Some(c) = FOR_EACH.captures(text) {
+                let (name, list) = (c.get(1).unwrap(), c.get(2).unwrap());
+                define(name.as_bytes(), list.range());
+            }
             let has_eq = memchr::memchr(b'=', text).is_some();
             if !has_eq && memchr::memchr(b'.', text).is_none() {
                 statements.push((st, scope));
@@ -891,7 +948,9 @@ impl<'a> Page<'a> {
             }
             if let Some(c) = has_eq.then(|| ASSIGN.captures(text)).flatten() {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), rhs.range());
+                // (a call whose arguments go on below the line, one per line, is read to its end)
+                let end = continued(data, st.start + rhs.start(), st.start + rhs.end());
+                define(name.as_bytes(), rhs.start()..end - st.start);
             }
             // `If cond Then x = …` on one line: the assignment after `Then`.
             if let Some(then) = has_eq.then(|| THEN.find(text)).flatten() {
@@ -972,7 +1031,15 @@ impl<'a> Page<'a> {
             saturated,
             server: server_code(data),
             controls: server_controls(data),
+            binds_eval: NET_NO_EVAL.is_match(data),
         }
+    }
+
+    /// How many bytes of the page are server code (markup padding holds no names).
+    fn code_len(&self) -> usize {
+        self.server.as_ref().map_or(self.data.len(), |regions| {
+            regions.iter().map(|r| r.len()).sum()
+        })
     }
 
     /// Is the byte at `pos` server code (not markup or a browser script)?
@@ -1108,7 +1175,9 @@ impl<'a> Page<'a> {
         let mut todo: Vec<(&[u8], usize, usize)> = vec![(expr, scope, 0)];
         let mut size = expr.len();
         while let Some((text, scope, depth)) = todo.pop() {
-            if depth >= max_depth {
+            // (what a file holds is not what the request carried, even where the request
+            // named the file: an include engine's `content = f.ReadAll`)
+            if depth >= max_depth || FILE_CONTENT.is_match(text) {
                 continue;
             }
             for w in names(text) {
@@ -1264,6 +1333,44 @@ fn block_ends(data: &[u8], opens: impl Iterator<Item = usize>) -> Vec<usize> {
         }
     }
     ends
+}
+
+/// Where a value that `data[start..end]` begins ends: `end`, or where its value still has a
+/// parenthesis open at `end` (`s = string.Format("Host={0}",\n  Session["h"]);`), the parenthesis
+/// that closes it, within 2 KB and the server block.
+fn continued(data: &[u8], start: usize, end: usize) -> usize {
+    let mut depth = 0i64;
+    let mut quote = false;
+    for &b in &data[start..end] {
+        match b {
+            b'"' => quote = !quote,
+            b'(' if !quote => depth += 1,
+            b')' if !quote => depth -= 1,
+            _ => {}
+        }
+    }
+    if depth <= 0 {
+        return end;
+    }
+    let limit = (end + 2048).min(data.len());
+    let mut quote = false;
+    for i in end..limit {
+        match data[i] {
+            b'"' => quote = !quote,
+            b'\n' => quote = false,
+            b'(' if !quote => depth += 1,
+            b')' if !quote => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            b'%' if !quote && data.get(i + 1) == Some(&b'>') => break,
+            b'<' if !quote && data.get(i + 1) == Some(&b'/') => break,
+            _ => {}
+        }
+    }
+    end
 }
 
 /// The arguments of a call that go on below its line (`LogonUser(\n user,\n …)`): from `at`
@@ -1480,7 +1587,8 @@ fn statements(data: &[u8]) -> Vec<Range<usize>> {
             b':' | b';' | b'{' | b'}' if !in_str => Some(1),
             b'<' if data.get(i + 1) == Some(&b'%') => {
                 in_str = false;
-                Some(if data.get(i + 2) == Some(&b'=') { 3 } else { 2 })
+                // (`<%= x %>` keeps its `=`: the statement writes `x` into the response)
+                Some(2)
             }
             b'%' if data.get(i + 1) == Some(&b'>') => {
                 in_str = false;
@@ -1600,6 +1708,20 @@ mod tests {
             b"<%\ns = Replace(code, \"$1\", name)\ntpl = Split(s, vbNullChar)(0)\nExecute(tpl)\n%>";
         assert!(!holds(Check::AssembledExec, page));
         assert!(!holds(Check::DecoderExec, page));
+        // character codes split out of a literal in a loop, and a base64 class's output
+        let page = b"<%\nk = \"\"\nd = \"\"\nd = d & \"60B37B32B101B118B97B108B32B114B101B113B117B101B115B116B\"\n\
+            for each c in split(d, \"B\") : k = k & chr(c) : next\nexecute k\n%>";
+        assert!(holds(Check::DecoderExec, page));
+        let page = b"<%\nclass B64\nPublic Function Decode(s)\nFor n = 1 To Len(s) Step 4\n\
+            w1 = look(Mid(s, n, 1))\nw2 = look(Mid(s, n + 1, 1))\n\
+            o = o + Chr(((w1 * 4 + Int(w2 / 16)) And 255))\nNext\nDecode = o\nEnd Function\n\
+            Private Function look(c)\nlook = InStr(\"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\", c) - 1\n\
+            End Function\nend class\np = \"\"\np = p & \"ZXZhbCByZXF1ZXN0KCJ4Iik=\"\nset b = new B64\n\
+            x = b.Decode(p)\nexecute x\n%>";
+        assert!(holds(Check::DecoderExec, page));
+        // a loop over the lines of a settings file, each run as an assignment
+        let page = b"<%\nfor each line in split(settings, vbCrLf)\nexecute line\nnext\n%>";
+        assert!(!holds(Check::DecoderExec, page));
     }
 
     #[test]
@@ -1635,6 +1757,11 @@ mod tests {
             b"<% p = UnEscape(Request.Form.Item(\"p\"))\nSet t = fso.OpenTextFile(p, 1)\nResponse.Write t.ReadAll %>",
             b"foreach (var f in System.IO.Directory.GetFiles(Request.Cookies[\"d\"].Value)) Response.Write(f);",
             b"Request.Files[0].SaveAs(Request.Headers[\"X-P\"]);",
+            // a folder of the disk's root that the caller names
+            b"<%\nstring sel = Request.QueryString[\"dir\"];\nstring root = \"C:\\\\\";\n\
+              string p = System.IO.Path.Combine(root, sel);\n\
+              foreach (string d in System.IO.Directory.GetDirectories(p)) Response.Write(d);\n%>",
+            b"<% Set f = fso.GetFolder(\"D:\\\" & Request(\"d\")) %>",
         ] {
             assert!(holds(Check::RequestIsPath, page), "{}", String::from_utf8_lossy(page));
         }
@@ -1643,6 +1770,9 @@ mod tests {
             &b"<% fso.DeleteFile Server.MapPath(\"upload/\" & Request(\"f\")) %>"[..],
             b"foreach (var f in Directory.GetFiles(Server.MapPath(\"~/img/\" + Request[\"a\"]))) Response.Write(f);",
             b"File.Delete(Path.Combine(root, Request[\"f\"]));",
+            // a drive root without the request, and a file under a folder of the drive
+            b"foreach (var d in Directory.GetDirectories(\"C:\\\\\")) Response.Write(d + Request[\"sep\"]);",
+            b"var t = File.ReadAllText(\"C:\\\\app\\\\logs\\\\\" + Request[\"day\"] + \".log\");",
             // a delete alone: an editor's asset manager deletes the folder its dialog names
             b"<% sFolder = Request(\"inpCurrFolder\")\nfso.DeleteFolder(sFolder) %>",
         ] {
@@ -1690,6 +1820,36 @@ mod tests {
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%\nFor Each v In Request.ServerVariables\nExecute Request.ServerVariables(v)\nNext\n%>";
         assert!(holds(Check::RequestToExec, page));
+    }
+
+    #[test]
+    fn a_files_text_is_no_request_data() {
+        // an include engine: the file's path comes from the session, its text is run
+        let inc = b"<%\nSub LoadFiles(list)\nroot = Session(\"Root\")\nFor i = 0 To UBound(list)\n\
+            Set f = fso.OpenTextFile(root & list(i), 1)\ncontent = f.ReadAll\nf.Close\n\
+            code = Replace(content, \"<\" & \"%\", \"\")\nExecuteGlobal(code)\nNext\nEnd Sub\n%>";
+        assert!(!holds(Check::RequestToExec, inc));
+        // the request's own body read whole is request data
+        let body =
+            b"<%\nSet s = Request\ncode = Request.Form(\"c\")\nc2 = Replace(code, \"#\", \"\")\n\
+            ExecuteGlobal(c2)\n%>";
+        assert!(holds(Check::RequestToExec, body));
+    }
+
+    #[test]
+    fn data_binding_runs_no_code() {
+        let bind = b"<%@ Page Language=\"VB\" %>\n<td><%# Eval(Request(\"f\")) %></td>";
+        assert!(!holds(Check::RequestToExec, bind));
+        let bind = b"<td><%#eval(Request(\"f\"))%></td>";
+        assert!(!holds(Check::RequestToExec, bind));
+        let cs = b"<%@ Control Language=\"C#\" %><script runat=\"server\">\nstring F() {\n\
+            string c = Request[\"c\"];\nreturn (string)Eval(c);\n}\n</script>";
+        assert!(!holds(Check::RequestToExec, cs));
+        // JScript.NET's eval runs code, and so does VBScript's
+        let js = b"<%@ Page Language=\"Jscript\" %><%\nvar c = Request[\"c\"];\neval(c);\n%>";
+        assert!(holds(Check::RequestToExec, js));
+        let vbs = b"<%@ Language=\"VBScript\" %><%\nc = Request(\"c\")\nEval(c)\n%>";
+        assert!(holds(Check::RequestToExec, vbs));
     }
 
     #[test]
@@ -1745,6 +1905,24 @@ mod tests {
             string h = \"http://x/?h=\" + Request.ServerVariables[\"HTTP_HOST\"];\n\
             string c = GetHttp(h);\nResponse.Write(c);\n}\n</script>";
         assert!(holds(Check::VisitorRelay, page));
+        // The answer written by `<%= %>` in the markup, and a fetched stream copied into the
+        // response.
+        let page = b"<%\nh = Request.ServerVariables(\"HTTP_HOST\")\nc = GetHtml(\"http://x/?h=\" & h)\n\
+            Function GetHtml(u)\nSet x = CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.Open \"GET\", u, False\n\
+            x.send\nGetHtml = x.responseText\nEnd Function\n%><html><%= c %></html>";
+        assert!(holds(Check::VisitorRelay, page));
+        assert!(holds(Check::FetchedRelay, page));
+        let page = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\n\
+            protected void Page_Load(object s, EventArgs e) {\n\
+            var r = WebRequest.Create(\"http://x/\" + Request.Url.PathAndQuery).GetResponse();\n\
+            Stream body = r.GetResponseStream();\nbody.CopyTo(Response.OutputStream);\n}\n</script>";
+        assert!(holds(Check::FetchedRelay, page));
+        // `<%= %>` of the page's own value, and a copy of a file into the response.
+        let page = b"<%\nt = x.responseText\nn = Len(title)\n%><b><%= n %></b><%= Date() %>";
+        assert!(!holds(Check::FetchedRelay, page));
+        let page = b"<script runat=\"server\">\nvoid Page_Load() {\n\
+            Stream f = File.OpenRead(MapPath(\"a.pdf\"));\nf.CopyTo(Response.OutputStream);\n}\n</script>";
+        assert!(!holds(Check::FetchedRelay, page));
     }
 
     #[test]

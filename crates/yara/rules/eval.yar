@@ -132,14 +132,14 @@ rule EXRAY_JScript_Service_Eval
 {
     meta:
         title = "Web shell: JScript.NET web service or handler evaluates its input"
-        description = "An .asmx WebService or .ashx WebHandler written in JScript.NET calls eval on a variable (a web method's parameter, a request value): code execution by a SOAP/JSON call. Benign web services do not evaluate their input."
+        description = "An .asmx WebService, an .ashx WebHandler or a .svc WCF ServiceHost written in JScript.NET calls eval on a variable (a web or service operation's parameter, a request value): code execution by a SOAP/JSON call. Benign web services do not evaluate their input."
         family = "generic"
         stage = "foothold"
         severity = "critical"
         confidence = "high"
         attack = "T1505.003"
     strings:
-        $svc = /<%\s*@\s*(webservice|webhandler)[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
+        $svc = /<%\s*@\s*(webservice|webhandler|servicehost)[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
         $eval = /[^.a-z0-9_]eval\s*\(\s*[a-z_][a-z0-9_.]{0,60}\s*[,)]/ nocase
     condition:
         $svc and $eval

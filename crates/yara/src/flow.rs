@@ -171,8 +171,9 @@ const MAX_DEPTH: usize = 6;
 const MAX_WORK: usize = 8 * 1024 * 1024;
 
 /// A procedure's first this many parameters are bound at its calls, and a page gets at most
-/// this many definitions in all: the reading stays linear in the page.
-const MAX_PARAMS: usize = 64;
+/// this many definitions in all: the reading stays linear in the page. (A stored procedure's
+/// wrapper may take some 70 `out` parameters: that is no page built to exhaust the reading.)
+const MAX_PARAMS: usize = 256;
 const MAX_DEFS: usize = 65_536;
 /// C# methods and JScript functions whose bodies are matched (each a scan to its closing brace).
 const MAX_BODIES: usize = 2_048;
@@ -311,6 +312,13 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             // (asked at the sink: a `<script runat="server">` tag and its first statement
             // may share a line)
             if in_literal(&text[..at]) || !page.is_server(st.start + at) {
+                continue;
+            }
+            // `eval(d)` where every definition of `d` is `'table.' + name + '(' + …`: a call of a
+            // member of one of the page's own objects, the one the request names (Remote
+            // Scripting's dispatcher, which checks the name against its table first)
+            if exec && is_word(&text[at..], b"eval") && page.member_dispatch(&text[at + 4..], *scope)
+            {
                 continue;
             }
             // A database helper called `Execute`, not the statement.
@@ -806,6 +814,10 @@ static SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
 /// one whose name ends as the request says (a dispatcher, not a shell's statement).
 static DISPATCH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(?\s*"\s*call\s+[a-z_]\w*_"\s*&"#).unwrap());
+/// `'vtbl.' + name + '('`: the text of a call of a member, by name, of a named object.
+static MEMBER_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)^\s*['"][a-z_][\w.]*\.['"]\s*\+\s*[a-z_]\w*\s*\+\s*['"]\("#).unwrap()
+});
 static NUMBER_EVAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(\s*"&[ho]"\s*&"#).unwrap());
 static ONE_LINE_END: LazyLock<Regex> =
@@ -1033,6 +1045,26 @@ impl<'a> Page<'a> {
             controls: server_controls(data),
             binds_eval: NET_NO_EVAL.is_match(data),
         }
+    }
+
+    /// Is `arg` (what follows an `eval`) one name, every definition of which builds a call of
+    /// a member of a named object (`'vtbl.' + name + '(' + params + ')'`)?
+    fn member_dispatch(&self, arg: &[u8], scope: usize) -> bool {
+        let Some(c) = ONE_NAME.captures(first_arg(arg)) else {
+            return false;
+        };
+        let name = c[1].to_ascii_lowercase();
+        let key = if self.defs.contains_key(&(scope, name.clone())) {
+            (scope, name)
+        } else {
+            (0, name)
+        };
+        self.defs.get(&key).is_some_and(|defs| {
+            !defs.is_empty()
+                && defs
+                    .iter()
+                    .all(|(r, _)| MEMBER_CALL.is_match(&self.data[r.clone()]))
+        })
     }
 
     /// How many bytes of the page are server code (markup padding holds no names).
@@ -1820,6 +1852,34 @@ mod tests {
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%\nFor Each v In Request.ServerVariables\nExecute Request.ServerVariables(v)\nNext\n%>";
         assert!(holds(Check::RequestToExec, page));
+    }
+
+    #[test]
+    fn a_dispatcher_calls_its_own_objects_members() {
+        let rs = b"<script language=\"JavaScript\" runat=\"server\">\nfunction Dispatch(vtbl) {\n\
+            var m = Request.QueryString('_method') + '';\n\
+            if (typeof(vtbl[m]) != 'function') return;\n\
+            var params = 'Request.QueryString(\"p0\").item';\n\
+            var d = 'vtbl.' + m + '(' + params + ')';\nvar r = eval(d);\n}\n</script>";
+        assert!(!holds(Check::RequestToExec, rs));
+        // a statement built around the request is not a member's call
+        let shell =
+            b"<%@ Language=\"JScript\" %><%\nvar d = 'x = ' + Request.Item('c');\neval(d);\n%>";
+        assert!(holds(Check::RequestToExec, shell));
+    }
+
+    #[test]
+    fn a_wrapper_with_many_parameters_is_read() {
+        let outs: Vec<String> = (0..70).map(|i| format!("out int v{i}")).collect();
+        let page = format!(
+            "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler {{\n\
+             void Run(string proName, {}) {{\n\
+             SqlConnection con = new SqlConnection(ConfigurationManager.ConnectionStrings[\"db\"].ConnectionString);\n\
+             SqlCommand cmd = new SqlCommand(proName, con);\ncmd.ExecuteNonQuery();\n}}\n}}\n",
+            outs.join(", ")
+        );
+        assert!(!holds(Check::SqlConsole, page.as_bytes()));
+        assert!(!holds(Check::RequestToSql, page.as_bytes()));
     }
 
     #[test]

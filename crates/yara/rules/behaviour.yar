@@ -442,12 +442,14 @@ rule EXRAY_Script_Page_Writer_Request
         // data, not code; a dropper writes what it is sent as code
         $w_req = /\.Write(Line)?[\s(][^\r\n]{0,80}request\s*\(/ nocase
         $w_quoted = /\.Write(Line)?[\s(][^\r\n]{0,80}(chr\s*\(\s*34\s*\)|"""")\s*&\s*((trim|cstr|replace)\s*\(\s*)?request\s*\(/ nocase
+        // (one request value per written line: a second one may be written as it is)
+        $w_req2 = /\.Write(Line)?[\s(][^\r\n]{0,200}[^a-z0-9_]request\s*\([^\r\n]{0,200}[^a-z0-9_]request\s*\(/ nocase
     condition:
         filesize < 16KB and any of ($srv*) and $w and $req and $write
             and not for any i in (1..#readback) : (
                 for any j in (1..#rewrite) : (@rewrite[j] > @readback[i] and @rewrite[j] - @readback[i] < 1500)
             )
-            and not (#w_req > 0 and #w_quoted == #w_req)
+            and not (#w_req > 0 and #w_quoted == #w_req and not $w_req2)
 }
 rule EXRAY_NET_Precompiled_Class_Stub
 {

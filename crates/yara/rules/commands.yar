@@ -335,20 +335,21 @@ rule EXRAY_NET_Page_Runs_Command_Shell
         $p1 = "ProcessStartInfo" nocase
         $p2 = /Process\s*\.\s*Start\s*\(/ nocase
         $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
-        $sh1 = /["'@](c:\\{1,2}windows\\{1,2}system32\\{1,2})?(cmd|powershell|pwsh)(\.exe)?["'\s]/ nocase
-        $sh2 = /["'@]\/[ck]\s/ nocase
+        // the interpreter as the program started (its FileName, or the first argument of
+        // ProcessStartInfo / Process.Start), not a word elsewhere (a query key "cmd")
+        $sh1 = /(FileName\s*=\s*|ProcessStartInfo\s*\(\s*|Process\s*\.\s*Start\s*\(\s*)@?"(c:\\{1,2}windows\\{1,2}system32\\{1,2})?(cmd|powershell|pwsh)(\.exe)?"/ nocase
         $out = /StandardOutput|RedirectStandardOutput/ nocase
         $dir = /<%@\s*(Page|Control|WebService|WebHandler)\b/ nocase
         $srv = /<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
-        filesize < 256KB and ($dir or $srv) and any of ($p*) and any of ($sh*) and $out
+        filesize < 256KB and ($dir or $srv) and any of ($p*) and $sh1 and $out
 }
 
 rule EXRAY_NET_Service_Starts_Program
 {
     meta:
         title = "Suspicious: web service starts a program on the server"
-        description = "A .asmx or .soap web service (a <%@ WebService %> page) starts a process: any request for the service runs a program as the application pool's account. Proof-of-execution pages uploaded under the extensions upload filters forget look like this; a web service of an application has no reason to start programs. Medium: the program may be harmless, what it shows is that someone could place code that runs."
+        description = "A .asmx or .soap web service (a <%@ WebService %> page) starts a Windows program or a command interpreter named by its path (cmd, PowerShell, a browser, calc, a LOLBin, anything under C:\\Windows): any request for the service runs it as the application pool's account. Proof-of-execution pages uploaded under the extensions upload filters forget look like this; an application's converter service starts its own tool from its own folder. Medium: the program may be harmless, what it shows is that someone could place code that runs."
         family = "generic"
         stage = "foothold"
         severity = "medium"
@@ -356,26 +357,25 @@ rule EXRAY_NET_Service_Starts_Program
         attack = "T1505.003, T1059"
     strings:
         $ws = /<%@\s*WebService\b/ nocase
-        $p1 = /Process\s*\.\s*Start\s*\(/ nocase
-        $p2 = "ProcessStartInfo" nocase
+        $p = /(Process\s*\.\s*Start|ProcessStartInfo)\s*\(\s*@?"([a-z]:\\{1,2}(windows\\|program files[^"\r\n]{0,20}\\internet explorer\\)[^"\r\n]{1,120}|(cmd|powershell|pwsh|calc|notepad|iexplore|mshta|rundll32|regsvr32|certutil|bitsadmin|whoami|net|ping|nslookup|wmic|cscript|wscript)(\.exe)?)"/ nocase
     condition:
-        filesize < 256KB and $ws in (0..1024) and any of ($p*)
+        filesize < 256KB and $ws and $p
 }
 
 rule EXRAY_Identity_Recon_Page
 {
     meta:
         title = "Recon: tiny page that shows which Windows account the site runs as"
-        description = "A page of a few lines whose code reads the account the worker process runs as (USERNAME/USERDOMAIN, Environment.UserName, WindowsIdentity.GetCurrent, WScript.Network's UserName) and prints it: the whoami test an intruder requests after an upload, before the real shell. Low: a diagnostic page left by an administrator looks the same; it still means someone could place code there."
+        description = "A page of a few lines whose code reads the account the worker process runs as (USERNAME/USERDOMAIN, Environment.UserName, WindowsIdentity.GetCurrent, %USERNAME%) and prints it: the whoami test an intruder requests after an upload, before the real shell. Low: a diagnostic page left by an administrator looks the same; it still means someone could place code there."
         family = "generic"
         stage = "foothold"
         severity = "low"
         confidence = "medium"
         attack = "T1505.003, T1033"
     strings:
-        $id = /(GetEnvironmentVariable\s*\(\s*"(USERNAME|USERDOMAIN)"|Environment\s*\.\s*(UserName|UserDomainName)\b|WindowsIdentity\s*\.\s*GetCurrent\s*\(\s*\)\s*\.\s*Name|WScript\.Network|ExpandEnvironmentStrings\s*\(\s*"%(USERNAME|USERDOMAIN)%)/ nocase
+        $id = /(GetEnvironmentVariable\s*\(\s*"(USERNAME|USERDOMAIN)"|Environment\s*\.\s*(UserName|UserDomainName)\b|WindowsIdentity\s*\.\s*GetCurrent\s*\(\s*\)\s*\.\s*Name|ExpandEnvironmentStrings\s*\(\s*"%(USERNAME|USERDOMAIN)%)/ nocase
         // the same in a comment line reads nothing (one per commented line)
-        $id_off = /[\r\n][ \t]*('|\/\/)[^\r\n]{0,80}(GetEnvironmentVariable\s*\(\s*"(USERNAME|USERDOMAIN)"|Environment\s*\.\s*(UserName|UserDomainName)\b|WindowsIdentity\s*\.\s*GetCurrent\s*\(\s*\)\s*\.\s*Name|WScript\.Network|ExpandEnvironmentStrings\s*\(\s*"%(USERNAME|USERDOMAIN)%)/ nocase
+        $id_off = /[\r\n][ \t]*('|\/\/)[^\r\n]{0,80}(GetEnvironmentVariable\s*\(\s*"(USERNAME|USERDOMAIN)"|Environment\s*\.\s*(UserName|UserDomainName)\b|WindowsIdentity\s*\.\s*GetCurrent\s*\(\s*\)\s*\.\s*Name|ExpandEnvironmentStrings\s*\(\s*"%(USERNAME|USERDOMAIN)%)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:

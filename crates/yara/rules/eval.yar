@@ -25,8 +25,11 @@ rule EXRAY_Eval_Request_Direct
         // ASP.NET data binding, which reads a field the request names and runs no code:
         // <%# Eval(Request.QueryString["f"]) %> (one per $direct it explains)
         $bind = /<%#\s*eval[\s(]{1,8}request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
+        // (only in a page that a C# or VB directive opens and that names no JScript)
+        $net = /<%@\s*(page|control|master)\b[^%>]{0,300}\blanguage\s*=\s*["']?(c#|cs|csharp|vb|vbnet)["'\s%]/ nocase
+        $js = /\blanguage\s*=\s*["']?(jscript|javascript|js)\b/ nocase
     condition:
-        #direct > #bind or $ctx or $session
+        (#direct > #bind or (#direct > 0 and not ($net in (0..16) and not $js))) or $ctx or $session
 }
 
 rule EXRAY_JScript_Eval_Unsafe

@@ -441,7 +441,7 @@ rule EXRAY_Upload_Request_Named
         attack = "T1505.003, T1105"
     strings:
         // (the request itself, not an upload component's object that is called `uprequest`)
-        $save = /\.SaveAs\s*\([^;\r\n]{0,120}[^a-z0-9_]request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
+        $save = /\.SaveAs\s*\(([^;\r\n]{0,120}[^a-z0-9_])?request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         // or into a folder typed into a text box: up.SaveAs(folderBox.Text + "\\" + name)
         $save_box = /\.SaveAs\s*\(\s*(this\.)?[a-z_][a-z0-9_]{0,30}\.Text\s*\+/ nocase
         $srv1 = "<%"

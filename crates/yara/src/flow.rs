@@ -458,8 +458,15 @@ static CALLER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\brequest\s
 static NET_NO_EVAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)^(?:\xef\xbb\xbf)?\s*<%@\s*(?:page|control|master|webhandler|webservice|application)\b(?:[^%>]{0,300}\blanguage\s*=\s*["']?(?:c#|cs|csharp|vb|vbnet|vb\.net|visualbasic)(?:["'\s%]|$)|(?:[^%>l]|l(?:[^a%>]|a[^n%>]))*%>)"#).unwrap()
 });
+/// JScript named as the server's language: in a directive, or on a `<script runat="server">`
+/// (a browser script's `language="javascript"` is not it).
 static JSCRIPT_LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)\blanguage\s*=\s*["']?(?:jscript|javascript|js)\b"#).unwrap()
+    Regex::new(concat!(
+        r#"(?i-u)<%@[^%>]{0,300}\blanguage\s*=\s*["']?(?:jscript|javascript|js)\b"#,
+        r#"|<script\b[^>]{0,200}\brunat\s*=\s*["']?server[^>]{0,200}\blanguage\s*=\s*["']?(?:jscript|javascript|js)\b"#,
+        r#"|<script\b[^>]{0,200}\blanguage\s*=\s*["']?(?:jscript|javascript|js)\b[^>]{0,200}\brunat\s*=\s*["']?server"#
+    ))
+    .unwrap()
 });
 static SCRIPT_CONTROL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)scriptcontrol").unwrap());
@@ -1246,7 +1253,7 @@ impl<'a> Page<'a> {
                         &self.data[r.clone()],
                         *s,
                         &[&CALLER],
-                        4,
+                        2,
                         &mut Memo::new(),
                         &mut 1_000_000,
                     ) != Some(false)
@@ -1966,6 +1973,9 @@ mod tests {
 
     #[test]
     fn data_binding_runs_no_code() {
+        // (a browser script's language="javascript" names no server language)
+        let client = b"<%@ Page Language=\"C#\" %>\n<td><%#Eval(Request(\"f\"))%></td>\n<script language=\"javascript\" type=\"text/javascript\">var a = 1;</script>";
+        assert!(!holds(Check::RequestToExec, client));
         let bind = b"<%@ Page Language=\"VB\" %>\n<td><%# Eval(Request(\"f\")) %></td>";
         assert!(!holds(Check::RequestToExec, bind));
         // without a C# or VB directive opening the page, or where it names JScript, a binding

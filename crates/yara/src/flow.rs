@@ -1061,6 +1061,16 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// The key of `name` read in `scope`: the scope's own name where it defines one, else the
+    /// page's global one.
+    fn key(&self, scope: usize, name: Vec<u8>) -> (usize, Vec<u8>) {
+        if self.defs.contains_key(&(scope, name.clone())) {
+            (scope, name)
+        } else {
+            (0, name)
+        }
+    }
+
     /// Is `arg` (what follows an `eval`) one name, every definition of which builds a call of
     /// a member of a named object (`'vtbl.' + name + '(' + params + ')'`)?
     fn member_dispatch(&self, arg: &[u8], scope: usize) -> bool {
@@ -1068,11 +1078,7 @@ impl<'a> Page<'a> {
             return false;
         };
         let name = c[1].to_ascii_lowercase();
-        let key = if self.defs.contains_key(&(scope, name.clone())) {
-            (scope, name)
-        } else {
-            (0, name)
-        };
+        let key = self.key(scope, name);
         // every definition is such a call, with no request data but in literals after the name
         // (the parameters' text), and the page checks the name against the object's members
         // (`typeof(vtbl[name])`) before it runs it
@@ -1193,11 +1199,7 @@ impl<'a> Page<'a> {
                 continue;
             };
             let name = c[1].to_ascii_lowercase();
-            let key = if self.defs.contains_key(&(scope, name.clone())) {
-                (scope, name)
-            } else {
-                (0, name)
-            };
+            let key = self.key(scope, name);
             if seen.insert(key.clone(), depth).is_some() {
                 continue;
             }
@@ -1243,11 +1245,7 @@ impl<'a> Page<'a> {
             }
             if let Some(c) = FILE_CONTENT.captures(text) {
                 let name = c[1].to_ascii_lowercase();
-                let key = if self.defs.contains_key(&(scope, name.clone())) {
-                    (scope, name)
-                } else {
-                    (0, name)
-                };
+                let key = self.key(scope, name);
                 let named_by_caller = self.defs.get(&key).into_iter().flatten().any(|(r, s)| {
                     self.slice_has_all(
                         &self.data[r.clone()],
@@ -1264,11 +1262,7 @@ impl<'a> Page<'a> {
             }
             for w in names(text) {
                 let name = w.as_bytes().to_ascii_lowercase();
-                let key = if self.defs.contains_key(&(scope, name.clone())) {
-                    (scope, name)
-                } else {
-                    (0, name)
-                };
+                let key = self.key(scope, name);
                 let Some(defs) = self.defs.get(&key) else {
                     continue;
                 };

@@ -270,6 +270,33 @@ rule EXRAY_Socket_Tunnel_Request
         any of ($srv*) and any of ($s*) and $conn and all of ($io*) and $keep and $req
 }
 
+rule EXRAY_Page_Port_Forward
+{
+    meta:
+        title = "Attacker tool: port forward run by a server page (two sockets, bytes pumped between them)"
+        description = "A server page connects two TCP sockets, one to a host outside and one to a port of this server or its network (Remote Desktop's 3389, SMB, SQL), and copies what either receives to the other: a port forward (lcx/htran written as a page) that exposes an internal service through the web server, with no request needed after the first. Web pages that check a port connect once and pump nothing."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1090.001, T1572"
+    strings:
+        $s1 = /new\s+(System\.Net\.Sockets\.)?(Socket|TcpClient)\s*\(/ nocase
+        $s2 = "System.Net.Sockets" nocase
+        $conn = /\.(Connect|BeginConnect|ConnectAsync)\s*\(/ nocase
+        // what one socket receives is sent on by the other, in callbacks or a loop
+        $pump1 = /\.BeginReceive\s*\(/ nocase
+        $pump2 = /\.BeginSend\s*\(/ nocase
+        $pump3 = /\.Receive\s*\(/ nocase
+        $pump4 = /\.Send\s*\(/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        filesize < 256KB and any of ($srv*) and any of ($s*) and #conn >= 2 and
+        (($pump1 and $pump2) or (#pump3 >= 2 and #pump4 >= 2))
+}
+
 rule EXRAY_Remote_Fetch_To_Disk
 {
     meta:
@@ -316,30 +343,6 @@ rule EXRAY_Remote_Content_Relay
         $srv2 = "runat" nocase
     condition:
         any of ($srv*) and $h and $visitor and $out and $url
-}
-
-rule EXRAY_UTF16_Server_Script_Exec
-{
-    meta:
-        title = "Web shell: UTF-16 page with server code that evaluates or executes"
-        description = "A page stored as UTF-16 (byte-order mark FF FE) whose server code evaluates request data or starts processes: the encoding hides it from byte-level signatures written for ASCII."
-        family = "generic"
-        stage = "foothold"
-        severity = "high"
-        confidence = "high"
-        attack = "T1505.003, T1027"
-    strings:
-        // an opening of server code (not "<%" inside a pattern of a script library: '[_:=><%#@]+')
-        $srv1 = /<%[^#\]]/ wide
-        $srv2 = "runat" wide nocase
-        $x1 = "eval" wide nocase
-        $x2 = "execute" wide nocase
-        $x3 = "Process" wide nocase
-        $x4 = "Assembly" wide nocase
-        $x5 = "WScript.Shell" wide nocase
-        $req = "Request" wide nocase
-    condition:
-        uint16(0) == 0xFEFF and any of ($srv*) and any of ($x*) and $req
 }
 
 rule EXRAY_ASP_Execute_Assembled_String

@@ -244,7 +244,8 @@ rule EXRAY_HTTP_Proxy_Request_Url
         $h1 = /XMLHTTP|WinHttp\.WinHttpRequest/ nocase
         $h2 = /WebRequest\s*\.\s*Create\s*\(/ nocase
         $h3 = "WebClient" nocase
-        $url1 = /[a-z_][a-z0-9_]{0,30}\s*=\s*(String\s*\(\s*)?request(\.querystring|\.form|\.item)?\s*[\[(]\s*"(url|u|target|host|uri)"/ nocase
+        // (perhaps through a decoder or two: `url = FromBase64(Context.Request.Cookies["url"].Value)`)
+        $url1 = /[a-z_][a-z0-9_]{0,30}\s*=\s*([a-z_][a-z0-9_.]{0,40}\s*\(\s*){0,2}((http)?context\s*\.\s*(current\s*\.\s*)?)?request(\.querystring|\.form|\.item|\.cookies|\.params|\.headers)?\s*[\[(]\s*"(url|u|target|host|uri)"/ nocase
         $url2 = /(\.Open\s*\(?\s*"(GET|POST)"\s*,|WebRequest\s*\.\s*Create\s*\(|Download(String|Data)\s*\()\s*request/ nocase
         // the caller's own body forwarded into the outgoing request: a relay whatever the names
         $in = /Request\s*\.\s*(InputStream|BinaryRead)/ nocase

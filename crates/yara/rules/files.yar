@@ -229,7 +229,8 @@ rule EXRAY_SQL_Console_Request
     strings:
         $conn1 = /(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
         $conn2 = /ConnectionString\s*=\s*[^;\r\n]{0,80}(Request\s*[\[(.]|\.Text\b)/ nocase
-        $conn3 = /\.Open\s*\(?\s*(request|"[^"\r\n]{0,80}"\s*&\s*request)/ nocase
+        // a connection string (not a recordset's SELECT) ending in request data
+        $conn3 = /\.Open\s*\(?\s*(request|"[^"\r\n]{0,40}(provider|driver|dsn|data source|server|database|initial catalog|dbq|uid|user id)\s*=[^"\r\n]{0,80}"\s*&\s*request)/ nocase
         $conn4 = /(Data Source|Server|Provider)=\s*"\s*[&+]\s*(request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
         $sql1 = /(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
         $sql2 = /CommandText\s*=\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
@@ -355,8 +356,10 @@ rule EXRAY_SQL_Query_From_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
+        // the connection the application keeps in global.asa: an application's page as well
+        $app_conn = /\.Open\s*\(?\s*Application\s*\(/ nocase
     condition:
-        filesize < 64KB and any of ($srv*) and any of ($c*) and not $app_inc
+        filesize < 64KB and any of ($srv*) and any of ($c*) and not $app_inc and not $app_conn
 }
 
 rule EXRAY_Upload_Unchecked_Name
@@ -374,11 +377,13 @@ rule EXRAY_Upload_Unchecked_Name
         $name = /\.FileName\b/ nocase
         $save = /\.SaveAs\s*\(/ nocase
         $map = /MapPath\s*\(/ nocase
+        // a MapPath left in a C# line comment maps nothing
+        $map_off = /\/\/[^\r\n]{0,200}MapPath\s*\(/ nocase
         $check = /GetExtension|\.Extension\b|EndsWith|LastIndexOf\s*\(\s*["']\.|ContentType\s*(==|!=|\.(Equals|StartsWith|Contains))|"\.(jpe?g|png|gif|bmp|pdf|docx?|xlsx?|zip|txt)"|allowed|whitelist|blacklist|AllowedExt|ValidExt|\.Length\s*>|ContentLength\s*>/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 8KB and any of ($srv*) and $files and $name and $save and $map and not $check
+        filesize < 8KB and any of ($srv*) and $files and $name and $save and #map > #map_off and not $check
 }
 
 rule EXRAY_Upload_Beside_Page

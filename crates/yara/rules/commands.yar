@@ -244,11 +244,10 @@ rule EXRAY_HTTP_Proxy_Request_Url
         $h1 = /XMLHTTP|WinHttp\.WinHttpRequest/ nocase
         $h2 = /WebRequest\s*\.\s*Create\s*\(/ nocase
         $h3 = "WebClient" nocase
-        // (perhaps through a decoder or two: `url = FromBase64(Context.Request.Cookies["url"].Value)`)
-        $url1 = /[a-z_][a-z0-9_]{0,30}\s*=\s*(new\s+)?([a-z_][a-z0-9_.]{0,40}\s*\(\s*){0,2}((this\s*\.\s*)?(http)?context\s*\.\s*(current\s*\.\s*)?)?request(\.querystring|\.form|\.item|\.params)?\s*[\[(]\s*"(url|u|target|host|uri)"/ nocase
-        // a target kept in a cookie (not a user's `u`, nor the Host header an application builds
-        // its links with)
-        $url3 = /[a-z_][a-z0-9_]{0,30}\s*=\s*(new\s+)?([a-z_][a-z0-9_.]{0,40}\s*\(\s*){0,2}((this\s*\.\s*)?(http)?context\s*\.\s*(current\s*\.\s*)?)?request\.cookies\s*[\[(]\s*"(url|target|uri)"/ nocase
+        // (perhaps through a decoder or two: `url = FromBase64(Context.Request.Cookies["url"].Value)`;
+        // from a cookie only a name for a URL, not a user's `u`; never the Host header an
+        // application builds its links with)
+        $url1 = /[a-z_][a-z0-9_]{0,30}\s*=\s*(new\s+)?([a-z_][a-z0-9_.]{0,40}\s*\(\s*){0,2}((this\s*\.\s*)?(http)?context\s*\.\s*(current\s*\.\s*)?)?request((\.querystring|\.form|\.item|\.params)?\s*[\[(]\s*"(url|u|target|host|uri)"|\.cookies\s*[\[(]\s*"(url|target|uri)")/ nocase
         $url2 = /(\.Open\s*\(?\s*"(GET|POST)"\s*,|WebRequest\s*\.\s*Create\s*\(|Download(String|Data)\s*\()\s*request/ nocase
         // the caller's own body forwarded into the outgoing request: a relay whatever the names
         $in = /Request\s*\.\s*(InputStream|BinaryRead)/ nocase

@@ -2,12 +2,11 @@
 //!
 //! Windows editors and PowerShell's `Out-File` save pages as UTF-16, and ASP.NET compiles such a
 //! page (with its byte-order mark) as any other; but a rule written for the ASCII of a script
-//! finds none of its atoms there,
-//! where every other byte of `Request` is zero. So the scanner reads such a page a second time
-//! as UTF-8, where every rule and every data-flow check applies as to any page (the first rules
-//! for these pages asked only for a few wide words, and tripped on ordinary UTF-16 pages of an
-//! application that call `Execute` on their own data). Offsets in the view are mapped back to
-//! the code unit of the file each byte came from.
+//! finds none of its atoms there, where every other byte of `Request` is zero. So the scanner
+//! reads such a page a second time as UTF-8, where every rule and every data-flow check applies
+//! as to any page (the first rules for these pages asked only for a few wide words, and tripped
+//! on ordinary UTF-16 pages of an application that call `Execute` on their own data). Offsets in
+//! the view are mapped back to the code unit of the file each byte came from.
 
 /// Files larger than this get no UTF-16 view (the view and its map would cost several times the
 /// file; pages are far smaller, and a large UTF-16 file is a log or an export).
@@ -41,12 +40,11 @@ pub fn narrow(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     if !starts_as_text(units()) {
         return None;
     }
-    let units = units();
     let mut out = Vec::with_capacity(data.len() / 2);
     let mut map = Vec::with_capacity(data.len() / 2);
     let mut at = start;
     let mut buf = [0u8; 4];
-    for c in char::decode_utf16(units) {
+    for c in char::decode_utf16(units()) {
         let (ch, n) = match c {
             Ok(ch) => (ch, ch.len_utf16()),
             Err(_) => (char::REPLACEMENT_CHARACTER, 1),

@@ -620,15 +620,17 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// Request data: `Request(…)`, `Request[…]`, `Request.Form…` and the other collections, the raw
-/// body, and the session the request filled; also reached through `Context.`, `HttpContext.Current.`,
-/// `this.` or `Page.`; and the view state, which the client sends back. (`request.responseText` of a browser script's
-/// XMLHttpRequest named `request` is not it.)
+/// body; also reached through `Context.`, `HttpContext.Current.`, `this.` or `Page.`; and the
+/// view state, which the client sends back. (`request.responseText` of a browser script's
+/// XMLHttpRequest named `request` is not it.) The session is not request data of itself: a
+/// value read from it is what the page stored under its key (see [`session_keys`]), and
+/// what other pages stored (a login page's user, a connection string) is the application's.
 const REQUEST_SRC: &str = concat!(
     r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
     // the server variables the caller writes (headers, query, URL), or any by a computed name;
     // not those the server sets (`PATH_TRANSLATED`, `SCRIPT_NAME`, `REMOTE_ADDR`, …)
     r#"|\.\s*servervariables\b(?:\s*[(\[]\s*(?:"(?:http_|header_|query_string|all_|unencoded_url|cache_url|content_|path_info|url"|remote_user|logon_user|auth_|cert_|request_method)|"[^"\r\n]*"\s*[&+]|[^"\s])|\s*[^(\[\s]|\s*$))"#,
-    r"|session\b\s*(?:[.(\[]|$)|viewstate\s*[(\[])"
+    r"|viewstate\s*[(\[])"
 );
 static REQUEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("(?i-u){REQUEST_SRC}")).unwrap());
@@ -659,8 +661,7 @@ static WHOLE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// [`WHOLE_REQUEST`] without the text boxes: what the request itself carries, a collection's
-/// value (cookies and headers included, `.Item`, `.Value`), the raw body, the session, the view
-/// state.
+/// value (cookies and headers included, `.Item`, `.Value`), the raw body, the view state.
 static WHOLE_CALLER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?i-u)^{WRAP_OPEN}(?:{WHOLE_CALLER_SRC}){WRAP_CLOSE}"
@@ -672,7 +673,6 @@ const WHOLE_CALLER_SRC: &str = concat!(
     r"(?:request\s*(?:\.\s*(?:form|querystring|item|params|cookies|headers))?(?:\s*\.\s*item)?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])(?:\s*\.\s*value\b)?",
     r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
     r"|request\s*\.\s*binaryread\s*\((?:[^()]|\([^()]*\))*\)",
-    r"|session\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])",
     r"|viewstate\s*\[[^\[\]]*\])"
 );
 /// What may wrap a value and leave it whole: trimming, conversion to text, decoding, an empty
@@ -695,6 +695,19 @@ static SERVER_KEY: LazyLock<Regex> = LazyLock::new(|| {
 /// of the call it is the first of): `sql`, `Trim(q)`, `sql, conn, 1, 1`, `q.ToString())`.
 static ONE_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?i-u)^{WRAP_OPEN}([a-z_]\w*){WRAP_CLOSE}")).unwrap());
+/// A value that is one session value, perhaps trimmed or converted to text: `Session("cs")`,
+/// `Session["q"].ToString()`, `Session(k)`.
+static ONE_SESSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i-u)^{WRAP_OPEN}(session\s*(?:\([^()]*\)|\[[^\[\]]*\])){WRAP_CLOSE}"
+    ))
+    .unwrap()
+});
+/// The key of a session value read or stored, right after the word `Session`: `("cs")`,
+/// `["q"]` (group 1 holds the literal key; a computed key has none).
+static SESSION_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)^\s*(?:[(\[]\s*["']([^"'\r\n]{0,80})["']\s*[)\]]|[(\[])"#).unwrap()
+});
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:",
@@ -756,9 +769,11 @@ static HIDDEN_CODE: LazyLock<Regex> = LazyLock::new(|| {
 static CODE_DATA: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?i-u){CODE_DATA_SRC}")).unwrap());
 const CODE_DATA_SRC: &str = r"\x22[a-z0-9+/]{60}|(?:[0-9]{1,3}\s*,\s*){48}|\x22(?:[0-9]{2,3}[^0-9\x22\s]{1,2}){12}|^\s*[a-z_]\w*\s*&\s*\x22[^\x22\r\n]{40}";
+/// An assignment: `x = …`, `Set x = …`, `var x = …`, `T x = …`, `x(i) = …`, `x["k"] = …`, `x &= …`
+/// (group 1 the name, group 2 the value).
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\))?\s*[+&]?=([^=].*)$",
+        r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
 });
@@ -837,6 +852,31 @@ static ONE_LINE_END: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)\bend\s+(?:function|sub|property)\s*$").unwrap());
 static THEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\sthen\s").unwrap());
 static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)[A-Za-z_]\w*").unwrap());
+
+/// The names under which the page keeps a session value, from what follows the word `Session`
+/// (`("cs") = …`, `["q"]`): the session is shared by the pages of an application, so a value
+/// the request reaches only through the session is one this page stored. A value stored
+/// under a literal key is kept under `session("key")` and `session(*)`; one stored under a
+/// computed key under `session`. A read of a literal key (`store` false) reaches the first
+/// and the last, a read of a computed key the last two.
+fn session_keys(after: &[u8], store: bool) -> Vec<Vec<u8>> {
+    let literal = SESSION_KEY
+        .captures(after)
+        .and_then(|c| c.get(1))
+        .map(|k| k.as_bytes().to_ascii_lowercase());
+    match (literal, store) {
+        (Some(k), true) => vec![
+            [b"session(\"", &k[..], b"\")"].concat(),
+            b"session(*)".to_vec(),
+        ],
+        (None, true) => vec![b"session".to_vec()],
+        (Some(k), false) => vec![
+            [b"session(\"", &k[..], b"\")"].concat(),
+            b"session".to_vec(),
+        ],
+        (None, false) => vec![b"session(*)".to_vec(), b"session".to_vec()],
+    }
+}
 
 /// The names a text reads: its words, except those inside a literal of more than 64 bytes.
 /// A short literal may be a fragment of generated code that names a variable
@@ -948,20 +988,28 @@ impl<'a> Page<'a> {
                 continue;
             }
             let scope = open_fn.as_ref().map_or(0, |f| f.2);
-            let mut define = |name: &[u8], r: Range<usize>| {
-                let key = (scope, name.to_ascii_lowercase());
-                add(
-                    &mut defs,
-                    &mut ndefs,
-                    key,
-                    (st.start + r.start..st.start + r.end, scope),
-                );
+            // (`at` is where the name ends: a session value is kept under its key, for the
+            // whole page, see [`session_keys`])
+            let mut define = |name: &[u8], at: usize, r: Range<usize>| {
+                let def = (st.start + r.start..st.start + r.end, scope);
+                if name.eq_ignore_ascii_case(b"session") {
+                    for key in session_keys(&text[at..], true) {
+                        add(&mut defs, &mut ndefs, (0, key), def.clone());
+                    }
+                } else {
+                    add(
+                        &mut defs,
+                        &mut ndefs,
+                        (scope, name.to_ascii_lowercase()),
+                        def,
+                    );
+                }
             };
             // `For Each x In list`, `foreach (var x in list)`: the loop's variable is defined
             // by its list
             if let Some(c) = FOR_EACH.captures(text) {
                 let (name, list) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), list.range());
+                define(name.as_bytes(), name.end(), list.range());
             }
             let has_eq = memchr::memchr(b'=', text).is_some();
             if !has_eq && memchr::memchr(b'.', text).is_none() {
@@ -970,13 +1018,13 @@ impl<'a> Page<'a> {
             }
             if let Some(c) = STORE.captures(text) {
                 let (name, args) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), args.range());
+                define(name.as_bytes(), name.end(), args.range());
             }
             if let Some(c) = has_eq.then(|| ASSIGN.captures(text)).flatten() {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                 // (a call whose arguments go on below the line, one per line, is read to its end)
                 let end = continued(data, st.start + rhs.start(), st.start + rhs.end());
-                define(name.as_bytes(), rhs.start()..end - st.start);
+                define(name.as_bytes(), name.end(), rhs.start()..end - st.start);
             }
             // `If cond Then x = …` on one line: the assignment after `Then`.
             if let Some(then) = has_eq.then(|| THEN.find(text)).flatten() {
@@ -984,7 +1032,11 @@ impl<'a> Page<'a> {
                 if let Some(c) = ASSIGN.captures(tail) {
                     let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                     let off = then.end();
-                    define(name.as_bytes(), off + rhs.start()..off + rhs.end());
+                    define(
+                        name.as_bytes(),
+                        off + name.end(),
+                        off + rhs.start()..off + rhs.end(),
+                    );
                 }
             }
             statements.push((st, scope));
@@ -1059,6 +1111,24 @@ impl<'a> Page<'a> {
             controls: server_controls(data),
             binds_eval: NET_NO_EVAL.is_match(data) && !JSCRIPT_LANGUAGE.is_match(data),
         }
+    }
+
+    /// The keys a word of `text` reads: its name in `scope` (see [`Page::key`]), or for the word
+    /// `Session`, the session values its key may name (see [`session_keys`]).
+    fn keys_read(
+        &self,
+        text: &[u8],
+        w: regex::bytes::Match<'_>,
+        scope: usize,
+    ) -> Vec<(usize, Vec<u8>)> {
+        let name = w.as_bytes().to_ascii_lowercase();
+        if name == b"session" {
+            return session_keys(&text[w.end()..], false)
+                .into_iter()
+                .map(|k| (0, k))
+                .collect();
+        }
+        vec![self.key(scope, name)]
     }
 
     /// The key of `name` read in `scope`: the scope's own name where it defines one, else the
@@ -1192,19 +1262,27 @@ impl<'a> Page<'a> {
             if whole.is_match(text) {
                 return true;
             }
-            let Some(c) = (depth < MAX_DEPTH)
-                .then(|| ONE_NAME.captures(text))
-                .flatten()
-            else {
-                continue;
-            };
-            let name = c[1].to_ascii_lowercase();
-            let key = self.key(scope, name);
-            if seen.insert(key.clone(), depth).is_some() {
+            if depth >= MAX_DEPTH {
                 continue;
             }
-            for (r, def_scope) in self.defs.get(&key).into_iter().flatten() {
-                todo.push((&self.data[r.clone()], *def_scope, depth + 1));
+            let keys = if let Some(c) = ONE_NAME.captures(text) {
+                vec![self.key(scope, c[1].to_ascii_lowercase())]
+            } else if let Some(c) = ONE_SESSION.captures(text) {
+                let at = c.get(1).expect("group 1").start() + "session".len();
+                session_keys(&text[at..], false)
+                    .into_iter()
+                    .map(|k| (0, k))
+                    .collect()
+            } else {
+                continue;
+            };
+            for key in keys {
+                if seen.insert(key.clone(), depth).is_some() {
+                    continue;
+                }
+                for (r, def_scope) in self.defs.get(&key).into_iter().flatten() {
+                    todo.push((&self.data[r.clone()], *def_scope, depth + 1));
+                }
             }
         }
         false
@@ -1260,9 +1338,7 @@ impl<'a> Page<'a> {
                     continue;
                 }
             }
-            for w in names(text) {
-                let name = w.as_bytes().to_ascii_lowercase();
-                let key = self.key(scope, name);
+            for key in names(text).flat_map(|w| self.keys_read(text, w, scope)) {
                 let Some(defs) = self.defs.get(&key) else {
                     continue;
                 };
@@ -1727,8 +1803,21 @@ mod tests {
         assert!(holds(Check::RequestToExec, page));
         let page = b"<% a=request(\"z\"):b=a:eval b %>";
         assert!(holds(Check::RequestToExec, page));
-        let page = b"<%\nFunction g()\n g = Session(\"p\")\nEnd Function\nExecuteGlobal g()\n%>";
+        // Through the session the page fills (under the key read, or a computed one), in a
+        // procedure or not; not through one other pages filled, nor under another key.
+        let page = b"<%\nIf Request(\"p\") <> \"\" Then Session(\"P\") = Request(\"p\")\n\
+            Function g()\n g = Session(\"p\")\nEnd Function\nExecuteGlobal g()\n%>";
         assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nSub keep(v)\n Session(\"c\") = v\nEnd Sub\nkeep Request.Form(\"z\")\nExecute Session(\"c\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nk = \"c\"\nSession(k) = Request(\"z\")\nExecute Session(\"c\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%@ Page Language=\"JScript\" %><%\nSession[\"c\"] = Request.Item[\"z\"];\neval(Session[\"c\"].ToString());\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nFunction g()\n g = Session(\"p\")\nEnd Function\nExecuteGlobal g()\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<%\nSession(\"user\") = Request(\"u\")\nExecute Session(\"code\")\n%>";
+        assert!(!holds(Check::RequestToExec, page));
         // JScript: a junk-stripping loop, then eval; and eval of what a function returns.
         let page = b"<script language=\"JScript\" runat=\"server\">function Page_Load(){var a=Request[\"R\"];\
             for(var i=0;i<9;i++){a=a.replace(\"|\",\"\");};eval(a);}</script>";
@@ -1752,7 +1841,7 @@ mod tests {
             Set o = New C\nd = Request(\"x\")\no.p = d\n%>";
         assert!(holds(Check::RequestToExec, page));
         // Through a dictionary: d.Add k, Session(k) … Execute(d(k)).
-        let page = b"<%\nd.Add n, Session(n)\nExecute(d(n))\n%>";
+        let page = b"<%\nd.Add n, Session(n)\nSession(\"a\") = Request(\"a\")\nExecute(d(n))\n%>";
         assert!(holds(Check::RequestToExec, page));
         let page = b"<%\nx = Request.Form(m(0))\nSession(m(1)) = x\nExecute(Session(m(1)))\n%>";
         assert!(holds(Check::RequestToExec, page));
@@ -1827,6 +1916,18 @@ mod tests {
             rs.Open sql, conn, 1, 1\n%>";
         assert!(!holds(Check::RequestToConnection, page));
         let page = b"<!--#include file=\"config.asp\"-->\n<%\nx = Request.Form(\"a\")\nmy_Conn.Open strConnString\n%>";
+        assert!(!holds(Check::RequestToConnection, page));
+        // The connection string kept in the session: a console's when the page stored it from
+        // the request, an application's when another page did (a login, `global.asa`).
+        let page =
+            b"<%\nIf Request.Form(\"cs\") <> \"\" Then Session(\"cs\") = Request.Form(\"cs\")\n\
+            Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Session(\"cs\")\n%>";
+        assert!(holds(Check::RequestToConnection, page));
+        let page = b"<%@ Page Language=\"C#\" %><%\nSession[\"cs\"] = Request.Form[\"cs\"];\n\
+            var conn = new SqlConnection(Session[\"cs\"].ToString());\n%>";
+        assert!(holds(Check::RequestToConnection, page));
+        let page = b"<%\nSession(\"user\") = Request.ServerVariables(\"LOGON_USER\")\n\
+            Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Session(\"cs\")\n%>";
         assert!(!holds(Check::RequestToConnection, page));
     }
 

@@ -247,7 +247,7 @@ rule EXRAY_Writable_Folder_Probe
 {
     meta:
         title = "Attacker tool: writable-folder scanner"
-        description = "A server page walks folders and, in each, creates then deletes a probe file to find where it can write: the reconnaissance step before planting a shell or staging data."
+        description = "A server page walks folders and, in each, creates then deletes a probe file (or creates one and asks whether it can write to it) to find where it can write: the reconnaissance step before planting a shell or staging data."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -256,11 +256,13 @@ rule EXRAY_Writable_Folder_Probe
     strings:
         $create = /(CreateTextFile|File\s*\.\s*Create|File\s*\.\s*WriteAllText|StreamWriter|CreateDirectory|CreateFolder)\s*\([^)\r\n]{0,100}\\\\?(test|temp|tmp)/ nocase
         $delete = /(DeleteFile|File\s*\.\s*Delete|DeleteFolder|Directory\s*\.\s*Delete)\s*\([^)\r\n]{0,100}\\\\?(test|temp|tmp)/ nocase
+        // or the probe is the question itself: `File.Create(dir + "\\x").CanWrite`
+        $probe = /File\s*\.\s*(Create|Open|OpenWrite)\s*\([^;\r\n]{0,160}\)\s*\.\s*CanWrite\b/ nocase
         $walk = /SubFolders|GetDirectories|GetFolder/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($srv*) and $create and $delete and $walk
+        any of ($srv*) and $walk and (($create and $delete) or $probe)
 }
 
 rule EXRAY_File_Attribute_Tamper

@@ -100,6 +100,27 @@ rule EXRAY_ASP_Script_Encoded
         ($start and $end and $asp) or ($lang and $start)
 }
 
+rule EXRAY_ASP_Code_Through_COM_Decoder
+{
+    meta:
+        title = "Suspicious: page hands its code to a COM component as encoded blobs"
+        description = "A classic ASP page creates a COM component and passes it three or more long encoded literals (200 base64 characters or more each): the page's code is hidden from review and run by a decoder component (ASP encryptors installed on the server are used that way by shell authors). What the page does cannot be read from it: confidence is low; read the component it names and the server's logs for the page."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "low"
+        attack = "T1505.003, T1027"
+    strings:
+        $com = /Server\s*\.\s*CreateObject\s*\(\s*"[a-z0-9_]{2,40}\.[a-z0-9_]{2,40}"\s*\)/ nocase
+        $blob = /\b[a-z_][a-z0-9_]{0,30}\s*\.\s*[a-z_][a-z0-9_]{0,30}\s*\(?\s*"[A-Za-z0-9+\/=]{200}/ nocase
+        // the components every application creates (databases, files, XML, mail) are not
+        // decoders: at least one other component must be created
+        $std = /Server\s*\.\s*CreateObject\s*\(\s*"(ADODB|Scripting|MSXML2?|Microsoft|WScript|Shell|CDO|CDONTS|JMail|Persits|Wscript|WinHttp|System)\.[a-z0-9_]{2,40}"\s*\)/ nocase
+        $srv = "<%"
+    condition:
+        $srv and #com > #std and #blob >= 3
+}
+
 rule EXRAY_ASP_UTF7_Codepage
 {
     meta:

@@ -336,6 +336,11 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             {
                 continue;
             }
+            // JScript's `eval("/" + … + "/")` used as a regular expression (`.test(…)`,
+            // `s.match(eval(…))`): an old way to build one; the evaluated text is a regex literal
+            if exec && is_word(&text[at..], b"eval") && page.regex_eval(text, at, *scope) {
+                continue;
+            }
             // `Eval(…)` of ASP.NET binds data (`<%# Eval("Name") %>`, `TemplateControl.Eval` of a
             // C# or VB page): it reads a field of the bound item and runs no code.
             if exec && is_word(&text[at..], b"eval") && page.binds_eval {
@@ -699,14 +704,20 @@ static ONE_NAME: LazyLock<Regex> =
 /// `Session["q"].ToString()`, `Session(k)`.
 static ONE_SESSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i-u)^{WRAP_OPEN}(session\s*(?:\([^()]*\)|\[[^\[\]]*\])){WRAP_CLOSE}"
+        r"(?i-u)^{WRAP_OPEN}(?:(?:httpcontext\s*\.\s*current|context|this|page)\s*\.\s*)?(session\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\])){WRAP_CLOSE}"
     ))
     .unwrap()
 });
 /// The key of a session value read or stored, right after the word `Session`: `("cs")`,
-/// `["q"]` (group 1 holds the literal key; a computed key has none).
+/// `["q"]`, `.Contents("cs")`, `.Item(k)` (group 1 holds the literal key; a computed key has
+/// none; `Session.SessionID` reads no value).
 static SESSION_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)^\s*(?:[(\[]\s*["']([^"'\r\n]{0,80})["']\s*[)\]]|[(\[])"#).unwrap()
+    Regex::new(r#"(?i-u)^\s*(?:\.\s*(?:contents|item)\s*)?(?:[(\[]\s*["']([^"'\r\n]{0,80})["']\s*[)\]]|[(\[])"#).unwrap()
+});
+/// A session value stored: `Session("k") = v`, `Session["k"] = v;`, `Session.Contents("k") = v`,
+/// anywhere in a statement (group 1 from the key on, group 2 the value).
+static SESSION_STORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)\bsession(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\([^()\r\n]*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
 });
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -778,6 +789,9 @@ static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// A loop over a list: VBScript's `For Each x In list`, C#'s `foreach (T x in list)`.
+/// A counted loop, VBScript's `For i = a To b`.
+static FOR_COUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)^\s*for\s+[a-z_]\w*\s*=.*\sto\s").unwrap());
 static FOR_EACH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)^\s*(?:for\s+each|foreach\s*\(\s*(?:[a-z_][\w.<>\[\]]*\s+)?)\s*([a-z_]\w*)\s+in\s+(.+)$").unwrap()
 });
@@ -846,6 +860,21 @@ static DISPATCH: LazyLock<Regex> =
 static MEMBER_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)^\s*['"][a-z_][\w.]*\.['"]\s*\+\s*([a-z_]\w*)\s*\+\s*['"]\(['"]"#).unwrap()
 });
+/// `eval(…)` whose value is used as a regular expression: `eval(r).test(`, `.exec(`.
+static REGEX_USE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^eval\s*\((?:[^()]|\([^()]*\))*\)\s*\.\s*(?:test|exec)\s*\(").unwrap()
+});
+/// `s.match(eval(`, `.replace(`, `.search(`, `.split(`: the `eval` handed to a string's
+/// regular-expression method.
+static REGEX_USE_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)\.\s*(?:match|replace|search|split)\s*\(\s*$").unwrap());
+/// The argument of `eval(…)` (one level of nested parentheses).
+static EVAL_ARG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)^eval\s*\(((?:[^()]|\([^()]*\))*)\)").unwrap());
+/// A text that starts as a regex literal: `"/…`, `'/…` (`"/(" + a + ")/"`), and is nothing
+/// else: no statement separator outside its literals.
+static REGEX_TEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i-u)^["']/[^;\r\n]*$"#).unwrap());
 static NUMBER_EVAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i-u)^\s*\(\s*"&[ho]"\s*&"#).unwrap());
 static ONE_LINE_END: LazyLock<Regex> =
@@ -864,6 +893,10 @@ fn session_keys(after: &[u8], store: bool) -> Vec<Vec<u8>> {
         .captures(after)
         .and_then(|c| c.get(1))
         .map(|k| k.as_bytes().to_ascii_lowercase());
+    if literal.is_none() && !SESSION_KEY.is_match(after) {
+        // `Session.SessionID`, `Session.Abandon`: no value
+        return Vec::new();
+    }
     match (literal, store) {
         (Some(k), true) => vec![
             [b"session(\"", &k[..], b"\")"].concat(),
@@ -928,7 +961,18 @@ struct Page<'a> {
 
 impl<'a> Page<'a> {
     fn read(data: &'a [u8]) -> Self {
-        let cut = statements(data);
+        // (code in a `/* … */` comment runs nothing: its statements and procedures are left out)
+        let server = server_code(data);
+        let comments = block_comments(data, server.as_deref());
+        let commented = |r: &Range<usize>| {
+            comments
+                .iter()
+                .any(|c| c.start <= r.start && r.end <= c.end)
+        };
+        let cut: Vec<_> = statements(data)
+            .into_iter()
+            .filter(|st| !commented(st))
+            .collect();
         let mut statements = Vec::with_capacity(cut.len());
         let mut defs: Defs = HashMap::new();
         let mut ndefs = 0usize;
@@ -988,15 +1032,22 @@ impl<'a> Page<'a> {
                 continue;
             }
             let scope = open_fn.as_ref().map_or(0, |f| f.2);
-            // (`at` is where the name ends: a session value is kept under its key, for the
-            // whole page, see [`session_keys`])
-            let mut define = |name: &[u8], at: usize, r: Range<usize>| {
-                let def = (st.start + r.start..st.start + r.end, scope);
-                if name.eq_ignore_ascii_case(b"session") {
-                    for key in session_keys(&text[at..], true) {
-                        add(&mut defs, &mut ndefs, (0, key), def.clone());
+            // A session value stored anywhere in the statement (`If c Then Session("k") = v`,
+            // `if (c) HttpContext.Current.Session["k"] = v;`, `Session.Contents("k") = v`),
+            // kept for the whole page under its key (see [`session_keys`]).
+            if memchr::memchr(b'=', text).is_some() {
+                for c in SESSION_STORE.captures_iter(text) {
+                    let (key, value) = (c.get(1).expect("group 1"), c.get(2).expect("group 2"));
+                    let def = (st.start + value.start()..st.start + value.end(), scope);
+                    for k in session_keys(key.as_bytes(), true) {
+                        add(&mut defs, &mut ndefs, (0, k), def.clone());
                     }
-                } else {
+                }
+            }
+            // (a session value is stored above)
+            let mut define = |name: &[u8], r: Range<usize>| {
+                if !name.eq_ignore_ascii_case(b"session") {
+                    let def = (st.start + r.start..st.start + r.end, scope);
                     add(
                         &mut defs,
                         &mut ndefs,
@@ -1009,7 +1060,7 @@ impl<'a> Page<'a> {
             // by its list
             if let Some(c) = FOR_EACH.captures(text) {
                 let (name, list) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), name.end(), list.range());
+                define(name.as_bytes(), list.range());
             }
             let has_eq = memchr::memchr(b'=', text).is_some();
             if !has_eq && memchr::memchr(b'.', text).is_none() {
@@ -1018,13 +1069,17 @@ impl<'a> Page<'a> {
             }
             if let Some(c) = STORE.captures(text) {
                 let (name, args) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), name.end(), args.range());
+                define(name.as_bytes(), args.range());
             }
-            if let Some(c) = has_eq.then(|| ASSIGN.captures(text)).flatten() {
+            // (a counted loop's variable is a number: `For i = 0 To UBound(parts)`)
+            if let Some(c) = (has_eq && !FOR_COUNT.is_match(text))
+                .then(|| ASSIGN.captures(text))
+                .flatten()
+            {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                 // (a call whose arguments go on below the line, one per line, is read to its end)
                 let end = continued(data, st.start + rhs.start(), st.start + rhs.end());
-                define(name.as_bytes(), name.end(), rhs.start()..end - st.start);
+                define(name.as_bytes(), rhs.start()..end - st.start);
             }
             // `If cond Then x = …` on one line: the assignment after `Then`.
             if let Some(then) = has_eq.then(|| THEN.find(text)).flatten() {
@@ -1032,11 +1087,7 @@ impl<'a> Page<'a> {
                 if let Some(c) = ASSIGN.captures(tail) {
                     let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                     let off = then.end();
-                    define(
-                        name.as_bytes(),
-                        off + name.end(),
-                        off + rhs.start()..off + rhs.end(),
-                    );
+                    define(name.as_bytes(), off + rhs.start()..off + rhs.end());
                 }
             }
             statements.push((st, scope));
@@ -1062,7 +1113,7 @@ impl<'a> Page<'a> {
                     saturated = true;
                     break;
                 }
-                if !opened.insert(m.end() - 1) {
+                if !opened.insert(m.end() - 1) || commented(&(m.start()..m.end())) {
                     continue;
                 }
                 if let Some(c) = re.captures(m.as_bytes()) {
@@ -1107,10 +1158,37 @@ impl<'a> Page<'a> {
             statements,
             defs,
             saturated,
-            server: server_code(data),
+            server,
             controls: server_controls(data),
             binds_eval: NET_NO_EVAL.is_match(data) && !JSCRIPT_LANGUAGE.is_match(data),
         }
+    }
+
+    /// Is the `eval` at `at` of the statement `text` the building of a regular expression: its
+    /// value used as one (`eval(r).test(s)`, `.exec(`, `s.match(eval(r))`, `.replace(`,
+    /// `.search(`, `.split(`), and the text it evaluates a regex literal (`"/…"`), directly or
+    /// in a definition of the one name it is given?
+    fn regex_eval(&self, text: &[u8], at: usize, scope: usize) -> bool {
+        let used = REGEX_USE_AFTER.is_match(&text[at..]) || REGEX_USE_BEFORE.is_match(&text[..at]);
+        if !used {
+            return false;
+        }
+        let Some(arg) = EVAL_ARG.captures(&text[at..]).and_then(|c| c.get(1)) else {
+            return false;
+        };
+        let arg = arg.as_bytes().trim_ascii();
+        if REGEX_TEXT.is_match(arg) {
+            return true;
+        }
+        let Some(c) = ONE_NAME.captures(arg) else {
+            return false;
+        };
+        let key = self.key(scope, c[1].to_ascii_lowercase());
+        // (any one: a parameter is defined by the arguments of every call too)
+        self.defs.get(&key).is_some_and(|defs| {
+            defs.iter()
+                .any(|(r, _)| REGEX_TEXT.is_match(self.data[r.clone()].trim_ascii()))
+        })
     }
 
     /// The keys a word of `text` reads: its name in `scope` (see [`Page::key`]), or for the word
@@ -1776,6 +1854,40 @@ fn statements(data: &[u8]) -> Vec<Range<usize>> {
     out
 }
 
+/// The `/* … */` comments of the page's server code (JScript, C#), each closed by its `*/` (or
+/// the `%>` that ends its block first). A `/*` counts where it is server code and nothing before
+/// it on its line could make it text: no `'` (a VBScript comment, a JScript literal), no `//`,
+/// no open double-quoted literal; one never closed is no comment. (So neither a VBScript `' /*`
+/// nor a `/**` in the markup before the code hides that code.)
+fn block_comments(data: &[u8], server: Option<&[Range<usize>]>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&data[from..], b"/*").map(|i| from + i) {
+        let line = data[..i]
+            .iter()
+            .rposition(|&b| b == b'\n' || b == b'\r')
+            .map_or(0, |p| p + 1);
+        let before = &data[line..i];
+        let quotes = before.iter().filter(|&&b| b == b'"').count();
+        let in_server = server.is_none_or(|r| r.iter().any(|r| r.contains(&i)));
+        let close = memchr::memmem::find(&data[i + 2..], b"*/").map(|e| i + 2 + e + 2);
+        if !in_server
+            || close.is_none()
+            || before.contains(&b'\'')
+            || memchr::memmem::find(before, b"//").is_some()
+            || quotes % 2 == 1
+        {
+            from = i + 2;
+            continue;
+        }
+        let close = close.expect("closed");
+        let end = memchr::memmem::find(&data[i + 2..close], b"%>").map_or(close, |e| i + 2 + e);
+        out.push(i..end);
+        from = end;
+    }
+    out
+}
+
 fn push(out: &mut Vec<Range<usize>>, data: &[u8], start: usize, end: usize) {
     if data[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
         out.push(start..end);
@@ -1817,6 +1929,12 @@ mod tests {
         let page = b"<%\nFunction g()\n g = Session(\"p\")\nEnd Function\nExecuteGlobal g()\n%>";
         assert!(!holds(Check::RequestToExec, page));
         let page = b"<%\nSession(\"user\") = Request(\"u\")\nExecute Session(\"code\")\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<%@ Page Language=\"JScript\" %><%\nif (Request[\"c\"] != null) HttpContext.Current.Session[\"c\"] = Request[\"c\"];\neval(Session[\"c\"]);\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nSession.Contents(\"a=1\") = Request(\"c\")\nExecute Session.Contents(\"a=1\")\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nSession.Timeout = 5\nx = Request(\"x\")\nExecute Session.SessionID\n%>";
         assert!(!holds(Check::RequestToExec, page));
         // JScript: a junk-stripping loop, then eval; and eval of what a function returns.
         let page = b"<script language=\"JScript\" runat=\"server\">function Page_Load(){var a=Request[\"R\"];\
@@ -1905,6 +2023,43 @@ mod tests {
     }
 
     #[test]
+    fn commented_code_counters_and_regex_builders_run_nothing() {
+        // a `/* … */` comment, in JScript or C#
+        let page =
+            b"<script language=\"javascript\" runat=\"server\">\nvar u = Request.Form(\"u\")\n/*\n\
+            function f(s)\n{\n return eval(s + u)\n}*/\n</script>";
+        assert!(!holds(Check::RequestToExec, page));
+        // but a `/*` a VBScript comment or a literal holds opens none
+        let page = b"<%\n' /*\nx = Request(\"x\")\nExecute x\n' */\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%@ Page Language=\"JScript\" %><%\nvar a = '/*';\nvar x = Request.Item[\"z\"];\neval(x);\nvar b = '*/';\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page =
+            b"<%@ Page Language=\"JScript\" %><%\nvar x = Request.Item[\"z\"];\neval/**/(x);\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // nor a `/**` in the markup, nor one never closed, nor one its block's `%>` ends
+        let page = b"<!--\n/**\n* banner\n-->\n<%Function f(s) eval s End Function%><%d = request(\"a\")%><%f d%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%@ Page Language=\"JScript\" %><% /* note %><% var x = Request.Item[\"z\"]; eval(x); /* */ %>";
+        assert!(holds(Check::RequestToExec, page));
+        // a counted loop's variable indexes, it carries no request data
+        let page = b"<%\nids = Split(Request.Form(\"ids\"), \",\")\nt = Split(\"a b\")\n\
+            For i = 0 To UBound(ids)\nt(i) = Eval(t(i))\nNext\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<%\nt = Split(Request.Form(\"c\"), \"|\")\nFor i = 0 To UBound(t)\nExecute t(i)\nNext\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // JScript's regular expressions built by eval
+        let page = b"<script language=\"javascript\" runat=\"server\">\nfunction can(g, m)\n{\n\
+            g = \"/(\" + g.split(\",\").join(\"|\") + \")\" + m + \"/\"\n return eval(g).test(Application(\"grant\"))\n}\n\
+            if (!can(Request.Form(\"u\"), \"r\")) Response.Redirect(\"/\")\n</script>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<script language=\"javascript\" runat=\"server\">\nvar ok = String(Application(\"g\")).match(eval(\"/[:,]\" + Request(\"m\") + \"/\")) != null\n</script>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<script language=\"javascript\" runat=\"server\">\nvar g = Request(\"g\")\nvar ok = eval(g).test(\"x\")\n</script>";
+        assert!(holds(Check::RequestToExec, page));
+    }
+
+    #[test]
     fn connection_strings() {
         let page = b"<%\ncs = Request.Form(\"c\")\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open cs\n%>";
         assert!(holds(Check::RequestToConnection, page));
@@ -1924,7 +2079,7 @@ mod tests {
             Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Session(\"cs\")\n%>";
         assert!(holds(Check::RequestToConnection, page));
         let page = b"<%@ Page Language=\"C#\" %><%\nSession[\"cs\"] = Request.Form[\"cs\"];\n\
-            var conn = new SqlConnection(Session[\"cs\"].ToString());\n%>";
+            var conn = new SqlConnection(HttpContext.Current.Session[\"cs\"].ToString());\n%>";
         assert!(holds(Check::RequestToConnection, page));
         let page = b"<%\nSession(\"user\") = Request.ServerVariables(\"LOGON_USER\")\n\
             Set conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Session(\"cs\")\n%>";

@@ -134,6 +134,19 @@ fn cases() -> Vec<Case> {
             "<%@ LANGUAGE = \"VBScript\" %>\n<% Response.Write \"Encoded pages start with #@~ in some tools\" %>\n",
         ),
         case(
+            "EXRAY_ASP_Code_Through_COM_Decoder",
+            &format!(
+                "<%\nSet c = Server.CreateObject(\"Vendor.Decoder\")\nc.Run(\"{a}\")\nc.Run(\"{b}\")\nc.Run(\"{a}{b}\")\n%>\n",
+                a = "QmFzZTY0".repeat(30),
+                b = "ZW5jb2Rl".repeat(30)
+            ),
+            &format!(
+                "<%\nSet x = Server.CreateObject(\"ADODB.Stream\")\nx.WriteText(\"{a}\")\nx.WriteText(\"{b}\")\nx.WriteText(\"{a}\")\nlogo = \"{b}\"\n%>\n",
+                a = "iVBORw0K".repeat(30),
+                b = "R0lGODlh".repeat(30)
+            ),
+        ),
+        case(
             "EXRAY_ASP_UTF7_Codepage",
             "<%@ codepage=65000 %>\n<%\n+AGUAdgBhAGwAKAByAGUAcQB1AGUAcwB0ACgAIgB4ACIAKQApAA-\n%>\n",
             "<%@ codepage=65001 %>\n<% Response.Write \"caf\u{e9}\" %>\n",
@@ -367,6 +380,11 @@ fn cases() -> Vec<Case> {
             "EXRAY_Writable_Folder_Probe",
             "<%\nSub Probe(p)\nSet fo = fso.GetFolder(p)\nFor Each d In fo.SubFolders\nOn Error Resume Next\nfso.CreateTextFile(d.Path & \"\\test.tmp\")\nIf Err = 0 Then Response.Write d.Path & \" writable<br>\"\nfso.DeleteFile(d.Path & \"\\test.tmp\")\nProbe d.Path\nNext\nEnd Sub\n%>\n",
             "<%\nSub Count(p)\nSet fo = fso.GetFolder(p)\nFor Each d In fo.SubFolders\nn = n + d.Files.Count\nNext\nResponse.Write n\nEnd Sub\n%>\n",
+        ),
+        case(
+            "EXRAY_Writable_Folder_Probe",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Scan(DirectoryInfo d) {\n foreach (var s in d.GetDirectories()) Scan(s);\n try { if (File.Create(d.FullName + \"\\\\probe\").CanWrite) Lb.Text += d.FullName + \"<br/>\"; } catch { }\n}\nvoid Go(object o, EventArgs e) { Scan(new DirectoryInfo(Root.Text)); }\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Check(DirectoryInfo d) {\n foreach (var s in d.GetDirectories()) Lb.Text += s.Name;\n using (var f = File.Open(Server.MapPath(\"~/App_Data/log.txt\"), FileMode.Append)) { ok = f.CanSeek; }\n}\n</script>\n",
         ),
         case(
             "EXRAY_File_Attribute_Tamper",

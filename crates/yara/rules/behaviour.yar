@@ -21,10 +21,11 @@ rule EXRAY_Request_Process_Start
         $p2 = /Process\s*\.\s*Start\s*\(/ nocase
         $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
         $p4 = /System\.Diagnostics\.Process["\s(]/ nocase
-        $p5 = /\.Exec\s*\(\s*["'(]?\s*(cmd|"cmd|'cmd|[a-z_][a-z0-9_]{0,30}\s*\+)/ nocase
+        // (`cmd` as a word: not a database helper's `DataSource.Exec(cmdErrors)`)
+        $p5 = /\.Exec\s*\(\s*["'(]?\s*(cmd\b|"cmd|'cmd|[a-z_][a-z0-9_]{0,30}\s*\+)/ nocase
         $p6 = /ActiveXObject\s*\(\s*(unescape|String\.fromCharCode|[a-z_][a-z0-9_]{0,30}\s*[+)])/ nocase
         $out1 = /StandardOutput|StdOut\b|RedirectStandardOutput/ nocase
-        $out2 = /cmd(\.exe)?["']?\s*[,;&+)]|\/c\s*["'+ ]/ nocase
+        $out2 = /(^|[^a-z0-9_])cmd(\.exe)?["']?\s*[,;&+)]|\/c\s*["'+ ]/ nocase
         $req1 = /[^a-z0-9_]request\s*(\.\s*(item|form|querystring|params|headers|cookies))?\s*(\.\s*get\s*)?\s*[\[(]/ nocase
         $req2 = /request\s*\.\s*(inputstream|binaryread)/ nocase
         $srv1 = "<%"
@@ -93,10 +94,14 @@ rule EXRAY_ASP_Chr_Assembled_Execute
         $chain = /chr[wb]?\s*\(\s*(3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*\)\s*[&+]\s*chr[wb]?\s*\(\s*(3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*\)\s*[&+]\s*chr[wb]?\s*\(\s*(3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*\)\s*[&+]\s*chr[wb]?\s*\(/ nocase
         $numarr = /array\s*\(\s*((3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])\s*,\s*){15}/ nocase
         $chrvar = /chr[wb]?\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*[(\-+]/ nocase
-        $run = /(^|[^a-z0-9_.])(execute|executeglobal|eval)[\s(]/ nocase
+        // VBScript's own statements anywhere in the page; `eval` is every browser script's too
+        // (a page's client-side `eval("var t=(" + json + ")")`), so it counts with the codes in
+        // its own argument or with a single name (`Eval(code)`)
+        $run = /(^|[^a-z0-9_.])(execute|executeglobal)[\s(]|(^|[^a-z0-9_.])eval\s*\(\s*[a-z_][a-z0-9_]{0,40}\s*\)/ nocase
+        $run_codes = /(^|[^a-z0-9_.])(execute|executeglobal|eval)\s*\(?\s*(chr[wb]?\s*\(\s*[0-9]{1,3}\s*\)\s*[&+]\s*){5}chr[wb]?\s*\(/ nocase
         $srv = "<%"
     condition:
-        $srv and $run and ($chain or ($numarr and $chrvar))
+        $srv and ($run_codes or ($run and ($chain or ($numarr and $chrvar))))
 }
 
 rule EXRAY_Execute_Decoder_Output
@@ -242,6 +247,39 @@ rule EXRAY_NET_Shellcode_Runner
         $srv2 = "runat" nocase
     condition:
         any of ($srv*) and $imp and any of ($a*) and any of ($t*)
+}
+
+rule EXRAY_NET_Process_Injection
+{
+    meta:
+        title = "Web shell: page injects code into another process"
+        description = "A server page declares the Windows calls that write code into another process and start it there: VirtualAllocEx / WriteProcessMemory / NtCreateSection + NtMapViewOfSection, then CreateRemoteThread, QueueUserAPC or a resumed thread (process injection and hollowing loaders of the OSEP/Cobalt Strike kind, dropped as .aspx). No web page touches another process's memory."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1055"
+    strings:
+        // memory of another process opened, written or mapped
+        $mem1 = "VirtualAllocEx" nocase
+        $mem2 = "WriteProcessMemory" nocase
+        $mem3 = "NtMapViewOfSection" nocase
+        $mem4 = "NtWriteVirtualMemory" nocase
+        $mem5 = "ZwMapViewOfSection" nocase
+        // and code started there
+        $run1 = "CreateRemoteThread" nocase
+        $run2 = "QueueUserAPC" nocase
+        $run3 = "NtQueueApcThread" nocase
+        $run4 = "RtlCreateUserThread" nocase
+        $run5 = "NtCreateThreadEx" nocase
+        $run6 = "SetThreadContext" nocase
+        $run7 = "ResumeThread" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv4 = "WebMethod" nocase
+    condition:
+        any of ($srv*) and any of ($mem*) and any of ($run*)
 }
 
 rule EXRAY_Socket_Tunnel_Request
@@ -832,7 +870,7 @@ rule EXRAY_ASP_Command_Output_Page
 {
     meta:
         title = "Web shell: classic ASP page that runs a command and prints its output"
-        description = "A classic ASP page creates WScript.Shell, runs a command with Exec and writes the command's standard output into the response: a command page, even where the command is still a placeholder or comes from elsewhere."
+        description = "A classic ASP page creates WScript.Shell, runs a command with Exec and writes the command's standard output into the response as it reads it: a command page, even where the command is still a placeholder or comes from elsewhere."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -846,7 +884,13 @@ rule EXRAY_ASP_Command_Output_Page
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
-        filesize < 16KB and $asp and $obj and $exec and $out and $resp
+        // the output written as it is read (`Response.Write e.StdOut.ReadAll`, or a variable
+        // set from it written in the next lines), not a monitor that reads a ping's output to
+        // test it and prints its own verdict further down
+        filesize < 16KB and $asp and $obj and $exec and
+        for any i in (1..#out) : (
+            for any j in (1..#resp) : (@resp[j] + 400 > @out[i] and @resp[j] < @out[i] + 400)
+        )
 }
 rule EXRAY_NET_Unicode_Escaped_Code
 {

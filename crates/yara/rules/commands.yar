@@ -38,7 +38,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
 {
     meta:
         title = "Web shell: ASP page runs commands through WScript.Shell / Shell.Application"
-        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a command taken from the request or a cmd /c string."
+        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address (VBScript's way to wait) is not counted."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -55,10 +55,13 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /cmd(\.exe)?\s*\/c/ nocase
         $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase
+        // VBScript has no sleep: `ping -n 3 127.0.0.1` run through the shell is the idiom for a delay
+        $sleep = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        any of ($obj*) and any of ($run*) and any of ($in*) and any of ($srv*)
+        any of ($obj*) and any of ($run*) and any of ($srv*) and
+        (any of ($in2, $in3) or ($in1 and not ($sleep and #run1 + #run2 + #run3 == 1)))
 }
 
 rule EXRAY_Request_Process_Flow
@@ -190,7 +193,9 @@ rule EXRAY_ASP_ServerVariables_Dump
         confidence = "low"
         attack = "T1505.003, T1082"
     strings:
-        $loop = /For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
+        // a statement, not a line commented out with ' or Rem: the loop opens its line, follows
+        // `<%` or a `:` separator
+        $loop = /(^|[\n:%])[ \t]*For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
         // each variable printed as the loop goes (not picked over for a log line)
         $print = /Response\s*\.\s*Write|<%=/ nocase
         $inc = /<!--\s*#include\s/ nocase

@@ -204,16 +204,19 @@ rule EXRAY_File_Writer_Variable_Path
         attack = "T1505.003, T1105"
     strings:
         $fso = "FileSystemObject" nocase
-        $open = /(CreateTextFile|OpenTextFile)\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]/ nocase
+        // created, or opened for writing or appending (not a loader's OpenTextFile(p, ForReading))
+        $open = /CreateTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]|OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*\)?\s*,\s*(2|8|ForWriting|ForAppending)\b/ nocase
         $assign = /\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
         $write = /\.write(line)?[\s(]/ nocase
+        $response_write = /response\s*\.\s*write[\s(]/ nocase
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
         // a page that includes its application's own files is part of that application (an admin
         // module behind the application's login); the kits this rule is for stand alone
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        filesize < 16KB and $asp and $fso and $open and #assign >= 2 and $write and not $app_inc
+        filesize < 16KB and $asp and $fso and $open and #assign >= 2 and
+        #write > #response_write and not $app_inc
 }
 
 rule EXRAY_SQL_Console_Request

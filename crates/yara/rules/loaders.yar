@@ -48,6 +48,34 @@ rule EXRAY_NET_Reflective_Loader_Request
             and (any of ($page*) or filesize < 24KB)
 }
 
+rule EXRAY_NET_Remote_Assembly_Loader
+{
+    meta:
+        title = "Web shell: page downloads a .NET assembly and runs it in memory"
+        description = "A server page fetches bytes over HTTP (WebClient.DownloadData, a response stream, HttpClient) and loads them as an assembly (Assembly.Load, AppDomain.CurrentDomain.Load) whose entry point or types it then invokes: a stager that keeps its payload off the disk, often decrypting it first."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1620, T1105"
+    strings:
+        $get1 = /DownloadData(Async|TaskAsync)?\s*\(/ nocase
+        $get2 = /GetResponseStream\s*\(/ nocase
+        $get3 = /GetByteArrayAsync\s*\(|ReadAsByteArrayAsync\s*\(/ nocase
+        $load1 = /Assembly\s*\.\s*Load\s*\(/ nocase
+        $load2 = /AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load\s*\(/ nocase
+        $load3 = /GetMethod\s*\(\s*"Load"/ nocase
+        $use1 = "EntryPoint" nocase
+        $use2 = /\.Invoke\s*\(/ nocase
+        $use3 = "CreateInstance" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv4 = "WebMethod" nocase
+    condition:
+        any of ($srv*) and any of ($get*) and any of ($load*) and any of ($use*)
+}
+
 rule EXRAY_ASP_Decrypt_Request_Execute
 {
     meta:

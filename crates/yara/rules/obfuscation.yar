@@ -15,7 +15,10 @@ rule EXRAY_ASP_Execute_Decoder
         verify = "decoder-exec"
     strings:
         $run = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\(/ nocase
-        $chr_arith = /chr[wb]?\s*\([^\r\n]{0,60}(xor|[-+]\s*[0-9]|-\s*[a-z_(])/ nocase
+        // arithmetic inside the argument of Chr (Chr(x - 3), Chr(Asc(Mid(s, i, 1)) Xor k)), not
+        // after the call closes (`… & ChrW(101) : n = (34*34-1)`), nor the sign of a literal
+        // code (`ChrW(-20319)`, a Chinese character)
+        $chr_arith = /chr[wb]?\s*\(\s*([^\r\n()]|\(([^\r\n()]|\([^\r\n()]{0,40}\)){0,60}\)){1,60}(xor|[-+]\s*[0-9]|-\s*[a-z_(])/ nocase
         $asc = /asc[wb]?\s*\(\s*mid[b]?\s*\(/ nocase
         $rev = "StrReverse" nocase
         $repl = /=\s*replace\s*\(/ nocase
@@ -25,7 +28,10 @@ rule EXRAY_ASP_Execute_Decoder
         $strip = /[a-z_][a-z0-9_]{0,30}\s*=\s*replace\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*,\s*"[^"\r\n ]{1,4}"\s*,\s*""\s*\)/ nocase
         $run_any = /[\s:(%>](execute|executeglobal|eval)[\s(]{1,8}[a-z_][a-z0-9_]{0,30}\s*\)?\s*(\r|\n|:|%>|')/ nocase
         // Execute(d(6)&d(10)&d(9)&...): the statement spelled by calls that pick characters
-        $picks = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}([a-z_][a-z0-9_]{0,10}\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}/ nocase
+        // out of a hidden text (the picker is any name but Chr/ChrW/ChrB: literal character
+        // codes hide nothing a decoder keeps; long runs of them are EXRAY_ASP_Chr_Assembled_Execute's,
+        // and a JSON library's `Eval(ChrW(97)&ChrW(114)&ChrW(114)&ChrW(40) & i & ChrW(41))` is `arr(i)`)
+        $picks = /[^.a-z0-9_](execute|executeglobal|eval)[\s(]{1,8}(([abd-z_][a-z0-9_]{0,10}|c|c[a-gi-z0-9_][a-z0-9_]{0,9}|ch|ch[a-qs-z0-9_][a-z0-9_]{0,8}|chr[ac-vx-z0-9_][a-z0-9_]{0,7}|chr[wb][a-z0-9_]{1,7})\s*\(\s*[0-9]{1,3}\s*\)\s*&\s*){4}/ nocase
         // a base64 decoder's alphabet, or character codes split out of a text and turned back
         // into characters (For Each c In Split(d, "B") : s = s & Chr(c))
         $b64_alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

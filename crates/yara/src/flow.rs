@@ -21,7 +21,7 @@
 //! bounds (definitions, bodies, parameters, bytes read), the check holds and the hit stands on
 //! its strings, so padding a page cannot switch a rule off.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -700,11 +700,11 @@ static SERVER_KEY: LazyLock<Regex> = LazyLock::new(|| {
 /// of the call it is the first of): `sql`, `Trim(q)`, `sql, conn, 1, 1`, `q.ToString())`.
 static ONE_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?i-u)^{WRAP_OPEN}([a-z_]\w*){WRAP_CLOSE}")).unwrap());
-/// A value that is one session value, perhaps trimmed or converted to text: `Session("cs")`,
-/// `Session["q"].ToString()`, `Session(k)`.
+/// A value that is one session (or application) value, perhaps trimmed or converted to text:
+/// `Session("cs")`, `Session["q"].ToString()`, `Session(k)`, `Application("cs")`.
 static ONE_SESSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i-u)^{WRAP_OPEN}(?:(?:httpcontext\s*\.\s*current|context|this|page)\s*\.\s*)?(session\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\])){WRAP_CLOSE}"
+        r"(?i-u)^{WRAP_OPEN}(?:(?:httpcontext\s*\.\s*current|context|this|page)\s*\.\s*)?((?:session|application)\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\])){WRAP_CLOSE}"
     ))
     .unwrap()
 });
@@ -714,10 +714,11 @@ static ONE_SESSION: LazyLock<Regex> = LazyLock::new(|| {
 static SESSION_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)^\s*(?:\.\s*(?:contents|item)\s*)?(?:[(\[]\s*["']([^"'\r\n]{0,80})["']\s*[)\]]|[(\[])"#).unwrap()
 });
-/// A session value stored: `Session("k") = v`, `Session["k"] = v;`, `Session.Contents("k") = v`,
-/// anywhere in a statement (group 1 from the key on, group 2 the value).
+/// A session or application value stored: `Session("k") = v`, `Session["k"] = v;`,
+/// `Session.Contents("k") = v`, `Application("k") = v`, anywhere in a statement (group 1 the
+/// store, group 2 from the key on, group 3 the value).
 static SESSION_STORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)\bsession(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\([^()\r\n]*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
+    Regex::new(r#"(?i-u)\b(session|application)(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\([^()\r\n]*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
 });
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -798,7 +799,15 @@ static FOR_EACH: LazyLock<Regex> = LazyLock::new(|| {
 /// A value stored into a collection (`d.Add k, v`, `d.Item(k) = v`) or handed to a request
 /// object (`h.Open "GET", url`, `h.Send body`): the object is then defined by what it was given.
 static STORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*([a-z_]\w*)\s*\.\s*(?:add|item|setitem|insert|push|open|send|setrequestheader)\b\s*\(?(.+)$").unwrap()
+    Regex::new(r"(?i-u)^\s*([a-z_]\w*)\s*\.\s*(add|item|setitem|insert|push|open|send|setrequestheader)\b\s*\(?(.+)$").unwrap()
+});
+/// A name the page sets to a new ADODB recordset (`Set rs = Server.CreateObject("ADODB.Recordset")`):
+/// its `Open sql, conn` runs the SQL, and what the recordset then holds are the database's rows,
+/// not the text of the query (a page that fills a template from `rs("field")` after a query
+/// built from the form evaluates no request data).
+static NEW_RECORDSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)\bset\s+([a-z_]\w*)\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"adodb\.recordset""#)
+        .unwrap()
 });
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -887,8 +896,10 @@ static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)[A-Za-z_]\w*")
 /// the request reaches only through the session is one this page stored. A value stored
 /// under a literal key is kept under `session("key")` and `session(*)`; one stored under a
 /// computed key under `session`. A read of a literal key (`store` false) reaches the first
-/// and the last, a read of a computed key the last two.
-fn session_keys(after: &[u8], store: bool) -> Vec<Vec<u8>> {
+/// and the last, a read of a computed key the last two. The `Application` object is kept the
+/// same way under its own names (`store_name`, lower case): an online list the login page
+/// appends the user to is not the connection string `global.asa` put beside it.
+fn session_keys(store_name: &[u8], after: &[u8], store: bool) -> Vec<Vec<u8>> {
     let literal = SESSION_KEY
         .captures(after)
         .and_then(|c| c.get(1))
@@ -897,17 +908,12 @@ fn session_keys(after: &[u8], store: bool) -> Vec<Vec<u8>> {
         // `Session.SessionID`, `Session.Abandon`: no value
         return Vec::new();
     }
+    let n = store_name;
     match (literal, store) {
-        (Some(k), true) => vec![
-            [b"session(\"", &k[..], b"\")"].concat(),
-            b"session(*)".to_vec(),
-        ],
-        (None, true) => vec![b"session".to_vec()],
-        (Some(k), false) => vec![
-            [b"session(\"", &k[..], b"\")"].concat(),
-            b"session".to_vec(),
-        ],
-        (None, false) => vec![b"session(*)".to_vec(), b"session".to_vec()],
+        (Some(k), true) => vec![[n, b"(\"", &k[..], b"\")"].concat(), [n, b"(*)"].concat()],
+        (None, true) => vec![n.to_vec()],
+        (Some(k), false) => vec![[n, b"(\"", &k[..], b"\")"].concat(), n.to_vec()],
+        (None, false) => vec![[n, b"(*)"].concat(), n.to_vec()],
     }
 }
 
@@ -983,6 +989,11 @@ impl<'a> Page<'a> {
         // (a list per name: `Property Let p(v)` and `Property Get p()`, or a method of the same
         // name in two classes, are each bound)
         let mut params: HashMap<Vec<u8>, Vec<Procedure>> = HashMap::new();
+        let recordsets: HashSet<Vec<u8>> = NEW_RECORDSET
+            .captures_iter(data)
+            .filter_map(|c| c.get(1))
+            .map(|m| m.as_bytes().to_ascii_lowercase())
+            .collect();
         for st in cut {
             let text = &data[st.clone()];
             if let Some((name, start, fscope)) = &open_fn {
@@ -1037,16 +1048,19 @@ impl<'a> Page<'a> {
             // kept for the whole page under its key (see [`session_keys`]).
             if memchr::memchr(b'=', text).is_some() {
                 for c in SESSION_STORE.captures_iter(text) {
-                    let (key, value) = (c.get(1).expect("group 1"), c.get(2).expect("group 2"));
+                    let store_name = c[1].to_ascii_lowercase();
+                    let (key, value) = (c.get(2).expect("group 2"), c.get(3).expect("group 3"));
                     let def = (st.start + value.start()..st.start + value.end(), scope);
-                    for k in session_keys(key.as_bytes(), true) {
+                    for k in session_keys(&store_name, key.as_bytes(), true) {
                         add(&mut defs, &mut ndefs, (0, k), def.clone());
                     }
                 }
             }
-            // (a session value is stored above)
+            // (a session or application value is stored above)
             let mut define = |name: &[u8], r: Range<usize>| {
-                if !name.eq_ignore_ascii_case(b"session") {
+                if !name.eq_ignore_ascii_case(b"session")
+                    && !name.eq_ignore_ascii_case(b"application")
+                {
                     let def = (st.start + r.start..st.start + r.end, scope);
                     add(
                         &mut defs,
@@ -1068,8 +1082,13 @@ impl<'a> Page<'a> {
                 continue;
             }
             if let Some(c) = STORE.captures(text) {
-                let (name, args) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), args.range());
+                let (name, method, args) =
+                    (c.get(1).unwrap(), c.get(2).unwrap(), c.get(3).unwrap());
+                let rows = method.as_bytes().eq_ignore_ascii_case(b"open")
+                    && recordsets.contains(&name.as_bytes().to_ascii_lowercase());
+                if !rows {
+                    define(name.as_bytes(), args.range());
+                }
             }
             // (a counted loop's variable is a number: `For i = 0 To UBound(parts)`)
             if let Some(c) = (has_eq && !FOR_COUNT.is_match(text))
@@ -1200,8 +1219,8 @@ impl<'a> Page<'a> {
         scope: usize,
     ) -> Vec<(usize, Vec<u8>)> {
         let name = w.as_bytes().to_ascii_lowercase();
-        if name == b"session" {
-            return session_keys(&text[w.end()..], false)
+        if name == b"session" || name == b"application" {
+            return session_keys(&name, &text[w.end()..], false)
                 .into_iter()
                 .map(|k| (0, k))
                 .collect();
@@ -1346,8 +1365,10 @@ impl<'a> Page<'a> {
             let keys = if let Some(c) = ONE_NAME.captures(text) {
                 vec![self.key(scope, c[1].to_ascii_lowercase())]
             } else if let Some(c) = ONE_SESSION.captures(text) {
-                let at = c.get(1).expect("group 1").start() + "session".len();
-                session_keys(&text[at..], false)
+                let m = c.get(1).expect("group 1");
+                let len = WORD.find(m.as_bytes()).map_or(0, |w| w.end());
+                let store_name = m.as_bytes()[..len].to_ascii_lowercase();
+                session_keys(&store_name, &text[m.start() + len..], false)
                     .into_iter()
                     .map(|k| (0, k))
                     .collect()
@@ -2072,6 +2093,25 @@ mod tests {
         assert!(!holds(Check::RequestToConnection, page));
         let page = b"<!--#include file=\"config.asp\"-->\n<%\nx = Request.Form(\"a\")\nmy_Conn.Open strConnString\n%>";
         assert!(!holds(Check::RequestToConnection, page));
+        // The application object is kept by key as the session is: the login page that adds
+        // the user to an online list opens the connection string `global.asa` stored.
+        let page = b"<%\nu = Trim(Request.Form(\"u\"))\nset conn=server.CreateObject(\"adodb.connection\")\n\
+            conn.Open Application(\"cs\")\nconn.Execute \"update t set a=1 where n='\"&u&\"'\"\n\
+            Application.Lock\napplication(\"online\")=application(\"online\")&u&\";\"\n%>";
+        assert!(!holds(Check::RequestToConnection, page));
+        assert!(!holds(Check::SqlConsole, page));
+        let page = b"<%\nApplication(\"cs\") = Request.Form(\"cs\")\nset conn=server.CreateObject(\"adodb.connection\")\n\
+            conn.Open Application(\"cs\")\n%>";
+        assert!(holds(Check::RequestToConnection, page));
+        // What a recordset holds after `rs.Open sql` is the database's rows, not the query: a
+        // page that fills a name template from its fields runs no request data; an XMLHTTP
+        // object opened on a request URL still carries it.
+        let page = b"<%\nids = Request.Form(\"ids\")\nsql = \"SELECT no FROM t WHERE id IN (\" & ids & \")\"\n\
+            Set rsData = Server.CreateObject(\"ADODB.Recordset\")\nrsData.Open sql, conn, 3\n\
+            t = \"rsData(\"\"no\"\")\"\nv = Eval(t)\n%>";
+        assert!(!holds(Check::RequestToExec, page));
+        let page = b"<%\nSet h = Server.CreateObject(\"MSXML2.XMLHTTP\")\nh.Open \"GET\", Request(\"u\"), False\nh.Send\nExecute h\n%>";
+        assert!(holds(Check::RequestToExec, page));
         // The connection string kept in the session: a console's when the page stored it from
         // the request, an application's when another page did (a login, `global.asa`).
         let page =

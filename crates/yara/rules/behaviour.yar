@@ -21,11 +21,12 @@ rule EXRAY_Request_Process_Start
         $p2 = /Process\s*\.\s*Start\s*\(/ nocase
         $p3 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
         $p4 = /System\.Diagnostics\.Process["\s(]/ nocase
-        // (`cmd` as a word: not a database helper's `DataSource.Exec(cmdErrors)`)
-        $p5 = /\.Exec\s*\(\s*["'(]?\s*(cmd\b|"cmd|'cmd|[a-z_][a-z0-9_]{0,30}\s*\+)/ nocase
+        $p5 = /\.Exec\s*\(\s*["'(]?\s*(cmd|"cmd|'cmd|[a-z_][a-z0-9_]{0,30}\s*\+)/ nocase
         $p6 = /ActiveXObject\s*\(\s*(unescape|String\.fromCharCode|[a-z_][a-z0-9_]{0,30}\s*[+)])/ nocase
         $out1 = /StandardOutput|StdOut\b|RedirectStandardOutput/ nocase
-        $out2 = /(^|[^a-z0-9_])cmd(\.exe)?["']?\s*[,;&+)]|\/c\s*["'+ ]/ nocase
+        // the interpreter named as a program ("cmd", "cmd.exe", a path to it, `/c`), not a
+        // variable `cmd` (an ADODB command, `Function Open(Cmd)`)
+        $out2 = /["'\\\/]cmd(\.exe)?["']\s*[,;&+)]|cmd\.exe|\/c\s*["'+ ]/ nocase
         $req1 = /[^a-z0-9_]request\s*(\.\s*(item|form|querystring|params|headers|cookies))?\s*(\.\s*get\s*)?\s*[\[(]/ nocase
         $req2 = /request\s*\.\s*(inputstream|binaryread)/ nocase
         $srv1 = "<%"
@@ -96,8 +97,9 @@ rule EXRAY_ASP_Chr_Assembled_Execute
         $chrvar = /chr[wb]?\s*\(\s*[a-z_][a-z0-9_]{0,30}\s*[(\-+]/ nocase
         // VBScript's own statements anywhere in the page; `eval` is every browser script's too
         // (a page's client-side `eval("var t=(" + json + ")")`), so it counts with the codes in
-        // its own argument or with a single name (`Eval(code)`)
-        $run = /(^|[^a-z0-9_.])(execute|executeglobal)[\s(]|(^|[^a-z0-9_.])eval\s*\(\s*[a-z_][a-z0-9_]{0,40}\s*\)/ nocase
+        // its own argument or with a name, VBScript's way (`Eval(code)`, `Eval c`, `Eval(Trim(c))`,
+        // `Eval(c & "")`: VBScript joins with `&`, the client-side script with `+`)
+        $run = /(^|[^a-z0-9_.])(execute|executeglobal)[\s(]|(^|[^a-z0-9_.])eval(\s+|\s*\(\s*)([a-z_][a-z0-9_]{0,20}\s*\(\s*)?[a-z_][a-z0-9_]{0,40}\s*[)&:\r\n]/ nocase
         $run_codes = /(^|[^a-z0-9_.])(execute|executeglobal|eval)\s*\(?\s*(chr[wb]?\s*\(\s*[0-9]{1,3}\s*\)\s*[&+]\s*){5}chr[wb]?\s*\(/ nocase
         $srv = "<%"
     condition:
@@ -274,12 +276,18 @@ rule EXRAY_NET_Process_Injection
         $run5 = "NtCreateThreadEx" nocase
         $run6 = "SetThreadContext" nocase
         $run7 = "ResumeThread" nocase
+        // declared as native calls (P/Invoke, VB Declare, a function pointer looked up), in a
+        // text page, not a DLL whose import table names them
+        $imp1 = "DllImport" nocase
+        $imp2 = /Declare\s+(Auto\s+|Ansi\s+|Unicode\s+)?(Function|Sub)\s/ nocase
+        $imp3 = "GetProcAddress" nocase
+        $imp4 = "GetDelegateForFunctionPointer" nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
         $srv4 = "WebMethod" nocase
     condition:
-        any of ($srv*) and any of ($mem*) and any of ($run*)
+        uint16(0) != 0x5A4D and any of ($srv*) and any of ($imp*) and any of ($mem*) and any of ($run*)
 }
 
 rule EXRAY_Socket_Tunnel_Request
@@ -884,12 +892,12 @@ rule EXRAY_ASP_Command_Output_Page
         // server code: a <% %> block or a <script runat="server"> block
         $asp = /<%|<script[^>]{0,100}runat\s*=\s*["']?server/ nocase
     condition:
-        // the output written as it is read (`Response.Write e.StdOut.ReadAll`, or a variable
-        // set from it written in the next lines), not a monitor that reads a ping's output to
-        // test it and prints its own verdict further down
+        // the output written where it is read (`Response.Write e.StdOut.ReadAll`, or a variable
+        // set from it written within some 1,500 bytes), not a monitor that reads a ping's output
+        // to test it and prints its own verdict pages further down
         filesize < 16KB and $asp and $obj and $exec and
         for any i in (1..#out) : (
-            for any j in (1..#resp) : (@resp[j] + 400 > @out[i] and @resp[j] < @out[i] + 400)
+            for any j in (1..#resp) : (@resp[j] + 1500 > @out[i] and @resp[j] < @out[i] + 1500)
         )
 }
 rule EXRAY_NET_Unicode_Escaped_Code

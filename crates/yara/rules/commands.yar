@@ -38,7 +38,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
 {
     meta:
         title = "Web shell: ASP page runs commands through WScript.Shell / Shell.Application"
-        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address (VBScript's way to wait) is not counted."
+        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address (VBScript's way to wait: the ping on the call's line, or in the name it runs) is not counted."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -59,6 +59,9 @@ rule EXRAY_ASP_WScript_Shell_Exec
         // delay (in code, not a comment; with no request read after it on its line)
         $sleep = /(^|[\r\n])[^'\r\n]{0,200}ping\s[^\r\n']{0,60}(127\.0\.0\.1|localhost)/ nocase
         $sleep_req = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)[^\r\n]{0,200}request/ nocase
+        // a call that builds its command on its own line runs that command, not a ping written
+        // on another line
+        $run_cat = /(\.exec\s*\(|\.run\s*[\s(]|shellexecute\s*[\s(])[^\r\n&+]{0,200}[&+]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
@@ -66,9 +69,12 @@ rule EXRAY_ASP_WScript_Shell_Exec
         any of ($in*) and
         // the page's one command is that ping, written just above the call or in it
         not (not $sleep_req and #run1 + #run2 + #run3 == 1 and (
-            (#run1 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run1[1] and @sleep[i] < @run1[1] + 200)) or
-            (#run2 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run2[1] and @sleep[i] < @run2[1] + 200)) or
-            (#run3 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run3[1] and @sleep[i] < @run3[1] + 200))))
+            (#run1 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run1[1] and @sleep[i] < @run1[1] + 200 and
+                (not $run_cat or (@sleep[i] < @run1[1] and @sleep[i] + !sleep[i] > @run1[1])))) or
+            (#run2 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run2[1] and @sleep[i] < @run2[1] + 200 and
+                (not $run_cat or (@sleep[i] < @run2[1] and @sleep[i] + !sleep[i] > @run2[1])))) or
+            (#run3 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run3[1] and @sleep[i] < @run3[1] + 200 and
+                (not $run_cat or (@sleep[i] < @run3[1] and @sleep[i] + !sleep[i] > @run3[1]))))))
 }
 
 rule EXRAY_Request_Process_Flow

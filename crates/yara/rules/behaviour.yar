@@ -479,6 +479,9 @@ rule EXRAY_Script_Page_Writer_Request
     strings:
         $w = /(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
         $req = /(context\.)?Request(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[(]\s*"/ nocase
+        // (a VBScript line commented out writes and reads nothing)
+        $w_dead = /'[^\r\n"]{0,120}(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        $req_dead = /'[^\r\n"]{0,120}Request(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[(]\s*"/ nocase
         $write = /\.Write(Line)?[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
@@ -497,7 +500,7 @@ rule EXRAY_Script_Page_Writer_Request
         // (one request value per written line: a second one may be written as it is)
         $w_req2 = /\.Write(Line)?[\s(][^\r\n]{0,200}[^a-z0-9_]request\s*\([^\r\n]{0,200}[^a-z0-9_]request\s*\(/ nocase
     condition:
-        filesize < 16KB and any of ($srv*) and $w and $req and $write
+        filesize < 16KB and any of ($srv*) and #w > #w_dead and #req > #req_dead and $write
             and not for any i in (1..#readback) : (
                 for any j in (1..#rewrite) : (@rewrite[j] > @readback[i] and @rewrite[j] - @readback[i] < 1500)
             )

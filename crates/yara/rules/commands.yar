@@ -49,8 +49,10 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $obj2 = "Shell.Application" nocase
         $obj3 = "72C24DD5-D70A-438B-8A42-98424B88AFB8" nocase
         $obj4 = "13709620-C279-11CE-A49E-444553540000" nocase
-        $run1 = /\.exec\s*\(/ nocase
-        $run2 = /\.run\s*[\s(]/ nocase
+        // (a call on an object, not the name in a literal: a server probe's
+        // `Execute name & ".exec()"` tests that the object can be created and runs nothing)
+        $run1 = /[^"'.]\.exec\s*\(/ nocase
+        $run2 = /[^"'.]\.run\s*[\s(]/ nocase
         $run3 = "ShellExecute" nocase
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /(cmd(\.exe)?|%comspec%)\s*(\/[a-z]\s+)*\/c/ nocase
@@ -258,6 +260,7 @@ rule EXRAY_HTTP_Proxy_Request_Url
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1090"
+        verify = "request-to-url"
     strings:
         $h1 = /XMLHTTP|WinHttp\.WinHttpRequest/ nocase
         $h2 = /WebRequest\s*\.\s*Create\s*\(/ nocase

@@ -100,6 +100,11 @@ pub enum Check {
     RequestToLoad,
     /// Request data is the account a page logs on with (`LogonUser(user.Text, …)`).
     RequestToLogon,
+    /// Request data reaches the URL a page fetches on the server (`XMLHTTP.Open "GET", url`,
+    /// `WebRequest.Create(url)`, `WebClient.DownloadString(url)`, `HttpClient.GetAsync(url)`):
+    /// the caller chooses where the server connects. (A browser script's XMLHttpRequest in
+    /// the page's markup fetches nothing on the server.)
+    RequestToUrl,
 }
 
 impl Check {
@@ -120,6 +125,7 @@ impl Check {
             "request-to-file" => Check::RequestToFile,
             "request-to-load" => Check::RequestToLoad,
             "request-to-logon" => Check::RequestToLogon,
+            "request-to-url" => Check::RequestToUrl,
             _ => return None,
         })
     }
@@ -152,6 +158,7 @@ impl Check {
             }
             Check::RequestToLoad => "data flow: request data names the assembly loaded here",
             Check::RequestToLogon => "data flow: request data is the account logged on here",
+            Check::RequestToUrl => "data flow: request data reaches the URL fetched here",
             Check::RequestToConnection | Check::RequestNamesServer | Check::ConnectionIsRequest => {
                 "data flow: request data reaches this database connection string"
             }
@@ -260,6 +267,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::RequestToFile => unreachable!("read by request_to_file"),
         Check::RequestToLoad => (&LOAD_SINK, &[typed]),
         Check::RequestToLogon => (&LOGON_SINK, &[typed]),
+        Check::RequestToUrl => (&URL_SINK, &[typed]),
         Check::FetchedRelay => (&WRITE_SINK, &[&FETCHED]),
     };
     // With one pattern, a name whose definitions were searched without a match needs no second
@@ -508,6 +516,19 @@ static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
 /// Where a page loads an assembly (see [`Check::RequestToLoad`]).
 static LOAD_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)\bassembly\s*\.\s*(?:load\w*|unsafeloadfrom)\s*\((.*)$").unwrap()
+});
+/// Where a page fetches a URL on the server (see [`Check::RequestToUrl`]): an HTTP object's
+/// `Open "GET", url`, `WebRequest.Create(url)`, a `WebClient`'s downloads and uploads, an
+/// `HttpClient`'s requests.
+static URL_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)(?:\.\s*open\s*\(?\s*\x22[a-z]{3,9}\x22\s*,",
+        r"|\bWebRequest\s*\.\s*Create(?:Http)?\s*\(",
+        r"|\.\s*(?:DownloadString|DownloadData|DownloadFile|OpenRead|UploadString|UploadData|UploadValues|UploadFile)(?:Async|TaskAsync)?\s*\(",
+        r"|\.\s*(?:GetAsync|PostAsync|PutAsync|GetStringAsync|GetByteArrayAsync|GetStreamAsync)\s*\()",
+        r"\s*(.+)$"
+    ))
+    .unwrap()
 });
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
@@ -758,7 +779,9 @@ static ASSEMBLY: LazyLock<Regex> = LazyLock::new(|| {
 static DECODER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:",
-        r"chr[wb]?\s*\([^\r\n]{0,60}(?:\bxor\b|[-+]\s*[0-9]|-\s*[a-z_(])",
+        // (arithmetic inside Chr's own parentheses, three deep: `Chr(Asc(Mid(s, i, 1)) Xor k)`,
+        // not after it closes: `InStr(Chr(0) & s, t) : p = IfThen(p = 0, -1, p - 1)`)
+        r"chr[wb]?\s*\(\s*(?:\(\s*)*(?:[^\r\n()]|\((?:[^\r\n()]|\((?:[^\r\n()]|\([^\r\n()]*\))*\))*\))+(?:\bxor\b|[-+]\s*[0-9]|-\s*[a-z_(])",
         r"|asc[wb]?\s*\(\s*mid[b]?\s*\(",
         r"|strreverse\s*\(",
         r"|replace\s*\(\s*[a-z_]\w*\s*,\s*\x22[^\x22\r\n ]{1,4}\x22\s*,\s*\x22\x22\s*\)",
@@ -1964,6 +1987,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn urls_the_server_fetches() {
+        for page in [
+            &b"<%\nu = Request(\"url\")\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", u, False\nh.Send\nResponse.BinaryWrite h.ResponseBody\n%>"[..],
+            b"<%@ Page Language=\"C#\" %><%\nvar w = (HttpWebRequest)WebRequest.Create(Request.QueryString[\"u\"]);\n%>",
+            b"<%@ Page Language=\"C#\" %><%\nstring t = Request[\"target\"];\nResponse.Write(new System.Net.WebClient().DownloadString(t));\n%>",
+            b"<%@ Page Language=\"JScript\" %><%\nvar x = new ActiveXObject(\"Microsoft.XMLHTTP\");\nx.open(\"POST\", Request.Form(\"u\"), false);\n%>",
+        ] {
+            assert!(holds(Check::RequestToUrl, page), "{}", String::from_utf8_lossy(page));
+        }
+        // a browser script's request, and a fixed URL on a page that reads its form, are not
+        let page = b"<% u = Request.QueryString(\"u\") %>\n<script>\nvar a = new ActiveXObject(\"Microsoft.XMLHTTP\");\na.open(\"GET\", url, true);\n</script>";
+        assert!(!holds(Check::RequestToUrl, page));
+        let page = b"<%\nu = Request(\"url\")\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", \"http://example.com/feed\", False\n%>";
+        assert!(!holds(Check::RequestToUrl, page));
+    }
+
+    #[test]
     fn call_arguments_below_the_line_are_read() {
         let page = b"<script runat=\"server\">\nvoid Go() {\n if (LogonUser(\n  txtUser.Text,\n  txtDomain.Text,\n  txtPass.Text, 2, 0, ref h) != 0) { }\n}\n</script>";
         assert!(holds(Check::RequestToLogon, page));
@@ -2391,6 +2431,15 @@ mod tests {
         assert!(holds(Check::DecoderExec, page));
         // The decoder called from global code is reached through its name.
         let page = b"<%\nFunction d(s)\nd = Chr(Asc(s) Xor 7)\nEnd Function\nExecute d(x)\n%>";
+        assert!(holds(Check::DecoderExec, page));
+        // A minus after Chr closes is no arithmetic of a character: a library's index helper
+        // whose result a dispatcher's argument list passes through.
+        let page = b"<%\nFunction IfThen(b, x, y)\nIf b Then IfThen = x Else IfThen = y\nEnd Function\n\
+            Function jsIndexOf(s, t)\nDim p:p = InStr(Chr(0) & s, t):jsIndexOf = IfThen(p = 0, -1, p - 1)\nEnd Function\n\
+            Function callf(n, a)\nDim i, v\nFor i = 0 To UBound(a)\nv = v & IfThen(v <> \"\", \", \", \"\") & \"a(\" & i & \")\"\nNext\n\
+            Execute(\"r=\" & n & \"(\" & v & \")\")\nEnd Function\n%>";
+        assert!(!holds(Check::DecoderExec, page));
+        let page = b"<%\nFunction d(s)\nFor i = 1 To Len(s)\nd = d & Chr(Asc(Mid(s, i, 1)) - 1)\nNext\nEnd Function\nExecute d(q)\n%>";
         assert!(holds(Check::DecoderExec, page));
     }
 

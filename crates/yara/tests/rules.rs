@@ -1339,6 +1339,57 @@ fn stop_28_left_from_the_second_read() {
     );
 }
 
+/// From the twelfth look at applications: lines a developer commented out read and write
+/// nothing; a server probe names `.exec()` in a literal to test an object and runs nothing; a
+/// browser script's XMLHTTP fetches nothing on the server.
+#[test]
+fn stop_28_application_look() {
+    // an export page with its request reads commented out writes its own file
+    let export = "<%\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nfilename = Server.MapPath(\"order.xls\")\n\
+        set myfile = fs.CreateTextFile(filename, true)\n'StartTime = Request(\"StartTime\")\n'EndTime = Request(\"EndTime\")\n\
+        Set rs = conn.Execute(\"SELECT * FROM t\")\nDo While Not rs.EOF\n myfile.writeline rs(0)\n rs.MoveNext\nLoop\n%>\n";
+    assert!(hits(export).is_empty(), "{:?}", hits(export));
+    let writer = "<%\nSet fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nf = Request(\"f\")\nc = Request(\"c\")\n\
+        set o = fs.CreateTextFile(f, true)\n'old = Request(\"old\")\no.write c\n%>\n";
+    assert!(
+        hits(writer).contains("EXRAY_File_Writer_Variable_Path"),
+        "{:?}",
+        hits(writer)
+    );
+    // a generator whose request read and page write are commented out
+    let generator = "<%\n'urls=request(\"urls\")\nHtml = \"<p>\" & Now() & \"</p>\"\n\
+        'set f=fso.CreateTextFile( server.mappath( \"index_c.asp\" ), true,true )\n'f.WriteLine( Html )\n\
+        Set s = Server.CreateObject(\"ADODB.Stream\")\ns.Open\ns.WriteText = Html\ns.SaveToFile Server.MapPath(\"/index_c.htm\"), 2\n%>\n";
+    assert!(
+        !hits(generator).contains("EXRAY_Script_Page_Writer_Request"),
+        "{:?}",
+        hits(generator)
+    );
+    let dropper = "<%\n' writes the page\nset f=fso.CreateTextFile( server.mappath( \"x.asp\" ), true )\nf.Write Request(\"c\")\nf.close\n%>\n";
+    assert!(
+        hits(dropper).contains("EXRAY_Script_Page_Writer_Request"),
+        "{:?}",
+        hits(dropper)
+    );
+    // a probe that tests objects by name runs no command
+    let probe = "<%\nFunction okObj(n)\n On Error Resume Next\n okObj = True\n Execute n & \".exec()\"\n If 429 = Err Then okObj = False\nEnd Function\n\
+        x = Request(\"T\")\n%>\n<object runat=\"server\" id=\"ws\" progid=\"WScript.Shell\"></object>\n<p>WScript.Shell <%=okObj(\"ws\")%></p>\n";
+    assert!(
+        !hits(probe).contains("EXRAY_ASP_WScript_Shell_Exec"),
+        "{:?}",
+        hits(probe)
+    );
+    // a browser script's XMLHTTP on a page that reads a unit `u`
+    let ajax = "<%\nunidade = Request.QueryString(\"u\")\nResponse.Write unidade\n%>\n<script>\nfunction x() {\n var a = new ActiveXObject(\"Microsoft.XMLHTTP\");\n a.open(\"GET\", \"lista.asp?u=\" + u, true);\n}\n</script>\n";
+    assert!(hits(ajax).is_empty(), "{:?}", hits(ajax));
+    let relay = "<%\nu = Request(\"url\")\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", u, False\nh.Send\nResponse.BinaryWrite h.ResponseBody\n%>\n";
+    assert!(
+        hits(relay).contains("EXRAY_HTTP_Proxy_Request_Url"),
+        "{:?}",
+        hits(relay)
+    );
+}
+
 /// A server-variable loop a developer commented out prints nothing; the same loop as a
 /// statement after `:` or on its own line does.
 #[test]

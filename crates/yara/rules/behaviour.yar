@@ -561,12 +561,14 @@ rule EXRAY_Credential_Logger
     strings:
         $pw = /request\s*(\.\s*(form|querystring|item|params))?\s*[\[(]\s*.{1,3}(pass|password|passwd|pwd|pw)\W/ nocase
         $f1 = /OpenTextFile\s*\([^\r\n]{1,200},\s*8\s*[,)]/ nocase
-        $f2 = /AppendAllText|AppendText\s*\(|new\s+StreamWriter\s*\([^)\r\n]{1,200},\s*true/ nocase
+        $f2 = /AppendAllText|AppendText\s*\(|new\s+(System\s*\.\s*IO\s*\.\s*)?StreamWriter\s*\([^)\r\n]{1,200},\s*true/ nocase
+        // (File.AppendAllText writes as it opens)
+        $f3 = /AppendAll(Text|Lines)\s*\(/ nocase
         $w = /\.(writeline|write)[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 64KB and any of ($srv*) and $pw and any of ($f*) and $w
+        filesize < 64KB and any of ($srv*) and $pw and any of ($f*) and ($w or $f3)
 }
 
 rule EXRAY_NET_Native_Process_Create

@@ -25,7 +25,7 @@ rule EXRAY_NET_Process_Start_Cmd
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /<asp:TextBox/ nocase
         $in3 = /\.Text\s*[,;)+]/ nocase
-        $in4 = "[WebMethod" nocase
+        $in4 = /\[WebMethod|<WebMethod/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
@@ -100,6 +100,7 @@ rule EXRAY_Request_Process_Flow
         $p7 = "Win32_Process" nocase
         $p8 = /[^.a-z0-9_]Shell\s*\(/ nocase
         $p9 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
+        $p10 = /Interaction\s*\.\s*Shell\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
@@ -299,12 +300,14 @@ rule EXRAY_NET_PowerShell_Runspace
         $ps1 = "RunspaceFactory" nocase
         $ps2 = /PowerShell\s*\.\s*Create\s*\(/ nocase
         $ps3 = "System.Management.Automation" nocase
+        $ps4 = "RunspaceInvoke" nocase
         $run1 = /AddScript\s*\(/ nocase
         $run2 = /AddCommand\s*\(/ nocase
         $run3 = /CreatePipeline\s*\(/ nocase
+        $run4 = /RunspaceInvoke[^;\r\n]{0,200}[\r\n;][\s\S]{0,400}\.Invoke\s*\(/ nocase
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /\.Text\s*[,;)+]/ nocase
-        $in3 = "[WebMethod" nocase
+        $in3 = /\[WebMethod|<WebMethod/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase

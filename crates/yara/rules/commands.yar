@@ -54,6 +54,9 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $run1 = /[^"'.]\.exec\s*\(/ nocase
         $run2 = /[^"'.]\.run\s*[\s(]/ nocase
         $run3 = "ShellExecute" nocase
+        // or by name, late bound: CallByName(o, "Exec", …), t.InvokeMember("Run", …)
+        $run4 = /CallByName\s*\([^,\r\n]{1,60},\s*"(exec|run)"/ nocase
+        $run5 = /InvokeMember\s*\(\s*"(exec|run)"/ nocase
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /(cmd(\.exe)?|%comspec%)\s*(\/[a-z]\s+)*\/c/ nocase
         $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase

@@ -133,25 +133,31 @@ rule EXRAY_NET_Deserialize_Request
 {
     meta:
         title = "Web shell: page deserializes request data with a type-unsafe formatter"
-        description = "An ASP.NET page feeds request data to BinaryFormatter, LosFormatter, ObjectStateFormatter, SoapFormatter or NetDataContractSerializer: a deserialization backdoor that runs a gadget chain sent by the attacker."
+        description = "An ASP.NET page feeds request data, inline or through its own names, to BinaryFormatter, LosFormatter, ObjectStateFormatter, SoapFormatter, NetDataContractSerializer, XamlReader/XamlServices, a JavaScriptSerializer with a type resolver or Json.NET with type names on: a deserialization backdoor that runs a gadget chain sent by the attacker."
         family = "generic"
         stage = "foothold"
         severity = "high"
         confidence = "medium"
         attack = "T1505.003"
+        verify = "request-to-deserialize"
     strings:
         $f1 = "BinaryFormatter" nocase
         $f2 = "LosFormatter" nocase
         $f3 = "ObjectStateFormatter" nocase
         $f4 = "SoapFormatter" nocase
         $f5 = "NetDataContractSerializer" nocase
-        // request data inside the Deserialize(...) call itself
+        $f6 = "SimpleTypeResolver" nocase
+        $f7 = /TypeNameHandling\s*\.\s*(All|Auto|Objects|Arrays)/ nocase
+        $f8 = /Xaml(Reader|Services)\s*\.\s*(Parse|Load)\s*\(/ nocase
+        // request data inside the Deserialize(...) call itself, or a call the data-flow check
+        // follows back to the request
         $des = /\.Deserialize\s*\([^;\r\n]{0,120}(Request|InputStream|BinaryRead)/ nocase
+        $call = /\.(Deserialize|DeserializeObject|ReadObject)\s*(<[^>\r\n]{1,60}>\s*)?\(|Xaml(Reader|Services)\s*\.\s*(Parse|Load)\s*\(/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        any of ($srv*) and any of ($f*) and $des
+        any of ($srv*) and any of ($f*) and ($des or $call)
 }
 
 rule EXRAY_NET_Dynamic_PInvoke

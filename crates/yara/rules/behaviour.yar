@@ -480,8 +480,10 @@ rule EXRAY_Script_Page_Writer_Request
         $w = /(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
         $req = /(context\.)?Request(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[(]\s*"/ nocase
         // (a VBScript line commented out writes and reads nothing)
-        $w_dead = /'[^\r\n"]{0,120}(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
-        $req_dead = /'[^\r\n"]{0,120}Request(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[(]\s*"/ nocase
+        $w_dead = /'[^\r\n'"]{0,120}(File\s*\.\s*(CreateText|WriteAllText|AppendAllText)|StreamWriter|CreateTextFile|OpenTextFile)\s*\(\s*[a-z_.]{0,30}MapPath\s*\(\s*"[^"\r\n]{1,80}\.(aspx|asp|ashx|asmx|asa|cer|cdx|config)"/ nocase
+        $req_dead = /'[^\r\n'"]{0,120}Request(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[(]\s*"/ nocase
+        // (in JScript and C# a ' opens a literal, not a comment)
+        $not_vbs = /language\s*=\s*["']?(jscript|javascript|c#|cs|csharp)/ nocase
         $write = /\.Write(Line)?[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
@@ -500,7 +502,7 @@ rule EXRAY_Script_Page_Writer_Request
         // (one request value per written line: a second one may be written as it is)
         $w_req2 = /\.Write(Line)?[\s(][^\r\n]{0,200}[^a-z0-9_]request\s*\([^\r\n]{0,200}[^a-z0-9_]request\s*\(/ nocase
     condition:
-        filesize < 16KB and any of ($srv*) and #w > #w_dead and #req > #req_dead and $write
+        filesize < 16KB and any of ($srv*) and (#w > #w_dead or ($not_vbs and $w)) and (#req > #req_dead or ($not_vbs and $req)) and $write
             and not for any i in (1..#readback) : (
                 for any j in (1..#rewrite) : (@rewrite[j] > @readback[i] and @rewrite[j] - @readback[i] < 1500)
             )
@@ -563,7 +565,7 @@ rule EXRAY_Credential_Logger
         $f1 = /OpenTextFile\s*\([^\r\n]{1,200},\s*8\s*[,)]/ nocase
         $f2 = /AppendAllText|AppendText\s*\(|new\s+(System\s*\.\s*IO\s*\.\s*)?StreamWriter\s*\([^)\r\n]{1,200},\s*true/ nocase
         // (File.AppendAllText writes as it opens)
-        $f3 = /AppendAll(Text|Lines)\s*\(/ nocase
+        $f3 = /AppendAll(Text|Lines)\s*\([^;\r\n]{0,300}[^a-z0-9_](p|pw|pwd|pass|passwd|password)\b/ nocase
         $w = /\.(writeline|write)[\s(]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

@@ -66,7 +66,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $sleep_req = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)[^\r\n]{0,200}request/ nocase
         // a call that builds its command on its own line runs that command, not a ping written
         // on another line
-        $run_cat = /(\.exec\s*\(|\.run\s*[\s(]|shellexecute\s*[\s(])[^\r\n&+]{0,200}[&+]/ nocase
+        $run_cat = /(\.exec\s*\(|\.run\s*[\s(]|shellexecute\s*[\s(])\s*\(?\s*"[^"\r\n]{0,200}"\s*[&+]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
@@ -307,7 +307,7 @@ rule EXRAY_NET_PowerShell_Runspace
         $run1 = /AddScript\s*\(/ nocase
         $run2 = /AddCommand\s*\(/ nocase
         $run3 = /CreatePipeline\s*\(/ nocase
-        $run4 = /RunspaceInvoke[^;\r\n]{0,200}[\r\n;][\s\S]{0,400}\.Invoke\s*\(/ nocase
+        $run4 = /RunspaceInvoke[^;\r\n]{0,200}[\r\n;][\s\S]{0,400}\.Invoke\s*\(|RunspaceInvoke\s*\(\s*\)\s*\)?\s*\.\s*Invoke\s*\(/ nocase
         $in1 = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         $in2 = /\.Text\s*[,;)+]/ nocase
         $in3 = /\[WebMethod|<WebMethod/ nocase

@@ -211,7 +211,9 @@ rule EXRAY_File_Writer_Variable_Path
         $open_read = /OpenTextFile\s*\(\s*(server\.mappath\s*\(\s*)?[a-z_][a-z0-9_]{0,30}\s*\)?\s*,\s*(1|ForReading)\b/ nocase
         $assign = /\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
         // (one a developer commented out reads nothing)
-        $assign_dead = /'[^\r\n']{0,120}\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
+        $assign_dead = /'[^\r\n'"]{0,120}\b[a-z_][a-z0-9_]{0,30}\s*=\s*(trim\s*\(\s*)?request(\.form|\.querystring|\.item)?\s*\(/ nocase
+        // (in JScript a ' opens a literal, not a comment)
+        $not_vbs = /language\s*=\s*["']?(jscript|javascript)\b/ nocase
         $write = /\.write(line)?[\s(]/ nocase
         $response_write = /response\s*\.\s*write[\s(]/ nocase
         // server code: a <% %> block or a <script runat="server"> block
@@ -220,7 +222,7 @@ rule EXRAY_File_Writer_Variable_Path
         // module behind the application's login); the kits this rule is for stand alone
         $app_inc = /<!--\s*#include\s+(file|virtual)\s*=/ nocase
     condition:
-        filesize < 16KB and $asp and $fso and ($create or #open_mode > #open_read) and #assign - #assign_dead >= 2 and
+        filesize < 16KB and $asp and $fso and ($create or #open_mode > #open_read) and (#assign - #assign_dead >= 2 or ($not_vbs and #assign >= 2)) and
         #write > #response_write and not $app_inc
 }
 

@@ -63,8 +63,7 @@ rule EXRAY_NET_Remote_Assembly_Loader
         $get2 = /GetResponseStream\s*\(/ nocase
         $get3 = /GetByteArrayAsync\s*\(|ReadAsByteArrayAsync\s*\(/ nocase
         // or fetched as text and decoded from base64
-        $text1 = /DownloadString(Async|TaskAsync)?\s*\(/ nocase
-        $text2 = /GetStringAsync\s*\(|ReadAsStringAsync\s*\(|ReadToEnd\s*\(/ nocase
+        $text = /DownloadString(Async|TaskAsync)?\s*\(|GetStringAsync\s*\(|ReadAsStringAsync\s*\(/ nocase
         $b64 = "FromBase64String" nocase
         // loaded from bytes (a value, not an assembly's name in a literal: `Assembly.Load("App.Formatters")`)
         $load1 = /Assembly\s*\.\s*Load\s*\(\s*[^"\s)]/ nocase
@@ -82,7 +81,7 @@ rule EXRAY_NET_Remote_Assembly_Loader
         $srv3 = "IHttpHandler" nocase
         $srv4 = "WebMethod" nocase
     condition:
-        any of ($srv*) and (($url_load and any of ($use*)) or ((any of ($get*) or (any of ($text*) and $b64)) and any of ($load*) and any of ($use*)))
+        any of ($srv*) and (($url_load and any of ($use*)) or ((any of ($get*) or for any i in (1..#text) : ($b64 in (@text[i] .. @text[i] + 400))) and any of ($load*) and any of ($use*)))
 }
 
 rule EXRAY_ASP_Decrypt_Request_Execute
@@ -133,7 +132,32 @@ rule EXRAY_NET_Deserialize_Request
 {
     meta:
         title = "Web shell: page deserializes request data with a type-unsafe formatter"
-        description = "An ASP.NET page feeds request data, inline or through its own names, to BinaryFormatter, LosFormatter, ObjectStateFormatter, SoapFormatter, NetDataContractSerializer, XamlReader/XamlServices, a JavaScriptSerializer with a type resolver or Json.NET with type names on: a deserialization backdoor that runs a gadget chain sent by the attacker."
+        description = "An ASP.NET page feeds request data to BinaryFormatter, LosFormatter, ObjectStateFormatter, SoapFormatter or NetDataContractSerializer: a deserialization backdoor that runs a gadget chain sent by the attacker."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003"
+    strings:
+        $f1 = "BinaryFormatter" nocase
+        $f2 = "LosFormatter" nocase
+        $f3 = "ObjectStateFormatter" nocase
+        $f4 = "SoapFormatter" nocase
+        $f5 = "NetDataContractSerializer" nocase
+        // request data inside the Deserialize(...) call itself
+        $des = /\.(Deserialize|ReadObject)\s*\([^;\r\n]{0,120}(Request|InputStream|BinaryRead)/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+    condition:
+        any of ($srv*) and any of ($f*) and $des
+}
+
+rule EXRAY_NET_Deserialize_Request_Flow
+{
+    meta:
+        title = "Web shell: page deserializes request data through its own names"
+        description = "An ASP.NET page hands request data, through its variables and streams, to a type-unsafe deserializer (BinaryFormatter, LosFormatter, ObjectStateFormatter, SoapFormatter, NetDataContractSerializer's ReadObject, XamlReader or XamlServices, a JavaScriptSerializer built with a SimpleTypeResolver, Json.NET with type names on in the call): a deserialization backdoor that runs a gadget chain sent by the attacker. The view-state persistence overrides of WebForms pages (compressed view state) are left out."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -146,18 +170,17 @@ rule EXRAY_NET_Deserialize_Request
         $f3 = "ObjectStateFormatter" nocase
         $f4 = "SoapFormatter" nocase
         $f5 = "NetDataContractSerializer" nocase
-        $f6 = "SimpleTypeResolver" nocase
-        $f7 = /TypeNameHandling\s*\.\s*(All|Auto|Objects|Arrays)/ nocase
-        $f8 = /Xaml(Reader|Services)\s*\.\s*(Parse|Load)\s*\(/ nocase
-        // request data inside the Deserialize(...) call itself, or a call the data-flow check
-        // follows back to the request
-        $des = /\.Deserialize\s*\([^;\r\n]{0,120}(Request|InputStream|BinaryRead)/ nocase
-        $call = /\.(Deserialize|DeserializeObject|ReadObject)\s*(<[^>\r\n]{1,60}>\s*)?\(|Xaml(Reader|Services)\s*\.\s*(Parse|Load)\s*\(/ nocase
+        $f6 = /JavaScriptSerializer\s*\(\s*new\s+SimpleTypeResolver/ nocase
+        $call = /\.(Deserialize|ReadObject)\s*(<[^>\r\n]{1,60}>\s*)?\(/ nocase
+        // (the settings given in the call itself)
+        $json = /DeserializeObject\s*(<[^>\r\n]{1,60}>\s*)?\([^;]{0,300}TypeNameHandling\s*=\s*TypeNameHandling\s*\.\s*(All|Auto|Objects|Arrays)/ nocase
+        $xaml = /Xaml(Reader|Services)\s*\.\s*(Parse|Load)\s*\(/ nocase
+        $viewstate = /(Load|Save)PageState(From|To)PersistenceMedium/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
     condition:
-        any of ($srv*) and any of ($f*) and ($des or $call)
+        any of ($srv*) and not $viewstate and ((any of ($f*) and $call) or $json or $xaml)
 }
 
 rule EXRAY_NET_Dynamic_PInvoke

@@ -528,17 +528,17 @@ static LOAD_SINK: LazyLock<Regex> = LazyLock::new(|| {
 /// `HttpClient`'s requests.
 static URL_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i-u)(?:\.\s*open\s*\(?\s*\x22[a-z]{3,9}\x22\s*,",
-        r"|\bWebRequest\s*\.\s*Create(?:Http)?\s*\(",
+        r"(?i-u)(?:\.\s*open\s*\(?\s*(?:\x22[a-z]{3,9}\x22|'[a-z]{3,9}'|[a-z_][\w.]*(?:\s*\([^()]*\))?)\s*,",
+        r"|WebRequest\s*\.\s*Create(?:Http|Default)?\s*\(",
         r"|\.\s*(?:DownloadString|DownloadData|DownloadFile|OpenRead|UploadString|UploadData|UploadValues|UploadFile)(?:Async|TaskAsync)?\s*\(",
         r"|\.\s*(?:GetAsync|PostAsync|PutAsync|GetStringAsync|GetByteArrayAsync|GetStreamAsync)\s*\()",
-        r"\s*(.+)$"
+        r"\s*(.*)$"
     ))
     .unwrap()
 });
 /// What a page deserializes (see [`Check::RequestToDeserialize`]).
 static DESERIALIZE_SINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)(?:\.\s*(?:deserialize|deserializeobject|readobject)\s*(?:<[^>]*>\s*)?\(|\bxaml(?:reader|services)\s*\.\s*(?:parse|load)\s*\()(.+)$").unwrap()
+    Regex::new(r"(?i-u)(?:\.\s*(?:deserialize|deserializeobject|readobject)\s*(?:<[^>]*>\s*)?\(|\bxaml(?:reader|services)\s*\.\s*(?:parse|load)\s*\()(.*)$").unwrap()
 });
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
@@ -662,7 +662,7 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
 /// value read from it is what the page stored under its key (see [`session_keys`]), and
 /// what other pages stored (a login page's user, a connection string) is the application's.
 const REQUEST_SRC: &str = concat!(
-    r"(?:^|[^.\w]|\b(?:context|current|this|page)\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
+    r"(?:^|[^.\w]|\b[a-z_]\w*\s*\.\s*)(?:request\s*(?:[(\[]|;|$|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
     // the server variables the caller writes (headers, query, URL), or any by a computed name;
     // not those the server sets (`PATH_TRANSLATED`, `SCRIPT_NAME`, `REMOTE_ADDR`, …)
     r#"|\.\s*servervariables\b(?:\s*[(\[]\s*(?:"(?:http_|header_|query_string|all_|unencoded_url|cache_url|content_|path_info|url"|remote_user|logon_user|auth_|cert_|request_method)|"[^"\r\n]*"\s*[&+]|[^"\s])|\s*[^(\[\s]|\s*$))"#,
@@ -828,7 +828,7 @@ const CODE_DATA_SRC: &str = r"\x22[a-z0-9+/]{60}|(?:[0-9]{1,3}\s*,\s*){48}|\x22(
 /// (group 1 the name, group 2 the value).
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
+        r"(?i-u)^\s*(?:using\s*\(\s*)?(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
 });
@@ -836,7 +836,7 @@ static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
 /// by what the object is made of. (A typed declaration with a value, `Dim c As String = x`, is
 /// read by [`ASSIGN`].)
 static VB_NEW: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*(?:(?:dim|private|public|protected|friend|shared|static|readonly)\s+)+([a-z_]\w*)\s+as\s+(new\s+.+)$").unwrap()
+    Regex::new(r"(?i-u)^\s*(?:(?:dim|private|public|protected|friend|shared|static|readonly|using)\s+)+([a-z_]\w*)\s+as\s+(new\s+.+)$").unwrap()
 });
 /// A loop over a list: VBScript's `For Each x In list`, C#'s `foreach (T x in list)`.
 /// A counted loop, VBScript's `For i = a To b`.

@@ -552,6 +552,11 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<% var f = new System.Runtime.Serialization.Formatters.Binary.BinaryFormatter();\nusing (var s = System.IO.File.OpenRead(Server.MapPath(\"~/App_Data/cache.bin\"))) { var o = f.Deserialize(s); }\nResponse.Write(Server.HtmlEncode(Request[\"q\"])); %>\n",
         ),
         case(
+            "EXRAY_NET_Deserialize_Request_Flow",
+            "<%@ Page Language=\"C#\" %>\n<% var d = Request.Form[\"d\"];\nvar b = Convert.FromBase64String(d);\nvar o = new System.Web.UI.ObjectStateFormatter().Deserialize(new System.IO.MemoryStream(b)); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% var d = System.IO.File.ReadAllBytes(Server.MapPath(\"~/App_Data/state.bin\"));\nvar o = new System.Web.UI.ObjectStateFormatter().Deserialize(new System.IO.MemoryStream(d));\nResponse.Write(Server.HtmlEncode(Request[\"q\"])); %>\n",
+        ),
+        case(
             "EXRAY_Upload_Request_Named",
             "<%@ Page Language=\"C#\" %>\n<% if (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"./\") + Request[\"n\"]); %>\n",
             "<%@ Page Language=\"C#\" %>\n<% var f = Request.Files[0];\nif (System.IO.Path.GetExtension(f.FileName) == \".pdf\")\n f.SaveAs(Server.MapPath(\"~/uploads/\") + System.IO.Path.GetFileName(f.FileName)); %>\n",
@@ -1379,19 +1384,70 @@ fn stop_28_vb_net_and_other_hosts() {
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n System.Windows.Markup.XamlReader.Parse(Request.Form[\"x\"]);\n}\n</script>\n",
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string body = new System.IO.StreamReader(Request.InputStream).ReadToEnd();\n var o = JsonConvert.DeserializeObject(body, new JsonSerializerSettings { TypeNameHandling = TypeNameHandling.All });\n}\n</script>\n",
     ] {
-        has(page, "EXRAY_NET_Deserialize_Request");
+        has(page, "EXRAY_NET_Deserialize_Request_Flow");
     }
     // an application's own cache file, and JSON without type names, are not
     for page in [
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string q = Request.QueryString[\"q\"];\n using (var f = System.IO.File.OpenRead(Server.MapPath(\"~/App_Data/cache.bin\"))) { var c = new BinaryFormatter().Deserialize(f); }\n lbl.Text = q;\n}\n</script>\n",
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n var o = new JavaScriptSerializer().Deserialize<Dictionary<string, object>>(Request.Form[\"j\"]);\n}\n</script>\n",
+        // WebForms' compressed view state, and JSON type names set for output only
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nprotected override object LoadPageStateFromPersistenceMedium() {\n byte[] b = Decompress(Convert.FromBase64String(Request.Form[\"__VSTATE\"]));\n return new LosFormatter().Deserialize(Convert.ToBase64String(b));\n}\n</script>\n",
+        "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext ctx) {\n  var outSettings = new JsonSerializerSettings { TypeNameHandling = TypeNameHandling.Objects };\n  string body = new System.IO.StreamReader(ctx.Request.InputStream).ReadToEnd();\n  var o = JsonConvert.DeserializeObject<Order>(body);\n  ctx.Response.Write(JsonConvert.SerializeObject(o, outSettings));\n }\n public bool IsReusable { get { return false; } }\n}\n",
     ] {
+        let h = hits(page);
         assert!(
-            !hits(page).contains("EXRAY_NET_Deserialize_Request"),
-            "{:?}",
-            hits(page)
+            !h.contains("EXRAY_NET_Deserialize_Request")
+                && !h.contains("EXRAY_NET_Deserialize_Request_Flow"),
+            "{h:?}"
         );
     }
+    // a handler's request through its context, and the request object held in a name
+    for page in [
+        "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext ctx) {\n  var o = new BinaryFormatter().Deserialize(ctx.Request.InputStream);\n }\n public bool IsReusable { get { return false; } }\n}\n",
+        "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  HttpRequest req = context.Request;\n  var f = new BinaryFormatter();\n  f.Deserialize(req.InputStream);\n }\n public bool IsReusable { get { return false; } }\n}\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n using (var ms = new System.IO.MemoryStream(Convert.FromBase64String(Request.Form[\"d\"]))) {\n  new BinaryFormatter().Deserialize(ms);\n }\n}\n</script>\n",
+    ] {
+        let h = hits(page);
+        assert!(
+            h.contains("EXRAY_NET_Deserialize_Request")
+                || h.contains("EXRAY_NET_Deserialize_Request_Flow"),
+            "{h:?} for {page}"
+        );
+    }
+    // proxies whose method is a name, or whose request object is HttpWebRequest's
+    for page in [
+        "<%\nu = Request(\"url\")\nm = Request.ServerVariables(\"REQUEST_METHOD\")\nSet h = Server.CreateObject(\"WinHttp.WinHttpRequest.5.1\")\nh.Open m, u, False\nh.Send\nResponse.BinaryWrite h.ResponseBody\n%>\n",
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string url = Request.QueryString[\"url\"];\n var w = (HttpWebRequest)HttpWebRequest.Create(url);\n using (var r = new System.IO.StreamReader(w.GetResponse().GetResponseStream())) Response.Write(r.ReadToEnd());\n}\n</script>\n",
+    ] {
+        has(page, "EXRAY_HTTP_Proxy_Request_Url");
+    }
+    // RunspaceInvoke on one line
+    has(
+        "<%@ Page Language=\"C#\" %>\n<%@ Import Namespace=\"System.Management.Automation\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n foreach (var o in new RunspaceInvoke().Invoke(Request.Form[\"c\"])) Response.Write(o);\n}\n</script>\n",
+        "EXRAY_NET_PowerShell_Runspace",
+    );
+    // a login page that logs failed user names is no credential logger
+    let audit = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Login(object s, EventArgs e) {\n string user = Request.Form[\"user\"], pw = Request.Form[\"password\"];\n if (!Check(user, pw)) System.IO.File.AppendAllText(Server.MapPath(\"~/App_Data/failed.log\"), DateTime.Now + \" \" + user + \"\\r\\n\");\n}\n</script>\n";
+    assert!(
+        !hits(audit).contains("EXRAY_Credential_Logger"),
+        "{:?}",
+        hits(audit)
+    );
+    // a sleep whose ping is in a name and whose call appends a redirect runs no caller command
+    let sleep = "<%\nx = Request(\"id\")\nSet ws = CreateObject(\"WScript.Shell\")\ncmd = \"%comspec% /c ping -n 3 127.0.0.1\"\nws.Run cmd & \" > nul\", 0, True\n%>\n";
+    assert!(
+        !hits(sleep).contains("EXRAY_ASP_WScript_Shell_Exec"),
+        "{:?}",
+        hits(sleep)
+    );
+    // a live read after a quote inside a string still counts; JScript's ' opens no comment
+    let apos = "<%\nResponse.Write \"<form method='post'>\" : p = Request.Form(\"p\")\nResponse.Write \"<input name='c'>\" : c = Request.Form(\"c\")\n\
+        Set fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fs.CreateTextFile(p, True)\nf.Write c\n%>\n";
+    has(apos, "EXRAY_File_Writer_Variable_Path");
+    let js = "<%@ Language=\"JScript\" %>\n<%\nvar fso = Server.CreateObject('Scripting.FileSystemObject');\nvar f = fso.CreateTextFile(Server.MapPath(\"x.asp\"), true); var t = 'x'; f.Write(Request.Form(\"c\"));\n%>\n";
+    has(js, "EXRAY_Script_Page_Writer_Request");
+    let cs = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n char q = '\\''; var w = new System.IO.StreamWriter(Server.MapPath(\"x.aspx\")); w.Write(Request.Form[\"c\"]); w.Close();\n}\n</script>\n";
+    has(cs, "EXRAY_Script_Page_Writer_Request");
     // WScript.Shell driven by name
     has(
         "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim o As Object = Server.CreateObject(\"WScript.Shell\")\n Dim x As Object = CallByName(o, \"Exec\", CallType.Method, \"cmd /c \" & Request(\"c\"))\n Response.Write(x.StdOut.ReadAll())\nEnd Sub\n</script>\n",

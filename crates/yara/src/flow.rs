@@ -656,13 +656,13 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// Request data: `Request(…)`, `Request[…]`, `Request.Form…` and the other collections, the raw
-/// body; also reached through `Context.`, `HttpContext.Current.`, `this.` or `Page.`; and the
+/// body; also reached through any object's member (`Context.`, `HttpContext.Current.`, `this.`, `ctx.`); and the
 /// view state, which the client sends back. (`request.responseText` of a browser script's
 /// XMLHttpRequest named `request` is not it.) The session is not request data of itself: a
 /// value read from it is what the page stored under its key (see [`session_keys`]), and
 /// what other pages stored (a login page's user, a connection string) is the application's.
 const REQUEST_SRC: &str = concat!(
-    r"(?:^|[^.\w]|\b[a-z_]\w*\s*\.\s*)(?:request\s*(?:[(\[]|;|$|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
+    r"(?:^|[^.\w]|\b[a-z_]\w*\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
     // the server variables the caller writes (headers, query, URL), or any by a computed name;
     // not those the server sets (`PATH_TRANSLATED`, `SCRIPT_NAME`, `REMOTE_ADDR`, …)
     r#"|\.\s*servervariables\b(?:\s*[(\[]\s*(?:"(?:http_|header_|query_string|all_|unencoded_url|cache_url|content_|path_info|url"|remote_user|logon_user|auth_|cert_|request_method)|"[^"\r\n]*"\s*[&+]|[^"\s])|\s*[^(\[\s]|\s*$))"#,

@@ -64,22 +64,20 @@ rule EXRAY_ASP_WScript_Shell_Exec
         // delay (in code, not a comment; with no request read after it on its line)
         $sleep = /(^|[\r\n])[^'\r\n]{0,200}ping\s[^\r\n']{0,60}(127\.0\.0\.1|localhost)/ nocase
         $sleep_req = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)[^\r\n]{0,200}request/ nocase
+        // the three calls above as one, for the exemption below
+        $call = /[^"'.]\.exec\s*\(|[^"'.]\.run\s*[\s(]|ShellExecute/ nocase
         // a call that builds its command on its own line runs that command, not a ping written
         // on another line
-        $run_cat = /(\.exec\s*\(|\.run\s*[\s(]|shellexecute\s*[\s(])\s*\(?\s*"[^"\r\n]{0,200}"\s*[&+]/ nocase
+        $builds = /(\.exec\s*\(|\.run\s*[\s(]|shellexecute\s*[\s(])\s*\(?\s*"[^"\r\n]{0,200}"\s*[&+]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
         any of ($obj*) and any of ($run*) and any of ($srv*) and
         any of ($in*) and
         // the page's one command is that ping, written just above the call or in it
-        not (not $sleep_req and #run1 + #run2 + #run3 == 1 and (
-            (#run1 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run1[1] and @sleep[i] < @run1[1] + 200 and
-                (not $run_cat or (@sleep[i] < @run1[1] and @sleep[i] + !sleep[i] > @run1[1])))) or
-            (#run2 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run2[1] and @sleep[i] < @run2[1] + 200 and
-                (not $run_cat or (@sleep[i] < @run2[1] and @sleep[i] + !sleep[i] > @run2[1])))) or
-            (#run3 == 1 and for any i in (1..#sleep) : (@sleep[i] + 300 > @run3[1] and @sleep[i] < @run3[1] + 200 and
-                (not $run_cat or (@sleep[i] < @run3[1] and @sleep[i] + !sleep[i] > @run3[1]))))))
+        not (not $sleep_req and #call == 1 and
+            for any i in (1..#sleep) : (@sleep[i] + 300 > @call[1] and @sleep[i] < @call[1] + 200 and
+                (not $builds or (@sleep[i] < @call[1] and @sleep[i] + !sleep[i] > @call[1]))))
 }
 
 rule EXRAY_Request_Process_Flow

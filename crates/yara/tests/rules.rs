@@ -14,6 +14,12 @@ fn rules() -> &'static exray_yara::YaraRules {
 }
 
 /// Fixture text; one that starts with `UTF16:` is scanned as UTF-16LE with a byte-order mark.
+/// Asserts that `rule` is among the rules `page` trips.
+fn has(page: &str, rule: &str) {
+    let h = hits(page);
+    assert!(h.contains(rule), "{rule} not in {h:?} for {page}");
+}
+
 fn hits(data: &str) -> BTreeSet<String> {
     let bytes: Vec<u8> = match data.strip_prefix("UTF16:") {
         Some(t) => [0xFF, 0xFE]
@@ -1349,10 +1355,6 @@ fn stop_28_left_from_the_second_read() {
 /// `RunspaceInvoke`, `My.Computer.FileSystem` writes and `File.AppendAllText` loggers.
 #[test]
 fn stop_28_vb_net_and_other_hosts() {
-    let has = |page: &str, rule: &str| {
-        let h = hits(page);
-        assert!(h.contains(rule), "{rule} not in {h:?} for {page}");
-    };
     has(
         "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim cs As String = Request.Form(\"cs\")\n Dim q As String = Request.Form(\"q\")\n Dim cn As New System.Data.SqlClient.SqlConnection(cs)\n cn.Open()\n Dim cmd As New System.Data.SqlClient.SqlCommand(q, cn)\n Dim r = cmd.ExecuteReader()\nEnd Sub\n</script>\n",
         "EXRAY_SQL_Console_Flow",
@@ -1600,10 +1602,6 @@ fn character_codes_run_only_as_code() {
 /// another way, and the two new rules stay off pages and binaries that only name their calls.
 #[test]
 fn stop_27_second_read() {
-    let has = |page: &str, rule: &str| {
-        let h = hits(page);
-        assert!(h.contains(rule), "{rule} not in {h:?} for {page}");
-    };
     // a loopback ping in a comment does not make the page's one command a wait
     has(
         "<%\nc = Request(\"c\")\nSet s = CreateObject(\"WScript.Shell\")\ns.Run \"%ComSpec% /q /c \" & c & \" > o.txt\", 0, True ' then ping -n 1 127.0.0.1\n%>\n",

@@ -32,6 +32,7 @@ rule EXRAY_Request_Process_Start
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
         $srv4 = "WebMethod" nocase
     condition:
         any of ($srv*) and any of ($p*) and any of ($out*) and any of ($req*)
@@ -58,6 +59,7 @@ rule EXRAY_Process_Output_Page
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and any of ($p*) and all of ($o*) and any of ($w*)
 }
@@ -204,6 +206,7 @@ rule EXRAY_NET_Embedded_Assembly_Loader
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and $load and $use
 }
@@ -285,6 +288,7 @@ rule EXRAY_NET_Process_Injection
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
         $srv4 = "WebMethod" nocase
     condition:
         uint16(0) != 0x5A4D and any of ($srv*) and any of ($imp*) and any of ($mem*) and any of ($run*)
@@ -312,6 +316,7 @@ rule EXRAY_Socket_Tunnel_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and any of ($s*) and $conn and all of ($io*) and $keep and $req
 }
@@ -341,6 +346,7 @@ rule EXRAY_Page_Port_Forward
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         filesize < 256KB and any of ($srv*) and any of ($s*) and #conn >= 2 and
         (($pump1 and $pump2) or (#pump3 >= 2 and #pump4 >= 2 and $loop) or #pump5 >= 2)
@@ -368,6 +374,7 @@ rule EXRAY_Remote_Fetch_To_Disk
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and $h1 and $body and ($save1 or #save2 > #off2 or $save3)
 }
@@ -463,6 +470,7 @@ rule EXRAY_Dropper_Embedded_Page
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and $w and ($lit or $inc)
 }
@@ -488,6 +496,7 @@ rule EXRAY_Script_Page_Writer_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
         // a settings page reads its configuration page first and writes it back with one value
         // changed; a dropper writes a page it did not read
         // (a classic ASP settings page of .asp constants: read, then written within a few lines;
@@ -609,6 +618,7 @@ rule EXRAY_NET_PowerShell_Host
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and any of ($ps*) and $add
 }
@@ -973,6 +983,7 @@ rule EXRAY_Named_Pipe_Relay
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         filesize < 256KB and any of ($srv*) and $pipe and $in and $out
 }
@@ -1016,6 +1027,7 @@ rule EXRAY_NET_Impersonate_Request_Logon
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and $logon and $imp
 }

@@ -29,6 +29,7 @@ rule EXRAY_NET_Process_Start_Cmd
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
         $srv4 = "WebMethod" nocase
     condition:
         any of ($p*) and any of ($cmd*) and any of ($in*) and any of ($srv*)
@@ -38,7 +39,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
 {
     meta:
         title = "Web shell: ASP page runs commands through WScript.Shell / Shell.Application"
-        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address (VBScript's way to wait: the ping on the call's line, or in the name it runs) is not counted."
+        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address or Windows' timeout (VBScript's ways to wait: the command on the call's line, or in the name it runs) is not counted."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -62,8 +63,9 @@ rule EXRAY_ASP_WScript_Shell_Exec
         $in3 = /CreateTextFile\s*\(\s*"[^"\r\n]{1,200}\.(vbs|bat|cmd|ps1|js|exe)"/ nocase
         // VBScript has no sleep: `ping -n 3 127.0.0.1` run through the shell is the idiom for a
         // delay (in code, not a comment; with no request read after it on its line)
-        $sleep = /(^|[\r\n])[^'\r\n]{0,200}ping\s[^\r\n']{0,60}(127\.0\.0\.1|localhost)/ nocase
-        $sleep_req = /ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)[^\r\n]{0,200}request/ nocase
+        // (or Windows' own `timeout N /nobreak`)
+        $sleep = /(^|[\r\n])[^'\r\n]{0,200}(ping\s[^\r\n']{0,60}(127\.0\.0\.1|localhost)|timeout(\.exe)?\s[^\r\n']{0,60}\/(nobreak|t\s))/ nocase
+        $sleep_req = /(ping\s[^\r\n]{0,60}(127\.0\.0\.1|localhost)|timeout(\.exe)?\s[^\r\n']{0,60}\/(nobreak|t\s))[^\r\n]{0,200}request/ nocase
         // the three calls above as one, for the exemption below
         $call = /[^"'.]\.exec\s*\(|[^"'.]\.run\s*[\s(]|ShellExecute/ nocase
         // a call that builds its command on its own line runs that command, not a ping written
@@ -84,7 +86,7 @@ rule EXRAY_Request_Process_Flow
 {
     meta:
         title = "Web shell: request data flows into a process command line"
-        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
+        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell, WinExec and the command methods of other components) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -102,9 +104,13 @@ rule EXRAY_Request_Process_Flow
         $p8 = /[^.a-z0-9_]Shell\s*\(/ nocase
         $p9 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
         $p10 = /Interaction\s*\.\s*Shell\s*\(/ nocase
+        $p11 = /WinExec|\.\s*(ExecCmd|RunCmd|CmdExec)\b/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        // the code of a page kept apart from it: a code-behind class or an App_Code module
+        $srv_code = /(:|\bInherits)\s*(System\.Web\.UI\.)?(Page|UserControl|MasterPage)\b|\bIHttpModule\b/
         $srv4 = "WebMethod" nocase
     condition:
         any of ($srv*) and any of ($p*)
@@ -138,6 +144,53 @@ rule EXRAY_XSLT_Script_Exec
     condition:
         ($xsl_block and any of ($x*) and any of ($t*) and $srv) or
         ($t2 and $on1 and $on2 and $on3 and ($srv or $srv2))
+}
+
+rule EXRAY_XSLT_Request_Stylesheet
+{
+    meta:
+        title = "Web shell: the caller's text is the XSLT stylesheet the page runs"
+        description = "A server page loads the stylesheet of a transform from request data (MSXML: a document loaded with the request's text and passed to transformNode; .NET: XslTransform, or XslCompiledTransform with scripts enabled, loading a reader on request text). An msxsl:script block in that stylesheet runs as the page: the classic XSLT one-liner, a shell with no eval or process call in its own code. A report page transforms with stylesheets of its own."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1220"
+        verify = "request-to-xslt"
+    strings:
+        $t1 = /transformNode(ToObject)?\b/ nocase
+        $t2 = /\bXslTransform\b/ nocase
+        $t3 = "XslCompiledTransform" nocase
+        // XslCompiledTransform runs msxsl:script only when told to
+        $on = /XsltSettings\s*\(\s*\w+\s*,\s*true\s*\)|EnableScript\s*=\s*true|XsltSettings\s*\.\s*TrustedXslt/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+    condition:
+        any of ($srv*) and ($t1 or $t2 or ($t3 and $on))
+}
+
+rule EXRAY_SQL_Shell_Request_Flow
+{
+    meta:
+        title = "Web shell: request data runs as an operating-system command through SQL Server"
+        description = "A server page runs SQL that executes a command on the database server (xp_cmdshell, or sp_OACreate of WScript.Shell and sp_OAMethod) and the page's own assignments carry request data into that SQL: a command shell that goes through the database, often run where the database account is more privileged than the web's. An application's filter lists xp_cmdshell among forbidden words; it does not run it."
+        family = "generic"
+        stage = "foothold"
+        severity = "critical"
+        confidence = "high"
+        attack = "T1505.003, T1059"
+        verify = "request-in-shell-sql"
+    strings:
+        $x1 = "xp_cmdshell" nocase
+        $x2 = "sp_oacreate" nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+    condition:
+        any of ($srv*) and any of ($x*)
 }
 
 rule EXRAY_Shell_Toolkit
@@ -248,6 +301,7 @@ rule EXRAY_Tunnel_Socket_Session
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and $sock and $conn and $sess and all of ($io*) and $in
 }
@@ -312,6 +366,7 @@ rule EXRAY_NET_PowerShell_Runspace
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and any of ($ps*) and any of ($run*) and any of ($in*)
 }
@@ -345,6 +400,7 @@ rule EXRAY_Page_Starts_Download_Cradle
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or ($c4 and not $local_file) or $c5 or $c6)
 }
@@ -433,6 +489,7 @@ rule EXRAY_WMI_Process_Create
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and $class and any of ($wmi*) and ($create1 or $create3 or
             for any i in (1..#class) : (for any j in (1..#create2) : (@create2[j] > @class[i] and @create2[j] < @class[i] + 600)))
@@ -454,6 +511,7 @@ rule EXRAY_ASP_Object_From_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         any of ($srv*) and ($asp or $net)
 }

@@ -112,7 +112,7 @@ rule EXRAY_JScript_Eval_Alias
 {
     meta:
         title = "Web shell: server-side JScript passes eval around as a value"
-        description = "Server-side JScript stores eval in a variable or object ({'E':eval}, var f = eval) and reads request data: the China Chopper \"customize\" server scripts call eval through the alias so that no eval( appears."
+        description = "Server-side JScript stores eval or the Function constructor in a variable or object ({'E':eval}, var f = eval, var F = Function) and reads request data: the China Chopper \"customize\" server scripts call eval through the alias so that no eval( appears."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -121,14 +121,18 @@ rule EXRAY_JScript_Eval_Alias
     strings:
         // {'E':eval} / f = eval; / return eval (a function that hands eval out)
         $alias = /([\[:=(,]\s*|return\s+)eval\s*[,;})\]\r\n]/
+        // the same for the Function constructor (var F = Function; new F(code)())
+        $alias_fn = /([\[:=(,]\s*|return\s+)Function\s*[,;})\]\r\n]/
         // a word in the comma-separated list of a keyword filter ("…,executeglobal,eval,script,…")
         $kw = /[a-z_],eval,[a-z_]/
         $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
         $js2 = /<script[^>]{0,100}runat\s*=\s*["']?server[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s>]/ nocase
         $js3 = /<script[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s][^>]{0,100}runat\s*=\s*["']?server/ nocase
         $req = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
+        // the request kept in a name first (var r = HttpContext.Current.Request)
+        $req_obj = /\.\s*Request\s*[;\r\n]/ nocase
     condition:
-        any of ($js*) and #alias > #kw and $req
+        any of ($js*) and #alias + #alias_fn > #kw and ($req or $req_obj)
 }
 
 rule EXRAY_JScript_Service_Eval
@@ -160,7 +164,8 @@ rule EXRAY_Eval_Request_Flow
         attack = "T1505.003, T1059"
         verify = "request-to-exec"
     strings:
-        $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*[a-z_][a-z0-9_]{0,40}\s*[(),;:\r\n'%]/ nocase
+        // (a name may be in the page's code page: 密码 = Request("x"), bytes from 0x80 up)
+        $run = /(^|[^.a-z0-9_])(eval|execute|executeglobal)\s*\(?\s*([a-z_]|[\x80-\xff])([a-z0-9_]|[\x80-\xff]){0,40}\s*[(),;:\r\n'%]/ nocase
         // JScript's Function constructor, a script control's AddCode/ExecuteStatement/Eval
         $run_ctor = /[^.a-z0-9_]new\s+Function\s*\(/ nocase
         $run_sc = /\.(addcode|executestatement|eval)[\s(]/ nocase

@@ -69,7 +69,7 @@ rule EXRAY_File_Dropper_Flow
 {
     meta:
         title = "Web shell: page writes request data into a file the request names, or into a script page"
-        description = "A server page writes request data into a file (a stream's Write/WriteText, CreateTextFile().Write, File.WriteAll*, the raw body through ADODB.Stream) and the page's data flow shows either that the request also names the file, or that the file is a script page (.asp, .aspx, ...) and what is written is a request value as it is: the dropper and uploader pages that plant the real shell. A guestbook that appends the form to its own text file, or an installer that splices form values into its own configuration page, is neither."
+        description = "A server page writes request data into a file (a stream's Write/WriteText, CreateTextFile().Write, File.WriteAll*, the raw body through ADODB.Stream or copied into a FileStream) and the page's data flow shows either that the request also names the file, or that the file is a script page (.asp, .aspx, ...) and what is written is a request value as it is: the dropper and uploader pages that plant the real shell. A guestbook that appends the form to its own text file, or an installer that splices form values into its own configuration page, is neither."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -79,6 +79,7 @@ rule EXRAY_File_Dropper_Flow
     strings:
         $w1 = /\.(Write|WriteLine|WriteText)\b/ nocase
         $w2 = /\bFile\s*\.\s*(WriteAll|AppendAll)/ nocase
+        $w3 = /InputStream\s*\.\s*CopyTo/ nocase
         $f1 = /CreateTextFile|OpenTextFile|StreamWriter|FileStream|ADODB\.Stream|\bFile\s*\.\s*(WriteAll|AppendAll|Create|Open)/ nocase
         $in = /request\s*(\.\s*(item|form|querystring|params|cookies|headers|binaryread|inputstream|get)){0,2}\s*[\[(.]/ nocase
         $srv1 = "<%"
@@ -468,6 +469,7 @@ rule EXRAY_Upload_Request_Named
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
     condition:
         filesize < 16KB and any of ($srv*) and ($save or $save_box)
 }

@@ -194,3 +194,23 @@ rule EXRAY_JScript_String_Split_Eval
     condition:
         any of ($srv*) and (any of ($x*) or (any of ($c*) and $eval))
 }
+
+rule EXRAY_CS_Verbatim_Identifier_Evasion
+{
+    meta:
+        title = "Web shell: C# verbatim identifiers hide process, reflection or file calls"
+        description = "A server page writes the names of sensitive .NET members with C#'s verbatim @ prefix (System.@Diagnostics.@Process, p.@StartInfo.@FileName, Assembly.@Load, File.@WriteAllText): the compiler reads them as the plain names, while text searches for Process.Start or Assembly.Load no longer match. No application spells its own calls that way."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1027"
+    strings:
+        $v = /(\.|\bnew[ \t]+)@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+    condition:
+        any of ($srv*) and $v
+}

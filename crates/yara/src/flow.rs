@@ -108,6 +108,13 @@ pub enum Check {
     /// Request data reaches what a page deserializes (`formatter.Deserialize(x)`,
     /// `serializer.ReadObject(x)`, `JsonConvert.DeserializeObject(x, …)`, `XamlReader.Parse(x)`).
     RequestToDeserialize,
+    /// Request data is the stylesheet a page transforms with (`xsl.loadXML Request("x")` of a
+    /// document the page passes to `transformNode`, `XslCompiledTransform.Load(…)` of a reader on
+    /// request text): an `msxsl:script` block in it runs as the page.
+    RequestToXslt,
+    /// Request data reaches SQL that runs an operating-system command on the database server
+    /// (`xp_cmdshell '…`, `sp_OACreate 'WScript.Shell'`): a command shell through SQL Server.
+    RequestInShellSql,
 }
 
 impl Check {
@@ -130,6 +137,8 @@ impl Check {
             "request-to-logon" => Check::RequestToLogon,
             "request-to-url" => Check::RequestToUrl,
             "request-to-deserialize" => Check::RequestToDeserialize,
+            "request-to-xslt" => Check::RequestToXslt,
+            "request-in-shell-sql" => Check::RequestInShellSql,
             _ => return None,
         })
     }
@@ -164,6 +173,10 @@ impl Check {
             Check::RequestToLogon => "data flow: request data is the account logged on here",
             Check::RequestToUrl => "data flow: request data reaches the URL fetched here",
             Check::RequestToDeserialize => "data flow: request data is what this call deserializes",
+            Check::RequestToXslt => "data flow: request data is the stylesheet loaded here",
+            Check::RequestInShellSql => {
+                "data flow: request data reaches this SQL, which runs an operating-system command"
+            }
             Check::RequestToConnection | Check::RequestNamesServer | Check::ConnectionIsRequest => {
                 "data flow: request data reaches this database connection string"
             }
@@ -274,6 +287,8 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::RequestToLogon => (&LOGON_SINK, &[typed]),
         Check::RequestToUrl => (&URL_SINK, &[typed]),
         Check::RequestToDeserialize => (&DESERIALIZE_SINK, &[typed]),
+        Check::RequestToXslt => (&XSLT_SINK, &[typed]),
+        Check::RequestInShellSql => (&SQL_SINK, &[typed, &SHELL_SQL]),
         Check::FetchedRelay => (&WRITE_SINK, &[&FETCHED]),
     };
     // With one pattern, a name whose definitions were searched without a match needs no second
@@ -376,6 +391,20 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             }) {
                 continue;
             }
+            // `x.Load(…)`/`x.loadXML …` loads a stylesheet only when `x` is an XSLT processor or a
+            // document the page passes to `transformNode`; a stylesheet from a mapped path is a
+            // file of the site, not the caller's text
+            if let Some(x) = c.name("xsl") {
+                if !page.defined_as(x.as_bytes(), *scope, &XSLT_CLASS)
+                    && !page.stylesheet(x.as_bytes())
+                {
+                    continue;
+                }
+                let rest = c.get(c.len() - 1).map_or(&[][..], |m| m.as_bytes());
+                if MAP_PATH.is_match(rest) {
+                    continue;
+                }
+            }
             // `x.FileName = …` sets what a process starts only in a page that starts processes
             // (an upload component has a `FileName` too)
             if check == Check::RequestToProcess
@@ -396,7 +425,9 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                 .filter(|&i| {
                     receivers
                         .iter()
-                        .all(|(g, _)| c.name(g).is_none_or(|r| c.get(i) != Some(r)))
+                        .map(|(g, _)| *g)
+                        .chain(["xsl"])
+                        .all(|g| c.name(g).is_none_or(|r| c.get(i) != Some(r)))
                         && (!recordset || c.name("second") == c.get(i))
                 })
                 .find_map(|i| c.get(i))
@@ -515,7 +546,10 @@ static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?:[.,]\s*(?:arguments|filename)|^\s*arguments)\s*=\s*(.+)$",
         r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
         r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
-        r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$)"
+        r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$",
+        // kernel32's WinExec by P/Invoke, and the command methods of components
+        // (`o.RemoteWinExec Request("c")`, `o.ExecCmd c`)
+        r"|\b\w*winexec\b\s*\(?(.+)$|\.\s*(?:execcmd|runcmd|cmdexec)\b\s*\(?(.+)$)"
     ))
     .unwrap()
 });
@@ -540,6 +574,25 @@ static URL_SINK: LazyLock<Regex> = LazyLock::new(|| {
 static DESERIALIZE_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)(?:\.\s*(?:deserialize|deserializeobject|readobject)\s*(?:<[^>]*>\s*)?\(|\bxaml(?:reader|services)\s*\.\s*(?:parse|load)\s*\()(.*)$").unwrap()
 });
+/// Where a page loads a stylesheet (see [`Check::RequestToXslt`]): `x.Load(…)`, `x.loadXML …`,
+/// `x.load …` (the receiver, `xsl`, is checked to be an XSLT processor or a stylesheet).
+static XSLT_SINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)\b(?P<xsl>[a-z_]\w*)\s*\.\s*load(?:xml)?\b\s*\(?(.+)$").unwrap()
+});
+/// What an XSLT processor is defined as (MSXML's free-threaded document and template are the
+/// stylesheet objects of `XSLTemplate`).
+static XSLT_CLASS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)\bxsl(?:compiled)?transform\b|\bxsltemplate\b").unwrap());
+/// A document passed to MSXML's `transformNode` as the stylesheet.
+static TRANSFORM_ARG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)\btransformnode(?:toobject)?\s*\(?\s*([a-z_]\w*)\s*[),]").unwrap()
+});
+/// SQL that runs a command on the database server: `xp_cmdshell '…'`, `xp_cmdshell @c`,
+/// `xp_cmdshell "` + a value, `sp_OACreate 'WScript.Shell'`, `sp_OAMethod @s` (a filter's
+/// list of forbidden words, `"xp_cmdshell"`, is none of these).
+static SHELL_SQL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)\bxp_cmdshell\s*(?:n?'|@|\x22\s*[&+]\s*[a-z_(])|\bsp_oa(?:create|method)\s+(?:n?'|@)"#).unwrap()
+});
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)\blogonuser[aw]?\s*\((.*)$").unwrap());
@@ -553,14 +606,16 @@ static WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// What writes content into a file (see [`Check::RequestToFile`]): `f.Write x` of a stream the
 /// page opened on a file (`fw`), `fso.CreateTextFile(p).Write x` (`p2`, `c2`),
-/// `File.WriteAllText(p, x)` (`a3`: the path, then the content), and an upload's
-/// `SaveAs(p)` (`up`, `a4`).
+/// `File.WriteAllText(p, x)` (`a3`: the path, then the content), an upload's
+/// `SaveAs(p)` (`up`, `a4`), and the raw body or an upload copied into a stream
+/// (`Request.InputStream.CopyTo(fs)`: `src`, `cs`).
 static FILE_WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i-u)(?:\b(?P<fw>[a-z_]\w*)\s*\.\s*(?:write|writeline|writetext)\b\s*\(?(?P<c1>.+)$",
         r"|\b(?:createtextfile|opentextfile)\s*\((?P<p2>[^\r\n]*)\)\s*\.\s*write(?:line)?\b\s*\(?(?P<c2>.+)$",
         r"|\b(?:file|filesystem)\s*\.\s*(?:writeall|appendall)\w*\s*\((?P<a3>.+)$",
-        r"|(?P<up>\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\))|\b[a-z_]\w*)\s*\.\s*saveas\s*\((?P<a4>.+)$)"
+        r"|(?P<up>\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\))|\b[a-z_]\w*)\s*\.\s*saveas\s*\((?P<a4>.+)$",
+        r"|\b(?P<src>[a-z_]\w*(?:\s*(?:\.\s*[a-z_]\w*|\[[^\[\]]*\]|\([^()]*\)))*?)\s*\.\s*inputstream\s*\.\s*copyto(?:async)?\s*\(\s*(?P<cs>[a-z_]\w*))"
     ))
     .unwrap()
 });
@@ -593,10 +648,13 @@ static ADODB_STREAM: LazyLock<Regex> =
 static UPLOAD_SRC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)request\s*\.\s*files\b|\.\s*postedfile\b").unwrap());
 /// The site's path mapping in front of a path: `Server.MapPath(`, `context.Server.MapPath(`,
-/// `HostingEnvironment.MapPath(`, `Request.MapPath(`, `MapPath(`.
+/// `HostingEnvironment.MapPath(`, `Request.MapPath(`, `MapPath(`, any object's `x.Server.MapPath(`.
 static MAP_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:httpcontext\s*\.\s*current|context|this|page|hostingenvironment|request)\s*\.\s*)?(?:server\s*\.\s*)?mappath\s*\(").unwrap()
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:httpcontext\s*\.\s*current|[a-z_]\w*)\s*\.\s*)?(?:server\s*\.\s*)?mappath\s*\(").unwrap()
 });
+/// The site's root as a literal a path is joined to: `"~/" + name`, `"/" & name`.
+static SITE_ROOT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i-u)^\s*(?:"~?[/\\]{0,2}"|'~?/')\s*[+&]\s*"#).unwrap());
 /// A literal that names a script page (see [`Check::RequestToFile`]), IIS's `x.asp;.jpg` and
 /// `x.asp/1.jpg` included.
 static SCRIPT_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -705,7 +763,7 @@ static WHOLE_CALLER: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 const WHOLE_CALLER_SRC: &str = concat!(
-    r"(?:(?:context|httpcontext\s*\.\s*current|this|page)\s*\.\s*)?",
+    r"(?:(?:httpcontext\s*\.\s*current|[a-z_]\w*)\s*\.\s*)?",
     r"(?:request\s*(?:\.\s*(?:form|querystring|item|params|cookies|headers))?(?:\s*\.\s*item)?\s*(?:\(\s*[^()]*\)|\[[^\[\]]*\])(?:\s*\.\s*value\b)?",
     r"|request\s*\.\s*(?:form|querystring|params)\s*\.\s*get\s*\([^()]*\)",
     r"|request\s*\.\s*binaryread\s*\((?:[^()]|\([^()]*\))*\)",
@@ -828,7 +886,7 @@ const CODE_DATA_SRC: &str = r"\x22[a-z0-9+/]{60}|(?:[0-9]{1,3}\s*,\s*){48}|\x22(
 /// (group 1 the name, group 2 the value).
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:using\s*\(\s*)?(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?([a-z_]\w*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
+        r"(?i-u)^\s*(?:using\s*\(\s*)?(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?((?:[a-z_]|[\x80-\xff])(?:\w|[\x80-\xff])*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
 });
@@ -943,7 +1001,10 @@ static NUMBER_EVAL: LazyLock<Regex> =
 static ONE_LINE_END: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)\bend\s+(?:function|sub|property)\s*$").unwrap());
 static THEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\sthen\s").unwrap());
-static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)[A-Za-z_]\w*").unwrap());
+/// A name: ASCII, or in a page's own code page (VBScript takes `密码 = Request("x")` on a Chinese
+/// server; such bytes are all ≥ 0x80 in UTF-8, GB2312, Big5 and Shift-JIS).
+static WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)(?:[A-Za-z_]|[\x80-\xff])(?:\w|[\x80-\xff])*").unwrap());
 
 /// The names under which the page keeps a session value, from what follows the word `Session`
 /// (`("cs") = …`, `["q"]`): the session is shared by the pages of an application, so a value
@@ -1323,6 +1384,13 @@ impl<'a> Page<'a> {
         } else {
             (0, name)
         }
+    }
+
+    /// Does the page pass the document `name` to MSXML's `transformNode` as the stylesheet?
+    fn stylesheet(&self, name: &[u8]) -> bool {
+        TRANSFORM_ARG
+            .captures_iter(self.data)
+            .any(|c| c[1].eq_ignore_ascii_case(name))
     }
 
     /// Is `arg` (what follows an `eval`) one name, every definition of which builds a call of
@@ -1814,6 +1882,25 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
                 continue;
             }
             (None, vec![a.as_bytes()])
+        } else if let (Some(src), Some(cs)) = (c.name("src"), c.name("cs")) {
+            // the body the caller sent, or an upload's, copied as it is into a stream of the page
+            let src = src.as_bytes();
+            let body = src.len() >= 7
+                && src[src.len() - 7..].eq_ignore_ascii_case(b"request")
+                && (src.len() == 7 || !src[src.len() - 8].is_ascii_alphanumeric());
+            if !body
+                && !UPLOAD_SRC.is_match(src)
+                && !src.to_ascii_lowercase().ends_with(b"postedfile")
+                && !page.defined_as(src, *scope, &UPLOAD_SRC)
+            {
+                continue;
+            }
+            let name = cs.as_bytes();
+            let paths = streams
+                .entry((*scope, name.to_ascii_lowercase()))
+                .or_insert_with(|| page.stream_paths(name, *scope))
+                .clone();
+            (None, paths)
         } else {
             continue;
         };
@@ -1852,6 +1939,10 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             let mut p = first_arg(path);
             if let Some(m) = MAP_PATH.find(p) {
                 p = first_arg(&p[m.end()..]);
+            }
+            // (under the site's root: `MapPath("~/" + name)` is anywhere in the site)
+            if let Some(m) = SITE_ROOT.find(p) {
+                p = &p[m.end()..];
             }
             if page.whole_request(&WHOLE_REQUEST, p, *scope, &mut Memo::new(), &mut budget)
                 || content_whole

@@ -49,13 +49,25 @@ pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Licence and readme files that ship with a corpus are not samples.
+/// Licence and readme files that ship with a corpus are not samples. A name that ends in a
+/// server page's extension is a page whatever it starts with (`README.md.aspx`: a shell pulled
+/// out of a readme and named after it).
 pub fn is_documentation(path: &Path) -> bool {
+    const PAGE: &[&str] = &[
+        "asp", "aspx", "ashx", "asmx", "asa", "asax", "ascx", "cer", "cdx", "soap", "xamlx",
+        "cshtml", "vbhtml", "config",
+    ];
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    if name
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| PAGE.contains(&ext))
+    {
+        return false;
+    }
     let name = name.trim_start_matches('_');
     name.starts_with("license")
         || name.starts_with("licence")
@@ -717,5 +729,9 @@ mod tests {
         assert!(is_documentation(Path::new("x/README.txt")));
         assert!(is_documentation(Path::new("x/_copyright.txt")));
         assert!(!is_documentation(Path::new("x/shell.aspx")));
+        // a shell pulled out of a readme and named after it is a page
+        assert!(!is_documentation(Path::new("x/README.md.1.aspx")));
+        assert!(!is_documentation(Path::new("x/license.asp")));
+        assert!(is_documentation(Path::new("x/README.aspx.md")));
     }
 }

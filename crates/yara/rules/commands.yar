@@ -29,7 +29,7 @@ rule EXRAY_NET_Process_Start_Cmd
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
         $srv4 = "WebMethod" nocase
     condition:
         any of ($p*) and any of ($cmd*) and any of ($in*) and any of ($srv*)
@@ -86,7 +86,7 @@ rule EXRAY_Request_Process_Flow
 {
     meta:
         title = "Web shell: request data flows into a process command line"
-        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell, WinExec and the command methods of other components) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
+        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell, WinExec, a component's RemoteWinExec) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -104,13 +104,13 @@ rule EXRAY_Request_Process_Flow
         $p8 = /[^.a-z0-9_]Shell\s*\(/ nocase
         $p9 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
         $p10 = /Interaction\s*\.\s*Shell\s*\(/ nocase
-        $p11 = /WinExec|\.\s*(ExecCmd|RunCmd|CmdExec)\b/ nocase
+        $p11 = "WinExec" nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
         // the code of a page kept apart from it: a code-behind class or an App_Code module
-        $srv_code = /(:|\bInherits)\s*(System\.Web\.UI\.)?(Page|UserControl|MasterPage)\b|\bIHttpModule\b/
+        $srv_code = /(:|\bInherits)\s*[\w.]{0,60}(Page|PageBase|UserControl|MasterPage)\b|\bIHttpModule\b|:\s*(System\.Web\.)?HttpApplication\b/ nocase
         $srv4 = "WebMethod" nocase
     condition:
         any of ($srv*) and any of ($p*)
@@ -161,14 +161,16 @@ rule EXRAY_XSLT_Request_Stylesheet
         $t1 = /transformNode(ToObject)?\b/ nocase
         $t2 = /\bXslTransform\b/ nocase
         $t3 = "XslCompiledTransform" nocase
-        // XslCompiledTransform runs msxsl:script only when told to
-        $on = /XsltSettings\s*\(\s*\w+\s*,\s*true\s*\)|EnableScript\s*=\s*true|XsltSettings\s*\.\s*TrustedXslt/ nocase
+        $t4 = "XSLTemplate" nocase
+        // XslCompiledTransform runs msxsl:script only when told to (its second argument, by
+        // position or name, true or a variable)
+        $on = /XsltSettings\s*\([^,)]{1,60},\s*(enableScript\s*:\s*)?(true|[a-eg-z_]\w*)\s*\)|EnableScript\s*=\s*true|XsltSettings\s*\.\s*TrustedXslt/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
-        any of ($srv*) and ($t1 or $t2 or ($t3 and $on))
+        any of ($srv*) and ($t1 or $t2 or $t4 or ($t3 and $on))
 }
 
 rule EXRAY_SQL_Shell_Request_Flow
@@ -188,7 +190,7 @@ rule EXRAY_SQL_Shell_Request_Flow
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and any of ($x*)
 }
@@ -301,7 +303,7 @@ rule EXRAY_Tunnel_Socket_Session
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and $sock and $conn and $sess and all of ($io*) and $in
 }
@@ -366,7 +368,7 @@ rule EXRAY_NET_PowerShell_Runspace
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and any of ($ps*) and any of ($run*) and any of ($in*)
 }
@@ -400,7 +402,7 @@ rule EXRAY_Page_Starts_Download_Cradle
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         filesize < 256KB and any of ($srv*) and any of ($p*) and (($c1 and $c2) or $c3 or ($c4 and not $local_file) or $c5 or $c6)
 }
@@ -489,7 +491,7 @@ rule EXRAY_WMI_Process_Create
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and $class and any of ($wmi*) and ($create1 or $create3 or
             for any i in (1..#class) : (for any j in (1..#create2) : (@create2[j] > @class[i] and @create2[j] < @class[i] + 600)))
@@ -511,7 +513,7 @@ rule EXRAY_ASP_Object_From_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and ($asp or $net)
 }

@@ -122,7 +122,8 @@ rule EXRAY_JScript_Eval_Alias
         // {'E':eval} / f = eval; / return eval (a function that hands eval out)
         $alias = /([\[:=(,]\s*|return\s+)eval\s*[,;})\]\r\n]/
         // the same for the Function constructor (var F = Function; new F(code)())
-        $alias_fn = /([\[:=(,]\s*|return\s+)Function\s*[,;})\]\r\n]/
+        // (assigned, not compared: `v.constructor === Function` tests a type)
+        $alias_fn = /[\w\s]=\s*Function\s*[;\r\n]/
         // a word in the comma-separated list of a keyword filter ("…,executeglobal,eval,script,…")
         $kw = /[a-z_],eval,[a-z_]/
         $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
@@ -130,7 +131,7 @@ rule EXRAY_JScript_Eval_Alias
         $js3 = /<script[^>]{0,100}language\s*=\s*["']?(jscript|javascript|js)["'\s][^>]{0,100}runat\s*=\s*["']?server/ nocase
         $req = /request(\s*\.\s*(item|form|querystring|params|headers|cookies|get)){0,3}\s*[\[(]/ nocase
         // the request kept in a name first (var r = HttpContext.Current.Request)
-        $req_obj = /\.\s*Request\s*[;\r\n]/ nocase
+        $req_obj = /[=.]\s*Request\s*[;\r\n]/ nocase
     condition:
         any of ($js*) and #alias + #alias_fn > #kw and ($req or $req_obj)
 }

@@ -79,7 +79,7 @@ rule EXRAY_File_Dropper_Flow
     strings:
         $w1 = /\.(Write|WriteLine|WriteText)\b/ nocase
         $w2 = /\bFile\s*\.\s*(WriteAll|AppendAll)/ nocase
-        $w3 = /InputStream\s*\.\s*CopyTo/ nocase
+        $w3 = /\.\s*CopyTo(Async)?\s*\(/ nocase
         $f1 = /CreateTextFile|OpenTextFile|StreamWriter|FileStream|ADODB\.Stream|\bFile\s*\.\s*(WriteAll|AppendAll|Create|Open)/ nocase
         $in = /request\s*(\.\s*(item|form|querystring|params|cookies|headers|binaryread|inputstream|get)){0,2}\s*[\[(.]/ nocase
         $srv1 = "<%"
@@ -469,7 +469,7 @@ rule EXRAY_Upload_Request_Named
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         filesize < 16KB and any of ($srv*) and ($save or $save_box)
 }

@@ -79,7 +79,7 @@ rule EXRAY_NET_Remote_Assembly_Loader
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
         $srv4 = "WebMethod" nocase
     condition:
         any of ($srv*) and (($url_load and any of ($use*)) or ((any of ($get*) or for any i in (1..#text) : ($b64 in (@text[i] .. @text[i] + 400))) and any of ($load*) and any of ($use*)))
@@ -150,7 +150,7 @@ rule EXRAY_NET_Deserialize_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and any of ($f*) and $des
 }
@@ -181,9 +181,9 @@ rule EXRAY_NET_Deserialize_Request_Flow
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
         // the code of a page kept apart from it: a code-behind class or an App_Code module
-        $srv_code = /(:|\bInherits)\s*(System\.Web\.UI\.)?(Page|UserControl|MasterPage)\b|\bIHttpModule\b/
+        $srv_code = /(:|\bInherits)\s*[\w.]{0,60}(Page|PageBase|UserControl|MasterPage)\b|\bIHttpModule\b|:\s*(System\.Web\.)?HttpApplication\b/ nocase
     condition:
         any of ($srv*) and not $viewstate and ((any of ($f*) and $call) or $json or $xaml)
 }
@@ -205,7 +205,7 @@ rule EXRAY_NET_Dynamic_PInvoke
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and $module and ($pinvoke or $native)
 }
@@ -250,7 +250,7 @@ rule EXRAY_NET_Script_Engine_Eval
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and ($roslyn or ($dm and $il and $emit and $bytes))
 }
@@ -277,7 +277,7 @@ rule EXRAY_NET_Reflection_Request
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         filesize < 256KB and any of ($srv*) and 2 of ($r*) and $inv and $open1
 }
@@ -298,7 +298,7 @@ rule EXRAY_NET_Assembly_Load_Request_Path
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         filesize < 256KB and any of ($srv*) and $load
 }

@@ -206,11 +206,12 @@ rule EXRAY_CS_Verbatim_Identifier_Evasion
         confidence = "high"
         attack = "T1505.003, T1027"
     strings:
-        $v = /(\.|\bnew[ \t]+)@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
+        // (after a dot, spaces allowed; not `new @X`, which in a Razor page is markup and an expression)
+        $v = /\.\s*@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
-        $srv_razor = /(\n|^)[ \t]*@(\{|using[ \t]+System|functions[ \t]*\{|inherits[ \t])/
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
         any of ($srv*) and $v
 }

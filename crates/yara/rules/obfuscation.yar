@@ -206,8 +206,9 @@ rule EXRAY_CS_Verbatim_Identifier_Evasion
         confidence = "high"
         attack = "T1505.003, T1027"
     strings:
-        // (after a dot, spaces allowed; not `new @X`, which in a Razor page is markup and an expression)
-        $v = /\.\s*@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
+        // (right after a dot: `. @X` and `new @X` are also a sentence or markup followed by an
+        // expression in a Razor page)
+        $v = /\w\.@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase

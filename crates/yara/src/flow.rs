@@ -749,9 +749,10 @@ static VISITOR: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 /// Request data: `Request(…)`, `Request[…]`, `Request.Form…` and the other collections, the raw
-/// body; also reached through any object's member (`Context.`, `HttpContext.Current.`, `this.`, `ctx.`); and the
-/// view state, which the client sends back; and the request object kept whole in a name. (`request.responseText` of a browser script's
-/// XMLHttpRequest named `request` is not it.) The session is not request data of itself: a
+/// body; also reached through any object's member (`Context.`, `HttpContext.Current.`, `this.`,
+/// `ctx.`); the view state, which the client sends back; and the request object kept whole in a
+/// name. (`request.responseText` of a browser script's XMLHttpRequest named `request` is not
+/// it.) The session is not request data of itself: a
 /// value read from it is what the page stored under its key (see [`session_keys`]), and
 /// what other pages stored (a login page's user, a connection string) is the application's.
 const REQUEST_SRC: &str = concat!(
@@ -1933,7 +1934,9 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
                     let owner = src[..m.start()].trim_ascii_end();
                     let body = owner.len() >= 7
                         && owner[owner.len() - 7..].eq_ignore_ascii_case(b"request")
-                        && (owner.len() == 7 || !owner[owner.len() - 8].is_ascii_alphanumeric());
+                        && (owner.len() == 7
+                            || !(owner[owner.len() - 8].is_ascii_alphanumeric()
+                                || owner[owner.len() - 8] == b'_'));
                     body || UPLOAD_SRC.is_match(owner)
                         || owner.to_ascii_lowercase().ends_with(b"postedfile")
                         || page.defined_as(owner, *scope, &UPLOAD_SRC)

@@ -407,13 +407,12 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                 if MAP_PATH.is_match(rest) {
                     continue;
                 }
-                let loads_text = m.as_bytes().to_ascii_lowercase().windows(7).any(|w| w == b"loadxml");
                 let fa = first_arg(rest);
                 let reader = XML_READER.is_match(fa)
                     || ONE_NAME.captures(fa).is_some_and(|n| {
                         page.defined_as(&n[1], *scope, &XML_READER)
                     });
-                if !loads_text && !reader {
+                if c.name("xml").is_none() && !reader {
                     // the raw body itself (`xsl.load Request`)
                     if BARE_REQUEST.is_match(fa) {
                         return true;
@@ -442,7 +441,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                     receivers
                         .iter()
                         .map(|(g, _)| *g)
-                        .chain(["xsl"])
+                        .chain(["xsl", "xml"])
                         .all(|g| c.name(g).is_none_or(|r| c.get(i) != Some(r)))
                         && (!recordset || c.name("second") == c.get(i))
                 })
@@ -590,9 +589,10 @@ static DESERIALIZE_SINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)(?:\.\s*(?:deserialize|deserializeobject|readobject)\s*(?:<[^>]*>\s*)?\(|\bxaml(?:reader|services)\s*\.\s*(?:parse|load)\s*\()(.*)$").unwrap()
 });
 /// Where a page loads a stylesheet (see [`Check::RequestToXslt`]): `x.Load(…)`, `x.loadXML …`,
-/// `x.load …` (the receiver, `xsl`, is checked to be an XSLT processor or a stylesheet).
+/// `x.load …` (the receiver, `xsl`, is checked to be an XSLT processor or a stylesheet; `xml`
+/// is there when the call loads text, not a path).
 static XSLT_SINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)\b(?P<xsl>[a-z_]\w*)\s*\.\s*load(?:xml)?\b\s*\(?(.+)$").unwrap()
+    Regex::new(r"(?i-u)\b(?P<xsl>[a-z_]\w*)\s*\.\s*load(?P<xml>xml)?\b\s*\(?(.+)$").unwrap()
 });
 /// What an XSLT processor of .NET is defined as (MSXML's stylesheets are documents, known by
 /// their use: see [`TRANSFORM_ARG`]).
@@ -679,6 +679,10 @@ static BODY_STREAM: LazyLock<Regex> = LazyLock::new(|| {
 static BODY_DEF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)\brequest\s*\.\s*(?:inputstream|getbufferless(?:input)?stream)\b|(?:\.\s*postedfile|\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\)))\s*\.\s*inputstream\b").unwrap()
 });
+/// The request object at the end of a chain (`c.Request`, not `my_request`).
+static ENDS_REQUEST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\brequest$").unwrap());
+/// A name that says it holds an upload (`myPostedFile`).
+static POSTED_FILE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)postedfile$").unwrap());
 /// What an upload object was defined as (`Request.Files[0]`, `x.PostedFile`).
 static UPLOAD_SRC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)request\s*\.\s*files\b|\.\s*postedfile\b").unwrap());
@@ -1425,6 +1429,14 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// Is `x` an upload: `Request.Files[0]`, `x.PostedFile`, the bare `PostedFile`, or a name
+    /// defined as one of these?
+    fn is_upload(&self, x: &[u8], scope: usize) -> bool {
+        UPLOAD_SRC.is_match(x)
+            || x.eq_ignore_ascii_case(b"postedfile")
+            || self.defined_as(x, scope, &UPLOAD_SRC)
+    }
+
     /// Does the page pass the document `name` to MSXML's `transformNode` as the stylesheet (or
     /// make it an `XSLTemplate`'s)?
     fn stylesheet(&self, name: &[u8]) -> bool {
@@ -1883,6 +1895,12 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
     let mut budget = MAX_WORK;
     // the paths of each stream, read once per name (a page writes its response a thousand times)
     let mut streams: HashMap<(usize, Vec<u8>), Vec<&[u8]>> = HashMap::new();
+    let mut paths_of = |name: &[u8], scope: usize| {
+        streams
+            .entry((scope, name.to_ascii_lowercase()))
+            .or_insert_with(|| page.stream_paths(name, scope))
+            .clone()
+    };
     for (st, scope) in &page.statements {
         let text = &data[st.clone()];
         let lead = text.trim_ascii_start();
@@ -1903,11 +1921,10 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             if name.eq_ignore_ascii_case(b"response") {
                 continue;
             }
-            let paths = streams
-                .entry((*scope, name.to_ascii_lowercase()))
-                .or_insert_with(|| page.stream_paths(name, *scope))
-                .clone();
-            (Some(c.name("c1").map_or(&[][..], |m| m.as_bytes())), paths)
+            (
+                Some(c.name("c1").map_or(&[][..], |m| m.as_bytes())),
+                paths_of(name, *scope),
+            )
         } else if let (Some(p), Some(v)) = (c.name("p2"), c.name("c2")) {
             (Some(v.as_bytes()), vec![p.as_bytes()])
         } else if let Some(a) = c.name("a3") {
@@ -1916,11 +1933,7 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             (Some(rest.strip_prefix(b",").unwrap_or(rest)), vec![path])
         } else if let (Some(u), Some(a)) = (c.name("up"), c.name("a4")) {
             // an upload's SaveAs writes what the caller sent
-            let upload = u.as_bytes();
-            if !UPLOAD_SRC.is_match(upload)
-                && !upload.eq_ignore_ascii_case(b"postedfile")
-                && !page.defined_as(upload, *scope, &UPLOAD_SRC)
-            {
+            if !page.is_upload(u.as_bytes(), *scope) {
                 continue;
             }
             (None, vec![a.as_bytes()])
@@ -1932,26 +1945,16 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             let from_body = match BODY_STREAM.find(src) {
                 Some(m) => {
                     let owner = src[..m.start()].trim_ascii_end();
-                    let body = owner.len() >= 7
-                        && owner[owner.len() - 7..].eq_ignore_ascii_case(b"request")
-                        && (owner.len() == 7
-                            || !(owner[owner.len() - 8].is_ascii_alphanumeric()
-                                || owner[owner.len() - 8] == b'_'));
-                    body || UPLOAD_SRC.is_match(owner)
-                        || owner.to_ascii_lowercase().ends_with(b"postedfile")
-                        || page.defined_as(owner, *scope, &UPLOAD_SRC)
+                    ENDS_REQUEST.is_match(owner)
+                        || POSTED_FILE.is_match(owner)
+                        || page.is_upload(owner, *scope)
                 }
                 None => page.defined_as(src, *scope, &BODY_DEF),
             };
             if !from_body {
                 continue;
             }
-            let name = cs.as_bytes();
-            let paths = streams
-                .entry((*scope, name.to_ascii_lowercase()))
-                .or_insert_with(|| page.stream_paths(name, *scope))
-                .clone();
-            (None, paths)
+            (None, paths_of(cs.as_bytes(), *scope))
         } else {
             continue;
         };

@@ -86,7 +86,7 @@ rule EXRAY_Request_Process_Flow
 {
     meta:
         title = "Web shell: request data flows into a process command line"
-        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell, WinExec, a component's RemoteWinExec) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
+        description = "A server page starts a process (Process.Start, a ProcessStartInfo's FileName/Arguments, the Exec/Run/ShellExecute of a WScript.Shell or Shell.Application it created, WMI Win32_Process.Create, VB Shell, WinExec, a component's RemoteWinExec, ShellExecute or CreateProcess imported by P/Invoke, under their names or an alias of the page's own) and the page's own assignments, functions and collections carry request data into the command line, whatever the names in between and whether or not it runs cmd.exe or shows the output. An application does not start programs named by its visitors."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -105,6 +105,8 @@ rule EXRAY_Request_Process_Flow
         $p9 = /StartInfo\s*\.\s*(FileName|Arguments)/ nocase
         $p10 = /Interaction\s*\.\s*Shell\s*\(/ nocase
         $p11 = "WinExec" nocase
+        // shell32's ShellExecute and kernel32's CreateProcess imported by P/Invoke
+        $p12 = /ShellExecute|CreateProcess/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase

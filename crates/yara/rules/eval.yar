@@ -112,7 +112,7 @@ rule EXRAY_JScript_Eval_Alias
 {
     meta:
         title = "Web shell: server-side JScript passes eval around as a value"
-        description = "Server-side JScript stores eval or the Function constructor in a variable or object ({'E':eval}, var f = eval, var F = Function) and reads request data: the China Chopper \"customize\" server scripts call eval through the alias so that no eval( appears."
+        description = "Server-side JScript stores eval or the Function constructor in a variable or object ({'E':eval}, var f = eval, var F = Function, (function(){}).constructor) and reads request data: the China Chopper \"customize\" server scripts call eval through the alias so that no eval( appears."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -124,6 +124,9 @@ rule EXRAY_JScript_Eval_Alias
         // the same for the Function constructor (var F = Function; new F(code)())
         // (assigned, not compared: `v.constructor === Function` tests a type)
         $alias_fn = /[\w\s]=\s*Function\s*[;\r\n]/
+        // the Function constructor reached through an object's constructor
+        // ((function(){}).constructor, [].constructor.constructor, Function.prototype.constructor)
+        $alias_ctor = /\(\s*function\s*\(\s*\)\s*\{\s*\}\s*\)\s*\.\s*constructor\b|\.\s*constructor\s*\.\s*constructor\b|\bFunction\s*\.\s*prototype\s*\.\s*constructor\b/
         // a word in the comma-separated list of a keyword filter ("…,executeglobal,eval,script,…")
         $kw = /[a-z_],eval,[a-z_]/
         $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase
@@ -133,7 +136,7 @@ rule EXRAY_JScript_Eval_Alias
         // the request kept in a name first (var r = HttpContext.Current.Request)
         $req_obj = /[=.]\s*Request\s*[;\r\n]/ nocase
     condition:
-        any of ($js*) and #alias + #alias_fn > #kw and ($req or $req_obj)
+        any of ($js*) and #alias + #alias_fn + #alias_ctor > #kw and ($req or $req_obj)
 }
 
 rule EXRAY_JScript_Service_Eval

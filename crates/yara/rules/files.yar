@@ -474,6 +474,27 @@ rule EXRAY_Upload_Request_Named
         filesize < 16KB and any of ($srv*) and ($save or $save_box)
 }
 
+rule EXRAY_Upload_Saved_As_Script
+{
+    meta:
+        title = "Web shell: upload saved as a script page"
+        description = "A server page saves an uploaded file (SaveAs of Request.Files, a FileUpload or an upload component's file) under a name that ends in a script extension IIS runs (.aspx, .asp, .ashx, .asmx, .cer, .config, ...): whatever the caller sends becomes a page of the site. An application stores uploads as data (images, documents) or under the upload's own checked name."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "high"
+        attack = "T1505.003, T1105"
+    strings:
+        $save_script = /\.SaveAs(\s*\(|\s+)[^;\r\n]{0,160}\.(aspx|asp|ashx|asmx|asa|asax|ascx|cer|cdx|config|cshtml|vbhtml|soap|svc)["']\s*\)?/ nocase
+        $up = /Request\s*\.\s*Files|PostedFile|FileUpload|\.HasFile|Upload/ nocase
+        $srv1 = "<%"
+        $srv2 = "runat" nocase
+        $srv3 = "IHttpHandler" nocase
+        $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
+    condition:
+        any of ($srv*) and $save_script and $up
+}
+
 rule EXRAY_Config_Copied_To_Served_File
 {
     meta:

@@ -209,10 +209,32 @@ rule EXRAY_CS_Verbatim_Identifier_Evasion
         // (right after a dot: `. @X` and `new @X` are also a sentence or markup followed by an
         // expression in a Razor page)
         $v = /\w\.@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
+        // (spaced after the dot: `Process. @Start(i)`, counted outside Razor pages)
+        $v_spaced = /\w\.[ \t]{1,8}@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
         $srv_razor = /(\n|^)[ \t]*@(\{|\(|using[ \t]+System|functions[ \t]*\{|inherits[ \t]|Code\b|Imports[ \t]|if[ \t]*\(|foreach[ \t]*\()/
     condition:
-        any of ($srv*) and $v
+        any of ($srv*) and ($v or ($v_spaced and not $srv_razor))
+}
+
+rule EXRAY_CS_Unicode_Escape_Evasion
+{
+    meta:
+        title = "Web shell: C# Unicode escapes spell plain letters of server code"
+        description = "A server page spells ordinary ASCII letters of its identifiers or strings as C# Unicode escapes (System.Diagnostics.Pro\\u0063ess, \"cm\\u0064.exe\"): the compiler reads the plain names, while text searches for Process or cmd.exe no longer match. Escapes are for characters a keyboard or a code page cannot carry, never for the letters of a name."
+        family = "generic"
+        stage = "foothold"
+        severity = "high"
+        confidence = "medium"
+        attack = "T1505.003, T1027"
+    strings:
+        // a letter escaped next to a letter or digit of the same word
+        $e = /[A-Za-z0-9_]\\u00(4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])|\\u00(4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])[A-Za-z0-9_]/
+        $cs1 = /Language\s*=\s*"?\s*(C#|CSharp)/ nocase
+        $cs2 = /<script[^>]{0,60}runat\s*=\s*"?server/ nocase
+        $cs3 = "IHttpHandler" nocase
+    condition:
+        any of ($cs*) and $e
 }

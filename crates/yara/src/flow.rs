@@ -272,7 +272,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::AssembledExec => (&EXEC_SINK, &[&ASSEMBLY]),
         Check::DecoderExec => (&EXEC_SINK, &[&DECODER]),
         Check::RequestToConnection => (&CONN_SINK, &[typed]),
-        Check::RequestToProcess => (&PROC_SINK, &[typed]),
+        Check::RequestToProcess => (page.proc_sink.as_ref().unwrap_or(&PROC_SINK), &[typed]),
         Check::RequestToSql => (&SQL_SINK, &[]),
         Check::ConnectionIsRequest => (&CONN_SINK, &[]),
         Check::RequestInSql => (&SQL_SINK, &[typed, &SPLICED_NAME]),
@@ -489,6 +489,10 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
                 } else {
                     page.slice_has_all(arg, *scope, patterns, MAX_DEPTH, &mut memo, &mut budget)
                         .unwrap_or(true)
+                        // or the command is a parameter of the statement the caller fills
+                        // (`xp_cmdshell @c` with `cmd.Parameters.AddWithValue("@c", Request["q"])`)
+                        || check == Check::RequestInShellSql
+                            && page.shell_sql_param(arg, *scope, typed, &mut budget)
                 };
             if r {
                 tracing::trace!(?check, sink = %String::from_utf8_lossy(text), "data-flow check holds");
@@ -554,16 +558,30 @@ static SQL_SINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// What starts a process (see [`Check::RequestToProcess`]). `FileName` is a sink only as a
 /// property (`si.FileName =`, `…, FileName =`): a classic ASP variable called `filename` is not.
-static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| {
+static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(PROC_SINK_SRC).unwrap());
+/// The text of [`PROC_SINK`], which a page that imports a process API under a name of its own
+/// extends with that name (see [`process_aliases`]).
+const PROC_SINK_SRC: &str = concat!(
+    r"(?i-u)(?:\bprocess\s*\.\s*start\b\s*\((.+)$",
+    r"|\bprocessstartinfo\s*\((.+)$",
+    r"|(?:[.,]\s*(?:arguments|filename)|^\s*arguments)\s*=\s*(.+)$",
+    r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
+    r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
+    r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$",
+    // kernel32's WinExec by P/Invoke, and a component's (`o.RemoteWinExec Request("c")`)
+    r"|\b\w*winexec\b\s*\(?(.+)$",
+    // shell32's ShellExecute and kernel32's CreateProcess by P/Invoke, called by their names
+    r"|(?:^|[^.\w])(?:shellexecute(?:ex)?[aw]?|createprocess(?:asuser|withlogon|withtoken)?[aw]?)\s*\((.+)$)"
+);
+/// A P/Invoke import of a process API under a name of the page's own: C#'s
+/// `[DllImport("kernel32", EntryPoint = "WinExec")] static extern int Run(…)` (the name in
+/// `name`) and VB's `Declare Function Run Lib "kernel32" Alias "WinExec"` (in `vb`).
+static PROCESS_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i-u)(?:\bprocess\s*\.\s*start\b\s*\((.+)$",
-        r"|\bprocessstartinfo\s*\((.+)$",
-        r"|(?:[.,]\s*(?:arguments|filename)|^\s*arguments)\s*=\s*(.+)$",
-        r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
-        r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
-        r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$",
-        // kernel32's WinExec by P/Invoke, and a component's (`o.RemoteWinExec Request("c")`)
-        r"|\b\w*winexec\b\s*\(?(.+)$)"
+        r#"(?i-u)\bentrypoint\s*:?=\s*"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)"[^\]>]{0,200}[\]>]"#,
+        r"[^;{}]{0,300}?\bextern\s+[\w.\[\]]+\s+(?P<name>[a-z_]\w*)\s*\(",
+        r#"|\b(?:function|sub)\s+(?P<vb>[a-z_]\w*)\s+lib\s+"[^"\r\n]*"\s+alias\s+"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)""#,
+        r#"|<dllimport\s*\([^)\r\n]{0,200}entrypoint\s*:=\s*"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)"[^>]{0,200}>[^(]{0,200}?\b(?:function|sub)\s+(?P<vbn>[a-z_]\w*)\s*\("#
     ))
     .unwrap()
 });
@@ -617,6 +635,17 @@ static BARE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
 /// list of forbidden words, `"xp_cmdshell"`, is none of these).
 static SHELL_SQL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)\bxp_cmdshell\s*(?:n?'|@|\x22\s*[&+]\s*[a-z_(])|\bxp_cmdshell\s+\x22|\bsp_oa(?:create|method)\s+(?:n?'|@)"#).unwrap()
+});
+/// A statement that binds a parameter of a SQL command: `Parameters.AddWithValue("@c", x)`,
+/// `Parameters.Add("@c", SqlDbType.NVarChar).Value = x`, `Parameters.Add(new SqlParameter("@c",
+/// x))` (name in 1, value in 2), `Parameters["@c"].Value = x`, `Parameters("@c").Value = x`
+/// (name in 3, value in 4).
+static SQL_PARAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"(?i-u)\bparameters\s*(?:\.\s*add(?:withvalue)?\s*\(\s*(?:new\s+[\w.]*parameter\s*\(\s*)?"@?(\w+)"\s*,(.+)$"#,
+        r#"|[\[(]\s*"@?(\w+)"\s*[\])]\s*\.\s*value\s*=(.+)$)"#
+    ))
+    .unwrap()
 });
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
@@ -1129,6 +1158,9 @@ struct Page<'a> {
     /// An ASP.NET page in C# or VB, where `Eval` is data binding (see [`NET_NO_EVAL`]): its
     /// directive opens the page, and nothing in it names JScript.
     binds_eval: bool,
+    /// Where the page imports a process API under a name of its own, [`PROC_SINK`] with that
+    /// name's calls too (see [`process_aliases`]).
+    proc_sink: Option<Regex>,
 }
 
 impl<'a> Page<'a> {
@@ -1370,6 +1402,7 @@ impl<'a> Page<'a> {
             saturated,
             server,
             controls: server_controls(data),
+            proc_sink: process_aliases(data),
             binds_eval: NET_NO_EVAL.is_match(data) && !JSCRIPT_LANGUAGE.is_match(data),
         }
     }
@@ -1437,13 +1470,70 @@ impl<'a> Page<'a> {
             || self.defined_as(x, scope, &UPLOAD_SRC)
     }
 
+    /// Does the SQL `arg` (of scope `scope`) run, through `xp_cmdshell` or `sp_OAMethod`, a
+    /// parameter of the statement (`@c`) that the page binds to what the caller typed
+    /// (`Parameters.AddWithValue("@c", x)`, `Parameters["@c"].Value = x`, `new SqlParameter("@c",
+    /// x)` added to the command)?
+    fn shell_sql_param(&self, arg: &[u8], scope: usize, typed: &Regex, budget: &mut usize) -> bool {
+        let mut names = Vec::new();
+        for (st, st_scope) in &self.statements {
+            let text = &self.data[st.clone()];
+            let Some(c) = SQL_PARAM.captures(text) else {
+                continue;
+            };
+            let (Some(name), Some(value)) =
+                (c.get(1).or_else(|| c.get(3)), c.get(2).or_else(|| c.get(4)))
+            else {
+                continue;
+            };
+            if self
+                .slice_has_all(
+                    value.as_bytes(),
+                    *st_scope,
+                    &[typed],
+                    MAX_DEPTH,
+                    &mut Memo::new(),
+                    budget,
+                )
+                .unwrap_or(true)
+            {
+                names.push(regex::escape(&String::from_utf8_lossy(name.as_bytes())));
+            }
+            if names.len() >= 20 {
+                break;
+            }
+        }
+        if names.is_empty() {
+            return false;
+        }
+        let Ok(run) = Regex::new(&format!(
+            r"(?i-u)\b(?:xp_cmdshell|sp_oamethod)\b[^;\r\n]{{0,80}}@(?:{})\b",
+            names.join("|")
+        )) else {
+            return false;
+        };
+        self.slice_has_all(arg, scope, &[&run], MAX_DEPTH, &mut Memo::new(), budget)
+            .unwrap_or(true)
+    }
+
     /// Does the page pass the document `name` to MSXML's `transformNode` as the stylesheet (or
-    /// make it an `XSLTemplate`'s)?
+    /// make it an `XSLTemplate`'s), itself or a copy of it (`Set b = a` … `transformNode(b)`)?
     fn stylesheet(&self, name: &[u8]) -> bool {
         TRANSFORM_ARG.captures_iter(self.data).any(|c| {
-            c.get(1)
-                .or_else(|| c.get(2))
-                .is_some_and(|m| m.as_bytes().eq_ignore_ascii_case(name))
+            c.get(1).or_else(|| c.get(2)).is_some_and(|m| {
+                let t = m.as_bytes();
+                t.eq_ignore_ascii_case(name)
+                    || self
+                        .defs
+                        .iter()
+                        .filter(|((_, k), _)| k.eq_ignore_ascii_case(t))
+                        .flat_map(|(_, defs)| defs)
+                        .any(|(r, _)| {
+                            ONE_NAME
+                                .captures(&self.data[r.clone()])
+                                .is_some_and(|n| n[1].eq_ignore_ascii_case(name))
+                        })
+            })
         })
     }
 
@@ -1990,24 +2080,17 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             }
         };
         for path in paths {
-            let mut p = first_arg(path);
-            if let Some(m) = MAP_PATH.find(p) {
-                p = first_arg(&p[m.end()..]);
-            }
-            // (under the site's root: `MapPath("~/" + name)` is anywhere in the site)
-            if let Some(m) = SITE_ROOT.find(p) {
-                p = &p[m.end()..];
-            }
-            if page.whole_request(&WHOLE_REQUEST, p, *scope, &mut Memo::new(), &mut budget)
-                || content_whole
-                    && page.slice_has_all(
-                        path,
-                        *scope,
-                        &[&SCRIPT_LITERAL],
-                        MAX_DEPTH,
-                        &mut Memo::new(),
-                        &mut budget,
-                    ) == Some(true)
+            if site_names(first_arg(path)).into_iter().any(|p| {
+                page.whole_request(&WHOLE_REQUEST, p, *scope, &mut Memo::new(), &mut budget)
+            }) || content_whole
+                && page.slice_has_all(
+                    path,
+                    *scope,
+                    &[&SCRIPT_LITERAL],
+                    MAX_DEPTH,
+                    &mut Memo::new(),
+                    &mut budget,
+                ) == Some(true)
             {
                 return Some(st.clone());
             }
@@ -2015,6 +2098,64 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
     }
     None
 }
+
+/// What names the file of a path (`path`, a call's first argument) as a whole, or within the
+/// site's root (which is anywhere in the site): the path itself; the argument of its
+/// `MapPath(…)` without a root literal joined in front (`MapPath("~/" + name)`); what is joined
+/// after a `MapPath` of the root (`MapPath("/") + name`, `MapPath(".") & "\" & name`); the last
+/// part of a `Path.Combine` whose first is such a root.
+fn site_names(path: &[u8]) -> Vec<&[u8]> {
+    let mut p = path;
+    let mut out: Vec<&[u8]> = Vec::new();
+    if let Some(m) = PATH_COMBINE.find(p) {
+        let mut parts = Vec::new();
+        let mut rest = &p[m.end()..];
+        while parts.len() < 8 {
+            let a = first_arg(rest);
+            parts.push(a);
+            match rest.get(a.len()) {
+                Some(b',') => rest = &rest[a.len() + 1..],
+                _ => break,
+            }
+        }
+        if let [root, .., last] = parts[..] {
+            if site_names(root).iter().any(|r| ROOT_LITERAL.is_match(r)) {
+                out.push(last);
+            }
+        }
+        return out;
+    }
+    if let Some(m) = MAP_PATH.find(p) {
+        let inner = first_arg(&p[m.end()..]);
+        let after = &p[(m.end() + inner.len() + 1).min(p.len())..];
+        if ROOT_LITERAL.is_match(inner) {
+            if let Some(j) = ROOT_JOIN.find(after) {
+                out.push(&after[j.end()..]);
+            }
+        }
+        p = inner;
+    }
+    // (under the site's root: `MapPath("~/" + name)` is anywhere in the site)
+    if let Some(m) = SITE_ROOT.find(p) {
+        p = &p[m.end()..];
+    }
+    out.push(p);
+    out
+}
+
+/// `Path.Combine(` at the start of a path.
+static PATH_COMBINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:system\s*\.\s*)?io\s*\.\s*)?path\s*\.\s*combine\s*\(")
+        .unwrap()
+});
+/// A literal that is the site's root or the page's folder as a whole: `"/"`, `"~/"`, `"."`,
+/// `""`, `"\"`.
+static ROOT_LITERAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*(?:@?"~?[/\\.]{0,2}"|'~?[/.]{0,2}')\s*$"#).unwrap());
+/// The join after a root's `MapPath(…)`, with any separators joined on (`) + `, `) & "\" & `).
+static ROOT_JOIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\s*[+&]\s*(?:(?:@?"[/\\]{1,2}"|'[/\\]{1,2}')\s*[+&]\s*)?"#).unwrap()
+});
 
 /// The first argument of a call whose arguments start `arg`: up to a comma at its own depth or
 /// the parenthesis that closes the call (`Request("d")).Files` gives `Request("d")`), literals
@@ -2041,6 +2182,34 @@ fn first_arg(arg: &[u8]) -> &[u8] {
         }
     }
     arg
+}
+
+/// [`PROC_SINK`] with the calls of the names a page imports a process API under
+/// ([`PROCESS_IMPORT`]), where it has any.
+fn process_aliases(data: &[u8]) -> Option<Regex> {
+    let mut names: Vec<String> = PROCESS_IMPORT
+        .captures_iter(data)
+        .filter_map(|c| {
+            c.name("name")
+                .or_else(|| c.name("vb"))
+                .or_else(|| c.name("vbn"))
+        })
+        .map(|m| regex::escape(&String::from_utf8_lossy(m.as_bytes())))
+        .collect();
+    names.sort();
+    names.dedup();
+    names.truncate(20);
+    if names.is_empty() {
+        return None;
+    }
+    let src = PROC_SINK_SRC
+        .strip_suffix(')')
+        .expect("PROC_SINK_SRC ends its group");
+    Regex::new(&format!(
+        r"{src}|(?:^|[^.\w])(?:{})\s*\((.+)$)",
+        names.join("|")
+    ))
+    .ok()
 }
 
 /// [`REQUEST_OR_BOX`] with the values of the page's server-side HTML inputs, by their ids.

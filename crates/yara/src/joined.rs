@@ -11,13 +11,23 @@
 //! - reads typographic quotes as the ASCII ones (`“e”+“v”` in UTF-8 or in GB2312/GBK, where a page
 //!   copied through a Chinese blog or editor carries them);
 //! - removes every join of two string literals on one line (`"` blanks `&` or `+` blanks `"`, and
-//!   `'` blanks `+` blanks `'`), which turns `"WScrip"&"t.Shell"` into `"WScript.Shell"`.
+//!   `'` blanks `+` blanks `'`), which turns `"WScrip"&"t.Shell"` into `"WScript.Shell"`;
+//! - closes the gap between two code blocks that split one expression (`<%eval%><%(Request.%>
+//!   <%Item["p"],"unsafe");%>`: the engine reads the blocks as one script, so the call runs),
+//!   where the first ends in `.`, `(`, `[`, `,`, `+` or `&`, or the second starts with `(` or `.`.
 //!
 //! Only files that hold one of these get this scan (a page saved as UTF-16 gets it of its text,
 //! see [`crate::wide`]), and only up to [`MAX_JOINED_VIEW`]
 //! bytes (one-liners, droppers and mid-size pages are where the splitting hides the names; a large
 //! kit carries many other signals); a match found only in the view says so, and its offset is
 //! mapped back to the file.
+
+/// A view of a text (and, for each of its bytes, the offset in the file it came from).
+type View = (Vec<u8>, Vec<u32>);
+
+/// One pass over a text (itself a view when the map is given) that gives a view, or `None` when
+/// it changes nothing.
+type Step = fn(&[u8], Option<&[u32]>) -> Option<View>;
 
 /// Files larger than this get no joined view (it would add their size to the scan once more).
 pub const MAX_JOINED_VIEW: usize = 64 * 1024;
@@ -33,13 +43,65 @@ pub fn joined(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     if data.len() > MAX_JOINED_VIEW {
         return None;
     }
-    match tokens(data) {
-        None => join_literals(data, None),
-        Some((norm, map1)) => match join_literals(&norm, Some(&map1)) {
-            Some(v) => Some(v),
-            None => Some((norm, map1)),
-        },
+    let steps: [Step; 2] = [join_literals, join_blocks];
+    let mut view = tokens(data);
+    for step in steps {
+        let next = match &view {
+            Some((v, m)) => step(v, Some(m)),
+            None => step(data, None),
+        };
+        if next.is_some() {
+            view = next;
+        }
     }
+    view
+}
+
+/// `data` with the gap between two code blocks that split one expression closed (see the
+/// module's text): `%>`, white space and `<%` become one space. `map`, when `data` is itself a
+/// view, carries the offsets back to the file.
+fn join_blocks(data: &[u8], map_in: Option<&[u32]>) -> Option<View> {
+    let back = |i: usize| map_in.map_or(i as u32, |m| m[i]);
+    let mut out: Vec<u8> = Vec::new();
+    let mut map: Vec<u32> = Vec::new();
+    let mut from = 0usize;
+    for at in memchr::memmem::find_iter(data, b"%>") {
+        if at < from {
+            continue;
+        }
+        let mut k = at + 2;
+        while k < data.len() && data[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        if data.get(k..k + 2) != Some(b"<%") {
+            continue;
+        }
+        let mut n = k + 2;
+        // (an output, directive, binding or comment block is no continuation of code)
+        if matches!(data.get(n), Some(b'=' | b'@' | b'#' | b':' | b'-')) {
+            continue;
+        }
+        while n < data.len() && (data[n] == b' ' || data[n] == b'\t') {
+            n += 1;
+        }
+        let before = data[..at].iter().rev().find(|b| !b.is_ascii_whitespace());
+        let splits = matches!(before, Some(b'.' | b'(' | b'[' | b',' | b'+' | b'&'))
+            || matches!(data.get(n), Some(b'(' | b'.'));
+        if !splits {
+            continue;
+        }
+        out.extend_from_slice(&data[from..at]);
+        map.extend((from..at).map(back));
+        out.push(b' ');
+        map.push(back(at));
+        from = k + 2;
+    }
+    if from == 0 {
+        return None;
+    }
+    out.extend_from_slice(&data[from..]);
+    map.extend((from..data.len()).map(back));
+    Some((out, map))
 }
 
 /// `data` with short block comments dropped and typographic quotes read as ASCII ones, or `None`
@@ -187,6 +249,17 @@ mod tests {
 
     fn view(s: &str) -> Option<String> {
         joined(s.as_bytes()).map(|(v, _)| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn closes_code_blocks_that_split_an_expression() {
+        assert_eq!(
+            view(r#"<%@page Language=JS%><%eval%><%(Request.%><%Item["pass"],"unsafe");%>"#)
+                .as_deref(),
+            Some(r#"<%@page Language=JS%><%eval (Request. Item["pass"],"unsafe");%>"#)
+        );
+        // blocks that end their statements stay apart
+        assert_eq!(view("<% If a Then %>\n<% b = 1 %><%= b %>"), None);
     }
 
     #[test]

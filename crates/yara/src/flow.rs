@@ -2364,7 +2364,7 @@ fn scan_code(text: &[u8], mut stop: impl FnMut(u8, i64) -> bool) -> Option<usize
 /// [`PROC_SINK`] with the calls of the names a page imports a process API under
 /// ([`PROCESS_IMPORT`]), where it has any.
 fn process_aliases(data: &[u8]) -> Option<Regex> {
-    let mut names: Vec<String> = PROCESS_IMPORT
+    let names: Vec<String> = PROCESS_IMPORT
         .captures_iter(data)
         .filter_map(|c| {
             ["name", "own", "vb", "vbo", "vbn", "vbno"]
@@ -2373,35 +2373,33 @@ fn process_aliases(data: &[u8]) -> Option<Regex> {
         })
         .map(|m| regex::escape(&String::from_utf8_lossy(m.as_bytes())))
         .collect();
-    names.sort();
-    names.dedup();
-    names.truncate(20);
-    if names.is_empty() {
-        return None;
-    }
+    let names = alternation(names, 20)?;
     let src = PROC_SINK_SRC
         .strip_suffix(')')
         .expect("PROC_SINK_SRC ends its group");
-    Regex::new(&format!(r"{src}|\b(?:{})\s*\((.+)$)", names.join("|"))).ok()
+    Regex::new(&format!(r"{src}|\b(?:{names})\s*\((.+)$)")).ok()
+}
+
+/// `names` sorted, without repeats, at most `max` of them, as a regex alternation (`a|b`);
+/// `None` when there are none.
+fn alternation(mut names: Vec<String>, max: usize) -> Option<String> {
+    names.sort();
+    names.dedup();
+    names.truncate(max);
+    (!names.is_empty()).then(|| names.join("|"))
 }
 
 /// [`REQUEST_OR_BOX`] with the values of the page's server-side HTML inputs, by their ids.
 fn server_controls(data: &[u8]) -> Option<Regex> {
-    let mut ids: Vec<String> = SERVER_INPUT
+    let ids: Vec<String> = SERVER_INPUT
         .find_iter(data)
         .filter_map(|tag| CONTROL_ID.captures(tag.as_bytes()))
         .filter_map(|c| c.get(1))
         .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
         .collect();
-    ids.sort();
-    ids.dedup();
-    ids.truncate(200);
-    if ids.is_empty() {
-        return None;
-    }
+    let ids = alternation(ids, 200)?;
     Regex::new(&format!(
-        r"(?i-u)(?:{REQUEST_SRC}|{BOX_TEXT}|\b(?:{})\s*\.\s*(?:Value|InnerText)\b)",
-        ids.join("|")
+        r"(?i-u)(?:{REQUEST_SRC}|{BOX_TEXT}|\b(?:{ids})\s*\.\s*(?:Value|InnerText)\b)"
     ))
     .ok()
 }

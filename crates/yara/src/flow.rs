@@ -1493,6 +1493,15 @@ impl<'a> Page<'a> {
         vec![self.key(scope, name)]
     }
 
+    /// The definitions of `name` read in `scope` (see [`Page::key`]), each with the scope its
+    /// names resolve in.
+    fn defs_of(&self, name: &[u8], scope: usize) -> impl Iterator<Item = &(Range<usize>, usize)> {
+        self.defs
+            .get(&self.key(scope, name.to_ascii_lowercase()))
+            .into_iter()
+            .flatten()
+    }
+
     /// The key of `name` read in `scope`: the scope's own name where it defines one, else the
     /// page's global one.
     fn key(&self, scope: usize, name: Vec<u8>) -> (usize, Vec<u8>) {
@@ -1529,16 +1538,11 @@ impl<'a> Page<'a> {
             let names_of: Vec<String> = match (named, c.get(7), c.get(11)) {
                 (Some(n), _, _) => vec![regex::escape(&String::from_utf8_lossy(n.as_bytes()))],
                 // (the object's name from its definitions: `new SqlParameter("@c", …)`)
-                (_, Some(obj), _) => {
-                    let key = self.key(*st_scope, obj.as_bytes().to_ascii_lowercase());
-                    self.defs
-                        .get(&key)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(r, _)| PARAM_OBJECT.captures(&self.data[r.clone()]))
-                        .map(|p| regex::escape(&String::from_utf8_lossy(&p[1])))
-                        .collect()
-                }
+                (_, Some(obj), _) => self
+                    .defs_of(obj.as_bytes(), *st_scope)
+                    .filter_map(|(r, _)| PARAM_OBJECT.captures(&self.data[r.clone()]))
+                    .map(|p| regex::escape(&String::from_utf8_lossy(&p[1])))
+                    .collect(),
                 (_, _, Some(_)) => vec![r"\w+".to_owned()],
                 _ => continue,
             };
@@ -2240,11 +2244,7 @@ impl<'a> Page<'a> {
         };
         root(expr)
             || ONE_NAME.captures(expr).is_some_and(|c| {
-                let key = self.key(scope, c[1].to_ascii_lowercase());
-                self.defs
-                    .get(&key)
-                    .into_iter()
-                    .flatten()
+                self.defs_of(&c[1], scope)
                     .any(|(r, _)| root(first_arg(&self.data[r.clone()])))
             })
     }
@@ -2261,35 +2261,28 @@ impl<'a> Page<'a> {
         let mut out = Vec::new();
         let mut todo = vec![(first_arg(path), scope)];
         if let Some(c) = ONE_NAME.captures(first_arg(path)) {
-            let key = self.key(scope, c[1].to_ascii_lowercase());
-            for (r, def_scope) in self.defs.get(&key).into_iter().flatten().take(8) {
+            for (r, def_scope) in self.defs_of(&c[1], scope).take(8) {
                 todo.push((first_arg(&self.data[r.clone()]), *def_scope));
             }
         }
         for (p, scope) in todo {
-            // `String.Concat(root, name)`, `String.Format("{0}\{1}", root, name)`,
-            // `$"{root}\{name}"`: a root and a name as the call's or the text's two values
-            let two = if let Some(m) = STRING_CONCAT.find(p) {
-                call_parts(&p[m.end()..])
-            } else if let Some(m) = STRING_FORMAT.find(p) {
-                // (the format and its comma are in the match)
-                call_parts(&p[m.end()..])
-            } else if let Some(c) = INTERPOLATED_PATH.captures(p) {
-                vec![
-                    c.get(1).expect("group 1").as_bytes(),
-                    c.get(2).expect("group 2").as_bytes(),
-                ]
-            } else {
-                Vec::new()
+            // `Path.Combine(root, name)`, `String.Concat(root, name)`, `String.Format("{0}\{1}",
+            // root, name)` (the format and its comma are in the match), `$"{root}\{name}"`: a
+            // root and a name as the call's or the text's two values
+            let call = [&*PATH_COMBINE, &*STRING_CONCAT, &*STRING_FORMAT]
+                .iter()
+                .find_map(|r| r.find(p));
+            let two = match call {
+                Some(m) => Some(call_parts(&p[m.end()..])),
+                None => INTERPOLATED_PATH.captures(p).map(|c| {
+                    vec![
+                        c.get(1).expect("group 1").as_bytes(),
+                        c.get(2).expect("group 2").as_bytes(),
+                    ]
+                }),
             };
-            if let [root, name] = two[..] {
-                if self.is_root(root, scope) {
-                    out.push((name, scope));
-                }
-                continue;
-            }
-            if let Some(m) = PATH_COMBINE.find(p) {
-                if let [root, name] = call_parts(&p[m.end()..])[..] {
+            if let Some(two) = two {
+                if let [root, name] = two[..] {
                     if self.is_root(root, scope) {
                         out.push((name, scope));
                     }

@@ -39,7 +39,7 @@ rule EXRAY_ASP_WScript_Shell_Exec
 {
     meta:
         title = "Web shell: ASP page runs commands through WScript.Shell / Shell.Application"
-        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address or Windows' timeout (VBScript's ways to wait: the command on the call's line, or in the name it runs) is not counted."
+        description = "A classic ASP page creates WScript.Shell (Exec/Run) or Shell.Application (ShellExecute) and runs a cmd /c string or a command on a page that reads the request. A page whose one command is a ping of the loopback address or Windows' timeout (VBScript's ways to wait: the command on the call's line, or in the name it runs) is not counted. A page that makes the object only to read the environment or the registry in place (`.ExpandEnvironmentStrings`, `.RegRead`) runs nothing."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -71,11 +71,15 @@ rule EXRAY_ASP_WScript_Shell_Exec
         // a call that builds its command on its own line runs that command, not a ping written
         // on another line
         $builds = /(\.exec\s*\(|\.run\s*[\s(]|shellexecute\s*[\s(])\s*\(?\s*"[^"\r\n]{0,200}"\s*[&+]/ nocase
+        // the object made only to read the environment or the registry in place
+        // (`With CreateObject("WScript.Shell")` … `.ExpandEnvironmentStrings(n)`): nothing runs
+        $env_use = /WScript\.Shell["']\s*\)(\s*|\s*[\r\n]+[^\r\n.]{0,60})\.\s*(ExpandEnvironmentStrings|RegRead|SpecialFolders|Environment)\b/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
         any of ($obj*) and any of ($run*) and any of ($srv*) and
         any of ($in*) and
+        not (#env_use == #obj1 and not any of ($obj2, $obj3, $obj4)) and
         // the page's one command is that ping, written just above the call or in it
         not (not $sleep_req and #call == 1 and
             for any i in (1..#sleep) : (@sleep[i] + 300 > @call[1] and @sleep[i] < @call[1] + 200 and
@@ -201,7 +205,7 @@ rule EXRAY_Shell_Toolkit
 {
     meta:
         title = "Web shell: multi-function attacker toolkit page"
-        description = "A server page that combines several attacker capabilities: command execution objects (WScript.Shell, Shell.Application, cmd.exe), SQL Server command execution (xp_cmdshell, sp_oacreate), account and service tampering (net user, Serv-U), drive enumeration and raw file access. Typical of the large ASP/ASPX web shells (\"big horse\" kits, AspxSpy and relatives)."
+        description = "A server page that combines several attacker capabilities: command execution objects (WScript.Shell, Shell.Application, cmd.exe), SQL Server command execution (xp_cmdshell, sp_oacreate), account and service tampering (net user, Serv-U), drive enumeration and raw file access. Typical of the large ASP/ASPX web shells (\"big horse\" kits, AspxSpy and relatives). The names in an installer's or a probe's component table, each ProgID beside its library (`\"WScript.Shell\",\"wshom.ocx\"`), are not counted."
         family = "generic"
         stage = "foothold"
         severity = "critical"
@@ -228,8 +232,20 @@ rule EXRAY_Shell_Toolkit
         // an injection filter that lists the attacker's words to refuse them:
         // InStr(LCase(s), "xp_cmdshell") > 0 Or InStr(…, "net user") …
         $filter = /instr\s*\([^,\r\n]{1,60},\s*"[^"\r\n]{0,20}(xp_cmdshell|net user|localgroup administrators|cmd\.exe|sp_oacreate|xp_regread|sp_makewebtask|wscript\.shell)/ nocase
+        // an installer's or a probe's table of components, each ProgID beside its library
+        // (`array("WScript.Shell","wshom.ocx",…)`): a name in a list, not an object made
+        $t1 = /"WScript\.Shell"\s*,\s*"[^"\r\n]{1,40}\.(dll|ocx)"/ nocase
+        $t2 = /"Shell\.Application"\s*,\s*"[^"\r\n]{1,40}\.(dll|ocx)"/ nocase
+        $t8 = /"WScript\.Network"\s*,\s*"[^"\r\n]{1,40}\.(dll|ocx)"/ nocase
     condition:
-        any of ($srv*) and 3 of ($k*)
+        any of ($srv*) and
+            // three capabilities, the three COM objects counted only outside such a table
+            (3 of ($k3, $k4, $k5, $k6, $k7, $k9, $k10, $k11, $k12, $k13, $k14, $k15) or
+             (2 of ($k3, $k4, $k5, $k6, $k7, $k9, $k10, $k11, $k12, $k13, $k14, $k15) and
+                 (#k1 > #t1 or #k2 > #t2 or #k8 > #t8)) or
+             (1 of ($k3, $k4, $k5, $k6, $k7, $k9, $k10, $k11, $k12, $k13, $k14, $k15) and
+                 ((#k1 > #t1 and #k2 > #t2) or (#k1 > #t1 and #k8 > #t8) or (#k2 > #t2 and #k8 > #t8))) or
+             (#k1 > #t1 and #k2 > #t2 and #k8 > #t8))
             and (#filter < 2 or 2 of ($k2, $k6, $k8, $k9, $k11, $k12, $k15))
 }
 

@@ -25,11 +25,14 @@ rule EXRAY_Eval_Request_Direct
         // ASP.NET data binding, which reads a field the request names and runs no code:
         // <%# Eval(Request.QueryString["f"]) %> (one per $direct it explains)
         $bind = /<%#\s*eval[\s(]{1,8}request(\s*\.\s*(item|form|querystring|params|headers|cookies|servervariables|get)){0,3}\s*[\[(]/ nocase
+        // an injection filter's list of the words it refuses, kept in a literal
+        // ("…|execute request(|cmd.exe /c request|…"): a call with no argument in a list
+        $list = /\|(eval|eval_r|execute|executeglobal)[\s(]{1,8}request\s*\(\|/ nocase
         // (only in a page that a C# or VB directive opens and that names no JScript)
         $net = /<%@\s*(page|control|master)\b[^%>]{0,300}\blanguage\s*=\s*["']?(c#|cs|csharp|vb|vbnet)["'\s%]/ nocase
         $js = /<%@[^%>]{0,300}\blanguage\s*=\s*["']?(jscript|javascript|js)\b|<script\b[^>]{0,200}\brunat\s*=\s*["']?server[^>]{0,200}\blanguage\s*=\s*["']?(jscript|javascript|js)\b|<script\b[^>]{0,200}\blanguage\s*=\s*["']?(jscript|javascript|js)\b[^>]{0,200}\brunat\s*=\s*["']?server/ nocase
     condition:
-        (#direct > #bind or (#direct > 0 and not ($net in (0..16) and not $js))) or $ctx or $session
+        (#direct > #bind + #list or (#direct > #list and not ($net in (0..16) and not $js))) or $ctx or $session
 }
 
 rule EXRAY_JScript_Eval_Unsafe

@@ -199,12 +199,13 @@ rule EXRAY_File_Writer_Variable_Path
 {
     meta:
         title = "Web shell: small page writes a request-named file"
-        description = "A small classic ASP page takes a file name or path and the content from the request and writes them with Scripting.FileSystemObject (CreateTextFile / OpenTextFile for writing): an arbitrary-file-write uploader that plants bigger shells."
+        description = "A small classic ASP page takes a file name or path and the content from the request and writes them with Scripting.FileSystemObject (CreateTextFile / OpenTextFile for writing): an arbitrary-file-write uploader that plants bigger shells. The page's data flow must show request data written into a file the request names or into a script page: a page that carries its site's file helpers unused writes nothing."
         family = "generic"
         stage = "foothold"
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1105"
+        verify = "request-to-file"
     strings:
         $fso = "FileSystemObject" nocase
         // created, or opened in a mode other than reading (not a loader's OpenTextFile(p) or
@@ -385,7 +386,7 @@ rule EXRAY_Upload_Unchecked_Name
 {
     meta:
         title = "Web shell: uploader that keeps the sender's file name in a served folder, unchecked"
-        description = "A small ASP.NET page whose job is an upload: it saves the posted file (SaveAs) under the name the client sent, in a folder of the web site (Server.MapPath), without looking at the name's extension or the content type. Whatever the caller sends, a second .aspx included, is then served and run. An application's upload handler checks what it accepts."
+        description = "A small ASP.NET page whose job is an upload: it saves the posted file (SaveAs) under the name the client sent, in a folder of the web site (Server.MapPath), without looking at the name's extension or the content type. Whatever the caller sends, a second .aspx included, is then served and run. An application's upload handler checks what it accepts, or records the upload in its database."
         family = "generic"
         stage = "foothold"
         severity = "high"
@@ -399,10 +400,12 @@ rule EXRAY_Upload_Unchecked_Name
         // a MapPath left in a C# line comment maps nothing
         $map_off = /(^|[ \t\r\n;{})])\/\/[^\r\n]{0,200}MapPath\s*\(/ nocase
         $check = /GetExtension|\.Extension\b|EndsWith|LastIndexOf\s*\(\s*["']\.|ContentType\s*(==|!=|\.(Equals|StartsWith|Contains))|"\.(jpe?g|png|gif|bmp|pdf|docx?|xlsx?|zip|txt)"|allowed|whitelist|blacklist|AllowedExt|ValidExt|\.Length\s*>|ContentLength\s*>/ nocase
+        // the upload recorded in the application's database (an attachment of a record)
+        $db = /OleDbConnection|SqlConnection|OdbcConnection|ExecuteNonQuery|ADODB\.Connection/ nocase
         $srv1 = "<%"
         $srv2 = "runat" nocase
     condition:
-        filesize < 8KB and any of ($srv*) and $files and $name and $save and #map > #map_off and not $check
+        filesize < 8KB and any of ($srv*) and $files and $name and $save and #map > #map_off and not $check and not $db
 }
 
 rule EXRAY_Upload_Beside_Page

